@@ -1,0 +1,14 @@
+"""funcdiff: JAX-style function transformations (grad, jvp, vjp, vmap, jit, ...) for
+numerical Python code written with NumPy."""
+from . import core, tree_util  # noqa: F401
+from .core.errors import (ConcretizationError, FuncdiffError, FuncdiffIndexError,  # noqa: F401
+                          FuncdiffTypeError, FuncdiffValueError, GradientError,
+                          NonConcreteBooleanIndexError, ShapeError, StructureError,
+                          TracerArrayConversionError, TracerLeakError,
+                          UnsupportedNumpyFunctionError)
+from .core.check import check_jaxpr  # noqa: F401
+from .core.interpret import eval_jaxpr  # noqa: F401
+from . import numpy  # noqa: F401
+from .api import make_jaxpr  # noqa: F401
+
+__version__ = "0.1.0"

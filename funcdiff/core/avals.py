@@ -1,0 +1,104 @@
+"""Abstract values.
+
+``ShapedArray(shape, dtype, weak_type)`` describes a value without holding it.  A weak
+type marks a 0-d value that came from a Python scalar: it takes the dtype of whatever
+array it meets (``x * 2.0`` keeps a float32 ``x`` float32), exactly as NumPy 2 treats
+Python scalars.  Weak types exist only for 0-d values.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+_SHORT = {
+    "float16": "f16", "float32": "f32", "float64": "f64", "longdouble": "f128",
+    "complex64": "c64", "complex128": "c128",
+    "int8": "i8", "int16": "i16", "int32": "i32", "int64": "i64",
+    "uint8": "u8", "uint16": "u16", "uint32": "u32", "uint64": "u64",
+    "bool": "bool",
+}
+
+
+def short_dtype(dtype) -> str:
+    name = np.dtype(dtype).name
+    return _SHORT.get(name, name)
+
+
+class ShapedArray:
+    """Shape + dtype (+ weak type) of an array value; hashable and immutable."""
+
+    __slots__ = ("shape", "dtype", "weak_type", "_hash")
+
+    def __init__(self, shape, dtype, weak_type=False):
+        self.shape = tuple(int(d) for d in shape)
+        self.dtype = np.dtype(dtype)
+        self.weak_type = bool(weak_type) and self.shape == ()
+        self._hash = hash((self.shape, self.dtype, self.weak_type))
+
+    ndim = property(lambda self: len(self.shape))
+    size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.dtype.itemsize
+
+    def strengthen(self) -> "ShapedArray":
+        return ShapedArray(self.shape, self.dtype) if self.weak_type else self
+
+    def update(self, shape=None, dtype=None, weak_type=None) -> "ShapedArray":
+        return ShapedArray(self.shape if shape is None else shape,
+                           self.dtype if dtype is None else dtype,
+                           self.weak_type if weak_type is None else weak_type)
+
+    def __eq__(self, other):
+        return (isinstance(other, ShapedArray) and self.shape == other.shape
+                and self.dtype == other.dtype and self.weak_type == other.weak_type)
+
+    def __hash__(self):
+        return self._hash
+
+    def str_short(self) -> str:
+        return f"{short_dtype(self.dtype)}[{','.join(map(str, self.shape))}]"
+
+    def __repr__(self):
+        weak = ", weak_type=True" if self.weak_type else ""
+        return f"ShapedArray({self.shape}, {self.dtype.name}{weak})"
+
+    __str__ = str_short
+
+
+# dtypes of Python scalars (weak): the kind matters, the width follows NumPy's defaults
+_PY_SCALAR_DTYPES = {bool: np.dtype(bool), int: np.dtype(np.int64),
+                     float: np.dtype(np.float64), complex: np.dtype(np.complex128)}
+
+
+def is_python_scalar(x) -> bool:
+    return type(x) in _PY_SCALAR_DTYPES
+
+
+def aval_of_value(x) -> ShapedArray:
+    """The aval of a concrete value (ndarray, NumPy scalar or Python scalar)."""
+    t = type(x)
+    if t in _PY_SCALAR_DTYPES:
+        return ShapedArray((), _PY_SCALAR_DTYPES[t], weak_type=True)
+    if isinstance(x, (np.ndarray, np.generic)):
+        return ShapedArray(x.shape, x.dtype)
+    if isinstance(x, numbers.Number):
+        return aval_of_value(np.asarray(x))
+    raise TypeError(f"{t.__name__} is not an array type")
+
+
+def is_float(dtype) -> bool:
+    return np.issubdtype(dtype, np.inexact)
+
+
+def is_differentiable_dtype(dtype) -> bool:
+    """Floating and complex dtypes carry tangents; ints and bools do not."""
+    return np.issubdtype(np.dtype(dtype), np.inexact)
+
+
+def weak_sample(dtype):
+    """A Python scalar standing for a weak-typed value of ``dtype``'s kind."""
+    kind = np.dtype(dtype).kind
+    return {"b": True, "i": 1, "u": 1, "f": 1.0, "c": 1j}[kind]

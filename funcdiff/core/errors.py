@@ -1,0 +1,63 @@
+"""Error classes.  Every user-facing error is a ``FuncdiffError`` *and* the matching
+built-in exception (``TypeError``, ``ValueError``, ``IndexError``), as in JAX, so both
+``except FuncdiffError`` and ``except TypeError`` work.  Messages say what happened,
+the shapes/types involved, the user's line, and what to do instead."""
+
+
+class FuncdiffError(Exception):
+    """Base class of every error funcdiff raises on purpose."""
+
+
+class FuncdiffTypeError(FuncdiffError, TypeError):
+    """A value of the wrong type or dtype (e.g. integer input to ``grad``)."""
+
+
+class FuncdiffValueError(FuncdiffError, ValueError):
+    """A value of the wrong shape or structure."""
+
+
+class FuncdiffIndexError(FuncdiffError, IndexError):
+    """An index out of bounds or of an unsupported kind."""
+
+
+class ShapeError(FuncdiffValueError):
+    """Operand shapes that do not fit the operation."""
+
+
+class ConcretizationError(FuncdiffTypeError):
+    """Python control flow (``if``, ``while``, ``bool()``, ``float()``, ``int()``) on a value
+    whose concrete value is unknown, i.e. inside ``jit``.  Use ``funcdiff.lax.cond`` /
+    ``while_loop`` / ``fori_loop``, or mark the argument static with ``static_argnums``."""
+
+
+class TracerArrayConversionError(FuncdiffTypeError):
+    """``numpy.asarray(traced)`` or similar: it would silently cut the derivative."""
+
+
+class TracerLeakError(FuncdiffError, RuntimeError):
+    """A traced value escaped the transform that created it and was used later."""
+
+
+class NonConcreteBooleanIndexError(FuncdiffIndexError):
+    """Boolean-mask indexing needs the mask's value, which ``jit`` does not know."""
+
+
+class UnsupportedNumpyFunctionError(FuncdiffTypeError):
+    """A NumPy function funcdiff does not (yet) trace was applied to a traced value."""
+
+
+class GradientError(FuncdiffTypeError):
+    """A derivative asked for where none is defined (non-scalar ``grad`` output, integer
+    inputs, a non-differentiable primitive on a differentiated path)."""
+
+
+class StructureError(FuncdiffValueError):
+    """Pytree structures that should match do not (primals vs tangents, cotangents)."""
+
+
+def where_str(source_info):
+    """Render an eqn's source info as ``file:line (function)`` for messages."""
+    if source_info is None:
+        return "<unknown location>"
+    filename, lineno, func = source_info
+    return f"{filename}:{lineno} ({func})"

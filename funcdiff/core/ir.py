@@ -1,0 +1,167 @@
+"""The IR (a "jaxpr").
+
+Grammar (what ``print(jaxpr)`` shows)::
+
+    jaxpr ::= { lambda <constvar>* ; <invar>* . let <eqn>* in ( <atom>* ) }
+    eqn   ::= <outvar>* = <primitive>[<param>=<value>, ...] <atom>*
+    atom  ::= <var> | <literal>
+
+Variables are assigned once.  A ``Var`` is identified by the object itself; names
+(``a b c``) are given only when printing.  A ``Literal`` holds a scalar constant (a
+Python scalar keeps its weak type).  An ``Eqn`` records where in user code it was made.
+"""
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .avals import ShapedArray, aval_of_value
+
+
+class Var:
+    """A single-assignment variable with an abstract value."""
+
+    __slots__ = ("aval", "__weakref__")
+
+    def __init__(self, aval: ShapedArray):
+        self.aval = aval
+
+    def __repr__(self):
+        return f"Var({self.aval.str_short()})"
+
+
+class Literal:
+    """A scalar constant written inline in the IR."""
+
+    __slots__ = ("val", "aval")
+
+    def __init__(self, val, aval: ShapedArray | None = None):
+        self.val = val
+        self.aval = aval_of_value(val) if aval is None else aval
+
+    def __repr__(self):
+        return f"Literal({self.val!r})"
+
+
+Atom = Var | Literal
+
+
+class SourceInfo(NamedTuple):
+    filename: str
+    lineno: int
+    function: str
+
+    def __str__(self):
+        return f"{self.filename}:{self.lineno} ({self.function})"
+
+
+class Eqn:
+    """``outvars = primitive[params](invars)`` plus the user line that made it."""
+
+    __slots__ = ("primitive", "invars", "outvars", "params", "source_info")
+
+    def __init__(self, primitive, invars, outvars, params, source_info=None):
+        self.primitive = primitive
+        self.invars = list(invars)
+        self.outvars = list(outvars)
+        self.params = dict(params)
+        self.source_info = source_info
+
+    def replace(self, **kw) -> "Eqn":
+        d = dict(primitive=self.primitive, invars=self.invars, outvars=self.outvars,
+                 params=self.params, source_info=self.source_info)
+        d.update(kw)
+        return Eqn(**d)
+
+    def __repr__(self):
+        from .pretty import pp_eqn
+        return pp_eqn(self)
+
+
+class Jaxpr:
+    """A function in the IR: ``constvars`` and ``invars`` in, ``outvars`` out."""
+
+    __slots__ = ("constvars", "invars", "outvars", "eqns", "_last_use", "__weakref__")
+
+    def __init__(self, constvars, invars, outvars, eqns):
+        self.constvars = list(constvars)
+        self.invars = list(invars)
+        self.outvars = list(outvars)
+        self.eqns = list(eqns)
+        self._last_use = None
+
+    in_avals = property(lambda self: [v.aval for v in self.invars])
+    out_avals = property(lambda self: [v.aval for v in self.outvars])
+
+    def last_use(self):
+        """Per eqn index, the vars that die after it (cached): the freeing schedule
+        shared by the interpreter, the code generator and the memory model."""
+        if self._last_use is None:
+            self._last_use = compute_last_use(self)
+        return self._last_use
+
+    def __str__(self):
+        from .pretty import pp_jaxpr
+        return pp_jaxpr(self)
+
+    __repr__ = __str__
+
+
+def compute_last_use(jaxpr: Jaxpr):
+    """List of lists: vars whose last read is eqn i (outputs and inputs excluded)."""
+    last = {}
+    for i, eqn in enumerate(jaxpr.eqns):
+        for v in eqn.invars:
+            if type(v) is Var:
+                last[v] = i
+    keep = {v for v in jaxpr.outvars if type(v) is Var}
+    dying = [[] for _ in jaxpr.eqns]
+    for v, i in last.items():
+        if v not in keep:
+            dying[i].append(v)
+    # vars written but never read die right after they are written
+    for i, eqn in enumerate(jaxpr.eqns):
+        for v in eqn.outvars:
+            if v not in last and v not in keep:
+                dying[i].append(v)
+    return dying
+
+
+class ClosedJaxpr:
+    """A jaxpr together with the values of its constvars."""
+
+    __slots__ = ("jaxpr", "consts", "__weakref__")
+
+    def __init__(self, jaxpr: Jaxpr, consts):
+        assert len(jaxpr.constvars) == len(consts)
+        self.jaxpr = jaxpr
+        self.consts = list(consts)
+
+    in_avals = property(lambda self: self.jaxpr.in_avals)
+    out_avals = property(lambda self: self.jaxpr.out_avals)
+    eqns = property(lambda self: self.jaxpr.eqns)
+
+    def __str__(self):
+        return str(self.jaxpr)
+
+    __repr__ = __str__
+
+
+def literal_or_none(x):
+    """A Literal for scalars that may be written inline, else None."""
+    t = type(x)
+    if t in (bool, int, float, complex):
+        return Literal(x)
+    if isinstance(x, np.generic) or (isinstance(x, np.ndarray) and x.shape == ()
+                                     and type(x) is np.ndarray):
+        return Literal(x[()] if isinstance(x, np.ndarray) else x)
+    return None
+
+
+def jaxpr_as_fun(closed: ClosedJaxpr):
+    from .interpret import eval_jaxpr
+    return lambda *args: eval_jaxpr(closed.jaxpr, closed.consts, *args)
+
+
+Any  # re-exported for type hints elsewhere

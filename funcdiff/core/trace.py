@@ -1,0 +1,344 @@
+"""Tracing: tracers, the trace stack and ``bind``.
+
+There is one kind of trace, ``JaxprTrace``, which records every primitive applied to
+its tracers as an eqn.  A tracer also carries its concrete value when that is known
+(inputs to ``grad``/``jvp``/``vjp`` outside ``jit``), so Python ``if x > 0:`` works; under
+``jit`` tracers are abstract and ``bool()`` raises ``ConcretizationError``.
+
+``bind`` records into the innermost trace on the (thread-local) stack whatever its
+arguments are ("omnistaging"): NumPy constants become literals or constvars, tracers of
+an enclosing trace become captured constvars, and a tracer of a trace that has ended is
+a leak.  With no trace active, ``bind`` just runs the primitive's NumPy ``impl``.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+
+import numpy as np
+
+from .avals import ShapedArray, aval_of_value
+from .errors import (ConcretizationError, FuncdiffError, TracerArrayConversionError,
+                     TracerLeakError)
+from .ir import ClosedJaxpr, Eqn, Jaxpr, Literal, SourceInfo, Var, literal_or_none
+
+
+class _TraceState(threading.local):
+    def __init__(self):
+        self.stack: list[JaxprTrace] = []
+        self.source_override = None
+
+
+state = _TraceState()
+
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_NP_DIR = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
+_SKIP = (_PKG_DIR, _NP_DIR)
+
+
+def current_source_info():
+    """The innermost user frame outside funcdiff and NumPy, as a ``SourceInfo``."""
+    ov = state.source_override
+    if ov is not None:
+        return ov
+    f = sys._getframe(2)
+    while f is not None and f.f_code.co_filename.startswith(_SKIP):
+        f = f.f_back
+    if f is None:
+        return None
+    return SourceInfo(f.f_code.co_filename, f.f_lineno, f.f_code.co_name)
+
+
+@contextlib.contextmanager
+def source_context(source_info):
+    """Attribute eqns recorded inside to ``source_info`` (used by transforms so that
+    derived eqns point at the user line of the eqn they came from)."""
+    prev = state.source_override
+    state.source_override = source_info
+    try:
+        yield
+    finally:
+        state.source_override = prev
+
+
+def trace_active() -> bool:
+    return bool(state.stack)
+
+
+class Tracer:
+    """A traced value: an IR variable of a trace, plus its concrete value if known.
+
+    The NumPy-like operators and methods are attached by ``funcdiff.numpy``.
+    """
+
+    __slots__ = ("_trace", "ir_var", "_val", "__weakref__")
+    __array_priority__ = 1000
+
+    def __init__(self, trace, var, val=None):
+        self._trace = trace
+        self.ir_var = var
+        self._val = val
+
+    aval = property(lambda self: self.ir_var.aval)
+    shape = property(lambda self: self.ir_var.aval.shape)
+    dtype = property(lambda self: self.ir_var.aval.dtype)
+    ndim = property(lambda self: len(self.ir_var.aval.shape))
+    size = property(lambda self: self.ir_var.aval.size)
+    weak_type = property(lambda self: self.ir_var.aval.weak_type)
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of unsized object (a 0-d traced value)")
+        return self.shape[0]
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d traced value")
+        return (self[i] for i in range(self.shape[0]))
+
+    def concrete_value(self, what: str):
+        """The concrete value, or a ConcretizationError saying why it is unknown."""
+        self._check_alive(what)
+        if self._val is None:
+            raise ConcretizationError(
+                f"{what} needs the concrete value of a traced {self.aval.str_short()} "
+                f"value, which is unknown inside jit (at {current_source_info()}).\n"
+                "Use funcdiff.lax.cond / switch / while_loop / fori_loop for control flow "
+                "on traced values, or mark the argument static with jit(f, "
+                "static_argnums=...) if it is a configuration value.")
+        return self._val
+
+    def _check_alive(self, what):
+        if not self._trace.active:
+            raise leak_error(self, what)
+
+    def __bool__(self):
+        return bool(self.concrete_value("bool() (an `if`, `while`, `and`/`or` or assert)"))
+
+    def __float__(self):
+        return float(self.concrete_value("float()"))
+
+    def __int__(self):
+        return int(self.concrete_value("int()"))
+
+    def __complex__(self):
+        return complex(self.concrete_value("complex()"))
+
+    def __index__(self):
+        if not np.issubdtype(self.dtype, np.integer):
+            raise TypeError(f"only integer traced values can be used as an index, "
+                            f"got {self.aval.str_short()}")
+        return int(self.concrete_value("using a traced value as a Python index"))
+
+    def __array__(self, dtype=None, copy=None):
+        self._check_alive("numpy.asarray()")
+        raise TracerArrayConversionError(
+            f"numpy.asarray() / numpy.array() was applied to a traced "
+            f"{self.aval.str_short()} value at {current_source_info()}.  Converting it "
+            "to a NumPy array would silently cut the derivative.  Use funcdiff.numpy "
+            "(or numpy functions, which dispatch to funcdiff) on traced values, and "
+            "funcdiff.stop_gradient(x) where you really want no derivative.")
+
+    def __repr__(self):
+        state_ = "" if self._trace.active else " (leaked)"
+        if self._val is not None:
+            return f"Traced<{self.aval.str_short()}>{state_} with value {self._val!r}"
+        return f"Traced<{self.aval.str_short()}>{state_}"
+
+    def __setitem__(self, idx, value):
+        raise TypeError(
+            f"traced values are immutable: `x[{_idx_str(idx)}] = v` is not supported "
+            f"(at {current_source_info()}).  Use the functional update "
+            f"`x = x.at[{_idx_str(idx)}].set(v)` (or .add / .multiply) instead.")
+
+    __hash__ = None
+
+
+def _idx_str(idx):
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    parts = []
+    for i in idx:
+        if isinstance(i, slice):
+            parts.append(":" if i == slice(None) else "a:b")
+        elif i is Ellipsis:
+            parts.append("...")
+        elif i is None:
+            parts.append("None")
+        else:
+            parts.append("i")
+    return ", ".join(parts)
+
+
+def leak_error(tracer, what):
+    t = tracer._trace
+    return TracerLeakError(
+        f"a traced {tracer.aval.str_short()} value escaped the transform that created it "
+        f"and was used later ({what}, at {current_source_info()}).  It was created by the "
+        f"{t.kind} trace started at {t.origin}.  Return values from the transformed "
+        "function instead of storing them in globals, attributes or closures.")
+
+
+class JaxprTrace:
+    """Records eqns; one per active transform, held on the thread-local stack."""
+
+    def __init__(self, kind: str = "transform"):
+        self.kind = kind
+        self.origin = current_source_info()
+        self.active = True
+        self.eqns: list[Eqn] = []
+        self.invars: list[Var] = []
+        self.constvars: list[Var] = []
+        self.consts: list = []
+        self._const_ids: dict[int, Var] = {}
+        self.values: dict[Var, object] = {}   # concrete values of vars, when known
+
+    # -- inputs ------------------------------------------------------------------
+    def new_arg(self, aval: ShapedArray, val=None) -> Tracer:
+        v = Var(aval)
+        self.invars.append(v)
+        if val is not None:
+            self.values[v] = val
+        return Tracer(self, v, val)
+
+    def lift(self, x):
+        """(atom, concrete value or None) for any operand."""
+        if type(x) is Tracer:
+            if x._trace is self:
+                return x.ir_var, x._val
+            if not x._trace.active:
+                raise leak_error(x, "passed to an operation")
+            return self._capture(x, x._val), x._val
+        lit = literal_or_none(x)
+        if lit is not None:
+            return lit, lit.val
+        if isinstance(x, np.ndarray):
+            return self._capture(x, x), x
+        raise TypeError(f"{type(x).__name__} is not a valid funcdiff operand")
+
+    def _capture(self, x, val):
+        v = self._const_ids.get(id(x))
+        if v is None:
+            aval = x.aval if type(x) is Tracer else ShapedArray(x.shape, x.dtype)
+            v = self._const_ids[id(x)] = Var(aval)
+            self.constvars.append(v)
+            self.consts.append(x)       # keeps id(x) valid while the trace lives
+            if val is not None:
+                self.values[v] = val
+        return v
+
+    # -- recording ---------------------------------------------------------------
+    def process(self, prim, args, params):
+        atoms, vals = [], []
+        known = True
+        for a in args:
+            atom, val = self.lift(a)
+            atoms.append(atom)
+            vals.append(val)
+            if val is None:
+                known = False
+        src = current_source_info()
+        try:
+            out_aval = prim.abstract_eval(*[a.aval for a in atoms], **params)
+        except FuncdiffError as e:
+            raise type(e)(f"{e}\n  (in `{prim.name}`, at {src})") from None
+        out = None
+        if known:
+            out = prim.impl(*vals, **params)
+            if _debug.nans:
+                _debug.check(prim, vals, out, src)
+        if prim.multiple_results:
+            outvars = [Var(a) for a in out_aval]
+            outs = out if out is not None else [None] * len(outvars)
+        else:
+            outvars = [Var(out_aval)]
+            outs = [out]
+        self.eqns.append(Eqn(prim, atoms, outvars, params, src))
+        tracers = []
+        values = self.values
+        for v, o in zip(outvars, outs):
+            if o is not None:
+                if v.aval.weak_type and not isinstance(o, (bool, int, float, complex)):
+                    o = o.item()
+                values[v] = o
+            tracers.append(Tracer(self, v, o))
+        return tracers if prim.multiple_results else tracers[0]
+
+    def finalize(self, outs) -> ClosedJaxpr:
+        outvars = [self.lift(o)[0] for o in outs]
+        jaxpr = Jaxpr(self.constvars, self.invars, outvars, self.eqns)
+        return ClosedJaxpr(jaxpr, self.consts)
+
+
+class _Debug:
+    """``funcdiff.config.debug_nans`` support: check each primitive's output."""
+    nans = False
+
+    @staticmethod
+    def check(prim, vals, out, src):
+        from .debug import check_nans
+        check_nans(prim, vals, out, src)
+
+
+_debug = _Debug()
+
+
+def bind(prim, args, params):
+    stack = state.stack
+    if stack:
+        return stack[-1].process(prim, args, params)
+    for a in args:
+        if type(a) is Tracer:
+            raise leak_error(a, f"passed to `{prim.name}`")
+    out = prim.impl(*args, **params)
+    if _debug.nans:
+        _debug.check(prim, args, out, current_source_info())
+    return out
+
+
+@contextlib.contextmanager
+def new_trace(kind: str = "transform"):
+    """Push a fresh trace; always popped and deactivated, whatever happens inside."""
+    trace = JaxprTrace(kind)
+    stack = state.stack
+    stack.append(trace)
+    try:
+        yield trace
+    finally:
+        trace.active = False
+        # pop exactly this trace (and anything a misbehaving callee left above it)
+        while stack:
+            t = stack.pop()
+            t.active = False
+            if t is trace:
+                break
+
+
+def is_tracer(x) -> bool:
+    return type(x) is Tracer
+
+
+def trace_flat(fun, in_avals, in_vals=None, kind="transform"):
+    """Trace ``fun(*tracers) -> list`` into a ClosedJaxpr.
+
+    ``in_vals`` (optional) gives concrete input values.  Returns
+    ``(closed_jaxpr, out_values, trace)``; ``out_values`` holds None where unknown and
+    ``trace.values`` has every var's concrete value.
+    """
+    with new_trace(kind) as trace:
+        if in_vals is None:
+            tracers = [trace.new_arg(a) for a in in_avals]
+        else:
+            tracers = [trace.new_arg(a, v) for a, v in zip(in_avals, in_vals)]
+        outs = fun(*tracers)
+        closed = trace.finalize(outs)
+        out_vals = [trace.lift(o)[1] for o in outs]
+    return closed, out_vals, trace
+
+
+def get_aval(x) -> ShapedArray:
+    if type(x) is Tracer:
+        return x.ir_var.aval
+    return aval_of_value(x)

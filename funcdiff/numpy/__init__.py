@@ -1,0 +1,21 @@
+"""``funcdiff.numpy``: NumPy's API on values that trace.
+
+Outside any transform each function *is* NumPy's (creation functions return
+``funcdiff.numpy.Array``, an ``ndarray`` with ``.at[]``); inside a transform every call
+is recorded in the trace, so it differentiates, vectorizes and compiles.
+"""
+from numpy import (bool_, complex64, complex128, dtype, e, float16, float32,  # noqa: F401
+                   float64, inf, int8, int16, int32, int64, nan, newaxis, pi, uint8,
+                   integer, floating, inexact, number, complexfloating, signedinteger,
+                   finfo, iinfo, issubdtype, ndarray)
+
+from ._core import Array, FUNCTIONS  # noqa: F401
+from ._math import *  # noqa: F401,F403
+from ._math import around, real, imag, where, clip, positive  # noqa: F401
+from ._reductions import *  # noqa: F401,F403
+from ._creation import *  # noqa: F401,F403
+from ._shape import *  # noqa: F401,F403
+from ._products import *  # noqa: F401,F403
+from ._indexing import *  # noqa: F401,F403
+from . import linalg  # noqa: F401
+from . import _methods  # noqa: F401  (attaches operators and methods to tracers)

@@ -1,0 +1,147 @@
+"""Conventions shared by every ``funcdiff.numpy`` function.
+
+Each public function is written once, for traced values, and registered with
+``@implements(np.X)``: the decorator gives it an eager fast path (with no trace active it
+*is* ``np.X``: same values, shapes and dtypes, no overhead beyond one check) and records
+it in ``FUNCTIONS`` for NumPy's ``__array_function__`` / ``__array_ufunc__`` dispatch
+and for the coverage table.
+
+Inside a trace every call is recorded, even on constants, so ``zeros(n).at[i].set(v)``
+works under every transform.  ``operand(x)`` turns any array-like (lists mixing
+tracers and numbers included) into something a primitive accepts.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ..core.avals import ShapedArray
+from ..core.errors import FuncdiffTypeError
+from ..core.trace import Tracer, get_aval, state
+
+FUNCTIONS: dict[object, object] = {}      # numpy callable -> funcdiff function
+UFUNC_METHODS: dict[tuple, object] = {}   # (ufunc, "reduce"/"accumulate") -> function
+_PY = (bool, int, float, complex)
+
+
+class Array(np.ndarray):
+    """What funcdiff.numpy's creation functions return outside transforms: a plain
+    ``ndarray`` plus JAX's functional ``.at[idx].set(v)`` updates, so code written for
+    transforms also runs when called plainly.  Results of NumPy operations on it stay
+    ``Array``; ``numpy.asarray`` turns it back into a base ``ndarray``."""
+
+    @property
+    def at(self):
+        from ._indexing import _IndexUpdateHelper
+        return _IndexUpdateHelper(self)
+
+
+def as_array(x):
+    """Eager results of creation functions: an ``Array`` view (0-d stays as NumPy gives)."""
+    if isinstance(x, np.ndarray) and type(x) is not Array:
+        return x.view(Array)
+    return x
+
+
+def implements(np_fn, *, name=None, creation=False):
+    """Register a traced implementation of ``np_fn`` with an eager fast path."""
+
+    def deco(traced):
+        if creation:
+            @functools.wraps(traced)
+            def f(*args, **kwargs):
+                if not state.stack:
+                    return as_array(np_fn(*args, **kwargs))
+                return traced(*args, **kwargs)
+        else:
+            @functools.wraps(traced)
+            def f(*args, **kwargs):
+                if not state.stack:
+                    return np_fn(*args, **kwargs)
+                return traced(*args, **kwargs)
+        f.traced = traced
+        f.numpy = np_fn
+        if np_fn is not None:
+            FUNCTIONS[np_fn] = f
+        return f
+
+    return deco
+
+
+def is_traced(x) -> bool:
+    return type(x) is Tracer
+
+
+def _contains_tracer(x) -> bool:
+    if type(x) is Tracer:
+        return True
+    if isinstance(x, (list, tuple)):
+        return any(_contains_tracer(e) for e in x)
+    return False
+
+
+def operand(x, dtype=None):
+    """Any array-like as a primitive operand: a Tracer, a Python scalar (weak), a NumPy
+    scalar or an ndarray.  Lists/tuples holding tracers are stacked with
+    ``funcdiff.numpy.array``."""
+    t = type(x)
+    if t is Tracer or t in _PY:
+        out = x
+    elif isinstance(x, (np.ndarray, np.generic)):
+        out = x
+    elif isinstance(x, (list, tuple)):
+        if _contains_tracer(x):
+            from ._creation import array
+            out = array(x)
+        else:
+            out = np.asarray(x)
+    elif hasattr(x, "__array__") or hasattr(x, "__array_interface__"):
+        out = np.asarray(x)
+    else:
+        raise FuncdiffTypeError(f"{t.__name__} is not an array-like value")
+    if dtype is not None:
+        from ..primitives.elementwise import convert_element_type
+        if get_aval(out).dtype != np.dtype(dtype):
+            out = convert_element_type(out, dtype=np.dtype(dtype))
+    return out
+
+
+def aval(x) -> ShapedArray:
+    return get_aval(x)
+
+
+def shape(x):
+    return get_aval(operand(x)).shape
+
+
+def ndim(x):
+    return len(shape(x))
+
+
+def canonical_axis(axis, ndim_, name="axis"):
+    """Normalise a (possibly negative) axis; NumPy's AxisError (a ValueError/IndexError)
+    with the same message when out of range."""
+    a = int(axis)
+    if not -max(ndim_, 1) <= a < max(ndim_, 1) or (ndim_ == 0 and a not in (0, -1)):
+        raise np.exceptions.AxisError(a, ndim_) if hasattr(np, "exceptions") \
+            else np.AxisError(a, ndim_)  # type: ignore[attr-defined]
+    return a % ndim_ if ndim_ else 0
+
+
+def canonical_axes(axis, ndim_):
+    """``axis`` (None, int or tuple) as a sorted tuple of non-negative ints."""
+    if axis is None:
+        return tuple(range(ndim_))
+    if isinstance(axis, (tuple, list)):
+        axes = tuple(canonical_axis(a, ndim_) for a in axis)
+        if len(set(axes)) != len(axes):
+            raise ValueError("duplicate value in 'axis'")
+        return tuple(sorted(axes))
+    return (canonical_axis(axis, ndim_),)
+
+
+def result_type(*args):
+    """NumPy's promotion of the operands, honouring weak Python scalars."""
+    from ..primitives._rules import result_dtype
+    return result_dtype(np.add, *[aval(operand(a)) for a in args])

@@ -1,0 +1,158 @@
+"""Elementwise functions (NumPy's ufuncs) and the compositions built from them."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.errors import FuncdiffTypeError
+from ..primitives import elementwise as ew
+from ._core import UFUNC_METHODS, aval, implements, operand
+
+__all__: list[str] = []
+
+
+def _no_out(name, out, where, kwargs):
+    if out is not None or where is not True:
+        raise FuncdiffTypeError(
+            f"`{name}`: out= and where= are not supported on traced values: arrays are "
+            "immutable under transforms.  Use the returned value (and funcdiff.numpy."
+            "where(mask, a, b) for masking).")
+    if kwargs.get("dtype") is not None:
+        return np.dtype(kwargs["dtype"])
+    return None
+
+
+def _export(f, name):
+    globals()[name] = f
+    __all__.append(name)
+    return f
+
+
+def _cast(x, dtype):
+    return x if dtype is None else ew.convert_element_type(x, dtype=dtype)
+
+
+def unary(name, np_fn, bind):
+    @implements(np_fn)
+    def f(x, /, out=None, *, where=True, **kwargs):
+        dtype = _no_out(name, out, where, kwargs)
+        return _cast(bind(operand(x)), dtype)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"NumPy's ``{np_fn.__name__}`` (traceable and differentiable)."
+    return _export(f, name)
+
+
+def binary(name, np_fn, bind):
+    @implements(np_fn)
+    def f(x1, x2, /, out=None, *, where=True, **kwargs):
+        dtype = _no_out(name, out, where, kwargs)
+        return _cast(bind(operand(x1), operand(x2)), dtype)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"NumPy's ``{np_fn.__name__}`` (traceable; broadcasts as NumPy does)."
+    return _export(f, name)
+
+
+for _name, _np, _bind in [
+        ("negative", np.negative, ew.neg), ("sin", np.sin, ew.sin), ("cos", np.cos, ew.cos),
+        ("tan", np.tan, ew.tan), ("arcsin", np.arcsin, ew.asin),
+        ("arccos", np.arccos, ew.acos), ("arctan", np.arctan, ew.atan),
+        ("sinh", np.sinh, ew.sinh), ("cosh", np.cosh, ew.cosh), ("tanh", np.tanh, ew.tanh),
+        ("arcsinh", np.arcsinh, ew.asinh), ("arccosh", np.arccosh, ew.acosh),
+        ("arctanh", np.arctanh, ew.atanh), ("exp", np.exp, ew.exp),
+        ("exp2", np.exp2, ew.exp2), ("expm1", np.expm1, ew.expm1), ("log", np.log, ew.log),
+        ("log2", np.log2, ew.log2), ("log10", np.log10, ew.log10),
+        ("log1p", np.log1p, ew.log1p), ("sqrt", np.sqrt, ew.sqrt), ("cbrt", np.cbrt, ew.cbrt),
+        ("square", np.square, ew.square), ("reciprocal", np.reciprocal, ew.reciprocal),
+        ("absolute", np.absolute, ew.abs_), ("sign", np.sign, ew.sign),
+        ("floor", np.floor, ew.floor), ("ceil", np.ceil, ew.ceil), ("rint", np.rint, ew.round_),
+        ("trunc", np.trunc, ew.trunc), ("conjugate", np.conjugate, ew.conj),
+        ("logical_not", np.logical_not, ew.logical_not), ("isfinite", np.isfinite, ew.isfinite),
+        ("isnan", np.isnan, ew.isnan), ("isinf", np.isinf, ew.isinf),
+        ("invert", np.invert, ew.invert)]:
+    unary(_name, _np, _bind)
+
+for _name, _np, _bind in [
+        ("add", np.add, ew.add), ("subtract", np.subtract, ew.sub),
+        ("multiply", np.multiply, ew.mul), ("divide", np.divide, ew.div),
+        ("power", np.power, ew.power), ("maximum", np.maximum, ew.maximum),
+        ("minimum", np.minimum, ew.minimum), ("arctan2", np.arctan2, ew.atan2),
+        ("remainder", np.remainder, ew.rem), ("fmod", np.fmod, ew.fmod),
+        ("floor_divide", np.floor_divide, ew.floor_divide),
+        ("logaddexp", np.logaddexp, ew.logaddexp), ("hypot", np.hypot, ew.hypot),
+        ("equal", np.equal, ew.eq), ("not_equal", np.not_equal, ew.ne),
+        ("less", np.less, ew.lt), ("less_equal", np.less_equal, ew.le),
+        ("greater", np.greater, ew.gt), ("greater_equal", np.greater_equal, ew.ge),
+        ("logical_and", np.logical_and, ew.logical_and),
+        ("logical_or", np.logical_or, ew.logical_or),
+        ("logical_xor", np.logical_xor, ew.logical_xor),
+        ("bitwise_and", np.bitwise_and, ew.bitwise_and),
+        ("bitwise_or", np.bitwise_or, ew.bitwise_or),
+        ("bitwise_xor", np.bitwise_xor, ew.bitwise_xor)]:
+    binary(_name, _np, _bind)
+
+# aliases NumPy itself has
+true_divide = divide  # noqa: F821
+abs = absolute  # noqa: F821,A001
+conj = conjugate  # noqa: F821
+mod = remainder  # noqa: F821
+__all__ += ["true_divide", "abs", "conj", "mod"]
+FUNCTIONS_ALIAS = {np.abs: absolute}  # noqa: F821
+
+
+@implements(np.positive)
+def positive(x, /):
+    return operand(x)
+
+
+@implements(np.around)
+def round(a, decimals=0, out=None):  # noqa: A001
+    _no_out("round", out, True, {})
+    x = operand(a)
+    if decimals == 0:
+        return ew.round_(x)
+    scale = 10.0 ** decimals
+    return ew.div(ew.round_(ew.mul(x, scale)), scale)
+
+
+around = round
+__all__ += ["positive", "round", "around"]
+
+
+@implements(np.real)
+def real(val):
+    return ew.real(operand(val))
+
+
+@implements(np.imag)
+def imag(val):
+    return ew.imag(operand(val))
+
+
+@implements(np.where)
+def where(condition, x=None, y=None, /):
+    if x is None and y is None:
+        from ._indexing import nonzero
+        return nonzero(condition)
+    c = operand(condition)
+    if aval(c).dtype != np.dtype(bool):
+        c = ew.ne(c, 0)
+    return ew.select(c, operand(x), operand(y))
+
+
+@implements(np.clip)
+def clip(a, a_min=np._NoValue, a_max=np._NoValue, out=None, *, min=np._NoValue,  # noqa: A002
+         max=np._NoValue, **kwargs):  # noqa: A002
+    """``minimum(maximum(a, a_min), a_max)``: at the bounds the tangent is split evenly
+    (the tie convention of ``maximum``/``minimum``)."""
+    _no_out("clip", out, True, {})
+    lo = min if a_min is np._NoValue else a_min
+    hi = max if a_max is np._NoValue else a_max
+    x = operand(a)
+    if lo is not None and lo is not np._NoValue:
+        x = ew.maximum(x, operand(lo))
+    if hi is not None and hi is not np._NoValue:
+        x = ew.minimum(x, operand(hi))
+    return x
+
+
+__all__ += ["real", "imag", "where", "clip"]
+UFUNC_METHODS  # reductions register add.reduce etc. in _reductions

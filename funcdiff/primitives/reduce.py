@@ -1,0 +1,265 @@
+"""Reductions and cumulative ops: reduce_sum / max / min / prod, argmax / argmin,
+reduce_and / or, cumsum / cumprod.  ``axes`` is a sorted tuple of non-negative ints;
+reductions keep their operand's dtype (``funcdiff.numpy`` casts first, as NumPy does).
+
+Subgradients: ``reduce_max``/``reduce_min`` split the tangent evenly between tied
+maxima (consistent with ``maximum``); ``reduce_prod`` and ``cumprod`` have exact
+derivatives at zeros (no division by the operand)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.avals import ShapedArray
+from ..core.errors import ShapeError
+from ..core.primitive import Primitive
+from ._rules import Zero, aval, defjvp_zero, deflinear, fit_to, instantiate
+from .elementwise import convert_element_type, div, eq, mul, select
+from .shape import broadcast_to, reshape, rev, transpose
+
+
+def _check_axes(name, x, axes):
+    if any(not 0 <= a < max(x.ndim, 1) for a in axes) or len(set(axes)) != len(axes):
+        raise ShapeError(f"`{name}`: axes {axes} invalid for shape {x.shape}")
+
+
+def _reduce_shape(x, axes):
+    return tuple(d for i, d in enumerate(x.shape) if i not in axes)
+
+
+def _keepdims_shape(shape, axes):
+    return tuple(1 if i in axes else d for i, d in enumerate(shape))
+
+
+def _reduce_cost(avals_in, avals_out, **params):
+    return {"flops": avals_in[0].size, "transcendentals": 0}
+
+
+def _reducer(name, np_fn, keep_dtype=True):
+    p = Primitive(name)
+
+    def impl(x, *, axes):
+        x = np.asarray(x)
+        if keep_dtype:
+            out = np_fn(x, axis=axes, dtype=x.dtype) if np_fn in (np.sum, np.prod) \
+                else np_fn(x, axis=axes)
+        else:
+            out = np_fn(x, axis=axes)
+        return out
+
+    def abstract_eval(x, *, axes):
+        _check_axes(name, x, axes)
+        if not keep_dtype:
+            return ShapedArray(_reduce_shape(x, axes), np.dtype(bool))
+        return ShapedArray(_reduce_shape(x, axes), x.dtype)
+
+    p.impl = impl
+    p.abstract_eval = abstract_eval
+    p.cost = _reduce_cost
+    p.emit = f"np.{np_fn.__name__}({{0}}, axis={{axes}})"
+    return p
+
+
+def expand_reduced(y, shape, axes):
+    """Broadcast a reduction's result back to the operand's shape."""
+    return broadcast_to(reshape(y, _keepdims_shape(shape, axes)), shape)
+
+
+# --- sum ---------------------------------------------------------------------------------
+
+reduce_sum_p = _reducer("reduce_sum", np.sum)
+
+
+def reduce_sum(x, axes):
+    axes = tuple(sorted(int(a) for a in axes))
+    if not axes:
+        return x
+    return reduce_sum_p.bind(x, axes=axes)
+
+
+deflinear(reduce_sum_p, lambda ct, x, *, axes: [
+    Zero(aval(x).strengthen()) if type(ct) is Zero else
+    expand_reduced(ct, aval(x).shape, axes)])
+
+# --- max / min -----------------------------------------------------------------------------
+
+reduce_max_p = _reducer("reduce_max", np.max)
+reduce_min_p = _reducer("reduce_min", np.min)
+
+
+def reduce_max(x, axes):
+    axes = tuple(sorted(int(a) for a in axes))
+    return reduce_max_p.bind(x, axes=axes) if axes else x
+
+
+def reduce_min(x, axes):
+    axes = tuple(sorted(int(a) for a in axes))
+    return reduce_min_p.bind(x, axes=axes) if axes else x
+
+
+def _minmax_jvp(prim):
+    def jvp(primals, tangents, *, axes):
+        (x,), (t,) = primals, tangents
+        out = prim.bind(x, axes=axes)
+        if type(t) is Zero:
+            return out, Zero(aval(out).strengthen())
+        xa = aval(x)
+        at = convert_element_type(eq(x, expand_reduced(out, xa.shape, axes)), dtype=xa.dtype)
+        count = reduce_sum(at, axes)
+        return out, fit_to(div(reduce_sum(mul(t, at), axes), count), aval(out))
+    prim.jvp = jvp
+
+
+_minmax_jvp(reduce_max_p)
+_minmax_jvp(reduce_min_p)
+
+# --- prod ---------------------------------------------------------------------------------
+
+reduce_prod_p = _reducer("reduce_prod", np.prod)
+
+
+def reduce_prod(x, axes):
+    axes = tuple(sorted(int(a) for a in axes))
+    return reduce_prod_p.bind(x, axes=axes) if axes else x
+
+
+def _exclusive_products(x, axis):
+    """prod_{j != i} x_j along ``axis`` without division (exact at zeros)."""
+    n = aval(x).shape[axis]
+    if n == 0:
+        return x
+    from .elementwise import mul as _mul
+    from .shape import concatenate, full, slice_
+    xa = aval(x)
+    one_shape = list(xa.shape)
+    one_shape[axis] = 1
+    ones = full(one_shape, 1, xa.dtype)
+
+    def shifted(y):  # [1, y_0, ..., y_{n-2}]
+        start = [0] * xa.ndim
+        limit = list(xa.shape)
+        limit[axis] = n - 1
+        return concatenate([ones, slice_(y, start, limit)], axis)
+
+    left = cumprod(shifted(x), axis)                       # prod_{j < i}
+    right = rev(cumprod(shifted(rev(x, (axis,))), axis), (axis,))  # prod_{j > i}
+    return _mul(left, right)
+
+
+def _prod_jvp(primals, tangents, *, axes):
+    (x,), (t,) = primals, tangents
+    out = reduce_prod(x, axes)
+    if type(t) is Zero:
+        return out, Zero(aval(out).strengthen())
+    xa = aval(x)
+    # move reduced axes last and flatten them into one axis
+    keep = [i for i in range(xa.ndim) if i not in axes]
+    perm = keep + list(axes)
+    kept_shape = tuple(xa.shape[i] for i in keep)
+    n = int(np.prod([xa.shape[i] for i in axes], dtype=np.int64))
+    xf = reshape(transpose(x, perm), kept_shape + (n,))
+    tf = reshape(transpose(instantiate(t), perm), kept_shape + (n,))
+    partial = _exclusive_products(xf, len(kept_shape))
+    return out, fit_to(reduce_sum(mul(tf, partial), (len(kept_shape),)), aval(out))
+
+
+reduce_prod_p.jvp = _prod_jvp
+
+# --- boolean and arg reductions (no derivative) ----------------------------------------------
+
+reduce_and_p = _reducer("reduce_and", np.all, keep_dtype=False)
+reduce_or_p = _reducer("reduce_or", np.any, keep_dtype=False)
+defjvp_zero(reduce_and_p)
+defjvp_zero(reduce_or_p)
+
+
+def _argreducer(name, np_fn):
+    p = Primitive(name)
+    p.impl = lambda x, *, axis, index_dtype: np_fn(x, axis=axis).astype(index_dtype)
+
+    def abstract_eval(x, *, axis, index_dtype):
+        _check_axes(name, x, (axis,))
+        if x.size == 0:
+            raise ShapeError(f"`{name}`: attempt to get {name} of an empty sequence")
+        return ShapedArray(_reduce_shape(x, (axis,)), index_dtype)
+
+    p.abstract_eval = abstract_eval
+    p.cost = _reduce_cost
+    p.emit = f"np.{np_fn.__name__}({{0}}, axis={{axis}})"
+    defjvp_zero(p)
+    return p
+
+
+argmax_p = _argreducer("argmax", np.argmax)
+argmin_p = _argreducer("argmin", np.argmin)
+
+# --- cumulative ------------------------------------------------------------------------------
+
+
+def _cumulative(name, np_fn):
+    p = Primitive(name)
+
+    def impl(x, *, axis, reverse=False):
+        x = np.asarray(x)
+        if reverse:
+            return np.flip(np_fn(np.flip(x, axis), axis=axis, dtype=x.dtype), axis)
+        return np_fn(x, axis=axis, dtype=x.dtype)
+
+    def abstract_eval(x, *, axis, reverse=False):
+        _check_axes(name, x, (axis,))
+        return ShapedArray(x.shape, x.dtype)
+
+    p.impl = impl
+    p.abstract_eval = abstract_eval
+    p.cost = _reduce_cost
+    p.emit = f"_rt.{name}({{0}}, {{axis}}, {{reverse}})"
+    return p
+
+
+cumsum_p = _cumulative("cumsum", np.cumsum)
+cumprod_p = _cumulative("cumprod", np.cumprod)
+
+
+def cumsum(x, axis, reverse=False):
+    return cumsum_p.bind(x, axis=int(axis), reverse=bool(reverse))
+
+
+def cumprod(x, axis, reverse=False):
+    return cumprod_p.bind(x, axis=int(axis), reverse=bool(reverse))
+
+
+deflinear(cumsum_p, lambda ct, x, *, axis, reverse=False: [
+    Zero(aval(x).strengthen()) if type(ct) is Zero else cumsum(ct, axis, not reverse)])
+
+
+def _cumprod_jvp(primals, tangents, *, axis, reverse=False):
+    """tangent_i = sum_{k<=i} t_k prod_{j<=i, j!=k} x_j, built as n cumprods of x with
+    x_k replaced by t_k (exact at zeros; O(n^2) work along the axis)."""
+    (x,), (t,) = primals, tangents
+    out = cumprod(x, axis, reverse)
+    if type(t) is Zero:
+        return out, Zero(aval(out).strengthen())
+    xa = aval(x)
+    n = xa.shape[axis]
+    if reverse:
+        xr, tr = rev(x, (axis,)), rev(instantiate(t), (axis,))
+        _, t_out = _cumprod_jvp((xr,), (tr,), axis=axis)
+        return out, rev(t_out, (axis,))
+    from .elementwise import lt
+    from .shape import iota
+    # k indexes a new leading axis; positions j along `axis`
+    bshape = (n,) + xa.shape
+    kk = reshape(iota(0, n, 1, np.int64), (n,) + (1,) * xa.ndim)
+    jshape = [1] * (xa.ndim + 1)
+    jshape[axis + 1] = n
+    jj = reshape(iota(0, n, 1, np.int64), tuple(jshape))
+    is_k = eq(kk, jj)
+    z = select(broadcast_to(is_k, bshape), broadcast_to(instantiate(t), bshape),
+               broadcast_to(x, bshape))
+    cp = cumprod(z, axis + 1)
+    mask = lt(jj, kk)  # i < k: product does not involve t_k
+    zero = np.zeros((), xa.dtype)[()]
+    contrib = select(broadcast_to(mask, bshape), zero, cp)
+    return out, reduce_sum(contrib, (0,))
+
+
+cumprod_p.jvp = _cumprod_jvp

@@ -1,0 +1,356 @@
+"""Shape primitives: broadcast_to, reshape, transpose, rev, pad, slice, concatenate and
+the creation primitives full / iota.  All are linear; each block holds the primitive,
+its shape rule, jvp (via ``deflinear``) and transpose."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.avals import ShapedArray
+from ..core.errors import FuncdiffTypeError, ShapeError
+from ..core.primitive import Primitive
+from ._rules import Zero, aval, deflinear, is_undefined, unbroadcast
+
+def _no_flops(avals_in, avals_out, **params):
+    return {"flops": 0, "transcendentals": 0}
+
+
+def _shape_prim(name):
+    p = Primitive(name)
+    p.cost = _no_flops
+    return p
+
+
+def _zero_ct(x):
+    return Zero(aval(x).strengthen())
+
+
+# --- broadcast_to --------------------------------------------------------------------
+
+broadcast_to_p = _shape_prim("broadcast_to")
+
+
+def broadcast_to(x, shape):
+    shape = tuple(int(d) for d in shape)
+    if aval(x).shape == shape:
+        return x
+    return broadcast_to_p.bind(x, shape=shape)
+
+
+broadcast_to_p.impl = lambda x, *, shape: np.broadcast_to(x, shape)
+
+
+def _broadcast_to_abstract(x, *, shape):
+    try:
+        if np.broadcast_shapes(x.shape, shape) != shape:
+            raise ValueError
+    except ValueError:
+        raise ShapeError(f"`broadcast_to`: cannot broadcast shape {x.shape} to {shape}") \
+            from None
+    return ShapedArray(shape, x.dtype)
+
+
+broadcast_to_p.abstract_eval = _broadcast_to_abstract
+deflinear(broadcast_to_p, lambda ct, x, *, shape: [unbroadcast(ct, aval(x))])
+broadcast_to_p.emit = "np.broadcast_to({0}, {shape})"
+
+# --- reshape ---------------------------------------------------------------------------
+
+reshape_p = _shape_prim("reshape")
+
+
+def reshape(x, shape):
+    shape = tuple(int(d) for d in shape)
+    if aval(x).shape == shape:
+        return x
+    return reshape_p.bind(x, shape=shape)
+
+
+reshape_p.impl = lambda x, *, shape: np.reshape(x, shape)
+
+
+def _reshape_abstract(x, *, shape):
+    if int(np.prod(shape, dtype=np.int64)) != x.size:
+        raise ShapeError(f"`reshape`: cannot reshape an array of shape {x.shape} "
+                         f"(size {x.size}) into shape {shape}")
+    return ShapedArray(shape, x.dtype, x.weak_type)
+
+
+reshape_p.abstract_eval = _reshape_abstract
+deflinear(reshape_p, lambda ct, x, *, shape: [
+    _zero_ct(x) if type(ct) is Zero else reshape(ct, aval(x).shape)])
+reshape_p.emit = "np.reshape({0}, {shape})"
+
+# --- transpose -------------------------------------------------------------------------
+
+transpose_p = _shape_prim("transpose")
+
+
+def transpose(x, perm):
+    perm = tuple(int(p) for p in perm)
+    if perm == tuple(range(len(perm))):
+        return x
+    return transpose_p.bind(x, perm=perm)
+
+
+transpose_p.impl = lambda x, *, perm: np.transpose(x, perm)
+
+
+def _transpose_abstract(x, *, perm):
+    if sorted(perm) != list(range(x.ndim)):
+        raise ShapeError(f"`transpose`: axes {perm} are not a permutation of the "
+                         f"{x.ndim} axes of shape {x.shape}")
+    return ShapedArray(tuple(x.shape[p] for p in perm), x.dtype, x.weak_type)
+
+
+transpose_p.abstract_eval = _transpose_abstract
+deflinear(transpose_p, lambda ct, x, *, perm: [
+    _zero_ct(x) if type(ct) is Zero else transpose(ct, tuple(np.argsort(perm)))])
+transpose_p.emit = "np.transpose({0}, {perm})"
+
+# --- rev (flip) --------------------------------------------------------------------------
+
+rev_p = _shape_prim("rev")
+
+
+def rev(x, axes):
+    axes = tuple(int(a) for a in axes)
+    return x if not axes else rev_p.bind(x, axes=axes)
+
+
+rev_p.impl = lambda x, *, axes: np.flip(x, axes)
+rev_p.abstract_eval = lambda x, *, axes: x
+deflinear(rev_p, lambda ct, x, *, axes: [_zero_ct(x) if type(ct) is Zero else rev(ct, axes)])
+rev_p.emit = "np.flip({0}, {axes})"
+
+# --- full and iota (creation) ------------------------------------------------------------
+
+full_p = _shape_prim("full")
+
+
+def full(shape, value, dtype):
+    """A constant array, recorded as an eqn under a trace (so ``.at[]`` works on it)."""
+    return full_p.bind(shape=tuple(int(d) for d in shape), value=value, dtype=np.dtype(dtype))
+
+
+full_p.impl = lambda *, shape, value, dtype: np.full(shape, value, dtype)
+full_p.abstract_eval = lambda *, shape, value, dtype: ShapedArray(shape, dtype)
+full_p.jvp = lambda primals, tangents, **p: (full(**p), Zero(ShapedArray(p["shape"], p["dtype"])))
+full_p.emit = "np.full({shape}, {value!r}, np.{dtype})"
+
+iota_p = _shape_prim("iota")
+iota_p.impl = lambda *, start, stop, step, dtype: np.arange(start, stop, step, dtype=dtype)
+
+
+def _iota_abstract(*, start, stop, step, dtype):
+    return ShapedArray((len(np.arange(start, stop, step)),), dtype)
+
+
+iota_p.abstract_eval = _iota_abstract
+iota_p.jvp = lambda primals, tangents, **p: (iota_p.bind(**p),
+                                            Zero(iota_p.abstract_eval(**p)))
+iota_p.emit = "np.arange({start!r}, {stop!r}, {step!r}, dtype=np.{dtype})"
+
+
+def iota(start, stop, step, dtype):
+    return iota_p.bind(start=start, stop=stop, step=step, dtype=np.dtype(dtype))
+
+
+# --- pad (lax.pad semantics: (lo, hi, interior) per axis; negative lo/hi crop) -------------
+
+pad_p = _shape_prim("pad")
+
+
+def pad(x, padding_value, config):
+    config = tuple((int(lo), int(hi), int(it)) for lo, hi, it in config)
+    if all(c == (0, 0, 0) for c in config):
+        return x
+    return pad_p.bind(x, padding_value, config=config)
+
+
+def _pad_shape(shape, config):
+    return tuple(lo + hi + d + max(d - 1, 0) * it for d, (lo, hi, it) in zip(shape, config))
+
+
+def _pad_impl(x, v, *, config):
+    x = np.asarray(x)
+    grown = [(max(lo, 0), max(hi, 0), it) for lo, hi, it in config]
+    shape = _pad_shape(x.shape, grown)
+    out = np.full(shape, v, dtype=x.dtype)
+    idx = tuple(slice(lo, lo + max(d - 1, 0) * (it + 1) + 1 if d else lo, it + 1)
+                for d, (lo, hi, it) in zip(x.shape, grown))
+    out[idx] = x
+    crop = tuple(slice(-lo if lo < 0 else 0, n + hi if hi < 0 else n)
+                 for n, (lo, hi, it) in zip(shape, config))
+    return out[crop]
+
+
+def _pad_abstract(x, v, *, config):
+    if len(config) != x.ndim:
+        raise ShapeError(f"`pad`: {len(config)} padding specs for shape {x.shape}")
+    if v.shape != ():
+        raise ShapeError("`pad`: the padding value must be a scalar")
+    if any(it < 0 for _, _, it in config):
+        raise ShapeError("`pad`: interior padding must be >= 0")
+    shape = _pad_shape(x.shape, config)
+    if any(d < 0 for d in shape):
+        raise ShapeError(f"`pad`: padding {config} of shape {x.shape} is negative")
+    return ShapedArray(shape, x.dtype)
+
+
+def _pad_jvp(primals, tangents, *, config):
+    (x, v), (tx, tv) = primals, tangents
+    out = pad(x, v, config)
+    if type(tx) is Zero and type(tv) is Zero:
+        return out, Zero(aval(out).strengthen())
+    from ._rules import instantiate
+    tx = instantiate(tx)
+    tv = np.zeros((), aval(out).dtype)[()] if type(tv) is Zero else tv
+    return out, pad(tx, tv, config)
+
+
+def _pad_transpose(ct, x, v, *, config):
+    if type(ct) is Zero:
+        return [_zero_ct(x) if is_undefined(x) else None,
+                _zero_ct(v) if is_undefined(v) else None]
+    cta = aval(ct)
+    unpadded = pad(ct, np.zeros((), cta.dtype)[()], [(-lo, -hi, 0) for lo, hi, _ in config])
+    ux = aval(unpadded)
+    ct_x = slice_(unpadded, (0,) * ux.ndim, ux.shape, tuple(it + 1 for _, _, it in config))
+    res = [ct_x if is_undefined(x) else None]
+    if is_undefined(v):
+        from .reduce import reduce_sum
+        total = reduce_sum(ct, axes=tuple(range(cta.ndim)))
+        inner = reduce_sum(ct_x, axes=tuple(range(cta.ndim)))
+        from .elementwise import sub
+        res.append(sub(total, inner))
+    else:
+        res.append(None)
+    return res
+
+
+pad_p.impl = _pad_impl
+pad_p.abstract_eval = _pad_abstract
+pad_p.jvp = _pad_jvp
+pad_p.transpose = _pad_transpose
+pad_p.linear = True
+pad_p.emit = "_rt.pad({0}, {1}, {config})"
+
+# --- slice (static start/limit/strides, strides > 0) --------------------------------------
+
+slice_p = _shape_prim("slice")
+
+
+def slice_(x, start, limit, strides=None):
+    start = tuple(int(s) for s in start)
+    limit = tuple(int(s) for s in limit)
+    strides = tuple(int(s) for s in strides) if strides else (1,) * len(start)
+    if start == (0,) * len(start) and limit == aval(x).shape and all(s == 1 for s in strides):
+        return x
+    return slice_p.bind(x, start=start, limit=limit, strides=strides)
+
+
+def _slice_impl(x, *, start, limit, strides):
+    return np.asarray(x)[tuple(slice(a, b, s) for a, b, s in zip(start, limit, strides))]
+
+
+def _slice_abstract(x, *, start, limit, strides):
+    if not (len(start) == len(limit) == len(strides) == x.ndim):
+        raise ShapeError(f"`slice`: start/limit/strides must have {x.ndim} entries")
+    for a, b, s, d in zip(start, limit, strides, x.shape):
+        if not (0 <= a <= b <= d) or s < 1:
+            raise ShapeError(f"`slice`: [{a}:{b}:{s}] out of range for shape {x.shape}")
+    shape = tuple(len(range(a, b, s)) for a, b, s in zip(start, limit, strides))
+    return ShapedArray(shape, x.dtype)
+
+
+def _slice_transpose(ct, x, *, start, limit, strides):
+    if type(ct) is Zero:
+        return [_zero_ct(x)]
+    xa = aval(x)
+    cta = aval(ct)
+    config = []
+    for a, d, s, n in zip(start, xa.shape, strides, cta.shape):
+        used = a + (n - 1) * s + 1 if n else a
+        config.append((a, d - used, s - 1))
+    return [pad(ct, np.zeros((), cta.dtype)[()], config)]
+
+
+slice_p.impl = _slice_impl
+slice_p.abstract_eval = _slice_abstract
+deflinear(slice_p, _slice_transpose)
+slice_p.emit = "{0}[{slices}]"
+
+# --- concatenate -------------------------------------------------------------------------
+
+concatenate_p = _shape_prim("concatenate")
+
+
+def concatenate(xs, axis):
+    xs = list(xs)
+    if len(xs) == 1:
+        return xs[0]
+    return concatenate_p.bind(*xs, axis=int(axis))
+
+
+def _concatenate_impl(*xs, axis):
+    return np.concatenate([np.asarray(x) for x in xs], axis=axis)
+
+
+def _concatenate_abstract(*xs, axis):
+    x0 = xs[0]
+    if not 0 <= axis < x0.ndim:
+        raise ShapeError(f"`concatenate`: axis {axis} out of range for {x0.ndim}-d operands")
+    for x in xs[1:]:
+        if x.ndim != x0.ndim or any(a != b for i, (a, b) in enumerate(zip(x.shape, x0.shape))
+                                    if i != axis):
+            raise ShapeError("`concatenate`: operand shapes "
+                             f"{', '.join(str(x.shape) for x in xs)} differ off axis {axis}")
+    dtype = np.result_type(*[x.dtype for x in xs])
+    shape = list(x0.shape)
+    shape[axis] = sum(x.shape[axis] for x in xs)
+    return ShapedArray(tuple(shape), dtype)
+
+
+def _concatenate_jvp(primals, tangents, *, axis):
+    out = concatenate_p.bind(*primals, axis=axis)
+    if all(type(t) is Zero for t in tangents):
+        return out, Zero(aval(out).strengthen())
+    from ._rules import fit_to, zeros_like_aval
+    tans = [zeros_like_aval(aval(p).strengthen()) if type(t) is Zero else t
+            for p, t in zip(primals, tangents)]
+    return out, fit_to(concatenate_p.bind(*tans, axis=axis), aval(out))
+
+
+def _concatenate_transpose(ct, *xs, axis):
+    from ._rules import cast_ct
+    res = []
+    offset = 0
+    for x in xs:
+        xa = aval(x)
+        n = xa.shape[axis]
+        if is_undefined(x):
+            if type(ct) is Zero:
+                res.append(Zero(xa.strengthen()))
+            else:
+                cta = aval(ct)
+                start = [0] * cta.ndim
+                limit = list(cta.shape)
+                start[axis], limit[axis] = offset, offset + n
+                res.append(cast_ct(slice_(ct, start, limit), xa))
+        else:
+            res.append(None)
+        offset += n
+    return res
+
+
+concatenate_p.impl = _concatenate_impl
+concatenate_p.abstract_eval = _concatenate_abstract
+concatenate_p.jvp = _concatenate_jvp
+concatenate_p.transpose = _concatenate_transpose
+concatenate_p.linear = True
+concatenate_p.emit = "np.concatenate([{args}], axis={axis})"
+
+
+def check_no_int(name, a):
+    if a.dtype.kind not in "fc":
+        raise FuncdiffTypeError(f"`{name}` needs floating-point values, got {a.str_short()}")

@@ -1,0 +1,169 @@
+"""Pytrees: nested tuples, lists, dicts (keys sorted), None, namedtuples and registered
+classes, flattened to a list of leaves plus a hashable ``PyTreeDef``."""
+from __future__ import annotations
+
+from typing import Callable
+
+_registry: dict[type, tuple[Callable, Callable]] = {}
+
+
+def register_pytree_node(nodetype: type, flatten_func: Callable, unflatten_func: Callable):
+    """``flatten_func(x) -> (children, aux_data)``; ``unflatten_func(aux, children) -> x``."""
+    _registry[nodetype] = (flatten_func, unflatten_func)
+
+
+def register_pytree_node_class(cls):
+    """Class decorator: the class provides ``tree_flatten`` and classmethod
+    ``tree_unflatten(aux, children)``."""
+    register_pytree_node(cls, lambda x: x.tree_flatten(), cls.tree_unflatten)
+    return cls
+
+
+def _is_namedtuple(x) -> bool:
+    return isinstance(x, tuple) and hasattr(type(x), "_fields")
+
+
+class PyTreeDef:
+    """The structure of a pytree (hashable, comparable)."""
+
+    __slots__ = ("kind", "aux", "children", "num_leaves", "_hash")
+
+    def __init__(self, kind, aux, children):
+        self.kind = kind            # "leaf", "none", tuple, list, dict, or a node type
+        self.aux = aux
+        self.children = tuple(children)
+        self.num_leaves = 1 if kind == "leaf" else sum(c.num_leaves for c in self.children)
+        self._hash = hash((kind if isinstance(kind, str) else id(kind), _hashable(aux),
+                           self.children))
+
+    def __eq__(self, other):
+        return (isinstance(other, PyTreeDef) and self.kind == other.kind
+                and self.aux == other.aux and self.children == other.children)
+
+    def __hash__(self):
+        return self._hash
+
+    def __repr__(self):
+        return f"PyTreeDef({_pp(self)})"
+
+    def unflatten(self, leaves):
+        return tree_unflatten(self, leaves)
+
+
+def _hashable(aux):
+    try:
+        hash(aux)
+        return aux
+    except TypeError:
+        return repr(aux)
+
+
+def _pp(t: PyTreeDef) -> str:
+    if t.kind == "leaf":
+        return "*"
+    if t.kind == "none":
+        return "None"
+    inner = ", ".join(_pp(c) for c in t.children)
+    if t.kind is tuple:
+        return f"({inner}{',' if len(t.children) == 1 else ''})"
+    if t.kind is list:
+        return f"[{inner}]"
+    if t.kind is dict:
+        return "{" + ", ".join(f"{k!r}: {_pp(c)}" for k, c in zip(t.aux, t.children)) + "}"
+    name = getattr(t.kind, "__name__", str(t.kind))
+    return f"{name}({inner})"
+
+
+_LEAF = PyTreeDef("leaf", None, ())
+_NONE = PyTreeDef("none", None, ())
+
+
+def _flatten(x, leaves, is_leaf):
+    if is_leaf is not None and is_leaf(x):
+        leaves.append(x)
+        return _LEAF
+    t = type(x)
+    if x is None:
+        return _NONE
+    if t is tuple or t is list:
+        return PyTreeDef(t, None, [_flatten(c, leaves, is_leaf) for c in x])
+    if t is dict:
+        try:
+            keys = sorted(x)
+        except TypeError:
+            keys = list(x)
+        return PyTreeDef(dict, tuple(keys), [_flatten(x[k], leaves, is_leaf) for k in keys])
+    if t in _registry:
+        children, aux = _registry[t][0](x)
+        return PyTreeDef(t, aux, [_flatten(c, leaves, is_leaf) for c in children])
+    if _is_namedtuple(x):
+        return PyTreeDef(t, None, [_flatten(c, leaves, is_leaf) for c in x])
+    leaves.append(x)
+    return _LEAF
+
+
+def tree_flatten(tree, is_leaf=None):
+    """``(leaves, treedef)``."""
+    leaves: list = []
+    return leaves, _flatten(tree, leaves, is_leaf)
+
+
+def tree_unflatten(treedef: PyTreeDef, leaves):
+    it = iter(leaves)
+    out = _unflatten(treedef, it)
+    try:
+        next(it)
+    except StopIteration:
+        return out
+    raise ValueError(f"too many leaves for tree structure {treedef}")
+
+
+def _unflatten(t: PyTreeDef, it):
+    if t.kind == "leaf":
+        try:
+            return next(it)
+        except StopIteration:
+            raise ValueError("too few leaves for the tree structure") from None
+    if t.kind == "none":
+        return None
+    children = [_unflatten(c, it) for c in t.children]
+    if t.kind is tuple or t.kind is list:
+        return t.kind(children)
+    if t.kind is dict:
+        return dict(zip(t.aux, children))
+    if t.kind in _registry:
+        return _registry[t.kind][1](t.aux, children)
+    return t.kind(*children)  # namedtuple
+
+
+def tree_leaves(tree, is_leaf=None):
+    return tree_flatten(tree, is_leaf)[0]
+
+
+def tree_structure(tree, is_leaf=None) -> PyTreeDef:
+    return tree_flatten(tree, is_leaf)[1]
+
+
+def tree_map(f: Callable, tree, *rest, is_leaf=None):
+    """Apply ``f`` leafwise; ``rest`` trees must have ``tree``'s structure."""
+    leaves, treedef = tree_flatten(tree, is_leaf)
+    others = []
+    for r in rest:
+        rl, rt = tree_flatten(r, is_leaf)
+        if rt != treedef:
+            raise ValueError(f"tree_map: structures differ: {treedef} vs {rt}")
+        others.append(rl)
+    return tree_unflatten(treedef, [f(*xs) for xs in zip(leaves, *others)])
+
+
+def treedef_is_leaf(t: PyTreeDef) -> bool:
+    return t.kind == "leaf"
+
+
+def tree_all(tree) -> bool:
+    return all(tree_leaves(tree))
+
+
+__all__ = ["register_pytree_node", "register_pytree_node_class", "tree_flatten",
+           "tree_unflatten", "tree_leaves", "tree_structure", "tree_map", "PyTreeDef",
+           "tree_all"]
