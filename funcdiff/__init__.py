@@ -9,6 +9,11 @@ from .core.errors import (ConcretizationError, FuncdiffError, FuncdiffIndexError
 from .core.check import check_jaxpr  # noqa: F401
 from .core.interpret import eval_jaxpr  # noqa: F401
 from . import numpy  # noqa: F401
-from .api import make_jaxpr  # noqa: F401
+from .api import (float0, grad, hessian, hvp, jacfwd, jacrev, jvp, linearize,  # noqa: F401
+                  make_jaxpr, value_and_grad, vjp)
+
+from .custom_derivatives import custom_jvp, custom_vjp, stop_gradient  # noqa: F401
+from . import flatten_util, test_util  # noqa: F401
+from .test_util import check_grads  # noqa: F401
 
 __version__ = "0.1.0"

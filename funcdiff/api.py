@@ -1,11 +1,388 @@
-"""The public transforms.  Each one flattens pytrees at the boundary, then works on
-IR: trace -> transform the jaxpr -> evaluate (or compile)."""
+"""The public transforms.  Each one flattens pytrees at the boundary, validates the user's
+values there (clear errors, never deep in a pass), then works on IR:
+trace -> transform the jaxpr -> evaluate."""
 from __future__ import annotations
 
 import functools
 
-from .core.trace import trace_flat
-from ._flat import flatten_args, flatten_fun, leaf_aval
+import numpy as np
+
+from ._flat import flatten_args, flatten_fun, leaf_aval, leaf_operand, to_output
+from .core.avals import is_differentiable_dtype
+from .core.errors import GradientError, StructureError, FuncdiffTypeError, FuncdiffValueError
+from .core.trace import current_source_info, trace_flat
+from .transforms.linearize import linearize_flat
+from .tree_util import tree_flatten, tree_map, tree_structure, tree_unflatten
+
+float0 = np.dtype([("float0", np.void, 0)])
+"""dtype of the (empty) tangent of an integer input, as in JAX."""
+
+
+def _argnums_tuple(argnums, nargs, fname):
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)
+    for a in nums:
+        if not isinstance(a, int) or not -nargs <= a < nargs:
+            raise FuncdiffValueError(
+                f"{fname}: argnums={argnums!r} but the function was called with {nargs} "
+                "positional argument(s)")
+    return tuple(a % nargs for a in nums), single
+
+
+def _partial(f, args, kwargs, argnums):
+    """``g(*diff_args)`` = ``f`` with the other positional args fixed."""
+    def g(*diff):
+        full = list(args)
+        for i, d in zip(argnums, diff):
+            full[i] = d
+        return f(*full, **kwargs)
+    return g
+
+
+def _fun_name(f):
+    return getattr(f, "__name__", type(f).__name__)
+
+
+def _check_differentiable(leaves, tree, fname, allow_int=False):
+    for i, x in enumerate(leaves):
+        a = leaf_aval(x)
+        if not is_differentiable_dtype(a.dtype) and not allow_int:
+            raise GradientError(
+                f"{fname} requires real or complex floating-point inputs, but input leaf "
+                f"{i} of {tree} has dtype {a.dtype.name} (shape {a.shape}).  Pass floats "
+                f"(e.g. x.astype(float) or 2.0 instead of 2), differentiate w.r.t. other "
+                f"arguments with argnums=, or use allow_int=True to get float0 zeros.")
+
+
+# --- vjp / grad -------------------------------------------------------------------------
+
+def _vjp_core(f, primals, has_aux, fname):
+    leaves, in_tree = flatten_args(primals)
+    flat_f, store = flatten_fun(f, in_tree)
+    aux_store = {}
+    if has_aux:
+        def flat_main(*xs):
+            out = flat_f(*xs)
+            tree = store["out_tree"]
+            if tree.kind is not tuple or len(tree.children) != 2:
+                raise FuncdiffTypeError(
+                    f"{fname} with has_aux=True needs the function to return a pair "
+                    f"(output, aux); it returned a {tree}")
+            main, aux = tree_unflatten(tree, out)
+            m_leaves, m_tree = tree_flatten(main)
+            a_leaves, a_tree = tree_flatten(aux)
+            aux_store.update(out_tree=m_tree, aux_tree=a_tree, n=len(m_leaves))
+            return [leaf_operand(x, "output") for x in m_leaves] + list(a_leaves)
+        fun = flat_main
+    else:
+        fun = flat_f
+    avals = [leaf_aval(x) for x in leaves]
+    lin = linearize_flat(fun, leaves, avals, n_tangent_outs=None if not has_aux else
+                         _LazyCount(aux_store))
+    if has_aux:
+        n = aux_store["n"]
+        out_tree, aux = aux_store["out_tree"], tree_unflatten(
+            aux_store["aux_tree"], [to_output(x) for x in lin.primal_outs[n:]])
+        outs = lin.primal_outs[:n]
+    else:
+        out_tree, aux, outs = store["out_tree"], None, lin.primal_outs
+    return lin, leaves, in_tree, out_tree, outs, aux
+
+
+class _LazyCount(int):
+    """The number of main outputs, known only once the function has been traced."""
+
+    def __new__(cls, store):
+        obj = int.__new__(cls, 0)
+        obj.store = store
+        return obj
+
+    def __index__(self):
+        return self.store["n"]
+
+
+def vjp(f, *primals, has_aux=False):
+    """``(out, vjp_fn)`` (``(out, vjp_fn, aux)`` with ``has_aux``).  ``vjp_fn(ct)`` returns a
+    tuple with one cotangent per primal; call it as often as you like."""
+    lin, leaves, in_tree, out_tree, outs, aux = _vjp_core(f, primals, has_aux, "vjp")
+    out_avals = [leaf_aval(o) for o in outs]
+
+    def vjp_fn(ct):
+        ct_leaves, ct_tree = tree_flatten(ct)
+        if ct_tree != out_tree:
+            raise StructureError(
+                f"vjp_fn: the cotangent has structure {ct_tree} but the function's output "
+                f"has structure {out_tree}.  Pass a cotangent shaped like the output.")
+        cts = []
+        for i, (c, a) in enumerate(zip(ct_leaves, out_avals)):
+            c = leaf_operand(c, "cotangent")
+            ca = leaf_aval(c)
+            if ca.shape != a.shape:
+                raise StructureError(
+                    f"vjp_fn: cotangent leaf {i} has shape {ca.shape} but the output has "
+                    f"shape {a.shape}")
+            cts.append(c)
+        cts = [c for c, d in zip(cts, [True] * len(cts))]
+        g = lin.vjp(cts[:len(out_avals)])
+        return _assemble(g, lin.diff_mask, leaves, in_tree)
+
+    result = (tree_unflatten(out_tree, [to_output(o) for o in outs]), vjp_fn)
+    return result + (aux,) if has_aux else result
+
+
+def _assemble(grads, diff_mask, leaves, in_tree):
+    """Put gradient leaves back into the input structure (float0 zeros for ints)."""
+    it = iter(grads)
+    out = []
+    for x, d in zip(leaves, diff_mask):
+        if d:
+            g = to_output(next(it))
+            a = leaf_aval(x)
+            if type(g) is not type(x) and not hasattr(g, "_trace"):
+                g = np.asarray(g, dtype=a.dtype) if np.ndim(g) or a.shape else \
+                    a.dtype.type(g)
+            out.append(g)
+        else:
+            out.append(np.zeros(np.shape(x), dtype=float0))
+    return tuple(tree_unflatten(in_tree, out))
+
+
+def _check_scalar_out(out_leaves, out_tree, fname):
+    if len(out_leaves) != 1:
+        raise GradientError(
+            f"{fname} requires a function with one scalar output, but it returned "
+            f"{out_tree} with {len(out_leaves)} leaves.  Use funcdiff.jacrev or "
+            "funcdiff.vjp for several outputs, or has_aux=True to return extra values.")
+    a = leaf_aval(out_leaves[0])
+    if a.size != 1:
+        raise GradientError(
+            f"{fname} requires a scalar (single-element) output, but the output has shape "
+            f"{a.shape}.  To differentiate a vector output use funcdiff.jacrev (the "
+            "Jacobian) or funcdiff.vjp with a cotangent; or reduce it first, e.g. "
+            "f(x).sum().")
+    if not np.issubdtype(a.dtype, np.floating):
+        raise GradientError(
+            f"{fname} requires a real floating-point output, got {a.dtype.name}.  For "
+            "complex outputs use funcdiff.vjp with an explicit cotangent.")
+    return a
+
+
+def value_and_grad(f, argnums=0, has_aux=False, allow_int=False):
+    """``(f(*args), gradient)`` from one forward and one backward pass."""
+    fname = f"value_and_grad({_fun_name(f)})"
+
+    @functools.wraps(f)
+    def vg(*args, **kwargs):
+        nums, single = _argnums_tuple(argnums, len(args), fname)
+        diff = [args[i] for i in nums]
+        lin, leaves, in_tree, out_tree, outs, aux = _vjp_core(
+            _partial(f, args, kwargs, nums), diff, has_aux, fname)
+        _check_differentiable(leaves, in_tree, fname, allow_int)
+        a = _check_scalar_out(outs, out_tree, fname)
+        one = np.ones(a.shape, a.dtype)
+        g = _assemble(lin.vjp([one]), lin.diff_mask, leaves, in_tree)
+        g = g[0] if single else g
+        value = tree_unflatten(out_tree, [to_output(o) for o in outs])
+        return ((value, aux), g) if has_aux else (value, g)
+
+    return vg
+
+
+def grad(f, argnums=0, has_aux=False, allow_int=False):
+    """Gradient of a scalar-output ``f`` w.r.t. argument(s) ``argnums``."""
+    vg = value_and_grad(f, argnums, has_aux, allow_int)
+    vg.__name__ = getattr(f, "__name__", "f")
+
+    @functools.wraps(f)
+    def g(*args, **kwargs):
+        (value, grads) = vg(*args, **kwargs)
+        if has_aux:
+            return grads, value[1]
+        return grads
+
+    return g
+
+
+# --- jvp / linearize ----------------------------------------------------------------------
+
+def _check_tangents(p_leaves, p_tree, t_leaves, t_tree, fname):
+    if p_tree != t_tree:
+        raise StructureError(
+            f"{fname}: primals have structure {p_tree} but tangents have structure "
+            f"{t_tree}; they must match.")
+    out = []
+    for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
+        pa = leaf_aval(p)
+        t = leaf_operand(t, "tangent")
+        ta = leaf_aval(t)
+        if not is_differentiable_dtype(pa.dtype):
+            if ta.dtype != float0 and ta.dtype.kind not in "iub":
+                raise GradientError(
+                    f"{fname}: primal leaf {i} is {pa.str_short()} (not differentiable); its "
+                    f"tangent must have dtype float0, got {ta.dtype.name}")
+            continue
+        if ta.shape != pa.shape:
+            raise StructureError(
+                f"{fname}: tangent leaf {i} has shape {ta.shape} but its primal has shape "
+                f"{pa.shape}")
+        if ta.dtype != pa.dtype and not (ta.weak_type or pa.weak_type):
+            raise FuncdiffTypeError(
+                f"{fname}: tangent leaf {i} has dtype {ta.dtype.name} but its primal has "
+                f"dtype {pa.dtype.name}; pass tangents of the primal's dtype")
+        out.append(t)
+    return out
+
+
+def jvp(f, primals, tangents, has_aux=False):
+    """Forward mode: ``(f(*primals), J @ tangents)``."""
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise StructureError("jvp: primals and tangents must be tuples (or lists) of "
+                             "arguments, e.g. jvp(f, (x,), (v,))")
+    p_leaves, p_tree = flatten_args(primals)
+    t_leaves, t_tree = tree_flatten(tuple(tangents))
+    tans = _check_tangents(p_leaves, p_tree, t_leaves, t_tree, "jvp")
+    if has_aux:
+        lin, out_tree, outs, aux = _jvp_aux(f, primals, p_leaves, p_tree)
+    else:
+        flat_f, store = flatten_fun(f, p_tree)
+        lin = linearize_flat(flat_f, p_leaves, [leaf_aval(x) for x in p_leaves])
+        out_tree, outs, aux = store["out_tree"], lin.primal_outs, None
+    t_out = lin.jvp(tans)
+    res = (tree_unflatten(out_tree, [to_output(o) for o in outs]),
+           tree_unflatten(out_tree, [to_output(t) for t in t_out[:len(outs)]]))
+    return res + (aux,) if has_aux else res
+
+
+def _jvp_aux(f, primals, p_leaves, p_tree):
+    lin, _, _, out_tree, outs, aux = _vjp_core(f, primals, True, "jvp")
+    return lin, out_tree, outs, aux
+
+
+def linearize(f, *primals):
+    """``(f(*primals), f_jvp)``: evaluate once, then apply the linear map many times."""
+    p_leaves, p_tree = flatten_args(primals)
+    flat_f, store = flatten_fun(f, p_tree)
+    lin = linearize_flat(flat_f, p_leaves, [leaf_aval(x) for x in p_leaves])
+    out_tree = store["out_tree"]
+
+    def f_jvp(*tangents):
+        t_leaves, t_tree = tree_flatten(tuple(tangents))
+        tans = _check_tangents(p_leaves, p_tree, t_leaves, t_tree, "linearize")
+        return tree_unflatten(out_tree, [to_output(t) for t in lin.jvp(tans)])
+
+    return tree_unflatten(out_tree, [to_output(o) for o in lin.primal_outs]), f_jvp
+
+
+# --- Jacobians and Hessians -------------------------------------------------------------
+
+def _std_basis(aval):
+    n = aval.size
+    eye = np.eye(n, dtype=aval.dtype)
+    return [eye[i].reshape(aval.shape) for i in range(n)]
+
+
+def _stack_jac(rows, out_shape, in_shape, dtype, fwd):
+    """Stack per-basis-vector results into an ``out_shape + in_shape`` Jacobian."""
+    from .primitives.elementwise import convert_element_type
+    from .primitives.shape import concatenate, full, reshape, transpose
+    if not rows or 0 in out_shape:
+        return full(out_shape + in_shape, 0, dtype)
+    m = concatenate([reshape(r, (1, leaf_aval(r).size)) for r in rows], 0)
+    if fwd:  # rows are columns of the Jacobian: (n_in, n_out) -> (n_out, n_in)
+        m = transpose(m, (1, 0))
+    m = reshape(m, out_shape + in_shape)
+    if leaf_aval(m).dtype != dtype:
+        m = convert_element_type(m, dtype=dtype)
+    return m
+
+
+def jacfwd(f, argnums=0, has_aux=False):
+    """Jacobian by forward mode: one jvp per input element (linearize once)."""
+    fname = f"jacfwd({_fun_name(f)})"
+
+    @functools.wraps(f)
+    def jac(*args, **kwargs):
+        nums, single = _argnums_tuple(argnums, len(args), fname)
+        diff = tuple(args[i] for i in nums)
+        leaves, in_tree = flatten_args(diff)
+        _check_differentiable(leaves, in_tree, fname)
+        flat_f, store = flatten_fun(_partial(f, args, kwargs, nums), in_tree)
+        lin = linearize_flat(flat_f, leaves, [leaf_aval(x) for x in leaves])
+        out_tree = store["out_tree"]
+        outs = lin.primal_outs
+        in_avals = [leaf_aval(x) for x in leaves]
+        out_avals = [leaf_aval(o) for o in outs]
+        blocks = [[None] * len(leaves) for _ in outs]
+        for j, a in enumerate(in_avals):
+            rows = [[] for _ in outs]
+            for e in _std_basis(a):
+                tans = [e if k == j else np.zeros(b.shape, b.dtype)
+                        for k, b in enumerate(in_avals)]
+                for i, t in enumerate(lin.jvp(tans)):
+                    rows[i].append(t)
+            for i, oa in enumerate(out_avals):
+                blocks[i][j] = _stack_jac(rows[i], oa.shape, a.shape,
+                                          np.result_type(oa.dtype, a.dtype), fwd=True)
+        return _jac_tree(blocks, out_tree, in_tree, single)
+
+    return jac
+
+
+def jacrev(f, argnums=0, has_aux=False):
+    """Jacobian by reverse mode: one vjp per output element (one backward jaxpr)."""
+    fname = f"jacrev({_fun_name(f)})"
+
+    @functools.wraps(f)
+    def jac(*args, **kwargs):
+        nums, single = _argnums_tuple(argnums, len(args), fname)
+        diff = tuple(args[i] for i in nums)
+        leaves, in_tree = flatten_args(diff)
+        _check_differentiable(leaves, in_tree, fname)
+        flat_f, store = flatten_fun(_partial(f, args, kwargs, nums), in_tree)
+        lin = linearize_flat(flat_f, leaves, [leaf_aval(x) for x in leaves])
+        out_tree = store["out_tree"]
+        outs = lin.primal_outs
+        in_avals = [leaf_aval(x) for x in leaves]
+        out_avals = [leaf_aval(o) for o in outs]
+        blocks = [[None] * len(leaves) for _ in outs]
+        for i, oa in enumerate(out_avals):
+            rows = [[] for _ in leaves]
+            for e in _std_basis(oa):
+                cts = [e if k == i else np.zeros(b.shape, b.dtype)
+                       for k, b in enumerate(out_avals)]
+                for j, g in enumerate(lin.vjp(cts)):
+                    rows[j].append(g)
+            for j, a in enumerate(in_avals):
+                blocks[i][j] = _stack_jac(rows[j], oa.shape, a.shape,
+                                          np.result_type(oa.dtype, a.dtype), fwd=False)
+        return _jac_tree(blocks, out_tree, in_tree, single)
+
+    return jac
+
+
+def _jac_tree(blocks, out_tree, in_tree, single):
+    """Nest blocks as JAX does: output structure outside, input structure inside."""
+    per_out = []
+    for row in blocks:
+        inner = tree_unflatten(in_tree, [to_output(b) for b in row])
+        per_out.append(inner[0] if single else inner)
+    return tree_unflatten(out_tree, per_out)
+
+
+def hessian(f, argnums=0):
+    """``jacfwd(jacrev(f))``."""
+    return jacfwd(jacrev(f, argnums), argnums)
+
+
+def hvp(f):
+    """``hvp(f)(x, v)``: the Hessian-vector product, forward-over-reverse."""
+    def h(x, v):
+        return jvp(grad(f), (x,), (v,))[1]
+    return h
+
+
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "linearize", "jacfwd", "jacrev",
+           "hessian", "hvp", "float0", "make_jaxpr"]
 
 
 def make_jaxpr(f, static_argnums=()):
@@ -30,3 +407,6 @@ def make_jaxpr(f, static_argnums=()):
         return closed
 
     return wrapped
+
+
+current_source_info, tree_map, tree_structure  # used by submodules' messages

@@ -46,3 +46,20 @@ def eval_jaxpr(jaxpr, consts, *args):
 
 def eval_closed(closed, *args):
     return eval_jaxpr(closed.jaxpr, closed.consts, *args)
+
+
+def eval_jaxpr_impl(jaxpr, consts, *args):
+    """Run ``jaxpr`` on concrete values with each primitive's NumPy ``impl``, recording
+    nothing even if a trace is active: the ``impl`` of primitives that hold jaxprs."""
+    env = dict(zip(jaxpr.constvars, consts))
+    env.update(zip(jaxpr.invars, args))
+    for eqn, dead in zip(jaxpr.eqns, jaxpr.last_use()):
+        out = eqn.primitive.impl(*[env[v] if type(v) is Var else v.val for v in eqn.invars],
+                                 **eqn.params)
+        if eqn.primitive.multiple_results:
+            env.update(zip(eqn.outvars, out))
+        else:
+            env[eqn.outvars[0]] = out
+        for v in dead:
+            del env[v]
+    return [env[v] if type(v) is Var else v.val for v in jaxpr.outvars]

@@ -1,0 +1,189 @@
+"""``custom_jvp`` and ``custom_vjp``: user-defined derivative rules with JAX's decorator API.
+
+Outside any transform the decorated function just runs.  Under a transform it is traced
+to a jaxpr and bound as one ``custom_jvp_call`` / ``custom_vjp_call`` eqn that carries the
+user's rule; see ``funcdiff/primitives/custom.py`` for how the rules are applied.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+
+from ._flat import flatten_args, flatten_fun, leaf_aval, leaf_operand
+from .core.errors import GradientError, StructureError
+from .core.ir import Jaxpr
+from .core.trace import Tracer, trace_active, trace_flat
+from .primitives.custom import custom_jvp_call_p, custom_vjp_call_p, stop_gradient_p
+from .tree_util import tree_flatten, tree_map, tree_unflatten
+
+
+def stop_gradient(x):
+    """The identity, with derivative zero: gradients do not flow through ``x``.
+    Works on pytrees."""
+    def leaf(v):
+        v = leaf_operand(v)
+        return stop_gradient_p.bind(v) if trace_active() else v
+    return tree_map(leaf, x)
+
+
+def _resolve(fun, args, kwargs):
+    if not kwargs:
+        return tuple(args)
+    sig = inspect.signature(fun)
+    bound = sig.bind(*args, **kwargs)
+    bound.apply_defaults()
+    return tuple(bound.arguments.values())
+
+
+def _split(args, nondiff_argnums):
+    nondiff = {i: args[i] for i in nondiff_argnums}
+    diff = [a for i, a in enumerate(args) if i not in nondiff]
+    return nondiff, diff
+
+
+def _merge(nondiff, diff, n):
+    it = iter(diff)
+    return [nondiff[i] if i in nondiff else next(it) for i in range(n)]
+
+
+def _closure_converted(closed):
+    """Move a closed jaxpr's consts into leading invars (so they become operands)."""
+    j = closed.jaxpr
+    return Jaxpr([], j.constvars + j.invars, j.outvars, j.eqns), list(closed.consts)
+
+
+def _trace_fun(fun, nondiff, diff, n):
+    leaves, in_tree = flatten_args(diff)
+
+    def g(*d):
+        return fun(*_merge(nondiff, d, n))
+
+    flat_f, store = flatten_fun(g, in_tree)
+    avals = [leaf_aval(x) for x in leaves]
+    vals = [x._val if type(x) is Tracer else x for x in leaves]
+    closed, _, _ = trace_flat(flat_f, avals, vals if all(v is not None for v in vals)
+                              else None, kind="custom")
+    jaxpr, consts = _closure_converted(closed)
+    return leaves, in_tree, store["out_tree"], jaxpr, consts
+
+
+class custom_jvp:
+    """Decorator: ``f = custom_jvp(f)``, then ``@f.defjvp`` with
+    ``rule(primals, tangents) -> (primal_out, tangent_out)`` (nondiff args first)."""
+
+    def __init__(self, fun, nondiff_argnums=()):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.jvp = None
+
+    def defjvp(self, jvp):
+        self.jvp = jvp
+        return jvp
+
+    def defjvps(self, *rules):
+        """One rule per argument: ``rule(g, primal_out, *primals) -> tangent``."""
+        def jvp(primals, tangents):
+            out = self.fun(*primals)
+            total = None
+            for rule, t in zip(rules, tangents):
+                if rule is None:
+                    continue
+                c = rule(t, out, *primals)
+                total = c if total is None else tree_map(lambda a, b: a + b, total, c)
+            return out, total if total is not None else tree_map(lambda o: o * 0, out)
+        self.jvp = jvp
+
+    def __call__(self, *args, **kwargs):
+        args = _resolve(self.fun, args, kwargs)
+        if not trace_active():
+            return self.fun(*args)
+        if self.jvp is None:
+            raise GradientError(f"custom_jvp function {self.__name__} has no rule: "
+                                "define one with @f.defjvp")
+        n = len(args)
+        nondiff, diff = _split(args, self.nondiff_argnums)
+        leaves, in_tree, out_tree, jaxpr, consts = _trace_fun(self.fun, nondiff, diff, n)
+        user_rule, nd_vals = self.jvp, [nondiff[i] for i in sorted(nondiff)]
+
+        def rule(p_leaves, t_leaves):
+            primals = tuple(tree_unflatten(in_tree, p_leaves))
+            tangents = tuple(tree_unflatten(in_tree, t_leaves))
+            out, t_out = user_rule(*nd_vals, primals, tangents)
+            o_leaves, o_tree = tree_flatten(out)
+            t_leaves_out, t_tree = tree_flatten(t_out)
+            if o_tree != out_tree or t_tree != out_tree:
+                raise StructureError(
+                    f"custom_jvp rule of {self.__name__} returned primal structure {o_tree} "
+                    f"and tangent structure {t_tree}; the function returns {out_tree}")
+            return ([leaf_operand(o) for o in o_leaves],
+                    [leaf_operand(t) for t in t_leaves_out])
+
+        outs = custom_jvp_call_p.bind(*consts, *leaves, call_jaxpr=jaxpr, jvp=rule,
+                                      num_consts=len(consts))
+        return tree_unflatten(out_tree, outs)
+
+
+class custom_vjp:
+    """Decorator: ``f = custom_vjp(f)``, then ``f.defvjp(fwd, bwd)`` with
+    ``fwd(*args) -> (out, residuals)`` and ``bwd(*nondiff_args, residuals, ct) -> tuple``
+    holding one cotangent per differentiable argument."""
+
+    def __init__(self, fun, nondiff_argnums=()):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.fwd = self.bwd = None
+
+    def defvjp(self, fwd, bwd):
+        self.fwd, self.bwd = fwd, bwd
+
+    def __call__(self, *args, **kwargs):
+        args = _resolve(self.fun, args, kwargs)
+        if not trace_active():
+            return self.fun(*args)
+        if self.fwd is None:
+            raise GradientError(f"custom_vjp function {self.__name__} has no rule: "
+                                "define one with f.defvjp(fwd, bwd)")
+        n = len(args)
+        nondiff, diff = _split(args, self.nondiff_argnums)
+        leaves, in_tree, out_tree, jaxpr, consts = _trace_fun(self.fun, nondiff, diff, n)
+        user_fwd, user_bwd = self.fwd, self.bwd
+        nd_vals = [nondiff[i] for i in sorted(nondiff)]
+        name = self.__name__
+        cell = {}
+
+        def fwd(*p_leaves):
+            primals = tree_unflatten(in_tree, p_leaves)
+            res_out = user_fwd(*_merge(nondiff, primals, n))
+            if not (isinstance(res_out, tuple) and len(res_out) == 2):
+                raise StructureError(f"custom_vjp fwd of {name} must return a pair "
+                                     "(output, residuals)")
+            out, res = res_out
+            o_leaves, o_tree = tree_flatten(out)
+            if o_tree != out_tree:
+                raise StructureError(f"custom_vjp fwd of {name} returned structure {o_tree}; "
+                                     f"the function returns {out_tree}")
+            r_leaves, cell["res_tree"] = tree_flatten(res)
+            return [leaf_operand(o) for o in o_leaves], [leaf_operand(r) for r in r_leaves]
+
+        def bwd(r_leaves, ct_leaves):
+            res = tree_unflatten(cell["res_tree"], r_leaves)
+            ct = tree_unflatten(out_tree, ct_leaves)
+            cts = user_bwd(*nd_vals, res, ct)
+            if not isinstance(cts, (tuple, list)) or len(cts) != len(diff):
+                raise StructureError(
+                    f"custom_vjp bwd of {name} must return a tuple with one cotangent per "
+                    f"differentiable argument ({len(diff)}), got "
+                    f"{type(cts).__name__}{'' if not isinstance(cts, (tuple, list)) else ' of length ' + str(len(cts))}")
+            flat, tree = tree_flatten(tuple(cts), is_leaf=lambda x: x is None)
+            if tree != in_tree:
+                raise StructureError(
+                    f"custom_vjp bwd of {name} returned cotangents with structure {tree}, "
+                    f"but the differentiable arguments have structure {in_tree}")
+            return [None if c is None else leaf_operand(c) for c in flat]
+
+        outs = custom_vjp_call_p.bind(*consts, *leaves, call_jaxpr=jaxpr, fwd=fwd, bwd=bwd,
+                                      num_consts=len(consts),
+                                      out_avals=tuple(v.aval for v in jaxpr.outvars))
+        return tree_unflatten(out_tree, outs)

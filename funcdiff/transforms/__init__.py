@@ -1,0 +1,1 @@
+"""IR -> IR transforms: jvp, partial evaluation, transpose, dead-code elimination."""

@@ -1,0 +1,91 @@
+"""Transposition: run a linear jaxpr backwards with each linear primitive's transpose rule.
+
+``backward_pass`` is the interpreter (the eval loop run in reverse, with
+``UndefPrimal`` marking the linear inputs); ``transpose_jaxpr`` traces it, giving the
+backward jaxpr ``(residuals..., cotangents...) -> input cotangents``.  Every eqn of the
+linear jaxpr reads at least one linear var (partial evaluation guarantees it); the other
+operands are residuals, read from the forward values.
+"""
+from __future__ import annotations
+
+from ..core.ad_types import UndefPrimal, Zero
+from ..core.errors import GradientError
+from ..core.ir import Jaxpr, Var
+from ..core.trace import source_context, trace_flat
+
+
+def _add_ct(env, v, ct):
+    if ct is None or type(ct) is Zero:
+        return
+    prev = env.get(v)
+    if prev is None:
+        env[v] = ct
+    else:
+        from ..primitives.elementwise import add
+        env[v] = add(prev, ct)
+
+
+def backward_pass(jaxpr: Jaxpr, consts, args, cts_out):
+    """``args`` gives values for non-linear invars and ``UndefPrimal`` for linear ones;
+    returns cotangents for the linear invars (``Zero`` where nothing flowed)."""
+    env = {}
+    for v, x in zip(jaxpr.constvars, consts):
+        env[v] = x
+    linear = set()
+    for v, x in zip(jaxpr.invars, args):
+        if type(x) is UndefPrimal:
+            linear.add(v)
+        else:
+            env[v] = x
+    for eqn in jaxpr.eqns:  # every eqn output is linear
+        linear.update(eqn.outvars)
+
+    ct_env: dict = {}
+    for v, ct in zip(jaxpr.outvars, cts_out):
+        if type(v) is Var and v in linear:
+            _add_ct(ct_env, v, ct)
+
+    for eqn in reversed(jaxpr.eqns):
+        prim = eqn.primitive
+        cts = [ct_env.pop(v, None) for v in eqn.outvars]
+        if all(c is None for c in cts):
+            continue
+        if prim.transpose is None:
+            raise GradientError(
+                f"reverse mode cannot transpose `{prim.name}` (used at {eqn.source_info}): "
+                "it is not linear in the differentiated inputs.  This is a funcdiff bug "
+                "if it comes from built-in functions; for custom rules, make the tangent "
+                "computation linear.")
+        invals = [UndefPrimal(v.aval) if (type(v) is Var and v in linear) else
+                  (env[v] if type(v) is Var else v.val) for v in eqn.invars]
+        if prim.multiple_results:
+            ct_arg = [Zero(v.aval.strengthen()) if c is None else c
+                      for v, c in zip(eqn.outvars, cts)]
+        else:
+            ct_arg = cts[0]
+        with source_context(eqn.source_info):
+            cts_in = prim.transpose(ct_arg, *invals, **eqn.params)
+        for v, x, c in zip(eqn.invars, invals, cts_in):
+            if type(x) is UndefPrimal:
+                _add_ct(ct_env, v, c)
+    return [ct_env.get(v, Zero(v.aval.strengthen())) if type(x) is UndefPrimal else None
+            for v, x in zip(jaxpr.invars, args)]
+
+
+def transpose_jaxpr(jaxpr: Jaxpr, num_res: int, ct_avals=None):
+    """IR -> IR: a jaxpr ``(residuals..., linear inputs...) -> outs`` linear in the
+    inputs becomes ``(residuals..., cts...) -> (input cts...)``, with zeros instantiated."""
+    from ..primitives._rules import instantiate
+    res_avals = [v.aval for v in jaxpr.invars[:num_res]]
+    lin_avals = [v.aval for v in jaxpr.invars[num_res:]]
+    if ct_avals is None:
+        ct_avals = [v.aval.strengthen() for v in jaxpr.outvars]
+
+    def fun(*args):
+        res, cts = list(args[:num_res]), list(args[num_res:])
+        ins = res + [UndefPrimal(a) for a in lin_avals]
+        out = backward_pass(jaxpr, [], ins, cts)[num_res:]
+        return [instantiate(c) for c in out]
+
+    closed, _, _ = trace_flat(fun, res_avals + list(ct_avals), kind="transpose")
+    return closed
