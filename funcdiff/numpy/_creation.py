@@ -1,2 +1,352 @@
-"""(being written)"""
-__all__ = []
+"""Array creation: ``array asarray asanyarray ascontiguousarray copy zeros ones full empty
+zeros_like ones_like full_like empty_like arange linspace eye identity tri``.
+
+Outside transforms these are NumPy's own functions, returning ``funcdiff.numpy.Array``
+(an ``ndarray`` with ``.at[]``).  Inside a trace every call records at least one eqn,
+even when all its arguments are constants, so the result is a traced value and
+``zeros(n).at[i].set(v)`` works under every transform.  ``empty`` and ``empty_like``
+give zeros when traced (their contents are unspecified in NumPy anyway).
+
+Lists and tuples may mix traced values and numbers, nested (``array([x, 2.0 * x])``):
+elements are converted with NumPy's own rules for sequences (a Python float is a
+float64 there, not a weak scalar: ``np.array([float32(1), 2.0])`` is float64), cast to
+the common dtype and stacked with ``reshape`` + ``concatenate``, so derivatives flow
+to every traced element.
+"""
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from ..core.avals import ShapedArray
+from ..core.errors import FuncdiffValueError
+from ..core.trace import Tracer
+from ..primitives import elementwise as ew
+from ..primitives import shape as sh
+from ..primitives._rules import result_dtype
+from ._core import aval, canonical_axis, implements, operand
+
+__all__ = ["array", "asarray", "asanyarray", "ascontiguousarray", "copy", "zeros", "ones",
+           "full", "empty", "zeros_like", "ones_like", "full_like", "empty_like", "arange",
+           "linspace", "eye", "identity", "tri"]
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+def _contains_tracer(x) -> bool:
+    if type(x) is Tracer:
+        return True
+    if isinstance(x, (list, tuple)):
+        return any(_contains_tracer(e) for e in x)
+    return False
+
+
+def _cast(x, dtype):
+    a = aval(x)
+    dtype = np.dtype(dtype)
+    if a.dtype == dtype and not a.weak_type:
+        return x
+    return ew.convert_element_type(x, dtype=dtype)
+
+
+def _record(x):
+    """``x`` as a traced value: constants go through one (identity) convert eqn."""
+    if type(x) is Tracer:
+        return x
+    return ew.convert_element_type(x, dtype=aval(x).dtype)
+
+
+def _shape_tuple(shape):
+    if isinstance(shape, (list, tuple)):
+        return tuple(operator.index(d) for d in shape)
+    return (operator.index(shape),)
+
+
+def _check_shape(name, shape):
+    if any(d < 0 for d in shape):
+        raise FuncdiffValueError(f"`{name}`: negative dimensions are not allowed "
+                                 f"(shape {shape})")
+    return shape
+
+
+def _stack_sequence(obj):
+    """A (nested) list/tuple holding tracers as one traced array."""
+    parts = [_stack_sequence(e) if isinstance(e, (list, tuple)) and _contains_tracer(e)
+             else (e if type(e) is Tracer else np.asarray(e)) for e in obj]
+    shapes = {aval(p).shape for p in parts}
+    if len(shapes) != 1:
+        raise FuncdiffValueError(
+            "setting an array element with a sequence: the requested array has an "
+            f"inhomogeneous shape (elements of shapes {sorted(shapes)}).  Every element "
+            "of a list passed to funcdiff.numpy.array must have the same shape.")
+    (shape,) = shapes
+    # a weak (Python-scalar) tracer counts with its default dtype, as NumPy's
+    # sequence conversion treats Python scalars
+    dtype = np.result_type(*[aval(p).dtype for p in parts])
+    rows = [sh.reshape(_cast(p, dtype), (1,) + shape) for p in parts]
+    if len(rows) == 1:
+        return _record(rows[0])
+    return sh.concatenate(rows, 0)
+
+
+def _to_array(obj, dtype=None, ndmin=0):
+    if type(obj) is Tracer:
+        x = obj
+    elif isinstance(obj, (list, tuple)) and _contains_tracer(obj):
+        x = _stack_sequence(obj)
+    else:
+        x = np.asarray(obj, dtype=dtype)
+    x = _cast(x, dtype if dtype is not None else aval(x).dtype)
+    nd = aval(x).ndim
+    if ndmin > nd:
+        x = sh.reshape(x, (1,) * (ndmin - nd) + aval(x).shape)
+    return _record(x)
+
+
+# --- array, asarray, copy ---------------------------------------------------------------------
+
+@implements(np.array, creation=True)
+def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0,  # noqa: A002
+          ndmax=0, like=None):
+    """NumPy's ``array``: a traced value is returned as is (cast if ``dtype`` asks);
+    (nested) lists mixing traced values and numbers are stacked, so derivatives flow to
+    each traced element."""
+    return _to_array(object, dtype, ndmin)
+
+
+@implements(np.asarray, creation=True)
+def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
+    """NumPy's ``asarray``: as ``array`` (traced values pass through unchanged)."""
+    return _to_array(a, dtype)
+
+
+@implements(np.asanyarray, creation=True)
+def asanyarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
+    """NumPy's ``asanyarray``: as ``asarray``."""
+    return _to_array(a, dtype)
+
+
+@implements(np.ascontiguousarray, creation=True)
+def ascontiguousarray(a, dtype=None, *, like=None):
+    """NumPy's ``ascontiguousarray`` (at least 1-d): as ``asarray`` with ``ndmin=1``."""
+    return _to_array(a, dtype, ndmin=1)
+
+
+@implements(np.copy, creation=True)
+def copy(a, order="K", subok=False):
+    """NumPy's ``copy``.  Traced values are immutable, so a traced input is returned
+    itself; the derivative is the identity."""
+    return _to_array(a)
+
+
+# --- zeros, ones, full, empty -------------------------------------------------------------------
+
+def _constant(name, shape, value, dtype):
+    shape = _check_shape(name, _shape_tuple(shape))
+    return sh.full(shape, value, np.dtype(float if dtype is None else dtype))
+
+
+@implements(np.zeros, creation=True)
+def zeros(shape, dtype=None, order="C", *, device=None, like=None):
+    """An array of zeros (float64 by default), recorded as a ``full`` eqn when traced."""
+    return _constant("zeros", shape, 0, dtype)
+
+
+@implements(np.ones, creation=True)
+def ones(shape, dtype=None, order="C", *, device=None, like=None):
+    """An array of ones (float64 by default), recorded as a ``full`` eqn when traced."""
+    return _constant("ones", shape, 1, dtype)
+
+
+@implements(np.empty, creation=True)
+def empty(shape, dtype=None, order="C", *, device=None, like=None):
+    """NumPy's ``empty``; zeros when traced (NumPy leaves the contents unspecified)."""
+    return _constant("empty", shape, 0, dtype)
+
+
+def _fill(name, shape, fill_value, dtype):
+    """``fill_value`` broadcast to ``shape`` as ``dtype`` (None: the fill's dtype).
+    Traced fill values keep their derivative."""
+    shape = _check_shape(name, shape)
+    if _contains_tracer(fill_value):
+        v = operand(fill_value)
+        dt = np.dtype(dtype) if dtype is not None else aval(v).dtype
+        return _record(sh.broadcast_to(_cast(v, dt), shape))
+    v = np.asarray(fill_value)
+    dt = np.dtype(dtype) if dtype is not None else v.dtype
+    v = v.astype(dt)
+    if v.ndim == 0:
+        return sh.full(shape, v.item(), dt)
+    return _record(sh.broadcast_to(v, shape))
+
+
+@implements(np.full, creation=True)
+def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
+    """An array of ``shape`` filled with ``fill_value`` (which may be traced, or an array
+    that broadcasts to ``shape``); the dtype is the fill value's unless given."""
+    return _fill("full", _shape_tuple(shape), fill_value, dtype)
+
+
+def _like(a, dtype, shape):
+    x = operand(a)
+    xa = aval(x)
+    dt = np.dtype(dtype) if dtype is not None else xa.dtype
+    shp = xa.shape if shape is None else _shape_tuple(shape)
+    return dt, shp
+
+
+@implements(np.zeros_like, creation=True)
+def zeros_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    """Zeros with ``a``'s shape and dtype (no dependence on ``a``'s values)."""
+    dt, shp = _like(a, dtype, shape)
+    return sh.full(_check_shape("zeros_like", shp), 0, dt)
+
+
+@implements(np.ones_like, creation=True)
+def ones_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    """Ones with ``a``'s shape and dtype (no dependence on ``a``'s values)."""
+    dt, shp = _like(a, dtype, shape)
+    return sh.full(_check_shape("ones_like", shp), 1, dt)
+
+
+@implements(np.empty_like, creation=True)
+def empty_like(prototype, /, dtype=None, order="K", subok=True, shape=None, *,
+               device=None):
+    """NumPy's ``empty_like``; zeros when traced."""
+    dt, shp = _like(prototype, dtype, shape)
+    return sh.full(_check_shape("empty_like", shp), 0, dt)
+
+
+@implements(np.full_like, creation=True)
+def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *,
+              device=None):
+    """``fill_value`` (possibly traced) cast to ``a``'s dtype (unsafely, as NumPy's
+    ``copyto``) with ``a``'s shape."""
+    dt, shp = _like(a, dtype, shape)
+    return _fill("full_like", shp, fill_value, dt)
+
+
+def _add3(a, b, c):
+    return a + b + c
+
+
+# --- ranges ------------------------------------------------------------------------------------
+
+def _concrete(v, what):
+    if type(v) is Tracer:
+        return v.concrete_value(what)
+    return v
+
+
+def _item(v):
+    return v.item() if isinstance(v, (np.ndarray, np.generic)) else v
+
+
+@implements(np.arange, creation=True)
+def arange(start=None, stop=None, step=None, dtype=None, *, device=None, like=None):
+    """``arange([start,] stop[, step], dtype=None)``: the length must be known, so traced
+    bounds need concrete values (outside ``jit``; under ``jit`` mark them static).  A
+    traced floating ``start`` or ``step`` keeps its derivative: the result is then
+    ``start + step * [0, 1, ..., n-1]``."""
+    if stop is None:
+        if start is None:
+            raise TypeError("arange() requires stop to be specified.")
+        start, stop = 0, start
+    if start is None:
+        start = 0
+    what = "funcdiff.numpy.arange (its length depends on its bounds)"
+    c_start, c_stop = _concrete(start, what), _concrete(stop, what)
+    c_step = 1 if step is None else _concrete(step, what)
+    ref = np.arange(c_start, c_stop, c_step, dtype=dtype)
+    n, dt = ref.shape[0], ref.dtype
+    traced = [v for v in (start, step) if type(v) is Tracer and aval(v).dtype.kind in "fc"]
+    if traced and dt.kind in "fc":
+        i = sh.iota(0, n, 1, dt)
+        s = _cast(operand(start), dt)
+        d = _cast(operand(1 if step is None else step), dt)
+        return ew.add(s, ew.mul(i, d))
+    return sh.iota(_item(c_start), _item(c_stop), _item(c_step), dt)
+
+
+@implements(np.linspace, creation=True)
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
+             device=None):
+    """``num`` evenly spaced values from ``start`` to ``stop`` (NumPy's algorithm:
+    ``start + arange(num) * (stop - start) / div``, last value exactly ``stop`` when
+    ``endpoint``).  ``start`` and ``stop`` may be traced arrays (the new axis goes at
+    ``axis``) and are differentiated through; integer dtypes are floored."""
+    num = operator.index(num)
+    if num < 0:
+        raise FuncdiffValueError(f"Number of samples, {num}, must be non-negative.")
+    div = (num - 1) if endpoint else num
+    s, e = operand(start), operand(stop)
+    weak_f = ShapedArray((), np.float64, weak_type=True)
+    dt = result_dtype(_add3, aval(s), aval(e), weak_f)
+    if dt.kind not in "fc":
+        dt = np.dtype(np.float64)
+    s, e = _cast(s, dt), _cast(e, dt)
+    bshape = np.broadcast_shapes(aval(s).shape, aval(e).shape)
+    s, e = sh.broadcast_to(s, bshape), sh.broadcast_to(e, bshape)
+    delta = ew.sub(e, s)
+    y = sh.reshape(sh.iota(0, num, 1, dt), (num,) + (1,) * len(bshape))
+    if div > 0:
+        step = ew.div(delta, float(div))
+        y = ew.mul(y, step)
+    else:
+        step = sh.full(bshape, np.nan, dt)
+        y = ew.mul(y, delta)
+    y = ew.add(y, s)
+    if endpoint and num > 1:
+        zeros_ = (0,) * len(bshape)
+        head = sh.slice_(y, (0,) + zeros_, (num - 1,) + bshape)
+        y = sh.concatenate([head, sh.reshape(e, (1,) + bshape)], 0)
+    y = sh.broadcast_to(y, (num,) + bshape)
+    nd = 1 + len(bshape)
+    ax = canonical_axis(axis, nd)
+    if ax != 0:
+        perm = list(range(1, nd))
+        perm.insert(ax, 0)
+        y = sh.transpose(y, perm)
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+        if dtype.kind in "iub":
+            y = ew.floor(y)
+        y = _cast(y, dtype)
+    y = _record(y)
+    if retstep:
+        return y, step
+    return y
+
+
+# --- eye, identity, tri ---------------------------------------------------------------------------
+
+def _grid(N, M, k):
+    N = operator.index(N)
+    M = N if M is None else operator.index(M)
+    k = operator.index(k)
+    _check_shape("eye", (N, M))
+    idx = np.dtype(np.intp)
+    rows = sh.reshape(sh.iota(0, N, 1, idx), (N, 1))
+    cols = sh.reshape(sh.iota(0, M, 1, idx), (1, M))
+    return ew.add(rows, k) if k else rows, cols
+
+
+@implements(np.eye, creation=True)
+def eye(N, M=None, k=0, dtype=float, order="C", *, device=None, like=None):
+    """Ones on the ``k``-th diagonal of an ``N x M`` array, zeros elsewhere."""
+    r, c = _grid(N, M, k)
+    return ew.convert_element_type(ew.eq(r, c), dtype=np.dtype(dtype))
+
+
+@implements(np.identity, creation=True)
+def identity(n, dtype=None, *, like=None):
+    """The ``n x n`` identity (float64 by default)."""
+    return eye(n, dtype=float if dtype is None else dtype)
+
+
+@implements(np.tri, creation=True)
+def tri(N, M=None, k=0, dtype=float, *, like=None):
+    """Ones at and below the ``k``-th diagonal of an ``N x M`` array, zeros above."""
+    r, c = _grid(N, M, k)
+    return ew.convert_element_type(ew.ge(r, c), dtype=np.dtype(dtype))
