@@ -232,8 +232,10 @@ deflinear(cumsum_p, lambda ct, x, *, axis, reverse=False: [
 
 
 def _cumprod_jvp(primals, tangents, *, axis, reverse=False):
-    """tangent_i = sum_{k<=i} t_k prod_{j<=i, j!=k} x_j, built as n cumprods of x with
-    x_k replaced by t_k (exact at zeros; O(n^2) work along the axis)."""
+    """tangent_i = sum_{k<=i} t_k prod_{j<=i, j!=k} x_j: the partial products come from
+    n cumprods of x with x_k replaced by 1 (primals only, exact at zeros; O(n^2) work
+    along the axis), then multiply the tangent, so the rule is linear in t through
+    ``mul``/``reduce_sum`` and transposes for reverse mode."""
     (x,), (t,) = primals, tangents
     out = cumprod(x, axis, reverse)
     if type(t) is Zero:
@@ -253,13 +255,17 @@ def _cumprod_jvp(primals, tangents, *, axis, reverse=False):
     jshape[axis + 1] = n
     jj = reshape(iota(0, n, 1, np.int64), tuple(jshape))
     is_k = eq(kk, jj)
-    z = select(broadcast_to(is_k, bshape), broadcast_to(instantiate(t), bshape),
-               broadcast_to(x, bshape))
-    cp = cumprod(z, axis + 1)
-    mask = lt(jj, kk)  # i < k: product does not involve t_k
+    one = np.ones((), xa.dtype)[()]
+    z = select(broadcast_to(is_k, bshape), one, broadcast_to(x, bshape))
+    cp = cumprod(z, axis + 1)                  # prod_{j<=i, j!=k} x_j
+    mask = lt(jj, kk)  # i < k: output i does not involve x_k
     zero = np.zeros((), xa.dtype)[()]
-    contrib = select(broadcast_to(mask, bshape), zero, cp)
-    return out, reduce_sum(contrib, (0,))
+    partial = select(broadcast_to(mask, bshape), zero, cp)
+    # t_k along the new leading axis k, broadcast over positions i
+    perm = (axis,) + tuple(i for i in range(xa.ndim) if i != axis)
+    tk = reshape(transpose(instantiate(t), perm),
+                 (n,) + xa.shape[:axis] + (1,) + xa.shape[axis + 1:])
+    return out, reduce_sum(mul(partial, tk), (0,))
 
 
 cumprod_p.jvp = _cumprod_jvp
