@@ -1,0 +1,553 @@
+"""Indexing primitives: ``gather`` (``x[idx]``) and the scatters behind ``x.at[idx]``.
+
+Indices are described NumPy's way, not with XLA's gather dimension numbers.  The static
+param ``indexer`` is an ``Indexer``: a tuple with one entry per element of a NumPy index
+tuple, each one of
+
+==================  ==================================================
+``("int", i)``      a static integer (may be negative)
+``("slice", a, b, s)``  ``a:b:s`` (each an int or None)
+``("newaxis",)``    ``None``
+``("ellipsis",)``   ``...``
+``("array", k)``    the k-th integer-array operand (a tracer or an ndarray)
+==================  ==================================================
+
+so ``x[i, 1:, None, idx]`` is ``gather(x, idx, indexer=[@1, 1:, None, @2])`` when ``i``
+is traced (it prints with ``@k`` standing for operand ``k``).  ``impl`` rebuilds the index
+and lets NumPy index, so NumPy's full semantics come for free: advanced-index placement,
+broadcasting of index arrays, negative indices, 0-d integer arrays acting as integers.
+``abstract_eval`` runs NumPy itself on a zero-stride dummy of a zero-byte dtype, so the
+shapes always agree with NumPy and cost no memory.  Static integers out of bounds are an
+``IndexError`` at trace time; integer arrays out of bounds raise when the program runs,
+as in NumPy (no clamping, unlike JAX).
+
+Operands: ``gather(x, *idx)``; every scatter is ``scatter_*(x, *idx, updates)``, where
+``updates`` broadcasts to the indexed shape ``x[idx].shape`` and has ``x``'s dtype.
+Scatters never mutate their input.
+
+==================  =========================================  ==========================
+primitive           result                                     duplicate indices
+==================  =========================================  ==========================
+``scatter``         ``out[idx] = u``                           the last update wins (as
+                                                               NumPy; the jvp credits
+                                                               only the winning update)
+``scatter_add``     ``np.add.at(out, idx, u)``                 accumulate
+``scatter_mul``     ``np.multiply.at(out, idx, u)``            accumulate (product)
+``scatter_min/max`` ``np.minimum.at`` / ``np.maximum.at``      min/max over all of them
+==================  =========================================  ==========================
+
+Derivatives: ``gather``, ``scatter_add`` and ``scatter`` are linear in ``(x, updates)``;
+``scatter_mul`` is linear in ``x``.  ``scatter_min``/``scatter_max`` split the tangent
+evenly between tied winners (the original value and every update equal to the result),
+as ``maximum``/``minimum`` and ``reduce_max`` do.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.avals import ShapedArray
+from ..core.errors import FuncdiffIndexError, FuncdiffTypeError, ShapeError
+from ..core.primitive import Primitive
+from ._rules import Zero, aval, cast_ct, instantiate, is_undefined, unbroadcast
+from .elementwise import (add, convert_element_type, div, eq, mul, select, sub)
+from .shape import broadcast_to, full, reshape
+
+# --- the indexer -----------------------------------------------------------------------------
+
+
+class Indexer(tuple):
+    """A NumPy index tuple with the integer arrays taken out (hashable, printable)."""
+
+    __slots__ = ()
+
+    @property
+    def n_arrays(self) -> int:
+        return sum(1 for e in self if e[0] == "array")
+
+    @property
+    def advanced(self) -> bool:
+        return any(e[0] == "array" for e in self)
+
+    def __str__(self):
+        parts = []
+        for e in self:
+            kind = e[0]
+            if kind == "int":
+                parts.append(str(e[1]))
+            elif kind == "slice":
+                a, b, s = ("" if v is None else str(v) for v in e[1:])
+                parts.append(f"{a}:{b}" + (f":{s}" if s else ""))
+            elif kind == "newaxis":
+                parts.append("None")
+            elif kind == "ellipsis":
+                parts.append("...")
+            else:
+                parts.append(f"@{e[1] + 1}")   # operand number (x is operand 0)
+        return "[" + ", ".join(parts) + "]"
+
+    def __repr__(self):
+        return f"Indexer({str(self)})"
+
+
+def make_indexer(entries) -> Indexer:
+    """Validate and freeze a list of indexer entries (see the module docstring)."""
+    out = []
+    for e in entries:
+        kind = e[0]
+        if kind == "int":
+            out.append(("int", int(e[1])))
+        elif kind == "slice":
+            out.append(("slice",) + tuple(None if v is None else int(v) for v in e[1:4]))
+        elif kind in ("newaxis", "ellipsis"):
+            out.append((kind,))
+        elif kind == "array":
+            out.append(("array", int(e[1])))
+        else:
+            raise ValueError(f"unknown indexer entry {e!r}")
+    return Indexer(out)
+
+
+def build_index(indexer, arrays):
+    """The NumPy index tuple for ``indexer`` with ``arrays`` put back in."""
+    idx = []
+    for e in indexer:
+        kind = e[0]
+        if kind == "int":
+            idx.append(e[1])
+        elif kind == "slice":
+            idx.append(slice(e[1], e[2], e[3]))
+        elif kind == "newaxis":
+            idx.append(None)
+        elif kind == "ellipsis":
+            idx.append(Ellipsis)
+        else:
+            idx.append(arrays[e[1]])
+    return tuple(idx)
+
+
+_DUMMY = np.dtype([])           # itemsize 0: indexing a dummy of it allocates nothing
+
+
+def _consumed_axes(indexer, ndim):
+    """Per entry, the axis of x it consumes (None for newaxis/ellipsis); raises NumPy's
+    IndexErrors for too many indices and repeated ellipses."""
+    n_ell = sum(1 for e in indexer if e[0] == "ellipsis")
+    if n_ell > 1:
+        raise FuncdiffIndexError("an index can only have a single ellipsis ('...')")
+    consumed = sum(1 for e in indexer if e[0] in ("int", "slice", "array"))
+    if consumed > ndim:
+        raise FuncdiffIndexError(
+            f"too many indices for array: array is {ndim}-dimensional, but {consumed} were "
+            "indexed")
+    axes, k = [], 0
+    for e in indexer:
+        if e[0] == "ellipsis":
+            axes.append(None)
+            k += ndim - consumed
+        elif e[0] == "newaxis":
+            axes.append(None)
+        else:
+            axes.append(k)
+            k += 1
+    return axes
+
+
+def indexed_shape(opname, x: ShapedArray, indexer, idx_avals) -> tuple:
+    """``x[idx].shape``, computed by NumPy on a dummy; checks static ints' bounds."""
+    if len(idx_avals) != indexer.n_arrays:
+        raise FuncdiffTypeError(f"`{opname}`: indexer {indexer} takes {indexer.n_arrays} "
+                                f"index arrays, got {len(idx_avals)}")
+    for k, a in enumerate(idx_avals):
+        if a.dtype.kind not in "iu":
+            raise FuncdiffIndexError(
+                f"`{opname}`: index arrays must be integers, got {a.str_short()} (operand "
+                f"@{k + 1}).  Only integers, slices (`:`), ellipsis (`...`), None and "
+                "integer or boolean arrays are valid indices.")
+    for e, axis in zip(indexer, _consumed_axes(indexer, x.ndim)):
+        if e[0] == "int":
+            n = x.shape[axis]
+            if not -n <= e[1] < n:
+                raise FuncdiffIndexError(
+                    f"`{opname}`: index {e[1]} is out of bounds for axis {axis} with size "
+                    f"{n} (indexing an array of shape {x.shape} with {indexer})")
+    dummy = np.broadcast_to(np.empty((), _DUMMY), x.shape)
+    zero = np.zeros((), np.intp)
+    arrays = [np.broadcast_to(zero, a.shape) for a in idx_avals]
+    try:
+        return dummy[build_index(indexer, arrays)].shape
+    except IndexError as e:
+        raise FuncdiffIndexError(
+            f"`{opname}`: {e} (indexing an array of shape {x.shape} with {indexer}, index "
+            f"arrays of shapes {[a.shape for a in idx_avals]})") from None
+
+
+def _runtime_index_error(opname, e, x, indexer, arrays):
+    return FuncdiffIndexError(
+        f"`{opname}`: {e} (indexing an array of shape {np.shape(x)} with {indexer}; "
+        f"index arrays of shapes {[np.shape(a) for a in arrays]}).  Integer-array indices "
+        "are checked when the program runs, as NumPy does.")
+
+
+def _zeros(a: ShapedArray):
+    return full(a.shape, 0, a.dtype)
+
+
+def _has_array_dims(indexer, idx_avals) -> bool:
+    """Whether duplicate positions are possible: an index array of ndim >= 1 (0-d
+    integer arrays act as integers)."""
+    return any(a.ndim > 0 for a in idx_avals)
+
+
+# --- gather ------------------------------------------------------------------------------------
+
+gather_p = Primitive("gather")
+gather_p.linear = True
+
+
+def gather(x, *idx, indexer):
+    """``x[idx]`` (``indexer`` an ``Indexer``; ``idx`` its integer arrays)."""
+    return gather_p.bind(x, *idx, indexer=indexer)
+
+
+def _gather_impl(x, *idx, indexer):
+    x = np.asarray(x)
+    try:
+        return x[build_index(indexer, idx)]
+    except IndexError as e:
+        raise _runtime_index_error("gather", e, x, indexer, idx) from None
+
+
+def _gather_abstract(x, *idx, indexer):
+    shape = indexed_shape("gather", x, indexer, idx)
+    return ShapedArray(shape, x.dtype, x.weak_type)
+
+
+def _gather_jvp(primals, tangents, *, indexer):
+    x, *idx = primals
+    out = gather(x, *idx, indexer=indexer)
+    tx = tangents[0]
+    if type(tx) is Zero:
+        return out, Zero(aval(out).strengthen())
+    return out, gather(tx, *idx, indexer=indexer)
+
+
+def _gather_transpose(ct, x, *idx, indexer):
+    if any(is_undefined(i) for i in idx):
+        raise FuncdiffTypeError("`gather`: index arrays cannot be linear")
+    xa = aval(x)
+    if type(ct) is Zero:
+        return [Zero(xa.strengthen())] + [None] * len(idx)
+    ct = cast_ct(ct, xa.strengthen())
+    if type(ct) is Zero:
+        return [ct] + [None] * len(idx)
+    return [scatter_add(_zeros(xa.strengthen()), *idx, ct, indexer=indexer)] + \
+        [None] * len(idx)
+
+
+gather_p.impl = _gather_impl
+gather_p.abstract_eval = _gather_abstract
+gather_p.jvp = _gather_jvp
+gather_p.transpose = _gather_transpose
+gather_p.cost = lambda avals_in, avals_out, **p: {"flops": 0, "transcendentals": 0}
+
+
+# --- scatters: shared shape rule and impl --------------------------------------------------------
+
+def _scatter_abstract(name):
+    def abstract_eval(x, *rest, indexer):
+        *idx, u = rest
+        shape = indexed_shape(name, x, indexer, idx)
+        if u.dtype != x.dtype:
+            raise FuncdiffTypeError(
+                f"`{name}`: updates have dtype {u.dtype.name} but the array has "
+                f"{x.dtype.name} (funcdiff.numpy's .at[] casts them first)")
+        try:
+            ok = u.ndim <= len(shape) and np.broadcast_shapes(u.shape, shape) == shape
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ShapeError(
+                f"`{name}`: updates of shape {u.shape} do not broadcast to the indexed "
+                f"shape {shape} (x of shape {x.shape} indexed with {indexer})")
+        return ShapedArray(x.shape, x.dtype, x.weak_type)
+    return abstract_eval
+
+
+def _scatter_impl(name, ufunc):
+    """``out = x.copy(); out[idx] (op)= u``; duplicates of advanced indices go through
+    ``ufunc.at`` (unbuffered, so they accumulate)."""
+
+    def impl(x, *rest, indexer):
+        *idx, u = rest
+        out = np.array(x, copy=True)
+        index = build_index(indexer, idx)
+        try:
+            if ufunc is None:
+                out[index] = u
+            elif any(np.ndim(i) > 0 for i in idx):
+                ufunc.at(out, index, u)
+            else:
+                out[index] = ufunc(out[index], u)
+        except IndexError as e:
+            raise _runtime_index_error(name, e, x, indexer, idx) from None
+        return out
+
+    return impl
+
+
+def _scatter_cost(avals_in, avals_out, **params):
+    return {"flops": avals_in[-1].size, "transcendentals": 0}
+
+
+def _scatter_prim(name, ufunc):
+    p = Primitive(name)
+    p.impl = _scatter_impl(name, ufunc)
+    p.abstract_eval = _scatter_abstract(name)
+    p.cost = _scatter_cost
+    return p
+
+
+def _indexed_aval(x, idx, indexer):
+    xa = aval(x)
+    return ShapedArray(indexed_shape("scatter", xa, indexer, [aval(i) for i in idx]),
+                       xa.dtype)
+
+
+def _updates_ct(ct, idx, u, indexer):
+    """Cotangent of the updates: the gathered cotangent, summed down to u's shape."""
+    return unbroadcast(gather(ct, *idx, indexer=indexer), aval(u).strengthen())
+
+
+def _zero_cts(x, idx, u):
+    return ([Zero(aval(x).strengthen()) if is_undefined(x) else None] + [None] * len(idx)
+            + [Zero(aval(u).strengthen()) if is_undefined(u) else None])
+
+
+# --- scatter_add ----------------------------------------------------------------------------------
+
+scatter_add_p = _scatter_prim("scatter_add", np.add)
+scatter_add_p.linear = True
+
+
+def scatter_add(x, *rest, indexer):
+    """``x`` with ``updates`` (the last operand) added at ``idx``; duplicates accumulate."""
+    return scatter_add_p.bind(x, *rest, indexer=indexer)
+
+
+def _scatter_add_jvp(primals, tangents, *, indexer):
+    x, *idx, u = primals
+    tx, tu = tangents[0], tangents[-1]
+    out = scatter_add(x, *idx, u, indexer=indexer)
+    oa = aval(out)
+    if type(tx) is Zero and type(tu) is Zero:
+        return out, Zero(oa.strengthen())
+    if type(tu) is Zero:
+        return out, tx
+    tx = _zeros(oa.strengthen()) if type(tx) is Zero else tx
+    return out, scatter_add(tx, *idx, tu, indexer=indexer)
+
+
+def _scatter_add_transpose(ct, x, *rest, indexer):
+    *idx, u = rest
+    if type(ct) is Zero:
+        return _zero_cts(x, idx, u)
+    res = [cast_ct(ct, aval(x).strengthen()) if is_undefined(x) else None]
+    res += [None] * len(idx)
+    res.append(_updates_ct(ct, idx, u, indexer) if is_undefined(u) else None)
+    return res
+
+
+scatter_add_p.jvp = _scatter_add_jvp
+scatter_add_p.transpose = _scatter_add_transpose
+
+# --- scatter (set) ---------------------------------------------------------------------------------
+
+scatter_p = _scatter_prim("scatter", None)
+scatter_p.linear = True
+
+
+def scatter(x, *rest, indexer):
+    """``x`` with ``x[idx] = updates``; with duplicate indices the last update wins."""
+    return scatter_p.bind(x, *rest, indexer=indexer)
+
+
+def _winning_updates(x, idx, indexer):
+    """For duplicate-capable indices: a mask of the indexed shape, True where that
+    update is the one a ``scatter`` keeps (NumPy's last-wins, whatever its order):
+    scatter each update's id, gather the ids back, compare (JAX's trick)."""
+    shape = _indexed_aval(x, idx, indexer).shape
+    n = int(np.prod(shape, dtype=np.int64))
+    ids = reshape(_iota_int(n), shape)
+    blank = full(aval(x).shape, -1, np.intp)
+    won = gather(scatter(blank, *idx, ids, indexer=indexer), *idx, indexer=indexer)
+    return eq(won, ids)
+
+
+def _iota_int(n):
+    from .shape import iota
+    return iota(0, n, 1, np.intp)
+
+
+def _scatter_jvp(primals, tangents, *, indexer):
+    x, *idx, u = primals
+    tx, tu = tangents[0], tangents[-1]
+    out = scatter(x, *idx, u, indexer=indexer)
+    oa = aval(out)
+    if type(tx) is Zero and type(tu) is Zero:
+        return out, Zero(oa.strengthen())
+    ta = oa.strengthen()
+    if type(tu) is Zero:
+        tu = np.zeros((), ta.dtype)[()]
+    elif _has_array_dims(indexer, [aval(i) for i in idx]):
+        # only the update that won at each position moves the output
+        shape = _indexed_aval(x, idx, indexer).shape
+        tu = select(_winning_updates(x, idx, indexer), broadcast_to(tu, shape),
+                    np.zeros((), ta.dtype)[()])
+    tx = _zeros(ta) if type(tx) is Zero else tx
+    return out, scatter(tx, *idx, _as_updates(tu, ta.dtype), indexer=indexer)
+
+
+def _as_updates(u, dtype):
+    if aval(u).dtype != dtype:
+        u = convert_element_type(u, dtype=dtype)
+    return u
+
+
+def _scatter_transpose(ct, x, *rest, indexer):
+    *idx, u = rest
+    if type(ct) is Zero:
+        return _zero_cts(x, idx, u)
+    res = []
+    if is_undefined(x):
+        zero = np.zeros((), aval(ct).dtype)[()]
+        res.append(cast_ct(scatter(ct, *idx, zero, indexer=indexer), aval(x).strengthen()))
+    else:
+        res.append(None)
+    res += [None] * len(idx)
+    res.append(_updates_ct(ct, idx, u, indexer) if is_undefined(u) else None)
+    return res
+
+
+scatter_p.jvp = _scatter_jvp
+scatter_p.transpose = _scatter_transpose
+
+# --- scatter_mul ------------------------------------------------------------------------------------
+
+scatter_mul_p = _scatter_prim("scatter_mul", np.multiply)
+scatter_mul_p.linear = True     # in x (the updates are a residual)
+
+
+def scatter_mul(x, *rest, indexer):
+    """``x`` with ``x[idx] *= updates``; duplicates multiply together."""
+    return scatter_mul_p.bind(x, *rest, indexer=indexer)
+
+
+def _product_of_others(x, idx, u_b, indexer):
+    """For each update j at position p: the product of the other updates at p, exactly
+    (no division by a zero update): with Z[p] the number of zero updates at p and P[p]
+    the product of the non-zero ones, it is P[p]/u_j if u_j != 0 (0 if Z[p] > 0), and
+    P[p] if u_j == 0 and Z[p] == 1 (else 0)."""
+    xa = aval(x).strengthen()
+    dt = xa.dtype
+    is_zero = eq(u_b, np.zeros((), dt)[()])
+    one = np.ones((), dt)[()]
+    zero = np.zeros((), dt)[()]
+    safe = select(is_zero, one, u_b)
+    ones = full(xa.shape, 1, dt)
+    nonzero_prod = gather(scatter_mul(ones, *idx, safe, indexer=indexer), *idx,
+                          indexer=indexer)
+    n_zero = gather(scatter_add(full(xa.shape, 0, np.intp), *idx,
+                                convert_element_type(is_zero, dtype=np.intp),
+                                indexer=indexer), *idx, indexer=indexer)
+    when_nonzero = select(eq(n_zero, 0), div(nonzero_prod, safe), zero)
+    when_zero = select(eq(n_zero, 1), nonzero_prod, zero)
+    return select(is_zero, when_zero, when_nonzero)
+
+
+def _scatter_mul_jvp(primals, tangents, *, indexer):
+    x, *idx, u = primals
+    tx, tu = tangents[0], tangents[-1]
+    out = scatter_mul(x, *idx, u, indexer=indexer)
+    oa = aval(out).strengthen()
+    t = Zero(oa)
+    if type(tx) is not Zero:
+        t = scatter_mul(tx, *idx, u, indexer=indexer)
+    if type(tu) is not Zero:
+        shape = _indexed_aval(x, idx, indexer).shape
+        tu_b = broadcast_to(tu, shape)
+        if _has_array_dims(indexer, [aval(i) for i in idx]):
+            coef = _product_of_others(x, idx, broadcast_to(u, shape), indexer)
+            tu_b = mul(tu_b, coef)
+        # d out[p] = x[p] * sum_j (prod of the other updates at p) * du_j
+        t_u = mul(x, scatter_add(_zeros(oa), *idx, tu_b, indexer=indexer))
+        t = t_u if type(t) is Zero else add(t, t_u)
+    return out, t
+
+
+def _scatter_mul_transpose(ct, x, *rest, indexer):
+    *idx, u = rest
+    if is_undefined(u):
+        raise FuncdiffTypeError("`scatter_mul`: transpose in the updates: the program is "
+                                "not linear in its tangents")
+    if type(ct) is Zero:
+        return _zero_cts(x, idx, u)
+    return [scatter_mul(ct, *idx, u, indexer=indexer)] + [None] * (len(idx) + 1)
+
+
+scatter_mul_p.jvp = _scatter_mul_jvp
+scatter_mul_p.transpose = _scatter_mul_transpose
+
+# --- scatter_min / scatter_max ----------------------------------------------------------------------
+
+scatter_min_p = _scatter_prim("scatter_min", np.minimum)
+scatter_max_p = _scatter_prim("scatter_max", np.maximum)
+
+
+def scatter_min(x, *rest, indexer):
+    """``x`` with ``x[idx] = minimum(x[idx], updates)``; over all duplicates."""
+    return scatter_min_p.bind(x, *rest, indexer=indexer)
+
+
+def scatter_max(x, *rest, indexer):
+    """``x`` with ``x[idx] = maximum(x[idx], updates)``; over all duplicates."""
+    return scatter_max_p.bind(x, *rest, indexer=indexer)
+
+
+def _extremal_jvp(prim):
+    def jvp(primals, tangents, *, indexer):
+        x, *idx, u = primals
+        tx, tu = tangents[0], tangents[-1]
+        out = prim.bind(x, *idx, u, indexer=indexer)
+        oa = aval(out).strengthen()
+        if type(tx) is Zero and type(tu) is Zero:
+            return out, Zero(oa)
+        dt = oa.dtype
+        shape = _indexed_aval(x, idx, indexer).shape
+        # ties: x[p] (if it equals out[p]) and every update equal to out[p] share evenly
+        kept = convert_element_type(eq(x, out), dtype=dt)
+        won = convert_element_type(
+            eq(broadcast_to(u, shape), gather(out, *idx, indexer=indexer)), dtype=dt)
+        n_ties = add(kept, scatter_add(_zeros(oa), *idx, won, indexer=indexer))
+        t = None
+        if type(tx) is not Zero:
+            t = mul(kept, tx)
+        if type(tu) is not Zero:
+            t_u = scatter_add(_zeros(oa), *idx, mul(won, broadcast_to(tu, shape)),
+                              indexer=indexer)
+            t = t_u if t is None else add(t, t_u)
+        # no tie at all only where out[p] is NaN: give 0 there rather than 0/0
+        n_ties = select(eq(n_ties, 0), np.ones((), dt)[()], n_ties)
+        return out, div(t, n_ties)
+    return jvp
+
+
+scatter_min_p.jvp = _extremal_jvp(scatter_min_p)
+scatter_max_p.jvp = _extremal_jvp(scatter_max_p)
+
+SCATTERS = {"set": scatter, "add": scatter_add, "multiply": scatter_mul,
+            "min": scatter_min, "max": scatter_max}
+
+__all__ = ["Indexer", "make_indexer", "build_index", "indexed_shape", "gather",
+           "scatter", "scatter_add", "scatter_mul", "scatter_min", "scatter_max",
+           "gather_p", "scatter_p", "scatter_add_p", "scatter_mul_p", "scatter_min_p",
+           "scatter_max_p", "SCATTERS"]
