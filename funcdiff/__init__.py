@@ -16,4 +16,8 @@ from .custom_derivatives import custom_jvp, custom_vjp, stop_gradient  # noqa: F
 from . import flatten_util, test_util  # noqa: F401
 from .test_util import check_grads  # noqa: F401
 
+from .jit import jit  # noqa: F401
+from .config import config  # noqa: F401
+from .analysis import cost_analysis  # noqa: F401
+
 __version__ = "0.1.0"

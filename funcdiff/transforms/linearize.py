@@ -78,16 +78,7 @@ def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None):
     known_j, lin_j, _, residuals = partial_eval_jaxpr(
         jaxpr1, [True] * len(t_avals), [False] * n_out + [True] * n_t)
     if top:
-        env = dict(zip(jaxpr1.constvars, closed1.consts))
-        values = trace1.values
-
-        def read(v):
-            if type(v) is Literal:
-                return v.val
-            if v in env:
-                return _concrete(env[v])
-            return values[v]
-        known_vals = [read(v) for v in known_j.outvars]
+        known_vals = _read_known(known_j, closed1.consts, trace1.values)
     else:
         known_vals = eval_jaxpr(dce_jaxpr(known_j), closed1.consts)
     primal_outs = known_vals[:n_out]
@@ -95,3 +86,28 @@ def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None):
     lin_j = dce_jaxpr(lin_j)
     return Linearized(primal_outs, lin_j, res_vals, diff_mask,
                       [v.aval for v in closed0.jaxpr.outvars])
+
+
+def _read_known(jaxpr, consts, values):
+    """The known jaxpr's outputs at top level: values recorded while tracing, running
+    only the eqns whose results were not computed then (e.g. the residual outputs a
+    call primitive's partial-eval rule adds)."""
+    env = {v: _concrete(c) for v, c in zip(jaxpr.constvars, consts)}
+    needed = set()
+    for v in jaxpr.outvars:
+        if type(v) is not Literal and v not in env and v not in values:
+            needed.add(v)
+    if needed:
+        for eqn in jaxpr.eqns:
+            if all(v in values or v in env for v in eqn.outvars):
+                continue
+            ins = [v.val if type(v) is Literal else env[v] if v in env else values[v]
+                   for v in eqn.invars]
+            out = eqn.primitive.impl(*ins, **eqn.params)
+            env.update(zip(eqn.outvars, out if eqn.primitive.multiple_results else [out]))
+
+    def read(v):
+        if type(v) is Literal:
+            return v.val
+        return env[v] if v in env else values[v]
+    return [read(v) for v in jaxpr.outvars]

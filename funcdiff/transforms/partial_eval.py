@@ -19,7 +19,8 @@ from ..core.ir import Jaxpr, Literal, Var
 
 def partial_eval_jaxpr(jaxpr: Jaxpr, unknowns_in, instantiate):
     """Split ``jaxpr``.  ``instantiate[i]`` forces output i to the unknown side (a known
-    value there becomes a residual passed through).  Returns
+    value there becomes a residual passed through); ``instantiate=None`` sends each
+    output where its dataflow puts it.  Returns
     ``(known_jaxpr, unknown_jaxpr, out_unknowns, residuals)``."""
     unknown = {v for v, u in zip(jaxpr.invars, unknowns_in) if u}
     known_eqns, unknown_eqns = [], []
@@ -39,8 +40,13 @@ def partial_eval_jaxpr(jaxpr: Jaxpr, unknowns_in, instantiate):
             unknown.update(eqn.outvars)
 
     out_unknowns = []
+    if instantiate is None:
+        instantiate = [None] * len(jaxpr.outvars)
     for v, inst in zip(jaxpr.outvars, instantiate):
         is_unknown = type(v) is Var and v in unknown
+        if inst is None:
+            out_unknowns.append(is_unknown)
+            continue
         if is_unknown and not inst:
             raise FuncdiffError("partial_eval: an output expected known depends on unknown "
                                 "inputs")

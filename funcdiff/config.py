@@ -1,0 +1,51 @@
+"""Global switches (``funcdiff.config``).
+
+* ``log_compiles``: log every (re)trace of a ``jit`` function with the reason -- which
+  argument's shape, dtype or static value changed -- through the ``funcdiff`` logger.
+* ``debug_nans``: raise at the first primitive that makes a NaN from NaN-free inputs.
+  Also usable as a context manager: ``with funcdiff.config.debug_nans_enabled(): ...``.
+* ``jit_cache_size``: entries kept per jitted function (least recently used dropped).
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from .core import trace as _trace
+
+logger = logging.getLogger("funcdiff")
+
+
+class _Config:
+    def __init__(self):
+        self.log_compiles = False
+        self.jit_cache_size = 64
+
+    @property
+    def debug_nans(self):
+        return _trace._debug.nans
+
+    @debug_nans.setter
+    def debug_nans(self, value):
+        _trace._Debug.nans = bool(value)
+
+    @contextlib.contextmanager
+    def debug_nans_enabled(self, value=True):
+        prev = self.debug_nans
+        self.debug_nans = value
+        try:
+            yield
+        finally:
+            self.debug_nans = prev
+
+    @contextlib.contextmanager
+    def logging_compiles(self, value=True):
+        prev = self.log_compiles
+        self.log_compiles = value
+        try:
+            yield
+        finally:
+            self.log_compiles = prev
+
+
+config = _Config()

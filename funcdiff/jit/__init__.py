@@ -1,0 +1,232 @@
+"""``jit``: trace once per input signature, optimize, generate NumPy code, cache it.
+
+Key = (pytree structure, avals including weak types, static argument values).  On a
+miss the function is traced abstractly, the jaxpr runs through the pass pipeline
+(``funcdiff.jit.passes``) and ``codegen`` turns it into a Python function.  Under another
+transform a jitted function binds ``jit_call``, a call primitive holding its jaxpr, so
+``grad(jit(f))``, ``jit(grad(f))`` and ``jit(jit(f))`` all compose.
+"""
+from __future__ import annotations
+
+import functools
+import threading
+import weakref
+from collections import OrderedDict, namedtuple
+
+from .._flat import flatten_fun, leaf_aval, leaf_operand, to_output
+from ..config import config, logger
+from ..core.errors import FuncdiffTypeError, FuncdiffValueError
+from ..core.ir import ClosedJaxpr, Jaxpr
+from ..core.trace import Tracer, trace_active, trace_flat
+from ..primitives.call import make_call_primitive
+from ..tree_util import tree_flatten, tree_unflatten
+from .codegen import compile_jaxpr
+from .passes import optimize
+
+CacheInfo = namedtuple("CacheInfo", "hits misses entries maxsize")
+
+# compiled code for jaxprs met as `jit_call` eqns (evaluated eagerly inside transforms)
+_call_cache: "weakref.WeakKeyDictionary[Jaxpr, object]" = weakref.WeakKeyDictionary()
+_call_lock = threading.Lock()
+
+
+def _run_call(jaxpr, *args, name="jit"):
+    fn = _call_cache.get(jaxpr)
+    if fn is None:
+        fn, _ = compile_jaxpr(optimize(ClosedJaxpr(jaxpr, [])), name)
+        with _call_lock:
+            _call_cache[jaxpr] = fn
+    return fn(*args)
+
+
+jit_call_p = make_call_primitive("jit_call", _run_call)
+jit_call_p.inline = lambda eqn: (eqn.params["jaxpr"], eqn.invars)
+
+
+def _closure_convert(closed):
+    j = closed.jaxpr
+    return Jaxpr([], j.constvars + j.invars, j.outvars, j.eqns), list(closed.consts)
+
+
+class _Entry:
+    __slots__ = ("closed", "out_tree", "fn", "source", "optimized", "has_tracer_consts")
+
+
+class Lowered:
+    """What ``jit(f).lower(*args)`` returns: the optimized IR, the generated source and
+    its cost analysis."""
+
+    def __init__(self, entry):
+        self._entry = entry
+
+    @property
+    def jaxpr(self):
+        return self._entry.optimized
+
+    @property
+    def source(self):
+        return self._entry.source
+
+    def cost_analysis(self):
+        from ..analysis import jaxpr_cost
+        return jaxpr_cost(self._entry.optimized)
+
+    def __repr__(self):
+        return f"Lowered(n_eqns={len(self.jaxpr.eqns)})"
+
+
+def _hashable(v, what):
+    try:
+        hash(v)
+    except TypeError:
+        raise FuncdiffTypeError(
+            f"jit: static argument {what} has unhashable type {type(v).__name__}; static "
+            "arguments are cache keys.  Pass a tuple instead of a list (or a frozen "
+            "dataclass), or make it a regular (traced) argument.") from None
+    return v
+
+
+class JittedFunction:
+    """A jitted function; call it like the original."""
+
+    def __init__(self, fun, static_argnums=(), static_argnames=()):
+        functools.update_wrapper(self, fun)
+        self._fun = fun
+        self._static_argnums = (static_argnums,) if isinstance(static_argnums, int) \
+            else tuple(static_argnums)
+        self._static_argnames = (static_argnames,) if isinstance(static_argnames, str) \
+            else tuple(static_argnames)
+        self._cache: OrderedDict = OrderedDict()
+        self._hits = self._misses = 0
+        self._lock = threading.RLock()
+        self._last_key = None
+
+    # -- signature --------------------------------------------------------------------
+    def _split(self, args, kwargs):
+        n = len(args)
+        nums = tuple(i % n if -n <= i < n else i for i in self._static_argnums)
+        for i in nums:
+            if not 0 <= i < n:
+                raise FuncdiffValueError(
+                    f"jit({self.__name__}): static_argnums={self._static_argnums} but the "
+                    f"function was called with {n} positional argument(s)")
+        static = tuple((i, _hashable(args[i], f"#{i}")) for i in sorted(nums))
+        static_kw = tuple(sorted((k, _hashable(v, repr(k))) for k, v in kwargs.items()
+                                 if k in self._static_argnames))
+        dyn = tuple(a for i, a in enumerate(args) if i not in nums)
+        dyn_kw = {k: v for k, v in kwargs.items() if k not in self._static_argnames}
+        leaves, in_tree = tree_flatten((dyn, dyn_kw))
+        leaves = [leaf_operand(x) for x in leaves]
+        avals = tuple(leaf_aval(x) for x in leaves)
+        return (in_tree, avals, static, static_kw), leaves, n
+
+    # -- tracing and compiling ----------------------------------------------------------
+    def _trace(self, key, nargs):
+        in_tree, avals, static, static_kw = key
+        static_d = dict(static)
+        fun = self._fun
+
+        def g(dyn, dyn_kw):
+            it = iter(dyn)
+            full = [static_d[i] if i in static_d else next(it) for i in range(nargs)]
+            return fun(*full, **dyn_kw, **dict(static_kw))
+
+        flat_f, store = flatten_fun(lambda pair_dyn, pair_kw: g(pair_dyn, pair_kw),
+                                    in_tree)
+        closed, _, _ = trace_flat(flat_f, list(avals), kind="jit")
+        entry = _Entry()
+        entry.closed = closed
+        entry.out_tree = store["out_tree"]
+        entry.has_tracer_consts = any(type(c) is Tracer for c in closed.consts)
+        entry.fn = entry.source = entry.optimized = None
+        return entry
+
+    def _compile(self, entry):
+        if entry.fn is None:
+            entry.optimized = optimize(entry.closed)
+            entry.fn, entry.source = compile_jaxpr(entry.optimized, self.__name__)
+        return entry
+
+    def _lookup(self, key, nargs):
+        with self._lock:
+            entry = self._cache.get(key)
+            if entry is not None:
+                self._hits += 1
+                self._cache.move_to_end(key)
+                return entry
+            self._misses += 1
+            if config.log_compiles:
+                logger.warning("jit(%s): tracing %s", self.__name__,
+                               _explain(self._last_key, key))
+            self._last_key = key
+            entry = self._trace(key, nargs)
+            if not entry.has_tracer_consts:
+                self._cache[key] = entry
+                while len(self._cache) > config.jit_cache_size:
+                    self._cache.popitem(last=False)
+            return entry
+
+    # -- calling -------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        key, leaves, nargs = self._split(args, kwargs)
+        entry = self._lookup(key, nargs)
+        if trace_active() or any(type(x) is Tracer for x in leaves):
+            jaxpr, consts = _closure_convert(entry.closed)
+            outs = jit_call_p.bind(*consts, *leaves, jaxpr=jaxpr, name=self.__name__)
+        else:
+            with self._lock:
+                self._compile(entry)
+            outs = [to_output(o) for o in entry.fn(*leaves)]
+        return tree_unflatten(entry.out_tree, outs)
+
+    def lower(self, *args, **kwargs):
+        """The staged program for these arguments: ``.jaxpr``, ``.source``,
+        ``.cost_analysis()``."""
+        key, _, nargs = self._split(args, kwargs)
+        entry = self._lookup(key, nargs)
+        with self._lock:
+            self._compile(entry)
+        return Lowered(entry)
+
+    def cache_info(self) -> CacheInfo:
+        return CacheInfo(self._hits, self._misses, len(self._cache), config.jit_cache_size)
+
+    def clear_cache(self):
+        with self._lock:
+            self._cache.clear()
+            self._hits = self._misses = 0
+
+    def __get__(self, obj, objtype=None):
+        return self if obj is None else functools.partial(self, obj)
+
+
+def _explain(old, new):
+    """Why a retrace happened, in words."""
+    if old is None:
+        return "for the first time"
+    o_tree, o_avals, o_static, o_kw = old
+    n_tree, n_avals, n_static, n_kw = new
+    reasons = []
+    if o_tree != n_tree:
+        reasons.append(f"argument structure changed from {o_tree} to {n_tree}")
+    elif o_avals != n_avals:
+        for i, (a, b) in enumerate(zip(o_avals, n_avals)):
+            if a != b:
+                reasons.append(f"argument leaf {i} changed from {a.str_short()}"
+                               f"{' (weak)' if a.weak_type else ''} to {b.str_short()}"
+                               f"{' (weak)' if b.weak_type else ''}")
+    if o_static != n_static or o_kw != n_kw:
+        od, nd = dict(o_static + o_kw), dict(n_static + n_kw)
+        for k in sorted(set(od) | set(nd), key=str):
+            if od.get(k) != nd.get(k):
+                reasons.append(f"static argument {k!r} changed from {od.get(k)!r} to "
+                               f"{nd.get(k)!r}")
+    return "because " + "; ".join(reasons) if reasons else "(cache entry evicted)"
+
+
+def jit(fun=None, *, static_argnums=(), static_argnames=()):
+    """Compile ``fun`` to NumPy code, once per input signature.  Usable as ``jit(f)``,
+    ``@jit`` or ``@jit(static_argnums=...)``."""
+    if fun is None:
+        return lambda f: JittedFunction(f, static_argnums, static_argnames)
+    return JittedFunction(fun, static_argnums, static_argnames)

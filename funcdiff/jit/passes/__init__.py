@@ -1,0 +1,33 @@
+"""Optimizing passes: each is IR -> IR (a ``ClosedJaxpr`` in, a new one out), runs on its
+own, and preserves semantics.  ``optimize`` runs them as a named pipeline to a fixed
+point."""
+from __future__ import annotations
+
+from .cse import cse
+from .dce import dce
+from .fold import fold_constants
+from .inline import inline_calls
+from .simplify import simplify
+
+PIPELINE = [("inline", inline_calls), ("simplify", simplify), ("fold", fold_constants),
+            ("cse", cse), ("dce", dce)]
+
+
+def optimize(closed, max_rounds=4, trace=None):
+    """Run the pipeline until the eqn count stops shrinking (at most ``max_rounds``).
+    ``trace`` (a list) receives ``(pass name, n_eqns after)`` for inspection."""
+    n_prev = None
+    for _ in range(max_rounds):
+        for name, p in PIPELINE:
+            closed = p(closed)
+            if trace is not None:
+                trace.append((name, len(closed.jaxpr.eqns)))
+        n = len(closed.jaxpr.eqns)
+        if n == n_prev:
+            break
+        n_prev = n
+    return closed
+
+
+__all__ = ["optimize", "inline_calls", "simplify", "fold_constants", "cse", "dce",
+           "PIPELINE"]

@@ -1,0 +1,39 @@
+"""Common-subexpression elimination: an eqn equal to an earlier one (same primitive,
+same operands, same params) reuses its outputs."""
+from __future__ import annotations
+
+from ...core.ir import ClosedJaxpr, Jaxpr, Literal, Var
+
+
+def _atom_key(a):
+    if type(a) is Literal:
+        return ("lit", type(a.val).__name__, repr(a.val), a.aval.dtype.str, a.aval.weak_type)
+    return a
+
+
+def _param_key(v):
+    try:
+        hash(v)
+        return v
+    except TypeError:
+        return ("id", id(v))
+
+
+def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
+    j = closed.jaxpr
+    subst = {}
+    seen = {}
+    eqns = []
+    for eqn in j.eqns:
+        invars = [subst.get(a, a) if type(a) is Var else a for a in eqn.invars]
+        key = (eqn.primitive, tuple(_atom_key(a) for a in invars),
+               tuple(sorted((k, _param_key(v)) for k, v in eqn.params.items())))
+        prev = seen.get(key)
+        if prev is not None:
+            for v, p in zip(eqn.outvars, prev):
+                subst[v] = p
+            continue
+        seen[key] = eqn.outvars
+        eqns.append(eqn.replace(invars=invars) if invars != eqn.invars else eqn)
+    outvars = [subst.get(v, v) if type(v) is Var else v for v in j.outvars]
+    return ClosedJaxpr(Jaxpr(j.constvars, j.invars, outvars, eqns), closed.consts)

@@ -1,0 +1,175 @@
+"""Algebraic simplification: a table of local rewrites, one rule a line, each commented
+with its algebra.  A rule sees an eqn (operands already rewritten) and the defining eqn
+of each operand, and returns a replacement atom, a replacement eqn, or None.  Rules are
+IEEE-safe: ``x * 0`` is not rewritten (NaN and inf times 0 are NaN)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...core.ir import ClosedJaxpr, Jaxpr, Literal, Var
+
+
+def _is_const(a, value):
+    if type(a) is Literal:
+        try:
+            return bool(a.val == value)
+        except Exception:  # noqa: BLE001
+            return False
+    return False
+
+
+def _same_aval(a, out):
+    return a.aval.shape == out.aval.shape and a.aval.dtype == out.aval.dtype
+
+
+def _is_zeros(a, defs):
+    e = defs.get(a) if type(a) is Var else None
+    return _is_const(a, 0) or (e is not None and e.primitive.name == "full"
+                               and not isinstance(e.params["value"], bool)
+                               and e.params["value"] == 0)
+
+
+def _rule_identity(eqn, defs):
+    name = eqn.primitive.name
+    out = eqn.outvars[0]
+    ins = eqn.invars
+    if name == "mul":
+        x, y = ins
+        if _is_const(y, 1) and _same_aval(x, out):
+            return x                                   # x * 1 -> x
+        if _is_const(x, 1) and _same_aval(y, out):
+            return y                                   # 1 * x -> x
+    if name == "add":
+        x, y = ins
+        if _is_zeros(y, defs) and _same_aval(x, out) and not _is_neg_zero_sensitive(x):
+            return x                                   # x + 0 -> x
+        if _is_zeros(x, defs) and _same_aval(y, out) and not _is_neg_zero_sensitive(y):
+            return y                                   # 0 + x -> x
+    if name == "sub":
+        x, y = ins
+        if _is_zeros(y, defs) and _same_aval(x, out):
+            return x                                   # x - 0 -> x
+    if name == "div":
+        x, y = ins
+        if _is_const(y, 1) and _same_aval(x, out):
+            return x                                   # x / 1 -> x
+    if name == "neg":
+        e = defs.get(ins[0])
+        if e is not None and e.primitive.name == "neg":
+            return e.invars[0]                         # -(-x) -> x
+    if name == "convert_element_type":
+        x = ins[0]
+        if x.aval.dtype == out.aval.dtype and x.aval.weak_type == out.aval.weak_type:
+            return x                                   # convert to own dtype -> x
+    if name == "transpose":
+        e = defs.get(ins[0])
+        if e is not None and e.primitive.name == "transpose":
+            p1, p2 = e.params["perm"], eqn.params["perm"]
+            perm = tuple(p1[i] for i in p2)            # transpose(transpose(x)) -> one
+            if perm == tuple(range(len(perm))):
+                return e.invars[0]
+            return eqn.replace(invars=[e.invars[0]], params={"perm": perm})
+    if name == "reshape":
+        e = defs.get(ins[0])
+        if e is not None and e.primitive.name == "reshape":
+            src = e.invars[0]                          # reshape(reshape(x)) -> reshape(x)
+            if src.aval.shape == out.aval.shape:
+                return src
+            return eqn.replace(invars=[src])
+    if name == "reduce_sum":
+        e = defs.get(ins[0])
+        if e is not None and e.primitive.name == "broadcast_to":
+            src = e.invars[0]
+            lead = len(e.params["shape"]) - src.aval.ndim
+            if eqn.params["axes"] == tuple(range(lead)) and src.aval.shape == \
+                    e.params["shape"][lead:] and src.aval.dtype.kind in "fc":
+                n = int(np.prod(e.params["shape"][:lead], dtype=np.int64))
+                from ...primitives.elementwise import mul_p
+                lit = Literal(np.asarray(n, src.aval.dtype)[()])
+                # sum over broadcast leading axes -> x * count
+                return eqn.replace(primitive=mul_p, invars=[src, lit], params={})
+    return None
+
+
+def _scalar_of(a, defs, consts, depth=0):
+    """A Literal equal to ``a`` everywhere when ``a`` is a broadcast/reshape of one
+    constant scalar, else None."""
+    if type(a) is Literal:
+        return a
+    if a in consts:
+        c = np.asarray(consts[a])
+        if c.size == 1:
+            return Literal(c.reshape(())[()])
+        return None
+    e = defs.get(a)
+    if e is not None and e.primitive.name in ("broadcast_to", "reshape") and depth < 8:
+        return _scalar_of(e.invars[0], defs, consts, depth + 1)
+    return None
+
+
+def _rule_scalar_operand(eqn, defs, consts):
+    """op(x, broadcast(s)) -> op(x, s) when x already has the output's shape: NumPy
+    broadcasts the scalar itself, so the broadcast array is never built."""
+    prim = eqn.primitive
+    if not isinstance(getattr(prim, "np_fn", None), np.ufunc) or len(eqn.invars) != 2:
+        return None
+    out = eqn.outvars[0]
+    for i in (0, 1):
+        a, other = eqn.invars[i], eqn.invars[1 - i]
+        if type(a) is Literal or other.aval.shape != out.aval.shape:
+            continue
+        if other.aval.dtype != out.aval.dtype or a.aval.dtype != out.aval.dtype:
+            continue
+        s = _scalar_of(a, defs, consts)
+        if s is not None and s.aval.dtype == out.aval.dtype:
+            ins = list(eqn.invars)
+            ins[i] = s
+            return eqn.replace(invars=ins)
+    return None
+
+
+def _rule_select_const(eqn, defs, consts):
+    """select(True, a, b) -> a; select(False, a, b) -> b (when shapes already match)."""
+    if eqn.primitive.name != "select":
+        return None
+    p, a, b = eqn.invars
+    if type(p) is not Literal:
+        return None
+    pick = a if bool(p.val) else b
+    out = eqn.outvars[0]
+    return pick if _same_aval(pick, out) else None
+
+
+def _is_neg_zero_sensitive(x):
+    return False
+
+
+RULES = [lambda e, d, c: _rule_identity(e, d), _rule_scalar_operand, _rule_select_const]
+
+
+def simplify(closed: ClosedJaxpr) -> ClosedJaxpr:
+    j = closed.jaxpr
+    subst = {}
+    defs = {}
+    consts = dict(zip(j.constvars, closed.consts))
+    eqns = []
+    for eqn in j.eqns:
+        invars = [subst.get(a, a) if type(a) is Var else a for a in eqn.invars]
+        eqn = eqn.replace(invars=invars) if invars != eqn.invars else eqn
+        replaced = None
+        if not eqn.primitive.multiple_results:
+            for rule in RULES:
+                replaced = rule(eqn, defs, consts)
+                if replaced is not None:
+                    break
+        if replaced is None:
+            eqns.append(eqn)
+            for v in eqn.outvars:
+                defs[v] = eqn
+        elif isinstance(replaced, (Var, Literal)):
+            subst[eqn.outvars[0]] = replaced
+        else:
+            eqns.append(replaced)
+            defs[replaced.outvars[0]] = replaced
+    outvars = [subst.get(v, v) if type(v) is Var else v for v in j.outvars]
+    return ClosedJaxpr(Jaxpr(j.constvars, j.invars, outvars, eqns), closed.consts)

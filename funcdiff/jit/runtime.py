@@ -1,0 +1,34 @@
+"""Helpers the generated code calls (``_rt.*``): small functions for primitives whose
+NumPy spelling is more than one expression."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..primitives.dot import _dot_impl
+from ..primitives.shape import _pad_impl
+
+
+def dot_general(x, y, dimension_numbers):
+    return _dot_impl(x, y, dimension_numbers=dimension_numbers)
+
+
+def pad(x, v, config):
+    return _pad_impl(x, v, config=config)
+
+
+def cumsum(x, axis, reverse):
+    if reverse:
+        return np.flip(np.cumsum(np.flip(x, axis), axis=axis, dtype=x.dtype), axis)
+    return np.cumsum(x, axis=axis, dtype=x.dtype)
+
+
+def cumprod(x, axis, reverse):
+    if reverse:
+        return np.flip(np.cumprod(np.flip(x, axis), axis=axis, dtype=x.dtype), axis)
+    return np.cumprod(x, axis=axis, dtype=x.dtype)
+
+
+def copy_out(x):
+    """Outputs that are inputs or constants are copied, so callers never share buffers
+    with the compiled program."""
+    return np.array(x, copy=True) if isinstance(x, np.ndarray) else x
