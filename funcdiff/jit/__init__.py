@@ -30,13 +30,19 @@ _call_cache: "weakref.WeakKeyDictionary[Jaxpr, object]" = weakref.WeakKeyDiction
 _call_lock = threading.Lock()
 
 
-def _run_call(jaxpr, *args, name="jit"):
+def compiled(jaxpr, name="jit"):
+    """The compiled NumPy function of a (const-free) ``Jaxpr``, cached weakly by the
+    jaxpr object: what call-like and control-flow primitives run as their impl."""
     fn = _call_cache.get(jaxpr)
     if fn is None:
         fn, _ = compile_jaxpr(optimize(ClosedJaxpr(jaxpr, [])), name)
         with _call_lock:
             _call_cache[jaxpr] = fn
-    return fn(*args)
+    return fn
+
+
+def _run_call(jaxpr, *args, name="jit"):
+    return compiled(jaxpr, name)(*args)
 
 
 jit_call_p = make_call_primitive("jit_call", _run_call)
