@@ -31,6 +31,8 @@ def check_jaxpr(jaxpr) -> None:
             raise JaxprTypeError("closed jaxpr: number of consts != number of constvars")
         jaxpr = jaxpr.jaxpr
     namer = _Namer()
+    for v in jaxpr.constvars + jaxpr.invars:   # name binders as the printer does
+        namer(v)
     defined = set()
 
     def define(v, where):
@@ -44,8 +46,10 @@ def check_jaxpr(jaxpr) -> None:
         if isinstance(v, Literal):
             return v.aval
         if v not in defined:
+            where = (f"eqn {i} ({jaxpr.eqns[i].primitive.name})" if i < len(jaxpr.eqns)
+                     else "the outputs")
             raise JaxprTypeError(
-                f"eqn {i}: variable {namer(v)}:{v.aval} used before it is defined\n"
+                f"{where}: variable {namer(v)}:{v.aval} used before it is defined\n"
                 + _context(jaxpr, i, namer))
         return v.aval
 
@@ -71,7 +75,11 @@ def check_jaxpr(jaxpr) -> None:
                 f"{[str(a) for a in got]} but the rule gives {[str(a) for a in expected]}\n"
                 + _context(jaxpr, i, namer))
         for v in eqn.outvars:
-            define(v, f"eqn {i}")
+            if v in defined:
+                raise JaxprTypeError(
+                    f"eqn {i} ({eqn.primitive.name}): variable {namer(v)} assigned twice\n"
+                    + _context(jaxpr, i, namer))
+            define(v, f"eqn {i} ({eqn.primitive.name})")
         for p in eqn.params.values():
             for sub in (p if isinstance(p, (tuple, list)) else (p,)):
                 if isinstance(sub, (Jaxpr, ClosedJaxpr)):

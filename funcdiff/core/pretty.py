@@ -91,7 +91,7 @@ def _pp_jaxpr(jaxpr: Jaxpr, indent: int, namer: _Namer, source=False) -> str:
     lines = [f"{pad}{{ lambda {consts}; {ins}. let"]
     for e in jaxpr.eqns:
         lines.append(pad + "    " + pp_eqn(e, namer, indent + 4, used, source))
-    outs = " ".join(namer(v) for v in jaxpr.outvars)
+    outs = ", ".join(namer(v) for v in jaxpr.outvars)   # JAX: (a,) and (a, b)
     lines.append(f"{pad}  in ({outs}{',' if len(jaxpr.outvars) == 1 else ''}) }}")
     return "\n".join(lines)
 

@@ -20,8 +20,8 @@ import threading
 import numpy as np
 
 from .avals import ShapedArray, aval_of_value
-from .errors import (ConcretizationError, FuncdiffError, TracerArrayConversionError,
-                     TracerLeakError)
+from .errors import (ConcretizationError, FuncdiffError, FuncdiffTypeError,
+                     TracerArrayConversionError, TracerLeakError)
 from .ir import ClosedJaxpr, Eqn, Jaxpr, Literal, SourceInfo, Var, literal_or_none
 
 
@@ -36,7 +36,8 @@ state = _TraceState()
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _NP_DIR = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
-_SKIP = (_PKG_DIR, _NP_DIR)
+# contextlib: traces are pushed from ``with new_trace()``, whose frames are contextlib's
+_SKIP = (_PKG_DIR, _NP_DIR, os.path.abspath(contextlib.__file__))
 
 
 def current_source_info():
@@ -149,7 +150,7 @@ class Tracer:
         return f"Traced<{self.aval.str_short()}>{state_}"
 
     def __setitem__(self, idx, value):
-        raise TypeError(
+        raise FuncdiffTypeError(
             f"traced values are immutable: `x[{_idx_str(idx)}] = v` is not supported "
             f"(at {current_source_info()}).  Use the functional update "
             f"`x = x.at[{_idx_str(idx)}].set(v)` (or .add / .multiply) instead.")
@@ -168,18 +169,32 @@ def _idx_str(idx):
             parts.append("...")
         elif i is None:
             parts.append("None")
+        elif type(i) is int:
+            parts.append(str(i))
         else:
             parts.append("i")
     return ", ".join(parts)
+
+
+def _creation_site(tracer):
+    """Where the leaked tracer was made: the user line of the eqn that defined it."""
+    t, v = tracer._trace, tracer.ir_var
+    if v in t.invars:
+        return "as an input of"
+    for eqn in reversed(t.eqns):
+        if any(o is v for o in eqn.outvars):
+            return f"by `{eqn.primitive.name}` at {eqn.source_info}, inside"
+    return "inside"
 
 
 def leak_error(tracer, what):
     t = tracer._trace
     return TracerLeakError(
         f"a traced {tracer.aval.str_short()} value escaped the transform that created it "
-        f"and was used later ({what}, at {current_source_info()}).  It was created by the "
-        f"{t.kind} trace started at {t.origin}.  Return values from the transformed "
-        "function instead of storing them in globals, attributes or closures.")
+        f"and was used later ({what}, at {current_source_info()}).  It was created "
+        f"{_creation_site(tracer)} the {t.kind} trace started at {t.origin}.  Return "
+        "values from the transformed function instead of storing them in globals, "
+        "attributes or closures.")
 
 
 class JaxprTrace:

@@ -17,8 +17,8 @@ import functools
 import numpy as np
 
 from ..core.avals import ShapedArray
-from ..core.errors import FuncdiffTypeError
-from ..core.trace import Tracer, get_aval, state
+from ..core.errors import FuncdiffError, FuncdiffTypeError
+from ..core.trace import Tracer, current_source_info, get_aval, state
 
 FUNCTIONS: dict[object, object] = {}      # numpy callable -> funcdiff function
 UFUNC_METHODS: dict[tuple, object] = {}   # (ufunc, "reduce"/"accumulate") -> function
@@ -53,13 +53,21 @@ def implements(np_fn, *, name=None, creation=False):
             def f(*args, **kwargs):
                 if not state.stack:
                     return as_array(np_fn(*args, **kwargs))
-                return traced(*args, **kwargs)
+                try:
+                    return traced(*args, **kwargs)
+                except FuncdiffError as e:
+                    _locate(e, traced.__name__)
+                    raise
         else:
             @functools.wraps(traced)
             def f(*args, **kwargs):
                 if not state.stack:
                     return np_fn(*args, **kwargs)
-                return traced(*args, **kwargs)
+                try:
+                    return traced(*args, **kwargs)
+                except FuncdiffError as e:
+                    _locate(e, traced.__name__)
+                    raise
         f.traced = traced
         f.numpy = np_fn
         if np_fn is not None:
@@ -67,6 +75,16 @@ def implements(np_fn, *, name=None, creation=False):
         return f
 
     return deco
+
+
+def _locate(e, fname):
+    """Add the user's line to a funcdiff error raised while tracing ``fname`` (unless the
+    message already names it), so shape errors say where the bad call is."""
+    src = current_source_info()
+    if src is None or not e.args or not isinstance(e.args[0], str):
+        return
+    if f"{src.filename}:{src.lineno}" not in e.args[0]:
+        e.args = (f"{e.args[0]}\n  (in `{fname}`, at {src})",) + e.args[1:]
 
 
 def is_traced(x) -> bool:

@@ -1,0 +1,45 @@
+"""Shared test configuration.
+
+Hypothesis profiles:
+
+* ``ci`` (the default): derandomized, modest ``max_examples``, no deadline -- the whole
+  suite stays fast and every run tries the same examples.
+* ``soak``: many random examples, for hunting bugs (``pytest --hypothesis-profile=soak``).
+
+The ``ci`` profile is loaded here at import; the hypothesis pytest plugin loads the
+profile named by ``--hypothesis-profile`` afterwards (in ``pytest_configure``), so the
+command-line choice wins.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci", derandomize=True, max_examples=25, deadline=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile(
+    "soak", max_examples=1000, deadline=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile(os.environ.get("FUNCDIFF_HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def rng():
+    """A seeded NumPy generator, fresh for each test."""
+    return np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def _trace_stack_is_clean():
+    """Every test must leave the (thread-local) trace stack empty: a transform that
+    forgets to pop its trace on some exit path would otherwise poison later tests."""
+    from funcdiff.core.trace import state
+    assert not state.stack, "trace stack not empty before the test"
+    yield
+    leftover = list(state.stack)
+    state.stack.clear()
+    assert not leftover, f"trace stack not empty after the test: {leftover}"
