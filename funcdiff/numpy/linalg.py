@@ -97,7 +97,7 @@ def _matmul2(a, b):
     """2-D @ 2-D, 2-D @ 1-D, 1-D @ 2-D, 1-D @ 1-D (np.dot on <= 2-D operands)."""
     na, nb = aval(a).ndim, aval(b).ndim
     if aval(a).shape[-1] != aval(b).shape[0 if nb == 1 else -2]:
-        raise ShapeError(f"`dot`: shapes {aval(a).shape} and {aval(b).shape} not aligned")
+        raise ShapeError(f"`linalg.multi_dot`: shapes {aval(a).shape} and {aval(b).shape} not aligned")
     return dot_general(a, b, (((na - 1,), (0 if nb == 1 else nb - 2,)), ((), ())))
 
 
@@ -263,7 +263,8 @@ def _spectral_norm(x, row, col):
     wa = aval(w)
     top = reshape(slice_(w, (0,) * (wa.ndim - 1) + (wa.shape[-1] - 1,), wa.shape),
                   wa.shape[:-1])
-    top = ew.maximum(top, np.zeros((), wa.dtype)[()])
+    zero = np.zeros((), wa.dtype)[()]
+    top = ew.select(ew.lt(top, zero), zero, top)     # rounding can make it slightly < 0
     return _safe_sqrt(top)
 
 
