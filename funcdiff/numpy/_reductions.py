@@ -322,9 +322,6 @@ def _extremum(name, ufunc_name, reducer, combine, a, axis, out, keepdims, initia
     out_shape = rd._reduce_shape(xa, axes)
     if _reduced_size(xa.shape, axes) == 0 and axes:
         if not has_init:
-            if int(np.prod(out_shape, dtype=np.int64)) == 0:
-                r = sh.full(out_shape, 0, xa.dtype)
-                return _keep(r, xa.shape, axes, keepdims)
             raise FuncdiffValueError(
                 f"zero-size array to reduction operation {ufunc_name} which has no "
                 "identity")
@@ -416,8 +413,9 @@ def _arg(name, prim, a, axis, out, keepdims):
     xs = aval(x).shape
     out_shape = xs[:ax] + xs[ax + 1:]
     if xs[ax] == 0:
-        if int(np.prod(out_shape, dtype=np.int64)) != 0:
-            raise FuncdiffValueError(f"attempt to get {name} of an empty sequence")
+        raise FuncdiffValueError(f"attempt to get {name} of an empty sequence")
+    if int(np.prod(out_shape, dtype=np.int64)) == 0:
+        # (the argmax primitive rejects every size-0 operand; NumPy allows this one)
         r = sh.full(out_shape, 0, _INTP)
     else:
         r = prim.bind(x, axis=ax, index_dtype=_INTP)

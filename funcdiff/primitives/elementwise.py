@@ -357,8 +357,9 @@ maximum, minimum, power, atan2, rem, fmod, logaddexp, hypot = map(_binder, (
 def _balanced(cmp):
     """Tangent weight for maximum/minimum: 1 where x wins, 1/2 at ties, 0 else."""
     def weight(x, y):
-        return mul(add(convert_element_type(cmp(x, y), dtype=aval(x).dtype),
-                       convert_element_type(eq(x, y), dtype=aval(x).dtype)), 0.5)
+        dt = aval(x).dtype
+        return add(convert_element_type(cmp(x, y), dtype=dt),
+                   mul(convert_element_type(eq(x, y), dtype=dt), 0.5))
     return weight
 
 
