@@ -37,9 +37,13 @@ primitive           result                                     duplicate indices
 ==================  =========================================  ==========================
 
 Derivatives: ``gather``, ``scatter_add`` and ``scatter`` are linear in ``(x, updates)``;
-``scatter_mul`` is linear in ``x``.  ``scatter_min``/``scatter_max`` split the tangent
-evenly between tied winners (the original value and every update equal to the result),
-as ``maximum``/``minimum`` and ``reduce_max`` do.
+``scatter_mul`` is linear in ``x``; its derivative in the updates is exact at zeros
+(no division by a zero update), but with duplicate indices its *second* derivative is
+not, at points where an update at a repeated position is exactly zero (the product of
+the other updates there is built from a zero count, which is piecewise constant).
+``scatter_min``/``scatter_max`` split the tangent evenly between tied winners (the
+original value and every update equal to the result), as ``maximum``/``minimum`` and
+``reduce_max`` do.
 """
 from __future__ import annotations
 
