@@ -480,8 +480,12 @@ def test_not_positive_definite_raises_linalgerror():
 
 @VALUES
 @given(seeds, batches, sizes, st.integers(1, 3), st.booleans(), st.booleans(),
-       st.booleans(), float_dtypes, st.booleans())
-def test_triangular_solve_values(seed, batch, n, k, lower, trans, unit, dtype, use_scipy):
+       st.booleans(), float_dtypes, st.sampled_from(["numpy", "scipy", "scipy-loop"]))
+def test_triangular_solve_values(seed, batch, n, k, lower, trans, unit, dtype, impl):
+    """All three impl paths (NumPy fallback, SciPy batched, SciPy in a loop) agree with
+    a dense solve of the triangle that is read."""
+    if impl != "numpy" and sla is None:
+        impl = "numpy"
     a = general(seed, batch, n, dtype)
     b = rand(seed, batch + (n, k), dtype)
     tri = np.tril(a) if lower else np.triu(a)
@@ -489,16 +493,28 @@ def test_triangular_solve_values(seed, batch, n, k, lower, trans, unit, dtype, u
         tri = np.where(np.eye(n, dtype=bool), 1, tri).astype(dtype)
     op = np.swapaxes(tri, -1, -2) if trans else tri
     want = np.linalg.solve(op, b)
-    saved = la._sla
+    saved = la._sla, la._SCIPY_MIN_N, la._SCIPY_BATCHED
     try:
-        if not use_scipy:
+        if impl == "numpy":
             la._sla = None
+        else:
+            la._SCIPY_MIN_N = 0
+            la._SCIPY_BATCHED = la._SCIPY_BATCHED and impl == "scipy"
         got = la.triangular_solve(a, b, lower, trans, unit)
     finally:
-        la._sla = saved
+        la._sla, la._SCIPY_MIN_N, la._SCIPY_BATCHED = saved
     same(got, want)
     (got_t,) = traced(lambda a, b: la.triangular_solve(a, b, lower, trans, unit), a, b)
     same(got_t, want)
+
+
+def test_triangular_solve_large_uses_structure():
+    """n >= 64 goes through SciPy (when installed); the other triangle is ignored."""
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(70, 70)) + 70 * np.eye(70)
+    b = rng.normal(size=(70, 3))
+    want = np.linalg.solve(np.triu(a).T, b)
+    same(la.triangular_solve(a, b, lower=False, transpose_a=True), want)
 
 
 @GRAD

@@ -207,11 +207,15 @@ def _scipy_batched():
 _SCIPY_BATCHED = _scipy_batched()
 
 
+_SCIPY_MIN_N = 64   # below this NumPy's batched LU solve is faster than SciPy's call overhead
+
+
 def _triangular_solve_impl(a, b, *, lower, transpose_a, unit_diagonal):
     a, b = np.asarray(a), np.asarray(b)
-    if a.shape[-1] == 0 or b.shape[-1] == 0:
+    n = a.shape[-1]
+    if n == 0 or b.shape[-1] == 0:
         return np.zeros(b.shape, b.dtype)
-    if _sla is not None:
+    if _sla is not None and n >= _SCIPY_MIN_N:
         kw = dict(lower=lower, trans=1 if transpose_a else 0, unit_diagonal=unit_diagonal,
                   check_finite=False)
         if a.ndim == 2 or _SCIPY_BATCHED:
@@ -219,10 +223,10 @@ def _triangular_solve_impl(a, b, *, lower, transpose_a, unit_diagonal):
         else:
             out = _batch_loop(lambda x, y: _sla.solve_triangular(x, y, **kw), a, b)
         return np.asarray(out, dtype=b.dtype)
-    n = a.shape[-1]
-    m = np.where(_tri_mask(n, 0, lower), a, 0)
+    # NumPy fallback: the triangle actually read, as a full matrix
+    m = np.where(_tri_mask(n, 0, lower), a, np.zeros((), a.dtype))
     if unit_diagonal:
-        m = np.where(np.eye(n, dtype=bool), 1, m).astype(a.dtype)
+        m = np.where(np.eye(n, dtype=bool), np.ones((), a.dtype), m)
     if transpose_a:
         m = np.swapaxes(m, -1, -2)
     return np.linalg.solve(m, b)
