@@ -239,10 +239,6 @@ def _concrete(v, what):
     return v
 
 
-def _item(v):
-    return v.item() if isinstance(v, (np.ndarray, np.generic)) else v
-
-
 @implements(np.arange, creation=True)
 def arange(start=None, stop=None, step=None, dtype=None, *, device=None, like=None):
     """``arange([start,] stop[, step], dtype=None)``: the length must be known, so traced
@@ -266,7 +262,11 @@ def arange(start=None, stop=None, step=None, dtype=None, *, device=None, like=No
         s = _cast(operand(start), dt)
         d = _cast(operand(1 if step is None else step), dt)
         return ew.add(s, ew.mul(i, d))
-    return sh.iota(_item(c_start), _item(c_stop), _item(c_step), dt)
+    if all(type(v) in (int, float) for v in (c_start, c_stop, c_step)):
+        return sh.iota(c_start, c_stop, c_step, dt)
+    # NumPy scalars (or concrete values of tracers) step in their own precision, e.g.
+    # float32(0) + 0.3 is float32(0.3): record NumPy's exact values
+    return _record(ref)
 
 
 @implements(np.linspace, creation=True)
