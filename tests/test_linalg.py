@@ -469,6 +469,12 @@ def test_det_at_singular_matrix():
     assert np.all(np.isnan(g))          # documented: NaN, not an exception
     with pytest.raises(np.linalg.LinAlgError):
         fd.grad(lambda x: fnp.linalg.inv(x).sum())(s)   # inv itself raises, as NumPy
+    # in a stack, only the singular matrix's derivative is NaN
+    r = general(0, (), 2)
+    g = fd.grad(lambda x: fnp.linalg.det(x).sum())(np.stack([s, r]))
+    assert np.all(np.isnan(g[0]))
+    np.testing.assert_allclose(g[1], fd.grad(fnp.linalg.det)(r))
+    np.testing.assert_allclose(g[1], np.linalg.det(r) * np.linalg.inv(r).T)
 
 
 def test_not_positive_definite_raises_linalgerror():
