@@ -63,6 +63,8 @@ def _mask_value(t: Tracer, what):
 def _slice_bound(v):
     if v is None:
         return None
+    if type(v) is Tracer:
+        return operator.index(v)        # its value, or ConcretizationError under jit
     try:
         return operator.index(v)
     except TypeError:
@@ -241,7 +243,7 @@ def getitem(x, idx):
     return gather(x, *arrays, indexer=indexer)
 
 
-# --- .at[idx] --------------------------------------------------------------------------------------
+# --- .at[idx] ------------------------------------------------------------------------------------
 
 class _IndexUpdateHelper:
     """``x.at``: ``x.at[idx]`` gives an ``_IndexUpdateRef`` (JAX's API)."""
@@ -364,7 +366,7 @@ def _update(op, x, idx, values, mode):
     return as_array(out) if eager else out
 
 
-# --- take, take_along_axis ---------------------------------------------------------------------------
+# --- take, take_along_axis -----------------------------------------------------------------------
 
 def _int_indices(indices, what):
     ind = operand(indices)
@@ -439,7 +441,7 @@ def take_along_axis(arr, indices, axis=-1):
     return getitem(arr, tuple(fancy))
 
 
-# --- value-dependent shapes: concrete values only ----------------------------------------------------
+# --- value-dependent shapes: concrete values only ------------------------------------------------
 
 def _concrete(a, name):
     a = operand(a)

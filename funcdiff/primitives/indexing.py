@@ -52,8 +52,8 @@ import numpy as np
 from ..core.avals import ShapedArray
 from ..core.errors import FuncdiffIndexError, FuncdiffTypeError, ShapeError
 from ..core.primitive import Primitive
-from ._rules import Zero, aval, cast_ct, instantiate, is_undefined, unbroadcast
-from .elementwise import (add, convert_element_type, div, eq, mul, select, sub)
+from ._rules import Zero, aval, cast_ct, is_undefined, unbroadcast
+from .elementwise import add, convert_element_type, div, eq, mul, select
 from .shape import broadcast_to, full, reshape
 
 # --- the indexer -----------------------------------------------------------------------------
@@ -327,7 +327,7 @@ def _zero_cts(x, idx, u):
             + [Zero(aval(u).strengthen()) if is_undefined(u) else None])
 
 
-# --- scatter_add ----------------------------------------------------------------------------------
+# --- scatter_add ---------------------------------------------------------------------------------
 
 scatter_add_p = _scatter_prim("scatter_add", np.add)
 scatter_add_p.linear = True
@@ -364,7 +364,7 @@ def _scatter_add_transpose(ct, x, *rest, indexer):
 scatter_add_p.jvp = _scatter_add_jvp
 scatter_add_p.transpose = _scatter_add_transpose
 
-# --- scatter (set) ---------------------------------------------------------------------------------
+# --- scatter (set) -------------------------------------------------------------------------------
 
 scatter_p = _scatter_prim("scatter", None)
 scatter_p.linear = True
@@ -435,7 +435,7 @@ def _scatter_transpose(ct, x, *rest, indexer):
 scatter_p.jvp = _scatter_jvp
 scatter_p.transpose = _scatter_transpose
 
-# --- scatter_mul ------------------------------------------------------------------------------------
+# --- scatter_mul ---------------------------------------------------------------------------------
 
 scatter_mul_p = _scatter_prim("scatter_mul", np.multiply)
 scatter_mul_p.linear = True     # in x (the updates are a residual)
@@ -501,7 +501,7 @@ def _scatter_mul_transpose(ct, x, *rest, indexer):
 scatter_mul_p.jvp = _scatter_mul_jvp
 scatter_mul_p.transpose = _scatter_mul_transpose
 
-# --- scatter_min / scatter_max ----------------------------------------------------------------------
+# --- scatter_min / scatter_max -------------------------------------------------------------------
 
 scatter_min_p = _scatter_prim("scatter_min", np.minimum)
 scatter_max_p = _scatter_prim("scatter_max", np.maximum)
