@@ -26,6 +26,7 @@ def make_call_primitive(name, impl):
     p.jvp = lambda primals, tangents, **params: _call_jvp(p, primals, tangents, **params)
     p.partial_eval = lambda eqn, unknowns: _call_partial_eval(p, eqn, unknowns)
     p.transpose = lambda cts, *args, **params: _call_transpose(p, cts, *args, **params)
+    p.batch = lambda args, dims, **params: _call_batch(p, args, dims, **params)
     p.linear = True
     p.cost = None
     return p
@@ -70,6 +71,16 @@ def _call_partial_eval(prim, eqn, unknowns):
                       unknown_outs, dict(params, jaxpr=dce_jaxpr(unknown_j)),
                       eqn.source_info)
     return [known_eqn], [unknown_eqn], unknown_outs
+
+
+def _call_batch(prim, args, dims, *, jaxpr, **params):
+    """vmap: a call of the batched sub-jaxpr (cached per jaxpr and dims, so its compiled
+    code is reused); outputs keep the batch axes the sub-jaxpr's rules gave them."""
+    from ..transforms.vmap import batch_subjaxpr
+    from .batching import axis_size
+    new_j, consts, out_dims = batch_subjaxpr(jaxpr, dims, axis_size(args, dims))
+    outs = prim.bind(*consts, *args, jaxpr=new_j, **params)
+    return list(outs), list(out_dims)
 
 
 def _call_transpose(prim, cts, *args, jaxpr, **params):

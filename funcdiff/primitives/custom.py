@@ -18,6 +18,7 @@ from ..core.errors import GradientError, StructureError
 from ..core.interpret import eval_jaxpr_impl as eval_jaxpr
 from ..core.primitive import Primitive
 from ._rules import Zero, aval, defjvp_zero, instantiate, is_undefined
+from .batching import axis_size, defvectorized, moveaxis
 
 # --- stop_gradient ---------------------------------------------------------------------
 
@@ -27,6 +28,7 @@ stop_gradient_p.abstract_eval = lambda x: x
 stop_gradient_p.cost = lambda ai, ao: {"flops": 0, "transcendentals": 0}
 stop_gradient_p.emit = "{0}"
 defjvp_zero(stop_gradient_p)
+defvectorized(stop_gradient_p)
 
 # --- custom_jvp ------------------------------------------------------------------------
 
@@ -73,6 +75,40 @@ def _cj_jvp(primals, tangents, *, call_jaxpr, jvp, num_consts, symbolic_zeros=Fa
 custom_jvp_call_p.impl = _cj_impl
 custom_jvp_call_p.abstract_eval = _cj_abstract
 custom_jvp_call_p.jvp = _cj_jvp
+
+
+def _batch_front(args, dims):
+    """Mapped args with their batch axis first (dims 0 / None): the canonical layout
+    the batched user rules are traced for."""
+    return ([x if d is None else moveaxis(x, d, 0) for x, d in zip(args, dims)],
+            [None if d is None else 0 for d in dims])
+
+
+def _cj_batch(args, dims, *, call_jaxpr, jvp, num_consts, symbolic_zeros=False):
+    """Batch the function's jaxpr, and wrap the user's jvp rule in vmap (primals and
+    tangents mapped alike: a tangent has its primal's shape); every output at axis 0."""
+    from ..transforms.vmap import batch_subjaxpr, vmap_flat
+    size = axis_size(args, dims)
+    args, dims = _batch_front(args, dims)
+    new_j, consts, _ = batch_subjaxpr(call_jaxpr, dims, size, out_dim=0)
+    arg_dims = dims[num_consts:]
+    n_args, n_out = len(arg_dims), len(call_jaxpr.outvars)
+
+    def batched_jvp(primals, tangents):
+        def per_example(*xs):
+            outs, t_outs = jvp(list(xs[:n_args]), list(xs[n_args:]))
+            return list(outs) + [instantiate(t) for t in t_outs]
+        outs, _ = vmap_flat(per_example, list(primals) + list(tangents),
+                            arg_dims + arg_dims, size, out_dim=0, what="vmap of custom_jvp")
+        return outs[:n_out], outs[n_out:]
+
+    outs = custom_jvp_call_p.bind(*consts, *args, call_jaxpr=new_j, jvp=batched_jvp,
+                                  num_consts=len(consts) + num_consts,
+                                  symbolic_zeros=symbolic_zeros)
+    return list(outs), [0] * n_out
+
+
+custom_jvp_call_p.batch = _cj_batch
 
 # --- custom_vjp ------------------------------------------------------------------------
 
@@ -143,5 +179,78 @@ custom_lin_p.linear = True
 custom_vjp_call_p.impl = _cv_impl
 custom_vjp_call_p.abstract_eval = _cv_abstract
 custom_vjp_call_p.jvp = _cv_jvp
+
+
+def _batched_bwd(bwd, res_dims, lin_dims, lin_avals, size):
+    """``bwd`` vectorized: residuals mapped along ``res_dims``, output cotangents along
+    axis 0.  A cotangent ``bwd`` leaves as None stays None; the cotangent of an unmapped
+    input sums its per-example contributions over the batch."""
+    from ..transforms.vmap import vmap_flat
+    from .reduce import reduce_sum
+    from .shape import full
+
+    def batched(res, cts):
+        n_res = len(res)
+        nones = []
+
+        def per_example(*xs):
+            in_cts = bwd(list(xs[:n_res]), list(xs[n_res:]))
+            nones[:] = [c is None for c in in_cts]
+            return [full(a.shape, 0, a.dtype) if c is None else c
+                    for c, a in zip(in_cts, lin_avals)]
+        outs, _ = vmap_flat(per_example, list(res) + list(cts),
+                            list(res_dims) + [0] * len(cts), size, out_dim=0,
+                            what="vmap of custom_vjp")
+        return [None if none else (reduce_sum(c, (0,)) if d is None else c)
+                for c, none, d in zip(outs, nones, lin_dims)]
+    return batched
+
+
+def _cv_batch(args, dims, *, call_jaxpr, fwd, bwd, num_consts, out_avals):
+    """Batch the function's jaxpr; ``fwd`` wrapped in vmap (outputs and residuals at
+    axis 0), ``bwd`` by ``_batched_bwd``."""
+    from ..transforms.vmap import batch_subjaxpr, batched_aval, unbatched_aval, vmap_flat
+    size = axis_size(args, dims)
+    args, dims = _batch_front(args, dims)
+    new_j, consts, _ = batch_subjaxpr(call_jaxpr, dims, size, out_dim=0)
+    arg_dims = dims[num_consts:]
+    n_out = len(out_avals)
+    lin_avals = [unbatched_aval(aval(x), d) for x, d in zip(args[num_consts:], arg_dims)]
+    cell = {}
+
+    def batched_fwd(*xs):
+        def per_example(*ys):
+            outs, res = fwd(*ys)
+            cell["n_res"] = len(res)
+            return list(outs) + list(res)
+        outs, _ = vmap_flat(per_example, list(xs), arg_dims, size, out_dim=0,
+                            what="vmap of custom_vjp")
+        return outs[:n_out], outs[n_out:]
+
+    def batched_bwd(res, cts):
+        return _batched_bwd(bwd, [0] * len(res), arg_dims, lin_avals, size)(res, cts)
+
+    outs = custom_vjp_call_p.bind(
+        *consts, *args, call_jaxpr=new_j, fwd=batched_fwd, bwd=batched_bwd,
+        num_consts=len(consts) + num_consts,
+        out_avals=tuple(batched_aval(a, 0, size) for a in out_avals))
+    return list(outs), [0] * n_out
+
+
+custom_vjp_call_p.batch = _cv_batch
+
+
+def _lin_batch(args, dims, *, bwd, num_res, out_avals):
+    from ..transforms.vmap import batched_aval, unbatched_aval
+    size = axis_size(args, dims)
+    args, dims = _batch_front(args, dims)
+    lin_avals = [unbatched_aval(aval(x), d) for x, d in zip(args[num_res:], dims[num_res:])]
+    new_bwd = _batched_bwd(bwd, dims[:num_res], dims[num_res:], lin_avals, size)
+    outs = custom_lin_p.bind(*args, bwd=new_bwd, num_res=num_res,
+                             out_avals=tuple(batched_aval(a, 0, size) for a in out_avals))
+    return list(outs), [0] * len(out_avals)
+
+
+custom_lin_p.batch = _lin_batch
 
 np, ShapedArray, is_undefined  # noqa: B018

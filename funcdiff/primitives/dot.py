@@ -127,3 +127,23 @@ dot_general_p.jvp = _dot_jvp
 dot_general_p.transpose = _dot_transpose
 dot_general_p.cost = _dot_cost
 dot_general_p.emit = "_rt.dot_general({0}, {1}, {dimension_numbers})"
+
+
+def _dot_batch(args, dims, *, dimension_numbers):
+    """The batch axis becomes a dot_general batch dimension when both operands are
+    mapped, and stays a free axis when only one is (no data movement either way)."""
+    from .batching import shift_axes
+    (x, y), (bx, by) = args, dims
+    (lc, rc), (lb, rb) = dimension_numbers
+    lc2, lb2, rc2, rb2 = shift_axes(lc, bx), shift_axes(lb, bx), shift_axes(rc, by), \
+        shift_axes(rb, by)
+    if bx is not None and by is not None:
+        return dot_general(x, y, ((lc2, rc2), ((bx,) + lb2, (by,) + rb2))), 0
+    out = dot_general(x, y, ((lc2, rc2), (lb2, rb2)))
+    if bx is not None:
+        return out, len(lb) + _free(aval(x).ndim, lc2, lb2).index(bx)
+    n_x_free = aval(x).ndim - len(lc) - len(lb)
+    return out, len(lb) + n_x_free + _free(aval(y).ndim, rc2, rb2).index(by)
+
+
+dot_general_p.batch = _dot_batch

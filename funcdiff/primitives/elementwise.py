@@ -18,6 +18,7 @@ from ..core.errors import FuncdiffTypeError
 from ..core.primitive import Primitive
 from ._rules import (Zero, aval, broadcast_shapes, cast_ct, defjvp, defjvp_out,
                      defjvp_zero, instantiate, is_undefined, result_dtype, unbroadcast)
+from .batching import broadcasting_batcher, defbroadcasting, defvectorized
 
 _PY = (bool, int, float, complex)
 
@@ -71,6 +72,7 @@ def elementwise(name, np_fn, *, transcendental=False, out_dtype=None, float_only
     else:
         prim.abstract_eval = abstract
     prim.cost = _elementwise_cost(transcendental)
+    prim.batch = broadcasting_batcher(prim)   # vmap: align batch axes, NumPy broadcasts
     nargs = getattr(np_fn, "nin", 1)
     prim.emit = emit or ("np." + np_fn.__name__ + "(" +
                          ", ".join("{%d}" % i for i in range(nargs)) + ")")
@@ -339,6 +341,7 @@ def _select_transpose(ct, pred, x, y):
 select_p.jvp = _select_jvp
 select_p.transpose = _select_transpose
 select_p.linear = True
+defbroadcasting(select_p)
 
 # --- binary math ----------------------------------------------------------------------
 
@@ -529,6 +532,7 @@ convert_element_type_p.transpose = _convert_transpose
 convert_element_type_p.linear = True
 convert_element_type_p.cost = lambda ai, ao, **p: {"flops": 0, "transcendentals": 0}
 convert_element_type_p.emit = "np.asarray({0}).astype(np.{dtype})"
+defvectorized(convert_element_type_p)
 
 # erf and expit: special functions whose derivatives are elementary
 _SQRT_PI = float(np.sqrt(np.pi))

@@ -15,6 +15,7 @@ from ..core.primitive import Primitive
 from ._rules import Zero, aval, defjvp_zero, deflinear, fit_to, instantiate
 from .elementwise import convert_element_type, div, eq, mul, select
 from .shape import broadcast_to, reshape, rev, transpose
+from .batching import defaxis, defreducer
 
 
 def _check_axes(name, x, axes):
@@ -56,6 +57,7 @@ def _reducer(name, np_fn, keep_dtype=True):
     p.abstract_eval = abstract_eval
     p.cost = _reduce_cost
     p.emit = f"np.{np_fn.__name__}({{0}}, axis={{axes}})"
+    defreducer(p, "axes")
     return p
 
 
@@ -186,6 +188,7 @@ def _argreducer(name, np_fn):
     p.cost = _reduce_cost
     p.emit = f"np.{np_fn.__name__}({{0}}, axis={{axis}})"
     defjvp_zero(p)
+    defreducer(p, "axis")
     return p
 
 
@@ -212,6 +215,7 @@ def _cumulative(name, np_fn):
     p.abstract_eval = abstract_eval
     p.cost = _reduce_cost
     p.emit = f"_rt.{name}({{0}}, {{axis}}, {{reverse}})"
+    defaxis(p, "axis")
     return p
 
 

@@ -9,6 +9,7 @@ from ..core.avals import ShapedArray
 from ..core.errors import FuncdiffTypeError, ShapeError
 from ..core.primitive import Primitive
 from ._rules import Zero, aval, deflinear, is_undefined, unbroadcast
+from . import batching
 
 def _no_flops(avals_in, avals_out, **params):
     return {"flops": 0, "transcendentals": 0}
@@ -53,6 +54,16 @@ broadcast_to_p.abstract_eval = _broadcast_to_abstract
 deflinear(broadcast_to_p, lambda ct, x, *, shape: [unbroadcast(ct, aval(x))])
 broadcast_to_p.emit = "np.broadcast_to({0}, {shape})"
 
+
+def _broadcast_to_batch(args, dims, *, shape):
+    # batch axis first, then 1s so the per-example part lines up on the right
+    (x,), (d,) = args, dims
+    x = batching.batch_at_front_padded(x, d, len(shape))
+    return broadcast_to(x, (aval(x).shape[0],) + shape), 0
+
+
+broadcast_to_p.batch = _broadcast_to_batch
+
 # --- reshape ---------------------------------------------------------------------------
 
 reshape_p = _shape_prim("reshape")
@@ -79,6 +90,15 @@ reshape_p.abstract_eval = _reshape_abstract
 deflinear(reshape_p, lambda ct, x, *, shape: [
     _zero_ct(x) if type(ct) is Zero else reshape(ct, aval(x).shape)])
 reshape_p.emit = "np.reshape({0}, {shape})"
+
+
+def _reshape_batch(args, dims, *, shape):
+    (x,), (d,) = args, dims
+    x = batching.moveaxis(x, d, 0)
+    return reshape(x, (aval(x).shape[0],) + shape), 0
+
+
+reshape_p.batch = _reshape_batch
 
 # --- transpose -------------------------------------------------------------------------
 
@@ -107,6 +127,17 @@ deflinear(transpose_p, lambda ct, x, *, perm: [
     _zero_ct(x) if type(ct) is Zero else transpose(ct, tuple(np.argsort(perm)))])
 transpose_p.emit = "np.transpose({0}, {perm})"
 
+
+def _transpose_batch(args, dims, *, perm):
+    # one transpose that also keeps the batch axis where it was
+    (x,), (d,) = args, dims
+    new = [batching.shift_axis(p, d) for p in perm]
+    new.insert(d, d)
+    return transpose(x, tuple(new)), d
+
+
+transpose_p.batch = _transpose_batch
+
 # --- rev (flip) --------------------------------------------------------------------------
 
 rev_p = _shape_prim("rev")
@@ -121,6 +152,7 @@ rev_p.impl = lambda x, *, axes: np.flip(x, axes)
 rev_p.abstract_eval = lambda x, *, axes: x
 deflinear(rev_p, lambda ct, x, *, axes: [_zero_ct(x) if type(ct) is Zero else rev(ct, axes)])
 rev_p.emit = "np.flip({0}, {axes})"
+batching.defaxes(rev_p, "axes")
 
 # --- full and iota (creation) ------------------------------------------------------------
 
@@ -235,6 +267,27 @@ pad_p.transpose = _pad_transpose
 pad_p.linear = True
 pad_p.emit = "_rt.pad({0}, {1}, {config})"
 
+
+def _pad_batch(args, dims, *, config):
+    (x, v), (dx, dv) = args, dims
+    if dv is None:       # one padding value: pad every example, not the batch axis
+        config = list(config)
+        config.insert(dx, (0, 0, 0))
+        return pad(x, v, config), dx
+    # a per-example padding value: pad with zeros, then select v where padding went
+    from .elementwise import select
+    size = batching.axis_size(args, dims)
+    x = batching.bdim_at_front(x, dx, size)
+    xa = aval(x)
+    padded = pad(x, np.zeros((), xa.dtype)[()], [(0, 0, 0)] + list(config))
+    inside = pad(full(xa.shape[1:], True, np.bool_), False, config)
+    v = batching.moveaxis(v, dv, 0)
+    v = reshape(v, (size,) + (1,) * len(config))
+    return select(inside, padded, v), 0
+
+
+pad_p.batch = _pad_batch
+
 # --- slice (static start/limit/strides, strides > 0) --------------------------------------
 
 slice_p = _shape_prim("slice")
@@ -279,6 +332,18 @@ slice_p.impl = _slice_impl
 slice_p.abstract_eval = _slice_abstract
 deflinear(slice_p, _slice_transpose)
 slice_p.emit = "{0}[{slices}]"
+
+
+def _slice_batch(args, dims, *, start, limit, strides):
+    (x,), (d,) = args, dims
+    start, limit, strides = list(start), list(limit), list(strides)
+    start.insert(d, 0)
+    limit.insert(d, aval(x).shape[d])
+    strides.insert(d, 1)
+    return slice_(x, start, limit, strides), d
+
+
+slice_p.batch = _slice_batch
 
 # --- concatenate -------------------------------------------------------------------------
 
@@ -349,6 +414,18 @@ concatenate_p.jvp = _concatenate_jvp
 concatenate_p.transpose = _concatenate_transpose
 concatenate_p.linear = True
 concatenate_p.emit = "np.concatenate([{args}], axis={axis})"
+
+
+def _concatenate_batch(args, dims, *, axis):
+    d0 = next(d for d in dims if d is not None)
+    if all(d == d0 for d in dims):    # all mapped along the same axis: keep it
+        return concatenate(args, batching.shift_axis(axis, d0)), d0
+    size = batching.axis_size(args, dims)
+    return concatenate([batching.bdim_at_front(x, d, size) for x, d in zip(args, dims)],
+                       axis + 1), 0
+
+
+concatenate_p.batch = _concatenate_batch
 
 
 def check_no_int(name, a):

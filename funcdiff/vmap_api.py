@@ -1,0 +1,215 @@
+"""``funcdiff.vmap``: the vectorizing map (pytrees in and out, axis specs validated at the
+boundary).  The machinery is ``funcdiff/transforms/vmap.py``."""
+from __future__ import annotations
+
+import functools
+import inspect
+
+from ._flat import flatten_args, flatten_fun, leaf_aval, to_output
+from .core.errors import FuncdiffTypeError, StructureError
+from .transforms.vmap import BatchingError, vmap_flat
+from .tree_util import PyTreeDef, tree_flatten, tree_unflatten
+
+__all__ = ["vmap"]
+
+
+def _is_spec_leaf(x):
+    return x is None or (isinstance(x, int) and not isinstance(x, bool))
+
+
+def _check_spec(spec, what):
+    leaves, _ = tree_flatten(spec, is_leaf=lambda x: x is None)
+    for s in leaves:
+        if not _is_spec_leaf(s):
+            raise FuncdiffTypeError(
+                f"vmap {what} must be an int, None, or a (nested) container of them, but "
+                f"it contains {s!r} of type {type(s).__name__}")
+
+
+def _seq_kind(kind):
+    return list if kind in (list, tuple) else kind
+
+
+def _key_str(tree: PyTreeDef, i):
+    if tree.kind is dict:
+        return f"[{tree.aux[i]!r}]"
+    if hasattr(tree.kind, "_fields"):
+        return f".{tree.kind._fields[i]}"
+    return f"[{i}]"
+
+
+def _leaf_paths(tree: PyTreeDef, prefix: str):
+    """A readable path (``args[1]['w']``) for each leaf of ``tree``, in leaf order."""
+    if tree.kind == "leaf":
+        return [prefix]
+    out = []
+    for i, c in enumerate(tree.children):
+        out.extend(_leaf_paths(c, prefix + _key_str(tree, i)))
+    return out
+
+
+def _broadcast_prefix(spec, tree: PyTreeDef, what, path):
+    """One spec entry per leaf of ``tree``: ``spec`` is a pytree prefix of ``tree``
+    whose leaves (ints or None) apply to every leaf below them.  Tuples and lists match
+    each other (as JAX's ``in_axes=[0, 1]``)."""
+    s_leaves, s_tree = tree_flatten(spec, is_leaf=_is_spec_leaf)
+    it = iter(s_leaves)
+    out = []
+
+    def walk(st, t, p):
+        if st.kind == "leaf":
+            out.extend([next(it)] * t.num_leaves)
+            return
+        if st.kind == "none":   # an empty container position: nothing to map
+            if t.num_leaves:
+                raise StructureError(_prefix_msg(what, p, spec, t))
+            return
+        same = _seq_kind(st.kind) == _seq_kind(t.kind) and st.aux == t.aux and \
+            len(st.children) == len(t.children)
+        if not same:
+            raise StructureError(_prefix_msg(what, p, st, t))
+        for i, (cs, ct) in enumerate(zip(st.children, t.children)):
+            walk(cs, ct, p + _key_str(t, i))
+
+    walk(s_tree, tree, path)
+    return out
+
+
+def _prefix_msg(what, path, spec, tree):
+    return (f"vmap {what} specification must be a tree prefix of the corresponding value: "
+            f"at {path} the specification has structure {spec} but the value has "
+            f"structure {tree}.  Give one int/None for the whole value, or a container "
+            "matching the value's container.")
+
+
+def _arg_names(fun, nargs):
+    """``x`` for a named positional parameter, ``args[i]`` otherwise."""
+    try:
+        params = [p for p in inspect.signature(fun).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    return [params[i].name if i < len(params) else f"args[{i}]" for i in range(nargs)]
+
+
+def _normalize_axis(axis, ndim, path, aval, kind="argument"):
+    if not -ndim <= axis < ndim:
+        if kind == "argument":
+            raise BatchingError(
+                f"vmap was asked to map argument {path} along axis {axis}, which needs it "
+                f"to have at least {axis + 1 if axis >= 0 else -axis} dimension(s), but it "
+                f"is {aval.str_short()} (shape {aval.shape}).  Use in_axes=None for "
+                "arguments that are not mapped over.")
+        raise BatchingError(
+            f"vmap out_axes={axis} for output {path} is out of range: the batched output "
+            f"has {ndim} dimension(s) (per-example shape {aval.shape}).")
+    return axis % ndim
+
+
+def _axis_sizes_msg(entries, axis_size):
+    lines = "\n".join(f"  * {path} of type {aval.str_short()} has size {size} along axis "
+                      f"{axis}" for path, aval, axis, size in entries)
+    if axis_size is not None:
+        lines += f"\n  * axis_size={axis_size} was given"
+    sizes = sorted({e[3] for e in entries} | ({axis_size} if axis_size is not None else set()))
+    return ("vmap got inconsistent sizes for the array axes to be mapped:\n" + lines +
+            f"\n(sizes {sizes}).  Every mapped argument must have the same length along "
+            "its mapped axis: check in_axes, or pass arguments that should not be mapped "
+            "with in_axes=None.")
+
+
+def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
+    """Vectorizing map: ``vmap(f)(xs)`` computes ``stack([f(x) for x in xs])`` with batched
+    primitives instead of a Python loop.
+
+    Args:
+      fun: the function to map; takes and returns pytrees of arrays.
+      in_axes: an int, None, or a tuple with one entry per positional argument, each a
+        pytree prefix of that argument with int/None leaves: the axis of each input to map
+        over (negative counts from the end), None to pass the input unchanged to every
+        example.  Keyword arguments are always mapped over axis 0, as in JAX.
+      out_axes: the same for the outputs: where the mapped axis goes in each output (an
+        output that does not depend on mapped inputs is broadcast along it), or None for
+        outputs that must not depend on the mapped inputs.
+      axis_size: the batch size; needed only when no input is mapped.
+
+    Returns:
+      The vectorized function.
+    """
+    if isinstance(in_axes, list):
+        in_axes = tuple(in_axes)
+    if not (in_axes is None or type(in_axes) in (int, tuple)):
+        raise FuncdiffTypeError(
+            f"vmap in_axes must be an int, None, or a tuple of entries corresponding to the "
+            f"positional arguments passed to the function, but got {in_axes!r}.")
+    _check_spec(in_axes, "in_axes")
+    _check_spec(out_axes, "out_axes")
+    fname = getattr(fun, "__name__", type(fun).__name__)
+
+    @functools.wraps(fun)
+    def vmapped(*args, **kwargs):
+        nargs = len(args)
+        if isinstance(in_axes, tuple) and len(in_axes) != nargs:
+            raise StructureError(
+                f"vmap({fname}) in_axes must be an int, None, or a tuple with one entry per "
+                f"positional argument, but got a tuple of length {len(in_axes)} for "
+                f"{nargs} positional argument(s).  Keyword arguments are mapped over "
+                "axis 0: pass those that should not be mapped positionally, with None.")
+        leaves, in_tree = flatten_args((args, kwargs))
+        names = _arg_names(fun, nargs)
+        arg_spec = in_axes if isinstance(in_axes, tuple) else (in_axes,) * nargs
+        spec_leaves = []
+        paths = []
+        for i, sub in enumerate(in_tree.children[0].children):
+            spec_leaves += _broadcast_prefix(arg_spec[i], sub, "in_axes", names[i])
+            paths += _leaf_paths(sub, names[i])
+        kw_tree = in_tree.children[1]
+        spec_leaves += [0] * kw_tree.num_leaves
+        paths += _leaf_paths(kw_tree, "kwargs")
+
+        dims, entries = [], []
+        for x, s, path in zip(leaves, spec_leaves, paths):
+            a = leaf_aval(x)
+            if s is None:
+                dims.append(None)
+                continue
+            d = _normalize_axis(s, a.ndim, path, a)
+            dims.append(d)
+            entries.append((path, a, d, a.shape[d]))
+        sizes = {e[3] for e in entries}
+        if axis_size is not None:
+            sizes.add(int(axis_size))
+        if len(sizes) > 1:
+            raise BatchingError(_axis_sizes_msg(entries, axis_size))
+        if not sizes:
+            raise BatchingError(
+                f"vmap({fname}) must have at least one non-None value in in_axes (or be "
+                "given axis_size=): nothing to map over.")
+        size = sizes.pop()
+
+        flat_f, store = flatten_fun(lambda a, k: fun(*a, **k), in_tree)
+        outs, odims = vmap_flat(flat_f, leaves, dims, size, out_dim=None)
+        out_tree = store["out_tree"]
+        out_spec = _broadcast_prefix(out_axes, out_tree, "out_axes", "output")
+        out_paths = _leaf_paths(out_tree, "output")
+        final = []
+        from .primitives.batching import matchaxis
+        for o, d, want, path in zip(outs, odims, out_spec, out_paths):
+            a = leaf_aval(o)
+            if want is None:
+                if d is not None:
+                    raise BatchingError(
+                        f"vmap({fname}) has a mapped output ({path}, per-example shape "
+                        f"{a.shape[:d] + a.shape[d + 1:]}) but out_axes is None for it.  "
+                        "out_axes=None is only for outputs that do not depend on the mapped "
+                        "inputs: give an int to stack it along that axis.")
+                final.append(o)
+                continue
+            per_example_ndim = a.ndim - (d is not None)
+            w = _normalize_axis(want, per_example_ndim + 1, path,
+                                a if d is None else a.update(
+                                    shape=a.shape[:d] + a.shape[d + 1:]), kind="output")
+            final.append(matchaxis(o, d, w, size))
+        return tree_unflatten(out_tree, [to_output(o) for o in final])
+
+    return vmapped
