@@ -36,13 +36,16 @@ def _rand_like(rng, x):
 
 
 def _vdot(a, b):
+    """The real pairing ``Re(sum(a * b))`` under which JAX-convention cotangents are
+    transposes (complex values count as pairs of reals: for a non-holomorphic map such
+    as ``complex(x, y)`` or ``conj`` only the real part of ``sum(a * b)`` matches)."""
     la, _ = tree_flatten(a)
     lb, _ = tree_flatten(b)
     total = 0.0
     for x, y in zip(la, lb):
         x, y = np.asarray(x), np.asarray(y)
         if x.dtype.kind in "fc" and y.dtype.kind in "fc":
-            total = total + np.sum(x * y)
+            total = total + np.real(np.sum(x * y))
     return total
 
 

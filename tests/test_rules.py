@@ -1,0 +1,708 @@
+"""Every primitive's derivative rules, table-driven.
+
+``RULES`` maps each differentiable primitive of ``funcdiff.core.primitive.registry`` to
+a spec: a generator of operands and static params (hypothesis-chosen shapes, with
+broadcasting where the primitive broadcasts, and values from the primitive's domain),
+which operands are differentiated, and the order to check.  For each primitive:
+
+* ``check_grads`` (forward mode: jvp vs central finite differences; reverse mode: the
+  dot-product identity ``<vjp(ct), t> == <ct, jvp(t)>``), to order 2 where smooth;
+* every transformed jaxpr passes ``check_jaxpr``: ``make_jaxpr`` of ``jvp``, of
+  ``vjp_fn`` and of ``grad``, and the jaxprs the transforms build internally (the jvp
+  jaxpr, the linear jaxpr and its transpose).
+
+Primitives with non-float outputs (comparisons, argmax, ...) are in ``NONFLOAT``: their
+tangents must be zero and they must not break differentiation of what surrounds them.
+``NOT_HERE`` lists, with a reason, the primitives deliberately not covered here;
+``test_every_primitive_is_covered`` fails when a new primitive is in none of the three.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from typing import Callable, NamedTuple
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import funcdiff as fd
+import funcdiff.numpy  # noqa: F401 - registers everything funcdiff.numpy needs
+from funcdiff.core.primitive import registry
+
+
+def _import_all_primitives():
+    """Import every module that may define primitives, so the registry is complete."""
+    import funcdiff.primitives as prims
+    for m in pkgutil.iter_modules(prims.__path__):
+        importlib.import_module(f"funcdiff.primitives.{m.name}")
+    for pkg in ("funcdiff.jit", "funcdiff.lax", "funcdiff.scipy"):
+        try:
+            importlib.import_module(pkg)
+        except ModuleNotFoundError as e:
+            if e.name != pkg:
+                raise
+
+
+_import_all_primitives()
+
+# soak profiles run more examples; each example here is a full order-2 check
+N_EXAMPLES = max(4, settings.default.max_examples // 3)
+
+
+def P(name):
+    return registry[name]
+
+
+# --- drawing operands ----------------------------------------------------------------------
+
+def _rng(data):
+    return np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1), label="seed"))
+
+
+def _shape(data, min_dims=0, max_dims=3, min_side=1, max_side=3):
+    return data.draw(hnp.array_shapes(min_dims=min_dims, max_dims=max_dims,
+                                      min_side=min_side, max_side=max_side), label="shape")
+
+
+def _bshapes(data, n=2, min_dims=0, max_dims=3):
+    """Mutually broadcastable shapes (size-0 sides included now and then)."""
+    s = data.draw(hnp.mutually_broadcastable_shapes(
+        num_shapes=n, min_dims=min_dims, max_dims=max_dims, min_side=1, max_side=3),
+        label="shapes")
+    return s.input_shapes
+
+
+def _uniform(rng, shape, lo, hi):
+    return rng.uniform(lo, hi, shape)
+
+
+def _away(rng, shape, lo, hi):
+    """Magnitude in [lo, hi] with a random sign (keeps clear of 0)."""
+    return rng.uniform(lo, hi, shape) * rng.choice([-1.0, 1.0], shape)
+
+
+def _frac(rng, shape, lo=0.15, hi=0.35, span=3):
+    """Integer + a fraction in [lo, hi]: clear of the jumps of floor/ceil/round/trunc."""
+    return rng.integers(-span, span + 1, shape) + rng.uniform(lo, hi, shape) * \
+        rng.choice([-1.0, 1.0], shape)
+
+
+def _complex(rng, shape, lo=-1.0, hi=1.0):
+    return rng.uniform(lo, hi, shape) + 1j * rng.uniform(lo, hi, shape)
+
+
+# --- the table ------------------------------------------------------------------------------
+
+class Spec(NamedTuple):
+    """``make(data) -> (operands, params)``; ``diff`` = indices of the differentiated
+    operands (None: all floating ones); ``post`` maps the primitive's outputs to what is
+    checked (e.g. sign-invariant eigenvectors)."""
+    make: Callable
+    order: int = 2
+    diff: tuple | None = None
+    post: Callable | None = None
+    atol: float | None = None
+    rtol: float | None = None
+
+
+def unary(lo=-2.0, hi=2.0, *, away=False, dtypes=("f",), order=2, min_side=1):
+    def make(data):
+        rng = _rng(data)
+        shape = _shape(data, min_side=min_side)
+        kind = data.draw(st.sampled_from(dtypes), label="dtype")
+        if kind == "c":
+            return [_complex(rng, shape, lo, hi)], {}
+        return [(_away if away else _uniform)(rng, shape, lo, hi)], {}
+    return Spec(make, order=order)
+
+
+def binary(x=(-2.0, 2.0), y=(-2.0, 2.0), *, y_away=False, x_away=False, dtypes=("f",),
+           order=2, relate=None):
+    def make(data):
+        rng = _rng(data)
+        sx, sy = _bshapes(data)
+        kind = data.draw(st.sampled_from(dtypes), label="dtype")
+        if kind == "c":
+            return [_complex(rng, sx, *x), _complex(rng, sy, *y)], {}
+        a = (_away if x_away else _uniform)(rng, sx, *x)
+        b = (_away if y_away else _uniform)(rng, sy, *y)
+        if relate is not None:
+            a, b = relate(rng, a, b)
+        return [a, b], {}
+    return Spec(make, order=order)
+
+
+def _distinct(rng, a, b):
+    """Operands that never tie, whatever broadcasts against what (maximum/minimum):
+    a = k + [0.2, 0.4], b = k' + [0.6, 0.8]."""
+    a = rng.integers(-2, 2, np.shape(a)) + rng.uniform(0.2, 0.4, np.shape(a))
+    b = rng.integers(-2, 2, np.shape(b)) + rng.uniform(0.6, 0.8, np.shape(b))
+    return a, b
+
+
+def _rem_domain(rng, a, b):
+    """x / y clear of integers for every broadcast pair (rem/fmod/floor_divide jump
+    there): y in {+-0.5, +-1, +-2} and x = +-(k + [0.1, 0.4])."""
+    y = rng.choice([-2.0, -1.0, -0.5, 0.5, 1.0, 2.0], np.shape(b))
+    x = (rng.integers(0, 3, np.shape(a)) + rng.uniform(0.1, 0.4, np.shape(a))) * \
+        rng.choice([-1.0, 1.0], np.shape(a))
+    return x, y
+
+
+def _sq_dist(rng, a, b):
+    """(a, b) clear of the origin (atan2, hypot)."""
+    return _away(rng, np.shape(a), 0.3, 2.0), _away(rng, np.shape(b), 0.3, 2.0)
+
+
+def _cmp_pair(data):
+    rng = _rng(data)
+    sx, sy = _bshapes(data)
+    a = rng.uniform(-2, 2, sx).round(1)   # rounding makes ties (eq/le/ge) likely
+    b = rng.uniform(-2, 2, sy).round(1)
+    return [a, b], {}
+
+
+def _select(data):
+    rng = _rng(data)
+    sp, sx, sy = _bshapes(data, 3)
+    return [rng.random(sp) < 0.5, rng.uniform(-2, 2, sx), rng.uniform(-2, 2, sy)], {}
+
+
+def _convert(data):
+    rng = _rng(data)
+    shape = _shape(data)
+    case = data.draw(st.sampled_from(["f64->f64", "f64->c128", "f32->f64"]), label="case")
+    if case == "f64->f64":
+        return [rng.uniform(-2, 2, shape)], dict(dtype=np.dtype(np.float64), weak_type=False)
+    if case == "f64->c128":
+        return [rng.uniform(-2, 2, shape)], dict(dtype=np.dtype(np.complex128),
+                                                 weak_type=False)
+    return [rng.uniform(-2, 2, shape).astype(np.float32)], dict(
+        dtype=np.dtype(np.float64), weak_type=False)
+
+
+def _complex_from_parts(data):
+    rng = _rng(data)
+    sx, sy = _bshapes(data)
+    return [rng.uniform(-2, 2, sx), rng.uniform(-2, 2, sy)], {}
+
+
+def _real_part(data):
+    rng = _rng(data)
+    shape = _shape(data)
+    kind = data.draw(st.sampled_from(["c", "f"]), label="dtype")
+    return [_complex(rng, shape) if kind == "c" else rng.uniform(-2, 2, shape)], {}
+
+
+# shape primitives -------------------------------------------------------------------
+
+def _broadcast_to(data):
+    rng = _rng(data)
+    shape = _shape(data, max_dims=2)
+    target = list(shape)
+    for i, d in enumerate(target):
+        if d == 1 and data.draw(st.booleans(), label="grow"):
+            target[i] = data.draw(st.integers(2, 3))
+    lead = data.draw(st.lists(st.integers(1, 3), max_size=2), label="lead")
+    return [rng.uniform(-2, 2, shape)], dict(shape=tuple(lead) + tuple(target))
+
+
+def _reshape(data):
+    rng = _rng(data)
+    shape = _shape(data)
+    n = int(np.prod(shape))
+    divisors = [d for d in range(1, n + 1) if n % d == 0]
+    d = data.draw(st.sampled_from(divisors), label="split")
+    new = data.draw(st.sampled_from([(n,), (d, n // d), (n // d, 1, d), ()] if n == 1
+                                    else [(n,), (d, n // d), (n // d, 1, d)]), label="new")
+    return [rng.uniform(-2, 2, shape)], dict(shape=tuple(new))
+
+
+def _transpose(data):
+    rng = _rng(data)
+    shape = _shape(data)
+    perm = data.draw(st.permutations(range(len(shape))), label="perm")
+    return [rng.uniform(-2, 2, shape)], dict(perm=tuple(perm))
+
+
+def _rev(data):
+    rng = _rng(data)
+    shape = _shape(data, min_dims=1)
+    axes = data.draw(st.sets(st.integers(0, len(shape) - 1), min_size=1), label="axes")
+    return [rng.uniform(-2, 2, shape)], dict(axes=tuple(sorted(axes)))
+
+
+def _pad(data):
+    rng = _rng(data)
+    shape = _shape(data, min_dims=1, max_dims=2)
+    config = []
+    for d in shape:
+        lo, hi = data.draw(st.integers(-1, 2)), data.draw(st.integers(-1, 2))
+        it = data.draw(st.integers(0, 2))
+        config.append((lo, hi, it))
+    assume(all(lo + hi + d + max(d - 1, 0) * it >= 0 and min(lo, 0) + d > 0
+               for d, (lo, hi, it) in zip(shape, config)))
+    return [rng.uniform(-2, 2, shape), np.float64(rng.uniform(-1, 1))], dict(
+        config=tuple(config))
+
+
+def _slice(data):
+    rng = _rng(data)
+    shape = _shape(data, min_dims=1, max_side=5)
+    start, limit, strides = [], [], []
+    for d in shape:
+        a = data.draw(st.integers(0, d - 1))
+        b = data.draw(st.integers(a + 1, d))
+        start.append(a)
+        limit.append(b)
+        strides.append(data.draw(st.integers(1, 3)))
+    return [rng.uniform(-2, 2, shape)], dict(start=tuple(start), limit=tuple(limit),
+                                             strides=tuple(strides))
+
+
+def _concatenate(data):
+    rng = _rng(data)
+    shape = _shape(data, min_dims=1)
+    axis = data.draw(st.integers(0, len(shape) - 1), label="axis")
+    k = data.draw(st.integers(2, 3), label="k")
+    xs = []
+    for _ in range(k):
+        s = list(shape)
+        s[axis] = data.draw(st.integers(1, 3))
+        xs.append(rng.uniform(-2, 2, s))
+    return xs, dict(axis=axis)
+
+
+# reductions -----------------------------------------------------------------------------
+
+def _axes(data, ndim, min_size=1):
+    return tuple(sorted(data.draw(st.sets(st.integers(0, ndim - 1), min_size=min_size),
+                                  label="axes")))
+
+
+def reduction(values="uniform"):
+    def make(data):
+        rng = _rng(data)
+        shape = _shape(data, min_dims=1)
+        if values == "distinct":   # max/min: no ties
+            x = rng.permutation(np.arange(int(np.prod(shape)), dtype=float)).reshape(shape)
+            x = x * 0.5 + rng.uniform(-0.1, 0.1, shape)
+        elif values == "prod":      # bounded products, some entries negative
+            x = _away(rng, shape, 0.5, 1.5)
+        else:
+            x = rng.uniform(-2, 2, shape)
+        return [x], dict(axes=_axes(data, len(shape)))
+    return make
+
+
+def _cumulative(values="uniform"):
+    def make(data):
+        rng = _rng(data)
+        shape = _shape(data, min_dims=1, max_side=4)
+        x = _away(rng, shape, 0.5, 1.5) if values == "prod" else rng.uniform(-2, 2, shape)
+        return [x], dict(axis=data.draw(st.integers(0, len(shape) - 1)),
+                         reverse=data.draw(st.booleans()))
+    return make
+
+
+def _argreduce(data):
+    rng = _rng(data)
+    shape = _shape(data, min_dims=1)
+    return [rng.uniform(-2, 2, shape)], dict(axis=data.draw(st.integers(0, len(shape) - 1)),
+                                             index_dtype=np.dtype(np.int64))
+
+
+def _dot_general(data):
+    rng = _rng(data)
+    nb, nc = data.draw(st.integers(0, 1)), data.draw(st.integers(0, 2))
+    nl, nr = data.draw(st.integers(0, 1)), data.draw(st.integers(0, 1))
+    size = st.integers(1, 3)
+    b = [data.draw(size) for _ in range(nb)]
+    c = [data.draw(size) for _ in range(nc)]
+    fl = [data.draw(size) for _ in range(nl)]
+    fr = [data.draw(size) for _ in range(nr)]
+    lhs = [("b", i) for i in range(nb)] + [("c", i) for i in range(nc)] + \
+        [("f", i) for i in range(nl)]
+    rhs = [("b", i) for i in range(nb)] + [("c", i) for i in range(nc)] + \
+        [("f", i) for i in range(nr)]
+    lhs = data.draw(st.permutations(lhs), label="lhs order")
+    rhs = data.draw(st.permutations(rhs), label="rhs order")
+    dims = {"b": b, "c": c}
+
+    def shape(order, free):
+        return tuple(free[i] if k == "f" else dims[k][i] for k, i in order)
+
+    lc = tuple(lhs.index(("c", i)) for i in range(nc))
+    rc = tuple(rhs.index(("c", i)) for i in range(nc))
+    lb = tuple(lhs.index(("b", i)) for i in range(nb))
+    rb = tuple(rhs.index(("b", i)) for i in range(nb))
+    x = rng.uniform(-2, 2, shape(lhs, fl))
+    y = rng.uniform(-2, 2, shape(rhs, fr))
+    return [x, y], dict(dimension_numbers=((lc, rc), (lb, rb)))
+
+
+# linear algebra ---------------------------------------------------------------------------
+
+def _batch_n(data):
+    batch = tuple(data.draw(st.lists(st.integers(1, 2), max_size=1), label="batch"))
+    return batch, data.draw(st.integers(1, 3), label="n")
+
+
+def _spd(rng, batch, n):
+    m = rng.uniform(-1, 1, batch + (n, n))
+    return m @ np.swapaxes(m, -1, -2) + n * np.eye(n)
+
+
+def _well_conditioned(rng, batch, n):
+    return rng.uniform(-1, 1, batch + (n, n)) + 3 * np.eye(n)
+
+
+def _cholesky(data):
+    rng = _rng(data)
+    batch, n = _batch_n(data)
+    return [_spd(rng, batch, n)], {}
+
+
+def _triangular_solve(data):
+    rng = _rng(data)
+    batch, n = _batch_n(data)
+    k = data.draw(st.integers(1, 2), label="k")
+    params = dict(lower=data.draw(st.booleans()), transpose_a=data.draw(st.booleans()),
+                  unit_diagonal=data.draw(st.booleans()))
+    return [_well_conditioned(rng, batch, n), rng.uniform(-1, 1, batch + (n, k))], params
+
+
+def _solve(data):
+    rng = _rng(data)
+    batch, n = _batch_n(data)
+    k = data.draw(st.integers(1, 2), label="k")
+    return [_well_conditioned(rng, batch, n), rng.uniform(-1, 1, batch + (n, k))], dict(
+        check=True)
+
+
+def _inv(data):
+    rng = _rng(data)
+    batch, n = _batch_n(data)
+    return [_well_conditioned(rng, batch, n)], dict(check=True)
+
+
+def _eigh(data):
+    rng = _rng(data)
+    batch, n = _batch_n(data)
+    # symmetric with well-separated eigenvalues: Q diag(w) Q^T
+    q, _ = np.linalg.qr(rng.standard_normal(batch + (n, n)))
+    w = np.arange(n) * 1.5 + rng.uniform(-0.3, 0.3, batch + (n,))
+    a = (q * w[..., None, :]) @ np.swapaxes(q, -1, -2)
+    return [a], dict(lower=data.draw(st.booleans()), compute_v=True)
+
+
+def _eigh_post(outs):
+    w, v = outs
+    # eigenvectors are defined up to sign: check v[:, j] * v[0, j], which is smooth and
+    # sign-invariant
+    return w, v * v[..., :1, :]
+
+
+def _slogdet(data):
+    rng = _rng(data)
+    batch, n = _batch_n(data)
+    return [_well_conditioned(rng, batch, n) * rng.choice([-1.0, 1.0])], {}
+
+
+# indexing ---------------------------------------------------------------------------------
+
+def _gather(data):
+    from funcdiff.primitives.indexing import make_indexer
+    rng = _rng(data)
+    case = data.draw(st.sampled_from(["array", "slice+array", "int+slice", "array2"]),
+                     label="case")
+    x = rng.uniform(-2, 2, (4, 3))
+    if case == "array":
+        idx = rng.integers(-4, 4, data.draw(st.sampled_from([(), (2,), (5,), (2, 2)])))
+        return [x, idx], dict(indexer=make_indexer([("array", 0)]))
+    if case == "slice+array":
+        idx = rng.integers(0, 3, (4,))
+        return [x, idx], dict(indexer=make_indexer([("slice", 1, None, None),
+                                                    ("array", 0)]))
+    if case == "int+slice":
+        return [x], dict(indexer=make_indexer([("int", -1), ("slice", None, None, 2)]))
+    i0 = rng.integers(0, 4, (3, 1))
+    i1 = rng.integers(0, 3, (1, 2))
+    return [x, i0, i1], dict(indexer=make_indexer([("array", 0), ("array", 1)]))
+
+
+def scatter_spec(values="uniform", order=2):
+    def make(data):
+        from funcdiff.primitives.indexing import make_indexer
+        rng = _rng(data)
+        x = (_away(rng, (5, 3), 0.5, 1.5) if values == "away"
+             else rng.uniform(-2, 2, (5, 3)))
+        n = data.draw(st.integers(1, 6), label="n updates")
+        idx = rng.integers(-5, 5, (n,))          # duplicates likely
+        bshape = data.draw(st.sampled_from([(n, 3), (3,), (n, 1), ()]), label="updates")
+        u = (_away(rng, bshape, 0.5, 1.5) if values == "away"
+             else rng.uniform(-2, 2, bshape))
+        return [x, idx, u], dict(indexer=make_indexer([("array", 0)]))
+    return Spec(make, order=order, diff=(0, 2))
+
+
+RULES: dict[str, Spec] = {
+    # arithmetic (broadcasting; complex where holomorphic or simply real-linear)
+    "add": binary(dtypes=("f", "c")),
+    "sub": binary(dtypes=("f", "c")),
+    "mul": binary(dtypes=("f", "c")),
+    "div": binary(y=(0.5, 2.0), y_away=True, dtypes=("f", "c")),
+    "neg": unary(dtypes=("f", "c")),
+    # transcendental
+    "sin": unary(dtypes=("f", "c")),
+    "cos": unary(dtypes=("f", "c")),
+    "tan": unary(-1.2, 1.2),
+    "asin": unary(-0.9, 0.9),
+    "acos": unary(-0.9, 0.9),
+    "atan": unary(),
+    "sinh": unary(dtypes=("f", "c")),
+    "cosh": unary(dtypes=("f", "c")),
+    "tanh": unary(dtypes=("f", "c")),
+    "asinh": unary(),
+    "acosh": unary(1.2, 3.0),
+    "atanh": unary(-0.9, 0.9),
+    "exp": unary(dtypes=("f", "c")),
+    "exp2": unary(),
+    "expm1": unary(),
+    "log": unary(0.3, 3.0),
+    "log2": unary(0.3, 3.0),
+    "log10": unary(0.3, 3.0),
+    "log1p": unary(-0.7, 2.0),
+    "sqrt": unary(0.3, 3.0),
+    "cbrt": unary(0.3, 2.0, away=True),
+    "square": unary(dtypes=("f", "c")),
+    "reciprocal": unary(0.4, 2.0, away=True, dtypes=("f",)),
+    "abs": unary(0.3, 2.0, away=True),
+    "erf": unary(),
+    "logistic": unary(-4.0, 4.0),
+    # piecewise constant: derivative 0, checked away from the jumps
+    "sign": unary(0.3, 2.0, away=True),
+    "floor": Spec(lambda d: ([_frac(_rng(d), _shape(d))], {})),
+    "ceil": Spec(lambda d: ([_frac(_rng(d), _shape(d))], {})),
+    "round": Spec(lambda d: ([_frac(_rng(d), _shape(d))], {})),
+    "trunc": Spec(lambda d: ([_frac(_rng(d), _shape(d))], {})),
+    "floor_divide": binary(relate=_rem_domain),
+    # binary math
+    "max": binary(relate=_distinct),
+    "min": binary(relate=_distinct),
+    "pow": binary(x=(0.4, 2.0), y=(-2.0, 2.0)),
+    "atan2": binary(relate=_sq_dist),
+    "rem": binary(relate=_rem_domain),
+    "fmod": binary(relate=_rem_domain),
+    "logaddexp": binary(x=(-3.0, 3.0), y=(-3.0, 3.0)),
+    "hypot": binary(relate=_sq_dist),
+    "select": Spec(_select, diff=(1, 2)),
+    # complex parts
+    "real": Spec(_real_part),
+    "imag": Spec(_real_part),
+    "conj": unary(dtypes=("c",)),
+    "complex": Spec(_complex_from_parts),
+    "convert_element_type": Spec(_convert, atol=1e-3, rtol=1e-3),
+    # shapes
+    "broadcast_to": Spec(_broadcast_to),
+    "reshape": Spec(_reshape),
+    "transpose": Spec(_transpose),
+    "rev": Spec(_rev),
+    "pad": Spec(_pad),
+    "slice": Spec(_slice),
+    "concatenate": Spec(_concatenate),
+    # reductions
+    "reduce_sum": Spec(reduction()),
+    "reduce_max": Spec(reduction("distinct")),
+    "reduce_min": Spec(reduction("distinct")),
+    "reduce_prod": Spec(reduction("prod")),
+    "cumsum": Spec(_cumulative()),
+    "cumprod": Spec(_cumulative("prod")),
+    "dot_general": Spec(_dot_general),
+    # linear algebra
+    "cholesky": Spec(_cholesky),
+    "triangular_solve": Spec(_triangular_solve),
+    "solve": Spec(_solve),
+    "inv": Spec(_inv),
+    "eigh": Spec(_eigh, post=_eigh_post, atol=1e-4, rtol=1e-4),
+    "slogdet": Spec(_slogdet),
+    # indexing
+    "gather": Spec(_gather, diff=(0,)),
+    "scatter_add": scatter_spec(),
+    "scatter": scatter_spec(),
+    "scatter_mul": scatter_spec("away"),
+    "scatter_min": scatter_spec(),
+    "scatter_max": scatter_spec(),
+    # special functions (when present)
+    "gammaln": unary(0.3, 4.0),
+    "digamma": unary(0.5, 4.0),
+    "erfc": unary(),
+    "polygamma": Spec(lambda d: ([_rng(d).uniform(0.5, 3.0, _shape(d))],
+                                 dict(n=d.draw(st.integers(1, 3), label="n")))),
+}
+
+# non-float outputs: the tangent is zero and differentiation through them still works
+NONFLOAT: dict[str, Callable] = {
+    "eq": _cmp_pair, "ne": _cmp_pair, "lt": _cmp_pair, "le": _cmp_pair,
+    "gt": _cmp_pair, "ge": _cmp_pair,
+    "isfinite": lambda d: ([np.where(_rng(d).random(s := _shape(d)) < 0.3, np.inf,
+                                     _rng(d).uniform(-1, 1, s))], {}),
+    "isnan": lambda d: ([np.where(_rng(d).random(s := _shape(d)) < 0.3, np.nan,
+                                  _rng(d).uniform(-1, 1, s))], {}),
+    "isinf": lambda d: ([np.where(_rng(d).random(s := _shape(d)) < 0.3, -np.inf,
+                                  _rng(d).uniform(-1, 1, s))], {}),
+    "argmax": _argreduce,
+    "argmin": _argreduce,
+}
+
+# registered primitives not covered above, each with the reason
+NOT_HERE: dict[str, str] = {
+    "full": "no array operands (creation): nothing to differentiate",
+    "iota": "no array operands (creation): nothing to differentiate",
+    "and": "boolean operands only: never carries a tangent",
+    "or": "boolean operands only: never carries a tangent",
+    "xor": "boolean operands only: never carries a tangent",
+    "not": "boolean operands only: never carries a tangent",
+    "bitwise_and": "integer/boolean operands only: never carries a tangent",
+    "bitwise_or": "integer/boolean operands only: never carries a tangent",
+    "bitwise_xor": "integer/boolean operands only: never carries a tangent",
+    "invert": "integer/boolean operands only: never carries a tangent",
+    "reduce_and": "boolean operands only: never carries a tangent",
+    "reduce_or": "boolean operands only: never carries a tangent",
+    "stop_gradient": "derivative zero by definition: tests/test_autodiff.py (stop_gradient)",
+    "custom_jvp_call": "user rules: tests/test_autodiff.py (custom_jvp)",
+    "custom_vjp_call": "user rules: tests/test_autodiff.py (custom_vjp)",
+    "custom_lin": "internal to custom_vjp (no jvp rule): tests/test_autodiff.py",
+    "jit_call": "holds a jaxpr; its rules recurse into the generic transforms: jit tests",
+}
+
+
+# --- the tests -------------------------------------------------------------------------------
+
+def test_every_primitive_is_covered():
+    missing = sorted(n for n in registry if n not in RULES and n not in NONFLOAT
+                     and n not in NOT_HERE)
+    assert not missing, (
+        f"primitives with no derivative test: {missing}.  Add each to RULES (with its "
+        "domain), NONFLOAT, or NOT_HERE with a reason.")
+    overlap = set(RULES) & set(NONFLOAT) | set(RULES) & set(NOT_HERE) | \
+        set(NONFLOAT) & set(NOT_HERE)
+    assert not overlap, overlap
+    for name in RULES:
+        if name in registry:
+            assert registry[name].jvp is not None, f"{name} is in RULES but has no jvp rule"
+
+
+def _fun(prim, operands, params, diff, post):
+    """``f(*differentiated operands)``: the primitive with the other operands fixed."""
+    def f(*d):
+        args = list(operands)
+        for i, v in zip(diff, d):
+            args[i] = v
+        out = prim.bind(*args, **params)
+        if prim.multiple_results:
+            out = tuple(out)
+        return post(out) if post is not None else out
+    return f
+
+
+def _diff_indices(operands, spec_diff):
+    if spec_diff is not None:
+        return tuple(spec_diff)
+    return tuple(i for i, x in enumerate(operands) if np.asarray(x).dtype.kind in "fc")
+
+
+def _leaves(tree):
+    return fd.tree_util.tree_leaves(tree)
+
+
+def _rand_like(rng, x):
+    x = np.asarray(x)
+    if x.dtype.kind == "c":
+        return (rng.standard_normal(x.shape) + 1j * rng.standard_normal(x.shape)).astype(
+            x.dtype)
+    return rng.standard_normal(x.shape).astype(x.dtype)
+
+
+def _real_scalar(out):
+    """A real scalar from any output pytree (for grad)."""
+    import funcdiff.numpy as fnp
+    total = 0.0
+    for leaf in _leaves(out):
+        if np.dtype(leaf.dtype).kind == "c":
+            leaf = fnp.real(leaf) + 0.5 * fnp.imag(leaf)
+        total = total + fnp.sum(fnp.sin(leaf))
+    return total
+
+
+def _check_transformed_jaxprs(f, args, rng):
+    from funcdiff._flat import flatten_args, flatten_fun, leaf_aval
+    from funcdiff.transforms.jvp import jvp_jaxpr
+    from funcdiff.transforms.linearize import linearize_flat
+
+    tangents = tuple(_rand_like(rng, a) for a in args)
+    out = f(*args)
+    ct = fd.tree_util.tree_map(lambda o: _rand_like(rng, o), out)
+    closed = fd.make_jaxpr(f)(*args)
+    fd.check_jaxpr(closed)
+    jv, _ = jvp_jaxpr(closed, [True] * len(args))
+    fd.check_jaxpr(jv)
+    fd.check_jaxpr(fd.make_jaxpr(lambda *a: fd.jvp(f, a, tangents))(*args))
+    fd.check_jaxpr(fd.make_jaxpr(lambda *a: fd.vjp(f, *a)[1](ct))(*args))
+    fd.check_jaxpr(fd.make_jaxpr(fd.grad(lambda *a: _real_scalar(f(*a)),
+                                         argnums=tuple(range(len(args)))))(*args))
+    leaves, tree = flatten_args(args)
+    flat_f, _ = flatten_fun(f, tree)
+    lin = linearize_flat(flat_f, leaves, [leaf_aval(x) for x in leaves])
+    fd.check_jaxpr(lin.lin_jaxpr)
+    fd.check_jaxpr(lin.backward())
+
+
+# primitives owned by other parts of the library are included once they exist
+@pytest.mark.parametrize("name", sorted(n for n in RULES if n in registry))
+@settings(max_examples=N_EXAMPLES)
+@given(data=st.data())
+def test_rule(name, data):
+    prim, spec = registry[name], RULES[name]
+    operands, params = spec.make(data)
+    diff = _diff_indices(operands, spec.diff)
+    f = _fun(prim, operands, params, diff, spec.post)
+    args = tuple(operands[i] for i in diff)
+    with np.errstate(all="raise", under="ignore"):
+        fd.check_grads(f, args, order=spec.order, modes=("fwd", "rev"),
+                       atol=spec.atol, rtol=spec.rtol)
+    _check_transformed_jaxprs(f, args, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("name", sorted(NONFLOAT))
+@settings(max_examples=N_EXAMPLES)
+@given(data=st.data())
+def test_nonfloat_output_rule(name, data):
+    import funcdiff.numpy as fnp
+    prim = registry[name]
+    operands, params = NONFLOAT[name](data)
+    diff = _diff_indices(operands, None)
+    f = _fun(prim, operands, params, diff, None)
+    args = tuple(operands[i] for i in diff)
+    want = prim.impl(*operands, **params)
+    # the jvp rule runs (the inputs carry tangents) and gives a zero tangent
+    rng = np.random.default_rng(1)
+    out, t_out = fd.jvp(f, args, tuple(_rand_like(rng, a) for a in args))
+    np.testing.assert_array_equal(out, want)
+    t_out = np.asarray(t_out)
+    assert t_out.shape == np.shape(want)
+    assert t_out.dtype == fd.float0 or not np.any(t_out), t_out
+
+    # differentiating *through* a function that uses it: the output acts as a constant
+    def loss(*xs):
+        c = fnp.asarray(f(*xs)).astype(np.float64)
+        return fnp.sum(c) * fnp.sum(xs[0] * xs[0])
+
+    grads = fd.grad(loss, argnums=tuple(range(len(args))))(*args)
+    np.testing.assert_allclose(grads[0], np.sum(want) * 2 * np.asarray(args[0]))
+    for g in grads[1:]:
+        np.testing.assert_array_equal(g, 0.0)
+    _check_transformed_jaxprs(loss, args, rng)
