@@ -156,3 +156,25 @@ def clip(a, a_min=np._NoValue, a_max=np._NoValue, out=None, *, min=np._NoValue, 
 
 __all__ += ["real", "imag", "where", "clip"]
 UFUNC_METHODS  # reductions register add.reduce etc. in _reductions
+
+
+_SINC_TAYLOR = 1e-3   # |pi x| below this: the Taylor series is exact to float64
+
+
+@implements(np.sinc)
+def sinc(x):
+    """``sin(pi x) / (pi x)``, 1 at 0.  Near 0 a Taylor polynomial is used (exact in
+    float64 there), so every derivative order is finite and right at 0 (sinc'(0) = 0,
+    sinc''(0) = -pi**2/3)."""
+    x = operand(x)
+    if aval(x).dtype.kind not in "fc":
+        x = ew.convert_element_type(x, dtype=np.float64)
+    px = ew.mul(x, np.pi)
+    small = ew.lt(ew.abs_(px), _SINC_TAYLOR)
+    safe = ew.select(small, 1.0, px)
+    p2 = ew.square(ew.select(small, px, 0.0))
+    taylor = ew.add(ew.sub(1.0, ew.div(p2, 6.0)), ew.div(ew.square(p2), 120.0))
+    return ew.select(small, taylor, ew.div(ew.sin(safe), safe))
+
+
+__all__ += ["sinc"]

@@ -226,7 +226,14 @@ defjvp(log_p, lambda t, x: div(t, x))
 defjvp(log2_p, lambda t, x: div(t, mul(x, _LN2)))
 defjvp(log10_p, lambda t, x: div(t, mul(x, _LN10)))
 defjvp(log1p_p, lambda t, x: div(t, add(x, 1)))
-defjvp_out(sqrt_p, lambda t, out, x: div(t, mul(out, 2)))
+def _sqrt_jvp(t, out, x):
+    # sqrt'(0) is taken as 0, not inf (docs/subgradients.md): then sqrt(sum(x**2)) has
+    # gradient 0 at 0, as linalg.norm has, instead of 0 * inf = NaN
+    zero = eq(out, 0)
+    return mul(t, select(zero, 0.0, div(0.5, select(zero, 1.0, out))))
+
+
+defjvp_out(sqrt_p, _sqrt_jvp)
 defjvp_out(cbrt_p, lambda t, out, x: div(t, mul(square(out), 3)))
 defjvp(square_p, lambda t, x: mul(t, mul(x, 2)))
 defjvp_out(reciprocal_p, lambda t, out, x: neg(mul(t, square(out))))
@@ -383,7 +390,12 @@ def _pow_jvp_x(t, x, y):
         if y == 0:
             return mul(t, 0.0)
         dpow = x if y - 1 == 1 else (None if y - 1 == 0 else power(x, y - 1))
-        return mul(t, y if dpow is None else mul(dpow, y))
+        d = y if dpow is None else mul(dpow, y)
+        if 0 < y < 1 and type(y) is not bool:
+            # x**y for 0 < y < 1 has an infinite slope at 0: taken as 0 as for sqrt
+            zero = eq(x, 0)
+            d = select(zero, 0.0, mul(power(select(zero, 1.0, x), y - 1), y))
+        return mul(t, d)
     d = mul(y, power(x, sub(y, 1)))
     return mul(t, select(eq(y, 0), 0.0, d))
 
