@@ -20,5 +20,8 @@ from .jit import jit  # noqa: F401
 from .vmap_api import vmap  # noqa: F401
 from .config import config  # noqa: F401
 from .analysis import cost_analysis  # noqa: F401
+from .checkpoint import (checkpoint, checkpoint_name, checkpoint_policies,  # noqa: F401
+                         checkpoint_sequential, print_saved_residuals, remat,
+                         saved_residuals)
 
 __version__ = "0.1.0"
