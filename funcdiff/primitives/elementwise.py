@@ -389,9 +389,10 @@ def _pow_jvp_x(t, x, y):
     if type(y) in _PY:
         if y == 0:
             return mul(t, 0.0)
-        dpow = x if y - 1 == 1 else (None if y - 1 == 0 else power(x, y - 1))
-        d = y if dpow is None else mul(dpow, y)
-        if 0 < y < 1 and type(y) is not bool:
+        if not (0 < y < 1) or type(y) is bool:
+            dpow = x if y - 1 == 1 else (None if y - 1 == 0 else power(x, y - 1))
+            d = y if dpow is None else mul(dpow, y)
+        else:
             # x**y for 0 < y < 1 has an infinite slope at 0: taken as 0 as for sqrt
             zero = eq(x, 0)
             d = select(zero, 0.0, mul(power(select(zero, 1.0, x), y - 1), y))
