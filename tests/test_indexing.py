@@ -636,3 +636,26 @@ def test_take_grads():
         check_grads(lambda x: fnp.take(x, np.array([[0, 5], [-1, 2]]) if mode != "raise"
                                        else np.array([[0, 2], [-1, 2]]), axis=axis,
                                        mode=mode), (x,), order=2)
+
+
+def test_transformed_jaxprs_type_check():
+    """grad and jvp-of-grad through every index kind and .at method, traced abstractly:
+    the jaxprs check and evaluate to the eager derivatives."""
+    x = np.arange(12.0).reshape(3, 4) / 7
+    i = np.array([1, 1, 2])
+
+    def f(x, i):
+        a = fnp.asarray(x)
+        return ((a[i, 1:] ** 2).sum() + a.at[i].add(x[0]).sum()
+                + (a.at[0].max(x[2]) ** 2).sum() + (a.at[i, ::-1].set(x[0] ** 2) ** 2).sum()
+                + a.at[i].multiply(x[2]).sum() + a.at[i].min(x[0]).sum()
+                + (a[None, ..., -1] * a[:, 0]).sum())
+
+    def hvp(x, i):
+        return fd.jvp(lambda x: fd.grad(f)(x, i), (x,), (np.ones_like(x),))[1]
+
+    for fn in (fd.grad(f), hvp):
+        closed = fd.make_jaxpr(fn)(x, i)
+        fd.check_jaxpr(closed)
+        (got,) = fd.eval_jaxpr(closed.jaxpr, closed.consts, x, i)
+        np.testing.assert_allclose(got, fn(x, i), rtol=1e-12)
