@@ -579,7 +579,9 @@ logistic_p = elementwise("logistic", _expit_fn, transcendental=True, float_only=
                          emit="_special.expit({0})")
 erf, logistic = _binder(erf_p), _binder(logistic_p)
 defjvp(erf_p, lambda t, x: mul(t, mul(2.0 / _SQRT_PI, exp(neg(square(x))))))
-defjvp_out(logistic_p, lambda t, out, x: mul(t, mul(out, sub(1, out))))
+# expit'(x) = expit(x) expit(-x): unlike out * (1 - out), exact where expit(x) rounds
+# to 1 (x > ~37), down to the float range
+defjvp_out(logistic_p, lambda t, out, x: mul(t, mul(out, logistic(neg(x)))))
 
 
 def check_float(name, a):
