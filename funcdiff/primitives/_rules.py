@@ -39,6 +39,11 @@ def result_dtype(np_fn, *avals):
 
 
 def broadcast_shapes(opname, *shapes):
+    first = shapes[0]
+    if all(s == first or s == () for s in shapes[1:]):
+        return first
+    if first == () and all(s == shapes[1] or s == () for s in shapes[2:]):
+        return shapes[1]
     try:
         return np.broadcast_shapes(*shapes)
     except ValueError:
