@@ -290,7 +290,8 @@ class _IndexUpdateRef:
         if fill_value is not None:
             raise FuncdiffValueError("`.at[].get(fill_value=...)` is not supported")
         if not state.stack:
-            return as_array(np.array(np.asarray(self.array)[self.index], copy=True))
+            out = np.asarray(self.array)[self.index]
+            return as_array(out.copy()) if isinstance(out, np.ndarray) else out
         return getitem(self.array, self.index)
 
     def set(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
