@@ -46,11 +46,19 @@ def current_source_info():
     if ov is not None:
         return ov
     f = sys._getframe(2)
-    while f is not None and f.f_code.co_filename.startswith(_SKIP):
+    internal = _INTERNAL
+    while f is not None:
+        fn = f.f_code.co_filename
+        skip = internal.get(fn)
+        if skip is None:
+            skip = internal[fn] = fn.startswith(_SKIP)
+        if not skip:
+            return SourceInfo(fn, f.f_lineno, f.f_code.co_name)
         f = f.f_back
-    if f is None:
-        return None
-    return SourceInfo(f.f_code.co_filename, f.f_lineno, f.f_code.co_name)
+    return None
+
+
+_INTERNAL: dict = {}   # filename -> whether frames there are funcdiff's (or NumPy's)
 
 
 @contextlib.contextmanager

@@ -10,9 +10,14 @@ from ..core.trace import Tracer, current_source_info, leak_error
 from ._core import FUNCTIONS, UFUNC_METHODS
 
 
+_FNP = []
+
+
 def _fnp():
-    from .. import numpy as fnp
-    return fnp
+    if not _FNP:
+        from .. import numpy as fnp
+        _FNP.append(fnp)
+    return _FNP[0]
 
 
 def _binop(name, reflected=False):
