@@ -87,10 +87,12 @@ class _Gen:
         prim = eqn.primitive
         emit = prim.emit
         weak_out = any(v.aval.weak_type for v in eqn.outvars)
+        self.eqn = eqn   # for emit callables that need avals
         if callable(emit) and not weak_out:
             return emit(args, eqn.params, self)
         if isinstance(emit, str) and not weak_out:
             params = {k: self.param(v) for k, v in eqn.params.items()}
+            params.setdefault("out_dtype", self.param(eqn.outvars[0].aval.dtype))
             try:
                 return emit.format(*args, args=", ".join(args), **params)
             except (KeyError, IndexError):

@@ -544,7 +544,7 @@ convert_element_type_p.jvp = _convert_jvp
 convert_element_type_p.transpose = _convert_transpose
 convert_element_type_p.linear = True
 convert_element_type_p.cost = lambda ai, ao, **p: {"flops": 0, "transcendentals": 0}
-convert_element_type_p.emit = "np.asarray({0}).astype(np.{dtype})"
+convert_element_type_p.emit = "np.asarray({0}).astype({dtype})"
 defvectorized(convert_element_type_p)
 
 # erf and expit: special functions whose derivatives are elementary

@@ -56,7 +56,8 @@ def _reducer(name, np_fn, keep_dtype=True):
     p.impl = impl
     p.abstract_eval = abstract_eval
     p.cost = _reduce_cost
-    p.emit = f"np.{np_fn.__name__}({{0}}, axis={{axes}})"
+    p.emit = (f"np.{np_fn.__name__}({{0}}, axis={{axes}}, dtype={{out_dtype}})"
+              if np_fn in (np.sum, np.prod) else f"np.{np_fn.__name__}({{0}}, axis={{axes}})")
     defreducer(p, "axes")
     return p
 
@@ -186,7 +187,7 @@ def _argreducer(name, np_fn):
 
     p.abstract_eval = abstract_eval
     p.cost = _reduce_cost
-    p.emit = f"np.{np_fn.__name__}({{0}}, axis={{axis}})"
+    p.emit = f"np.{np_fn.__name__}({{0}}, axis={{axis}}).astype({{index_dtype}})"
     defjvp_zero(p)
     defreducer(p, "axis")
     return p

@@ -167,7 +167,7 @@ def full(shape, value, dtype):
 full_p.impl = lambda *, shape, value, dtype: np.full(shape, value, dtype)
 full_p.abstract_eval = lambda *, shape, value, dtype: ShapedArray(shape, dtype)
 full_p.jvp = lambda primals, tangents, **p: (full(**p), Zero(ShapedArray(p["shape"], p["dtype"])))
-full_p.emit = "np.full({shape}, {value!r}, np.{dtype})"
+full_p.emit = "np.full({shape}, {value}, {dtype})"
 
 iota_p = _shape_prim("iota")
 iota_p.impl = lambda *, start, stop, step, dtype: np.arange(start, stop, step, dtype=dtype)
@@ -180,7 +180,7 @@ def _iota_abstract(*, start, stop, step, dtype):
 iota_p.abstract_eval = _iota_abstract
 iota_p.jvp = lambda primals, tangents, **p: (iota_p.bind(**p),
                                             Zero(iota_p.abstract_eval(**p)))
-iota_p.emit = "np.arange({start!r}, {stop!r}, {step!r}, dtype=np.{dtype})"
+iota_p.emit = "np.arange({start}, {stop}, {step}, dtype={dtype})"
 
 
 def iota(start, stop, step, dtype):
@@ -331,7 +331,9 @@ def _slice_transpose(ct, x, *, start, limit, strides):
 slice_p.impl = _slice_impl
 slice_p.abstract_eval = _slice_abstract
 deflinear(slice_p, _slice_transpose)
-slice_p.emit = "{0}[{slices}]"
+slice_p.emit = lambda args, params, gen: "{}[{}]".format(args[0], ", ".join(
+    f"{a}:{b}" + (f":{s}" if s != 1 else "")
+    for a, b, s in zip(params["start"], params["limit"], params["strides"])) or "()")
 
 
 def _slice_batch(args, dims, *, start, limit, strides):
