@@ -23,5 +23,6 @@ from .analysis import cost_analysis  # noqa: F401
 from .checkpoint import (checkpoint, checkpoint_name, checkpoint_policies,  # noqa: F401
                          checkpoint_sequential, print_saved_residuals, remat,
                          saved_residuals)
+from .jacobian import jacobian  # noqa: F401
 
 __version__ = "0.1.0"

@@ -1,65 +1,209 @@
-"""Cost analysis: flops, bytes and peak memory of a jaxpr, from each primitive's ``cost``
-rule and the executor's liveness-based freeing schedule (the same ``last_use`` the
-interpreter and the generated code follow)."""
+"""Cost analysis: what running a jaxpr costs, predicted from the IR alone.
+
+``jaxpr_cost(jaxpr)`` returns a dict:
+
+=================  =================================================================
+``flops``          floating-point operations, from each primitive's ``cost`` rule:
+                   ``dot_general`` 2*m*n*k, elementwise one per output element (a
+                   transcendental included), reductions one per input element, shape
+                   ops none; eqns holding jaxprs (calls, checkpoint) add up their body
+``transcendentals``  the elementwise ops among those that are transcendental (exp, log,
+                   sin, tanh, ...), counted separately as XLA does
+``bytes_accessed`` bytes read plus bytes written by every eqn that moves data (views:
+                   reshape, transpose, broadcast, slice, ... move none)
+``peak_bytes``     the largest total of live intermediates (outputs included, inputs
+                   and constants not: they exist before the call) while the generated
+                   code runs: each value freed after its last use, views sharing their
+                   base's buffer, elementwise results written ``out=`` into a dying
+                   operand's buffer -- the same schedule ``jit``'s code generator
+                   follows, so it is what ``tracemalloc`` measures for ``jit(f)``
+``saved_bytes``    what a reverse pass of this function keeps from its forward half to
+                   its backward half: the bytes of the residuals of ``vjp`` w.r.t. every
+                   floating-point input (arguments and constants, which exist anyway,
+                   not counted); ``checkpoint`` lowers it
+``n_eqns``         eqns at top level (``n_eqns_total`` counts those inside calls too)
+=================  =================================================================
+
+plus ``input_bytes``, ``output_bytes`` and ``consts_bytes``.  ``cost_analysis(f)(*args)``
+traces ``f`` (any function, transformed or not: ``cost_analysis(jacfwd(f))``), runs
+``jit``'s optimization pipeline and returns ``jaxpr_cost`` of the result, the same
+numbers as ``jit(f).lower(*args).cost_analysis()``.
+"""
 from __future__ import annotations
 
 import functools
 
-from .core.ir import ClosedJaxpr, Var
+import numpy as np
+
+from .core.ir import ClosedJaxpr, Jaxpr, Var
+
+# primitives whose NumPy result is a view of (an) operand: no new buffer, no data moved
+VIEW_PRIMS = frozenset({"broadcast_to", "reshape", "transpose", "rev", "slice", "name",
+                        "stop_gradient", "real", "optimization_barrier"})
+# ops writing fresh buffers the code generator may reuse with ``out=``
+_FRESH_PRIMS = ("dot_general",)
+_REDUCE_LIKE = ("dot_general", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod")
+
+
+def _is_ufunc_prim(prim):
+    return isinstance(getattr(prim, "np_fn", None), np.ufunc)
+
+
+def _sub_jaxprs(eqn):
+    """The jaxprs an eqn holds (calls: one; control flow: several)."""
+    out = []
+    for v in eqn.params.values():
+        if isinstance(v, ClosedJaxpr):
+            out.append(v.jaxpr)
+        elif isinstance(v, Jaxpr):
+            out.append(v)
+        elif isinstance(v, (tuple, list)) and v and all(
+                isinstance(x, (Jaxpr, ClosedJaxpr)) for x in v):
+            out.extend(x.jaxpr if isinstance(x, ClosedJaxpr) else x for x in v)
+    return out
 
 
 def _eqn_cost(eqn):
+    """(flops, transcendentals, bytes_accessed, transient peak bytes, n_eqns inside)."""
+    rule = eqn.primitive.cost
+    subs = _sub_jaxprs(eqn)
+    if rule is None and subs:
+        costs = [_cost(s) for s in subs]
+        reps = int(eqn.params.get("length", 1) or 1)
+        if "branches" in eqn.params:        # one branch runs: count the dearest
+            c = max(costs, key=lambda c: c["flops"])
+            return (c["flops"], c["transcendentals"], c["bytes_accessed"],
+                    c["peak_bytes"], c["n_eqns_total"])
+        return (reps * sum(c["flops"] for c in costs),
+                reps * sum(c["transcendentals"] for c in costs),
+                reps * sum(c["bytes_accessed"] for c in costs),
+                max(c["peak_bytes"] for c in costs),
+                sum(c["n_eqns_total"] for c in costs))
     avals_in = [v.aval for v in eqn.invars]
     avals_out = [v.aval for v in eqn.outvars]
-    rule = eqn.primitive.cost
     if rule is None:
-        sub = eqn.params.get("jaxpr") or eqn.params.get("call_jaxpr")
-        if sub is not None:
-            c = jaxpr_cost(sub)
-            return {"flops": c["flops"], "transcendentals": c["transcendentals"]}
-        return {"flops": sum(a.size for a in avals_out), "transcendentals": 0}
-    return rule(avals_in, avals_out, **eqn.params)
+        c = {"flops": sum(a.size for a in avals_out), "transcendentals": 0}
+    else:
+        c = rule(avals_in, avals_out, **eqn.params)
+    if eqn.primitive.name in VIEW_PRIMS:
+        accessed = 0
+    else:
+        accessed = sum(a.nbytes for a in avals_in) + sum(a.nbytes for a in avals_out)
+    return (int(c.get("flops", 0)), int(c.get("transcendentals", 0)),
+            int(c.get("bytes_accessed", accessed)), 0, 1)
 
 
-def jaxpr_cost(jaxpr) -> dict:
-    """``flops``, ``transcendentals``, ``bytes_accessed``, ``peak_bytes`` (largest total of
-    live intermediates, inputs and consts included), ``n_eqns``."""
-    consts_bytes = 0
+def _alias_source(eqn, i, owned, viewed, dead, outputs):
+    """The operand var whose buffer output ``i`` of ``eqn`` shares, or None (new)."""
+    prim = eqn.primitive
+    out = eqn.outvars[i]
+    if prim.name in VIEW_PRIMS:
+        ins = [a for a in eqn.invars if type(a) is Var]
+        if prim.multiple_results:
+            a = eqn.invars[i]
+            return a if type(a) is Var else None
+        return ins[0] if ins else None
+    if _is_ufunc_prim(prim) and not prim.multiple_results and out.aval.ndim and \
+            not out.aval.weak_type:
+        # jit's codegen writes the result ``out=`` into a dying operand's fresh buffer
+        for a in eqn.invars:
+            if (type(a) is Var and a in owned and a in dead and a not in viewed
+                    and a not in outputs and a.aval.shape == out.aval.shape
+                    and a.aval.dtype == out.aval.dtype):
+                return a
+    return None
+
+
+def _cost(jaxpr) -> dict:
     if isinstance(jaxpr, ClosedJaxpr):
         jaxpr = jaxpr.jaxpr
-    flops = trans = accessed = 0
-    live = {}
-    for v in list(jaxpr.constvars) + list(jaxpr.invars):
-        live[v] = v.aval.nbytes
-    consts_bytes = sum(v.aval.nbytes for v in jaxpr.constvars)
-    cur = sum(live.values())
-    peak = cur
-    outs = {v for v in jaxpr.outvars if type(v) is Var}
+    flops = trans = accessed = n_total = 0
+    outputs = {v for v in jaxpr.outvars if type(v) is Var}
+    viewed = set()
+    for eqn in jaxpr.eqns:
+        if not _is_ufunc_prim(eqn.primitive) and eqn.primitive.name not in _REDUCE_LIKE:
+            viewed.update(v for v in eqn.invars if type(v) is Var)
+    external = set(jaxpr.invars) | set(jaxpr.constvars)
+    buf_of = {v: v for v in external}
+    refs = {v: 1 for v in external}
+    size = {}
+    owned = set()
+    cur = peak = 0
+
+    def release(v):
+        nonlocal cur
+        b = buf_of.pop(v, None)
+        if b is None:
+            return
+        refs[b] -= 1
+        if refs[b] == 0 and b not in external:
+            cur -= size.pop(b)
+
     for eqn, dead in zip(jaxpr.eqns, jaxpr.last_use()):
-        c = _eqn_cost(eqn)
-        flops += int(c.get("flops", 0))
-        trans += int(c.get("transcendentals", 0))
-        accessed += sum(v.aval.nbytes for v in eqn.invars) + \
-            sum(v.aval.nbytes for v in eqn.outvars)
-        for v in eqn.outvars:
-            live[v] = v.aval.nbytes
-            cur += v.aval.nbytes
+        f, t, acc, transient, n_in = _eqn_cost(eqn)
+        flops += f
+        trans += t
+        accessed += acc
+        n_total += n_in
+        peak = max(peak, cur + transient)
+        dead_set = set(dead)
+        for i, out in enumerate(eqn.outvars):
+            src = _alias_source(eqn, i, owned, viewed, dead_set, outputs)
+            if src is not None and src in buf_of:
+                b = buf_of[src]
+                buf_of[out] = b
+                refs[b] += 1
+            else:
+                buf_of[out] = out
+                refs[out] = 1
+                size[out] = out.aval.nbytes
+                cur += out.aval.nbytes
+            if out.aval.ndim and (_is_ufunc_prim(eqn.primitive) or
+                                  eqn.primitive.name in _FRESH_PRIMS):
+                owned.add(out)
         peak = max(peak, cur)
         for v in dead:
-            if v in live and v not in outs:
-                cur -= live.pop(v)
+            if v not in outputs:
+                release(v)
     return {"flops": flops, "transcendentals": trans, "bytes_accessed": accessed,
-            "peak_bytes": peak, "consts_bytes": consts_bytes, "n_eqns": len(jaxpr.eqns)}
+            "peak_bytes": peak, "n_eqns": len(jaxpr.eqns), "n_eqns_total": n_total}
 
 
-def cost_analysis(f):
-    """``cost_analysis(f)(*args)`` -> dict of predicted costs of running ``f`` (any
-    function, transformed or not) on arguments like ``args``."""
+def saved_bytes(jaxpr) -> int | None:
+    """Bytes of the residuals a reverse pass of ``jaxpr`` keeps (intermediates only;
+    arguments and constants exist anyway), or None when it cannot be differentiated."""
+    from .checkpoint import saved_residuals_jaxpr
+    try:
+        res = saved_residuals_jaxpr(jaxpr)
+    except Exception:  # noqa: BLE001 - e.g. a primitive without a jvp rule
+        return None
+    return sum(r.nbytes for r in res if r.kind == "intermediate")
+
+
+def jaxpr_cost(jaxpr, saved=True) -> dict:
+    """The cost dict of a (closed) jaxpr: see the module docstring.  ``saved=False``
+    skips ``saved_bytes`` (it linearizes the jaxpr, which takes a little time)."""
+    j = jaxpr.jaxpr if isinstance(jaxpr, ClosedJaxpr) else jaxpr
+    out = _cost(j)
+    out["input_bytes"] = sum(v.aval.nbytes for v in j.invars)
+    out["consts_bytes"] = sum(v.aval.nbytes for v in j.constvars)
+    out["output_bytes"] = sum(v.aval.nbytes for v in {v for v in j.outvars
+                                                      if type(v) is Var})
+    if saved:
+        out["saved_bytes"] = saved_bytes(jaxpr)
+    return out
+
+
+def cost_analysis(f, static_argnums=()):
+    """``cost_analysis(f)(*args)`` -> dict of the predicted costs of running ``f`` (any
+    function, transformed or not) on arguments like ``args``, nothing computed: see
+    ``funcdiff.analysis`` for the keys.  Equal to ``jit(f).lower(*args).cost_analysis()``.
+    """
     from .api import make_jaxpr
 
     @functools.wraps(f)
     def wrapped(*args):
-        closed = make_jaxpr(f)(*args)
+        closed = make_jaxpr(f, static_argnums=static_argnums)(*args)
         from .jit.passes import optimize
         return jaxpr_cost(optimize(closed))
 
