@@ -5,6 +5,7 @@ import numpy as np
 
 from ..core.errors import FuncdiffTypeError
 from ..primitives import elementwise as ew
+from ..primitives._rules import result_dtype
 from ._core import UFUNC_METHODS, aval, implements, operand
 
 __all__: list[str] = []
@@ -51,6 +52,12 @@ def binary(name, np_fn, bind):
     return _export(f, name)
 
 
+def _rint(x):
+    # np.rint of ints and bools is floating (np.round keeps ints): cast first
+    dt = result_dtype(np.rint, aval(x))
+    return ew.round_(_cast(x, dt) if dt != aval(x).dtype else x)
+
+
 for _name, _np, _bind in [
         ("negative", np.negative, ew.neg), ("sin", np.sin, ew.sin), ("cos", np.cos, ew.cos),
         ("tan", np.tan, ew.tan), ("arcsin", np.arcsin, ew.asin),
@@ -63,7 +70,7 @@ for _name, _np, _bind in [
         ("log1p", np.log1p, ew.log1p), ("sqrt", np.sqrt, ew.sqrt), ("cbrt", np.cbrt, ew.cbrt),
         ("square", np.square, ew.square), ("reciprocal", np.reciprocal, ew.reciprocal),
         ("absolute", np.absolute, ew.abs_), ("sign", np.sign, ew.sign),
-        ("floor", np.floor, ew.floor), ("ceil", np.ceil, ew.ceil), ("rint", np.rint, ew.round_),
+        ("floor", np.floor, ew.floor), ("ceil", np.ceil, ew.ceil), ("rint", np.rint, _rint),
         ("trunc", np.trunc, ew.trunc), ("conjugate", np.conjugate, ew.conj),
         ("logical_not", np.logical_not, ew.logical_not), ("isfinite", np.isfinite, ew.isfinite),
         ("isnan", np.isnan, ew.isnan), ("isinf", np.isinf, ew.isinf),
@@ -99,8 +106,17 @@ FUNCTIONS_ALIAS = {np.abs: absolute}  # noqa: F821
 
 
 @implements(np.positive)
-def positive(x, /):
-    return operand(x)
+def positive(x, /, out=None, *, where=True, **kwargs):
+    """NumPy's ``positive``: the identity (booleans are rejected, as by NumPy)."""
+    dtype = _no_out("positive", out, where, kwargs)
+    x = operand(x)
+    a = aval(x)
+    if a.dtype == np.bool_:
+        raise FuncdiffTypeError("ufunc 'positive' did not contain a loop with signature "
+                                "matching types bool")
+    if a.weak_type:  # np.positive(2.0) is a float64, not a weak scalar
+        x = ew.convert_element_type(x, dtype=a.dtype)
+    return _cast(x, dtype)
 
 
 @implements(np.around)

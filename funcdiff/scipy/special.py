@@ -209,16 +209,22 @@ def _safe_x_log(name, x, y, log_fn, bad):
     return ew.mul(x, log_fn(safe_y))
 
 
+def _bad_log_arg(y, pole):
+    """Where ``log(y - pole)`` is not finite (NaN excluded: NaN propagates, as in SciPy):
+    ``y <= pole`` for real y, ``y == pole`` for complex y, and infinite y."""
+    if aval(y).dtype.kind == "c":
+        return ew.logical_or(ew.eq(y, pole), ew.isinf(y))
+    return ew.logical_or(ew.le(y, pole), ew.isinf(y))
+
+
 @_special("xlogy")
 def xlogy(x, y):
     """``x * log(y)``, 0 where ``x == 0`` (unless y is NaN), as SciPy.
 
     Derivatives: ``d/dx = log(y)``, finite at ``x == 0`` for ``y > 0``;
-    ``d/dy = x / y``.  At ``x == 0, y <= 0`` the value is 0 and both derivatives are
-    taken as 0 (the one-sided limit in ``x`` is -inf or undefined)."""
-    return _safe_x_log("xlogy", x, y, ew.log,
-                       lambda y: ew.logical_not(ew.gt(ew.real(y), 0))
-                       if aval(y).dtype.kind == "c" else ew.le(y, 0))
+    ``d/dy = x / y``.  At ``x == 0`` with ``y <= 0`` or ``y = inf`` the value is 0 and
+    both derivatives are taken as 0 (the limit in ``x`` is infinite or undefined)."""
+    return _safe_x_log("xlogy", x, y, ew.log, lambda y: _bad_log_arg(y, 0))
 
 
 @_special("xlog1py")
@@ -226,10 +232,9 @@ def xlog1py(x, y):
     """``x * log1p(y)``, 0 where ``x == 0`` (unless y is NaN), as SciPy.
 
     Derivatives: ``d/dx = log1p(y)``, finite at ``x == 0`` for ``y > -1``;
-    ``d/dy = x / (1 + y)``; both taken as 0 at ``x == 0, y <= -1``."""
-    return _safe_x_log("xlog1py", x, y, ew.log1p,
-                       lambda y: ew.logical_not(ew.gt(ew.real(y), -1))
-                       if aval(y).dtype.kind == "c" else ew.le(y, -1))
+    ``d/dy = x / (1 + y)``; both taken as 0 at ``x == 0`` with ``y <= -1`` or
+    ``y = inf``."""
+    return _safe_x_log("xlog1py", x, y, ew.log1p, lambda y: _bad_log_arg(y, -1))
 
 
 # --- reductions over an axis -----------------------------------------------------------------
