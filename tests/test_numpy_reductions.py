@@ -389,3 +389,14 @@ def test_grad_dtypes_follow_the_input():
         assert g.dtype == np.float32, f
     g = fd.grad(lambda v: fnp.mean(v.astype(np.float16)).astype(np.float32))(x)
     assert g.dtype == np.float32
+
+
+def test_reductions_of_lists_mixing_traced_values_and_numbers():
+    """``fnp.mean([a, b])`` stacks its list (API.md): derivatives reach each element."""
+    f = lambda a, b: fnp.mean([a, 2.0 * b, 3.0])  # noqa: E731
+    np.testing.assert_allclose(f(1.0, 2.0), np.mean([1.0, 4.0, 3.0]))
+    ga, gb = fd.grad(f, argnums=(0, 1))(1.0, 2.0)
+    np.testing.assert_allclose([ga, gb], [1 / 3, 2 / 3])
+    check_grads(lambda a, b: fnp.std([a, b, a * b]), (1.5, -0.5), order=2)
+    (got,) = traced(lambda v: fnp.max([v, v + 1.0, np.zeros(3)], axis=0), np.arange(3.0) - 1)
+    assert_same(got, np.max([np.arange(3.0) - 1, np.arange(3.0), np.zeros(3)], axis=0))
