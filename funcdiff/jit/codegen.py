@@ -22,6 +22,9 @@ from ..core.ir import Literal, Var
 from . import runtime as _rt
 
 _counter = itertools.count()
+# Below this many elements `out=` costs more (keyword parsing) than the allocation it
+# saves, so small arrays use plain operators.
+INPLACE_MIN_SIZE = 4096
 
 # primitives whose results never alias their operands (safe to overwrite when dead)
 _VIEW_PRIMS = {"broadcast_to", "reshape", "transpose", "rev", "slice", "stop_gradient",
@@ -128,8 +131,8 @@ class _Gen:
             else:
                 out = outs[0]
                 buf = None
-                if _is_ufunc_prim(eqn.primitive) and out.aval.ndim and not \
-                        out.aval.weak_type:
+                if _is_ufunc_prim(eqn.primitive) and out.aval.size >= INPLACE_MIN_SIZE \
+                        and not out.aval.weak_type:
                     for a in eqn.invars:
                         if (type(a) is Var and a in owned and a in dead and a not in viewed
                                 and a not in outputs and a.aval.shape == out.aval.shape
