@@ -106,6 +106,7 @@ class Spec(NamedTuple):
     post: Callable | None = None
     atol: float | None = None
     rtol: float | None = None
+    call: Callable | None = None   # (operands, params) -> out, instead of prim.bind
 
 
 def unary(lo=-2.0, hi=2.0, *, away=False, dtypes=("f",), order=2, min_side=1):
@@ -412,6 +413,43 @@ def _slogdet(data):
     return [_well_conditioned(rng, batch, n) * rng.choice([-1.0, 1.0])], {}
 
 
+# identities and calls (primitives that hold a jaxpr are reached through their API) ---------
+
+def _name(data):
+    rng = _rng(data)
+    return [rng.uniform(-2, 2, _shape(data))], dict(name="h")
+
+
+def _barrier(data):
+    rng = _rng(data)
+    k = data.draw(st.integers(1, 3), label="k")
+    return [rng.uniform(-2, 2, _shape(data)) for _ in range(k)], {}
+
+
+def _call_body(x, y):
+    """Linear and nonlinear parts, a dot, a captured constant, two outputs."""
+    import funcdiff.numpy as fnp
+    return fnp.sin(x) * y + _CALL_CONST, fnp.dot(x, y) * x - y ** 2
+
+
+_CALL_CONST = np.array([0.5, -1.0, 2.0])
+
+
+def _call_operands(data):
+    rng = _rng(data)
+    policy = data.draw(st.sampled_from(["none", "dots"]), label="policy")
+    return [rng.uniform(-2, 2, 3), rng.uniform(-2, 2, 3)], dict(policy=policy)
+
+
+def _checkpoint_call(operands, params):
+    policy = None if params["policy"] == "none" else fd.checkpoint_policies.dots_saveable
+    return fd.checkpoint(_call_body, policy=policy)(*operands)
+
+
+def _jit_call(operands, params):
+    return fd.jit(_call_body)(*operands)
+
+
 # indexing ---------------------------------------------------------------------------------
 
 def _gather(data):
@@ -536,6 +574,11 @@ RULES: dict[str, Spec] = {
     "scatter_mul": scatter_spec("away"),
     "scatter_min": scatter_spec(),
     "scatter_max": scatter_spec(),
+    # identities and calls
+    "name": Spec(_name),
+    "optimization_barrier": Spec(_barrier),
+    "checkpoint": Spec(_call_operands, call=_checkpoint_call),
+    "jit_call": Spec(_call_operands, call=_jit_call),
     # special functions (when present)
     "gammaln": unary(0.3, 4.0),
     "digamma": unary(0.5, 4.0),
@@ -576,7 +619,6 @@ NOT_HERE: dict[str, str] = {
     "custom_jvp_call": "user rules: tests/test_autodiff.py (custom_jvp)",
     "custom_vjp_call": "user rules: tests/test_autodiff.py (custom_vjp)",
     "custom_lin": "internal to custom_vjp (no jvp rule): tests/test_autodiff.py",
-    "jit_call": "holds a jaxpr; its rules recurse into the generic transforms: jit tests",
 }
 
 
@@ -596,13 +638,16 @@ def test_every_primitive_is_covered():
             assert registry[name].jvp is not None, f"{name} is in RULES but has no jvp rule"
 
 
-def _fun(prim, operands, params, diff, post):
+def _fun(prim, operands, params, diff, post, call=None):
     """``f(*differentiated operands)``: the primitive with the other operands fixed."""
     def f(*d):
         args = list(operands)
         for i, v in zip(diff, d):
             args[i] = v
-        out = prim.bind(*args, **params)
+        if call is not None:
+            out = call(args, params)
+        else:
+            out = prim.bind(*args, **params)
         if prim.multiple_results:
             out = tuple(out)
         return post(out) if post is not None else out
@@ -669,8 +714,10 @@ def test_rule(name, data):
     prim, spec = registry[name], RULES[name]
     operands, params = spec.make(data)
     diff = _diff_indices(operands, spec.diff)
-    f = _fun(prim, operands, params, diff, spec.post)
+    f = _fun(prim, operands, params, diff, spec.post, spec.call)
     args = tuple(operands[i] for i in diff)
+    # the row really exercises its primitive
+    assert name in {e.primitive.name for e in fd.make_jaxpr(f)(*args).eqns}
     with np.errstate(all="raise", under="ignore"):
         fd.check_grads(f, args, order=spec.order, modes=("fwd", "rev"),
                        atol=spec.atol, rtol=spec.rtol)

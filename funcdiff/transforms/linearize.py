@@ -62,7 +62,9 @@ def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None):
                                     kind="linearize")
     known = trace0.values if (top and concrete) else None
     n_out = len(closed0.jaxpr.outvars)
-    n_t = n_out if n_tangent_outs is None else n_tangent_outs
+    # an explicit __index__ call: has_aux passes an int subclass whose count is known only
+    # once the function has been traced (list repetition and slicing would read it as 0)
+    n_t = n_out if n_tangent_outs is None else n_tangent_outs.__index__()
     diff_mask = [is_differentiable_dtype(a.dtype) for a in avals]
     t_avals = [a.strengthen() for a, d in zip(avals, diff_mask) if d]
 
