@@ -39,16 +39,16 @@ import numpy as np
 from ._flat import flatten_fun, leaf_aval, leaf_operand
 from .core.ad_types import UndefPrimal, Zero
 from .core.avals import is_differentiable_dtype
-from .core.interpret import eval_jaxpr, eval_jaxpr_impl
+from .core.errors import GradientError
+from .core.interpret import eval_jaxpr_impl
 from .core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var
 from .core.primitive import Primitive
-from .core.trace import (Tracer, _memo_hit, current_source_info, state, trace_active,
-                         trace_flat)
+from .core.trace import (Tracer, _memo_hit, current_source_info, source_context, state,
+                         trace_active, trace_flat)
 from .primitives._rules import instantiate
 from .primitives.call import _call_jvp, _closure_convert, make_call_primitive
 from .transforms.dce import dce_jaxpr
 from .transforms.partial_eval import partial_eval_jaxpr
-from .transforms.transpose import backward_pass
 from .tree_util import tree_flatten, tree_unflatten
 
 __all__ = ["checkpoint", "remat", "checkpoint_policies", "checkpoint_name",
@@ -382,14 +382,72 @@ def _checkpoint_transpose(cts, *args, jaxpr, policy, prevent_cse):
             res_vals[i] = o
         for i, o in zip(nz, outs[len(arr):]):
             cts[i] = o
-    n_known = len(known.outvars) - len(residuals)
-    replay = dce_jaxpr(known, [False] * n_known + [True] * len(residuals))
-    inner_res = eval_jaxpr(replay, [], *res_vals)
-    lin_avals = [a.aval for a, u in zip(args, lin) if u]
-    in_cts = backward_pass(lin_j, [], list(inner_res) + [UndefPrimal(a) for a in lin_avals],
-                           cts)[len(residuals):]
+    in_cts = _backward_with_replay(known, lin_j, res_vals, len(residuals), cts)
     it = iter(in_cts)
     return [next(it) if u else None for u in lin]
+
+
+def _backward_with_replay(known, lin_j, res_vals, n_res, cts):
+    """``backward_pass`` over ``lin_j`` whose residuals (its first ``n_res`` invars) are
+    computed by ``known`` from ``res_vals`` *on demand*: each replayed value is computed
+    right before the first transposed eqn that reads it, so a checkpoint whose policy
+    saved, say, the matmul outputs replays one layer at a time during the backward
+    pass instead of re-materializing the whole forward at once."""
+    from .transforms.transpose import _add_ct
+    env = dict(zip(known.invars, res_vals))
+    defs = {o: e for e in known.eqns for o in e.outvars}
+
+    def get(v):
+        if type(v) is Literal:
+            return v.val
+        stack = [v]
+        while stack:
+            u = stack[-1]
+            if u in env:
+                stack.pop()
+                continue
+            e = defs[u]
+            missing = [a for a in e.invars if type(a) is Var and a not in env]
+            if missing:
+                stack.extend(missing)
+                continue
+            with source_context(e.source_info):
+                out = e.primitive.bind(*[a.val if type(a) is Literal else env[a]
+                                         for a in e.invars], **e.params)
+            env.update(zip(e.outvars, out if e.primitive.multiple_results else [out]))
+            stack.pop()
+        return env[v]
+
+    lin_in = lin_j.invars[n_res:]
+    linear = set(lin_in)
+    for eqn in lin_j.eqns:
+        linear.update(eqn.outvars)
+    ct_env: dict = {}
+    for v, ct in zip(lin_j.outvars, cts):
+        if type(v) is Var and v in linear:
+            _add_ct(ct_env, v, ct)
+    for eqn in reversed(lin_j.eqns):
+        prim = eqn.primitive
+        e_cts = [ct_env.pop(v, None) for v in eqn.outvars]
+        if all(c is None for c in e_cts):
+            continue
+        if prim.transpose is None:
+            raise GradientError(
+                f"reverse mode cannot transpose `{prim.name}` (used at {eqn.source_info}) "
+                "inside a checkpoint: it is not linear in the differentiated inputs.")
+        invals = [UndefPrimal(v.aval) if (type(v) is Var and v in linear) else get(v)
+                  for v in eqn.invars]
+        if prim.multiple_results:
+            ct_arg = [Zero(v.aval.strengthen()) if c is None else c
+                      for v, c in zip(eqn.outvars, e_cts)]
+        else:
+            ct_arg = e_cts[0]
+        with source_context(eqn.source_info):
+            cts_in = prim.transpose(ct_arg, *invals, **eqn.params)
+        for v, x, c in zip(eqn.invars, invals, cts_in):
+            if type(x) is UndefPrimal:
+                _add_ct(ct_env, v, c)
+    return [ct_env.get(v, Zero(v.aval.strengthen())) for v in lin_in]
 
 
 checkpoint_p.jvp = _checkpoint_jvp
