@@ -500,10 +500,17 @@ def repeat(a, repeats, axis=None):
         ax = 0
     else:
         ax = canonical_axis(axis, _ndim(x))
-    counts = _static_ints(repeats, "`repeat` counts")
-    if counts.dtype.kind not in "iub":
-        raise FuncdiffTypeError(f"`repeat`: cannot cast repeats of dtype {counts.dtype} "
-                                "to int according to the rule 'safe'")
+    counts = repeats
+    if type(counts) is Tracer:
+        counts = counts.concrete_value("`repeat` counts")
+    if isinstance(counts, (np.ndarray, np.generic)):
+        # arrays cast with the 'safe' rule; Python numbers convert as int() does
+        if not np.can_cast(counts.dtype, np.intp, casting="safe"):
+            raise FuncdiffTypeError(f"`repeat`: cannot cast repeats of dtype "
+                                    f"{counts.dtype} to int according to the rule 'safe'")
+        counts = np.asarray(counts, dtype=np.intp)
+    else:
+        counts = np.array(counts, dtype=np.intp)
     if counts.ndim > 1:
         raise ValueError("object too deep for desired array")
     n = _shape(x)[ax]
