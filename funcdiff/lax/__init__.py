@@ -1,0 +1,432 @@
+"""``funcdiff.lax``: structured control flow that traces, compiles and differentiates.
+
+``cond``, ``switch``, ``while_loop``, ``fori_loop``, ``scan`` (and ``map``) take Python
+functions on pytrees.  Each function is traced once, abstractly, into a jaxpr held by one
+primitive (see ``funcdiff/primitives/control_flow.py``), so:
+
+* outside ``jit`` they run at once, eagerly (the loop runs compiled NumPy code);
+* under ``jit`` they compile into the generated program, whatever the trip count;
+* under ``grad``/``jvp``/``vjp`` they differentiate, ``while_loop`` in reverse mode too.
+
+Loop carries keep their type: a carry that starts as a Python scalar (weakly typed) takes
+the dtype the body gives it; any other change of shape or dtype is a ``TypeError`` naming
+the leaf and both types.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._flat import flatten_fun, leaf_operand
+from ..core.avals import ShapedArray
+from ..core.errors import ConcretizationError, FuncdiffTypeError, FuncdiffValueError
+from ..core.trace import Tracer, get_aval, trace_flat
+from ..custom_derivatives import stop_gradient
+from ..primitives import control_flow as _cf
+from ..primitives.elementwise import add, convert_element_type, lt, ne
+from ..primitives.elementwise import maximum as _max, minimum as _min
+from ..tree_util import tree_flatten, tree_unflatten
+
+__all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "stop_gradient"]
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+def _flatten(tree, what):
+    leaves, treedef = tree_flatten(tree)
+    return [leaf_operand(x, what) for x in leaves], treedef
+
+
+def _leaf_paths(treedef, prefix=""):
+    """A readable path (``carry[0]['w']``) for each leaf of ``treedef``."""
+    n = treedef.num_leaves
+    paths = [f"{prefix} leaf {i}" for i in range(n)]
+
+    class _Mark:
+        __slots__ = ("i",)
+
+        def __init__(self, i):
+            self.i = i
+
+    def walk(x, path):
+        if isinstance(x, _Mark):
+            paths[x.i] = path or prefix or "the value"
+        elif isinstance(x, dict):
+            for k in x:
+                walk(x[k], f"{path}[{k!r}]")
+        elif isinstance(x, tuple) and hasattr(type(x), "_fields"):
+            for f in x._fields:
+                walk(getattr(x, f), f"{path}.{f}")
+        elif isinstance(x, (list, tuple)):
+            for i, c in enumerate(x):
+                walk(c, f"{path}[{i}]")
+
+    try:
+        walk(tree_unflatten(treedef, [_Mark(i) for i in range(n)]), prefix)
+    except Exception:  # noqa: BLE001 - custom nodes may reject markers: keep leaf numbers
+        pass
+    return paths
+
+
+def _avals(leaves):
+    return [get_aval(x) for x in leaves]
+
+
+def _convert(x, a):
+    xa = get_aval(x)
+    if xa.dtype == a.dtype and xa.weak_type == a.weak_type:
+        return x
+    return convert_element_type(x, dtype=a.dtype, weak_type=a.weak_type)
+
+
+def _describe(a):
+    return a.str_short() + (" (weakly typed Python scalar)" if a.weak_type else "")
+
+
+def _fix_carry(what, fun_name, tree, in_avals, out_tree, out_avals):
+    """Compare a body's carry output with its input.  Returns ``(new_in_avals,
+    out_casts)``: a weakly typed input (a Python scalar) takes the body's dtype; a weakly
+    typed output is cast to the carry's dtype; anything else that differs is an error."""
+    if out_tree != tree:
+        raise FuncdiffTypeError(
+            f"{what}: {fun_name} must return a carry with the same pytree structure as its "
+            f"input, but the input carry is {tree} and {fun_name} returned {out_tree}")
+    paths = _leaf_paths(tree, "carry")
+    new_in, casts = list(in_avals), [None] * len(in_avals)
+    for i, (a, b) in enumerate(zip(in_avals, out_avals)):
+        if a == b:
+            continue
+        if a.shape == b.shape and a.dtype == b.dtype:
+            if a.weak_type:
+                new_in[i] = b
+            else:
+                casts[i] = a
+        elif a.weak_type and a.shape == b.shape:
+            new_in[i] = b
+        elif b.weak_type and a.shape == b.shape:
+            casts[i] = a
+        else:
+            raise FuncdiffTypeError(
+                f"{what}: the carry must keep its type across iterations, but {paths[i]} "
+                f"enters {fun_name} as {_describe(a)} and leaves it as {_describe(b)}.  "
+                f"Make {fun_name} return the same shape and dtype (e.g. with "
+                f".astype({a.dtype.name}) or funcdiff.numpy.broadcast_to), or start the loop "
+                f"from a value of the type the body produces.")
+    return new_in, casts
+
+
+def _trace_body(what, fun_name, make_flat, carry_tree, carry_avals, other_avals):
+    """Trace a loop body ``flat(*carry, *other) -> (carry..., extra...)`` with carry type
+    promotion (at most a few retraces).  ``make_flat(casts)`` builds the flat function,
+    casting carry outputs per ``casts``; it stores the carry's output tree in
+    ``make_flat.store``.  Returns ``(closed, carry_avals, extra)``."""
+    casts = [None] * len(carry_avals)
+    for _ in range(4):
+        flat, store = make_flat(casts)
+        closed, _, _ = trace_flat(flat, list(carry_avals) + list(other_avals), kind=what)
+        nk = len(carry_avals)
+        out_avals = [v.aval for v in closed.jaxpr.outvars[:nk]]
+        new_in, new_casts = _fix_carry(what, fun_name, carry_tree, carry_avals,
+                                       store["carry_tree"], out_avals)
+        if new_in == list(carry_avals) and all(c is None for c in new_casts):
+            return closed, list(carry_avals), store
+        carry_avals = new_in
+        casts = [carry_avals[i] if (casts[i] is not None or new_casts[i] is not None)
+                 else None for i in range(len(casts))]
+    raise FuncdiffTypeError(f"{what}: could not find a consistent carry type for {fun_name}")
+
+
+def _cast_outs(outs, casts):
+    return [o if c is None else _convert(o, c) for o, c in zip(outs, casts)]
+
+
+def _concrete_int(x):
+    """``x`` as a Python int if its value is known now, else None."""
+    if isinstance(x, (bool, np.bool_)):
+        return None
+    if type(x) is int or isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.ndarray) and x.shape == () and x.dtype.kind in "iu":
+        return int(x)
+    if type(x) is Tracer and x.dtype.kind in "iu" and x.shape == ():
+        try:
+            return int(x)
+        except ConcretizationError:
+            return None
+    return None
+
+
+# --- cond / switch ----------------------------------------------------------------------------
+
+def cond(pred, true_fun, false_fun, *operands):
+    """``true_fun(*operands)`` if ``pred`` else ``false_fun(*operands)``, as one traced
+    operation (both branches are traced; one runs).
+
+    Args:
+      pred: a boolean (or numeric: nonzero is true) scalar, traced or not.
+      true_fun, false_fun: functions of ``*operands`` returning pytrees of the same
+        structure, shapes and dtypes.
+      operands: pytrees passed to the branch.
+    Returns:
+      the taken branch's result.
+    """
+    pred = leaf_operand(pred, "cond pred")
+    a = get_aval(pred)
+    if a.shape != ():
+        raise FuncdiffTypeError(
+            f"cond: pred must be a scalar, but it has shape {a.shape}.  For elementwise "
+            "selection use funcdiff.numpy.where(pred, x, y); to branch on one element, "
+            "index it (pred[0]) or reduce it (pred.all(), pred.any()).")
+    if a.dtype.kind not in "biuf":
+        raise FuncdiffTypeError(f"cond: pred must be boolean or a real number, got "
+                                f"{a.str_short()}")
+    if a.dtype.kind != "b":
+        pred = ne(pred, 0)
+    index = convert_element_type(pred, dtype=np.int32)
+    return _switch(index, [false_fun, true_fun], operands, "cond", ["false_fun", "true_fun"])
+
+
+def switch(index, branches, *operands):
+    """``branches[index](*operands)`` with ``index`` clamped to ``[0, len(branches) - 1]``
+    (as JAX does).
+
+    Args:
+      index: an integer scalar, traced or not.
+      branches: a sequence of functions of ``*operands`` returning pytrees of the same
+        structure, shapes and dtypes.
+      operands: pytrees passed to the branch.
+    """
+    branches = list(branches)
+    if not branches:
+        raise FuncdiffValueError("switch: branches must not be empty")
+    index = leaf_operand(index, "switch index")
+    a = get_aval(index)
+    if a.shape != () or a.dtype.kind not in "iu":
+        raise FuncdiffTypeError(f"switch: index must be an integer scalar, got "
+                                f"{a.str_short()}")
+    if len(branches) == 1:
+        return branches[0](*operands)
+    index = convert_element_type(index, dtype=np.int32)
+    index = _min(_max(index, np.int32(0)), np.int32(len(branches) - 1))
+    return _switch(index, branches, operands, "switch",
+                   [f"branches[{i}]" for i in range(len(branches))])
+
+
+def _switch(index, funs, operands, what, names):
+    leaves, in_tree = _flatten(tuple(operands), f"{what} operand")
+    avals = _avals(leaves)
+    traced = []
+    for f in funs:
+        flat, store = flatten_fun(f, in_tree)
+        closed, _, _ = trace_flat(flat, avals, kind=what)
+        traced.append((closed, store["out_tree"]))
+    tree0 = traced[0][1]
+    for (_, t), name in zip(traced[1:], names[1:]):
+        if t != tree0:
+            raise FuncdiffTypeError(
+                f"{what}: every branch must return the same pytree structure, but "
+                f"{names[0]} returns {tree0} and {name} returns {t}")
+    outs = [[v.aval for v in c.jaxpr.outvars] for c, _ in traced]
+    targets = _join_outputs(what, names, tree0, outs)
+    closed = []
+    for f, (c, _), o in zip(funs, traced, outs):
+        if o == targets:
+            closed.append(c)
+            continue
+        flat, store = flatten_fun(f, in_tree)
+        closed.append(trace_flat(lambda *xs, flat=flat: _cast_outs(
+            flat(*xs), targets), avals, kind=what)[0])
+    return tree_unflatten(tree0, _cf.bind_cond(index, closed, leaves))
+
+
+def _join_outputs(what, names, tree, outs):
+    """The common output avals of the branches: weakly typed scalars (Python numbers)
+    take the dtype of the other branches' leaf; other differences are errors."""
+    paths = _leaf_paths(tree, "output")
+    targets = []
+    for i in range(len(outs[0])):
+        cands = [o[i] for o in outs]
+        strong = [a for a in cands if not a.weak_type]
+        ref = strong[0] if strong else cands[0]
+        for a, name in zip(cands, names):
+            ok = _cf._same(a, ref) or (a.weak_type and a.shape == ref.shape)
+            if not ok or (strong and not _cf._same(a, ref) and not a.weak_type):
+                j = cands.index(ref)
+                raise FuncdiffTypeError(
+                    f"{what}: every branch must return the same shapes and dtypes, but "
+                    f"{paths[i]} is {_describe(ref)} in {names[j]} and {_describe(a)} in "
+                    f"{name}.  Cast one of them (e.g. .astype(...)) so they agree.")
+        if not strong:
+            dt = np.result_type(*[a.dtype for a in cands])
+            ref = ShapedArray((), dt, weak_type=True)
+        targets.append(ref)
+    return targets
+
+
+# --- while_loop / fori_loop -------------------------------------------------------------------
+
+def while_loop(cond_fun, body_fun, init_val):
+    """``val = init_val; while cond_fun(val): val = body_fun(val); return val``, as one
+    traced operation.  Differentiable in forward and reverse mode (reverse mode replays
+    the loop, storing each iteration's residuals; the trip count is found at run time).
+
+    Args:
+      cond_fun: ``carry -> bool scalar``.
+      body_fun: ``carry -> carry`` (same pytree structure, shapes and dtypes).
+      init_val: the initial carry (a pytree).
+    """
+    leaves, tree = _flatten(init_val, "while_loop init_val")
+    avals = _avals(leaves)
+
+    def make_flat(casts):
+        store = {}
+
+        def flat(*carry):
+            out = body_fun(tree_unflatten(tree, list(carry)))
+            out_leaves, out_tree = tree_flatten(out)
+            store["carry_tree"] = out_tree
+            out_leaves = [leaf_operand(x, "while_loop body_fun output") for x in out_leaves]
+            if out_tree != tree:
+                return out_leaves
+            return _cast_outs(out_leaves, casts)
+        return flat, store
+
+    body, avals, _ = _trace_body("while_loop", "body_fun", make_flat, tree, avals, [])
+    leaves = [_convert(x, a) for x, a in zip(leaves, avals)]
+
+    def cond_flat(*carry):
+        out = cond_fun(tree_unflatten(tree, list(carry)))
+        out_leaves, out_tree = tree_flatten(out)
+        if len(out_leaves) != 1:
+            raise FuncdiffTypeError(f"while_loop: cond_fun must return a boolean scalar, "
+                                    f"got a pytree {out_tree}")
+        return [leaf_operand(out_leaves[0], "while_loop cond_fun output")]
+
+    cond, _, _ = trace_flat(cond_flat, avals, kind="while_loop")
+    ca = cond.jaxpr.outvars[0].aval
+    if ca.shape != () or ca.dtype != np.dtype(bool):
+        raise FuncdiffTypeError(
+            f"while_loop: cond_fun must return a boolean scalar, got {ca.str_short()}.  "
+            "Compare explicitly (e.g. err > tol), and reduce arrays with .all() / .any().")
+    cj, cconsts = _cf._closure_convert(cond)
+    bj, bconsts = _cf._closure_convert(body)
+    outs = _cf.while_p.bind(*cconsts, *bconsts, *leaves, cond_jaxpr=cj, body_jaxpr=bj,
+                            cond_nconsts=len(cconsts), body_nconsts=len(bconsts))
+    return tree_unflatten(tree, outs)
+
+
+def fori_loop(lower, upper, body_fun, init_val):
+    """``val = init_val; for i in range(lower, upper): val = body_fun(i, val)``.
+
+    With a trip count known at trace time (Python ints, NumPy integers, or traced
+    values whose value is known, as outside ``jit``) this is a ``scan`` (cheapest reverse
+    mode); otherwise a ``while_loop``.  With Python int bounds ``i`` is a Python-int-like
+    (weakly typed) integer, so ``x * i`` keeps ``x``'s dtype.
+    """
+    lo, hi = _concrete_int(lower), _concrete_int(upper)
+    if type(lower) is int and type(upper) is int:
+        i0 = lower
+    else:
+        dt = np.result_type(get_aval(leaf_operand(lower)).dtype,
+                            get_aval(leaf_operand(upper)).dtype)
+        if dt.kind not in "iu":
+            raise FuncdiffTypeError(f"fori_loop: lower and upper must be integers, got "
+                                    f"{dt.name}")
+        i0 = convert_element_type(leaf_operand(lower), dtype=dt)
+    if lo is not None and hi is not None:
+        def step(carry, _):
+            i, val = carry
+            return (add(i, 1), body_fun(i, val)), None
+        (_, out), _ = scan(step, (i0, init_val), None, length=max(hi - lo, 0))
+        return out
+    hi_v = upper if type(upper) is int and type(lower) is int else \
+        convert_element_type(leaf_operand(upper), dtype=get_aval(i0).dtype)
+
+    def body(carry):
+        i, h, val = carry
+        return add(i, 1), h, body_fun(i, val)
+
+    return while_loop(lambda c: lt(c[0], c[1]), body, (i0, hi_v, init_val))[2]
+
+
+# --- scan / map -----------------------------------------------------------------------------------
+
+def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
+    """Loop ``f(carry, x) -> (carry, y)`` over the leading axis of ``xs``, stacking the
+    ys: the functional form of ``for x in xs: carry, y = f(carry, x)``.
+
+    Args:
+      f: ``(carry, x) -> (carry, y)``; the carry keeps its pytree structure and types.
+      init: the initial carry (a pytree).
+      xs: a pytree of arrays sharing a leading axis (or None, with ``length``).
+      length: the number of iterations (required when ``xs`` is None).
+      reverse: run from the last element to the first (ys stay in xs's order).
+      unroll: accepted for JAX compatibility; ignored.
+    Returns:
+      ``(final carry, stacked ys)``.
+    """
+    c_leaves, c_tree = _flatten(init, "scan init")
+    x_leaves, x_tree = _flatten(xs, "scan xs")
+    x_paths = _leaf_paths(x_tree, "xs")
+    lengths = []
+    for x, p in zip(x_leaves, x_paths):
+        a = get_aval(x)
+        if a.shape == ():
+            raise FuncdiffValueError(f"scan: {p} is a scalar; every leaf of xs needs a "
+                                     "leading axis to scan over")
+        lengths.append(a.shape[0])
+    if length is not None:
+        n = _concrete_int(length)
+        if n is None:
+            raise FuncdiffTypeError("scan: length must be a concrete integer")
+        bad = [(p, m) for p, m in zip(x_paths, lengths) if m != n]
+        if bad:
+            raise FuncdiffValueError(f"scan: length={n} but {bad[0][0]} has leading axis "
+                                     f"{bad[0][1]}")
+        length = n
+    else:
+        if not lengths:
+            raise FuncdiffValueError("scan: pass length= when xs is None or has no leaves")
+        if len(set(lengths)) != 1:
+            desc = ", ".join(f"{p}: {m}" for p, m in zip(x_paths, lengths))
+            raise FuncdiffValueError(f"scan: the leaves of xs must share their leading axis "
+                                     f"length, got {desc}")
+        length = lengths[0]
+    x_avals = [ShapedArray(get_aval(x).shape[1:], get_aval(x).dtype) for x in x_leaves]
+    nk = len(c_leaves)
+
+    def make_flat(casts):
+        store = {}
+
+        def flat(*args):
+            carry = tree_unflatten(c_tree, list(args[:nk]))
+            x = tree_unflatten(x_tree, list(args[nk:]))
+            out = f(carry, x)
+            if not isinstance(out, (tuple, list)) or len(out) != 2:
+                raise FuncdiffTypeError(
+                    f"scan: f must return a pair (carry, y), got {type(out).__name__}"
+                    + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else ""))
+            new_c, y = out
+            c_out, ct = tree_flatten(new_c)
+            y_out, yt = tree_flatten(y)
+            store["carry_tree"], store["y_tree"] = ct, yt
+            c_out = [leaf_operand(v, "scan carry output") for v in c_out]
+            y_out = [leaf_operand(v, "scan y output") for v in y_out]
+            if ct == c_tree:
+                c_out = _cast_outs(c_out, casts)
+            return c_out + y_out
+        return flat, store
+
+    body, c_avals, store = _trace_body("scan", "f", make_flat, c_tree, _avals(c_leaves),
+                                       x_avals)
+    c_leaves = [_convert(x, a) for x, a in zip(c_leaves, c_avals)]
+    bj, consts = _cf._closure_convert(body)
+    outs = _cf.scan_p.bind(*consts, *c_leaves, *x_leaves, jaxpr=bj, length=length,
+                           reverse=bool(reverse), num_consts=len(consts), num_carry=nk)
+    return (tree_unflatten(c_tree, outs[:nk]),
+            tree_unflatten(store["y_tree"], outs[nk:]))
+
+
+def map(f, xs):  # noqa: A001 - the JAX name
+    """``stack([f(x) for x in xs])`` over the leading axis of the pytree ``xs``, as a scan."""
+    _, ys = scan(lambda c, x: (c, f(x)), (), xs)
+    return ys
