@@ -17,6 +17,7 @@ from . import flatten_util, test_util  # noqa: F401
 from .test_util import check_grads  # noqa: F401
 
 from .jit import jit  # noqa: F401
+from . import lax  # noqa: F401
 from .vmap_api import vmap  # noqa: F401
 from .config import config  # noqa: F401
 from .analysis import cost_analysis  # noqa: F401
