@@ -1020,3 +1020,311 @@ scan_p.transpose = _scan_transpose
 scan_p.linear = True
 scan_p.cost = _scan_cost
 scan_p.emit = _emit_scan
+
+
+# =========================================================================================
+# vmap
+# =========================================================================================
+# Mapped operands are moved to axis 0 (xs of a scan: axis 1, after the scan axis), and the
+# sub-jaxprs are batched with mapped inputs and outputs at axis 0.  Loop carries are
+# mapped if their initial value is or the body makes them so (a fixpoint).  A mapped
+# predicate (cond index, while_loop condition) cannot pick one path for all examples:
+# ``cond`` then runs every branch and selects per example; ``while_loop`` runs until every
+# example is done, freezing the finished ones with a select.
+
+def _batch_sub(jaxpr, in_mapped, size, out_mapped=None):
+    """vmap of a const-free jaxpr whose mapped inputs have their batch axis first.
+    Returns ``(closed, out_mapped)``.  With ``out_mapped`` given, those outputs are mapped
+    at axis 0 (broadcast if the rules left them unmapped); otherwise it reports which
+    outputs came out mapped (moved to axis 0)."""
+    from ..transforms.vmap import batch_eval, batched_aval
+    from .batching import matchaxis
+    in_avals = [batched_aval(v.aval, 0 if m else None, size)
+                for v, m in zip(jaxpr.invars, in_mapped)]
+    got = []
+
+    def fun(*args):
+        outs, odims = batch_eval(jaxpr, [], list(args), [0 if m else None for m in in_mapped],
+                                 size)
+        got[:] = [d is not None for d in odims]
+        want = got if out_mapped is None else out_mapped
+        for d, w in zip(odims, want):
+            assert w or d is None, "control-flow batching: a mapped output expected unmapped"
+        return [matchaxis(o, d, 0, size) if w else o for o, d, w in zip(outs, odims, want)]
+
+    closed, _, _ = trace_flat(fun, in_avals, kind="vmap")
+    return closed, list(got if out_mapped is None else out_mapped)
+
+
+def _front(x, d):
+    from .batching import moveaxis
+    return x if d is None else moveaxis(x, d, 0)
+
+
+def _mapped_front(x, d, size):
+    from .batching import matchaxis
+    return matchaxis(x, d, 0, size)
+
+
+def _batch_fixpoint(jaxpr, consts_m, carry_m, xs_m, size):
+    nk = len(carry_m)
+    carry_m = list(carry_m)
+    while True:
+        _, om = _batch_sub(jaxpr, list(consts_m) + carry_m + list(xs_m), size)
+        new = [a or b for a, b in zip(carry_m, om[:nk])]
+        if new == carry_m:
+            return carry_m, om[nk:]
+        carry_m = new
+
+
+def _bcast_pred(pred, x):
+    """A per-example boolean ``pred`` (shape ``(B,)``) reshaped to broadcast against the
+    mapped ``x`` (batch axis first)."""
+    from .shape import reshape
+    n = aval(x).ndim
+    return reshape(pred, aval(pred).shape + (1,) * (n - 1)) if n > 1 else pred
+
+
+def _cond_batch(args, dims, *, branches):
+    from ..core.interpret import eval_jaxpr
+    from .batching import axis_size, moveaxis
+    from .elementwise import eq, select
+    size = axis_size(args, dims)
+    index, ops = args[0], [_front(x, d) for x, d in zip(args[1:], dims[1:])]
+    o_m = [d is not None for d in dims[1:]]
+    n_out = len(branches[0].outvars)
+    if dims[0] is None:
+        out_m = [False] * n_out
+        for b in branches:
+            out_m = [a or c for a, c in zip(out_m, _batch_sub(b, o_m, size)[1])]
+        new = [_batch_sub(b, o_m, size, out_m)[0] for b in branches]
+        return bind_cond(index, new, ops), [0 if m else None for m in out_m]
+    # a mapped index: every branch runs on every example; a select picks per example
+    index = moveaxis(index, dims[0], 0)
+    results = []
+    for b in branches:
+        closed, _ = _batch_sub(b, o_m, size, [True] * n_out)
+        results.append(eval_jaxpr(closed.jaxpr, closed.consts, *ops))
+    outs = []
+    for k in range(n_out):
+        r = results[0][k]
+        for i in range(1, len(branches)):
+            r = select(_bcast_pred(eq(index, np.int32(i)), r), results[i][k], r)
+        outs.append(r)
+    return outs, [0] * n_out
+
+
+def _scan_batch(args, dims, *, jaxpr, length, reverse, num_consts, num_carry):
+    from .batching import axis_size, moveaxis
+    nc, nk = num_consts, num_carry
+    size = axis_size(args, dims)
+    consts, init, xs = _split(args, nc, nk)
+    cd, kd, xd = _split(dims, nc, nk)
+    c_m, x_m = [d is not None for d in cd], [d is not None for d in xd]
+    k_m, y_m = _batch_fixpoint(jaxpr, c_m, [d is not None for d in kd], x_m, size)
+    closed, _ = _batch_sub(jaxpr, c_m + k_m + x_m, size, k_m + y_m)
+    bj, bconsts = _closure_convert(closed)
+    outs = scan_p.bind(*bconsts, *[_front(c, d) for c, d in zip(consts, cd)],
+                       *[_mapped_front(x, d, size) if m else x
+                         for x, d, m in zip(init, kd, k_m)],
+                       *[x if d is None else moveaxis(x, d, 1) for x, d in zip(xs, xd)],
+                       jaxpr=bj, length=length, reverse=reverse,
+                       num_consts=len(bconsts) + nc, num_carry=nk)
+    return outs, [0 if m else None for m in k_m] + [1 if m else None for m in y_m]
+
+
+def _any_trace(cond_closed):
+    """``(*args) -> any(cond(*args))`` for a batched predicate."""
+    from ..core.interpret import eval_jaxpr
+    from .reduce import reduce_or_p
+
+    def fun(*args):
+        (p,) = eval_jaxpr(cond_closed.jaxpr, cond_closed.consts, *args)
+        return [reduce_or_p.bind(p, axes=(0,))]
+    closed, _, _ = trace_flat(fun, cond_closed.in_avals, kind="vmap")
+    return closed
+
+
+def _while_batch(args, dims, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
+    from ..core.interpret import eval_jaxpr
+    from .batching import axis_size
+    from .elementwise import select
+    nc, nb = cond_nconsts, body_nconsts
+    size = axis_size(args, dims)
+    cc, bc, init = _split(args, nc, nb)
+    ccd, bcd, kd = _split(dims, nc, nb)
+    cc = [_front(x, d) for x, d in zip(cc, ccd)]
+    bc = [_front(x, d) for x, d in zip(bc, bcd)]
+    cc_m, bc_m = [d is not None for d in ccd], [d is not None for d in bcd]
+    k_m, _ = _batch_fixpoint(body_jaxpr, bc_m, [d is not None for d in kd], [], size)
+    pred_mapped = _batch_sub(cond_jaxpr, cc_m + k_m, size)[1][0]
+    nk = len(init)
+    if pred_mapped:
+        k_m = [True] * nk
+    init = [_mapped_front(x, d, size) if m else x for x, d, m in zip(init, kd, k_m)]
+    cond_b, _ = _batch_sub(cond_jaxpr, cc_m + k_m, size, [pred_mapped])
+    body_b, _ = _batch_sub(body_jaxpr, bc_m + k_m, size, k_m)
+    if not pred_mapped:
+        cj, cconsts = _closure_convert(cond_b)
+        bj, bconsts = _closure_convert(body_b)
+        outs = while_p.bind(*cconsts, *cc, *bconsts, *bc, *init, cond_jaxpr=cj,
+                            body_jaxpr=bj, cond_nconsts=len(cconsts) + nc,
+                            body_nconsts=len(bconsts) + nb)
+        return outs, [0 if m else None for m in k_m]
+    # run while any example is active; finished examples are frozen by a select
+    n_cc = len(cc)
+
+    def body_fun(*a):
+        ccv, bcv, k = _split(a, n_cc, len(bc))
+        (pred,) = eval_jaxpr(cond_b.jaxpr, cond_b.consts, *ccv, *k)
+        new = eval_jaxpr(body_b.jaxpr, body_b.consts, *bcv, *k)
+        return [select(_bcast_pred(pred, n), n, o) for n, o in zip(new, k)]
+
+    c_avals = [aval(x) for x in cc]
+    b_avals = [aval(x) for x in bc]
+    k_avals = [v.aval for v in body_b.jaxpr.invars[len(body_b.jaxpr.invars) - nk:]]
+    body2, _, _ = trace_flat(body_fun, c_avals + b_avals + k_avals, kind="vmap")
+    cj, cconsts = _closure_convert(_any_trace(cond_b))
+    bj, bconsts = _closure_convert(body2)
+    outs = while_p.bind(*cconsts, *cc, *bconsts, *cc, *bc, *init, cond_jaxpr=cj,
+                        body_jaxpr=bj, cond_nconsts=len(cconsts) + nc,
+                        body_nconsts=len(bconsts) + nc + nb)
+    return outs, [0] * nk
+
+
+def _while_lin_batch(prim):
+    def batch(args, dims, *, cond_jaxpr, fwd_jaxpr, lin_jaxpr, cond_nconsts, fwd_nconsts,
+              lin_nconsts):
+        from ..core.interpret import eval_jaxpr
+        from .batching import axis_size
+        from .elementwise import select
+        nc, nf, nl = cond_nconsts, fwd_nconsts, lin_nconsts
+        nk = len(fwd_jaxpr.invars) - nf
+        n_res = len(fwd_jaxpr.outvars) - nk
+        size = axis_size(args, dims)
+        groups = _split(args, nc, nf, nk, nl)
+        gdims = _split(dims, nc, nf, nk, nl)
+        cc, fc, k, lc, t = [[_front(x, d) for x, d in zip(g, gd)]
+                            for g, gd in zip(groups, gdims)]
+        cc_m, fc_m, k_m, lc_m, t_m = [[d is not None for d in gd] for gd in gdims]
+        k_m, res_m = _batch_fixpoint(fwd_jaxpr, fc_m, k_m, [], size)
+        pred_mapped = _batch_sub(cond_jaxpr, cc_m + k_m, size)[1][0]
+        if pred_mapped:
+            k_m = [True] * nk
+            _, res_m = _batch_sub(fwd_jaxpr, fc_m + k_m, size)
+            res_m = res_m[nk:]
+        t_m, _ = _batch_fixpoint(lin_jaxpr, res_m + lc_m, t_m, [], size)
+        if pred_mapped:
+            t_m = [True] * len(t)
+        k = [_mapped_front(x, d, size) if m else x
+             for x, d, m in zip(k, [d if d is None else 0 for d in gdims[2]], k_m)]
+        t = [_mapped_front(x, d, size) if m else x
+             for x, d, m in zip(t, [d if d is None else 0 for d in gdims[4]], t_m)]
+        cond_b, _ = _batch_sub(cond_jaxpr, cc_m + k_m, size, [pred_mapped])
+        fwd_b, _ = _batch_sub(fwd_jaxpr, fc_m + k_m, size, k_m + res_m)
+        lin_b, _ = _batch_sub(lin_jaxpr, res_m + lc_m + t_m, size, t_m)
+        if not pred_mapped:
+            cj, cconsts = _closure_convert(cond_b)
+            fj, fconsts = _closure_convert(fwd_b)
+            lj, lconsts = _closure_convert(lin_b, n_res)
+            outs = prim.bind(*cconsts, *cc, *fconsts, *fc, *k, *lconsts, *lc, *t,
+                             cond_jaxpr=cj, fwd_jaxpr=fj, lin_jaxpr=lj,
+                             cond_nconsts=len(cconsts) + nc, fwd_nconsts=len(fconsts) + nf,
+                             lin_nconsts=len(lconsts) + nl)
+            return outs, [0 if m else None for m in t_m]
+        # a mapped predicate: iterate while any example is active; each iteration also
+        # saves the per-example predicate, so the linear body leaves finished ones alone
+        n_cc, n_fc = len(cc), len(fc)
+
+        def fwd_fun(*a):
+            ccv, fcv, kv = _split(a, n_cc, n_fc)
+            (pred,) = eval_jaxpr(cond_b.jaxpr, cond_b.consts, *ccv, *kv)
+            out = eval_jaxpr(fwd_b.jaxpr, fwd_b.consts, *fcv, *kv)
+            new_k = [select(_bcast_pred(pred, n), n, o) for n, o in zip(out[:nk], kv)]
+            return new_k + list(out[nk:]) + [pred]
+
+        k_avals = [aval(x) for x in k]
+        fwd2, _, _ = trace_flat(fwd_fun, [aval(x) for x in cc + fc] + k_avals, kind="vmap")
+        res_avals = [v.aval for v in fwd2.jaxpr.outvars[nk:]]
+        n_lc = len(lc)
+
+        def lin_fun(*a):
+            res, pred, lcv, tv = _split(a, n_res, 1, n_lc)
+            new = eval_jaxpr(lin_b.jaxpr, lin_b.consts, *res, *lcv, *tv)
+            return [select(_bcast_pred(pred[0], n), n, o) for n, o in zip(new, tv)]
+
+        lin2, _, _ = trace_flat(lin_fun, res_avals + [aval(x) for x in lc + t], kind="vmap")
+        cj, cconsts = _closure_convert(_any_trace(cond_b))
+        fj, fconsts = _closure_convert(fwd2)
+        lj, lconsts = _closure_convert(lin2, n_res + 1)
+        outs = prim.bind(*cconsts, *cc, *fconsts, *cc, *fc, *k, *lconsts, *lc, *t,
+                         cond_jaxpr=cj, fwd_jaxpr=fj, lin_jaxpr=lj,
+                         cond_nconsts=len(cconsts) + nc,
+                         fwd_nconsts=len(fconsts) + nc + nf, lin_nconsts=len(lconsts) + nl)
+        return outs, [0] * len(t)
+    return batch
+
+
+cond_p.batch = _cond_batch
+scan_p.batch = _scan_batch
+while_p.batch = _while_batch
+while_lin_p.batch = _while_lin_batch(while_lin_p)
+while_lin_transpose_p.batch = _while_lin_batch(while_lin_transpose_p)
+
+
+def _while_lin_partial_eval(prim):
+    """Split off the known part (the loops restricted to known carries: the primal
+    results of a differentiated while_lin).  The unknown eqn is the whole eqn (it replays
+    the known part, which is cheap next to storing it); it is linear in the unknown
+    operands, and transposable when those are only ``lin_consts`` / ``lin_init``."""
+    def rule(eqn, unknowns):
+        from ..transforms.dce import dce_jaxpr
+        from ..transforms.partial_eval import partial_eval_jaxpr
+        p = eqn.params
+        cond, fwd, lin = p["cond_jaxpr"], p["fwd_jaxpr"], p["lin_jaxpr"]
+        nc, nf, nl = p["cond_nconsts"], p["fwd_nconsts"], p["lin_nconsts"]
+        nk = len(fwd.invars) - nf
+        n_res = len(fwd.outvars) - nk
+        cc_uk, fc_uk, k_uk, lc_uk, t_uk = _split(unknowns, nc, nf, nk, nl)
+        everything = [], [eqn], list(eqn.outvars)
+        if any(cc_uk):
+            return everything
+        k_uk = _carry_fixpoint(fwd, fc_uk, k_uk)
+        if any(u and v in _used_vars(cond) for u, v in zip(k_uk, cond.invars[nc:])):
+            return everything
+        fk, _, f_out_uk, f_res = partial_eval_jaxpr(fwd, fc_uk + k_uk, k_uk + [None] * n_res)
+        res_uk = f_out_uk[nk:]
+        t_uk = _carry_fixpoint(lin, res_uk + lc_uk, t_uk)
+        lk, _, _, l_res = partial_eval_jaxpr(lin, res_uk + lc_uk + t_uk, t_uk)
+        unknown_outs = [v for v, u in zip(eqn.outvars, t_uk) if u]
+        known_outs = [v for v, u in zip(eqn.outvars, t_uk) if not u]
+        if not known_outs:
+            return everything
+        nkk = nk - sum(k_uk)
+        fwd_k = dce_jaxpr(Jaxpr([], fk.invars, fk.outvars[:len(fk.outvars) - len(f_res)],
+                                fk.eqns))
+        n_res_k = len(fwd_k.outvars) - nkk
+        lin_k = dce_jaxpr(Jaxpr([], lk.invars, lk.outvars[:len(lk.outvars) - len(l_res)],
+                                lk.eqns))
+        cond_k = Jaxpr([], cond.invars[:nc] + [v for v, u in zip(cond.invars[nc:], k_uk)
+                                               if not u], cond.outvars, cond.eqns)
+        cc, fc, k, lc, t = _split(eqn.invars, nc, nf, nk, nl)
+
+        def known(vs, uks):
+            return [v for v, u in zip(vs, uks) if not u]
+
+        kfc, klc = known(fc, fc_uk), known(lc, lc_uk)
+        known_eqn = Eqn(prim, cc + kfc + known(k, k_uk) + klc + known(t, t_uk), known_outs,
+                        dict(cond_jaxpr=cond_k, fwd_jaxpr=fwd_k, lin_jaxpr=lin_k,
+                             cond_nconsts=nc, fwd_nconsts=len(kfc), lin_nconsts=len(klc)),
+                        eqn.source_info)
+        assert len(lin_k.invars) == n_res_k + len(klc) + len(known_outs)
+        if not unknown_outs:
+            return [known_eqn], [], []
+        outvars = [v if u else Var(v.aval) for v, u in zip(eqn.outvars, t_uk)]
+        return [known_eqn], [eqn.replace(outvars=outvars)], unknown_outs
+    return rule
+
+
+while_lin_p.partial_eval = _while_lin_partial_eval(while_lin_p)
+while_lin_transpose_p.partial_eval = _while_lin_partial_eval(while_lin_transpose_p)
