@@ -256,12 +256,17 @@ def test_stack_family(shape, k, dtype, seed, data):
         check_fn(lambda *a: getattr(fnp, name)(list(a)), lambda *a: want, *xs)
     # a traced array is a sequence of its rows
     if n:
-        for name in ["stack", "vstack", "concatenate", "hstack"]:
+        for name in ["stack", "vstack", "concatenate", "hstack", "dstack", "column_stack"]:
+            ax = data.draw(st.integers(-n, n - 1)) if name in ("stack",
+                                                              "concatenate") else None
+            kw = {} if ax is None else {"axis": ax}
             try:
-                want = getattr(np, name)(xs[0])
-            except ValueError:
+                want = getattr(np, name)(xs[0], **kw)
+            except ValueError as e:
+                with pytest.raises(type(e)):
+                    run_traced(lambda a: getattr(fnp, name)(a, **kw), xs[0])
                 continue
-            check_fn(lambda a: getattr(fnp, name)(a), lambda a: want, xs[0])
+            check_fn(lambda a: getattr(fnp, name)(a, **kw), lambda a: want, xs[0])
 
 
 def test_stack_mixed_and_errors():
@@ -339,6 +344,17 @@ def test_repeat(shape, dtype, seed, data):
         check("repeat", (x, [r]), axis=ax)
     counts = data.draw(st.lists(st.integers(0, 2), min_size=x.size, max_size=x.size))
     check("repeat", (x, counts))
+
+
+def test_repeat_many_runs_gathers():
+    """Counts with many runs lower to one gather instead of a slice per run."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 20))
+    counts = np.arange(20) % 3
+    check_fn(lambda a: fnp.repeat(a, counts, axis=1), lambda a: np.repeat(a, counts, axis=1), x)
+    closed = fd.make_jaxpr(lambda a: fnp.repeat(a, counts, axis=1))(x)
+    assert len(closed.jaxpr.eqns) < 5
+    check_grads(lambda a: fnp.repeat(a, counts, axis=1) ** 2, (x,), order=2)
 
 
 def test_repeat_counts_must_be_concrete():

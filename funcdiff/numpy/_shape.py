@@ -297,6 +297,15 @@ def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     """NumPy's ``concatenate`` (``axis=None`` flattens first; dtypes promote)."""
     if out is not None:
         raise FuncdiffTypeError("`concatenate`: out= is not supported on traced values")
+    if type(arrays) is Tracer and _ndim(arrays) >= 2 and axis is not None:
+        # the rows of one traced array: a transpose and a reshape, not n slices
+        x = _cast_all([arrays], dtype, casting, "concatenate")[0]
+        shp = _shape(x)
+        if shp[0] == 0:
+            raise ValueError("need at least one array to concatenate")
+        ax = canonical_axis(axis, len(shp) - 1)
+        y = _moveaxis(x, 0, ax)
+        return sp.reshape(y, shp[1:ax + 1] + (shp[0] * shp[ax + 1],) + shp[ax + 2:])
     xs = _cast_all(_as_list(arrays, "concatenate"), dtype, casting, "concatenate")
     if axis is None:
         xs = [_reshape(x, (-1,)) for x in xs]
@@ -309,6 +318,11 @@ def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     """NumPy's ``stack``: join same-shape arrays along a new axis."""
     if out is not None:
         raise FuncdiffTypeError("`stack`: out= is not supported on traced values")
+    if type(arrays) is Tracer and _ndim(arrays) >= 1:
+        x = _cast_all([arrays], dtype, casting, "stack")[0]
+        if _shape(x)[0] == 0:
+            raise ValueError("need at least one array to stack")
+        return _moveaxis(x, 0, canonical_axis(axis, _ndim(x)))
     xs = _cast_all(_as_list(arrays, "stack"), dtype, casting, "stack")
     if not xs:
         raise ValueError("need at least one array to stack")
@@ -491,6 +505,9 @@ def tile(A, reps):
     return sp.reshape(y, tuple(r * s for r, s in zip(reps, shp)))
 
 
+_MAX_RUNS = 8
+
+
 @implements(np.repeat)
 def repeat(a, repeats, axis=None):
     """NumPy's ``repeat`` (an int or one count per element; counts must be concrete)."""
@@ -524,16 +541,15 @@ def repeat(a, repeats, axis=None):
                          f"({counts.size},)")
     if (counts < 0).any():
         raise ValueError("negative dimensions are not allowed")
-    # runs of equal counts become one slice repeated together
+    # runs of equal counts become one slice repeated together; many runs: one gather
+    starts = ([0] if n else []) + [i for i in range(1, n) if counts[i] != counts[i - 1]]
+    if len(starts) > _MAX_RUNS:
+        from ._indexing import take
+        return take.traced(x, np.repeat(np.arange(n), counts), axis=ax)
     pieces = []
-    i = 0
-    while i < n:
-        j = i
-        while j < n and counts[j] == counts[i]:
-            j += 1
+    for i, j in zip(starts, starts[1:] + [n]):
         if counts[i]:
             pieces.append(_repeat_each(_slice_axis(x, ax, i, j), ax, int(counts[i])))
-        i = j
     if not pieces:
         return _slice_axis(x, ax, 0, 0)
     return pieces[0] if len(pieces) == 1 else sp.concatenate(pieces, ax)
