@@ -32,6 +32,7 @@ numbers as ``jit(f).lower(*args).cost_analysis()``.
 from __future__ import annotations
 
 import functools
+import threading
 
 import numpy as np
 
@@ -64,23 +65,31 @@ def _sub_jaxprs(eqn):
 
 
 def _eqn_cost(eqn):
-    """(flops, transcendentals, bytes_accessed, transient peak bytes, n_eqns inside)."""
+    """(flops, transcendentals, bytes_accessed, transient peak bytes, n_eqns inside).
+
+    Eqns holding jaxprs: flops from the primitive's own rule when it has one (control
+    flow knows its trip count), else the bodies' sum (times ``length``; the dearest
+    branch of a ``cond``); bytes and eqn counts from the bodies; the transient peak is
+    the largest body peak (a body's intermediates live only while it runs)."""
     rule = eqn.primitive.cost
     subs = _sub_jaxprs(eqn)
-    if rule is None and subs:
+    avals_in = [v.aval for v in eqn.invars]
+    avals_out = [v.aval for v in eqn.outvars]
+    if subs:
         costs = [_cost(s) for s in subs]
         reps = int(eqn.params.get("length", 1) or 1)
         if "branches" in eqn.params:        # one branch runs: count the dearest
             c = max(costs, key=lambda c: c["flops"])
-            return (c["flops"], c["transcendentals"], c["bytes_accessed"],
-                    c["peak_bytes"], c["n_eqns_total"])
-        return (reps * sum(c["flops"] for c in costs),
-                reps * sum(c["transcendentals"] for c in costs),
-                reps * sum(c["bytes_accessed"] for c in costs),
-                max(c["peak_bytes"] for c in costs),
-                sum(c["n_eqns_total"] for c in costs))
-    avals_in = [v.aval for v in eqn.invars]
-    avals_out = [v.aval for v in eqn.outvars]
+            f, t, acc = c["flops"], c["transcendentals"], c["bytes_accessed"]
+        else:
+            f = reps * sum(c["flops"] for c in costs)
+            t = reps * sum(c["transcendentals"] for c in costs)
+            acc = reps * sum(c["bytes_accessed"] for c in costs)
+        if rule is not None:
+            r = rule(avals_in, avals_out, **eqn.params)
+            f, t = int(r.get("flops", f)), int(r.get("transcendentals", t))
+        return (f, t, acc, max(c["peak_bytes"] for c in costs),
+                1 + sum(c["n_eqns_total"] for c in costs))
     if rule is None:
         c = {"flops": sum(a.size for a in avals_out), "transcendentals": 0}
     else:
@@ -180,11 +189,22 @@ def saved_bytes(jaxpr) -> int | None:
     return sum(r.nbytes for r in res if r.kind == "intermediate")
 
 
-def jaxpr_cost(jaxpr, saved=True) -> dict:
-    """The cost dict of a (closed) jaxpr: see the module docstring.  ``saved=False``
-    skips ``saved_bytes`` (it linearizes the jaxpr, which takes a little time)."""
+_depth = threading.local()
+
+
+def jaxpr_cost(jaxpr, saved=None) -> dict:
+    """The cost dict of a (closed) jaxpr: see the module docstring.  ``saved_bytes``
+    linearizes the jaxpr (a little tracing): it is computed at top level only, unless
+    ``saved`` says otherwise (primitives' cost rules call this on their bodies)."""
     j = jaxpr.jaxpr if isinstance(jaxpr, ClosedJaxpr) else jaxpr
-    out = _cost(j)
+    depth = getattr(_depth, "n", 0)
+    if saved is None:
+        saved = depth == 0
+    _depth.n = depth + 1
+    try:
+        out = _cost(j)
+    finally:
+        _depth.n = depth
     out["input_bytes"] = sum(v.aval.nbytes for v in j.invars)
     out["consts_bytes"] = sum(v.aval.nbytes for v in j.constvars)
     out["output_bytes"] = sum(v.aval.nbytes for v in {v for v in j.outvars

@@ -55,7 +55,8 @@ __all__ = ["checkpoint", "remat", "checkpoint_policies", "checkpoint_name",
            "checkpoint_sequential", "saved_residuals", "print_saved_residuals",
            "Residual", "everything_saveable", "nothing_saveable", "dots_saveable",
            "dots_with_no_batch_dims_saveable", "save_only_these_names",
-           "save_any_names_but_these", "save_from_both_policies"]
+           "save_any_names_but_these", "save_from_both_policies", "checkpoint_scan",
+           "checkpoint_fori_loop", "scan_schedule"]
 
 
 # --- policies ------------------------------------------------------------------------
@@ -616,18 +617,29 @@ def _describe(v, eqns_by_out, invars, constvars, depth=0):
     eqn = eqns_by_out.get(v)
     if eqn is None:
         return "intermediate", "an intermediate", None
+    from .analysis import VIEW_PRIMS
+    if eqn.primitive.name in VIEW_PRIMS and not eqn.primitive.multiple_results:
+        src = next((a for a in eqn.invars if type(a) is Var), None)
+        if src is not None:
+            kind, desc, _ = _describe(src, eqns_by_out, invars, constvars, depth + 1)
+            if kind != "intermediate":    # a view of an argument costs no memory
+                return kind, f"{eqn.primitive.name} (a view) of {desc}", eqn.source_info
     sub = eqn.params.get("jaxpr")
     if isinstance(sub, ClosedJaxpr):
         sub = sub.jaxpr
     if isinstance(sub, Jaxpr) and depth < 50:
         inner = sub.outvars[eqn.outvars.index(v)]
+        name = eqn.primitive.name
+        stacked = name == "scan" and eqn.outvars.index(v) >= eqn.params["num_carry"]
+        per_iter = ", one per iteration" if stacked else ""
         if type(inner) is Var:
             inner_defs = {o: e for e in sub.eqns for o in e.outvars}
             kind, desc, src = _describe(inner, inner_defs, sub.invars, sub.constvars,
                                         depth + 1)
             if kind == "intermediate":
-                return kind, f"{desc} (inside {eqn.primitive.name})", src
-            return "intermediate", f"input of {eqn.primitive.name}", eqn.source_info
+                return kind, f"{desc} (inside {name}{per_iter})", src
+            what = "a loop carry or x" if name == "scan" else "an input"
+            return "intermediate", f"{what} of {name}{per_iter}", eqn.source_info
     if eqn.primitive is name_p:
         return "intermediate", f"named {eqn.params['name']!r}", eqn.source_info
     return "intermediate", f"output of {eqn.primitive.name}", eqn.source_info
@@ -694,3 +706,109 @@ def print_saved_residuals(f, *args, argnums=None, file=None):
     lines.append(f"total saved (excluding arguments and constants): {_fmt_bytes(total)} "
                  f"in {sum(r.kind == 'intermediate' for r in res)} array(s)")
     print("\n".join(lines), file=file)
+
+
+# --- loops within a memory budget ------------------------------------------------------
+
+def _scan_length(xs, length):
+    leaves = tree_flatten(xs)[0]
+    if length is not None:
+        return int(length)
+    if not leaves:
+        raise ValueError("checkpoint_scan: pass length= when xs is None")
+    return int(leaf_aval(leaf_operand(leaves[0])).shape[0])
+
+
+def scan_schedule(schedule, length):
+    """``(block_sizes, checkpoint_each_step)`` for a checkpointing ``schedule`` of a loop
+    of ``length`` steps: the loop becomes nested scans, the outermost over blocks of
+    ``block_sizes[0]`` steps, each block (checkpointed) a scan over blocks of
+    ``block_sizes[1]``, ..., the innermost a plain scan of single steps.
+
+    * ``"every"``: every step checkpointed (the loop keeps one carry per step);
+    * ``("every", k)``: a snapshot every k steps, the k steps between two snapshots
+      replayed at once (about length/k carries plus k steps' residuals);
+    * ``("snapshots", s)`` (alias ``("binomial", s)``): multi-level nesting for a budget
+      of about ``s`` stored states: the fewest levels d with d * length^(1/d) <= s,
+      each level replaying its blocks once (d - 1 extra forward passes).
+    * ``None`` / ``"none"``: no checkpointing.
+    """
+    if schedule is None or schedule == "none":
+        return [], False
+    if schedule == "every":
+        return [], True
+    if isinstance(schedule, int) and not isinstance(schedule, bool):
+        schedule = ("every", schedule)
+    if not (isinstance(schedule, tuple) and len(schedule) == 2 and
+            isinstance(schedule[1], int) and schedule[1] >= 1):
+        raise ValueError(f"checkpoint schedule must be 'every', ('every', k), "
+                         f"('snapshots', s) or None; got {schedule!r}")
+    kind, k = schedule
+    if kind == "every":
+        return ([k] if 1 < k < length else []), k == 1
+    if kind in ("snapshots", "binomial", "revolve"):
+        if length <= k:
+            return [], False
+        plans = []
+        for d in range(2, max(3, int(math.log2(length)) + 2)):
+            b = max(2, math.ceil(length ** (1.0 / d) - 1e-9))
+            while b ** d < length:
+                b += 1
+            plans.append((d, b))
+        fits = [(d, b) for d, b in plans if d * b <= k]
+        # the fewest levels within the budget; if none fits, the least memory
+        d, b = fits[0] if fits else min(plans, key=lambda p: (p[0] * p[1], p[0]))
+        return [b ** i for i in range(d - 1, 0, -1)], False
+    raise ValueError(f"unknown checkpoint schedule {schedule!r}")
+
+
+def checkpoint_scan(f, init, xs=None, length=None, reverse=False, *,
+                    schedule="every", policy=None):
+    """``funcdiff.lax.scan`` whose reverse-mode derivative keeps only the loop states a
+    checkpointing ``schedule`` says (see ``scan_schedule``), replaying the steps in
+    between during the backward pass: a 10,000-step integrator differentiates in
+    O(snapshots) memory.  Values and derivatives are those of ``lax.scan``."""
+    from . import lax
+    from .numpy import concatenate, flip, reshape
+    from .tree_util import tree_map
+    n = _scan_length(xs, length)
+    sizes, ck_step = scan_schedule(schedule, n)
+    if reverse:
+        xs_r = tree_map(lambda x: flip(x, 0), xs)
+        carry, ys = checkpoint_scan(f, init, xs_r, n, False, schedule=schedule,
+                                    policy=policy)
+        return carry, tree_map(lambda y: flip(y, 0), ys)
+    step = checkpoint(f, policy=policy) if ck_step else f
+
+    def run(carry, xs, n, sizes):
+        if not sizes or n <= sizes[0]:
+            if sizes and n > 1:
+                return run(carry, xs, n, sizes[1:])
+            return lax.scan(step, carry, xs, length=n)
+        c = sizes[0]
+        nb, rem = divmod(n, c)
+        block = checkpoint(lambda carry, xb: run(carry, xb, c, sizes[1:]), policy=policy)
+        xs_b = tree_map(lambda x: reshape(x[:nb * c], (nb, c) + tuple(x.shape[1:])), xs)
+        carry, ys_b = lax.scan(block, carry, xs_b, length=nb)
+        ys = tree_map(lambda y: reshape(y, (nb * c,) + tuple(y.shape[2:])), ys_b)
+        if rem:
+            tail = checkpoint(lambda carry, xr: run(carry, xr, rem, sizes[1:]),
+                              policy=policy)
+            carry, ys_r = tail(carry, tree_map(lambda x: x[nb * c:], xs))
+            ys = tree_map(lambda a, b: concatenate([a, b], 0), ys, ys_r)
+        return carry, ys
+
+    return run(init, xs, n, sizes)
+
+
+def checkpoint_fori_loop(lower, upper, body_fun, init_val, *, schedule="every",
+                         policy=None):
+    """``funcdiff.lax.fori_loop`` (concrete bounds) with a checkpointing ``schedule`` for
+    reverse mode: see ``checkpoint_scan``."""
+    lo, hi = int(lower), int(upper)
+
+    def step(val, i):
+        return body_fun(i, val), None
+    out, _ = checkpoint_scan(step, init_val, np.arange(lo, max(hi, lo)), schedule=schedule,
+                             policy=policy)
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import math
+import sys
 import tracemalloc
 
 import numpy as np
@@ -16,7 +17,6 @@ import funcdiff as fd
 import funcdiff.numpy as fnp
 from funcdiff.checkpoint import (checkpoint_p, name_p, optimization_barrier_p,
                                  saved_residuals)
-from funcdiff.core.primitive import registry
 
 cp = fd.checkpoint_policies
 POLICIES = [None, cp.nothing_saveable, cp.everything_saveable, cp.dots_saveable,
@@ -306,29 +306,31 @@ def test_jit_keeps_the_replay_separate(rng):
     assert names.index("optimization_barrier") > names.index("checkpoint")
 
 
-def test_eager_grad_runs_the_checkpointed_forward_once_and_replays_once(rng, monkeypatch):
-    tanh_p = registry["tanh"]
-    calls = []
-    orig = tanh_p.impl
+def test_eager_grad_reuses_the_forward_values(rng, monkeypatch):
+    """Eager grad traces the checkpointed function with concrete values (so its Python
+    control flow works) and its jvp rule reuses those primal outputs: the checkpoint's
+    forward is not bound a second time, only its tangent half."""
+    mod = sys.modules["funcdiff.checkpoint"]
+    hits = []
+    orig = mod._memo_hit
 
-    def counted(*a, **k):
-        calls.append(1)
-        return orig(*a, **k)
-    monkeypatch.setattr(tanh_p, "impl", counted)
+    def spy(*a):
+        out = orig(*a)
+        hits.append(out is not None)
+        return out
+    monkeypatch.setattr(mod, "_memo_hit", spy)
     Ws = [rng.standard_normal((4, 4)) for _ in range(3)]
     x = rng.standard_normal((2, 4))
 
-    def loss(Ws, x, ck):
-        layer = fd.checkpoint(lambda x, W: fnp.tanh(x @ W)) if ck else \
-            (lambda x, W: fnp.tanh(x @ W))
+    def loss(Ws, x):
         for W in Ws:
-            x = layer(x, W)
+            x = fd.checkpoint(lambda x, W: fnp.tanh(x @ W))(x, W)
         return (x ** 2).sum()
-    fd.grad(loss)(Ws, x, False)
-    assert len(calls) == 3
-    calls.clear()
-    fd.grad(loss)(Ws, x, True)
-    assert len(calls) == 6      # 3 forward + 3 replayed
+    fd.grad(loss)(Ws, x)
+    assert hits == [True] * 3
+    hits.clear()
+    fd.jit(fd.grad(loss))(Ws, x)     # abstract: nothing to reuse
+    assert not any(hits)
 
 
 # --- checkpoint_sequential ------------------------------------------------------------
@@ -427,3 +429,132 @@ def test_policy_saved_checkpoint_replays_layer_by_layer_under_jit(rng):
     assert plain["peak_bytes"] >= 1.8 * n * act      # tanh out and 1 - tanh^2 per layer
     assert dots["peak_bytes"] <= 0.65 * plain["peak_bytes"]
     _close(fd.grad(loss(cp.dots_saveable))(Ws, x), fd.grad(loss(False))(Ws, x))
+
+
+# --- loops: checkpoint around scan bodies and checkpointing schedules ------------------
+
+from funcdiff import lax  # noqa: E402
+from funcdiff.checkpoint import (checkpoint_fori_loop, checkpoint_scan,  # noqa: E402
+                                 scan_schedule)
+
+_Wl = np.random.default_rng(1).standard_normal((5, 5)) / 3
+
+
+def _step(c, x):
+    c = {"h": c["h"] + 0.1 * fnp.tanh(c["h"] @ _Wl + x), "s": c["s"] * 0.99}
+    return c, (c["h"] ** 2).sum(axis=-1) * c["s"]
+
+
+def _loop_loss(sched, reverse=False):
+    def loss(h0, xs):
+        init = {"h": h0, "s": 1.0 + 0 * h0.sum()}
+        if sched == "plain":
+            c, ys = lax.scan(_step, init, xs, reverse=reverse)
+        elif sched == "body":
+            c, ys = lax.scan(fd.checkpoint(_step), init, xs, reverse=reverse)
+        else:
+            c, ys = checkpoint_scan(_step, init, xs, reverse=reverse, schedule=sched)
+        return ys.sum() + (c["h"] ** 2).sum() + c["s"]
+    return loss
+
+
+SCHEDULES = ["body", "every", None, ("every", 1), ("every", 3), ("every", 7),
+             ("snapshots", 4), ("snapshots", 9), ("binomial", 6), 5]
+
+
+@settings(max_examples=20, deadline=None)
+@given(T=st.integers(1, 40), sched=st.sampled_from(SCHEDULES), reverse=st.booleans(),
+       use_jit=st.booleans())
+def test_checkpointed_loops_match_plain_scan(T, sched, reverse, use_jit):
+    rng = np.random.default_rng(T)
+    h0, xs = rng.standard_normal((2, 5)), rng.standard_normal((T, 2, 5))
+    v0, g0 = fd.value_and_grad(_loop_loss("plain", reverse), (0, 1))(h0, xs)
+    vg = fd.value_and_grad(_loop_loss(sched, reverse), (0, 1))
+    v1, g1 = (fd.jit(vg) if use_jit else vg)(h0, xs)
+    _close(v0, v1)
+    _close(g0, g1)
+
+
+def test_checkpoint_scan_without_xs_and_fori_loop(rng):
+    x = rng.standard_normal(4)
+
+    def f(x, sched):
+        c, ys = checkpoint_scan(lambda c, _: (fnp.sin(c) + x, None), x, None, length=13,
+                                schedule=sched)
+        assert ys is None
+        return c.sum()
+
+    def plain(x):
+        return lax.fori_loop(0, 13, lambda i, c: fnp.sin(c) + x, x).sum()
+    for sched in ("every", ("every", 4), ("snapshots", 5)):
+        _close(fd.grad(f)(x, sched), fd.grad(plain)(x))
+        _close(f(x, sched), plain(x))
+
+    def g(x, sched):
+        return checkpoint_fori_loop(2, 11, lambda i, c: fnp.cos(c) * i, x,
+                                    schedule=sched).sum()
+
+    def g_plain(x):
+        return lax.fori_loop(2, 11, lambda i, c: fnp.cos(c) * i, x).sum()
+    for sched in ("every", ("every", 2), ("snapshots", 4)):
+        _close(fd.grad(g)(x, sched), fd.grad(g_plain)(x))
+
+
+def test_scan_schedule_plans():
+    assert scan_schedule("every", 100) == ([], True)
+    assert scan_schedule(None, 100) == ([], False)
+    assert scan_schedule(("every", 10), 100) == ([10], False)
+    assert scan_schedule(10, 100) == ([10], False)
+    assert scan_schedule(("snapshots", 200), 100) == ([], False)   # everything fits
+    sizes, _ = scan_schedule(("snapshots", 60), 10_000)
+    assert sizes == [1000, 100, 10]                  # 4 levels of 10: 40 <= 60 states
+    sizes, _ = scan_schedule(("snapshots", 20), 10_000)
+    b = sizes[-1]
+    assert b ** (len(sizes) + 1) >= 10_000
+    for bad in ("sometimes", ("every", 0), ("sideways", 3), ("every", 2.5)):
+        with pytest.raises(ValueError, match="schedule"):
+            scan_schedule(bad, 10)
+
+
+def test_long_integrator_differentiates_in_snapshot_memory(rng):
+    """1,000 steps: the plain reverse pass keeps every step's residuals; a snapshot
+    schedule keeps O(snapshots) states (predicted and measured under jit)."""
+    T, n = 1000, 64
+    W = rng.standard_normal((n, n)) / 8
+    h0 = rng.standard_normal(n)
+
+    def loss(sched):
+        def step(h, _):
+            return h + 0.01 * fnp.tanh(W @ h), None
+
+        def f(h0):
+            if sched == "plain":
+                h, _ = lax.scan(step, h0, None, length=T)
+            else:
+                h, _ = checkpoint_scan(step, h0, None, length=T, schedule=sched)
+            return (h ** 2).sum()
+        return f
+    peaks, meas = {}, {}
+    for sched in ("plain", "every", ("snapshots", 30)):
+        jg = fd.jit(fd.grad(loss(sched)))
+        peaks[sched] = jg.lower(h0).cost_analysis()["peak_bytes"]
+        meas[sched] = _measured_peak(jg, h0)
+    state = n * 8
+    assert peaks["plain"] >= T * state              # >= 1 residual array per step
+    assert peaks["every"] >= T * state              # one carry per step
+    assert peaks[("snapshots", 30)] <= 40 * state   # O(snapshots)
+    assert meas[("snapshots", 30)] < meas["plain"] / 10
+    _close(fd.grad(loss(("snapshots", 30)))(h0), fd.grad(loss("plain"))(h0))
+
+
+def _measured_peak(f, *args):
+    f(*args)
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        out = f(*args)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    del out
+    return peak
