@@ -275,86 +275,105 @@ def linearize(f, *primals):
 
 # --- Jacobians and Hessians -------------------------------------------------------------
 
-def _std_basis(aval):
-    n = aval.size
-    eye = np.eye(n, dtype=aval.dtype)
-    return [eye[i].reshape(aval.shape) for i in range(n)]
+def _std_basis(avals):
+    """The standard basis of the concatenated leaves, one stacked array per leaf:
+    leaf k gets shape ``(N,) + shape_k`` (N = total size) holding the identity in its
+    rows ``offset_k : offset_k + size_k`` and zeros elsewhere.  Returns the arrays and
+    the offsets."""
+    sizes = [a.size for a in avals]
+    n = sum(sizes)
+    basis, offsets, off = [], [], 0
+    for a, k in zip(avals, sizes):
+        e = np.zeros((n, k), a.dtype)
+        e[off:off + k] = np.eye(k, dtype=a.dtype)
+        basis.append(e.reshape((n,) + a.shape))
+        offsets.append(off)
+        off += k
+    return basis, offsets, n
 
 
-def _stack_jac(rows, out_shape, in_shape, dtype, fwd):
-    """Stack per-basis-vector results into an ``out_shape + in_shape`` Jacobian."""
+def _jac_block(stacked, off, k, out_shape, in_shape, dtype, fwd):
+    """One Jacobian block from a batched pass: rows ``off : off + k`` of ``stacked``
+    (batch axis first).  ``fwd``: the rows are columns of the Jacobian (one per input
+    element); otherwise rows of it (one per output element)."""
     from .primitives.elementwise import convert_element_type
-    from .primitives.shape import concatenate, full, reshape, transpose
-    if not rows or 0 in out_shape:
+    from .primitives.shape import full, reshape, slice_, transpose
+    if k == 0 or 0 in out_shape or 0 in in_shape:
         return full(out_shape + in_shape, 0, dtype)
-    m = concatenate([reshape(r, (1, leaf_aval(r).size)) for r in rows], 0)
-    if fwd:  # rows are columns of the Jacobian: (n_in, n_out) -> (n_out, n_in)
-        m = transpose(m, (1, 0))
+    sa = leaf_aval(stacked)
+    if sa.shape[0] != k:
+        stacked = slice_(stacked, (off,) + (0,) * (sa.ndim - 1), (off + k,) + sa.shape[1:])
+    if fwd:  # (n_in, *out_shape) -> (n_in, n_out) -> (n_out, n_in)
+        m = transpose(reshape(stacked, (k, int(np.prod(out_shape, dtype=np.int64)))), (1, 0))
+    else:
+        m = stacked
     m = reshape(m, out_shape + in_shape)
     if leaf_aval(m).dtype != dtype:
         m = convert_element_type(m, dtype=dtype)
     return m
 
 
+def _batched_linear(jaxpr, consts, residuals, basis, n):
+    """Apply a linear jaxpr ``(residuals..., vectors...) -> outs`` to n stacked vectors in
+    one batched pass (vmap over the basis, residuals shared): outputs batch axis first."""
+    from .transforms.vmap import batch_eval, move_outputs
+    outs, dims = batch_eval(jaxpr, consts, list(residuals) + list(basis),
+                            [None] * len(residuals) + [0] * len(basis), n)
+    return move_outputs(outs, dims, 0, n)[0]
+
+
+def _jac_setup(f, args, kwargs, argnums, fname):
+    nums, single = _argnums_tuple(argnums, len(args), fname)
+    diff = tuple(args[i] for i in nums)
+    leaves, in_tree = flatten_args(diff)
+    _check_differentiable(leaves, in_tree, fname)
+    flat_f, store = flatten_fun(_partial(f, args, kwargs, nums), in_tree)
+    lin = linearize_flat(flat_f, leaves, [leaf_aval(x) for x in leaves])
+    in_avals = [leaf_aval(x) for x in leaves]
+    out_avals = [leaf_aval(o) for o in lin.primal_outs]
+    return lin, single, in_tree, store["out_tree"], in_avals, out_avals
+
+
 def jacfwd(f, argnums=0, has_aux=False):
-    """Jacobian by forward mode: one jvp per input element (linearize once)."""
+    """Jacobian by forward mode: the linearized function applied to the whole standard
+    basis of the inputs in one batched (vmapped) pass."""
     fname = f"jacfwd({_fun_name(f)})"
 
     @functools.wraps(f)
     def jac(*args, **kwargs):
-        nums, single = _argnums_tuple(argnums, len(args), fname)
-        diff = tuple(args[i] for i in nums)
-        leaves, in_tree = flatten_args(diff)
-        _check_differentiable(leaves, in_tree, fname)
-        flat_f, store = flatten_fun(_partial(f, args, kwargs, nums), in_tree)
-        lin = linearize_flat(flat_f, leaves, [leaf_aval(x) for x in leaves])
-        out_tree = store["out_tree"]
-        outs = lin.primal_outs
-        in_avals = [leaf_aval(x) for x in leaves]
-        out_avals = [leaf_aval(o) for o in outs]
-        blocks = [[None] * len(leaves) for _ in outs]
-        for j, a in enumerate(in_avals):
-            rows = [[] for _ in outs]
-            for e in _std_basis(a):
-                tans = [e if k == j else np.zeros(b.shape, b.dtype)
-                        for k, b in enumerate(in_avals)]
-                for i, t in enumerate(lin.jvp(tans)):
-                    rows[i].append(t)
-            for i, oa in enumerate(out_avals):
-                blocks[i][j] = _stack_jac(rows[i], oa.shape, a.shape,
-                                          np.result_type(oa.dtype, a.dtype), fwd=True)
+        lin, single, in_tree, out_tree, in_avals, out_avals = _jac_setup(
+            f, args, kwargs, argnums, fname)
+        basis, offsets, n = _std_basis(in_avals)
+        cols = _batched_linear(lin.lin_jaxpr, [], lin.residuals, basis, n) if n else \
+            [None] * len(out_avals)
+        blocks = [[_jac_block(cols[i], off, a.size, oa.shape, a.shape,
+                              np.result_type(oa.dtype, a.dtype), fwd=True)
+                   for a, off in zip(in_avals, offsets)]
+                  for i, oa in enumerate(out_avals)]
         return _jac_tree(blocks, out_tree, in_tree, single)
 
     return jac
 
 
 def jacrev(f, argnums=0, has_aux=False):
-    """Jacobian by reverse mode: one vjp per output element (one backward jaxpr)."""
+    """Jacobian by reverse mode: the backward (transposed) jaxpr applied to the whole
+    standard basis of the outputs in one batched (vmapped) pass."""
     fname = f"jacrev({_fun_name(f)})"
 
     @functools.wraps(f)
     def jac(*args, **kwargs):
-        nums, single = _argnums_tuple(argnums, len(args), fname)
-        diff = tuple(args[i] for i in nums)
-        leaves, in_tree = flatten_args(diff)
-        _check_differentiable(leaves, in_tree, fname)
-        flat_f, store = flatten_fun(_partial(f, args, kwargs, nums), in_tree)
-        lin = linearize_flat(flat_f, leaves, [leaf_aval(x) for x in leaves])
-        out_tree = store["out_tree"]
-        outs = lin.primal_outs
-        in_avals = [leaf_aval(x) for x in leaves]
-        out_avals = [leaf_aval(o) for o in outs]
-        blocks = [[None] * len(leaves) for _ in outs]
-        for i, oa in enumerate(out_avals):
-            rows = [[] for _ in leaves]
-            for e in _std_basis(oa):
-                cts = [e if k == i else np.zeros(b.shape, b.dtype)
-                       for k, b in enumerate(out_avals)]
-                for j, g in enumerate(lin.vjp(cts)):
-                    rows[j].append(g)
-            for j, a in enumerate(in_avals):
-                blocks[i][j] = _stack_jac(rows[j], oa.shape, a.shape,
-                                          np.result_type(oa.dtype, a.dtype), fwd=False)
+        lin, single, in_tree, out_tree, in_avals, out_avals = _jac_setup(
+            f, args, kwargs, argnums, fname)
+        basis, offsets, m = _std_basis(out_avals)
+        if m:
+            back = lin.backward()
+            rows = _batched_linear(back.jaxpr, back.consts, lin.residuals, basis, m)
+        else:
+            rows = [None] * len(in_avals)
+        blocks = [[_jac_block(rows[j], off, oa.size, oa.shape, a.shape,
+                              np.result_type(oa.dtype, a.dtype), fwd=False)
+                   for j, a in enumerate(in_avals)]
+                  for oa, off in zip(out_avals, offsets)]
         return _jac_tree(blocks, out_tree, in_tree, single)
 
     return jac
