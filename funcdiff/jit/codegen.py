@@ -37,7 +37,8 @@ def _is_ufunc_prim(prim):
 
 
 class _Gen:
-    def __init__(self, jaxpr, consts, name):
+    def __init__(self, jaxpr, consts, name, copy_inputs=True):
+        self.copy_inputs = copy_inputs
         self.jaxpr = jaxpr
         self.globals = {"np": np, "_rt": _rt, "math": math}
         self.names = {}
@@ -160,7 +161,8 @@ class _Gen:
         ins_consts = set(j.invars) | set(j.constvars)
         for v in j.outvars:
             a = self.atom(v)
-            rets.append(f"_rt.copy_out({a})" if (type(v) is Var and v in ins_consts) else a)
+            rets.append(f"_rt.copy_out({a})" if (self.copy_inputs and type(v) is Var
+                                                 and v in ins_consts) else a)
         params = ", ".join(self.names[v] for v in j.invars)
         lines = [f"def {self.name}({params}):"]
         lines += ["    " + b for b in body]
@@ -168,11 +170,13 @@ class _Gen:
         return "\n".join(lines) + "\n"
 
 
-def compile_jaxpr(closed, name="jitted"):
+def compile_jaxpr(closed, name="jitted", copy_inputs=True):
     """``(python_function, source)`` for a closed jaxpr; the function takes the invars
-    positionally and returns the list of outputs."""
+    positionally and returns the list of outputs.  With ``copy_inputs`` outputs that are
+    inputs or constants are copied (callers never share a buffer with the program);
+    internal callers that own their values turn it off."""
     ident = "jit_" + "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name)
-    gen = _Gen(closed.jaxpr, closed.consts, ident)
+    gen = _Gen(closed.jaxpr, closed.consts, ident, copy_inputs)
     source = gen.generate()
     filename = f"<funcdiff-jit-{next(_counter)}-{ident}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)

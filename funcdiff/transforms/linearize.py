@@ -8,10 +8,13 @@ enclosing transform by evaluating the known jaxpr there, so outer transforms see
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 from ..core.ad_types import Zero
 from ..core.avals import is_differentiable_dtype
 from ..core.interpret import eval_jaxpr
-from ..core.ir import Literal
+from ..core.ir import ClosedJaxpr, Jaxpr, Literal, Var
 from ..core.trace import Tracer, trace_active, trace_flat
 from .dce import dce_jaxpr
 from .jvp import jvp_eval
@@ -25,69 +28,224 @@ def _concrete(x):
 
 class Linearized:
     """Result of ``linearize_flat``: primal outputs, the linear jaxpr
-    ``(residuals..., tangents...) -> tangent outs`` and the residual values."""
+    ``(residuals..., tangents...) -> tangent outs`` and the residual values.  The jaxprs
+    (and their compiled forms) live in a ``_Recipe`` shared by every call that traced
+    to the same IR."""
 
-    def __init__(self, primal_outs, lin_jaxpr, residuals, diff_mask, out_avals):
+    def __init__(self, primal_outs, recipe, residuals):
         self.primal_outs = primal_outs
-        self.lin_jaxpr = lin_jaxpr
+        self.recipe = recipe
         self.residuals = residuals
-        self.diff_mask = diff_mask      # which inputs carry tangents
-        self.out_avals = out_avals
-        self._backward = None
+
+    lin_jaxpr = property(lambda self: self.recipe.lin_jaxpr)
+    diff_mask = property(lambda self: self.recipe.diff_mask)
+    out_avals = property(lambda self: self.recipe.out_avals)
 
     def jvp(self, tangents):
         """Apply the linear map to tangents of the differentiable inputs."""
-        return eval_jaxpr(self.lin_jaxpr, [], *self.residuals, *tangents)
+        if trace_active():
+            return eval_jaxpr(self.recipe.lin_jaxpr, [], *self.residuals, *tangents)
+        return self.recipe.lin_fn()(*self.residuals, *tangents)
 
     def backward(self):
-        if self._backward is None:
-            self._backward = transpose_jaxpr(self.lin_jaxpr, len(self.residuals))
-        return self._backward
+        return self.recipe.backward()
 
     def vjp(self, cts):
         """Cotangents of the differentiable inputs for output cotangents ``cts``."""
-        b = self.backward()
-        return eval_jaxpr(b.jaxpr, b.consts, *self.residuals, *cts)
+        if trace_active():
+            b = self.recipe.backward()
+            return eval_jaxpr(b.jaxpr, b.consts, *self.residuals, *cts)
+        return self.recipe.backward_fn()(*self.residuals, *cts)
+
+
+class _Recipe:
+    """Everything about a linearization that depends only on the traced IR's structure:
+    the linear jaxpr, its transpose, compiled forms, and (for the eager cache) how to
+    get the residuals from a new trace's values."""
+
+    def __init__(self, lin_jaxpr, n_res, diff_mask, out_avals):
+        self.lin_jaxpr = lin_jaxpr
+        self.n_res = n_res
+        self.diff_mask = diff_mask
+        self.out_avals = out_avals
+        self.sources = None       # which data values the known jaxpr reads
+        self.known_closed = None  # (data values...) -> (primal outs..., residuals...)
+        self._known_fn = None
+        self._backward = self._backward_fn = self._lin_fn = None
+
+    def known(self, data):
+        """Primal outputs and residuals for a new call's trace-0 values."""
+        if self._known_fn is None:
+            self._known_fn = _compile(self.known_closed, "known")
+        return self._known_fn(*[data[i] for i in self.sources])
+
+    def backward(self):
+        if self._backward is None:
+            self._backward = transpose_jaxpr(self.lin_jaxpr, self.n_res)
+        return self._backward
+
+    def backward_fn(self):
+        if self._backward_fn is None:
+            self._backward_fn = _compile(self.backward(), "backward")
+        return self._backward_fn
+
+    def lin_fn(self):
+        if self._lin_fn is None:
+            self._lin_fn = _compile(ClosedJaxpr(self.lin_jaxpr, []), "linear")
+        return self._lin_fn
+
+
+def _compile(closed, name):
+    from ..jit.codegen import compile_jaxpr
+    from ..jit.passes import optimize
+    return compile_jaxpr(optimize(closed), name, copy_inputs=False)[0]
+
+
+# -- the eager cache: calls that trace to the same IR reuse the linearization ----------
+
+_CACHE: "OrderedDict" = OrderedDict()
+_CACHE_SIZE = 256
+_lock = threading.Lock()
+
+
+def _param_key(v):
+    try:
+        hash(v)
+        return v
+    except TypeError:
+        return ("id", id(v))
+
+
+def _structure_key(jaxpr, extra):
+    """A hashable key equal for jaxprs of identical structure (primitives, params,
+    wiring, avals, literal values); None if the jaxpr must not be cached (it holds
+    user-written rules or sub-jaxprs)."""
+    ids = {}
+    for i, v in enumerate(jaxpr.constvars):
+        ids[v] = ("c", i)
+    for i, v in enumerate(jaxpr.invars):
+        ids[v] = ("i", i)
+    parts = [extra, tuple(v.aval for v in jaxpr.constvars),
+             tuple(v.aval for v in jaxpr.invars)]
+    for k, e in enumerate(jaxpr.eqns):
+        if e.primitive.name in _UNCACHEABLE:
+            return None
+        pk = []
+        for name in sorted(e.params):
+            val = e.params[name]
+            if isinstance(val, (Jaxpr, ClosedJaxpr)) or callable(val):
+                return None
+            pk.append((name, _param_key(val)))
+        ins = tuple(ids[a] if type(a) is Var else
+                    (type(a.val).__name__, repr(a.val), a.aval) for a in e.invars)
+        parts.append((e.primitive, ins, tuple(pk)))
+        for j, v in enumerate(e.outvars):
+            ids[v] = (k, j)
+    parts.append(tuple(ids[a] if type(a) is Var else ("lit", repr(a.val), a.aval)
+                       for a in jaxpr.outvars))
+    return tuple(parts)
+
+
+# user-written rules may compute with concrete values in Python: never cached
+_UNCACHEABLE = {"custom_jvp_call", "custom_vjp_call"}
+
+
+def _data(closed0, trace0, vals):
+    """Every value trace 0 knows, in a fixed order: consts, inputs, eqn outputs."""
+    values = trace0.values
+    return ([_concrete(c) for c in closed0.consts] + list(vals) +
+            [values[v] for e in closed0.jaxpr.eqns for v in e.outvars])
+
+
+def _data_vars(jaxpr):
+    return list(jaxpr.constvars) + list(jaxpr.invars) + [
+        v for e in jaxpr.eqns for v in e.outvars]
 
 
 def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None):
     """Linearize ``flat_fun(*primals) -> list`` (tangents for float/complex inputs only).
 
-    ``n_tangent_outs``: only the first n outputs get tangents (the rest are auxiliary).
+    ``n_tangent_outs``: only the first n outputs get tangents (the rest are auxiliary);
+    an int, or a callable giving it once the function has been traced.
+
+    At top level with concrete inputs, every value of the first trace enters the
+    linearization trace as a *data input* (an invar carrying its value), never as a
+    constant: the linear jaxpr then depends only on the IR's structure, so it is cached
+    by that structure and reused by later calls (which only gather their residuals).
     """
     top = not trace_active()
     vals = [_concrete(p) for p in primals]
     concrete = all(v is not None for v in vals)
     closed0, _, trace0 = trace_flat(flat_fun, avals, vals if concrete else None,
                                     kind="linearize")
-    known = trace0.values if (top and concrete) else None
     n_out = len(closed0.jaxpr.outvars)
-    # an explicit __index__ call: has_aux passes an int subclass whose count is known only
-    # once the function has been traced (list repetition and slicing would read it as 0)
-    n_t = n_out if n_tangent_outs is None else n_tangent_outs.__index__()
+    n_t = n_out if n_tangent_outs is None else (
+        n_tangent_outs() if callable(n_tangent_outs) else n_tangent_outs.__index__())
     diff_mask = [is_differentiable_dtype(a.dtype) for a in avals]
+    out_avals = [v.aval for v in closed0.jaxpr.outvars]
     t_avals = [a.strengthen() for a, d in zip(avals, diff_mask) if d]
+    j0 = closed0.jaxpr
 
-    def lin_fun(*tangents):
-        it = iter(tangents)
-        tans = [next(it) if d else Zero(a.strengthen()) for a, d in zip(avals, diff_mask)]
-        outs, touts = jvp_eval(closed0.jaxpr, closed0.consts, list(primals), tans, known)
+    if not (top and concrete):
+        return _linearize_nested(closed0, primals, avals, diff_mask, t_avals, n_out, n_t)
+
+    key = _structure_key(j0, (n_t, tuple(diff_mask)))
+    data = _data(closed0, trace0, vals)
+    if key is not None:
+        recipe = _CACHE.get(key)
+        if recipe is not None:
+            with _lock:
+                if key in _CACHE:
+                    _CACHE.move_to_end(key)
+            known = recipe.known(data)
+            return Linearized(known[:n_out], recipe, known[n_out:])
+
+    dvars = _data_vars(j0)
+    n_data, nc, ni = len(dvars), len(j0.constvars), len(j0.invars)
+
+    def lin_fun(*args):
+        d, it = args[:n_data], iter(args[n_data:])
+        tans = [next(it) if m else Zero(a.strengthen()) for a, m in zip(avals, diff_mask)]
+        known_env = dict(zip(dvars[nc + ni:], d[nc + ni:]))
+        outs, touts = jvp_eval(j0, list(d[:nc]), list(d[nc:nc + ni]), tans, known_env)
         from ..primitives._rules import instantiate
         return outs + [instantiate(t) for t in touts[:n_t]]
 
-    closed1, _, trace1 = trace_flat(lin_fun, t_avals, kind="linearize")
-    jaxpr1 = closed1.jaxpr
+    closed1, _, trace1 = trace_flat(lin_fun, [v.aval for v in dvars] + t_avals,
+                                    data + [None] * len(t_avals), kind="linearize")
     known_j, lin_j, _, residuals = partial_eval_jaxpr(
-        jaxpr1, [True] * len(t_avals), [False] * n_out + [True] * n_t)
-    if top:
-        known_vals = _read_known(known_j, closed1.consts, trace1.values)
-    else:
-        known_vals = eval_jaxpr(dce_jaxpr(known_j), closed1.consts)
-    primal_outs = known_vals[:n_out]
-    res_vals = known_vals[n_out:]
-    lin_j = dce_jaxpr(lin_j)
-    return Linearized(primal_outs, lin_j, res_vals, diff_mask,
-                      [v.aval for v in closed0.jaxpr.outvars])
+        closed1.jaxpr, [False] * n_data + [True] * len(t_avals),
+        [False] * n_out + [True] * n_t)
+    known_vals = _read_known(known_j, closed1.consts, trace1.values)
+    recipe = _Recipe(dce_jaxpr(lin_j), len(residuals), diff_mask, out_avals)
+    if key is not None:
+        kj, kept = dce_jaxpr(known_j, prune_invars=True)
+        recipe.sources = [i for i, k in enumerate(kept) if k]
+        recipe.known_closed = ClosedJaxpr(kj, closed1.consts)
+        with _lock:
+            _CACHE[key] = recipe
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
+    return Linearized(known_vals[:n_out], recipe, known_vals[n_out:])
+
+
+def _linearize_nested(closed0, primals, avals, diff_mask, t_avals, n_out, n_t):
+    """Under an enclosing transform: the known part is evaluated there (so outer
+    transforms see it); nothing is cached (the values are the outer trace's)."""
+    def lin_fun(*tangents):
+        it = iter(tangents)
+        tans = [next(it) if d else Zero(a.strengthen()) for a, d in zip(avals, diff_mask)]
+        outs, touts = jvp_eval(closed0.jaxpr, closed0.consts, list(primals), tans)
+        from ..primitives._rules import instantiate
+        return outs + [instantiate(t) for t in touts[:n_t]]
+
+    closed1, _, _ = trace_flat(lin_fun, t_avals, kind="linearize")
+    known_j, lin_j, _, residuals = partial_eval_jaxpr(
+        closed1.jaxpr, [True] * len(t_avals), [False] * n_out + [True] * n_t)
+    known_vals = eval_jaxpr(dce_jaxpr(known_j), closed1.consts)
+    recipe = _Recipe(dce_jaxpr(lin_j), len(residuals), diff_mask,
+                     [v.aval for v in closed0.jaxpr.outvars])
+    return Linearized(known_vals[:n_out], recipe, known_vals[n_out:])
 
 
 def _read_known(jaxpr, consts, values):
