@@ -186,4 +186,14 @@ def compile_jaxpr(closed, name="jitted", copy_inputs=True):
     fn = namespace[ident]
     fn.__funcdiff_filename__ = filename
     weakref.finalize(fn, linecache.cache.pop, filename, None)
+    source = _with_subprograms(source, gen.globals)
+    fn.__funcdiff_source__ = source
     return fn, source
+
+
+def _with_subprograms(source, globals_):
+    """For reading: the source followed by that of the compiled programs it calls
+    (loop bodies and branches of control-flow primitives, which emit calls to them)."""
+    subs = [f"\n# {name}:\n{value.__funcdiff_source__}" for name, value in globals_.items()
+            if hasattr(value, "__funcdiff_source__")]
+    return source + "".join(subs)
