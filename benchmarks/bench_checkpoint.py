@@ -7,8 +7,9 @@ funcdiff with ``checkpoint_sequential`` (10 segments); funcdiff checkpointing ev
 layer -- each under ``jit`` and eagerly.
 
 Memory: ``tracemalloc`` peak during one call, above the inputs (allocated before) and
-the returned result (subtracted).  Time: median of a few calls, as ratios.  Saved bytes:
+the returned result (subtracted).  Time: best of a few calls, as ratios.  Saved bytes:
 what the reverse pass keeps from forward to backward, from ``saved_residuals``.
+Times are the best of a few calls (robust to a busy machine).
 
 Run: python benchmarks/bench_checkpoint.py [--small] [--float32] [--json out.json]
 (the default is 100 layers, width 256, batch 1024; --small is 20 x 64 x 128).
@@ -16,16 +17,21 @@ Run: python benchmarks/bench_checkpoint.py [--small] [--float32] [--json out.jso
 from __future__ import annotations
 
 import gc
-import statistics
+import os
 import sys
 import time
 import tracemalloc
 
-import numpy as np
+# One BLAS thread: on a busy machine threaded BLAS makes timings erratic (set
+# OPENBLAS_NUM_THREADS yourself to override).  Every variant runs under the same setting.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-import funcdiff as fd
-import funcdiff.numpy as fnp
-from funcdiff.checkpoint import saved_residuals
+import numpy as np  # noqa: E402
+
+import funcdiff as fd  # noqa: E402
+import funcdiff.numpy as fnp  # noqa: E402
+from funcdiff.checkpoint import saved_residuals  # noqa: E402
 
 SMALL = "--small" in sys.argv or "--smoke" in sys.argv
 DEPTH, WIDTH, BATCH = (20, 64, 128) if SMALL else (100, 256, 1024)
@@ -105,7 +111,7 @@ def measure(fn, Ws, x):
         peak = tracemalloc.get_traced_memory()[1] - base
     finally:
         tracemalloc.stop()
-    return statistics.median(times), peak, peak - _nbytes(out), out
+    return min(times), peak, peak - _nbytes(out), out
 
 
 def main():
