@@ -41,9 +41,9 @@ def _rule_identity(eqn, defs):
             return y                                   # 1 * x -> x
     if name == "add":
         x, y = ins
-        if _is_zeros(y, defs) and _same_aval(x, out) and not _is_neg_zero_sensitive(x):
+        if _is_zeros(y, defs) and _same_aval(x, out):
             return x                                   # x + 0 -> x
-        if _is_zeros(x, defs) and _same_aval(y, out) and not _is_neg_zero_sensitive(y):
+        if _is_zeros(x, defs) and _same_aval(y, out):
             return y                                   # 0 + x -> x
     if name == "sub":
         x, y = ins
@@ -138,10 +138,6 @@ def _rule_select_const(eqn, defs, consts):
     pick = a if bool(p.val) else b
     out = eqn.outvars[0]
     return pick if _same_aval(pick, out) else None
-
-
-def _is_neg_zero_sensitive(x):
-    return False
 
 
 RULES = [lambda e, d, c: _rule_identity(e, d), _rule_scalar_operand, _rule_select_const]
