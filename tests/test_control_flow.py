@@ -633,6 +633,7 @@ def test_cost_analysis_and_source():
     assert c2["transcendentals"] == 2 * c1["transcendentals"] == 20 * 8
     src = fd.jit(f).lower(np.ones(8), np.ones((10, 8))).source
     assert "run_scan" in src
+    assert "# _scan_body" in src and "np.sin(" in src     # the body's code is listed too
     src = fd.jit(fd.grad(newton_sqrt)).lower(np.float64(2.0)).source
     assert "while_lin_transpose" in src or "run_while_lin" in src
 
@@ -731,3 +732,49 @@ def test_while_loop_checkpointed_body_stacks_only_carries():
     _close(fd.grad(make(True))(x0), fd.grad(make(False))(x0))
     _close(fd.jit(fd.grad(make(True)))(x0), fd.grad(make(False))(x0))
     check_grads(make(True), (x0,), order=1)
+
+
+def test_float32_stays_float32_through_loops_and_their_derivatives():
+    x32 = np.linspace(0.1, 1, 4).astype(np.float32)
+
+    def f(x):   # the Python-int index (weakly typed) multiplies a float32 carry
+        return fnp.sum(lax.fori_loop(0, 5, lambda i, v: v * i * 0.5 + fnp.sin(v), x))
+
+    def f_py(x):
+        v = x
+        for i in range(5):
+            v = v * i * 0.5 + fnp.sin(v)
+        return fnp.sum(v)
+
+    def h(x):
+        return lax.while_loop(lambda c: c[1] < 3, lambda c: (c[0] * c[0] * 0.5 + 1, c[1] + 1),
+                              (x, 0))[0]
+
+    assert f(x32).dtype == np.float32
+    for g in (fd.grad(f)(x32), fd.jit(fd.grad(f))(x32), fd.grad(lambda x: fnp.sum(h(x)))(x32),
+              fd.jvp(h, (x32,), (x32,))[1]):
+        assert g.dtype == np.float32
+    np.testing.assert_allclose(fd.grad(f)(x32), fd.grad(f_py)(x32), rtol=1e-5)
+
+
+def test_vmap_axes_and_unmapped_predicates():
+    xs = np.random.default_rng(2).standard_normal((4, 3, 2))   # batch on axis 1
+
+    def f(c0, xs):
+        return lax.scan(lambda c, x: (fnp.sin(c) + x, c * x), c0, xs)
+
+    out = fd.vmap(f, in_axes=(None, 1))(np.zeros(2), xs)
+    want = [f(np.zeros(2), xs[:, b]) for b in range(3)]
+    _close(out, (np.stack([w[0] for w in want]), np.stack([w[1] for w in want])))
+    # unmapped predicate, mapped operands: one cond for the whole batch
+    g = lambda p, x: lax.cond(p, lambda v: v * 2.0, lambda v: -v, x)   # noqa: E731
+    _close(fd.vmap(g, in_axes=(None, 0))(True, xs[0]), xs[0] * 2.0)
+    assert "cond" in _prims(fd.make_jaxpr(fd.vmap(g, in_axes=(None, 0)))(True, xs[0]))
+    # mapped predicate: a select
+    j = fd.make_jaxpr(fd.vmap(g))(np.array([True, False, True]), xs[0])
+    assert "cond" not in _prims(j) and "select" in _prims(j)
+    # while_loop: unmapped trip count, mapped carry
+    w = lambda n, x: lax.while_loop(lambda c: c[0] < n, lambda c: (c[0] + 1, c[1] * 2.0),  # noqa
+                                    (0, x))[1]
+    _close(fd.vmap(w, in_axes=(None, 0))(3, xs[0]), xs[0] * 8.0)
+    _close(fd.vmap(w)(np.array([0, 1, 2]), xs[0, :, 0]), xs[0, :, 0] * np.array([1, 2, 4.0]))
