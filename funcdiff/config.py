@@ -5,6 +5,8 @@
 * ``debug_nans``: raise at the first primitive that makes a NaN from NaN-free inputs.
   Also usable as a context manager: ``with funcdiff.config.debug_nans_enabled(): ...``.
 * ``jit_cache_size``: entries kept per jitted function (least recently used dropped).
+* ``numexpr_fusion``: let ``jit`` fuse large float64 elementwise chains into numexpr
+  expressions when numexpr is installed (the ``fast`` extra).
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ class _Config:
     def __init__(self):
         self.log_compiles = False
         self.jit_cache_size = 64
+        self.numexpr_fusion = True   # fuse large float64 elementwise chains (if installed)
 
     @property
     def debug_nans(self):

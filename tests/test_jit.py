@@ -297,3 +297,23 @@ def test_optimize_reaches_a_fixed_point_and_compiles():
     fn, src = compile_jaxpr(out)
     _assert_same(fn(np.arange(3.0)), fd.eval_jaxpr(c.jaxpr, c.consts, np.arange(3.0)))
     assert isinstance(out, ClosedJaxpr)
+
+
+def test_numexpr_fusion_when_installed():
+    ne = pytest.importorskip("numexpr", reason="numexpr (extra `fast`) not installed")
+    from funcdiff.jit.passes.fuse import FUSE_MIN_SIZE
+    f = lambda x: fnp.sum(fnp.tanh(x) ** 2 + fnp.sin(x) * x)  # noqa: E731
+    x = np.linspace(-2, 2, FUSE_MIN_SIZE * 2)
+    low = fd.jit(fd.grad(f)).lower(x)
+    assert "numexpr_fused" in _prims(low.jaxpr) and ".evaluate(" in low.source
+    fd.check_jaxpr(low.jaxpr)
+    _assert_same(fd.jit(fd.grad(f))(x), fd.grad(f)(x))
+    with_small = fd.jit(fd.grad(f)).lower(x[:100])
+    assert "numexpr_fused" not in _prims(with_small.jaxpr)
+    prev = fd.config.numexpr_fusion
+    fd.config.numexpr_fusion = False
+    try:
+        assert "numexpr_fused" not in _prims(fd.jit(fd.grad(f)).lower(x).jaxpr)
+    finally:
+        fd.config.numexpr_fusion = prev
+    assert ne is not None

@@ -21,7 +21,7 @@ from ..core.trace import Tracer, trace_active, trace_flat
 from ..primitives.call import make_call_primitive
 from ..tree_util import tree_flatten, tree_unflatten
 from .codegen import compile_jaxpr
-from .passes import optimize
+from .passes import lower as _lower_passes
 
 CacheInfo = namedtuple("CacheInfo", "hits misses entries maxsize")
 
@@ -35,7 +35,7 @@ def compiled(jaxpr, name="jit"):
     jaxpr object: what call-like and control-flow primitives run as their impl."""
     fn = _call_cache.get(jaxpr)
     if fn is None:
-        fn, _ = compile_jaxpr(optimize(ClosedJaxpr(jaxpr, [])), name)
+        fn, _ = compile_jaxpr(_lower_passes(ClosedJaxpr(jaxpr, [])), name)
         with _call_lock:
             _call_cache[jaxpr] = fn
     return fn
@@ -149,7 +149,7 @@ class JittedFunction:
 
     def _compile(self, entry):
         if entry.fn is None:
-            entry.optimized = optimize(entry.closed)
+            entry.optimized = _lower_passes(entry.closed)
             entry.fn, entry.source = compile_jaxpr(entry.optimized, self.__name__)
         return entry
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from .cse import cse
 from .dce import dce
 from .fold import fold_constants
+from .fuse import fuse_elementwise
 from .inline import inline_calls
 from .simplify import simplify
 
@@ -29,5 +30,12 @@ def optimize(closed, max_rounds=4, trace=None):
     return closed
 
 
-__all__ = ["optimize", "inline_calls", "simplify", "fold_constants", "cse", "dce",
+def lower(closed):
+    """The full pipeline jit compiles: ``optimize``, then fusion (when enabled)."""
+    from ...config import config
+    closed = optimize(closed)
+    return fuse_elementwise(closed) if config.numexpr_fusion else closed
+
+
+__all__ = ["optimize", "lower", "fuse_elementwise", "inline_calls", "simplify", "fold_constants", "cse", "dce",
            "PIPELINE"]
