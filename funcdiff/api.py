@@ -78,7 +78,7 @@ def _vjp_core(f, primals, has_aux, fname):
         fun = flat_f
     avals = [leaf_aval(x) for x in leaves]
     lin = linearize_flat(fun, leaves, avals, n_tangent_outs=None if not has_aux else
-                         _LazyCount(aux_store))
+                         (lambda: aux_store["n"]))
     if has_aux:
         n = aux_store["n"]
         out_tree, aux = aux_store["out_tree"], tree_unflatten(
@@ -87,18 +87,6 @@ def _vjp_core(f, primals, has_aux, fname):
     else:
         out_tree, aux, outs = store["out_tree"], None, lin.primal_outs
     return lin, leaves, in_tree, out_tree, outs, aux
-
-
-class _LazyCount(int):
-    """The number of main outputs, known only once the function has been traced."""
-
-    def __new__(cls, store):
-        obj = int.__new__(cls, 0)
-        obj.store = store
-        return obj
-
-    def __index__(self):
-        return self.store["n"]
 
 
 def vjp(f, *primals, has_aux=False):
@@ -322,27 +310,28 @@ def _batched_linear(jaxpr, consts, residuals, basis, n):
     return move_outputs(outs, dims, 0, n)[0]
 
 
-def _jac_setup(f, args, kwargs, argnums, fname):
+def _jac_setup(f, args, kwargs, argnums, has_aux, fname):
     nums, single = _argnums_tuple(argnums, len(args), fname)
     diff = tuple(args[i] for i in nums)
     leaves, in_tree = flatten_args(diff)
     _check_differentiable(leaves, in_tree, fname)
-    flat_f, store = flatten_fun(_partial(f, args, kwargs, nums), in_tree)
-    lin = linearize_flat(flat_f, leaves, [leaf_aval(x) for x in leaves])
+    lin, leaves, in_tree, out_tree, outs, aux = _vjp_core(
+        _partial(f, args, kwargs, nums), diff, has_aux, fname)
     in_avals = [leaf_aval(x) for x in leaves]
-    out_avals = [leaf_aval(o) for o in lin.primal_outs]
-    return lin, single, in_tree, store["out_tree"], in_avals, out_avals
+    out_avals = [leaf_aval(o) for o in outs]
+    return lin, single, in_tree, out_tree, in_avals, out_avals, aux
 
 
 def jacfwd(f, argnums=0, has_aux=False):
     """Jacobian by forward mode: the linearized function applied to the whole standard
-    basis of the inputs in one batched (vmapped) pass."""
+    basis of the inputs in one batched (vmapped) pass.  With ``has_aux`` ``f`` returns
+    ``(output, aux)`` and the result is ``(jacobian, aux)``."""
     fname = f"jacfwd({_fun_name(f)})"
 
     @functools.wraps(f)
     def jac(*args, **kwargs):
-        lin, single, in_tree, out_tree, in_avals, out_avals = _jac_setup(
-            f, args, kwargs, argnums, fname)
+        lin, single, in_tree, out_tree, in_avals, out_avals, aux = _jac_setup(
+            f, args, kwargs, argnums, has_aux, fname)
         basis, offsets, n = _std_basis(in_avals)
         cols = _batched_linear(lin.lin_jaxpr, [], lin.residuals, basis, n) if n else \
             [None] * len(out_avals)
@@ -350,20 +339,22 @@ def jacfwd(f, argnums=0, has_aux=False):
                               np.result_type(oa.dtype, a.dtype), fwd=True)
                    for a, off in zip(in_avals, offsets)]
                   for i, oa in enumerate(out_avals)]
-        return _jac_tree(blocks, out_tree, in_tree, single)
+        jac_ = _jac_tree(blocks, out_tree, in_tree, single)
+        return (jac_, aux) if has_aux else jac_
 
     return jac
 
 
 def jacrev(f, argnums=0, has_aux=False):
     """Jacobian by reverse mode: the backward (transposed) jaxpr applied to the whole
-    standard basis of the outputs in one batched (vmapped) pass."""
+    standard basis of the outputs in one batched (vmapped) pass.  With ``has_aux`` ``f``
+    returns ``(output, aux)`` and the result is ``(jacobian, aux)``."""
     fname = f"jacrev({_fun_name(f)})"
 
     @functools.wraps(f)
     def jac(*args, **kwargs):
-        lin, single, in_tree, out_tree, in_avals, out_avals = _jac_setup(
-            f, args, kwargs, argnums, fname)
+        lin, single, in_tree, out_tree, in_avals, out_avals, aux = _jac_setup(
+            f, args, kwargs, argnums, has_aux, fname)
         basis, offsets, m = _std_basis(out_avals)
         if m:
             back = lin.backward()
@@ -374,7 +365,8 @@ def jacrev(f, argnums=0, has_aux=False):
                               np.result_type(oa.dtype, a.dtype), fwd=False)
                    for j, a in enumerate(in_avals)]
                   for oa, off in zip(out_avals, offsets)]
-        return _jac_tree(blocks, out_tree, in_tree, single)
+        jac_ = _jac_tree(blocks, out_tree, in_tree, single)
+        return (jac_, aux) if has_aux else jac_
 
     return jac
 

@@ -871,6 +871,56 @@ def test_custom_vjp_under_vmap(rng):
     np.testing.assert_allclose(gy2, 10.0 * x.sum(0))
 
 
+def test_closures_over_outer_tracers(rng):
+    """The mapped function closes over values of enclosing transforms (grad, jit)."""
+    xs, w = rng.standard_normal((5, 3)), rng.standard_normal(3)
+
+    def loss(w):
+        return fnp.sum(fd.vmap(lambda x: fnp.sin(x * w))(xs))
+    want = (np.cos(xs * w) * xs).sum(0)
+    np.testing.assert_allclose(fd.grad(loss)(w), want)
+    np.testing.assert_allclose(fd.jit(fd.grad(loss))(w), want)
+    out = fd.vmap(lambda x: 1.0)(xs)          # a literal output is broadcast
+    np.testing.assert_array_equal(out, np.ones(5))
+
+
+def test_checkpoint_under_vmap(rng):
+    x = rng.standard_normal((4, 3))
+    f = fd.checkpoint(lambda v: fnp.sin(fnp.cos(v)) * v)
+    g = fd.vmap(fd.grad(lambda v: fnp.sum(f(v))))(x)
+    want = np.cos(np.cos(x)) * -np.sin(x) * x + np.sin(np.cos(x))
+    np.testing.assert_allclose(g, want)
+    np.testing.assert_allclose(fd.grad(lambda X: fnp.sum(fd.vmap(f)(X)))(x), want)
+
+
+def test_leading_and_loop_batchers_on_linalg_and_gather(rng, monkeypatch):
+    """The generic rule factories of primitives/batching.py, tried on primitives whose
+    files are not this module's to edit: ``leading_batcher`` for numpy.linalg-style
+    primitives (leading axes are batch axes), ``loop_batcher`` for anything."""
+    from funcdiff.primitives import batching, indexing, linalg
+    for p in (linalg.cholesky_p, linalg.solve_p, linalg.inv_p, linalg.eigh_p,
+              linalg.slogdet_p, linalg.triangular_solve_p):
+        monkeypatch.setattr(p, "batch", batching.leading_batcher(p))
+    monkeypatch.setattr(indexing.gather_p, "batch", batching.loop_batcher(indexing.gather_p))
+    a = rng.standard_normal((4, 3, 3))
+    a = a @ a.transpose(0, 2, 1) + 3 * np.eye(3)
+    b = rng.standard_normal((4, 3))
+    np.testing.assert_allclose(fd.vmap(fnp.linalg.solve)(a, b),
+                               np.linalg.solve(a, b[..., None])[..., 0])
+    np.testing.assert_allclose(fd.vmap(fnp.linalg.solve, (None, 0))(a[0], b),
+                               np.linalg.solve(a[0], b.T).T)
+    np.testing.assert_allclose(fd.vmap(fnp.linalg.det)(a), np.linalg.det(a))
+    np.testing.assert_allclose(fd.vmap(fnp.linalg.cholesky, 1, 1)(a.transpose(1, 0, 2)),
+                               np.linalg.cholesky(a).transpose(1, 0, 2))
+    np.testing.assert_allclose(
+        fd.vmap(fd.grad(lambda m: fnp.linalg.slogdet(m)[1]))(a),
+        np.linalg.inv(a).transpose(0, 2, 1), rtol=1e-10)
+    x, i = rng.standard_normal((4, 5)), np.array([1, 0, 3, 4])
+    take = fd.vmap(lambda r, j: fnp.asarray(r)[j])
+    np.testing.assert_array_equal(take(x, i), x[np.arange(4), i])
+    np.testing.assert_array_equal(fd.jit(take)(x, i), x[np.arange(4), i])
+
+
 # --- Jacobians as one batched pass --------------------------------------------------------
 
 def test_jacobians_are_one_batched_pass(rng):

@@ -205,3 +205,53 @@ def defaxes(prim, param: str = "axes"):
         return prim.bind(x, **params), d
     prim.batch = batch
     return batch
+
+
+def leading_batcher(prim):
+    """For primitives that already treat leading axes as batch axes and want *equal*
+    batch shapes across their array operands (``numpy.linalg``-style ``(..., n, n)``):
+    mapped operands get their batch axis first, unmapped ones are broadcast along it
+    (a view), and every output comes back with the batch axis first."""
+    def batch(args, dims, **params):
+        size = axis_size(args, dims)
+        new = [bdim_at_front(x, d, size) for x, d in zip(args, dims)]
+        out = prim.bind(*new, **params)
+        if prim.multiple_results:
+            return list(out), [0] * len(out)
+        return out, 0
+    return batch
+
+
+def defleading(prim):
+    prim.batch = leading_batcher(prim)
+    return prim.batch
+
+
+def index_axis(x, i: int, axis: int):
+    """``x`` indexed at ``i`` along ``axis`` (slice + reshape: no gather)."""
+    from .shape import slice_
+    shape = aval(x).shape
+    start = [0] * len(shape)
+    limit = list(shape)
+    start[axis], limit[axis] = i, i + 1
+    return reshape(slice_(x, start, limit), shape[:axis] + shape[axis + 1:])
+
+
+def loop_batcher(prim):
+    """A correct but slow rule for any primitive: bind it once per example and stack the
+    results (under ``jit`` the loop is unrolled into the jaxpr).  A stopgap for
+    primitives whose vectorized rule is not written yet."""
+    def batch(args, dims, **params):
+        from .shape import concatenate
+        size = axis_size(args, dims)
+        per = []
+        for i in range(size):
+            ex = [x if d is None else index_axis(x, i, d) for x, d in zip(args, dims)]
+            out = prim.bind(*ex, **params)
+            per.append(list(out) if prim.multiple_results else [out])
+        n_out = len(per[0]) if per else 0
+        outs = [concatenate([expand_dims(p[k], 0) for p in per], 0) for k in range(n_out)]
+        if prim.multiple_results:
+            return outs, [0] * n_out
+        return outs[0], 0
+    return batch
