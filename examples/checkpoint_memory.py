@@ -31,7 +31,7 @@ import funcdiff as fd  # noqa: E402
 import funcdiff.numpy as fnp  # noqa: E402
 
 FAST = os.environ.get("FUNCDIFF_FAST") == "1" or "--fast" in sys.argv
-DEPTHS = [4, 8, 16] if FAST else [8, 16, 32, 64, 128]
+DEPTHS = [4, 9] if FAST else [8, 16, 32, 64, 128]
 WIDTH, BATCH = (32, 64) if FAST else (128, 512)
 MB = 2 ** 20
 

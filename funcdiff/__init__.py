@@ -21,9 +21,9 @@ from . import lax  # noqa: F401
 from .vmap_api import vmap  # noqa: F401
 from .config import config  # noqa: F401
 from .analysis import cost_analysis  # noqa: F401
-from .checkpoint import (checkpoint, checkpoint_name, checkpoint_policies,  # noqa: F401
-                         checkpoint_sequential, print_saved_residuals, remat,
-                         saved_residuals)
+from .checkpoint import (checkpoint, checkpoint_fori_loop, checkpoint_name,  # noqa: F401
+                         checkpoint_policies, checkpoint_scan, checkpoint_sequential,
+                         print_saved_residuals, remat, saved_residuals)
 from .jacobian import jacobian  # noqa: F401
 
 __version__ = "0.1.0"

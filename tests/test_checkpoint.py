@@ -558,3 +558,40 @@ def _measured_peak(f, *args):
         tracemalloc.stop()
     del out
     return peak
+
+
+def _check_all(jaxpr):
+    """check_jaxpr on a jaxpr and on every sub-jaxpr it holds."""
+    from funcdiff.core.ir import ClosedJaxpr, Jaxpr
+    fd.check_jaxpr(jaxpr if isinstance(jaxpr, ClosedJaxpr) else ClosedJaxpr(jaxpr, []))
+    j = jaxpr.jaxpr if isinstance(jaxpr, ClosedJaxpr) else jaxpr
+    n = 0
+    for e in j.eqns:
+        for p in e.params.values():
+            subs = p if isinstance(p, (tuple, list)) else [p]
+            for s in subs:
+                if isinstance(s, (Jaxpr, ClosedJaxpr)):
+                    n += 1 + _check_all(s)
+    return n
+
+
+@pytest.mark.parametrize("policy", [None, cp.dots_saveable, cp.everything_saveable],
+                         ids=repr)
+def test_transformed_jaxprs_check(policy, rng):
+    x, W = rng.standard_normal((3, 4)), rng.standard_normal((4, 4))
+
+    def f(x, W):
+        g = fd.checkpoint(lambda x, W: fnp.tanh(x @ W) * fnp.sin(x), policy=policy)
+        h = fd.checkpoint(lambda x, W: g(g(x, W), W), policy=policy)
+        c, _ = checkpoint_scan(lambda c, _: (g(c, W), None), h(x, W), None, length=5,
+                               schedule=("every", 2))
+        return (c ** 2).sum()
+    # (vmap maps over the rows of x: each example is a (4,) vector)
+    for t in (fd.grad(f, (0, 1)), fd.jacfwd(f), fd.hessian(f),
+              fd.vmap(fd.grad(f), (0, None))):
+        assert _check_all(fd.make_jaxpr(t)(x, W)) > 0
+    lowered = fd.jit(fd.grad(f, (0, 1))).lower(x, W)
+    assert _check_all(lowered.jaxpr) > 0
+    xs = np.stack([x, x + 1])
+    _close(fd.vmap(fd.grad(f), (0, None))(xs, W),
+           np.stack([fd.grad(f)(x, W), fd.grad(f)(x + 1, W)]))
