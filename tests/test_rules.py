@@ -107,6 +107,7 @@ class Spec(NamedTuple):
     atol: float | None = None
     rtol: float | None = None
     call: Callable | None = None   # (operands, params) -> out, instead of prim.bind
+    rev_over_rev: bool = True      # False: a documented limitation (while_loop)
 
 
 def unary(lo=-2.0, hi=2.0, *, away=False, dtypes=("f",), order=2, min_side=1):
@@ -450,6 +451,49 @@ def _jit_call(operands, params):
     return fd.jit(_call_body)(*operands)
 
 
+# control flow (through funcdiff.lax) -------------------------------------------------------
+
+def _cf_operands(data):
+    rng = _rng(data)
+    n = data.draw(st.integers(1, 3), label="n")
+    return [rng.uniform(-1, 1, n), rng.uniform(0.5, 1.0, n)], dict(
+        branch=data.draw(st.sampled_from(["pos", "neg"]), label="branch"),
+        reverse=data.draw(st.booleans(), label="reverse"))
+
+
+def _cond_call(operands, params):
+    import funcdiff.numpy as fnp
+    x, y = operands
+    s = fnp.sum(x)
+    pred = s > -1e3 if params["branch"] == "pos" else s < -1e3   # traced predicate
+    return fd.lax.cond(pred, lambda x, y: (fnp.sin(x) * y, fnp.sum(x * x)),
+                       lambda x, y: (fnp.cos(y) * x, fnp.sum(y) * 2.0), x, y)
+
+
+def _while_call(operands, params):
+    import funcdiff.numpy as fnp
+    x, y = operands
+
+    def body(c):
+        i, x, y = c
+        return i + 1, fnp.sin(x) * y + 0.5 * x, y * 0.9 + 0.1 * fnp.tanh(x)
+
+    _, x, y = fd.lax.while_loop(lambda c: c[0] < 3, body, (0, x, y))
+    return x, y
+
+
+def _scan_call(operands, params):
+    import funcdiff.numpy as fnp
+    x, y = operands
+
+    def step(c, yt):
+        c = fnp.sin(c) * yt + 0.3 * c
+        return c, c * yt
+
+    return fd.lax.scan(step, x, fnp.stack([y, y * y, 1.0 - y]),
+                       reverse=params["reverse"])
+
+
 # indexing ---------------------------------------------------------------------------------
 
 def _gather(data):
@@ -579,6 +623,12 @@ RULES: dict[str, Spec] = {
     "optimization_barrier": Spec(_barrier),
     "checkpoint": Spec(_call_operands, call=_checkpoint_call),
     "jit_call": Spec(_call_operands, call=_jit_call),
+    # control flow
+    "cond": Spec(_cf_operands, call=_cond_call),
+    # reverse-over-reverse through while_loop is a documented GradientError; the other
+    # combinations are checked here (reverse-over-forward in its own test below)
+    "while_loop": Spec(_cf_operands, call=_while_call, rev_over_rev=False),
+    "scan": Spec(_cf_operands, call=_scan_call),
     # special functions (when present)
     "gammaln": unary(0.3, 4.0),
     "digamma": unary(0.5, 4.0),
@@ -619,6 +669,9 @@ NOT_HERE: dict[str, str] = {
     "custom_jvp_call": "user rules: tests/test_autodiff.py (custom_jvp)",
     "custom_vjp_call": "user rules: tests/test_autodiff.py (custom_vjp)",
     "custom_lin": "internal to custom_vjp (no jvp rule): tests/test_autodiff.py",
+    "while_lin": "internal to while_loop's reverse mode: the while_loop row's order-2 "
+                 "checks run it (test_internal_primitives_are_reached)",
+    "while_lin_transpose": "internal to while_loop's reverse mode: as while_lin",
 }
 
 
@@ -719,9 +772,42 @@ def test_rule(name, data):
     # the row really exercises its primitive
     assert name in {e.primitive.name for e in fd.make_jaxpr(f)(*args).eqns}
     with np.errstate(all="raise", under="ignore"):
-        fd.check_grads(f, args, order=spec.order, modes=("fwd", "rev"),
-                       atol=spec.atol, rtol=spec.rtol)
+        if spec.rev_over_rev or spec.order < 2:
+            fd.check_grads(f, args, order=spec.order, modes=("fwd", "rev"),
+                           atol=spec.atol, rtol=spec.rtol)
+        else:
+            _check_all_but_rev_over_rev(f, args, spec)
     _check_transformed_jaxprs(f, args, np.random.default_rng(0))
+
+
+def _check_all_but_rev_over_rev(f, args, spec):
+    """Order-2 checks without reverse-over-reverse: fwd, fwd-over-fwd, rev, fwd-over-rev.
+    (Reverse-over-forward: test_while_loop_reverse_over_forward.)"""
+    tol = dict(atol=spec.atol, rtol=spec.rtol)
+    fd.check_grads(f, args, order=2, modes=("fwd",), **tol)
+    fd.check_grads(f, args, order=1, modes=("rev",), **tol)
+    rng = np.random.default_rng(3)
+    u = fd.tree_util.tree_map(lambda o: _rand_like(rng, o), f(*args))
+    fd.check_grads(lambda *xs: fd.vjp(f, *xs)[1](u), args, order=1, modes=("fwd",), **tol)
+
+
+def test_while_loop_reverse_over_forward():
+    """vjp of a jvp through while_loop (e.g. jacrev(jacfwd(f))): only reverse-over-reverse
+    is documented as unsupported (docs/control-flow.md)."""
+    x, y = np.array([0.3, -0.2]), np.array([0.8, 0.6])
+    t = (np.array([1.0, 0.5]), np.array([-0.3, 0.2]))
+
+    def f(x, y):
+        return _while_call([x, y], {})
+
+    fd.check_grads(lambda *xs: fd.jvp(f, xs, t)[1], (x, y), order=1, modes=("rev",))
+    h = fd.jacrev(fd.jacfwd(lambda x: fnp_sum(f(x, y)[0])))(x)
+    np.testing.assert_allclose(h, fd.hessian(lambda x: fnp_sum(f(x, y)[0]))(x), rtol=1e-10)
+
+
+def fnp_sum(x):
+    import funcdiff.numpy as fnp
+    return fnp.sum(x)
 
 
 @pytest.mark.parametrize("name", sorted(NONFLOAT))
@@ -753,3 +839,55 @@ def test_nonfloat_output_rule(name, data):
     for g in grads[1:]:
         np.testing.assert_array_equal(g, 0.0)
     _check_transformed_jaxprs(loss, args, rng)
+
+
+def test_internal_primitives_are_reached():
+    """The primitives listed in NOT_HERE as internal do occur in the transformed jaxprs
+    the RULES rows check (so they are checked there, not skipped)."""
+    x, y = np.array([0.3, -0.2]), np.array([0.8, 0.6])
+
+    def loss(x, y):
+        a, b = _while_call([x, y], {})
+        return _real_scalar((a, b))
+
+    seen = set()
+    for closed in (fd.make_jaxpr(fd.grad(loss, argnums=(0, 1)))(x, y),
+                   fd.make_jaxpr(lambda x, y: fd.jvp(fd.grad(loss), (x, y),
+                                                     (y, x)))(x, y)):
+        fd.check_jaxpr(closed)
+        seen |= _all_prims(closed.jaxpr)
+    assert {"while_lin", "while_lin_transpose"} <= seen, seen
+
+    @fd.custom_vjp
+    def f(x):
+        return x * 2.0
+
+    f.defvjp(lambda x: (x * 2.0, None), lambda r, g: (g * 2.0,))
+    assert "custom_lin" in _all_prims(fd.make_jaxpr(fd.grad(lambda x: f(x) ** 2))(1.0).jaxpr) \
+        or "custom_lin" in _all_prims(fd.make_jaxpr(
+            lambda x: fd.vjp(f, x)[1](1.0))(1.0).jaxpr) or _custom_lin_in_linearization(f)
+
+
+def _custom_lin_in_linearization(f):
+    from funcdiff._flat import flatten_args, flatten_fun, leaf_aval
+    from funcdiff.transforms.linearize import linearize_flat
+    leaves, tree = flatten_args((1.0,))
+    flat_f, _ = flatten_fun(f, tree)
+    lin = linearize_flat(flat_f, leaves, [leaf_aval(x) for x in leaves])
+    return "custom_lin" in _all_prims(lin.lin_jaxpr)
+
+
+def _all_prims(jaxpr):
+    """Names of every primitive in a jaxpr, nested jaxprs in params included."""
+    from funcdiff.core.ir import ClosedJaxpr, Jaxpr
+    out, stack = set(), [jaxpr]
+    while stack:
+        j = stack.pop()
+        j = j.jaxpr if isinstance(j, ClosedJaxpr) else j
+        for e in j.eqns:
+            out.add(e.primitive.name)
+            for p in e.params.values():
+                for sub in (p if isinstance(p, (tuple, list)) else (p,)):
+                    if isinstance(sub, (Jaxpr, ClosedJaxpr)):
+                        stack.append(sub)
+    return out

@@ -573,10 +573,16 @@ except ImportError:  # pragma: no cover - exercised without SciPy
         out[~pos] = ex / (1.0 + ex)
         return out if out.ndim else out[()]
 
+def _emit_call(fn, hint):
+    """Generated code calls ``fn`` (SciPy's or the NumPy fallback), passed in as a global:
+    a bare name such as ``_special`` would not exist in the generated module."""
+    return lambda args, params, gen: f"{gen.const(fn, hint)}({args[0]})"
+
+
 erf_p = elementwise("erf", _erf_fn, transcendental=True, float_only=True,
-                    emit="_special.erf({0})")
+                    emit=_emit_call(_erf_fn, "erf"))
 logistic_p = elementwise("logistic", _expit_fn, transcendental=True, float_only=True,
-                         emit="_special.expit({0})")
+                         emit=_emit_call(_expit_fn, "expit"))
 erf, logistic = _binder(erf_p), _binder(logistic_p)
 defjvp(erf_p, lambda t, x: mul(t, mul(2.0 / _SQRT_PI, exp(neg(square(x))))))
 # expit'(x) = expit(x) expit(-x): unlike out * (1 - out), exact where expit(x) rounds
