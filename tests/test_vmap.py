@@ -380,6 +380,29 @@ def _(data):
                        fnp.copy(x), fnp.asarray(x))), [Arg(R, shape)]
 
 
+@case("creation")   # creation functions fed a mapped value
+def _(data):
+    shape = data.draw(shapes)
+    return (lambda v, x: (fnp.linspace(0.0, v, 4), fnp.full((2,), v), fnp.zeros(3) + v,
+                          fnp.eye(2) * v, fnp.arange(3) * v, fnp.ones_like(x) * v,
+                          fnp.identity(2) + v, fnp.tri(2) * v, fnp.array([v, 2.0 * v]))), \
+        [Arg(R, ()), Arg(R, shape)]
+
+
+@case("cumulative_sum_prod")
+def _(data):
+    shape = data.draw(shapes_nd(1, 3))
+    ax = data.draw(st.integers(-len(shape), len(shape) - 1))
+    return (lambda x: (fnp.cumulative_sum(x, axis=ax), fnp.cumulative_prod(x, axis=ax))), \
+        [Arg(R, shape)]
+
+
+@case("take_along_axis")
+def _(data):
+    return (lambda x, i: fnp.take_along_axis(x, i, axis=1)), \
+        [Arg(R, (2, 3)), Arg(INTS(0, 3), (2, 2), np.int64)]
+
+
 @case("diag_trace")
 def _(data):
     n, m = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
