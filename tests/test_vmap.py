@@ -839,6 +839,30 @@ def test_batched_jaxpr_uses_batched_primitives(rng):
     assert eqn.params["dimension_numbers"][1] == ((0,), (0,))   # a batch dimension
 
 
+def test_control_flow_under_vmap(rng):
+    """Integration with funcdiff.lax (whose batch rules live in control_flow.py): a mapped
+    predicate, trip count or carry gives the per-example results."""
+    from funcdiff import lax
+    x = rng.standard_normal(5) * 3
+    cond = fd.vmap(lambda v: lax.cond(v > 0, lambda a: a * 2, lambda a: -a, v))
+    np.testing.assert_allclose(cond(x), np.where(x > 0, 2 * x, -x))
+    starts = np.abs(x) + 0.5
+
+    def doubling(c):
+        while c < 10:
+            c = c * 2
+        return c
+    loop = fd.vmap(lambda v: lax.while_loop(lambda c: c < 10, lambda c: c * 2, v))
+    np.testing.assert_allclose(loop(starts), [doubling(s) for s in starts])
+    xs = rng.standard_normal((3, 4))
+    carry, ys = fd.vmap(lambda v: lax.scan(lambda c, a: (c + a, c * a), 0.0, v))(xs)
+    np.testing.assert_allclose(carry, xs.sum(1))
+    np.testing.assert_allclose(ys, np.concatenate([np.zeros((3, 1)), np.cumsum(xs, 1)[:, :-1]],
+                                                  1) * xs)
+    g = fd.vmap(fd.grad(lambda v: lax.fori_loop(0, 3, lambda i, c: c * v, 1.0)))(x)
+    np.testing.assert_allclose(g, 3 * x ** 2)
+
+
 # --- custom rules under vmap -------------------------------------------------------------
 
 @fd.custom_jvp
