@@ -159,9 +159,23 @@ def literal_or_none(x):
     return None
 
 
+def param_key(v):
+    """A hashable stand-in for an eqn param (unhashable ones by identity): how passes
+    and caches compare eqns."""
+    try:
+        hash(v)
+        return v
+    except TypeError:
+        return ("id", id(v))
+
+
+def literal_key(lit: Literal):
+    """A hashable key for a literal's value and type (``-0.0`` differs from ``0.0``)."""
+    return ("lit", type(lit.val).__name__, repr(lit.val), lit.aval.dtype.str,
+            lit.aval.weak_type)
+
+
 def jaxpr_as_fun(closed: ClosedJaxpr):
     from .interpret import eval_jaxpr
     return lambda *args: eval_jaxpr(closed.jaxpr, closed.consts, *args)
 
-
-Any  # re-exported for type hints elsewhere

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from ..core.ad_types import Zero
 from ..core.avals import is_differentiable_dtype
 from ..core.interpret import eval_jaxpr
-from ..core.ir import ClosedJaxpr, Jaxpr, Literal, Var
+from ..core.ir import ClosedJaxpr, Jaxpr, Literal, Var, literal_key, param_key
 from ..core.trace import Tracer, trace_active, trace_flat
 from .dce import dce_jaxpr
 from .jvp import jvp_eval
@@ -108,14 +108,6 @@ _CACHE_SIZE = 256
 _lock = threading.Lock()
 
 
-def _param_key(v):
-    try:
-        hash(v)
-        return v
-    except TypeError:
-        return ("id", id(v))
-
-
 def _structure_key(jaxpr, extra):
     """A hashable key equal for jaxprs of identical structure (primitives, params,
     wiring, avals, literal values); None if the jaxpr must not be cached (it holds
@@ -135,14 +127,12 @@ def _structure_key(jaxpr, extra):
             val = e.params[name]
             if isinstance(val, (Jaxpr, ClosedJaxpr)) or callable(val):
                 return None
-            pk.append((name, _param_key(val)))
-        ins = tuple(ids[a] if type(a) is Var else
-                    (type(a.val).__name__, repr(a.val), a.aval) for a in e.invars)
+            pk.append((name, param_key(val)))
+        ins = tuple(ids[a] if type(a) is Var else literal_key(a) for a in e.invars)
         parts.append((e.primitive, ins, tuple(pk)))
         for j, v in enumerate(e.outvars):
             ids[v] = (k, j)
-    parts.append(tuple(ids[a] if type(a) is Var else ("lit", repr(a.val), a.aval)
-                       for a in jaxpr.outvars))
+    parts.append(tuple(ids[a] if type(a) is Var else literal_key(a) for a in jaxpr.outvars))
     return tuple(parts)
 
 

@@ -2,21 +2,11 @@
 same operands, same params) reuses its outputs."""
 from __future__ import annotations
 
-from ...core.ir import ClosedJaxpr, Jaxpr, Literal, Var
+from ...core.ir import ClosedJaxpr, Jaxpr, Literal, Var, literal_key, param_key
 
 
 def _atom_key(a):
-    if type(a) is Literal:
-        return ("lit", type(a.val).__name__, repr(a.val), a.aval.dtype.str, a.aval.weak_type)
-    return a
-
-
-def _param_key(v):
-    try:
-        hash(v)
-        return v
-    except TypeError:
-        return ("id", id(v))
+    return literal_key(a) if type(a) is Literal else a
 
 
 def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
@@ -27,7 +17,7 @@ def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
     for eqn in j.eqns:
         invars = [subst.get(a, a) if type(a) is Var else a for a in eqn.invars]
         key = (eqn.primitive, tuple(_atom_key(a) for a in invars),
-               tuple(sorted((k, _param_key(v)) for k, v in eqn.params.items())))
+               tuple(sorted((k, param_key(v)) for k, v in eqn.params.items())))
         prev = seen.get(key)
         if prev is not None:
             for v, p in zip(eqn.outvars, prev):
