@@ -12,7 +12,7 @@ Python scalar keeps its weak type).  An ``Eqn`` records where in user code it wa
 """
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
