@@ -672,6 +672,8 @@ NOT_HERE: dict[str, str] = {
     "while_lin": "internal to while_loop's reverse mode: the while_loop row's order-2 "
                  "checks run it (test_internal_primitives_are_reached)",
     "while_lin_transpose": "internal to while_loop's reverse mode: as while_lin",
+    "numexpr_fused": "made only by jit's fusion pass in optimized programs, which are "
+                     "never differentiated (no jvp rule): jit tests",
 }
 
 
