@@ -55,7 +55,8 @@ def _closure_convert(closed):
 
 
 class _Entry:
-    __slots__ = ("closed", "out_tree", "fn", "source", "optimized", "has_tracer_consts")
+    __slots__ = ("closed", "out_tree", "fn", "source", "optimized", "has_tracer_consts",
+                 "call")
 
 
 class Lowered:
@@ -144,7 +145,7 @@ class JittedFunction:
         entry.closed = closed
         entry.out_tree = store["out_tree"]
         entry.has_tracer_consts = any(type(c) is Tracer for c in closed.consts)
-        entry.fn = entry.source = entry.optimized = None
+        entry.fn = entry.source = entry.optimized = entry.call = None
         return entry
 
     def _compile(self, entry):
@@ -177,7 +178,11 @@ class JittedFunction:
         key, leaves, nargs = self._split(args, kwargs)
         entry = self._lookup(key, nargs)
         if trace_active() or any(type(x) is Tracer for x in leaves):
-            jaxpr, consts = _closure_convert(entry.closed)
+            # one call jaxpr per entry: caches keyed by it (the compiled code of the
+            # jit_call impl, vmap's batched sub-jaxprs) then hit on every call
+            if entry.call is None:
+                entry.call = _closure_convert(entry.closed)
+            jaxpr, consts = entry.call
             outs = jit_call_p.bind(*consts, *leaves, jaxpr=jaxpr, name=self.__name__)
         else:
             with self._lock:
