@@ -56,6 +56,7 @@ __all__ = ["checkpoint", "remat", "checkpoint_policies", "checkpoint_name",
            "Residual", "everything_saveable", "nothing_saveable", "dots_saveable",
            "dots_with_no_batch_dims_saveable", "save_only_these_names",
            "save_any_names_but_these", "save_from_both_policies", "checkpoint_scan",
+           "all_but_cheap_elementwise_saveable",
            "checkpoint_fori_loop", "scan_schedule"]
 
 
@@ -122,6 +123,27 @@ dots_with_no_batch_dims_saveable = _policy("dots_with_no_batch_dims_saveable",
                                            _dot_no_batch)
 
 
+_VIEWS = {"broadcast_to", "reshape", "transpose", "rev", "slice", "real"}
+
+
+def _cheap(prim, *avals, **params):
+    """A non-transcendental elementwise op, or a shape op (a view): cheaper to replay
+    than to keep."""
+    if prim.name in _VIEWS:
+        return True
+    if not isinstance(getattr(prim, "np_fn", None), np.ufunc) or prim.cost is None:
+        return False
+    try:
+        c = prim.cost(list(avals), list(avals[:1]), **params)
+    except Exception:  # noqa: BLE001 - unknown rule shape: treat as expensive
+        return False
+    return not c.get("transcendentals", 0)
+
+
+all_but_cheap_elementwise_saveable = _policy(
+    "all_but_cheap_elementwise_saveable", lambda prim, *a, **p: not _cheap(prim, *a, **p))
+
+
 def save_only_these_names(*names):
     """Save only values tagged ``checkpoint_name(x, n)`` with ``n`` in ``names``."""
     names = tuple(names)
@@ -151,6 +173,7 @@ class checkpoint_policies:  # noqa: N801 - a namespace, spelled as JAX's
     checkpoint_dots = dots_saveable
     dots_with_no_batch_dims_saveable = dots_with_no_batch_dims_saveable
     checkpoint_dots_with_no_batch_dims = dots_with_no_batch_dims_saveable
+    all_but_cheap_elementwise_saveable = all_but_cheap_elementwise_saveable
     save_only_these_names = staticmethod(save_only_these_names)
     save_any_names_but_these = staticmethod(save_any_names_but_these)
     save_from_both_policies = staticmethod(save_from_both_policies)
