@@ -7,9 +7,11 @@ funcdiff with ``checkpoint_sequential`` (10 segments); funcdiff checkpointing ev
 layer -- each under ``jit`` and eagerly.
 
 Memory: ``tracemalloc`` peak during one call, above the inputs (allocated before) and
-the returned result (subtracted).  Time: best of a few calls, as ratios.  Saved bytes:
+the returned result (subtracted).  Time: best of a few calls, as ratios, in CPU time
+(``time.process_time``: with one BLAS thread that is the compute time, robust to other
+processes on a busy machine) and wall time.  Saved bytes:
 what the reverse pass keeps from forward to backward, from ``saved_residuals``.
-Times are the best of a few calls (robust to a busy machine).
+
 
 Run: python benchmarks/bench_checkpoint.py [--small] [--float32] [--json out.json]
 (the default is 100 layers, width 256, batch 1024; --small is 20 x 64 x 128).
@@ -103,12 +105,13 @@ def _nbytes(tree):
 
 def measure(fn, Ws, x):
     fn(Ws, x)                            # warm up (jit compiles here)
-    times = []
+    times, walls = [], []
     for _ in range(REPS):
         gc.collect()
-        t = time.perf_counter()
+        t, w = time.process_time(), time.perf_counter()
         out = fn(Ws, x)
-        times.append(time.perf_counter() - t)
+        times.append(time.process_time() - t)
+        walls.append(time.perf_counter() - w)
         del out
     gc.collect()
     tracemalloc.start()
@@ -118,7 +121,7 @@ def measure(fn, Ws, x):
         peak = tracemalloc.get_traced_memory()[1] - base
     finally:
         tracemalloc.stop()
-    return min(times), peak, peak - _nbytes(out), out
+    return min(times), min(walls), peak, peak - _nbytes(out), out
 
 
 def main():
@@ -137,24 +140,24 @@ def main():
     results = {}
     ref_value, ref_grads = numpy_value_and_grad(Ws, x)
     for name, fn in variants.items():
-        t, peak_all, peak, out = measure(fn, Ws, x)
+        t, wall, peak_all, peak, out = measure(fn, Ws, x)
         value, grads = out
         np.testing.assert_allclose(value, ref_value, rtol=1e-4)
         for g, r in zip(grads, ref_grads):
             np.testing.assert_allclose(g, r, rtol=1e-3, atol=1e-5 * np.abs(r).max())
-        results[name] = (t, peak, peak_all)
-        print(f"  measured {name}: {t * 1e3:.1f} ms, peak {peak / 2**20:.1f} MB",
-              file=sys.stderr)
+        results[name] = (t, peak, peak_all, wall)
+        print(f"  measured {name}: {t * 1e3:.1f} ms CPU, {wall * 1e3:.1f} ms wall, peak "
+              f"{peak / 2**20:.1f} MB", file=sys.stderr)
 
-    np_t, np_peak, np_all = results["numpy (hand-written, frees activations)"]
+    np_t, np_peak, np_all, np_wall = results["numpy (hand-written, frees activations)"]
     mb = 2 ** 20
     print(f"### checkpoint: {DEPTH}-layer tanh chain, width {WIDTH}, batch {BATCH}, "
           f"{np.dtype(DTYPE).name}, value_and_grad w.r.t. all weights\n")
-    print("| variant | time | time vs numpy | time vs same-mode plain | peak above inputs "
-          "and result | peak vs numpy | peak vs same-mode plain | peak above inputs "
+    print("| variant | CPU time | vs numpy | vs same-mode plain | wall time | peak above "
+          "inputs and result | vs numpy | vs same-mode plain | peak above inputs "
           "(result included) | vs numpy | saved bytes |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for name, (t, peak, peak_all) in results.items():
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, (t, peak, peak_all, wall) in results.items():
         mode = name.split()[1] if name.startswith("funcdiff") else None
         kind = name.split()[2] if mode else None
         plain = results.get(f"funcdiff {mode} plain") if mode else None
@@ -162,6 +165,7 @@ def main():
         vs_plain_m = f"{peak / plain[1]:.2f}x" if plain else ""
         sv = f"{saved[kind] / mb:.1f} MB" if kind else ""
         print(f"| {name} | {t * 1e3:.1f} ms | {t / np_t:.2f}x | {vs_plain_t} | "
+              f"{wall * 1e3:.1f} ms | "
               f"{peak / mb:.1f} MB | {peak / np_peak:.2f}x | {vs_plain_m} | "
               f"{peak_all / mb:.1f} MB | {peak_all / np_all:.2f}x | {sv} |")
     print(f"\nsaved bytes: plain / sequential({SEGMENTS}) = "
