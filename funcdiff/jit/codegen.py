@@ -75,7 +75,7 @@ class _Gen:
             return repr(v)
         if type(v) is float and math.isfinite(v):
             return repr(v)
-        if isinstance(v, tuple) and all(self._plain(x) for x in v):
+        if type(v) is tuple and all(self._plain(x) for x in v):
             return repr(v)
         if isinstance(v, np.dtype) and v.isbuiltin and v.names is None:
             return f"np.{v.name}" if v.name != "bool" else "np.bool_"
@@ -84,7 +84,7 @@ class _Gen:
     def _plain(self, x):
         if x is None or type(x) in (bool, int):
             return True
-        return isinstance(x, tuple) and all(self._plain(y) for y in x)
+        return type(x) is tuple and all(self._plain(y) for y in x)
 
     # -- emission ---------------------------------------------------------------------
     def expr(self, eqn, args):
