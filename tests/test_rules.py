@@ -679,9 +679,18 @@ NOT_HERE: dict[str, str] = {
 
 # --- the tests -------------------------------------------------------------------------------
 
+def _in_library(prim):
+    """Defined by funcdiff (not a throwaway primitive some test module registers)."""
+    for rule in (prim.impl, prim.abstract_eval, prim.jvp):
+        mod = getattr(rule, "__module__", None)
+        if mod is not None:
+            return mod.startswith("funcdiff")
+    return True
+
+
 def test_every_primitive_is_covered():
-    missing = sorted(n for n in registry if n not in RULES and n not in NONFLOAT
-                     and n not in NOT_HERE)
+    missing = sorted(n for n, p in registry.items() if n not in RULES and n not in NONFLOAT
+                     and n not in NOT_HERE and _in_library(p))
     assert not missing, (
         f"primitives with no derivative test: {missing}.  Add each to RULES (with its "
         "domain), NONFLOAT, or NOT_HERE with a reason.")
