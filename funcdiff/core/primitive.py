@@ -17,6 +17,7 @@ Primitives with ``multiple_results`` take and return lists.
 from __future__ import annotations
 
 registry: dict[str, "Primitive"] = {}
+_bind: list = []   # core.trace.bind, installed by core.trace (which imports this module)
 
 
 class Primitive:
@@ -40,8 +41,7 @@ class Primitive:
         registry[name] = self
 
     def bind(self, *args, **params):
-        from .trace import bind
-        return bind(self, args, params)
+        return _bind[0](self, args, params)
 
     def __repr__(self):
         return self.name

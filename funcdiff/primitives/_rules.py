@@ -34,8 +34,15 @@ def numpy_result_dtype(np_fn, key):
     return np.asarray(out).dtype
 
 
+_RESULT_DTYPES: dict = {}
+
+
 def result_dtype(np_fn, *avals):
-    return numpy_result_dtype(np_fn, tuple((a.dtype, a.weak_type) for a in avals))
+    key = (np_fn,) + tuple((a.dtype, a.weak_type) for a in avals)
+    dt = _RESULT_DTYPES.get(key)
+    if dt is None:
+        dt = _RESULT_DTYPES[key] = numpy_result_dtype(np_fn, key[1:])
+    return dt
 
 
 def broadcast_shapes(opname, *shapes):
