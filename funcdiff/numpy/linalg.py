@@ -1,23 +1,39 @@
 """``funcdiff.numpy.linalg``: NumPy's ``numpy.linalg`` on values that trace.
 
 Outside transforms each function *is* NumPy's.  Inside, they bind the primitives of
-``funcdiff.primitives.linalg`` (cholesky, solve, inv, eigh, slogdet) or are
-compositions of primitives (norm, det, matrix_power, multi_dot), so all differentiate
-to any order in forward and reverse mode.
+``funcdiff.primitives.linalg`` (cholesky, solve, inv, eigh, slogdet, det, svd, eig, qr)
+or are compositions of primitives (norm, matrix_power, multi_dot, pinv, lstsq), so all
+differentiate to any order in forward and reverse mode, vectorize (``vmap``) and
+compile; plain ``numpy.linalg.<name>(traced)`` dispatches here.
 
 Semantics follow the installed NumPy: dtypes as NumPy's ``_commonType`` (integers and
 bools become float64, float32/complex64 stay single precision, float16 is refused),
 leading batch axes ``(..., n, n)`` broadcast, and ``solve``'s right-hand side is a
 vector only when it is 1-D (NumPy >= 2) or has one axis less than ``a`` (NumPy 1.x).
+Two documented exceptions, where NumPy's result depends on the *values*: traced
+``eig``/``eigvals`` are always complex (NumPy returns real arrays when every
+eigenvalue is real), and ``lstsq``'s ``residuals`` under ``jit``/``vmap`` (unknown rank)
+assume full column rank when ``M > N`` (outside them the rank is known and NumPy's
+rule is followed exactly).
 
 Derivative conventions:
 * ``norm``: the 2-norm (and Frobenius, and the p-norms) have derivative 0 at the zero
-  vector rather than NaN (a "double where" around the square root).
-* ``det`` is ``sign * exp(logabsdet)``; its derivative at an exactly singular matrix is
-  NaN (no exception), as it would be through ``slogdet``.
+  vector rather than NaN (a "double where" around the square root).  Matrix
+  ``ord='nuc'`` and ``ord=-2`` use the singular values (``ds = Re diag(U^H dA V)``,
+  finite everywhere).
+* ``det``: derivative ``tr(adj(A) dA)`` with an SVD-based adjugate, finite and exact at
+  singular matrices (``slogdet``'s derivative is NaN there: log|det| is -inf).
 * ``eigh``/``eigvalsh``/``cholesky`` read one triangle of the matrix, as NumPy does,
   and differentiate exactly that function; eigenvector derivatives are undefined
   (inf/NaN) at repeated eigenvalues: see ``funcdiff.primitives.linalg.eigh``.
+* ``svd``/``eig``/``qr``: derivatives need distinct singular values / eigenvalues /
+  full rank; singular vectors and eigenvectors are defined up to sign/phase, and
+  complete factors up to a basis of the complement: see ``funcdiff.primitives.linalg``
+  (``svd``, ``eig``, ``qr``) for the gauge each derivative uses.
+* ``pinv`` (and ``lstsq``'s solution, which is ``pinv(a) @ b``) has a custom jvp, the
+  closed form ``-P dA P + P P^H dA^H (I - A P) + (I - P A) dA^H P^H P``: exact wherever
+  the numerical rank (singular values above the cutoff) is locally constant,
+  including at repeated singular values.
 """
 from __future__ import annotations
 
@@ -35,9 +51,16 @@ from ..primitives.shape import broadcast_to, reshape, slice_, transpose
 from ._core import aval, canonical_axis, implements, operand
 
 __all__ = ["norm", "inv", "solve", "det", "slogdet", "cholesky", "eigh", "eigvalsh",
-           "matrix_power", "multi_dot", "LinAlgError", "SlogdetResult", "EighResult"]
+           "matrix_power", "multi_dot", "svd", "svdvals", "pinv", "eig", "eigvals", "qr",
+           "lstsq", "matrix_rank", "LinAlgError", "SlogdetResult", "EighResult",
+           "SVDResult", "EigResult", "QRResult"]
 
 LinAlgError = np.linalg.LinAlgError
+
+
+class _LinAlgShapeError(ShapeError, LinAlgError):
+    """A shape NumPy's linalg refuses: both funcdiff's ``ShapeError`` and NumPy's
+    ``LinAlgError`` (so ``except np.linalg.LinAlgError`` code keeps working)."""
 _NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
 
 
@@ -49,6 +72,22 @@ class SlogdetResult(NamedTuple):
 class EighResult(NamedTuple):
     eigenvalues: Any
     eigenvectors: Any
+
+
+class EigResult(NamedTuple):
+    eigenvalues: Any
+    eigenvectors: Any
+
+
+class SVDResult(NamedTuple):
+    U: Any
+    S: Any
+    Vh: Any
+
+
+class QRResult(NamedTuple):
+    Q: Any
+    R: Any
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -80,11 +119,20 @@ def _square(name, a):
     a = operand(a)
     shape = aval(a).shape
     if len(shape) < 2:
-        raise ShapeError(f"`linalg.{name}`: {len(shape)}-dimensional array given. Array "
-                         "must be at least two-dimensional (shape (..., n, n))")
+        raise _LinAlgShapeError(f"`linalg.{name}`: {len(shape)}-dimensional array given. "
+                                "Array must be at least two-dimensional (shape (..., n, n))")
     if shape[-1] != shape[-2]:
-        raise ShapeError(f"`linalg.{name}`: last 2 dimensions of the array must be "
-                         f"square, got shape {shape}")
+        raise _LinAlgShapeError(f"`linalg.{name}`: last 2 dimensions of the array must be "
+                                f"square, got shape {shape}")
+    return a
+
+
+def _stacked_2d(name, a):
+    a = operand(a)
+    nd = aval(a).ndim
+    if nd < 2:
+        raise _LinAlgShapeError(f"`linalg.{name}`: {nd}-dimensional array given. Array "
+                                "must be at least two-dimensional (shape (..., m, n))")
     return a
 
 
@@ -132,11 +180,11 @@ def _real_of(dtype):
 @implements(np.linalg.norm)
 def norm(x, ord=None, axis=None, keepdims=False):
     """NumPy's ``linalg.norm``: vector norms (``ord`` None/2, 1, inf, -inf, 0, any p)
-    and matrix norms (None/'fro', 1, -1, inf, -inf, 2).  The 2-norm, Frobenius norm
-    and p-norms have derivative 0 at 0 (not NaN).  Matrix ``ord=2`` is the square root
-    of the largest eigenvalue of the smaller Gram matrix (accurate for the largest
-    singular value); ``ord=-2`` and ``'nuc'`` (which need small singular values
-    accurately) are not supported on traced values."""
+    and matrix norms (None/'fro', 1, -1, inf, -inf, 2, -2, 'nuc').  The 2-norm,
+    Frobenius norm and p-norms have derivative 0 at 0 (not NaN).  Matrix ``ord=2`` is
+    the square root of the largest eigenvalue of the smaller Gram matrix (accurate for
+    the largest singular value); ``ord=-2`` (smallest singular value) and ``'nuc'``
+    (their sum) come from the ``svd`` primitive."""
     x = operand(x)
     xa = aval(x)
     if xa.dtype.kind not in "fc":
@@ -215,14 +263,10 @@ def _exponent(p, rdt):
 def _matrix_norm(x, ord, row, col, keepdims):
     xa = aval(x)
     shape = xa.shape
-    if ord == 2 or ord == -2 or ord == "nuc":
-        if ord != 2:
-            raise FuncdiffValueError(
-                f"`linalg.norm(ord={ord!r})` on traced values needs all singular values "
-                "accurately, which funcdiff does not compute yet (no svd primitive).  "
-                "Use ord=2, 'fro', 1 or inf, or compute the singular values outside "
-                "the transform.")
+    if ord == 2:
         ret = _spectral_norm(x, row, col)
+    elif ord == -2 or ord == "nuc":
+        ret = _svd_norm(x, row, col, ord)
     elif ord in (1, -1):
         red = reduce_max if ord == 1 else reduce_min
         c = col - 1 if col > row else col
@@ -238,6 +282,21 @@ def _matrix_norm(x, ord, row, col, keepdims):
     else:
         raise ValueError("Invalid norm order for matrices.")
     return _keep(ret, shape, (row, col), keepdims)
+
+
+def _svd_norm(x, row, col, ord):
+    """NumPy's ``_multi_svd_norm`` with ``amin`` (ord=-2) or ``sum`` ('nuc')."""
+    xa = aval(x)
+    rest = [i for i in range(xa.ndim) if i not in (row, col)]
+    m = transpose(x, tuple(rest) + (row, col))          # (..., m, n)
+    (s,) = la.svd(m, compute_uv=False)
+    last = aval(s).ndim - 1
+    if ord == "nuc":
+        return reduce_sum(s, (last,))
+    if aval(s).shape[-1] == 0:
+        raise ValueError("zero-size array to reduction operation minimum which has no "
+                         "identity")
+    return reduce_min(s, (last,))
 
 
 def _reduce_or_zero(red, s, axis, has_initial):
@@ -321,12 +380,11 @@ def slogdet(a):
 
 @implements(np.linalg.det)
 def det(a):
-    """NumPy's ``linalg.det``, computed as ``sign * exp(logabsdet)`` from ``slogdet``
-    (the same LU factorization NumPy uses).  Derivative ``det(A) tr(A^{-1} dA)``; at an
-    exactly singular matrix the value is 0 and the derivative is NaN (the adjugate is
-    not computed)."""
-    sign, logabsdet = la.slogdet(_float_square("det", a))
-    return ew.mul(sign, ew.exp(logabsdet))
+    """NumPy's ``linalg.det`` (the ``det`` primitive: NumPy's LU value).  Derivative
+    ``tr(adj(A) dA)`` with the adjugate from the SVD: finite and exact at singular
+    matrices too (e.g. rank n-1, where ``det(A) A^{-1}`` is 0 * inf); second derivatives
+    are exact everywhere as well (see ``funcdiff.primitives.linalg.adjugate``)."""
+    return la.det(_float_square("det", a))
 
 
 # --- cholesky, eigh, eigvalsh -----------------------------------------------------------------
@@ -460,3 +518,293 @@ def _chain_order(shapes):
                     m[i][j] = q
                     s[i][j] = k
     return s
+
+
+# --- svd, svdvals, matrix_rank, pinv -----------------------------------------------------------
+
+@implements(np.linalg.svd)
+def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    """NumPy's ``linalg.svd``: ``SVDResult(U, S, Vh)`` (or ``S`` with
+    ``compute_uv=False``); ``hermitian=True`` goes through ``eigh`` and sorts by
+    ``|w|`` as NumPy does.  For the derivatives (distinct singular values needed for
+    ``U``/``Vh``; sign/phase and ``full_matrices`` gauges) see
+    ``funcdiff.primitives.linalg.svd``."""
+    a = operand(a)
+    if hermitian:
+        return _svd_hermitian(_float_square("svd", a), compute_uv)
+    a = _stacked_2d("svd", a)
+    a = _cast(a, _linalg_dtype("svd", aval(a)))
+    if not compute_uv:
+        return la.svd(a, compute_uv=False)[0]
+    s, u, vh = la.svd(a, full_matrices=full_matrices)
+    return SVDResult(u, s, vh)
+
+
+def _svd_hermitian(a, compute_uv):
+    """NumPy's ``svd(hermitian=True)``: eigh, ``s = |w|`` sorted descending (as
+    ``argsort(s)[..., ::-1]``: ties in reverse index order), signs moved into ``vh``."""
+    from ..primitives.shape import iota
+    w, u = la.eigh(a) if compute_uv else (la.eigh(a, compute_v=False)[0], None)
+    wa = aval(w)
+    n = wa.shape[-1]
+    s = ew.abs_(w)
+    # position of entry i in descending order: #{j: s_j > s_i} + #{j > i: s_j == s_i}
+    later = np.triu(np.ones((n, n), dtype=bool), 1)
+    before = ew.logical_or(ew.gt(la._row(s), la._col(s)),
+                    ew.logical_and(ew.eq(la._row(s), la._col(s)), later))
+    pos = reduce_sum(ew.convert_element_type(before, dtype=np.intp), (wa.ndim,))
+    onehot = ew.eq(reshape(iota(0, n, 1, np.intp), (n, 1)), la._row(pos))  # [r, i]
+    perm = ew.convert_element_type(onehot, dtype=wa.dtype)
+    s_sorted = reduce_sum(ew.mul(perm, la._row(s)), (wa.ndim,))
+    if not compute_uv:
+        return s_sorted
+    sgn = ew.select(ew.lt(w, 0), np.asarray(-1, wa.dtype)[()], np.asarray(1, wa.dtype)[()])
+    sgn_sorted = reduce_sum(ew.mul(perm, la._row(sgn)), (wa.ndim,))
+    u_sorted = la._matmul(u, _cast(la._mT(perm), aval(u).dtype))    # u[..., :, order]
+    vh = la._H(ew.mul(u_sorted, la._row(sgn_sorted)))
+    return SVDResult(u_sorted, s_sorted, vh)
+
+
+if hasattr(np.linalg, "svdvals"):
+    @implements(np.linalg.svdvals)
+    def svdvals(x, /):
+        """NumPy's ``linalg.svdvals``: ``svd(x, compute_uv=False)``."""
+        return svd(x, compute_uv=False)
+else:  # pragma: no cover - NumPy 1.x
+    def svdvals(x, /):
+        """``svd(x, compute_uv=False)`` (``numpy.linalg.svdvals`` of NumPy 2)."""
+        return svd(x, compute_uv=False)
+
+
+@implements(np.linalg.matrix_rank)
+def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
+    """NumPy's ``linalg.matrix_rank``: the number of singular values above the tolerance
+    (an integer: no derivative)."""
+    if rtol is not None and tol is not None:
+        raise ValueError("`tol` and `rtol` can't be both set.")
+    A = operand(A)
+    if aval(A).ndim < 2:
+        nz = ew.ne(A, 0)
+        if aval(nz).ndim:
+            from ..primitives.reduce import reduce_or_p
+            nz = reduce_or_p.bind(nz, axes=tuple(range(aval(nz).ndim)))
+        return ew.convert_element_type(nz, dtype=np.dtype(int))
+    S = svd(A, compute_uv=False, hermitian=hermitian)
+    sa = aval(S)
+    if tol is None:
+        if rtol is None:
+            rtol = max(aval(A).shape[-2:]) * np.finfo(sa.dtype).eps
+        else:
+            rtol = _trailing_axis(operand(rtol))
+        smax = reduce_max(S, (sa.ndim - 1,)) if sa.shape[-1] else reduce_sum(S, (sa.ndim - 1,))
+        tol = ew.mul(la._col(ew.maximum(smax, np.zeros((), sa.dtype)[()])), rtol)
+    else:
+        tol = _trailing_axis(operand(tol))
+    big = ew.convert_element_type(ew.gt(S, tol), dtype=np.intp)
+    return reduce_sum(big, (sa.ndim - 1,))
+
+
+def _trailing_axis(x):
+    """``asarray(x)[..., newaxis]``."""
+    return reshape(x, aval(x).shape + (1,))
+
+
+def _pinv_value(a, rcond, hermitian):
+    """NumPy's pinv on a float/complex stack ``a``: singular values above
+    ``rcond * max(s)`` inverted, the others dropped."""
+    rc = _trailing_axis(rcond)
+    if hermitian:
+        # NumPy: svd(conj(a), hermitian=True) = eigh(conj(a)); pinv = conj(V) diag(1/w) V^T
+        w, v = la.eigh(ew.conj(a) if aval(a).dtype.kind == "c" else a)
+        s = ew.abs_(w)
+    else:
+        s, u, vh = la.svd(a, full_matrices=False)
+        w = s
+    last = aval(s).ndim - 1
+    cutoff = ew.mul(rc, reshape(reduce_max(s, (last,)), aval(s).shape[:-1] + (1,)))
+    large = ew.gt(s, cutoff)
+    one = np.ones((), aval(w).dtype)[()]
+    winv = ew.select(large, ew.div(one, ew.select(large, w, one)),
+                     np.zeros((), aval(w).dtype)[()])
+    if hermitian:
+        vc = ew.conj(v) if aval(v).dtype.kind == "c" else v
+        return la._matmul(ew.mul(vc, la._row(winv)), la._mT(v))
+    return la._matmul(ew.mul(la._H(vh), la._row(winv)), la._H(u))
+
+
+def _pinv_jvp_rule(pinv_fn, hermitian):
+    def rule(primals, tangents):
+        a, rcond = primals
+        da, _ = tangents
+        p = pinv_fn(a, rcond)
+        if hermitian:   # eigh reads the lower triangle: differentiate what it sees
+            a, da = la._sym_from_triangle(a, True), la._sym_from_triangle(da, True)
+        mm = la._matmul
+        pH, daH = la._H(p), la._H(da)
+        t1 = ew.neg(mm(p, mm(da, p)))                                 # -P dA P
+        t2 = mm(mm(p, pH), ew.sub(daH, mm(mm(daH, a), p)))            # P P^H dA^H (I - A P)
+        x = mm(daH, mm(pH, p))
+        t3 = ew.sub(x, mm(p, mm(a, x)))                               # (I - P A) dA^H P^H P
+        return p, ew.add(ew.add(t1, t2), t3)
+    return rule
+
+
+def _make_pinv(hermitian):
+    from ..custom_derivatives import custom_jvp
+
+    def pinv_core(a, rcond):
+        return _pinv_value(a, rcond, hermitian)
+
+    pinv_core.__name__ = "pinv_hermitian" if hermitian else "pinv"
+    f = custom_jvp(pinv_core)
+    f.defjvp(_pinv_jvp_rule(f, hermitian))
+    return f
+
+
+_PINV = {False: _make_pinv(False), True: _make_pinv(True)}
+
+
+@implements(np.linalg.pinv)
+def pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
+    """NumPy's ``linalg.pinv`` (``rcond``/``rtol`` as NumPy: default cutoff 1e-15 times
+    the largest singular value; ``rtol=None``: ``max(m, n) * eps``).  Derivative: the
+    closed form for the pseudo-inverse (custom jvp), exact where the number of singular
+    values above the cutoff does not change, repeated singular values included."""
+    a = operand(a)
+    if rcond is None:
+        if rtol is np._NoValue:
+            rcond = 1e-15
+        elif rtol is None:
+            rcond = max(aval(a).shape[-2:]) * np.finfo(aval(a).dtype).eps
+        else:
+            rcond = rtol
+    elif rtol is not np._NoValue:
+        raise ValueError("`rtol` and `rcond` can't be both set.")
+    a = _stacked_2d("pinv", a)
+    aa = aval(a)
+    m, n = aa.shape[-2:]
+    if aa.size == 0 and m * n == 0:
+        from ..primitives.shape import full
+        return full(aa.shape[:-2] + (n, m), 0, aa.dtype)
+    a = _cast(a, _linalg_dtype("pinv", aa))
+    if hermitian:
+        _square("pinv", a)
+    rcond = operand(rcond)
+    if not hasattr(rcond, "aval") and not isinstance(rcond, np.ndarray):
+        rcond = np.asarray(rcond)
+    return _PINV[bool(hermitian)](a, rcond)
+
+
+# --- lstsq ---------------------------------------------------------------------------------------
+
+@implements(np.linalg.lstsq)
+def lstsq(a, b, rcond=None):
+    """NumPy's ``linalg.lstsq``: ``(x, residuals, rank, s)``, the minimum-norm solution
+    with singular values at or below ``rcond * max(s)`` treated as zero (LAPACK's
+    ``gelsd`` rule; ``rcond=None``: ``eps * max(M, N)``).  ``x = pinv(a, rcond) @ b``
+    differentiates with ``pinv``'s closed-form jvp; ``s`` with the ``svd`` rule;
+    ``rank`` is an integer.  ``residuals`` (squared 2-norms of ``b - a @ x`` per
+    column) has shape ``(K,)`` when ``rank == N`` and ``M > N``, else ``(0,)``; under
+    ``jit``/``vmap``, where the rank is unknown while tracing, it is computed whenever
+    ``M > N`` (full rank assumed)."""
+    a, b = operand(a), operand(b)
+    aa, ba = aval(a), aval(b)
+    is_1d = ba.ndim == 1
+    if is_1d:
+        b = reshape(b, ba.shape + (1,))
+        ba = aval(b)
+    for x in (aa, ba):
+        if x.ndim != 2:
+            raise _LinAlgShapeError(f"`linalg.lstsq`: {x.ndim}-dimensional array given. "
+                                    "Array must be two-dimensional")
+    m, n = aa.shape
+    m2, n_rhs = ba.shape
+    if m != m2:
+        raise _LinAlgShapeError("`linalg.lstsq`: Incompatible dimensions "
+                                f"(a {aa.shape}, b {aval(operand(b)).shape})")
+    t = _linalg_dtype("lstsq", aa, ba)
+    real_t = _real_of(t)
+    a, b = _cast(a, t), _cast(b, t)
+    eps = np.finfo(t).eps
+    if rcond is None:
+        rcond = eps * max(n, m)
+    elif isinstance(rcond, str):       # NumPy 1.x's "warn" default: machine precision
+        rcond = -1
+    if not hasattr(rcond, "aval") and np.ndim(rcond) == 0 and rcond < 0:
+        rcond = eps                     # LAPACK: rcond < 0 means machine precision
+    k = min(m, n)
+    if k == 0:
+        from ..primitives.shape import full
+        x = full((n, n_rhs), 0, t)
+        s = full((0,), 0, real_t)
+        rank = np.int32(0)
+    else:
+        x = la._matmul(pinv(a, rcond=rcond), b)
+        s = la.svd(a, compute_uv=False)[0]
+        smax = reshape(slice_(s, (0,), (1,)), ())
+        thresh = ew.mul(operand(rcond), smax)
+        rank = reduce_sum(ew.convert_element_type(ew.gt(s, thresh), dtype=np.int32), (0,))
+    full_rank = None
+    if m > n:
+        rv = getattr(rank, "_val", rank)
+        full_rank = True if rv is None else int(rv) == n
+    if full_rank:
+        r = ew.sub(b, la._matmul(a, x))
+        resids = _cast(reduce_sum(_abs2(r), (0,)), real_t)
+    else:
+        resids = np.array([], real_t)
+    if is_1d:
+        x = reshape(x, (n,))
+    return x, resids, rank, s
+
+
+# --- eig, eigvals, qr ---------------------------------------------------------------------------
+
+@implements(np.linalg.eig)
+def eig(a):
+    """NumPy's ``linalg.eig``: ``EigResult(eigenvalues, eigenvectors)``, always complex on
+    traced values (NumPy's dtype depends on whether the eigenvalues happen to be real).
+    Eigenvectors are normalized as LAPACK does (unit norm, largest component real) and
+    differentiate in that normalization; derivatives need distinct eigenvalues (see
+    ``funcdiff.primitives.linalg.eig``)."""
+    w, v = la.eig(_float_square("eig", a))
+    return EigResult(w, v)
+
+
+@implements(np.linalg.eigvals)
+def eigvals(a):
+    """NumPy's ``linalg.eigvals``, always complex on traced values; derivative
+    ``diag(V^{-1} dA V)`` (simple eigenvalues)."""
+    return la.eig(_float_square("eigvals", a), compute_v=False)[0]
+
+
+@implements(np.linalg.qr)
+def qr(a, mode="reduced"):
+    """NumPy's ``linalg.qr`` with ``mode`` 'reduced' (``QRResult(Q, R)``), 'complete'
+    or 'r' (``R`` only).  'raw' (LAPACK's Householder reflectors) is not traced.
+    Derivatives need full rank (see ``funcdiff.primitives.linalg.qr``)."""
+    import warnings
+    if mode not in ("reduced", "complete", "r", "raw"):
+        if mode in ("f", "full"):
+            warnings.warn("The 'full' option is deprecated in favor of 'reduced'.\n"
+                          "For backward compatibility let mode default.",
+                          DeprecationWarning, stacklevel=3)
+            mode = "reduced"
+        elif mode in ("e", "economic"):
+            warnings.warn("The 'economic' option is deprecated.", DeprecationWarning,
+                          stacklevel=3)
+            mode = "economic"
+        else:
+            raise ValueError(f"Unrecognized mode '{mode}'")
+    a = _stacked_2d("qr", a)
+    if mode in ("raw", "economic"):
+        raise FuncdiffValueError(
+            f"`linalg.qr(mode={mode!r})` returns LAPACK's Householder reflectors, which "
+            "funcdiff does not trace; use mode='reduced' (or 'complete', 'r')")
+    aa = aval(a)
+    a = _cast(a, _linalg_dtype("qr", aa))
+    m, n = aa.shape[-2:]
+    q, r = la.qr(a, full_matrices=(mode == "complete" and m > n))
+    if mode == "r":
+        return r
+    return QRResult(q, r)

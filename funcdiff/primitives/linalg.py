@@ -1,4 +1,5 @@
-"""Linear-algebra primitives: cholesky, triangular_solve, solve, inv, eigh, slogdet.
+"""Linear-algebra primitives: cholesky, triangular_solve, solve, inv, eigh, slogdet,
+svd, eig, qr, det and adjugate.
 
 Conventions shared by every rule here:
 
@@ -16,6 +17,13 @@ Conventions shared by every rule here:
   ``select``, these primitives again), so it differentiates again, to any order.
   ``triangular_solve`` and ``solve`` are linear in their right-hand side and carry
   transpose rules for it (a transpose, not an adjoint: no conjugation, as in JAX).
+* Batching (``vmap``): the leading axes are batch axes already, so most rules move the
+  mapped axis to the front (broadcasting an unmapped operand of a two-operand
+  primitive); ``solve``/``triangular_solve`` with an unmapped matrix fold the batch
+  into the right-hand side's columns instead (one factorization for all examples).
+* Decompositions whose factors are not unique (signs/phases of singular vectors and
+  eigenvectors, the extra columns of ``full_matrices`` / ``complete`` factors) get
+  derivatives in a stated gauge; see each primitive's docstring.
 """
 from __future__ import annotations
 
@@ -518,5 +526,528 @@ slogdet_p.abstract_eval = _slogdet_abstract
 slogdet_p.jvp = _slogdet_jvp
 slogdet_p.cost = _cube_cost(2 / 3)
 
-__all__ = ["cholesky", "triangular_solve", "solve", "inv", "eigh", "slogdet",
-           "cholesky_p", "triangular_solve_p", "solve_p", "inv_p", "eigh_p", "slogdet_p"]
+
+# --- more helpers for the decompositions below ---------------------------------------------
+
+
+def _diag(x):
+    """The diagonal of each matrix of a stack of square matrices ``(..., n, n) -> (..., n)``."""
+    xa = aval(x)
+    eye = np.eye(xa.shape[-1], dtype=bool)
+    return reduce_sum(select(eye, x, _zero_scalar(xa.dtype)), (xa.ndim - 1,))
+
+
+def _row(v):
+    """``v[..., None, :]``."""
+    va = aval(v)
+    return reshape(v, va.shape[:-1] + (1, va.shape[-1]))
+
+
+def _col(v):
+    """``v[..., :, None]``."""
+    va = aval(v)
+    return reshape(v, va.shape + (1,))
+
+
+def _cols(x, start, stop):
+    """``x[..., :, start:stop]``."""
+    from .shape import slice_
+    xa = aval(x)
+    return slice_(x, (0,) * (xa.ndim - 1) + (start,), xa.shape[:-1] + (stop,))
+
+
+def _rows(x, start, stop):
+    """``x[..., start:stop, :]``."""
+    from .shape import slice_
+    xa = aval(x)
+    return slice_(x, (0,) * (xa.ndim - 2) + (start, 0), xa.shape[:-2] + (stop, xa.shape[-1]))
+
+
+def _to_complex(x, dtype):
+    from .elementwise import convert_element_type
+    return x if aval(x).dtype == dtype else convert_element_type(x, dtype=np.dtype(dtype))
+
+
+def _complex_dtype(dtype):
+    return np.result_type(dtype, np.complex64)
+
+
+def _mnk_cost(factor, factor_uv=None):
+    """flops ~ factor * m * n * min(m, n) per matrix (``factor_uv`` when the factors are
+    computed too)."""
+    def cost(avals_in, avals_out, **params):
+        a = avals_in[0]
+        m, n = a.shape[-2:]
+        batch = int(np.prod(a.shape[:-2], dtype=np.int64))
+        f = factor_uv if (factor_uv is not None and params.get("compute_uv", True)
+                          and params.get("compute_v", True)) else factor
+        return {"flops": int(f * batch * m * n * min(m, n)), "transcendentals": 0}
+    return cost
+
+
+def _zeros_out(outs):
+    return [Zero(aval(o).strengthen()) for o in outs]
+
+
+# --- svd ---------------------------------------------------------------------------------------
+
+svd_p = Primitive("svd", multiple_results=True)
+
+
+def svd(a, full_matrices=False, compute_uv=True):
+    """Singular value decomposition of ``a (..., m, n)``, ``k = min(m, n)``.
+
+    Returns ``[s, u, vh]`` (``[s]`` with ``compute_uv=False``): singular values
+    ``s (..., k)`` in descending order (real), ``u (..., m, k)`` and ``vh (..., k, n)``
+    with ``a = u @ diag(s) @ vh`` (``u (..., m, m)``, ``vh (..., n, n)`` with
+    ``full_matrices``), exactly as ``numpy.linalg.svd`` computes them.
+
+    Derivatives (JAX's ``svd_jvp_rule``, written with funcdiff ops so they differentiate
+    again): ``ds = Re diag(U^H dA V)`` is exact wherever the singular values are
+    distinct, and stays finite everywhere (also at repeated and zero singular values,
+    where ``s`` is only directionally differentiable).  ``dU``, ``dV`` need *distinct*
+    singular values: ``F_ij = 1 / (s_j^2 - s_i^2)`` is infinite at repeated ones and
+    the result is inf/NaN there; for ``m != n`` they also need nonzero singular
+    values (a division by ``s``).  Singular vectors are unique only up to a sign
+    (real) or a phase (complex) per pair ``(u_i, v_i)``: for real matrices the rule
+    differentiates the (continuous) LAPACK choice; for complex ones it fixes the phase
+    by ``Im diag(U^H dU) = Im(diag(U^H dA V)) / s`` and ``diag(V^H dV)`` imaginary-free,
+    which need not match LAPACK's phase choice, so differentiate only phase-invariant
+    functions of complex singular vectors (``u @ diag(s) @ vh``, ``|u|``, projectors).
+    With ``full_matrices`` and ``m != n`` the extra columns of ``u`` (rows of ``vh``)
+    are any orthonormal basis of a complement; their derivative is the one of minimal
+    rotation (``dU2 = -U1 dU1^H U2``), which again only functions invariant to that
+    choice (e.g. the projector ``U2 U2^H``) see consistently."""
+    full_matrices = bool(full_matrices) and bool(compute_uv)
+    return list(svd_p.bind(a, full_matrices=full_matrices, compute_uv=bool(compute_uv)))
+
+
+def _svd_impl(a, *, full_matrices, compute_uv):
+    a = np.asarray(a)
+    if compute_uv:
+        u, s, vh = np.linalg.svd(a, full_matrices=full_matrices, compute_uv=True)
+        return [s, u, vh]
+    return [np.linalg.svd(a, compute_uv=False)]
+
+
+def _svd_abstract(a, *, full_matrices, compute_uv):
+    if a.ndim < 2:
+        raise ShapeError(f"`svd`: expected a matrix or a stack of them, shape (..., m, n); "
+                         f"got shape {a.shape}")
+    _check_dtype("svd", a)
+    batch, (m, n) = a.shape[:-2], a.shape[-2:]
+    k = min(m, n)
+    s = ShapedArray(batch + (k,), _real_dtype(a.dtype))
+    if not compute_uv:
+        return [s]
+    return [s, ShapedArray(batch + (m, m if full_matrices else k), a.dtype),
+            ShapedArray(batch + (n if full_matrices else k, n), a.dtype)]
+
+
+def _safe_reciprocal(x):
+    """1/x, and 0 where x == 0 (double where: no NaN in derivatives either)."""
+    from .elementwise import eq
+    zero = eq(x, 0)
+    one = np.ones((), aval(x).dtype)[()]
+    return select(zero, _zero_scalar(aval(x).dtype), div(one, select(zero, one, x)))
+
+
+def _svd_jvp(primals, tangents, *, full_matrices, compute_uv):
+    (a,), (ta,) = primals, tangents
+    s, u, vh = svd_p.bind(a, full_matrices=full_matrices, compute_uv=True)
+    outs = [s, u, vh] if compute_uv else [s]
+    aa = aval(a)
+    m, n = aa.shape[-2:]
+    k = min(m, n)
+    if type(ta) is Zero or k == 0:
+        return outs, _zeros_out(outs)
+    nd = aa.ndim
+    cplx = _is_complex(a)
+    ta = instantiate(ta)
+    u1 = _cols(u, 0, k) if aval(u).shape[-1] != k else u
+    vh1 = _rows(vh, 0, k) if aval(vh).shape[-2] != k else vh
+    v1 = _H(vh1)
+    dS = _matmul(_matmul(_H(u1), ta), v1)                    # U^H dA V  (k, k)
+    ds = _diag(dS)
+    ds = fit_to(real(ds) if cplx else ds, aval(s))
+    if not compute_uv:
+        return outs, [ds]
+    rdt = aval(s).dtype
+    eye = np.eye(k, dtype=rdt)
+    s_row, s_col = _row(s), _col(s)
+    s_diffs = mul(add(s_row, s_col), sub(s_row, s_col))      # s_j^2 - s_i^2
+    F = sub(div(np.ones((), rdt)[()], add(s_diffs, eye)), eye)
+    dSS = mul(dS, s_row)                                      # dS diag(s)
+    SdS = mul(s_col, dS)                                      # diag(s) dS
+    inner_u = mul(F, add(dSS, _H(dSS)))
+    if cplx:   # the phase of each (u_i, v_i) pair: i Im(dS_ii) / s_i on the diagonal
+        s_inv = _safe_reciprocal(s)
+        inner_u = add(inner_u, mul(mul(sub(dS, _H(dS)), 0.5), mul(_row(s_inv), eye)))
+    du = _matmul(u1, inner_u)
+    dv = _matmul(v1, mul(F, add(SdS, _H(SdS))))
+    if m > n:
+        dav = _matmul(ta, v1)
+        du = add(du, div(sub(dav, _matmul(u1, _matmul(_H(u1), dav))), s_row))
+    if n > m:
+        dahu = _matmul(_H(ta), u1)
+        dv = add(dv, div(sub(dahu, _matmul(v1, _matmul(vh1, dahu))), s_row))
+    if full_matrices and m > n:       # the complement's basis: minimal rotation
+        from .shape import concatenate
+        u2 = _cols(u, k, m)
+        du = concatenate([du, neg(_matmul(u1, _matmul(_H(du), u2)))], nd - 1)
+    if full_matrices and n > m:
+        from .shape import concatenate
+        v2 = _H(_rows(vh, k, n))
+        dv = concatenate([dv, neg(_matmul(v1, _matmul(_H(dv), v2)))], nd - 1)
+    return outs, [ds, fit_to(du, aval(u)), fit_to(_H(dv), aval(vh))]
+
+
+svd_p.impl = _svd_impl
+svd_p.abstract_eval = _svd_abstract
+svd_p.jvp = _svd_jvp
+svd_p.cost = _mnk_cost(4, 12)
+
+# --- eig (general square matrices) ---------------------------------------------------------------
+
+eig_p = Primitive("eig", multiple_results=True)
+
+
+def eig(a, compute_v=True):
+    """Eigen-decomposition of general square matrices ``a (..., n, n)``.
+
+    Returns ``[w, v]`` (``[w]`` with ``compute_v=False``), *always complex*
+    (complex64 for float32/complex64 input, complex128 otherwise; NumPy returns real
+    arrays when all eigenvalues happen to be real, a value-dependent dtype that a
+    traced program cannot have).  ``a @ v == v * w``; the eigenvalues come in LAPACK's
+    order, and each eigenvector (column of ``v``) is normalized as LAPACK does: unit
+    2-norm, and its largest component (in modulus) real.
+
+    Derivatives: ``dw = diag(V^{-1} dA V)`` (JAX's ``eig_jvp_rule``), and
+    ``dV = V (F o V^{-1} dA V)`` with ``F_ij = 1 / (w_j - w_i)``, then corrected to keep
+    LAPACK's normalization (``Re(v^H dv) = 0`` and the largest component real), so they
+    agree with finite differences of ``numpy.linalg.eig`` itself.  Degenerate cases:
+    eigenvector derivatives are inf/NaN when two eigenvalues are equal (the
+    eigenvectors of a repeated eigenvalue are not unique); both derivatives are NaN for
+    defective (non-diagonalizable) matrices, where ``V`` is singular; and if two
+    components of an eigenvector tie for the largest modulus the phase convention
+    itself jumps there.  Eigenvalue derivatives at repeated eigenvalues are not
+    defined (the eigenvalues are not differentiable functions there)."""
+    return list(eig_p.bind(a, compute_v=bool(compute_v)))
+
+
+def _eig_impl(a, *, compute_v):
+    a = np.asarray(a)
+    cdt = _complex_dtype(a.dtype)
+    if compute_v:
+        w, v = np.linalg.eig(a)
+        return [w.astype(cdt, copy=False), v.astype(cdt, copy=False)]
+    return [np.linalg.eigvals(a).astype(cdt, copy=False)]
+
+
+def _eig_abstract(a, *, compute_v):
+    _check_square("eig", a)
+    _check_dtype("eig", a)
+    cdt = _complex_dtype(a.dtype)
+    w = ShapedArray(a.shape[:-1], cdt)
+    return [w, ShapedArray(a.shape, cdt)] if compute_v else [w]
+
+
+def _eig_jvp(primals, tangents, *, compute_v):
+    from .elementwise import abs_, eq, imag, make_complex
+    from .reduce import argmax_p
+    from .shape import iota
+    (a,), (ta,) = primals, tangents
+    w, v = eig_p.bind(a, compute_v=True)
+    outs = [w, v] if compute_v else [w]
+    aa = aval(a)
+    n = aa.shape[-1]
+    if type(ta) is Zero or n == 0:
+        return outs, _zeros_out(outs)
+    nd = aa.ndim
+    batch = aa.shape[:-2]
+    cdt = aval(w).dtype
+    da = _to_complex(instantiate(ta), cdt)
+    vinv_da_v = solve(v, _matmul(da, v), check=False)         # V^{-1} dA V
+    dw = fit_to(_diag(vinv_da_v), aval(w))
+    if not compute_v:
+        return outs, [dw]
+    eye = np.eye(n, dtype=bool)
+    one = np.ones((), cdt)[()]
+    diff = sub(_row(w), _col(w))                               # w_j - w_i
+    F = select(eye, _zero_scalar(cdt), div(one, select(eye, one, diff)))
+    dv = _matmul(v, mul(F, vinv_da_v))
+    # LAPACK's normalization: unit norm (Re v^H dv = 0) ...
+    re = real(reduce_sum(mul(conj(v), dv), (nd - 2,)))
+    # ... and the component of largest modulus real (Im(dv_p / v_p) = 0)
+    p = argmax_p.bind(abs_(v), axis=nd - 2, index_dtype=np.dtype(np.intp))   # (..., n)
+    onehot = eq(reshape(iota(0, n, 1, np.intp), (n, 1)), reshape(p, batch + (1, n)))
+    zero = _zero_scalar(cdt)
+    vp = reduce_sum(select(onehot, v, zero), (nd - 2,))
+    dvp = reduce_sum(select(onehot, dv, zero), (nd - 2,))
+    im = imag(div(dvp, vp))
+    dv = sub(dv, mul(v, _row(make_complex(re, im))))
+    return outs, [dw, fit_to(dv, aval(v))]
+
+
+eig_p.impl = _eig_impl
+eig_p.abstract_eval = _eig_abstract
+eig_p.jvp = _eig_jvp
+eig_p.cost = _mnk_cost(10, 25)
+
+# --- qr ------------------------------------------------------------------------------------------
+
+qr_p = Primitive("qr", multiple_results=True)
+
+
+def qr(a, full_matrices=False):
+    """QR decomposition of ``a (..., m, n)``, ``k = min(m, n)``: ``[q, r]`` with
+    ``q (..., m, k)`` orthonormal columns and ``r (..., k, n)`` upper triangular
+    (``q (..., m, m)``, ``r (..., m, n)`` with ``full_matrices``: NumPy's
+    ``mode='complete'``), exactly as ``numpy.linalg.qr`` (Householder, LAPACK's signs:
+    the diagonal of ``r`` may be negative; real for complex input).
+
+    Derivatives: JAX's ``qr_jvp_rule`` for ``m >= n`` (needs ``r`` nonsingular: full
+    column rank); for ``m < n`` the square left block ``a[..., :m]`` is differentiated by
+    that rule and ``r[..., m:] = q^H a[..., m:]`` by the product rule (needs the left
+    block nonsingular).  With ``full_matrices`` and ``m > n`` the extra columns of ``q``
+    are any orthonormal basis of the complement; their derivative is the one of minimal
+    rotation (``dQ2 = -Q1 dQ1^H Q2``), which need not match LAPACK's choice: only
+    functions invariant to it (e.g. ``Q2 Q2^H``) differentiate consistently."""
+    return list(qr_p.bind(a, full_matrices=bool(full_matrices)))
+
+
+def _qr_impl(a, *, full_matrices):
+    q, r = np.linalg.qr(np.asarray(a), mode="complete" if full_matrices else "reduced")
+    return [q, r]
+
+
+def _qr_abstract(a, *, full_matrices):
+    if a.ndim < 2:
+        raise ShapeError(f"`qr`: expected a matrix or a stack of them, shape (..., m, n); "
+                         f"got shape {a.shape}")
+    _check_dtype("qr", a)
+    batch, (m, n) = a.shape[:-2], a.shape[-2:]
+    c = m if full_matrices else min(m, n)
+    return [ShapedArray(batch + (m, c), a.dtype), ShapedArray(batch + (c, n), a.dtype)]
+
+
+def _qr_jvp_tall(q, r, dx):
+    """JAX's rule for ``x = q r`` with ``q (m, n)``, ``r (n, n)``, ``m >= n``."""
+    dx_rinv = _mT(triangular_solve(r, _mT(dx), lower=False, transpose_a=True))  # dx R^-1
+    qt_dx_rinv = _matmul(_H(q), dx_rinv)
+    low = _tri(qt_dx_rinv, lower=True, k=-1)
+    do = sub(low, _H(low))                                      # skew-Hermitian
+    if _is_complex(q):   # the diagonal of r stays real: i Im(diag) goes into do
+        n = aval(r).shape[-1]
+        im = sub(qt_dx_rinv, _to_complex(real(qt_dx_rinv), aval(q).dtype))
+        do = add(do, select(np.eye(n, dtype=bool), im, _zero_scalar(aval(q).dtype)))
+    dq = add(_matmul(q, sub(do, qt_dx_rinv)), dx_rinv)
+    dr = _matmul(sub(qt_dx_rinv, do), r)
+    return dq, dr
+
+
+def _qr_jvp(primals, tangents, *, full_matrices):
+    from .shape import concatenate, pad
+    (a,), (ta,) = primals, tangents
+    q, r = qr_p.bind(a, full_matrices=full_matrices)
+    aa = aval(a)
+    m, n = aa.shape[-2:]
+    k = min(m, n)
+    if type(ta) is Zero or k == 0:
+        return [q, r], _zeros_out([q, r])
+    nd = aa.ndim
+    dx = instantiate(ta)
+    q1 = _cols(q, 0, k) if aval(q).shape[-1] != k else q
+    r1 = _rows(r, 0, k) if aval(r).shape[-2] != k else r
+    if m >= n:
+        dq, dr = _qr_jvp_tall(q1, r1, dx)
+    else:   # wide: the square left block, then r2 = q^H x2
+        dq, dr11 = _qr_jvp_tall(q1, _cols(r1, 0, m), _cols(dx, 0, m))
+        dr12 = add(_matmul(_H(dq), _cols(a, m, n)), _matmul(_H(q1), _cols(dx, m, n)))
+        dr = concatenate([dr11, dr12], nd - 1)
+    if full_matrices and m > n:
+        q2 = _cols(q, n, m)
+        dq = concatenate([dq, neg(_matmul(q1, _matmul(_H(dq), q2)))], nd - 1)
+        dr = pad(dr, _zero_scalar(aa.dtype), [(0, 0, 0)] * (nd - 2) + [(0, m - n, 0),
+                                                                       (0, 0, 0)])
+    return [q, r], [fit_to(dq, aval(q)), fit_to(dr, aval(r))]
+
+
+qr_p.impl = _qr_impl
+qr_p.abstract_eval = _qr_abstract
+qr_p.jvp = _qr_jvp
+qr_p.cost = _mnk_cost(4)
+
+# --- det and adjugate -----------------------------------------------------------------------------
+
+det_p = Primitive("det")
+adjugate_p = Primitive("adjugate")
+
+
+def det(a):
+    """Determinant of each matrix in ``a (..., n, n)`` (NumPy's LU-based value).
+
+    Derivative: ``d det = tr(adj(A) dA)`` with the adjugate ``adj(A)`` (the transposed
+    cofactor matrix, ``det(A) A^{-1}`` when ``A`` is invertible) computed from the
+    SVD, so it is finite and exact at singular matrices too (rank n-1: a rank-1
+    adjugate; lower rank: zero)."""
+    return det_p.bind(a)
+
+
+def adjugate(a):
+    """The adjugate ``adj(A)`` of each matrix in ``a (..., n, n)``: ``A adj(A) =
+    det(A) I``, a polynomial in ``A`` (defined and smooth everywhere).  Computed as
+    ``c V diag(p) U^H`` from the SVD ``A = U diag(s) V^H``, where ``p_i = prod_{j != i}
+    s_j`` (no division: exact at zero singular values) and ``c = det(U) det(V^H)``.
+
+    Derivative, exact everywhere (also at singular and repeated singular values):
+    ``d adj = c V D U^H`` with ``E = U^H dA V``, ``D_ij = -E_ij P_ij`` (i != j),
+    ``D_ii = sum_{k != i} E_kk P_ik`` and ``P_ik = prod_{l not in {i, k}} s_l``: the
+    derivative of ``adj`` at the diagonal matrix ``diag(s)``, carried over by
+    ``adj(X A Y) = adj(Y) adj(A) adj(X)``.  It uses the SVD's values only, so the
+    second derivative of ``det`` is exact at any matrix; third and higher derivatives
+    go through the SVD's derivative and need distinct singular values."""
+    return adjugate_p.bind(a)
+
+
+def _np_exclusive_prod(s):
+    """prod_{j != i} s_j along the last axis, without division."""
+    ones = np.ones(s.shape[:-1] + (1,), s.dtype)
+    left = np.cumprod(np.concatenate([ones, s[..., :-1]], -1), -1)
+    right = np.flip(np.cumprod(np.concatenate([ones, np.flip(s[..., 1:], -1)], -1), -1), -1)
+    return left * right
+
+
+def _det_impl(a):
+    a = np.asarray(a)
+    return np.asarray(np.linalg.det(a))
+
+
+def _adjugate_impl(a):
+    a = np.asarray(a)
+    n = a.shape[-1]
+    if n == 0:
+        return np.zeros(a.shape, a.dtype)
+    if n == 1:
+        return np.ones(a.shape, a.dtype)
+    u, s, vh = np.linalg.svd(a)
+    p = _np_exclusive_prod(s)
+    c = np.linalg.slogdet(u)[0] * np.linalg.slogdet(vh)[0]
+    v = np.conj(np.swapaxes(vh, -1, -2))
+    adj = np.matmul(v * p[..., None, :], np.conj(np.swapaxes(u, -1, -2)))
+    return (adj * np.asarray(c)[..., None, None]).astype(a.dtype, copy=False)
+
+
+def _det_abstract(a):
+    _check_square("det", a)
+    _check_dtype("det", a)
+    return ShapedArray(a.shape[:-2], a.dtype)
+
+
+def _adjugate_abstract(a):
+    _check_square("adjugate", a)
+    _check_dtype("adjugate", a)
+    return ShapedArray(a.shape, a.dtype)
+
+
+def _det_jvp(primals, tangents):
+    (a,), (ta,) = primals, tangents
+    out = det_p.bind(a)
+    if type(ta) is Zero:
+        return out, Zero(aval(out).strengthen())
+    nd = aval(a).ndim
+    # d det = tr(adj(A) dA) = sum_ij adj(A)_ji dA_ij
+    t = reduce_sum(mul(_mT(adjugate_p.bind(a)), ta), (nd - 2, nd - 1))
+    return out, fit_to(t, aval(out))
+
+
+def _leave_two_out(s):
+    """``P_ik = prod_{l not in {i, k}} s_l`` (``P_ii = prod_{l != i} s_l``), without
+    division: exclusive products along the rows of ``s`` with the diagonal set to 1."""
+    from .reduce import _exclusive_products
+    from .shape import broadcast_to
+    sa = aval(s)
+    n = sa.shape[-1]
+    x = select(np.eye(n, dtype=bool), np.ones((), sa.dtype)[()],
+               broadcast_to(_row(s), sa.shape[:-1] + (n, n)))
+    return _exclusive_products(x, sa.ndim)
+
+
+def _adjugate_jvp(primals, tangents):
+    (a,), (ta,) = primals, tangents
+    adj = adjugate_p.bind(a)
+    aa = aval(a)
+    n = aa.shape[-1]
+    if type(ta) is Zero or n <= 1:
+        return adj, Zero(aval(adj).strengthen())
+    nd = aa.ndim
+    s, u, vh = svd_p.bind(a, full_matrices=False, compute_uv=True)
+    v = _H(vh)
+    E = _matmul(_H(u), _matmul(instantiate(ta), v))
+    eye = np.eye(n, dtype=bool)
+    P = select(eye, _zero_scalar(aval(s).dtype), _leave_two_out(s))   # off-diagonal
+    d_diag = reduce_sum(mul(P, _row(_diag(E))), (nd - 1,))            # sum_k P_ik E_kk
+    D = select(eye, _col(d_diag), neg(mul(E, P)))
+    c = mul(slogdet(u)[0], slogdet(vh)[0])
+    dadj = mul(reshape(c, aval(c).shape + (1, 1)), _matmul(v, _matmul(D, _H(u))))
+    return adj, fit_to(dadj, aval(adj))
+
+
+det_p.impl = _det_impl
+det_p.abstract_eval = _det_abstract
+det_p.jvp = _det_jvp
+det_p.cost = _cube_cost(2 / 3)
+det_p.emit = "np.linalg.det({0})"
+adjugate_p.impl = _adjugate_impl
+adjugate_p.abstract_eval = _adjugate_abstract
+adjugate_p.jvp = _adjugate_jvp
+adjugate_p.cost = _cube_cost(14)
+
+# --- batching (vmap) -------------------------------------------------------------------------------
+
+
+def _front_batcher(prim):
+    """Leading axes are batch axes: move the mapped axis to the front (broadcast
+    unmapped operands of two-operand primitives to the batch size)."""
+    from .batching import axis_size, bdim_at_front
+
+    def batch(args, dims, **params):
+        size = axis_size(args, dims)
+        if len(args) == 1:
+            args = [bdim_at_front(args[0], dims[0], size)]
+        else:
+            args = [bdim_at_front(x, d, size) for x, d in zip(args, dims)]
+        out = prim.bind(*args, **params)
+        if prim.multiple_results:
+            return list(out), [0] * len(out)
+        return out, 0
+    return batch
+
+
+def _solve_batcher(prim):
+    """``solve``/``triangular_solve``: with the matrix unmapped, the examples' right-hand
+    sides become extra columns (one factorization for all); else batch at the front."""
+    from .batching import moveaxis
+    front = _front_batcher(prim)
+
+    def batch(args, dims, **params):
+        (a, b), (da, db) = args, dims
+        if da is not None:
+            return front(args, dims, **params)
+        nd = aval(b).ndim
+        b = moveaxis(b, db, nd - 1)                   # (..., n, k, B)
+        bs = aval(b).shape
+        x = prim.bind(a, reshape(b, bs[:-2] + (bs[-2] * bs[-1],)), **params)
+        return reshape(x, bs), nd - 1
+    return batch
+
+
+for _p in (cholesky_p, inv_p, eigh_p, slogdet_p, svd_p, eig_p, qr_p, det_p, adjugate_p):
+    _p.batch = _front_batcher(_p)
+solve_p.batch = _solve_batcher(solve_p)
+triangular_solve_p.batch = _solve_batcher(triangular_solve_p)
+
+__all__ = ["cholesky", "triangular_solve", "solve", "inv", "eigh", "slogdet", "svd", "eig",
+           "qr", "det", "adjugate",
+           "cholesky_p", "triangular_solve_p", "solve_p", "inv_p", "eigh_p", "slogdet_p",
+           "svd_p", "eig_p", "qr_p", "det_p", "adjugate_p"]
