@@ -508,9 +508,8 @@ def _softplus(x):
 @_softplus.defjvp
 def _softplus_jvp(primals, tangents):
     (x,), (t,) = primals, tangents
-    # the stable rule: sigmoid(x) * t (the naive one gives nan at x = 1000)
-    return _softplus(x), t * fnp.where(x > 0, 1 / (1 + fnp.exp(-x)),
-                                       fnp.exp(x) / (1 + fnp.exp(x)))
+    # the stable rule: sigmoid(x) * t (the naive exp(x) / (1 + exp(x)) is nan at x = 1000)
+    return _softplus(x), t / (1 + fnp.exp(-x))
 
 
 def test_custom_jvp_rule_is_used_in_every_mode():
