@@ -20,7 +20,8 @@
 ``saved_bytes``    what a reverse pass of this function keeps from its forward half to
                    its backward half: the bytes of the residuals of ``vjp`` w.r.t. every
                    floating-point input (arguments and constants, which exist anyway,
-                   not counted); ``checkpoint`` lowers it
+                   not counted), from linearizing the program before ``jit``'s
+                   optimizations; ``checkpoint`` lowers it
 ``n_eqns``         eqns at top level (``n_eqns_total`` counts those inside calls too)
 =================  =================================================================
 
@@ -192,10 +193,13 @@ def saved_bytes(jaxpr) -> int | None:
 _depth = threading.local()
 
 
-def jaxpr_cost(jaxpr, saved=None) -> dict:
+def jaxpr_cost(jaxpr, saved=None, saved_from=None) -> dict:
     """The cost dict of a (closed) jaxpr: see the module docstring.  ``saved_bytes``
     linearizes the jaxpr (a little tracing): it is computed at top level only, unless
-    ``saved`` says otherwise (primitives' cost rules call this on their bodies)."""
+    ``saved`` says otherwise (primitives' cost rules call this on their bodies).
+    ``saved_from``: the same program before optimization, to linearize instead (an
+    optimized jaxpr may hold primitives with no derivative, e.g. numexpr-fused
+    expressions)."""
     j = jaxpr.jaxpr if isinstance(jaxpr, ClosedJaxpr) else jaxpr
     depth = getattr(_depth, "n", 0)
     if saved is None:
@@ -210,7 +214,7 @@ def jaxpr_cost(jaxpr, saved=None) -> dict:
     out["output_bytes"] = sum(v.aval.nbytes for v in {v for v in j.outvars
                                                       if type(v) is Var})
     if saved:
-        out["saved_bytes"] = saved_bytes(jaxpr)
+        out["saved_bytes"] = saved_bytes(jaxpr if saved_from is None else saved_from)
     return out
 
 
@@ -224,7 +228,7 @@ def cost_analysis(f, static_argnums=()):
     @functools.wraps(f)
     def wrapped(*args):
         closed = make_jaxpr(f, static_argnums=static_argnums)(*args)
-        from .jit.passes import optimize
-        return jaxpr_cost(optimize(closed))
+        from .jit.passes import lower      # jit's whole pipeline: the program it runs
+        return jaxpr_cost(lower(closed), saved_from=closed)
 
     return wrapped

@@ -76,7 +76,7 @@ class Lowered:
 
     def cost_analysis(self):
         from ..analysis import jaxpr_cost
-        return jaxpr_cost(self._entry.optimized)
+        return jaxpr_cost(self._entry.optimized, saved_from=self._entry.closed)
 
     def __repr__(self):
         return f"Lowered(n_eqns={len(self.jaxpr.eqns)})"
