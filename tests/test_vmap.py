@@ -504,6 +504,14 @@ def _(data):
     return fnp.linalg.solve, [Arg(SPD(), (3, 3)), Arg(R, (3,))]
 
 
+@case("fft")
+def _(data):
+    shape = data.draw(shapes_nd(1, 3))
+    ax = data.draw(st.integers(-len(shape), len(shape) - 1))
+    return (lambda x: (fnp.fft.fft(x, axis=ax), fnp.fft.rfft(x, axis=ax),
+                       fnp.fft.ifft(x, axis=ax), fnp.fft.fftn(x))), [Arg(R, shape)]
+
+
 @case("fancy_indexing")
 def _(data):
     return (lambda x: (x[np.array([0, 0, 2])], fnp.take(x, np.array([1, 0]), axis=0))), \
