@@ -512,6 +512,20 @@ def _(data):
                        fnp.fft.ifft(x, axis=ax), fnp.fft.fftn(x))), [Arg(R, shape)]
 
 
+@case("scipy_special")
+def _(data):
+    import funcdiff.scipy.special as fsp
+    name = data.draw(st.sampled_from(["logsumexp", "expit", "softmax", "log_softmax", "erf",
+                                      "gammaln", "erfc", "digamma", "xlogy"]))
+    shape = data.draw(shapes_nd(1, 2))
+    fn = getattr(fsp, name)
+    if name == "xlogy":
+        return fn, [Arg(R, shape), Arg(POS, shape)]
+    if name in ("logsumexp", "softmax", "log_softmax"):
+        return (lambda x: fn(x, axis=-1)), [Arg(R, shape)]
+    return fn, [Arg(POS if name in ("gammaln", "digamma") else R, shape)]
+
+
 @case("fancy_indexing")
 def _(data):
     return (lambda x: (x[np.array([0, 0, 2])], fnp.take(x, np.array([1, 0]), axis=0))), \
