@@ -414,6 +414,85 @@ def _slogdet(data):
     return [_well_conditioned(rng, batch, n) * rng.choice([-1.0, 1.0])], {}
 
 
+def _distinct_sv(rng, batch, m, n):
+    """U diag(s) V^T with distinct singular values in [1, 3] (well separated)."""
+    k = min(m, n)
+    u, _ = np.linalg.qr(rng.standard_normal(batch + (m, k)))
+    v, _ = np.linalg.qr(rng.standard_normal(batch + (n, k)))
+    sv = 1.0 + 2.0 * (np.arange(k)[::-1] + rng.uniform(0.1, 0.4, batch + (k,))) / k
+    return (u * sv[..., None, :]) @ np.swapaxes(v, -1, -2)
+
+
+def _svd(data):
+    rng = _rng(data)
+    batch = tuple(data.draw(st.lists(st.integers(1, 2), max_size=1), label="batch"))
+    m, n = data.draw(st.integers(1, 3), label="m"), data.draw(st.integers(1, 3), label="n")
+    return [_distinct_sv(rng, batch, m, n)], dict(
+        full_matrices=False, compute_uv=data.draw(st.booleans(), label="compute_uv"))
+
+
+def _svd_post(outs):
+    if len(outs) == 1:
+        return outs
+    s, u, vh = outs
+    # each pair (u_i, v_i) is defined up to a joint sign: check sign-invariant products
+    return s, u * u[..., :1, :], vh * vh[..., :, :1]
+
+
+def _eig(data):
+    rng = _rng(data)
+    batch, n = _batch_n(data)
+    p = rng.uniform(-1, 1, batch + (n, n)) + 2 * np.eye(n)          # well conditioned
+    w = np.arange(n) * 1.5 + rng.uniform(-0.3, 0.3, batch + (n,))    # distinct, real
+    a = (p * w[..., None, :]) @ np.linalg.inv(p)
+    return [a], dict(compute_v=data.draw(st.booleans(), label="compute_v"))
+
+
+def _eig_post(outs):
+    import funcdiff.numpy as fnp
+    if len(outs) == 1:
+        return outs
+    w, v = outs
+    # eigenvectors are defined up to a phase: v[:, j] * conj(v[0, j]) is phase-invariant
+    return w, v * fnp.conj(v[..., :1, :])
+
+
+def _qr(data):
+    rng = _rng(data)
+    batch = tuple(data.draw(st.lists(st.integers(1, 2), max_size=1), label="batch"))
+    m, n = data.draw(st.integers(1, 3), label="m"), data.draw(st.integers(1, 3), label="n")
+    return [_distinct_sv(rng, batch, m, n)], dict(full_matrices=False)
+
+
+def _square_distinct_sv(data):
+    rng = _rng(data)
+    batch, n = _batch_n(data)
+    return [_distinct_sv(rng, batch, n, n) * rng.choice([-1.0, 1.0])], {}
+
+
+def _fft(data):
+    rng = _rng(data)
+    shape = _shape(data, min_dims=1, max_dims=3, max_side=4)
+    nd = len(shape)
+    axes = tuple(data.draw(st.lists(st.integers(0, nd - 1), min_size=1, max_size=nd,
+                                    unique=True), label="axes"))
+    kind = data.draw(st.sampled_from(["fft", "ifft", "rfft", "irfft"]), label="fft_type")
+    norm = data.draw(st.sampled_from(["backward", "ortho", "forward"]), label="norm")
+    if kind == "rfft":
+        x = rng.uniform(-1, 1, shape)
+        lengths = tuple(shape[a] for a in axes)
+    elif kind == "irfft":
+        n = data.draw(st.integers(1, 5), label="n out")
+        shape = list(shape)
+        shape[axes[-1]] = n // 2 + 1
+        x = _complex(rng, tuple(shape))
+        lengths = tuple(shape[a] for a in axes[:-1]) + (n,)
+    else:
+        x = _complex(rng, shape)
+        lengths = tuple(shape[a] for a in axes)
+    return [x], dict(fft_type=kind, axes=axes, lengths=lengths, norm=norm)
+
+
 # identities and calls (primitives that hold a jaxpr are reached through their API) ---------
 
 def _name(data):
@@ -611,6 +690,12 @@ RULES: dict[str, Spec] = {
     "inv": Spec(_inv),
     "eigh": Spec(_eigh, post=_eigh_post, atol=1e-4, rtol=1e-4),
     "slogdet": Spec(_slogdet),
+    "svd": Spec(_svd, post=_svd_post, atol=1e-4, rtol=1e-4),
+    "eig": Spec(_eig, post=_eig_post, atol=1e-4, rtol=1e-4),
+    "qr": Spec(_qr, atol=1e-4, rtol=1e-4),
+    "det": Spec(_square_distinct_sv),
+    "adjugate": Spec(_square_distinct_sv, atol=1e-4, rtol=1e-4),
+    "fft": Spec(_fft),
     # indexing
     "gather": Spec(_gather, diff=(0,)),
     "scatter_add": scatter_spec(),
