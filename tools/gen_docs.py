@@ -156,8 +156,9 @@ def _group_of(prim) -> str:
 
 
 def _describe(prim) -> str:
-    if prim.doc:
-        return prim.doc.strip().splitlines()[0]
+    if prim.doc:       # free text: keep markdown from reading it as links or cells
+        line = prim.doc.strip().splitlines()[0]
+        return line.replace("[", "\\[").replace("|", "\\|")
     if prim.name in DESCRIPTIONS:
         return DESCRIPTIONS[prim.name]
     np_fn = getattr(prim, "np_fn", None)
