@@ -137,6 +137,23 @@ def binary(x=(-2.0, 2.0), y=(-2.0, 2.0), *, y_away=False, x_away=False, dtypes=(
     return Spec(make, order=order)
 
 
+def nary(*domains, diff=None, order=2, atol=None, rtol=None):
+    """Broadcasting n-ary primitive; ``domains[i] = (lo, hi)`` (or ``("int", lo, hi)`` for
+    an integer operand); ``diff`` = the differentiated operands (others are parameters
+    such as a Bessel order)."""
+    def make(data):
+        rng = _rng(data)
+        shapes = _bshapes(data, len(domains))
+        ops = []
+        for dom, shape in zip(domains, shapes):
+            if dom[0] == "int":
+                ops.append(rng.integers(dom[1], dom[2] + 1, shape))
+            else:
+                ops.append(rng.uniform(dom[0], dom[1], shape))
+        return ops, {}
+    return Spec(make, order=order, diff=diff, atol=atol, rtol=rtol)
+
+
 def _distinct(rng, a, b):
     """Operands that never tie, whatever broadcasts against what (maximum/minimum):
     a = k + [0.2, 0.4], b = k' + [0.6, 0.8]."""
@@ -718,6 +735,30 @@ RULES: dict[str, Spec] = {
     "gammaln": unary(0.3, 4.0),
     "digamma": unary(0.5, 4.0),
     "erfc": unary(),
+    "gamma": unary(0.3, 4.0),
+    "rgamma": unary(0.3, 4.0),
+    "beta": nary((0.5, 3.0), (0.5, 3.0)),
+    "betaln": nary((0.5, 3.0), (0.5, 3.0)),
+    # incomplete gamma/beta, Student's t: differentiable in x only (the shape
+    # parameters raise a GradientError by design)
+    "gammainc": nary((0.5, 3.0), (0.2, 3.0), diff=(1,)),
+    "gammaincc": nary((0.5, 3.0), (0.2, 3.0), diff=(1,)),
+    "betainc": nary((0.5, 3.0), (0.5, 3.0), (0.1, 0.9), diff=(2,)),
+    "betaincc": nary((0.5, 3.0), (0.5, 3.0), (0.1, 0.9), diff=(2,)),
+    "stdtr": nary((1.0, 10.0), (-3.0, 3.0), diff=(1,)),
+    "erfinv": unary(-0.9, 0.9),
+    "erfcinv": unary(0.1, 1.9),
+    # Bessel functions: differentiable in x; the order is a parameter
+    "i0": unary(-3.0, 3.0),
+    "i1": unary(-3.0, 3.0),
+    "iv": nary((0.0, 3.0), (0.2, 3.0), diff=(1,)),
+    "ive": nary((0.0, 3.0), (0.2, 3.0), diff=(1,)),
+    "j0": unary(-5.0, 5.0),
+    "j1": unary(-5.0, 5.0),
+    "jv": nary((0.0, 3.0), (0.2, 5.0), diff=(1,)),
+    "y0": unary(0.5, 5.0),
+    "y1": unary(0.5, 5.0),
+    "yn": nary(("int", 0, 3), (0.5, 5.0), diff=(1,)),
     "polygamma": Spec(lambda d: ([_rng(d).uniform(0.5, 3.0, _shape(d))],
                                  dict(n=d.draw(st.integers(1, 3), label="n")))),
 }
