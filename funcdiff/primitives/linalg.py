@@ -399,6 +399,17 @@ inv_p.abstract_eval = _inv_abstract
 inv_p.jvp = _inv_jvp
 inv_p.cost = _cube_cost(2)
 
+def _same_primals(prim, a, **params):
+    """The primal outputs of a values-only decomposition (``compute_uv`` /
+    ``compute_v`` False) when its jvp needs the vectors too: LAPACK's values-only
+    routines differ from the full ones in the last bits, so the primal must come from
+    the values-only call -- the one the undifferentiated program makes -- or
+    comparisons against it (e.g. the tie mask of a following ``min``) would see two
+    slightly different copies of the same values (the values-only call costs one more
+    decomposition, in the derivative only)."""
+    return list(prim.bind(a, **params))
+
+
 # --- eigh ---------------------------------------------------------------------------------------
 
 eigh_p = Primitive("eigh", multiple_results=True)
@@ -445,7 +456,8 @@ def _eigh_abstract(a, *, lower, compute_v):
 def _eigh_jvp(primals, tangents, *, lower, compute_v):
     (a,), (ta,) = primals, tangents
     w, v = eigh_p.bind(a, lower=lower, compute_v=True)
-    outs = [w, v] if compute_v else [w]
+    outs = [w, v] if compute_v else _same_primals(eigh_p, a, lower=lower,
+                                                  compute_v=False)
     if type(ta) is Zero:
         return outs, [Zero(aval(o).strengthen()) for o in outs]
     da = _sym_from_triangle(ta, lower)
@@ -655,7 +667,8 @@ def _safe_reciprocal(x):
 def _svd_jvp(primals, tangents, *, full_matrices, compute_uv):
     (a,), (ta,) = primals, tangents
     s, u, vh = svd_p.bind(a, full_matrices=full_matrices, compute_uv=True)
-    outs = [s, u, vh] if compute_uv else [s]
+    outs = [s, u, vh] if compute_uv else _same_primals(svd_p, a, full_matrices=False,
+                                                       compute_uv=False)
     aa = aval(a)
     m, n = aa.shape[-2:]
     k = min(m, n)
@@ -758,7 +771,7 @@ def _eig_jvp(primals, tangents, *, compute_v):
     from .shape import iota
     (a,), (ta,) = primals, tangents
     w, v = eig_p.bind(a, compute_v=True)
-    outs = [w, v] if compute_v else [w]
+    outs = [w, v] if compute_v else _same_primals(eig_p, a, compute_v=False)
     aa = aval(a)
     n = aa.shape[-1]
     if type(ta) is Zero or n == 0:
