@@ -202,6 +202,154 @@ def _has_array_dims(indexer, idx_avals) -> bool:
     return any(a.ndim > 0 for a in idx_avals)
 
 
+# --- batching (vmap) and codegen, shared by gather and the scatters ----------------------------
+#
+# A batched ``x[idx]`` is one NumPy indexing of the batched operands:
+# * only ``x`` mapped: its batch axis goes first and the index gets a leading ``:``;
+# * index arrays mapped: each gets its batch axis first, padded with 1s to the rank of the
+#   per-example broadcast index shape, so the batch axis leads the broadcast advanced-index
+#   shape; if ``x`` is mapped too, its batch axis is indexed by ``arange(size)`` (of that
+#   same padded rank), inserted just before the first index array, with ``x``'s batch axis
+#   moved to the axis that index array consumes.  The advanced indices stay adjacent
+#   exactly when they were, so NumPy places the advanced block where the per-example
+#   indexing did (or first, for separated advanced indices, in both), batch axis leading.
+# Where the batch axis lands in the result is then asked of NumPy itself (a dummy indexed
+# with two batch sizes: the axis that changes), so the placement rule is never restated.
+
+
+def _with_size(shape, bdim, n):
+    shape = list(shape)
+    if bdim is not None:
+        shape[bdim] = n
+    return tuple(shape)
+
+
+def _landing_axis(indexer, x_shape, x_bdim, idx_shapes, idx_bdims) -> int:
+    """The axis of ``x[idx]`` that the batch axes of ``x`` / the index arrays become."""
+    outs = []
+    for n in (2, 3):
+        dummy = np.broadcast_to(np.empty((), _DUMMY), _with_size(x_shape, x_bdim, n))
+        arrays = [np.broadcast_to(np.zeros((), np.intp), _with_size(s, d, n))
+                  for s, d in zip(idx_shapes, idx_bdims)]
+        outs.append(dummy[build_index(indexer, arrays)].shape)
+    changed = [k for k, (a, b) in enumerate(zip(*outs)) if a != b]
+    assert len(changed) == 1, (indexer, outs)
+    return changed[0]
+
+
+def _batched_indexing(x, dx, idx, didx, indexer, size, need_x):
+    """Per-example ``x[idx]`` (``x`` with batch axis ``dx``, index arrays with batch axes
+    ``didx``; None: not mapped) as one indexing of batched operands.  With ``need_x``,
+    ``x`` comes out mapped even if it was not (scatters: the output is ``x``'s shape).
+    Returns ``(x, idx, indexer, x_bdim, out_bdim)``: ``x_bdim`` the batch axis of the new
+    ``x`` (None if not mapped), ``out_bdim`` that of the indexed result."""
+    from .batching import batch_at_front_padded, broadcast_batch, moveaxis
+    from .shape import iota
+    idx = list(idx)
+    if need_x and dx is None:
+        x, dx = broadcast_batch(x, size, 0), 0
+    if all(d is None for d in didx):
+        x, x_bdim = moveaxis(x, dx, 0), 0
+        entries = [("slice", None, None, None)] + list(indexer)
+        bdims = [None] * len(idx)
+    else:
+        rank = max(aval(i).ndim - (d is not None) for i, d in zip(idx, didx))
+        idx = [i if d is None else batch_at_front_padded(i, d, rank)
+               for i, d in zip(idx, didx)]
+        bdims = [None if d is None else 0 for d in didx]
+        entries = list(indexer)
+        x_bdim = None
+        if dx is not None:
+            first = next(k for k, e in enumerate(entries) if e[0] == "array")
+            x_bdim = _consumed_axes(indexer, aval(x).ndim - 1)[first]
+            x = moveaxis(x, dx, x_bdim)
+            entries.insert(first, ("array", len(idx)))
+            idx.append(reshape(iota(0, size, 1, np.intp), (size,) + (1,) * rank))
+            bdims.append(0)
+    indexer = make_indexer(entries)
+    out_bdim = _landing_axis(indexer, aval(x).shape, x_bdim, [aval(i).shape for i in idx],
+                             bdims)
+    return x, idx, indexer, x_bdim, out_bdim
+
+
+def _gather_batch(args, dims, *, indexer):
+    from .batching import axis_size
+    x, *idx = args
+    dx, *didx = dims
+    x, idx, indexer, _, out_bdim = _batched_indexing(x, dx, idx, didx, indexer,
+                                                     axis_size(args, dims), need_x=False)
+    return gather(x, *idx, indexer=indexer), out_bdim
+
+
+def _updates_for(u, du, bdim, rank, size):
+    """Updates that broadcast to a batched indexed shape of per-example rank ``rank``
+    whose batch axis is ``bdim``."""
+    from .batching import batch_at_front_padded, expand_dims, moveaxis
+    ua = aval(u)
+    if du is not None:
+        return moveaxis(batch_at_front_padded(u, du, rank), 0, bdim)
+    if ua.ndim > rank - bdim:
+        # u's axes, aligned on the right, reach the batch axis: give it a 1 there
+        u = reshape(u, (1,) * (rank - ua.ndim) + ua.shape)
+        u = expand_dims(u, bdim)
+    return u
+
+
+def _scatter_batcher(prim):
+    def batch(args, dims, *, indexer):
+        from .batching import axis_size
+        x, *idx, u = args
+        dx, *didx, du = dims
+        size = axis_size(args, dims)
+        rank = len(indexed_shape(prim.name, _unbatched(x, dx), indexer,
+                                 [_unbatched(i, d) for i, d in zip(idx, didx)]))
+        x, idx, indexer, x_bdim, out_bdim = _batched_indexing(x, dx, idx, didx, indexer,
+                                                              size, need_x=True)
+        u = _updates_for(u, du, out_bdim, rank, size)
+        return prim.bind(x, *idx, u, indexer=indexer), x_bdim
+    return batch
+
+
+def _unbatched(v, d):
+    """A stand-in with ``v``'s per-example aval (for shape computations only)."""
+    a = aval(v)
+    if d is None:
+        return a
+    return ShapedArray(a.shape[:d] + a.shape[d + 1:], a.dtype)
+
+
+def _index_source(indexer, names) -> str:
+    """An ``Indexer`` as the inside of ``[...]`` in generated code; ``names`` are the
+    index arrays' names."""
+    parts = []
+    for e in indexer:
+        kind = e[0]
+        if kind == "int":
+            parts.append(repr(e[1]))
+        elif kind == "slice":
+            a, b, st = ("" if v is None else repr(v) for v in e[1:])
+            parts.append(f"{a}:{b}" + (f":{st}" if st else ""))
+        elif kind == "newaxis":
+            parts.append("None")
+        elif kind == "ellipsis":
+            parts.append("...")
+        else:
+            parts.append(names[e[1]])
+    return ", ".join(parts) if parts else "()"
+
+
+def _gather_emit(args, params, gen):
+    return f"{args[0]}[{_index_source(params['indexer'], args[1:])}]"
+
+
+def _scatter_emit(runner):
+    def emit(args, params, gen):
+        fn = gen.const(runner, runner.__name__)
+        return (f"{fn}({args[0]}, np.s_[{_index_source(params['indexer'], args[1:-1])}], "
+                f"{args[-1]})")
+    return emit
+
+
 # --- gather ------------------------------------------------------------------------------------
 
 gather_p = Primitive("gather")
@@ -253,6 +401,8 @@ gather_p.abstract_eval = _gather_abstract
 gather_p.jvp = _gather_jvp
 gather_p.transpose = _gather_transpose
 gather_p.cost = lambda avals_in, avals_out, **p: {"flops": 0, "transcendentals": 0}
+gather_p.batch = _gather_batch
+gather_p.emit = _gather_emit
 
 
 # --- scatters: shared shape rule and impl --------------------------------------------------------
@@ -277,21 +427,25 @@ def _scatter_abstract(name):
     return abstract_eval
 
 
-def _scatter_impl(name, ufunc):
-    """``out = x.copy(); out[idx] (op)= u``; duplicates of advanced indices go through
+def _scatter_into(ufunc, out, index, u):
+    """``out[index] (op)= u`` in place; duplicates of advanced indices go through
     ``ufunc.at`` (unbuffered, so they accumulate)."""
+    if ufunc is None:
+        out[index] = u
+    elif any(getattr(i, "ndim", 0) > 0 for i in index):
+        ufunc.at(out, index, u)
+    else:
+        out[index] = ufunc(out[index], u)
+
+
+def _scatter_impl(name, ufunc):
+    """``out = x.copy(); out[idx] (op)= u``."""
 
     def impl(x, *rest, indexer):
         *idx, u = rest
         out = np.array(x, copy=True)
-        index = build_index(indexer, idx)
         try:
-            if ufunc is None:
-                out[index] = u
-            elif any(np.ndim(i) > 0 for i in idx):
-                ufunc.at(out, index, u)
-            else:
-                out[index] = ufunc(out[index], u)
+            _scatter_into(ufunc, out, build_index(indexer, idx), u)
         except IndexError as e:
             raise _runtime_index_error(name, e, x, indexer, idx) from None
         return out
@@ -299,8 +453,29 @@ def _scatter_impl(name, ufunc):
     return impl
 
 
-def _scatter_cost(avals_in, avals_out, **params):
-    return {"flops": avals_in[-1].size, "transcendentals": 0}
+def _scatter_runner(name, ufunc):
+    """What jit's generated code calls: ``scatter_add(x, np.s_[...], u)``, the same
+    update as ``impl`` on an index tuple spelled out in the source."""
+
+    def run(x, index, u):
+        out = np.array(x, copy=True)
+        index = index if isinstance(index, tuple) else (index,)
+        try:
+            _scatter_into(ufunc, out, index, u)
+        except IndexError as e:
+            raise FuncdiffIndexError(
+                f"`{name}`: {e} (indexing an array of shape {np.shape(x)}).  Integer-array "
+                "indices are checked when the program runs, as NumPy does.") from None
+        return out
+
+    run.__name__ = run.__qualname__ = name
+    return run
+
+
+def _scatter_cost(avals_in, avals_out, *, indexer):
+    # one combine per indexed element (the updates broadcast to the indexed shape)
+    shape = indexed_shape("scatter", avals_in[0], indexer, avals_in[1:-1])
+    return {"flops": int(np.prod(shape, dtype=np.int64)), "transcendentals": 0}
 
 
 def _scatter_prim(name, ufunc):
@@ -308,6 +483,8 @@ def _scatter_prim(name, ufunc):
     p.impl = _scatter_impl(name, ufunc)
     p.abstract_eval = _scatter_abstract(name)
     p.cost = _scatter_cost
+    p.emit = _scatter_emit(_scatter_runner(name, ufunc))
+    p.batch = _scatter_batcher(p)
     return p
 
 
