@@ -13,8 +13,9 @@ processes on a busy machine) and wall time.  Saved bytes:
 what the reverse pass keeps from forward to backward, from ``saved_residuals``.
 
 
-Run: python benchmarks/bench_checkpoint.py [--small] [--float32] [--json out.json]
-(the default is 100 layers, width 256, batch 1024; --small is 20 x 64 x 128).
+Run: python benchmarks/bench_checkpoint.py [--small | --smoke] [--float32]
+(the default is 100 layers, width 256, batch 1024; --small is 20 x 64 x 128; --smoke or
+FUNCDIFF_FAST=1 is 8 x 32 x 64, numbers not meaningful).
 """
 from __future__ import annotations
 
@@ -35,11 +36,12 @@ import funcdiff as fd  # noqa: E402
 import funcdiff.numpy as fnp  # noqa: E402
 from funcdiff.checkpoint import saved_residuals  # noqa: E402
 
-SMALL = "--small" in sys.argv or "--smoke" in sys.argv
-DEPTH, WIDTH, BATCH = (20, 64, 128) if SMALL else (100, 256, 1024)
-SEGMENTS = 10
+SMOKE = "--smoke" in sys.argv or os.environ.get("FUNCDIFF_FAST") == "1"
+SMALL = "--small" in sys.argv
+DEPTH, WIDTH, BATCH = (8, 32, 64) if SMOKE else (20, 64, 128) if SMALL else (100, 256, 1024)
+SEGMENTS = 3 if SMOKE else 10
 DTYPE = np.float32 if "--float32" in sys.argv else np.float64
-REPS = 3
+REPS = 1 if SMOKE else 3
 KINDS = ("plain", "sequential", "every_layer", "dots_saveable", "cheap_remat")
 
 
