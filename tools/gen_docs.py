@@ -62,10 +62,12 @@ GROUPS = [
     ("funcdiff.primitives.indexing", "Indexing"),
     ("funcdiff.primitives.linalg", "Linear algebra"),
     ("funcdiff.primitives.special", "Special functions"),
+    ("funcdiff.primitives.fft", "Fourier transforms"),
     ("funcdiff.primitives.control_flow", "Control flow"),
     ("funcdiff.primitives.custom", "Custom derivatives"),
     ("funcdiff.primitives.call", "Calls"),
     ("funcdiff.checkpoint", "Checkpointing"),
+    ("funcdiff.jit.passes.fuse", "Made by jit's optimizer only"),
 ]
 
 # One line for the primitives whose name and NumPy spelling do not say it all.
@@ -108,6 +110,15 @@ DESCRIPTIONS = {
     "inv": "`numpy.linalg.inv(a)`",
     "eigh": "eigenvalues and eigenvectors of a symmetric matrix",
     "slogdet": "sign and log of the absolute determinant",
+    "det": "`numpy.linalg.det(a)`",
+    "adjugate": "the adjugate `det(a) inv(a)`, defined for singular `a` too (the "
+                "derivative of `det`)",
+    "svd": "singular value decomposition",
+    "eig": "eigenvalues and eigenvectors of a general square matrix (complex)",
+    "qr": "QR decomposition",
+    "fft": "discrete Fourier transforms (`fft`, `ifft`, `rfft`, `irfft` over given axes)",
+    "numexpr_fused": "a chain of elementwise operations fused into one numexpr "
+                     "expression (when numexpr is installed)",
     "stop_gradient": "identity whose derivative is zero",
     "custom_jvp_call": "a function with a user-defined jvp rule (`custom_jvp`)",
     "custom_vjp_call": "a function with a user-defined vjp rule (`custom_vjp`)",
