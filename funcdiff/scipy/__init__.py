@@ -1,3 +1,4 @@
 """``funcdiff.scipy``: SciPy functions on values that trace (SciPy itself is optional:
 with it the eager path is SciPy's, without it the same compositions run on NumPy)."""
 from . import special  # noqa: F401
+from . import stats  # noqa: F401

@@ -1,24 +1,41 @@
 """``funcdiff.scipy.special``: SciPy's special functions on values that trace.
 
-``logsumexp expit logit log_expit softplus erf erfc gammaln digamma (psi) polygamma
-xlogy xlog1py softmax log_softmax``.
+Gamma and beta: ``gamma gammaln gammasgn rgamma digamma (psi) polygamma multigammaln
+beta betaln``; incomplete: ``gammainc gammaincc betainc betaincc``; error and normal:
+``erf erfc erfinv erfcinv ndtr log_ndtr ndtri``; Student's t: ``stdtr``; logistic:
+``expit logit log_expit softplus``; information: ``xlogy xlog1py entr``; Bessel:
+``i0 i1 iv ive j0 j1 jn (jv) y0 y1 yn``; over an axis: ``logsumexp softmax log_softmax``.
 
 Outside transforms each function is SciPy's own when SciPy is importable (same values
 and dtypes), and otherwise runs the same composition as under a trace, on NumPy.  When
 SciPy is present its ufuncs are also registered for NumPy's ``__array_ufunc__``
 dispatch, so ``scipy.special.expit(traced)`` runs the function here.
 
-dtypes follow SciPy: its ufuncs compute in float32 when every operand is float32 and
-in float64 otherwise (ints, bools and float16 included; Python scalars count as
-float64); ``logsumexp`` keeps float16/float32 and takes Python scalars weakly;
-``softmax``/``log_softmax``/``softplus`` follow NumPy's promotion (they are NumPy code
-in SciPy).
+dtypes follow SciPy: a ufunc's operands are cast to the loop NumPy picks among SciPy's
+(an exact dtype match first, else the first loop the operands cast to safely, Python
+scalars weakly), so e.g. ``gamma`` of float32 is float32 and of float16 float64, while
+``erfinv`` of float16 is float32; ``logsumexp`` keeps float16/float32 and takes Python
+scalars weakly; ``softmax``/``log_softmax``/``softplus`` follow NumPy's promotion (they
+are NumPy code in SciPy); ``multigammaln`` is float64.
+
+Derivatives (see ``funcdiff.primitives.special`` for the rules, all written with
+primitives so every order works): closed forms in every argument where mathematics
+has them.  With respect to the parameters ``a``/``b`` of ``gammainc gammaincc betainc
+betaincc`` and ``df`` of ``stdtr`` (hypergeometric series), to a Bessel order and to
+``polygamma``'s integer order, asking for a derivative raises ``GradientError`` naming
+the argument.
+
+Without SciPy, ``j0 j1 jn jv y0 y1 yn`` raise ``SciPyRequiredError`` (no pure-NumPy
+fallback: accurate J and Y need SciPy's long rational approximations), as does ``iv``
+of a negative non-integer order; everything else has a NumPy fallback.
 
 Numerical care (values and derivatives): ``expit``, ``log_expit``, ``softplus``,
 ``logaddexp`` are exact for |x| up to the float range (no overflow, no NaN);
 ``logsumexp`` shifts by the (gradient-stopped) maximum and has gradient 0, not NaN,
 where every input is -inf; ``xlogy(0, y) = 0`` with the finite x-derivative ``log(y)``
-where ``y > 0``.
+where ``y > 0``; ``entr`` has derivative ``-(log x + 1)`` for x > 0 and, by the same
+convention as ``xlogy``, 0 at x = 0; ``log_ndtr`` is exact down to x = -1e154 (an
+asymptotic series below x = -20) and its derivative finite there.
 """
 from __future__ import annotations
 
@@ -28,7 +45,7 @@ import numpy as np
 
 from ..core.avals import ShapedArray
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
-from ..core.trace import state
+from ..core.trace import Tracer, state
 from ..numpy._core import FUNCTIONS, aval, canonical_axes, operand
 from ..primitives import elementwise as ew
 from ..primitives import reduce as rd
@@ -43,7 +60,11 @@ except ImportError:  # pragma: no cover - exercised without SciPy
     _sp = None
 
 __all__ = ["logsumexp", "expit", "logit", "log_expit", "softplus", "erf", "erfc", "gammaln",
-           "digamma", "psi", "polygamma", "xlogy", "xlog1py", "softmax", "log_softmax"]
+           "digamma", "psi", "polygamma", "xlogy", "xlog1py", "softmax", "log_softmax",
+           "gamma", "gammasgn", "rgamma", "multigammaln", "beta", "betaln", "betainc",
+           "betaincc", "gammainc", "gammaincc", "erfinv", "erfcinv", "ndtr", "log_ndtr",
+           "ndtri", "stdtr", "entr", "i0", "i1", "iv", "ive", "j0", "j1", "jn", "jv", "y0",
+           "y1", "yn"]
 
 _F64 = np.dtype(np.float64)
 
@@ -235,6 +256,357 @@ def xlog1py(x, y):
     ``d/dy = x / (1 + y)``; both taken as 0 at ``x == 0`` with ``y <= -1`` or
     ``y = inf``."""
     return _safe_x_log("xlog1py", x, y, ew.log1p, lambda y: _bad_log_arg(y, -1))
+
+
+# --- SciPy's loop selection ----------------------------------------------------------------------
+
+# The real loops of SciPy's ufuncs (SciPy 1.17's order; SciPy's own list is used when it is
+# importable, this table without it).  tests/test_scipy_special.py checks it against SciPy.
+LOOPS = {
+    **dict.fromkeys(["gamma", "gammasgn", "rgamma", "i0", "i1", "j0", "j1", "y0", "y1", "ndtr",
+                     "log_ndtr"], ("d->d", "f->f")),
+    **dict.fromkeys(["erfinv", "erfcinv", "entr", "ndtri"], ("f->f", "d->d")),
+    **dict.fromkeys(["beta", "betaln", "gammainc", "gammaincc"], ("dd->d", "ff->f")),
+    **dict.fromkeys(["betainc", "betaincc"], ("fff->f", "ddd->d")),
+    **dict.fromkeys(["iv", "ive", "jv", "stdtr"], ("ff->f", "dd->d")),
+    "yn": ("ld->d", "ff->f", "dd->d"),
+}
+_REAL_CODES = set("?bhilqBHILQefd")
+
+
+def _loops(name):
+    fn = getattr(_sp, name, None) if _sp is not None else None
+    if isinstance(fn, np.ufunc):
+        return tuple(t for t in fn.types if set(t.replace("->", "")) <= _REAL_CODES)
+    return LOOPS[name]
+
+
+def _fits(a, code, all_weak, exact):
+    """Can an operand of aval ``a`` use a loop input of type ``code``?"""
+    dt = np.dtype(code)
+    if a.weak_type and not all_weak:   # a Python scalar next to arrays: NEP 50, weakly
+        k = a.dtype.kind
+        return k == "b" or (k in "iu" and dt.kind in "iuf") or (k == "f" and dt.kind == "f")
+    return a.dtype == dt if exact else bool(np.can_cast(a.dtype, dt, "safe"))
+
+
+def loop_dtypes(name, *avals):
+    """The input dtypes of the loop NumPy picks among SciPy's ``name`` loops: an exact
+    match of (strong) dtypes first, else the first loop every operand casts to safely."""
+    if any(a.dtype.kind == "c" for a in avals):
+        raise FuncdiffTypeError(f"`{name}` is not defined for complex input here (got "
+                                f"{', '.join(a.str_short() for a in avals)})")
+    loops = [t.split("->")[0] for t in _loops(name)]
+    all_weak = all(a.weak_type for a in avals)
+    searches = (True, False) if all_weak or not any(a.weak_type for a in avals) else (False,)
+    for exact in searches:
+        for ins in loops:
+            if all(_fits(a, c, all_weak, exact) for a, c in zip(avals, ins)):
+                return [np.dtype(c) for c in ins]
+    raise FuncdiffTypeError(f"`{name}`: no loop of scipy.special.{name} takes operands "
+                            f"{', '.join(a.str_short() for a in avals)}")
+
+
+def _loop_args(name, *xs):
+    """Operands cast to the dtypes of SciPy's loop for them."""
+    ops = [operand(x) for x in xs]
+    return [_cast(o, dt) for o, dt in zip(ops, loop_dtypes(name, *[aval(o) for o in ops]))]
+
+
+def _require_scipy(name):
+    if _sp is None:  # pragma: no cover - exercised without SciPy
+        sp_prims.scipy_required(name)()
+
+
+def _concrete(x):
+    """The value of ``x`` if known (a NumPy value, or a tracer outside jit), else None."""
+    if isinstance(x, Tracer):
+        return x._val
+    return np.asarray(x)
+
+
+# --- gamma and beta functions ----------------------------------------------------------------------
+
+@_special("gamma")
+def gamma(z):
+    """Gamma(z); derivative ``gamma(z) digamma(z)``."""
+    (z,) = _loop_args("gamma", z)
+    return sp_prims.gamma(z)
+
+
+@_special("rgamma")
+def rgamma(z):
+    """1/Gamma(z) (0 at the poles); derivative ``-rgamma(z) digamma(z)`` (NaN at the
+    poles)."""
+    (z,) = _loop_args("rgamma", z)
+    return sp_prims.rgamma(z)
+
+
+@_special("gammasgn")
+def gammasgn(x):
+    """The sign of Gamma(x): 1 for x > 0, the sign of zero at +-0, alternating between
+    the negative poles (where it is NaN, as at -inf and NaN).  Derivative 0."""
+    (x,) = _loop_args("gammasgn", x)
+    one = _one(x)
+    nan = np.asarray(np.nan, aval(x).dtype)[()]
+    bad = ew.logical_or(ew.isnan(x), ew.logical_and(ew.lt(x, 0), ew.eq(ew.floor(x), x)))
+    xs = ew.select(ew.logical_or(bad, ew.isinf(x)), -0.5 * one, x)
+    odd = ew.eq(ew.rem(ew.floor(xs), 2 * one), one)
+    neg_sign = ew.select(odd, -one, one)
+    zero_sign = ew.select(ew.gt(ew.atan2(x, -one), 0), one, -one)   # atan2(+-0, -1) = +-pi
+    out = ew.select(ew.gt(x, 0), one, ew.select(ew.eq(x, 0), zero_sign, neg_sign))
+    return ew.select(bad, nan, out)
+
+
+@_special("multigammaln")
+def multigammaln(a, d):
+    """The log of the multivariate gamma function of dimension ``d`` (a static integer):
+    ``d(d-1)/4 log(pi) + sum_j gammaln(a - (j-1)/2)``.  As SciPy, raises ValueError when
+    some ``a <= (d-1)/2`` (checked where the value of ``a`` is known, i.e. not under
+    jit)."""
+    if isinstance(d, Tracer) or not np.isscalar(d) or np.floor(d) != d:
+        raise FuncdiffValueError("multigammaln: d should be a positive integer (dimension), "
+                                 "static under funcdiff transforms")
+    d = int(d)
+    av = _concrete(a)
+    if av is not None and np.any(av <= 0.5 * (d - 1)):
+        raise FuncdiffValueError(f"condition a ({np.min(av)}) > 0.5 * (d-1) "
+                                 f"({0.5 * (d - 1)}) not met")
+    from .. import numpy as fnp
+    a = operand(a)
+    terms = fnp.stack([gammaln(fnp.subtract(a, (j - 1.0) / 2)) for j in range(1, d + 1)])
+    return fnp.add(np.float64(d * (d - 1) * 0.25) * np.log(np.pi), fnp.sum(terms, axis=0))
+
+
+@_special("beta")
+def beta(a, b):
+    """B(a, b); derivatives ``B(a, b) (digamma(a) - digamma(a + b))`` and likewise in b."""
+    a, b = _loop_args("beta", a, b)
+    return sp_prims.beta(a, b)
+
+
+@_special("betaln")
+def betaln(a, b):
+    """log|B(a, b)|; derivatives ``digamma(a) - digamma(a + b)`` and likewise in b."""
+    a, b = _loop_args("betaln", a, b)
+    return sp_prims.betaln(a, b)
+
+
+# --- incomplete gamma and beta, Student's t -----------------------------------------------------------
+
+@_special("gammainc")
+def gammainc(a, x):
+    """The regularized lower incomplete gamma function P(a, x).  d/dx is the gamma
+    density ``x^(a-1) e^(-x) / Gamma(a)``; d/da raises GradientError (no closed form)."""
+    a, x = _loop_args("gammainc", a, x)
+    return sp_prims.gammainc(a, x)
+
+
+@_special("gammaincc")
+def gammaincc(a, x):
+    """Q(a, x) = 1 - P(a, x), accurate where it is small.  d/dx = -(gamma density);
+    d/da raises GradientError."""
+    a, x = _loop_args("gammaincc", a, x)
+    return sp_prims.gammaincc(a, x)
+
+
+@_special("betainc")
+def betainc(a, b, x):
+    """The regularized incomplete beta function I_x(a, b).  d/dx is the beta density
+    ``x^(a-1) (1-x)^(b-1) / B(a, b)``; d/da and d/db raise GradientError."""
+    a, b, x = _loop_args("betainc", a, b, x)
+    return sp_prims.betainc(a, b, x)
+
+
+@_special("betaincc")
+def betaincc(a, b, x):
+    """1 - I_x(a, b), accurate where it is small.  d/dx = -(beta density); d/da and d/db
+    raise GradientError."""
+    a, b, x = _loop_args("betaincc", a, b, x)
+    return sp_prims.betaincc(a, b, x)
+
+
+@_special("stdtr")
+def stdtr(df, t):
+    """Student's t cdf with ``df`` degrees of freedom.  d/dt is the t density (normal for
+    df = inf); d/ddf raises GradientError."""
+    df, t = _loop_args("stdtr", df, t)
+    return sp_prims.stdtr(df, t)
+
+
+# --- error function relatives and the normal cdf -------------------------------------------------------
+
+@_special("erfinv")
+def erfinv(y):
+    """The inverse of erf on (-1, 1); derivative ``sqrt(pi)/2 exp(erfinv(y)^2)``."""
+    (y,) = _loop_args("erfinv", y)
+    return sp_prims.erfinv(y)
+
+
+@_special("erfcinv")
+def erfcinv(y):
+    """The inverse of erfc on (0, 2); derivative ``-sqrt(pi)/2 exp(erfcinv(y)^2)``."""
+    (y,) = _loop_args("erfcinv", y)
+    return sp_prims.erfcinv(y)
+
+
+_SQRT1_2 = math.sqrt(0.5)
+_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+
+
+@_special("ndtr")
+def ndtr(x):
+    """The standard normal cdf ``erfc(-x / sqrt(2)) / 2`` (accurate in both tails)."""
+    (x,) = _loop_args("ndtr", x)
+    return ew.mul(np.asarray(0.5, aval(x).dtype)[()],
+                  sp_prims.erfc(ew.mul(x, np.asarray(-_SQRT1_2, aval(x).dtype)[()])))
+
+
+def _log_ndtr_asymptotic(x):
+    """log Phi(x) for x <= -20: ``-x^2/2 - log(-x) - log(2 pi)/2 + log(1 + sum_k
+    (-1)^k (2k-1)!! / x^(2k))`` (12 terms: the next is below 1e-19 relatively)."""
+    c = lambda v: np.asarray(v, aval(x).dtype)[()]  # noqa: E731
+    z = ew.div(c(1.0), ew.square(x))
+    s = c(0.0)
+    coef = [(-1) ** k * math.prod(range(1, 2 * k, 2)) for k in range(1, 13)]
+    for ck in reversed(coef):
+        s = ew.mul(z, ew.add(c(ck), s))
+    return ew.sub(ew.sub(ew.mul(c(-0.5), ew.square(x)), ew.log(ew.neg(x))),
+                  ew.sub(c(_LOG_SQRT_2PI), ew.log1p(s)))
+
+
+@_special("log_ndtr")
+def log_ndtr(x):
+    """log of the standard normal cdf: ``log(ndtr(x))`` in the middle,
+    ``log1p(-ndtr(-x))`` above 6 and an asymptotic series below -20 (no underflow down
+    to -1e154, finite derivatives ``pdf/cdf`` everywhere)."""
+    (x,) = _loop_args("log_ndtr", x)
+    c = lambda v: np.asarray(v, aval(x).dtype)[()]  # noqa: E731
+    hi, lo = ew.gt(x, c(6.0)), ew.le(x, c(-20.0))
+    mid = ew.logical_not(ew.logical_or(hi, lo))
+    x_hi, x_lo, x_mid = ew.select(hi, x, c(7.0)), ew.select(lo, x, c(-21.0)), \
+        ew.select(mid, x, c(0.0))
+    v_hi = ew.log1p(ew.neg(ndtr(ew.neg(x_hi))))
+    v_mid = ew.log(ndtr(x_mid))
+    v_lo = _log_ndtr_asymptotic(x_lo)
+    return ew.select(hi, v_hi, ew.select(lo, v_lo, v_mid))
+
+
+@_special("ndtri")
+def ndtri(y):
+    """The inverse of ndtr: ``-sqrt(2) erfcinv(2 y)`` (accurate in the lower tail)."""
+    (y,) = _loop_args("ndtri", y)
+    c = lambda v: np.asarray(v, aval(y).dtype)[()]  # noqa: E731
+    return ew.mul(c(-math.sqrt(2.0)), sp_prims.erfcinv(ew.mul(c(2.0), y)))
+
+
+# --- entropy ------------------------------------------------------------------------------------------
+
+@_special("entr")
+def entr(x):
+    """``-x log(x)`` for x > 0, 0 at 0, -inf for x < 0.  Derivative ``-(log(x) + 1)`` for
+    x > 0 and 0 elsewhere (at 0 the one-sided derivative is infinite; 0 follows the
+    ``xlogy`` convention)."""
+    (x,) = _loop_args("entr", x)
+    dt = aval(x).dtype
+    pos = ew.gt(x, 0)
+    xs = ew.select(pos, x, _one(x))
+    val = ew.neg(ew.mul(xs, ew.log(xs)))
+    other = ew.select(ew.eq(x, 0), _zero(x),
+                      ew.select(ew.isnan(x), np.asarray(np.nan, dt)[()],
+                                np.asarray(-np.inf, dt)[()]))
+    return ew.select(pos, val, other)
+
+
+# --- Bessel functions ----------------------------------------------------------------------------------
+
+@_special("i0")
+def i0(x):
+    """Modified Bessel function of the first kind, order 0; derivative ``i1``."""
+    (x,) = _loop_args("i0", x)
+    return sp_prims.i0(x)
+
+
+@_special("i1")
+def i1(x):
+    """Modified Bessel function of the first kind, order 1; derivative
+    ``(i0(x) + iv(2, x)) / 2``."""
+    (x,) = _loop_args("i1", x)
+    return sp_prims.i1(x)
+
+
+@_special("iv")
+def iv(v, z):
+    """Modified Bessel function of the first kind of real order ``v``; d/dz =
+    ``(iv(v-1, z) + iv(v+1, z)) / 2``; d/dv raises GradientError.  Without SciPy a
+    negative non-integer order raises SciPyRequiredError."""
+    v, z = _loop_args("iv", v, z)
+    return sp_prims.iv(v, z)
+
+
+@_special("ive")
+def ive(v, z):
+    """``iv(v, z) exp(-|z|)``; d/dz = ``(ive(v-1, z) + ive(v+1, z)) / 2 - sign(z)
+    ive(v, z)``; d/dv raises GradientError."""
+    v, z = _loop_args("ive", v, z)
+    return sp_prims.ive(v, z)
+
+
+@_special("j0")
+def j0(x):
+    """Bessel function of the first kind, order 0; derivative ``-j1``.  Needs SciPy."""
+    _require_scipy("j0")
+    (x,) = _loop_args("j0", x)
+    return sp_prims.j0(x)
+
+
+@_special("j1")
+def j1(x):
+    """Bessel function of the first kind, order 1; derivative ``(j0 - jv(2, .)) / 2``.
+    Needs SciPy."""
+    _require_scipy("j1")
+    (x,) = _loop_args("j1", x)
+    return sp_prims.j1(x)
+
+
+@_special("jv")
+def jv(v, z):
+    """Bessel function of the first kind of real order ``v`` (``jn`` is this function,
+    as in SciPy); d/dz = ``(jv(v-1, z) - jv(v+1, z)) / 2``; d/dv raises GradientError.
+    Needs SciPy."""
+    _require_scipy("jv")
+    v, z = _loop_args("jv", v, z)
+    return sp_prims.jv(v, z)
+
+
+jn = jv
+
+
+@_special("y0")
+def y0(x):
+    """Bessel function of the second kind, order 0; derivative ``-y1``.  Needs SciPy."""
+    _require_scipy("y0")
+    (x,) = _loop_args("y0", x)
+    return sp_prims.y0(x)
+
+
+@_special("y1")
+def y1(x):
+    """Bessel function of the second kind, order 1; derivative ``(y0 - yn(2, .)) / 2``.
+    Needs SciPy."""
+    _require_scipy("y1")
+    (x,) = _loop_args("y1", x)
+    return sp_prims.y1(x)
+
+
+@_special("yn")
+def yn(n, x):
+    """Bessel function of the second kind of integer order ``n`` (a real ``n`` is
+    truncated, as SciPy does); d/dx = ``(yn(n-1, x) - yn(n+1, x)) / 2``; d/dn raises
+    GradientError.  Needs SciPy."""
+    _require_scipy("yn")
+    n, x = _loop_args("yn", n, x)
+    return sp_prims.yn(n, x)
 
 
 # --- reductions over an axis -----------------------------------------------------------------
