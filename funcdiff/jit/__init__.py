@@ -98,6 +98,8 @@ class JittedFunction:
 
     def __init__(self, fun, static_argnums=(), static_argnames=()):
         functools.update_wrapper(self, fun)
+        if not hasattr(self, "__name__"):   # functools.partial, callable objects
+            self.__name__ = getattr(type(fun), "__name__", "fun")
         self._fun = fun
         self._static_argnums = (static_argnums,) if isinstance(static_argnums, int) \
             else tuple(static_argnums)
