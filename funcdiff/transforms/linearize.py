@@ -108,10 +108,11 @@ _CACHE_SIZE = 256
 _lock = threading.Lock()
 
 
-def _structure_key(jaxpr, extra):
+def _structure_key(jaxpr, extra, _memo=None):
     """A hashable key equal for jaxprs of identical structure (primitives, params,
-    wiring, avals, literal values); None if the jaxpr must not be cached (it holds
-    user-written rules or sub-jaxprs)."""
+    wiring, avals, literal values; sub-jaxprs in params by their own structure); None if
+    the jaxpr must not be cached (it holds user-written rules or closed sub-jaxprs)."""
+    memo = {} if _memo is None else _memo
     ids = {}
     for i, v in enumerate(jaxpr.constvars):
         ids[v] = ("c", i)
@@ -125,15 +126,31 @@ def _structure_key(jaxpr, extra):
         pk = []
         for name in sorted(e.params):
             val = e.params[name]
-            if isinstance(val, (Jaxpr, ClosedJaxpr)) or callable(val):
+            key = _param_structure(val, memo)
+            if key is None:
                 return None
-            pk.append((name, param_key(val)))
+            pk.append((name, key))
         ins = tuple(ids[a] if type(a) is Var else literal_key(a) for a in e.invars)
         parts.append((e.primitive, ins, tuple(pk)))
         for j, v in enumerate(e.outvars):
             ids[v] = (k, j)
     parts.append(tuple(ids[a] if type(a) is Var else literal_key(a) for a in jaxpr.outvars))
     return tuple(parts)
+
+
+def _param_structure(val, memo):
+    if isinstance(val, Jaxpr):            # const-free sub-jaxprs (calls, control flow)
+        key = memo.get(id(val))
+        if key is None:
+            key = memo[id(val)] = _structure_key(val, (), memo)
+        return key
+    if isinstance(val, (tuple, list)) and any(isinstance(x, (Jaxpr, ClosedJaxpr))
+                                              for x in val):
+        keys = tuple(_param_structure(x, memo) for x in val)
+        return None if any(k is None for k in keys) else keys
+    if isinstance(val, ClosedJaxpr) or callable(val):
+        return None
+    return param_key(val)
 
 
 # user-written rules may compute with concrete values in Python: never cached
