@@ -778,3 +778,19 @@ def test_vmap_axes_and_unmapped_predicates():
                                     (0, x))[1]
     _close(fd.vmap(w, in_axes=(None, 0))(3, xs[0]), xs[0] * 8.0)
     _close(fd.vmap(w)(np.array([0, 1, 2]), xs[0, :, 0]), xs[0, :, 0] * np.array([1, 2, 4.0]))
+
+
+def test_while_loop_reverse_over_forward():
+    # vjp of a jvp (jacrev(jacfwd(f))): the forward-mode loop's linear part is split again
+    a = np.array([0.3, 0.6])
+
+    def f(v):
+        return fixed_point(v, np.zeros(2))
+
+    def f_py(v):
+        return fixed_point_py(v, np.zeros(2))
+
+    _close(fd.jacrev(fd.jacfwd(f))(a), fd.hessian(f_py)(a), rtol=1e-6)
+    t = np.array([1.0, -0.5])
+    check_grads(lambda v: fd.jvp(f, (v,), (t,))[1], (a,), order=1, modes=("rev",))
+    check_transformed_jaxprs(lambda v: fd.jvp(f, (v,), (t,))[1], a)

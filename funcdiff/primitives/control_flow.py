@@ -1321,9 +1321,86 @@ def _while_lin_partial_eval(prim):
         assert len(lin_k.invars) == n_res_k + len(klc) + len(known_outs)
         if not unknown_outs:
             return [known_eqn], [], []
+        if prim is while_lin_p:
+            return [known_eqn], [_while_lin_split_unknown(
+                eqn, fk, fwd_k, f_res, lk, l_res, k_uk, res_uk, fc_uk, lc_uk, t_uk)], \
+                unknown_outs
         outvars = [v if u else Var(v.aval) for v, u in zip(eqn.outvars, t_uk)]
         return [known_eqn], [eqn.replace(outvars=outvars)], unknown_outs
     return rule
+
+
+def _while_lin_split_unknown(eqn, fk, fwd_k, f_res, lk, l_res, k_uk, res_uk, fc_uk, lc_uk,
+                             t_uk):
+    """The unknown half of a partially known ``while_lin`` (forward order): another
+    ``while_lin`` whose forward loop runs both known parts (the known forward body on the
+    known carries, and the known linear body on the known linear carries: both sweep
+    forward) and saves their residuals; its linear body runs both unknown parts.  It is
+    linear in the unknown operands, so it transposes (reverse-over-forward works)."""
+    from ..transforms.dce import dce_jaxpr
+    from ..transforms.partial_eval import partial_eval_jaxpr
+    p = eqn.params
+    cond, fwd, lin = p["cond_jaxpr"], p["fwd_jaxpr"], p["lin_jaxpr"]
+    nc, nf, nl = p["cond_nconsts"], p["fwd_nconsts"], p["lin_nconsts"]
+    nk = len(fwd.invars) - nf
+    n_res = len(fwd.outvars) - nk
+    _, fu, _, _ = partial_eval_jaxpr(fwd, fc_uk + k_uk, k_uk + [None] * n_res)
+    _, lu, _, _ = partial_eval_jaxpr(lin, res_uk + lc_uk + t_uk, t_uk)
+
+    def subst(jaxpr_eqns, mapping):
+        def s(a):
+            return mapping.get(a, a) if type(a) is Var else a
+        return [e.replace(invars=[s(a) for a in e.invars]) for e in jaxpr_eqns], s
+
+    n_kk, n_uk = nk - sum(k_uk), sum(k_uk)
+    # known forward body: fk (known fc, known k) -> (known k', known res, f_res);
+    # lk (known res, known lc, known t) -> (known t', l_res)
+    n_fk_known = len(fk.outvars) - len(f_res)
+    fk_kk_out = fk.outvars[:n_kk]
+    fk_res_out = fk.outvars[n_kk:n_fk_known]
+    n_kres = len(fk_res_out)
+    lk_res_in = lk.invars[:n_kres]
+    lk_eqns, s = subst(lk.eqns, dict(zip(lk_res_in, fk_res_out)))
+    n_lk_known = len(lk.outvars) - len(l_res)
+    kfc = fk.invars[:len(fk.invars) - n_kk]
+    kk_in = fk.invars[len(fk.invars) - n_kk:]
+    n_klc = sum(1 for u in lc_uk if not u)
+    klc = lk.invars[n_kres:n_kres + n_klc]
+    kt_in = lk.invars[n_kres + n_klc:]
+    fwd2 = dce_jaxpr(Jaxpr([], kfc + klc + kk_in + kt_in,
+                           fk_kk_out + [s(a) for a in lk.outvars[:n_lk_known]] +
+                           fk.outvars[n_fk_known:] + [s(a) for a in lk.outvars[n_lk_known:]],
+                           fk.eqns + lk_eqns))
+    # unknown linear body: fu (f_res, uk fc, uk k) -> (uk k', uk res);
+    # lu (l_res, uk res, uk lc, uk t) -> uk t'
+    n_fres, n_lres = len(f_res), len(l_res)
+    ufc = fu.invars[n_fres:len(fu.invars) - n_uk]
+    uk_in = fu.invars[len(fu.invars) - n_uk:]
+    fu_k_out, fu_res_out = fu.outvars[:n_uk], fu.outvars[n_uk:]
+    lu_res_in = lu.invars[n_lres:n_lres + len(fu_res_out)]
+    lu_eqns, s2 = subst(lu.eqns, dict(zip(lu_res_in, fu_res_out)))
+    n_ulc = sum(lc_uk)
+    ulc = lu.invars[n_lres + len(fu_res_out):n_lres + len(fu_res_out) + n_ulc]
+    ut_in = lu.invars[n_lres + len(fu_res_out) + n_ulc:]
+    lin2 = Jaxpr([], fu.invars[:n_fres] + lu.invars[:n_lres] + ufc + ulc + uk_in + ut_in,
+                 fu_k_out + [s2(a) for a in lu.outvars], fu.eqns + lu_eqns)
+    cond2 = _extend_cond(Jaxpr([], cond.invars[:nc] + [v for v, u in zip(cond.invars[nc:], k_uk)
+                                                       if not u], cond.outvars, cond.eqns),
+                         [v.aval for v in kt_in])
+    cc, fc, k, lc, t = _split(eqn.invars, nc, nf, nk, nl)
+
+    def pick(vs, uks, want):
+        return [v for v, u in zip(vs, uks) if bool(u) == want]
+
+    operands = (cc + pick(fc, fc_uk, False) + pick(lc, lc_uk, False) +
+                pick(k, k_uk, False) + pick(t, t_uk, False) +
+                pick(fc, fc_uk, True) + pick(lc, lc_uk, True) +
+                pick(k, k_uk, True) + pick(t, t_uk, True))
+    outvars = [Var(v.aval) for v in lin2.outvars[:n_uk]] + pick(eqn.outvars, t_uk, True)
+    return Eqn(while_lin_p, operands, outvars,
+               dict(cond_jaxpr=cond2, fwd_jaxpr=fwd2, lin_jaxpr=lin2, cond_nconsts=nc,
+                    fwd_nconsts=len(kfc) + len(klc), lin_nconsts=len(ufc) + len(ulc)),
+               eqn.source_info)
 
 
 while_lin_p.partial_eval = _while_lin_partial_eval(while_lin_p)
