@@ -798,6 +798,9 @@ NOT_HERE: dict[str, str] = {
     "while_lin": "internal to while_loop's reverse mode: the while_loop row's order-2 "
                  "checks run it (test_internal_primitives_are_reached)",
     "while_lin_transpose": "internal to while_loop's reverse mode: as while_lin",
+    "no_derivative": "a tangent that raises GradientError by design (a derivative with no "
+                     "closed form, e.g. gammainc in a): tests/test_scipy_special.py "
+                     "(test_parameter_derivatives_raise_gradient_error)",
     "numexpr_fused": "made only by jit's fusion pass in optimized programs, which are "
                      "never differentiated (no jvp rule): jit tests",
 }

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import funcdiff as fd
 import funcdiff.scipy.special as fsp
@@ -362,3 +363,441 @@ def test_fallbacks_match_scipy():
         np.testing.assert_array_equal(prims.digamma_np(np.array([0.0, -2.0, np.inf])),
                                       sp.digamma(np.array([0.0, -2.0, np.inf])))
         assert prims.gammaln_np(np.array([0.0]))[0] == np.inf
+
+
+# =====================================================================================================
+# The rest of SciPy's list: gamma/beta families, incomplete functions, inverse erf, normal cdf,
+# entr, Bessel functions (issue 11 part 3)
+# =====================================================================================================
+
+from funcdiff.core.errors import GradientError  # noqa: E402
+from funcdiff.primitives import _special_np as fb  # noqa: E402
+from funcdiff.scipy.special import LOOPS  # noqa: E402
+
+NEW_UNARY = {
+    "gamma": lambda z: 4 * z,
+    "rgamma": lambda z: 4 * z,
+    "gammasgn": lambda z: 4 * z,
+    "erfinv": lambda z: np.tanh(z),
+    "erfcinv": lambda z: 1 + np.tanh(z),
+    "ndtr": lambda z: 5 * z,
+    "log_ndtr": lambda z: 15 * z,
+    "ndtri": lambda z: 1 / (1 + np.exp(-3 * z)),
+    "entr": lambda z: z + 0.5,
+    "i0": lambda z: 3 * z,
+    "i1": lambda z: 3 * z,
+    "j0": lambda z: 5 * z,
+    "j1": lambda z: 5 * z,
+    "y0": lambda z: np.abs(5 * z) + 0.05,
+    "y1": lambda z: np.abs(5 * z) + 0.05,
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEW_UNARY))
+@settings(max_examples=12, deadline=None)
+@given(shape=shapes, dtype=dtypes, seed=seeds)
+def test_new_unary_values(name, shape, dtype, seed):
+    x = make(seed, shape, dtype, NEW_UNARY[name])
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = getattr(sp, name)(x)
+        assert_same(getattr(fsp, name)(x), want, exact=True)
+        (got,) = traced(getattr(fsp, name), x)
+        assert_same(got, want)
+        (got,) = traced(getattr(sp, name), x)      # NumPy dispatch: scipy's ufunc on a tracer
+        assert_same(got, want)
+
+
+# name -> one domain sampler per argument (all from a standard normal sample)
+NARY = {
+    "beta": (lambda z: np.abs(3 * z) + 0.1, lambda z: np.abs(3 * z) + 0.1),
+    "betaln": (lambda z: np.abs(10 * z) + 0.1, lambda z: np.abs(10 * z) + 0.1),
+    "gammainc": (lambda z: np.abs(3 * z) + 0.1, lambda z: np.abs(3 * z)),
+    "gammaincc": (lambda z: np.abs(3 * z) + 0.1, lambda z: np.abs(3 * z)),
+    "betainc": (lambda z: np.abs(3 * z) + 0.1, lambda z: np.abs(3 * z) + 0.1,
+                lambda z: 1 / (1 + np.exp(-2 * z))),
+    "betaincc": (lambda z: np.abs(3 * z) + 0.1, lambda z: np.abs(3 * z) + 0.1,
+                 lambda z: 1 / (1 + np.exp(-2 * z))),
+    "stdtr": (lambda z: np.abs(5 * z) + 0.3, lambda z: 3 * z),
+    "iv": (lambda z: np.round(3 * z), lambda z: 3 * z),
+    "ive": (lambda z: np.round(3 * z) + 0.5, lambda z: np.abs(3 * z)),
+    "jv": (lambda z: 2 * z, lambda z: np.abs(5 * z)),
+    "jn": (lambda z: np.round(3 * z), lambda z: 5 * z),
+    "yn": (lambda z: np.round(3 * z), lambda z: np.abs(5 * z) + 0.1),
+}
+arg_kinds = st.sampled_from(["f64", "f32", "int", "py"])
+
+
+def make_arg(seed, shape, kind, domain):
+    if kind == "py":
+        return float(domain(np.random.default_rng(seed).normal()))
+    v = make(seed, shape, np.float32 if kind == "f32" else np.float64, domain)
+    return np.round(v).astype(np.int64) if kind == "int" else v
+
+
+@pytest.mark.parametrize("name", sorted(NARY))
+@settings(max_examples=12, deadline=None)
+@given(data=st.data(), seed=seeds)
+def test_nary_values(name, data, seed):
+    doms = NARY[name]
+    bs = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=len(doms), max_dims=3,
+                                                     max_side=3))
+    kinds = [data.draw(arg_kinds) for _ in doms]
+    args = [make_arg(seed + i, s, k, d)
+            for i, (s, k, d) in enumerate(zip(bs.input_shapes, kinds, doms))]
+    arrays = [i for i, a in enumerate(args) if not isinstance(a, float)]
+
+    def f(*xs):
+        full = list(args)
+        for i, x in zip(arrays, xs):
+            full[i] = x
+        return getattr(fsp, name)(*full)
+
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = getattr(sp, name)(*args)
+        assert_same(getattr(fsp, name)(*args), want, exact=True)
+        if arrays:
+            (got,) = traced(f, *[args[i] for i in arrays])
+            assert_same(np.asarray(got), np.asarray(want))
+
+
+# --- SciPy's loop selection (the dtypes) ---------------------------------------------------------------
+
+def test_loop_table_matches_scipy():
+    real = set("?bhilqBHILQefd")
+    for name, loops in LOOPS.items():
+        mine = tuple(t for t in getattr(sp, name).types if set(t.replace("->", "")) <= real)
+        assert loops == mine, (name, loops, mine)
+
+
+SAMPLES = {"f16": np.ones(2, np.float16), "f32": np.ones(2, np.float32),
+           "f64": np.ones(2, np.float64), "i8": np.ones(2, np.int8),
+           "i64": np.ones(2, np.int64), "b": np.ones(2, bool), "f32s": np.float32(1.0),
+           "pyf": 1.0, "pyi": 1}
+COMBOS2 = [("f32", "f32"), ("f32", "f64"), ("pyf", "f32"), ("f32", "pyf"), ("pyi", "f32"),
+           ("i8", "f32"), ("f16", "f32"), ("i64", "f32"), ("b", "f32"), ("f32s", "f32"),
+           ("pyf", "pyf"), ("i64", "i64"), ("f16", "f16")]
+
+
+@pytest.mark.parametrize("name", sorted(LOOPS))
+def test_dtypes_follow_scipy_loops(name):
+    """The traced result has the dtype SciPy's ufunc gives, for every kind of operand mix
+    (Python scalars weakly, exact loop matches first, then the first safe loop)."""
+    nin = getattr(sp, name).nin
+    combos = [(k,) for k in SAMPLES] if nin == 1 else \
+        [c + (c[-1],) * (nin - 2) for c in COMBOS2]
+    for combo in combos:
+        args = [SAMPLES[k] for k in combo]
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            want = np.asarray(getattr(sp, name)(*args)).dtype
+        arrays = [i for i, k in enumerate(combo) if not k.startswith("py")]
+
+        def f(*xs):
+            full = list(args)
+            for i, x in zip(arrays, xs):
+                full[i] = x
+            return getattr(fsp, name)(*full)
+
+        closed = fd.make_jaxpr(f)(*[args[i] for i in arrays])
+        assert closed.jaxpr.outvars[0].aval.dtype == want, (name, combo)
+
+
+# --- derivatives ------------------------------------------------------------------------------------------
+
+NEW_GRADS = {
+    "gamma": (fsp.gamma, lambda z: np.abs(z) * 2 + 0.3),
+    "gamma_neg": (fsp.gamma, lambda z: -np.abs(z) % 0.6 - 0.2 - np.floor(np.abs(2 * z))),
+    "rgamma": (fsp.rgamma, lambda z: 3 * z),
+    "gammasgn_times_x": (lambda x: fsp.gammasgn(x) * x, lambda z: np.abs(z) + 0.3),
+    "erfinv": (fsp.erfinv, lambda z: 0.9 * np.tanh(z)),
+    "erfcinv": (fsp.erfcinv, lambda z: 1 + 0.9 * np.tanh(z)),
+    "ndtr": (fsp.ndtr, lambda z: 3 * z),
+    "log_ndtr": (fsp.log_ndtr, lambda z: 12 * z),
+    "ndtri": (fsp.ndtri, lambda z: 0.1 + 0.8 / (1 + np.exp(-z))),
+    "entr": (fsp.entr, lambda z: np.abs(z) + 0.2),
+    "multigammaln": (lambda a: fsp.multigammaln(a, 3), lambda z: np.abs(z) + 1.2),
+    "i0": (fsp.i0, lambda z: 2 * z),
+    "i1": (fsp.i1, lambda z: 2 * z),
+    "iv": (lambda x: fsp.iv(1.5, x), lambda z: np.abs(2 * z) + 0.1),
+    "iv_int_neg_x": (lambda x: fsp.iv(2, x), lambda z: 2 * z),
+    "ive": (lambda x: fsp.ive(0.5, x), lambda z: np.abs(2 * z) + 0.1),
+    "ive_int": (lambda x: fsp.ive(3, x), lambda z: 2 * z + 0.05),
+    "j0": (fsp.j0, lambda z: 4 * z),
+    "j1": (fsp.j1, lambda z: 4 * z),
+    "jv": (lambda x: fsp.jv(2.5, x), lambda z: np.abs(4 * z) + 0.1),
+    "jn": (lambda x: fsp.jn(3, x), lambda z: 4 * z),
+    "y0": (fsp.y0, lambda z: np.abs(4 * z) + 0.2),
+    "y1": (fsp.y1, lambda z: np.abs(4 * z) + 0.2),
+    "yn": (lambda x: fsp.yn(2, x), lambda z: np.abs(4 * z) + 0.3),
+    "yn_neg_order": (lambda x: fsp.yn(-3, x), lambda z: np.abs(4 * z) + 0.3),
+    "gammainc_x": (lambda x: fsp.gammainc(1.7, x), lambda z: np.abs(2 * z) + 0.05),
+    "gammaincc_x": (lambda x: fsp.gammaincc(0.6, x), lambda z: np.abs(2 * z) + 0.05),
+    "betainc_x": (lambda x: fsp.betainc(1.5, 0.7, x), lambda z: 1 / (1 + np.exp(-z))),
+    "betaincc_x": (lambda x: fsp.betaincc(2.5, 3.0, x), lambda z: 1 / (1 + np.exp(-z))),
+    "stdtr_t": (lambda t: fsp.stdtr(2.5, t), lambda z: 3 * z),
+    "stdtr_t_inf_df": (lambda t: fsp.stdtr(np.inf, t), lambda z: 3 * z),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEW_GRADS))
+@settings(max_examples=3, deadline=None)
+@given(shape=nonempty, seed=seeds)
+def test_new_grads(name, shape, seed):
+    f, domain = NEW_GRADS[name]
+    x = make(seed, shape, np.float64, domain)
+    check_grads(f, (x,), order=2, modes=("fwd", "rev"))
+
+
+@pytest.mark.parametrize("name", ["beta", "betaln"])
+@settings(max_examples=4, deadline=None)
+@given(shape=nonempty, seed=seeds)
+def test_beta_grads_in_both_arguments(name, shape, seed):
+    a = make(seed, shape, np.float64, lambda z: np.abs(2 * z) + 0.3)
+    b = make(seed + 1, shape[-1:], np.float64, lambda z: np.abs(2 * z) + 0.3)
+    check_grads(getattr(fsp, name), (a, b), order=2, modes=("fwd", "rev"))
+
+
+def test_gammainc_mixed_second_derivative_is_closed_form():
+    """d/da of d/dx gammainc(a, x) exists in closed form (density (log x - digamma(a)))
+    even though d/da gammainc itself does not."""
+    a, x = 1.7, 0.9
+    h = fd.grad(fd.grad(fsp.gammainc, argnums=1), argnums=0)(a, x)
+    dens = x ** (a - 1) * np.exp(-x) / sp.gamma(a)
+    np.testing.assert_allclose(h, dens * (np.log(x) - sp.digamma(a)), rtol=1e-12)
+    h = fd.grad(fd.grad(fsp.betainc, argnums=2), argnums=1)(1.5, 2.5, 0.3)
+    d = 0.3 ** 0.5 * 0.7 ** 1.5 / sp.beta(1.5, 2.5)
+    np.testing.assert_allclose(h, d * (np.log1p(-0.3) - sp.digamma(2.5) + sp.digamma(4.0)),
+                               rtol=1e-12)
+
+
+PARAM_ERRORS = [
+    ("gammainc", (1.5, 0.7), 0, "a"), ("gammaincc", (1.5, 0.7), 0, "a"),
+    ("betainc", (1.5, 2.0, 0.3), 0, "a"), ("betainc", (1.5, 2.0, 0.3), 1, "b"),
+    ("betaincc", (1.5, 2.0, 0.3), 1, "b"), ("stdtr", (3.0, 0.4), 0, "df"),
+    ("iv", (1.5, 0.7), 0, "v"), ("ive", (1.5, 0.7), 0, "v"), ("jv", (1.5, 0.7), 0, "v"),
+    ("jn", (2.0, 0.7), 0, "v"), ("yn", (2.0, 0.7), 0, "n"),
+]
+
+
+@pytest.mark.parametrize("name,args,argnum,argname", PARAM_ERRORS)
+def test_parameter_derivatives_raise_gradient_error(name, args, argnum, argname):
+    f = getattr(fsp, name)
+    with pytest.raises(GradientError, match=f"`{argname}`"):
+        fd.grad(f, argnums=argnum)(*args)
+    tangents = tuple(1.0 if i == argnum else 0.0 for i in range(len(args)))
+
+    def g(p):
+        full = list(args)
+        full[argnum] = p
+        return f(*full)
+    with pytest.raises(GradientError, match=f"`{argname}`"):
+        fd.jvp(g, (args[argnum],), (tangents[argnum],))
+    # the other arguments still differentiate (order 2) with this one held fixed
+    other = len(args) - 1
+
+    def h(x):
+        full = list(args)
+        full[other] = x
+        return f(*full)
+    check_grads(h, (args[other],), order=2)
+
+
+def test_polygamma_order_must_be_static():
+    with pytest.raises(FuncdiffTypeError):
+        fd.grad(lambda n: fsp.polygamma(n, 1.5))(1.0)
+
+
+# --- vmap, jit, cost -------------------------------------------------------------------------------------
+
+VMAP_CASES = {
+    "gamma": (fsp.gamma, (0,), lambda r: [r.uniform(0.2, 3, (4, 3))]),
+    "iv_both": (fsp.iv, (0, 0), lambda r: [r.integers(-2, 3, (4, 3)) * 1.0,
+                                            r.normal(size=(4, 3))]),
+    "iv_unmapped_order": (fsp.iv, (None, 1), lambda r: [1.5, r.uniform(0.1, 3, (3, 4))]),
+    "betainc_x": (lambda x: fsp.betainc(1.5, 2.0, x), (0,), lambda r: [r.uniform(0, 1, (5,))]),
+    "betainc_ab": (fsp.betainc, (0, None, 0), lambda r: [r.uniform(0.5, 2, (4, 2)),
+                                                          np.array([1.0, 2.0]),
+                                                          r.uniform(0, 1, (4, 1))]),
+    "yn_int_order": (fsp.yn, (0, 0), lambda r: [r.integers(-2, 4, (4,)),
+                                                 r.uniform(0.2, 3, (4,))]),
+    "polygamma": (lambda x: fsp.polygamma(2, x), (1,), lambda r: [r.uniform(0.3, 3, (2, 3))]),
+    "erfinv": (fsp.erfinv, (0,), lambda r: [r.uniform(-0.9, 0.9, (3, 2)).astype(np.float32)]),
+    "log_ndtr": (fsp.log_ndtr, (0,), lambda r: [r.normal(size=(4,)) * 20]),
+    "stdtr": (fsp.stdtr, (0, 0), lambda r: [r.uniform(1, 5, (4,)), r.normal(size=(4,))]),
+    "grad_ive": (fd.grad(lambda x: fsp.ive(1.5, x).sum()), (0,),
+                 lambda r: [r.uniform(0.1, 3, (3, 2))]),
+    "jacfwd_jv": (fd.jacfwd(lambda x: fsp.jv(1.0, x)), (0,), lambda r: [r.normal(size=(3, 2))]),
+    "gammasgn": (fsp.gammasgn, (0,), lambda r: [r.normal(size=(5,)) * 4]),
+    "multigammaln": (lambda a: fsp.multigammaln(a, 2), (0,), lambda r: [r.uniform(1, 3, (4,))]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VMAP_CASES))
+def test_vmap_equals_loop(name, rng):
+    f, in_axes, make_args = VMAP_CASES[name]
+    args = make_args(rng)
+    size = next(np.shape(a)[d] for a, d in zip(args, in_axes) if d is not None)
+    got = fd.vmap(f, in_axes=in_axes)(*args)
+    want = np.stack([f(*[a if d is None else np.take(a, i, axis=d)
+                         for a, d in zip(args, in_axes)]) for i in range(size)])
+    assert_same(got, want)
+
+
+JIT_CASES = {name: (getattr(fsp, name), NEW_UNARY[name]) for name in NEW_UNARY}
+JIT_CASES.update({
+    "iv": (lambda x: fsp.iv(x, x), lambda z: np.abs(z) * 2),
+    "betainc": (lambda x: fsp.betainc(x + 1, 2.0, 1 / (1 + np.exp(-x))), lambda z: np.abs(z)),
+    "yn": (lambda x: fsp.yn(3, x), lambda z: np.abs(z) + 0.2),
+    "polygamma": (lambda x: fsp.polygamma(3, x), lambda z: np.abs(z) + 0.2),
+    "grad_stdtr": (fd.grad(lambda t: fsp.stdtr(3.0, t).sum()), lambda z: z),
+    "hessian_gamma": (fd.hessian(lambda x: fsp.gamma(x).sum()), lambda z: np.abs(z) + 0.5),
+})
+
+
+@pytest.mark.parametrize("name", sorted(JIT_CASES))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_jit_equals_interpreter(name, dtype, rng):
+    f, domain = JIT_CASES[name]
+    x = domain(rng.normal(size=(3,))).astype(dtype)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (want,) = traced(f, x)
+        got = fd.jit(f)(x)
+    assert_same(got, want)
+
+
+def test_jit_source_calls_scipy_directly():
+    src = fd.jit(lambda x: fsp.gamma(x) + fsp.iv(1.0, x) + fsp.polygamma(2, x)).lower(
+        np.ones(3)).source
+    assert "_gamma" in src and "_iv" in src and "_polygamma" in src
+
+
+def test_cost_rules():
+    x = np.linspace(0.1, 0.9, 8)
+    for f in (fsp.gamma, fsp.erfinv, lambda v: fsp.betainc(1.0, 2.0, v),
+              lambda v: fsp.iv(1.0, v)):
+        c = fd.cost_analysis(f)(x)
+        assert c["flops"] >= 8 and c["transcendentals"] >= 8
+    assert fd.cost_analysis(lambda v: fsp.betainc(1.0, 2.0, v))(x)["flops"] > \
+        fd.cost_analysis(fsp.gamma)(x)["flops"]
+
+
+# --- documented edge cases ---------------------------------------------------------------------------------
+
+def test_new_special_points():
+    pts = {
+        "gamma": [0.0, -0.0, -1.0, -2.5, 171.7, -180.5, np.inf, -np.inf, np.nan],
+        "rgamma": [0.0, -0.0, -1.0, -2.5, 171.7, -180.5, np.inf, -np.inf, np.nan],
+        "gammasgn": [0.0, -0.0, -1.0, -2.5, -1.5, -0.5, np.nan, np.inf, -np.inf, 1e300],
+        "entr": [0.0, -1.0, np.nan, np.inf, 1e-300, 1.0],
+        "erfinv": [-1.0, 1.0, 1.5, 0.0, 1 - 1e-16, -1e-300],
+        "erfcinv": [0.0, 2.0, -0.1, 1.0, 1e-300, 2 - 1e-16],
+        "log_ndtr": [-1e5, -40.0, -20.0, -19.99, 6.0, 6.01, 40.0, -np.inf, np.inf, np.nan],
+        "ndtr": [-40.0, -1e-20, 0.0, 40.0, np.inf, -np.inf, np.nan],
+        "ndtri": [0.0, 1.0, 1e-300, 0.5, 1 - 1e-16, 2.0, np.nan],
+        "i0": [0.0, 700.0, -700.0, np.inf, np.nan],
+    }
+    for name, xs in pts.items():
+        x = np.array(xs)
+        with np.errstate(all="ignore"):
+            want = getattr(sp, name)(x)
+            (got,) = traced(getattr(fsp, name), x)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=0, equal_nan=True,
+                                   err_msg=name)
+
+
+def test_log_ndtr_derivative_in_the_far_tails():
+    x = np.array([-1e4, -300.0, -40.0, -20.0, -5.0, 0.0, 5.0, 10.0, 40.0])
+    g = np.array([fd.grad(fsp.log_ndtr)(v) for v in x])
+    # d/dx log Phi(x) = phi(x) / Phi(x) = exp(log phi - log Phi); far out (where that
+    # difference of huge numbers loses digits) -x / (1 - 1/x^2 + 3/x^4 - 15/x^6)
+    with np.errstate(all="ignore"):
+        want = np.where(x > -300, np.exp(-x ** 2 / 2 - 0.5 * np.log(2 * np.pi)
+                                         - sp.log_ndtr(x)),
+                        -x / (1 - x ** -2 + 3 * x ** -4 - 15 * x ** -6))
+    np.testing.assert_allclose(g, want, rtol=1e-10)
+    assert np.all(np.isfinite([fd.grad(fd.grad(fsp.log_ndtr))(v) for v in x]))
+
+
+def test_entr_derivative():
+    x = np.array([0.1, 1.0, 3.0])
+    g = fd.grad(lambda v: fsp.entr(v).sum())(x)
+    np.testing.assert_allclose(g, -(np.log(x) + 1))
+    assert fd.grad(fsp.entr)(0.0) == 0.0    # the documented convention (as xlogy's)
+
+
+def test_multigammaln_checks_and_dtype():
+    assert fsp.multigammaln(np.float32(3.0), 2) == sp.multigammaln(np.float32(3.0), 2)
+    (got,) = traced(lambda a: fsp.multigammaln(a, 3), np.array([3.0, 4.0], np.float32))
+    np.testing.assert_allclose(got, sp.multigammaln(np.array([3.0, 4.0], np.float32), 3),
+                               rtol=1e-6)
+    with pytest.raises(ValueError):
+        fd.grad(lambda a: fsp.multigammaln(a, 3))(0.9)      # a <= (d-1)/2
+    with pytest.raises(ValueError):
+        fd.grad(lambda a: fsp.multigammaln(a, 2.5))(3.0)
+
+
+def test_jn_is_jv_and_real_yn_order_truncates():
+    assert fsp.jn is fsp.jv
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (got,) = traced(lambda x: fsp.yn(2.7, x), np.array([0.5, 2.0]))
+        np.testing.assert_allclose(got, sp.yn(2, np.array([0.5, 2.0])))
+        g = fd.grad(lambda x: fsp.yn(2.7, x))(2.0)
+    np.testing.assert_allclose(g, (sp.yn(1, 2.0) - sp.yn(3, 2.0)) / 2)
+
+
+def test_new_fallbacks_match_scipy(rng):
+    """The pure-NumPy impls used without SciPy, against SciPy, on wide ranges."""
+    def close(got, want, rtol):
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=1e-300, equal_nan=True)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        x = np.concatenate([rng.uniform(-20, 180, 100),
+                            [0., -0., -1, -2.5, -180.5, 171.7, np.nan, np.inf, -np.inf]])
+        close(fb.gamma_np(x), sp.gamma(x), 1e-13)
+        close(fb.rgamma_np(x), sp.rgamma(x), 1e-13)
+        close(fb.gammasgn_np(x), sp.gammasgn(x), 0)
+        a = np.exp(rng.uniform(-3, 6, 200))
+        xx = a * np.exp(rng.uniform(-2, 2, 200))
+        close(fb.gammainc_np(a, xx), sp.gammainc(a, xx), 1e-10)
+        close(fb.gammaincc_np(a, xx), sp.gammaincc(a, xx), 1e-10)
+        ea, ex = np.array([0, 0, 1, 1, np.inf, 1, 2, -1.]), np.array([0, 1, 0, np.inf, 1, -1,
+                                                                       np.nan, 1])
+        close(fb.gammainc_np(ea, ex), sp.gammainc(ea, ex), 0)
+        close(fb.gammaincc_np(ea, ex), sp.gammaincc(ea, ex), 0)
+        a, b = np.exp(rng.uniform(-2, 5, (2, 200)))
+        u = rng.uniform(0, 1, 200)
+        close(fb.betainc_np(a, b, u), sp.betainc(a, b, u), 1e-10)
+        close(fb.betaincc_np(a, b, u), sp.betaincc(a, b, u), 1e-10)
+        ea, eb = np.array([0, 0, 1, 1, 2, 2, -1.]), np.array([0, 1, 0, 1, 2, 2, 1.])
+        eu = np.array([0.5, 0.5, 0.5, 0, 1, 1.5, 0.5])
+        close(fb.betainc_np(ea, eb, eu), sp.betainc(ea, eb, eu), 0)
+        close(fb.betaincc_np(ea, eb, eu), sp.betaincc(ea, eb, eu), 0)
+        close(fb.beta_np(a, b), sp.beta(a, b), 1e-12)
+        close(fb.betaln_np(a, b), sp.betaln(a, b), 1e-10)
+        df, t = np.exp(rng.uniform(-2, 5, 200)), rng.normal(size=200) * 3
+        close(fb.stdtr_np(df, t), sp.stdtr(df, t), 1e-10)
+        u = np.concatenate([rng.uniform(-1, 1, 200), [1 - 1e-16, -1, 1, 0, 1.5, -1e-20]])
+        close(fb.erfinv_np(u), sp.erfinv(u), 1e-13)
+        q = np.concatenate([rng.uniform(0, 2, 200), 10.0 ** -rng.uniform(0, 300, 50),
+                            [0, 2, -0.1, 2.1]])
+        close(fb.erfcinv_np(q), sp.erfcinv(q), 1e-13)
+        v = np.concatenate([rng.integers(-5, 6, 100).astype(float), rng.uniform(0, 8, 100)])
+        xb = rng.normal(size=200) * 30
+        xb = np.where(v == np.floor(v), xb, np.abs(xb))
+        close(fb.iv_np(v, xb), sp.iv(v, xb), 1e-12)
+        close(fb.ive_np(v, xb), sp.ive(v, xb), 1e-12)
+        xl = rng.uniform(0, 2000, 50)
+        close(fb.ive_np(1.5, xl), sp.ive(1.5, xl), 1e-12)
+        close(fb.i0_np(xb), sp.i0(xb), 1e-13)
+        close(fb.i1_np(xb), sp.i1(xb), 1e-12)
+    # the primitives' impl wrapper keeps float32 and Python scalars
+    impl = prims._wrap(fb.gamma_np)
+    assert impl(np.float32([1.5])).dtype == np.float32 and type(impl(1.5)) is float
+    with pytest.raises(prims.SciPyRequiredError, match="Install SciPy"):
+        prims.scipy_required("j0")(np.ones(2))
+    with pytest.raises(prims.SciPyRequiredError, match="negative non-integer order"):
+        fb.iv_np(-0.5, 1.0)

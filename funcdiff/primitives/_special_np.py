@@ -372,12 +372,25 @@ def _erfcinv_small(q):
     return y
 
 
+def _erfinv_centre(x):
+    """erfinv(x) for |x| <= 1/2: Newton on erf(y) - x, quadratic from y = x sqrt(pi)/2."""
+    y = x * math.sqrt(math.pi) / 2
+    for _ in range(8):
+        y = y - (erf_np(y) - x) / (2.0 / math.sqrt(math.pi) * np.exp(-y * y))
+    return y
+
+
 def erfcinv_np(q):
+    """erfcinv(q) = erfinv(1 - q): the centre by Newton on erf (1 - q is exact there),
+    the tails by Newton on log erfc (so tiny q keep their relative accuracy)."""
     q = np.asarray(q, np.float64)
     out = np.full(q.shape, np.nan)
     with np.errstate(all="ignore"):
-        low = (q > 0) & (q <= 1)
-        high = (q > 1) & (q < 2)
+        centre = (q >= 0.5) & (q <= 1.5)
+        low = (q > 0) & (q < 0.5)
+        high = (q > 1.5) & (q < 2)
+        if centre.any():
+            out[centre] = _erfinv_centre(1.0 - q[centre])
         if low.any():
             out[low] = _erfcinv_small(q[low])
         if high.any():
@@ -391,16 +404,13 @@ def erfinv_np(x):
     x = np.asarray(x, np.float64)
     out = np.full(x.shape, np.nan)
     with np.errstate(all="ignore"):
-        # |x| > 1/2: through erfcinv of 1 - |x| (exact in floating point there)
-        big = (np.abs(x) > 0.5) & (np.abs(x) <= 1)
-        out[big] = np.sign(x[big]) * erfcinv_np(1.0 - np.abs(x[big]))
         small = np.abs(x) <= 0.5
+        big = (np.abs(x) > 0.5) & (np.abs(x) <= 1)
         if small.any():
-            xs = x[small]
-            y = xs * math.sqrt(math.pi) / 2
-            for _ in range(8):   # Newton on erf(y) - x: quadratic from this start
-                y = y - (erf_np(y) - xs) / (2.0 / math.sqrt(math.pi) * np.exp(-y * y))
-            out[small] = y
+            out[small] = _erfinv_centre(x[small])
+        # |x| > 1/2: through the tail of erfcinv at 1 - |x| (exact in floating point there)
+        if big.any():
+            out[big] = np.sign(x[big]) * erfcinv_np(1.0 - np.abs(x[big]))
     return out
 
 

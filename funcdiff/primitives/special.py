@@ -132,11 +132,12 @@ def _cost(work):
 
 def _emit(prim, sp_fn, hint, order_param=None):
     """jit: call SciPy's ufunc directly when every operand already has the output's
-    dtype (then SciPy's loop gives exactly that dtype); otherwise the impl."""
+    dtype (then SciPy's loop gives exactly that dtype); otherwise (or for SciPy's
+    non-ufunc ``polygamma``, which always returns float64) the impl."""
     def emit(args, params, gen):
         eqn = gen.eqn
         dt = eqn.outvars[0].aval.dtype
-        direct = dt in (_F32, _F64) and all(
+        direct = isinstance(sp_fn, np.ufunc) and dt in (_F32, _F64) and all(
             v.aval.dtype == dt and not v.aval.weak_type for v in eqn.invars)
         fn = gen.const(sp_fn if direct else prim.impl, hint)
         if order_param is not None:
@@ -164,13 +165,48 @@ def _special_prim(name, np_fn, *, nin=1, sp_name=None, int_ok=(), work=1, doc=""
     return p
 
 
+# A derivative with no closed form is a tangent that raises when it is *used*: the
+# ``no_derivative`` primitive is linear, and both evaluating it and transposing it raise
+# GradientError.  An unused one (say the primal output of gammainc inside a nested grad
+# with respect to x, differentiated again with respect to a) is dead code and costs
+# nothing, so d/da d/dx gammainc(a, x) works while d/da gammainc(a, x) raises.
+no_derivative_p = Primitive("no_derivative")
+no_derivative_p.linear = True
+no_derivative_p.doc = ("a tangent with no closed form: raises GradientError (with "
+                       "`message`) when evaluated or transposed")
+
+
+def _no_derivative_raise(*args, message, **params):
+    raise GradientError(message)
+
+
+def _no_derivative_jvp(primals, tangents, *, message):
+    (t,), (tt,) = primals, tangents
+    out = no_derivative_p.bind(t, message=message)
+    if type(tt) is Zero:
+        return out, Zero(aval(out).strengthen())
+    return out, no_derivative_p.bind(tt, message=message)
+
+
+no_derivative_p.impl = _no_derivative_raise
+no_derivative_p.abstract_eval = lambda t, *, message: t.strengthen()
+no_derivative_p.jvp = _no_derivative_jvp
+no_derivative_p.transpose = _no_derivative_raise
+no_derivative_p.batch = lambda args, dims, *, message: (
+    no_derivative_p.bind(args[0], message=message), dims[0])
+no_derivative_p.cost = lambda avals_in, avals_out, **params: {"flops": 0,
+                                                              "transcendentals": 0}
+
+
 def _no_grad(name, arg, why):
-    """A jvp rule for an argument with no (closed-form) derivative: a clear error."""
+    """A jvp rule for an argument with no (closed-form) derivative: a tangent that raises
+    a GradientError naming the argument once it is used."""
+    message = (f"`{name}` is not differentiable with respect to its argument `{arg}` in "
+               f"funcdiff: {why}.  Differentiate with respect to the other arguments only "
+               f"(pass `{arg}` as a constant, or wrap it in funcdiff.stop_gradient).")
+
     def rule(t, *primals, **params):
-        raise GradientError(
-            f"`{name}` is not differentiable with respect to its argument `{arg}` in "
-            f"funcdiff: {why}.  Differentiate with respect to the other arguments only "
-            f"(pass `{arg}` as a constant, or wrap it in funcdiff.stop_gradient).")
+        return no_derivative_p.bind(t, message=message)
     return rule
 
 
@@ -462,18 +498,12 @@ defjvp(i1_p, lambda t, x: mul(t, _half(x, add(i0(x), iv(_const(x, 2), x)))))
 defjvp(iv_p, _no_grad("iv", "v", _REAL_ORDER),
        lambda t, v, x: mul(t, _half(x, add(iv(sub(v, 1), x), iv(add(v, 1), x)))))
 
-def _ive_jvp(primals, tangents):
-    (v, x), (tv, tx) = primals, tangents
-    out = ive(v, x)
-    if type(tv) is not Zero:
-        _no_grad("ive", "v", _REAL_ORDER)(tv)
-    if type(tx) is Zero:
-        return out, Zero(aval(out).strengthen())
-    d = sub(_half(x, add(ive(sub(v, 1), x), ive(add(v, 1), x))), mul(sign(x), out))
-    return out, fit_to(mul(tx, d), aval(out))
+def _ive_dx(t, v, x):
+    d = sub(_half(x, add(ive(sub(v, 1), x), ive(add(v, 1), x))), mul(sign(x), ive(v, x)))
+    return mul(t, d)
 
 
-ive_p.jvp = _ive_jvp
+defjvp(ive_p, _no_grad("ive", "v", _REAL_ORDER), _ive_dx)
 defjvp(j0_p, lambda t, x: neg(mul(t, j1(x))))
 defjvp(j1_p, lambda t, x: mul(t, _half(x, sub(j0(x), jv(_const(x, 2), x)))))
 defjvp(jv_p, _no_grad("jv", "v", _REAL_ORDER),

@@ -313,6 +313,15 @@ def _loop_args(name, *xs):
     return [_cast(o, dt) for o, dt in zip(ops, loop_dtypes(name, *[aval(o) for o in ops]))]
 
 
+def _in_f64(fn, x):
+    """``fn`` evaluated in float64 and the result cast back to ``x``'s dtype: SciPy's
+    float32 loops compute in double too, so float32 compositions match them."""
+    dt = aval(x).dtype
+    if dt == _F64:
+        return fn(x)
+    return _cast(fn(_cast(x, _F64)), dt)
+
+
 def _require_scipy(name):
     if _sp is None:  # pragma: no cover - exercised without SciPy
         sp_prims.scipy_required(name)()
@@ -458,8 +467,11 @@ _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 def ndtr(x):
     """The standard normal cdf ``erfc(-x / sqrt(2)) / 2`` (accurate in both tails)."""
     (x,) = _loop_args("ndtr", x)
-    return ew.mul(np.asarray(0.5, aval(x).dtype)[()],
-                  sp_prims.erfc(ew.mul(x, np.asarray(-_SQRT1_2, aval(x).dtype)[()])))
+    return _in_f64(_ndtr, x)
+
+
+def _ndtr(x):
+    return ew.mul(0.5, sp_prims.erfc(ew.mul(x, -_SQRT1_2)))
 
 
 def _log_ndtr_asymptotic(x):
@@ -477,17 +489,19 @@ def _log_ndtr_asymptotic(x):
 
 @_special("log_ndtr")
 def log_ndtr(x):
-    """log of the standard normal cdf: ``log(ndtr(x))`` in the middle,
-    ``log1p(-ndtr(-x))`` above 6 and an asymptotic series below -20 (no underflow down
-    to -1e154, finite derivatives ``pdf/cdf`` everywhere)."""
+    """log of the standard normal cdf: ``log1p(-ndtr(-x))`` for x > 0, ``log(ndtr(x))``
+    down to -20 and an asymptotic series below (no underflow down to -1e154, finite
+    derivatives ``pdf/cdf`` everywhere)."""
     (x,) = _loop_args("log_ndtr", x)
-    c = lambda v: np.asarray(v, aval(x).dtype)[()]  # noqa: E731
-    hi, lo = ew.gt(x, c(6.0)), ew.le(x, c(-20.0))
+    return _in_f64(_log_ndtr, x)
+
+
+def _log_ndtr(x):
+    hi, lo = ew.gt(x, 0.0), ew.le(x, -20.0)
     mid = ew.logical_not(ew.logical_or(hi, lo))
-    x_hi, x_lo, x_mid = ew.select(hi, x, c(7.0)), ew.select(lo, x, c(-21.0)), \
-        ew.select(mid, x, c(0.0))
-    v_hi = ew.log1p(ew.neg(ndtr(ew.neg(x_hi))))
-    v_mid = ew.log(ndtr(x_mid))
+    x_hi, x_lo, x_mid = ew.select(hi, x, 1.0), ew.select(lo, x, -21.0), ew.select(mid, x, -1.0)
+    v_hi = ew.log1p(ew.neg(_ndtr(ew.neg(x_hi))))
+    v_mid = ew.log(_ndtr(x_mid))
     v_lo = _log_ndtr_asymptotic(x_lo)
     return ew.select(hi, v_hi, ew.select(lo, v_lo, v_mid))
 
@@ -496,8 +510,7 @@ def log_ndtr(x):
 def ndtri(y):
     """The inverse of ndtr: ``-sqrt(2) erfcinv(2 y)`` (accurate in the lower tail)."""
     (y,) = _loop_args("ndtri", y)
-    c = lambda v: np.asarray(v, aval(y).dtype)[()]  # noqa: E731
-    return ew.mul(c(-math.sqrt(2.0)), sp_prims.erfcinv(ew.mul(c(2.0), y)))
+    return _in_f64(lambda v: ew.mul(-math.sqrt(2.0), sp_prims.erfcinv(ew.mul(2.0, v))), y)
 
 
 # --- entropy ------------------------------------------------------------------------------------------
@@ -508,6 +521,10 @@ def entr(x):
     x > 0 and 0 elsewhere (at 0 the one-sided derivative is infinite; 0 follows the
     ``xlogy`` convention)."""
     (x,) = _loop_args("entr", x)
+    return _in_f64(_entr, x)
+
+
+def _entr(x):
     dt = aval(x).dtype
     pos = ew.gt(x, 0)
     xs = ew.select(pos, x, _one(x))
