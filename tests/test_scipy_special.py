@@ -145,7 +145,7 @@ def test_polygamma_values(n, shape, dtype, seed):
     assert_same(got, want)
 
 
-# --- axis reductions -------------------------------------------------------------------------------
+# --- axis reductions -----------------------------------------------------------------------------
 
 @st.composite
 def axis_for(draw, ndim):
@@ -225,7 +225,7 @@ def test_softmax_values(name, data, shape, dtype, seed, special):
         assert_same(got, want)
 
 
-# --- derivatives -------------------------------------------------------------------------------------
+# --- derivatives ---------------------------------------------------------------------------------
 
 GRAD_CASES = {
     "expit": (lambda x: fsp.expit(x), lambda z: 3 * z),
@@ -267,7 +267,7 @@ def test_xlogy_grads_in_both_arguments(name, shape, seed):
     check_grads(getattr(fsp, name), (x, y), order=2)
 
 
-# --- documented edge cases ------------------------------------------------------------------------------
+# --- documented edge cases -----------------------------------------------------------------------
 
 LARGE = np.array([-800.0, -50.0, -1.0, 0.0, 1.0, 50.0, 800.0])
 
@@ -346,7 +346,7 @@ def test_type_errors():
         traced(lambda v: fsp.polygamma(np.array([1, 2]), v), np.ones(2))
 
 
-# --- the primitives' NumPy fallbacks (used when SciPy is absent) ------------------------------------
+# --- the primitives' NumPy fallbacks (used when SciPy is absent) ---------------------------------
 
 def test_fallbacks_match_scipy():
     x = np.concatenate([np.linspace(-7.3, 30, 157), [1e-3, 0.5, 1.0, 2.0, 171.5, 1e5, 1e10]])
@@ -365,10 +365,10 @@ def test_fallbacks_match_scipy():
         assert prims.gammaln_np(np.array([0.0]))[0] == np.inf
 
 
-# =====================================================================================================
+# =================================================================================================
 # The rest of SciPy's list: gamma/beta families, incomplete functions, inverse erf, normal cdf,
 # entr, Bessel functions (issue 11 part 3)
-# =====================================================================================================
+# =================================================================================================
 
 from funcdiff.core.errors import GradientError  # noqa: E402
 from funcdiff.primitives import _special_np as fb  # noqa: E402
@@ -462,7 +462,7 @@ def test_nary_values(name, data, seed):
             assert_same(np.asarray(got), np.asarray(want))
 
 
-# --- SciPy's loop selection (the dtypes) ---------------------------------------------------------------
+# --- SciPy's loop selection (the dtypes) ---------------------------------------------------------
 
 def test_loop_table_matches_scipy():
     real = set("?bhilqBHILQefd")
@@ -504,7 +504,7 @@ def test_dtypes_follow_scipy_loops(name):
         assert closed.jaxpr.outvars[0].aval.dtype == want, (name, combo)
 
 
-# --- derivatives ------------------------------------------------------------------------------------------
+# --- derivatives ---------------------------------------------------------------------------------
 
 NEW_GRADS = {
     "gamma": (fsp.gamma, lambda z: np.abs(z) * 2 + 0.3),
@@ -609,7 +609,7 @@ def test_polygamma_order_must_be_static():
         fd.grad(lambda n: fsp.polygamma(n, 1.5))(1.0)
 
 
-# --- vmap, jit, cost -------------------------------------------------------------------------------------
+# --- vmap, jit, cost -----------------------------------------------------------------------------
 
 VMAP_CASES = {
     "gamma": (fsp.gamma, (0,), lambda r: [r.uniform(0.2, 3, (4, 3))]),
@@ -684,7 +684,7 @@ def test_cost_rules():
         fd.cost_analysis(fsp.gamma)(x)["flops"]
 
 
-# --- documented edge cases ---------------------------------------------------------------------------------
+# --- documented edge cases -----------------------------------------------------------------------
 
 def test_new_special_points():
     pts = {

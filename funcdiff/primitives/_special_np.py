@@ -191,7 +191,7 @@ def beta_np(a, b):
         return np.where(pole & ~np.isnan(a + b), np.inf, out)
 
 
-# --- incomplete gamma -------------------------------------------------------------------------------
+# --- incomplete gamma ----------------------------------------------------------------------------
 
 _MAX_ITER = 20000
 
@@ -332,7 +332,7 @@ def betaincc_np(a, b, x):
     return _betainc_pq(a, b, x)[1]
 
 
-# --- Student's t cdf ----------------------------------------------------------------------------------
+# --- Student's t cdf -----------------------------------------------------------------------------
 
 def stdtr_np(df, t):
     """P(T <= t): the tail 0.5 I_{df/(df+t^2)}(df/2, 1/2), or near the centre
@@ -351,7 +351,7 @@ def stdtr_np(df, t):
     return out
 
 
-# --- inverse error functions ------------------------------------------------------------------------
+# --- inverse error functions ---------------------------------------------------------------------
 
 def _erfcinv_small(q):
     """erfcinv(q) for 0 < q <= 1 (y >= 0): a rough start, then Newton steps on
@@ -414,7 +414,7 @@ def erfinv_np(x):
     return out
 
 
-# --- modified Bessel functions of the first kind -------------------------------------------------------
+# --- modified Bessel functions of the first kind -------------------------------------------------
 
 def _iv_series(v, x, scaled):
     """sum_k (x/2)^(2k+v) / (k! Gamma(k+v+1)) (times exp(-x) when scaled), x > 0, v >= 0."""

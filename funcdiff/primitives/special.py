@@ -231,7 +231,7 @@ def _xlog1py(c, x):
     return select(c0, _const(x, 0), mul(c, log1p(select(c0, _const(x, 0), x))))
 
 
-# --- gamma family -----------------------------------------------------------------------------------
+# --- gamma family --------------------------------------------------------------------------------
 
 gammaln_p = _special_prim("gammaln", gammaln_np, doc="`scipy.special.gammaln`: log|Gamma(x)|")
 digamma_p = _special_prim("digamma", digamma_np, doc="`scipy.special.digamma` (psi)")
@@ -306,7 +306,7 @@ defjvp_out(gamma_p, lambda t, out, x: mul(t, mul(out, digamma(x))))
 defjvp_out(rgamma_p, lambda t, out, x: neg(mul(t, mul(out, digamma(x)))))
 
 
-# --- beta ------------------------------------------------------------------------------------------
+# --- beta ----------------------------------------------------------------------------------------
 
 beta_p = _special_prim("beta", _np_fb.beta_np, nin=2, doc="`scipy.special.beta(a, b)`")
 betaln_p = _special_prim("betaln", _np_fb.betaln_np, nin=2,
@@ -334,7 +334,7 @@ defjvp(beta_p, lambda t, a, b: mul(t, mul(beta(a, b), _dbetaln(a, a, b))),
        lambda t, a, b: mul(t, mul(beta(a, b), _dbetaln(b, a, b))))
 
 
-# --- incomplete gamma and beta, Student's t cdf --------------------------------------------------------
+# --- incomplete gamma and beta, Student's t cdf --------------------------------------------------
 
 gammainc_p = _special_prim("gammainc", _np_fb.gammainc_np, nin=2, work=50,
                            doc="`scipy.special.gammainc(a, x)`: regularized lower "
@@ -406,7 +406,7 @@ defjvp(stdtr_p, _no_grad("stdtr", "df", _NO_PARAM_GRAD),
        lambda tt, df, t: mul(tt, _t_density(df, t)))
 
 
-# --- inverse error functions -------------------------------------------------------------------------
+# --- inverse error functions ---------------------------------------------------------------------
 
 erfinv_p = _special_prim("erfinv", _np_fb.erfinv_np, work=10,
                          doc="`scipy.special.erfinv`")
@@ -428,7 +428,7 @@ defjvp_out(erfcinv_p, lambda t, out, x: mul(t, mul(_const(out, -_SQRT_PI / 2),
                                                    exp(square(out)))))
 
 
-# --- Bessel functions ------------------------------------------------------------------------------------
+# --- Bessel functions ----------------------------------------------------------------------------
 
 i0_p = _special_prim("i0", _np_fb.i0_np, work=20, doc="`scipy.special.i0`")
 i1_p = _special_prim("i1", _np_fb.i1_np, work=20, doc="`scipy.special.i1`")

@@ -53,6 +53,7 @@ from ..primitives import shape as sh
 from ..primitives import special as sp_prims  # noqa: F401  (registers the primitives)
 from ..primitives._rules import result_dtype
 from ..primitives.custom import stop_gradient_p
+from ..primitives.special import SciPyRequiredError  # noqa: F401  (re-exported)
 
 try:  # SciPy is optional at run time
     from scipy import special as _sp  # type: ignore
@@ -334,7 +335,7 @@ def _concrete(x):
     return np.asarray(x)
 
 
-# --- gamma and beta functions ----------------------------------------------------------------------
+# --- gamma and beta functions --------------------------------------------------------------------
 
 @_special("gamma")
 def gamma(z):
@@ -401,7 +402,7 @@ def betaln(a, b):
     return sp_prims.betaln(a, b)
 
 
-# --- incomplete gamma and beta, Student's t -----------------------------------------------------------
+# --- incomplete gamma and beta, Student's t ------------------------------------------------------
 
 @_special("gammainc")
 def gammainc(a, x):
@@ -443,7 +444,7 @@ def stdtr(df, t):
     return sp_prims.stdtr(df, t)
 
 
-# --- error function relatives and the normal cdf -------------------------------------------------------
+# --- error function relatives and the normal cdf -------------------------------------------------
 
 @_special("erfinv")
 def erfinv(y):
@@ -513,7 +514,7 @@ def ndtri(y):
     return _in_f64(lambda v: ew.mul(-math.sqrt(2.0), sp_prims.erfcinv(ew.mul(2.0, v))), y)
 
 
-# --- entropy ------------------------------------------------------------------------------------------
+# --- entropy -------------------------------------------------------------------------------------
 
 @_special("entr")
 def entr(x):
@@ -535,7 +536,7 @@ def _entr(x):
     return ew.select(pos, val, other)
 
 
-# --- Bessel functions ----------------------------------------------------------------------------------
+# --- Bessel functions ----------------------------------------------------------------------------
 
 @_special("i0")
 def i0(x):
