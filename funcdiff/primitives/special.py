@@ -37,6 +37,11 @@ Derivatives, each written with primitives so that every order differentiates aga
   (``y0' = -y1``).  The order ``v``/``n`` is not differentiable: a ``GradientError`` (for
   integer orders there is no derivative; for real ``v`` none in closed form).
 
+Such a missing derivative is the tangent ``no_derivative(t)``, which raises when it is
+evaluated or transposed, i.e. only if the derivative is actually used: an unused one (a
+primal output inside a nested derivative) is dead code, so mixed derivatives that do
+have closed forms, such as ``d/da d/dx gammainc(a, x)``, work.
+
 At the poles of Gamma, ``rgamma`` is 0 but its derivative is NaN (from ``digamma``).
 
 Every primitive here is elementwise: vmap by ``broadcasting_batcher``, cost ``flops`` per
