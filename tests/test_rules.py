@@ -408,6 +408,32 @@ def _inv(data):
     return [_well_conditioned(rng, batch, n)], dict(check=True)
 
 
+def _expm(data):
+    rng = _rng(data)
+    batch, n = _batch_n(data)
+    return [rng.uniform(-1, 1, batch + (n, n))], {}
+
+
+def _expm_frechet(data):
+    rng = _rng(data)
+    batch, n = _batch_n(data)
+    return [rng.uniform(-1, 1, batch + (n, n)), rng.uniform(-1, 1, batch + (n, n))], {}
+
+
+def _sqrtm(data):
+    rng = _rng(data)
+    batch, n = _batch_n(data)
+    return [_well_conditioned(rng, batch, n)], {}
+
+
+def _sylvester(data):
+    rng = _rng(data)
+    batch, n = _batch_n(data)
+    m = data.draw(st.integers(1, 3), label="m")
+    return [_well_conditioned(rng, batch, n), _well_conditioned(rng, batch, m),
+            rng.uniform(-1, 1, batch + (n, m))], {}
+
+
 def _eigh(data):
     rng = _rng(data)
     batch, n = _batch_n(data)
@@ -712,6 +738,10 @@ RULES: dict[str, Spec] = {
     "qr": Spec(_qr, atol=1e-4, rtol=1e-4),
     "det": Spec(_square_distinct_sv),
     "adjugate": Spec(_square_distinct_sv, atol=1e-4, rtol=1e-4),
+    "expm": Spec(_expm),
+    "expm_frechet": Spec(_expm_frechet),
+    "sqrtm": Spec(_sqrtm),
+    "sylvester": Spec(_sylvester),
     "fft": Spec(_fft),
     # indexing
     "gather": Spec(_gather, diff=(0,)),
