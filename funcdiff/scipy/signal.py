@@ -265,9 +265,10 @@ def _convolve_nd(a, b, mode, method, conj_b_rev=False):
         work = np.dtype(np.int64) if out_dtype == np.bool_ else out_dtype
         out = _direct(a.astype(work), b.astype(work), start, shape)
         return out != 0 if out_dtype == np.bool_ else out.astype(out_dtype)
-    # fft: integers and bools are transformed as float64 and rounded back
-    if out_dtype.kind in "biu":
-        a, b = a.astype(np.float64), b.astype(np.float64)
+    # fft: both inputs in the result's precision (integers and bools as float64, rounded
+    # back at the end)
+    work = np.dtype(np.float64) if out_dtype.kind in "biu" else out_dtype
+    a, b = a.astype(work), b.astype(work)
     out = _fft(a, b, start, shape, out_dtype.kind == "c")
     if out_dtype.kind in "biu":
         out = fnp.round(out)
