@@ -353,19 +353,19 @@ def _sqrtm_impl(a):
         return np.zeros(a.shape, a.dtype)
     if _sla is not None:
         out = np.asarray(_sla.sqrtm(a))
+        complex_root = a.dtype.kind != "c" and out.dtype.kind == "c" and \
+            bool(np.any(out.imag != 0))
     else:
-        out = _np_sqrtm(a)
-        if a.dtype.kind != "c":
-            eig = np.linalg.eigvals(a)
-            if np.any((eig.real < 0) & (eig.imag == 0)):
-                out = out + 1j   # no real principal root: reported below
+        eig = np.linalg.eigvals(a)
+        complex_root = a.dtype.kind != "c" and bool(np.any((eig.real < 0) & (eig.imag == 0)))
+        out = None if complex_root else _np_sqrtm(a)
+    if complex_root:
+        raise FuncdiffValueError(
+            "sqrtm: this real matrix has an eigenvalue on the negative real axis, so its "
+            "principal square root is complex; under funcdiff transforms the output dtype "
+            "follows the input's (real in, real out).  Pass a complex matrix, e.g. "
+            "sqrtm(a.astype(complex)), for the complex root.")
     if a.dtype.kind != "c" and out.dtype.kind == "c":
-        if np.any(out.imag != 0):
-            raise FuncdiffValueError(
-                "sqrtm: this real matrix has an eigenvalue on the negative real axis, so "
-                "its principal square root is complex; under funcdiff transforms the "
-                "output dtype follows the input's (real in, real out).  Pass a complex "
-                "matrix, e.g. sqrtm(a.astype(complex)), for the complex root.")
         out = out.real
     return np.asarray(out, dtype=a.dtype)
 
