@@ -168,7 +168,15 @@ class JittedFunction:
                 logger.warning("jit(%s): tracing %s", self.__name__,
                                _explain(self._last_key, key))
             self._last_key = key
-            entry = self._trace(key, nargs)
+        # Trace without holding the lock: tracing runs user code, which may call other
+        # jitted functions; holding locks across it deadlocks two threads whose jitted
+        # functions call each other.  Two threads missing at once both trace; the first
+        # entry stored wins.
+        entry = self._trace(key, nargs)
+        with self._lock:
+            first = self._cache.get(key)
+            if first is not None:
+                return first
             if not entry.has_tracer_consts:
                 self._cache[key] = entry
                 while len(self._cache) > config.jit_cache_size:
