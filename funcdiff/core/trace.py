@@ -276,7 +276,7 @@ class JaxprTrace:
         if known:
             out = prim.impl(*vals, **params)
             if _debug.nans:
-                _debug.check(prim, vals, out, src)
+                _debug.check(prim, vals, out, src, params)
         if prim.multiple_results:
             outvars = [Var(a) for a in out_aval]
             outs = out if out is not None else [None] * len(outvars)
@@ -305,9 +305,9 @@ class _Debug:
     nans = False
 
     @staticmethod
-    def check(prim, vals, out, src):
+    def check(prim, vals, out, src, params=None):
         from .debug import check_nans
-        check_nans(prim, vals, out, src)
+        check_nans(prim, vals, out, src, params)
 
 
 _debug = _Debug()
@@ -348,7 +348,7 @@ def bind(prim, args, params):
             raise leak_error(a, f"passed to `{prim.name}`")
     out = prim.impl(*args, **params)
     if _debug.nans:
-        _debug.check(prim, args, out, current_source_info())
+        _debug.check(prim, args, out, current_source_info(), params)
     return out
 
 

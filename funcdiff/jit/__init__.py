@@ -17,7 +17,8 @@ from .._flat import flatten_fun, leaf_aval, leaf_operand, to_output
 from ..config import config, logger
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..core.ir import ClosedJaxpr, Jaxpr
-from ..core.trace import Tracer, trace_active, trace_flat
+from ..core.debug import check_compiled
+from ..core.trace import _Debug, Tracer, trace_active, trace_flat
 from ..primitives.call import make_call_primitive
 from ..tree_util import tree_flatten, tree_unflatten
 from .codegen import compile_jaxpr
@@ -198,6 +199,9 @@ class JittedFunction:
             with self._lock:
                 self._compile(entry)
             outs = [to_output(o) for o in entry.fn(*leaves)]
+            if _Debug.nans:   # re-run op by op to name the op that made a NaN
+                check_compiled(outs, entry.closed.jaxpr, entry.closed.consts, leaves,
+                               f"jit({self.__name__})")
         return tree_unflatten(entry.out_tree, outs)
 
     def lower(self, *args, **kwargs):

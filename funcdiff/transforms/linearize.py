@@ -15,7 +15,8 @@ from ..core.ad_types import Zero
 from ..core.avals import is_differentiable_dtype
 from ..core.interpret import eval_jaxpr
 from ..core.ir import ClosedJaxpr, Jaxpr, Literal, Var, literal_key, param_key
-from ..core.trace import Tracer, trace_active, trace_flat
+from ..core.debug import check_compiled, check_nans
+from ..core.trace import _Debug, Tracer, trace_active, trace_flat
 from .dce import dce_jaxpr
 from .jvp import jvp_eval
 from .partial_eval import partial_eval_jaxpr
@@ -45,7 +46,11 @@ class Linearized:
         """Apply the linear map to tangents of the differentiable inputs."""
         if trace_active():
             return eval_jaxpr(self.recipe.lin_jaxpr, [], *self.residuals, *tangents)
-        return self.recipe.lin_fn()(*self.residuals, *tangents)
+        outs = self.recipe.lin_fn()(*self.residuals, *tangents)
+        if _Debug.nans:
+            check_compiled(outs, self.recipe.lin_jaxpr, [], [*self.residuals, *tangents],
+                           "the linearized (jvp) program", "forward mode (jvp)")
+        return outs
 
     def backward(self):
         return self.recipe.backward()
@@ -55,7 +60,12 @@ class Linearized:
         if trace_active():
             b = self.recipe.backward()
             return eval_jaxpr(b.jaxpr, b.consts, *self.residuals, *cts)
-        return self.recipe.backward_fn()(*self.residuals, *cts)
+        outs = self.recipe.backward_fn()(*self.residuals, *cts)
+        if _Debug.nans:
+            b = self.recipe.backward()
+            check_compiled(outs, b.jaxpr, b.consts, [*self.residuals, *cts],
+                           "the backward program", "the backward pass (vjp/grad)")
+        return outs
 
 
 class _Recipe:
@@ -77,7 +87,13 @@ class _Recipe:
         """Primal outputs and residuals for a new call's trace-0 values."""
         if self._known_fn is None:
             self._known_fn = _compile(self.known_closed, "known")
-        return self._known_fn(*[data[i] for i in self.sources])
+        args = [data[i] for i in self.sources]
+        outs = self._known_fn(*args)
+        if _Debug.nans:
+            k = self.known_closed
+            check_compiled(outs, k.jaxpr, k.consts, args, "the forward program",
+                           "the forward pass")
+        return outs
 
     def backward(self):
         if self._backward is None:
@@ -271,6 +287,9 @@ def _read_known(jaxpr, consts, values):
             ins = [v.val if type(v) is Literal else env[v] if v in env else values[v]
                    for v in eqn.invars]
             out = eqn.primitive.impl(*ins, **eqn.params)
+            if _Debug.nans:
+                check_nans(eqn.primitive, ins, out, eqn.source_info, eqn.params,
+                           "the forward pass")
             env.update(zip(eqn.outvars, out if eqn.primitive.multiple_results else [out]))
 
     def read(v):
