@@ -21,7 +21,8 @@ not use a stored trajectory: it integrates the adjoint system backwards in time,
 starting each interval from the stored *output* ``y(t[i])`` (so only the outputs are
 kept, never the internal steps), adding the output cotangent ``g[i]`` to ``a`` at each
 output time.  Then ``d/dy0 = a(t0)``, ``d/dargs = p(t0)``, ``d/dt[i] = g[i] . f(y_i, t_i)``
-for ``i >= 1`` and ``d/dt[0] = -a(t0) . f(y0, t0)``.  The backward solve uses the same
+for ``i >= 1`` and ``d/dt[0] = -(a(t0) - g[0]) . f(y0, t0)`` (the output at ``t[0]``
+is ``y0`` itself).  The backward solve uses the same
 tolerances, so gradients are accurate to about the integrator's tolerance (not to
 machine precision, as differentiating the discrete solver would be).  The backward pass
 calls ``odeint`` itself, so reverse-over-reverse (``grad(grad(...))``,
@@ -306,9 +307,9 @@ def _odeint_bwd(spec, res, g):
     (a, p), _ = lax.scan(interval, (a0, p0), (ys[1:], ts[1:], ts[:-1], g[:-1]),
                          reverse=True)
     # output-time cotangents: moving t_i moves y(t_i) by f(y_i, t_i) dt_i; moving t_0
-    # shifts the whole trajectory: -a(t_0) . f(y_0, t_0)
+    # shifts the trajectory after t_0 (y(t_0) = y0 stays): -(a(t_0) - g_0) . f(y_0, t_0)
     f_all = lax.map(lambda yt: _call(rhs, yt[0], yt[1], args), (ys, ts)) if N > 1 else None
-    t0_bar = -fnp.sum(a * _call(rhs, ys[0], ts[0], args))
+    t0_bar = -fnp.sum((a - g[0]) * _call(rhs, ys[0], ts[0], args))
     if N > 1:
         t_bars = fnp.sum(f_all[1:] * g[1:], axis=1)
         ts_bar = fnp.concatenate([t0_bar[None], t_bars])
