@@ -25,16 +25,33 @@ def short_dtype(dtype) -> str:
     return _SHORT.get(name, name)
 
 
+_SHAPES: dict = {}   # canonical shape tuple -> itself
+
+
+def _canonical_shape(shape) -> tuple:
+    shape = tuple(int(d) for d in shape)
+    if len(_SHAPES) > 4096:
+        _SHAPES.clear()
+    return _SHAPES.setdefault(shape, shape)
+
+
 class ShapedArray:
     """Shape + dtype (+ weak type) of an array value; hashable and immutable."""
 
     __slots__ = ("shape", "dtype", "weak_type", "_hash")
 
     def __init__(self, shape, dtype, weak_type=False):
-        self.shape = shape if type(shape) is tuple and all(type(d) is int for d in shape) \
-            else tuple(int(d) for d in shape)
+        # canonical shapes (tuples of ints) are memoized: a tuple equal to one of them
+        # (NumPy ints, bools) maps to the canonical tuple in one dict lookup
+        try:
+            canon = _SHAPES.get(shape) if type(shape) is tuple else None
+        except TypeError:   # unhashable dims (0-d arrays): converted below
+            canon = None
+        if canon is None:
+            canon = _canonical_shape(shape)
+        self.shape = canon
         self.dtype = dtype if isinstance(dtype, np.dtype) else np.dtype(dtype)
-        self.weak_type = weak_type is True and self.shape == ()
+        self.weak_type = weak_type is True and canon == ()
         self._hash = None
 
     def __hash__(self):
@@ -81,11 +98,18 @@ def is_python_scalar(x) -> bool:
     return type(x) in _PY_SCALAR_DTYPES
 
 
+# avals are immutable, so Python scalars of one type share one (weak) aval
+_PY_SCALAR_AVALS = {t: ShapedArray((), d, weak_type=True) for t, d in _PY_SCALAR_DTYPES.items()}
+
+
 def aval_of_value(x) -> ShapedArray:
     """The aval of a concrete value (ndarray, NumPy scalar or Python scalar)."""
     t = type(x)
-    if t in _PY_SCALAR_DTYPES:
-        return ShapedArray((), _PY_SCALAR_DTYPES[t], weak_type=True)
+    if t is np.ndarray:
+        return ShapedArray(x.shape, x.dtype)
+    a = _PY_SCALAR_AVALS.get(t)
+    if a is not None:
+        return a
     if isinstance(x, (np.ndarray, np.generic)):
         return ShapedArray(x.shape, x.dtype)
     if isinstance(x, numbers.Number):

@@ -19,6 +19,9 @@ import numpy as np
 from .avals import ShapedArray, aval_of_value
 
 
+_new_object = object.__new__
+
+
 class Var:
     """A single-assignment variable with an abstract value."""
 
@@ -44,6 +47,14 @@ class Literal:
         return f"Literal({self.val!r})"
 
 
+def new_literal(val, aval: ShapedArray) -> Literal:
+    """``Literal(val, aval)`` without the constructor call (tracing's hot path)."""
+    lit = _new_object(Literal)
+    lit.val = val
+    lit.aval = aval
+    return lit
+
+
 Atom = Var | Literal
 
 
@@ -54,6 +65,14 @@ class SourceInfo(NamedTuple):
 
     def __str__(self):
         return f"{self.filename}:{self.lineno} ({self.function})"
+
+
+def new_source_info(filename, lineno, function) -> SourceInfo:
+    """``SourceInfo(...)`` built directly as a tuple (no Python-level ``__new__``)."""
+    return _new_tuple(SourceInfo, (filename, lineno, function))
+
+
+_new_tuple = tuple.__new__
 
 
 class Eqn:
@@ -67,6 +86,18 @@ class Eqn:
         self.outvars = list(outvars)
         self.params = dict(params)
         self.source_info = source_info
+
+    @staticmethod
+    def unsafe_new(primitive, invars, outvars, params, source_info=None) -> "Eqn":
+        """An Eqn that takes ownership of ``invars``/``outvars``/``params`` as given (no
+        defensive copies): for callers that just built them, e.g. tracing's hot path."""
+        e = _new_object(Eqn)
+        e.primitive = primitive
+        e.invars = invars
+        e.outvars = outvars
+        e.params = params
+        e.source_info = source_info
+        return e
 
     def replace(self, **kw) -> "Eqn":
         d = dict(primitive=self.primitive, invars=self.invars, outvars=self.outvars,

@@ -19,10 +19,11 @@ import threading
 
 import numpy as np
 
-from .avals import ShapedArray, aval_of_value
+from .avals import _PY_SCALAR_AVALS, ShapedArray, aval_of_value
 from .errors import (ConcretizationError, FuncdiffError, FuncdiffTypeError,
                      TracerArrayConversionError, TracerLeakError)
-from .ir import ClosedJaxpr, Eqn, Jaxpr, Literal, SourceInfo, Var, literal_or_none
+from .ir import (ClosedJaxpr, Eqn, Jaxpr, Literal, SourceInfo, Var, literal_or_none,
+                 new_literal as _new_literal, new_source_info as _new_source_info)
 
 
 class _TraceState(threading.local):
@@ -53,12 +54,14 @@ def current_source_info():
         if skip is None:
             skip = internal[fn] = fn.startswith(_SKIP)
         if not skip:
-            return SourceInfo(fn, f.f_lineno, f.f_code.co_name)
+            return _new_source_info(fn, f.f_lineno, f.f_code.co_name)
         f = f.f_back
     return None
 
 
 _INTERNAL: dict = {}   # filename -> whether frames there are funcdiff's (or NumPy's)
+_PY = (bool, int, float, complex)
+_new_eqn = Eqn.unsafe_new
 
 
 @contextlib.contextmanager
@@ -255,44 +258,74 @@ class JaxprTrace:
 
     # -- recording ---------------------------------------------------------------
     def process(self, prim, args, params):
+        # the hot path of tracing: kept flat (no helper calls for the common cases)
         if state.memo is not None:
             hit = _memo_hit(prim, args, params)
             if hit is not None:
                 return hit
-        atoms, vals = [], []
+        atoms = []
+        vals = []
+        avals = []
         known = True
         for a in args:
-            atom, val = self.lift(a)
+            t = type(a)
+            if t is Tracer and a._trace is self:
+                atom = a.ir_var
+                val = a._val
+            elif t in _PY_SCALAR_AVALS:     # what lift does for Python scalars
+                atom = _new_literal(a, _PY_SCALAR_AVALS[t])
+                val = a
+            else:
+                atom, val = self.lift(a)
             atoms.append(atom)
+            avals.append(atom.aval)
             vals.append(val)
             if val is None:
                 known = False
-        src = current_source_info()
+        # current_source_info(), inlined
+        src = state.source_override
+        if src is None:
+            f = sys._getframe(1)
+            internal = _INTERNAL
+            while f is not None:
+                fn = f.f_code.co_filename
+                skip = internal.get(fn)
+                if skip is None:
+                    skip = internal[fn] = fn.startswith(_SKIP)
+                if not skip:
+                    src = _new_source_info(fn, f.f_lineno, f.f_code.co_name)
+                    break
+                f = f.f_back
         try:
-            out_aval = prim.abstract_eval(*[a.aval for a in atoms], **params)
+            out_aval = prim.abstract_eval(*avals, **params)
         except FuncdiffError as e:
             raise type(e)(f"{e}\n  (in `{prim.name}`, at {src})") from None
-        out = None
         if known:
             out = prim.impl(*vals, **params)
             if _debug.nans:
                 _debug.check(prim, vals, out, src, params)
-        if prim.multiple_results:
-            outvars = [Var(a) for a in out_aval]
-            outs = out if out is not None else [None] * len(outvars)
         else:
-            outvars = [Var(out_aval)]
-            outs = [out]
-        self.eqns.append(Eqn(prim, atoms, outvars, params, src))
-        tracers = []
+            out = None
         values = self.values
+        if not prim.multiple_results:
+            v = Var(out_aval)
+            self.eqns.append(_new_eqn(prim, atoms, [v], dict(params), src))
+            if out is not None:
+                if out_aval.weak_type and not isinstance(out, _PY):
+                    out = out.item()
+                values[v] = out
+            return Tracer(self, v, out)
+        outvars = [Var(a) for a in out_aval]
+        outs = out if out is not None else [None] * len(outvars)
+        self.eqns.append(_new_eqn(prim, atoms, outvars, dict(params), src))
+        tracers = []
         for v, o in zip(outvars, outs):
             if o is not None:
-                if v.aval.weak_type and not isinstance(o, (bool, int, float, complex)):
+                if v.aval.weak_type and not isinstance(o, _PY):
                     o = o.item()
                 values[v] = o
             tracers.append(Tracer(self, v, o))
-        return tracers if prim.multiple_results else tracers[0]
+        return tracers
 
     def finalize(self, outs) -> ClosedJaxpr:
         outvars = [self.lift(o)[0] for o in outs]
@@ -400,4 +433,14 @@ def get_aval(x) -> ShapedArray:
 
 from . import primitive as _primitive  # noqa: E402
 
+def _bind_method(self, *args, **params):
+    """``Primitive.bind``: ``bind`` with one call level less (the common traced case
+    goes straight to the innermost trace)."""
+    stack = state.stack
+    if stack:
+        return stack[-1].process(self, args, params)
+    return bind(self, args, params)
+
+
 _primitive._bind[:] = [bind]
+_primitive.Primitive.bind = _bind_method

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..core.avals import ShapedArray
 from ..core.errors import FuncdiffError, FuncdiffTypeError
-from ..core.trace import Tracer, current_source_info, get_aval, state
+from ..core.trace import _Debug, Tracer, current_source_info, get_aval, state
 
 FUNCTIONS: dict[object, object] = {}      # numpy callable -> funcdiff function
 UFUNC_METHODS: dict[tuple, object] = {}   # (ufunc, "reduce"/"accumulate") -> function
@@ -44,8 +44,14 @@ def as_array(x):
     return x
 
 
-def implements(np_fn, *, name=None, creation=False):
-    """Register a traced implementation of ``np_fn`` with an eager fast path."""
+def implements(np_fn, *, name=None, creation=False, nin=None, fast=None):
+    """Register a traced implementation of ``np_fn`` with an eager fast path.
+
+    ``fast`` (with ``nin``, 1 or 2): a function of exactly ``nin`` operands that the
+    traced path calls directly when the call has ``nin`` positional arguments and no
+    keywords (the common ``fnp.sin(x)`` / ``x * y``), skipping ``traced``'s argument
+    handling; other calls go through ``traced``.
+    """
 
     def deco(traced):
         if creation:
@@ -54,6 +60,36 @@ def implements(np_fn, *, name=None, creation=False):
                 if not state.stack:
                     return as_array(np_fn(*args, **kwargs))
                 try:
+                    return traced(*args, **kwargs)
+                except FuncdiffError as e:
+                    _locate(e, traced.__name__)
+                    raise
+        elif fast is not None and nin == 1:
+            @functools.wraps(traced)
+            def f(*args, **kwargs):
+                if not state.stack:
+                    return np_fn(*args, **kwargs)
+                try:
+                    if len(args) == 1 and not kwargs:
+                        x = args[0]
+                        return fast(x if type(x) is Tracer else operand(x))
+                    return traced(*args, **kwargs)
+                except FuncdiffError as e:
+                    _locate(e, traced.__name__)
+                    raise
+        elif fast is not None and nin == 2:
+            @functools.wraps(traced)
+            def f(*args, **kwargs):
+                if not state.stack:
+                    return np_fn(*args, **kwargs)
+                try:
+                    if len(args) == 2 and not kwargs:
+                        x, y = args
+                        if type(x) is not Tracer:
+                            x = operand(x)
+                        if type(y) is not Tracer and type(y) not in _PY:
+                            y = operand(y)
+                        return fast(x, y)
                     return traced(*args, **kwargs)
                 except FuncdiffError as e:
                     _locate(e, traced.__name__)
