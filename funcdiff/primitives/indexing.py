@@ -44,6 +44,12 @@ the other updates there is built from a zero count, which is piecewise constant)
 ``scatter_min``/``scatter_max`` split the tangent evenly between tied winners (the
 original value and every update equal to the result), as ``maximum``/``minimum`` and
 ``reduce_max`` do.
+
+Batching (vmap) rewrites a per-example indexing as one NumPy indexing of the batched
+operands (a leading ``:`` for a mapped array, an ``arange`` index next to mapped index
+arrays; see "batching" below); no primitive here loops over examples.  Generated code
+spells ``gather`` as ``x[...]`` and each scatter as a call ``scatter_add(x, np.s_[...],
+u)`` of a small runtime function (``np.add.at`` on a copy, and so on).
 """
 from __future__ import annotations
 
