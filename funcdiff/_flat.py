@@ -20,7 +20,8 @@ _PY = (bool, int, float, complex)
 def leaf_operand(x, what="argument"):
     """A pytree leaf as an operand: tracers, Python scalars and arrays pass; array-likes
     are converted; anything else is a clear error."""
-    if type(x) is Tracer or type(x) in _PY:
+    t = type(x)
+    if t is np.ndarray or t is Tracer or t in _PY:
         return x
     if isinstance(x, np.ndarray):
         return np.asarray(x)  # drop ndarray subclasses (funcdiff.numpy.Array)
@@ -37,7 +38,7 @@ def leaf_operand(x, what="argument"):
 
 
 def leaf_aval(x) -> ShapedArray:
-    return x.aval if type(x) is Tracer else aval_of_value(x)
+    return x.ir_var.aval if type(x) is Tracer else aval_of_value(x)
 
 
 def flatten_fun(f, in_tree):
@@ -65,8 +66,9 @@ def unflatten_out(tree, leaves):
 
 def to_output(x):
     """Results handed back to users: plain ndarrays / NumPy scalars, never subclasses."""
-    if type(x) is Tracer:
+    t = type(x)
+    if t is np.ndarray or t is Tracer:
         return x
-    if isinstance(x, np.ndarray) and type(x) is not np.ndarray:
+    if isinstance(x, np.ndarray):
         return np.asarray(x)
     return x

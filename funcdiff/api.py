@@ -19,6 +19,8 @@ float0 = np.dtype([("float0", np.void, 0)])
 
 
 def _argnums_tuple(argnums, nargs, fname):
+    if type(argnums) is int and -nargs <= argnums < nargs:   # the common case, quickly
+        return (argnums % nargs,), True
     single = isinstance(argnums, int)
     nums = (argnums,) if single else tuple(argnums)
     for a in nums:
@@ -148,7 +150,7 @@ def _check_scalar_out(out_leaves, out_tree, fname):
             f"{a.shape}.  To differentiate a vector output use funcdiff.jacrev (the "
             "Jacobian) or funcdiff.vjp with a cotangent; or reduce it first, e.g. "
             "f(x).sum().")
-    if not np.issubdtype(a.dtype, np.floating):
+    if a.dtype.kind != "f":   # np.floating
         raise GradientError(
             f"{fname} requires a real floating-point output, got {a.dtype.name}.  For "
             "complex outputs use funcdiff.vjp with an explicit cotangent.")

@@ -10,6 +10,13 @@ _registry: dict[type, tuple[Callable, Callable]] = {}
 def register_pytree_node(nodetype: type, flatten_func: Callable, unflatten_func: Callable):
     """``flatten_func(x) -> (children, aux_data)``; ``unflatten_func(aux, children) -> x``."""
     _registry[nodetype] = (flatten_func, unflatten_func)
+    _LEAF_TYPES.clear()
+
+
+# Types whose values are leaves (not None, tuple, list, dict, registered or a namedtuple):
+# a property of the type alone given the registry, remembered so that flattening a leaf
+# is one set lookup.  Cleared whenever the registry changes.
+_LEAF_TYPES: set = set()
 
 
 def register_pytree_node_class(cls):
@@ -26,15 +33,24 @@ def _is_namedtuple(x) -> bool:
 class PyTreeDef:
     """The structure of a pytree (hashable, comparable)."""
 
-    __slots__ = ("kind", "aux", "children", "num_leaves", "_hash")
+    __slots__ = ("kind", "aux", "children", "num_leaves", "_hash", "_flat")
 
     def __init__(self, kind, aux, children):
         self.kind = kind            # "leaf", "none", tuple, list, dict, or a node type
         self.aux = aux
-        self.children = tuple(children)
-        self.num_leaves = 1 if kind == "leaf" else sum(c.num_leaves for c in self.children)
-        self._hash = hash((kind if isinstance(kind, str) else id(kind), _hashable(aux),
-                           self.children))
+        self.children = children = tuple(children)
+        if kind == "leaf":
+            n = 1
+        else:
+            n = 0
+            for c in children:
+                n += c.num_leaves
+        self.num_leaves = n
+        # a tuple/list of leaves: unflattened in one step
+        self._flat = (kind is tuple or kind is list) and all(
+            c.kind == "leaf" for c in children)
+        self._hash = hash((kind if isinstance(kind, str) else id(kind),
+                           None if aux is None else _hashable(aux), children))
 
     def __eq__(self, other):
         return (isinstance(other, PyTreeDef) and self.kind == other.kind
@@ -83,6 +99,9 @@ def _flatten(x, leaves, is_leaf):
         leaves.append(x)
         return _LEAF
     t = type(x)
+    if t in _LEAF_TYPES:
+        leaves.append(x)
+        return _LEAF
     if x is None:
         return _NONE
     if t is tuple or t is list:
@@ -98,6 +117,8 @@ def _flatten(x, leaves, is_leaf):
         return PyTreeDef(t, aux, [_flatten(c, leaves, is_leaf) for c in children])
     if _is_namedtuple(x):
         return PyTreeDef(t, None, [_flatten(c, leaves, is_leaf) for c in x])
+    if not isinstance(x, tuple):
+        _LEAF_TYPES.add(t)
     leaves.append(x)
     return _LEAF
 
@@ -109,6 +130,8 @@ def tree_flatten(tree, is_leaf=None):
 
 
 def tree_unflatten(treedef: PyTreeDef, leaves):
+    if treedef._flat and type(leaves) is list and len(leaves) == treedef.num_leaves:
+        return treedef.kind(leaves)
     it = iter(leaves)
     out = _unflatten(treedef, it)
     try:

@@ -7,6 +7,7 @@ Python scalars.  Weak types exist only for 0-d values.
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -61,7 +62,7 @@ class ShapedArray:
         return h
 
     ndim = property(lambda self: len(self.shape))
-    size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
+    size = property(lambda self: math.prod(self.shape))
 
     @property
     def nbytes(self) -> int:
@@ -118,12 +119,19 @@ def aval_of_value(x) -> ShapedArray:
 
 
 def is_float(dtype) -> bool:
+    if isinstance(dtype, np.dtype):
+        return dtype.kind in _INEXACT_KINDS
     return np.issubdtype(dtype, np.inexact)
 
 
 def is_differentiable_dtype(dtype) -> bool:
     """Floating and complex dtypes carry tangents; ints and bools do not."""
+    if isinstance(dtype, np.dtype):
+        return dtype.kind in _INEXACT_KINDS
     return np.issubdtype(np.dtype(dtype), np.inexact)
+
+
+_INEXACT_KINDS = ("f", "c")   # np.inexact's kinds: floating, complexfloating
 
 
 def weak_sample(dtype):

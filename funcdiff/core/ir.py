@@ -202,8 +202,18 @@ def param_key(v):
 
 def literal_key(lit: Literal):
     """A hashable key for a literal's value and type (``-0.0`` differs from ``0.0``)."""
-    return ("lit", type(lit.val).__name__, repr(lit.val), lit.aval.dtype.str,
-            lit.aval.weak_type)
+    val = lit.val
+    t = type(val)
+    if t in _PLAIN_SCALARS and val != 0 and val == val:
+        # a nonzero, non-NaN real: the value itself identifies it (no repr needed)
+        return ("lit", t, val, lit.aval.dtype, lit.aval.weak_type)
+    return ("lit", t.__name__, repr(val), lit.aval.dtype.str, lit.aval.weak_type)
+
+
+# real scalar types whose == is exact value equality (zeros and NaNs aside)
+_PLAIN_SCALARS = frozenset([int, float, bool, np.float64, np.float32, np.float16,
+                            np.int64, np.int32, np.int16, np.int8, np.uint64, np.uint32,
+                            np.uint16, np.uint8, np.bool_])
 
 
 def jaxpr_as_fun(closed: ClosedJaxpr):

@@ -414,7 +414,11 @@ def trace_flat(fun, in_avals, in_vals=None, kind="transform"):
     ``(closed_jaxpr, out_values, trace)``; ``out_values`` holds None where unknown and
     ``trace.values`` has every var's concrete value.
     """
-    with new_trace(kind) as trace:
+    # new_trace() spelled out (no generator-based context manager on this hot path)
+    trace = JaxprTrace(kind)
+    stack = state.stack
+    stack.append(trace)
+    try:
         if in_vals is None:
             tracers = [trace.new_arg(a) for a in in_avals]
         else:
@@ -422,6 +426,13 @@ def trace_flat(fun, in_avals, in_vals=None, kind="transform"):
         outs = fun(*tracers)
         closed = trace.finalize(outs)
         out_vals = [trace.lift(o)[1] for o in outs]
+    finally:
+        trace.active = False
+        while stack:
+            t = stack.pop()
+            t.active = False
+            if t is trace:
+                break
     return closed, out_vals, trace
 
 

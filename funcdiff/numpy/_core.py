@@ -44,13 +44,14 @@ def as_array(x):
     return x
 
 
-def implements(np_fn, *, name=None, creation=False, nin=None, fast=None):
+def implements(np_fn, *, name=None, creation=False, nin=None, prim=None):
     """Register a traced implementation of ``np_fn`` with an eager fast path.
 
-    ``fast`` (with ``nin``, 1 or 2): a function of exactly ``nin`` operands that the
-    traced path calls directly when the call has ``nin`` positional arguments and no
-    keywords (the common ``fnp.sin(x)`` / ``x * y``), skipping ``traced``'s argument
-    handling; other calls go through ``traced``.
+    ``prim`` (with ``nin``, 1 or 2): a primitive that ``traced`` just binds on its
+    ``nin`` operands.  Calls with exactly ``nin`` positional arguments and no keywords
+    (the common ``fnp.sin(x)`` / ``x * y``) then record it directly in the innermost
+    trace, as ``prim.bind`` would, skipping ``traced``'s argument handling; other calls
+    go through ``traced``.
     """
 
     def deco(traced):
@@ -64,23 +65,27 @@ def implements(np_fn, *, name=None, creation=False, nin=None, fast=None):
                 except FuncdiffError as e:
                     _locate(e, traced.__name__)
                     raise
-        elif fast is not None and nin == 1:
+        elif prim is not None and nin == 1:
             @functools.wraps(traced)
             def f(*args, **kwargs):
-                if not state.stack:
+                stack = state.stack
+                if not stack:
                     return np_fn(*args, **kwargs)
                 try:
                     if len(args) == 1 and not kwargs:
                         x = args[0]
-                        return fast(x if type(x) is Tracer else operand(x))
+                        if type(x) is not Tracer:
+                            x = operand(x)
+                        return stack[-1].process(prim, (x,), _NO_PARAMS)
                     return traced(*args, **kwargs)
                 except FuncdiffError as e:
                     _locate(e, traced.__name__)
                     raise
-        elif fast is not None and nin == 2:
+        elif prim is not None and nin == 2:
             @functools.wraps(traced)
             def f(*args, **kwargs):
-                if not state.stack:
+                stack = state.stack
+                if not stack:
                     return np_fn(*args, **kwargs)
                 try:
                     if len(args) == 2 and not kwargs:
@@ -89,7 +94,7 @@ def implements(np_fn, *, name=None, creation=False, nin=None, fast=None):
                             x = operand(x)
                         if type(y) is not Tracer and type(y) not in _PY:
                             y = operand(y)
-                        return fast(x, y)
+                        return stack[-1].process(prim, (x, y), _NO_PARAMS)
                     return traced(*args, **kwargs)
                 except FuncdiffError as e:
                     _locate(e, traced.__name__)
@@ -111,6 +116,9 @@ def implements(np_fn, *, name=None, creation=False, nin=None, fast=None):
         return f
 
     return deco
+
+
+_NO_PARAMS: dict = {}   # shared, never mutated (process copies params into the Eqn)
 
 
 def _locate(e, fname):

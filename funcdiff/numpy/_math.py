@@ -32,11 +32,9 @@ def _cast(x, dtype):
     return x if dtype is None else ew.convert_element_type(x, dtype=dtype)
 
 
-def _fast_bind(bind):
-    """The primitive's own ``bind`` when ``bind`` just binds one primitive (one call
-    level less on the hot path of tracing), else ``bind``."""
-    prim = getattr(bind, "primitive", None)
-    return bind if prim is None else prim.bind
+def _prim_of(bind):
+    """The primitive ``bind`` just binds (elementwise binders say which), else None."""
+    return getattr(bind, "primitive", None)
 
 
 def unary(name, np_fn, bind):
@@ -45,7 +43,7 @@ def unary(name, np_fn, bind):
         return _cast(bind(operand(x)), dtype)
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"NumPy's ``{np_fn.__name__}`` (traceable and differentiable)."
-    return _export(implements(np_fn, nin=1, fast=_fast_bind(bind))(f), name)
+    return _export(implements(np_fn, nin=1, prim=_prim_of(bind))(f), name)
 
 
 def binary(name, np_fn, bind):
@@ -54,7 +52,7 @@ def binary(name, np_fn, bind):
         return _cast(bind(operand(x1), operand(x2)), dtype)
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"NumPy's ``{np_fn.__name__}`` (traceable; broadcasts as NumPy does)."
-    return _export(implements(np_fn, nin=2, fast=_fast_bind(bind))(f), name)
+    return _export(implements(np_fn, nin=2, prim=_prim_of(bind))(f), name)
 
 
 def _rint(x):

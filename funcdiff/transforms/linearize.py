@@ -11,12 +11,14 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
+import numpy as np
+
 from ..core.ad_types import Zero
 from ..core.avals import is_differentiable_dtype
 from ..core.interpret import eval_jaxpr
 from ..core.ir import ClosedJaxpr, Jaxpr, Literal, Var, literal_key, param_key
 from ..core.debug import check_compiled, check_nans
-from ..core.trace import _Debug, Tracer, trace_active, trace_flat
+from ..core.trace import _Debug, Tracer, state, trace_active, trace_flat
 from .dce import dce_jaxpr
 from .jvp import jvp_eval
 from .partial_eval import partial_eval_jaxpr
@@ -127,34 +129,59 @@ _lock = threading.Lock()
 def _structure_key(jaxpr, extra, _memo=None):
     """A hashable key equal for jaxprs of identical structure (primitives, params,
     wiring, avals, literal values; sub-jaxprs in params by their own structure); None if
-    the jaxpr must not be cached (it holds user-written rules or closed sub-jaxprs)."""
+    the jaxpr must not be cached (it holds user-written rules or closed sub-jaxprs).
+
+    Vars are numbered in definition order (constvars, invars, then eqn outputs), so
+    equal keys mean equal jaxprs up to renaming.  Kept to one pass with no helper calls
+    in the common case: it runs on every eager grad/vjp call."""
     memo = {} if _memo is None else _memo
     ids = {}
-    for i, v in enumerate(jaxpr.constvars):
-        ids[v] = ("c", i)
-    for i, v in enumerate(jaxpr.invars):
-        ids[v] = ("i", i)
-    parts = [extra, tuple(v.aval for v in jaxpr.constvars),
-             tuple(v.aval for v in jaxpr.invars)]
-    for k, e in enumerate(jaxpr.eqns):
-        if e.primitive.name in _UNCACHEABLE:
+    n = 0
+    for v in jaxpr.constvars:
+        ids[v] = n
+        n += 1
+    for v in jaxpr.invars:
+        ids[v] = n
+        n += 1
+    parts = [extra, tuple([v.aval for v in jaxpr.constvars]),
+             tuple([v.aval for v in jaxpr.invars])]
+    append = parts.append
+    uncacheable = _UNCACHEABLE
+    for e in jaxpr.eqns:
+        prim = e.primitive
+        if prim.name in uncacheable:
             return None
-        pk = []
-        for name in sorted(e.params):
-            val = e.params[name]
-            key = _param_structure(val, memo)
-            if key is None:
-                return None
-            pk.append((name, key))
-        ins = tuple(ids[a] if type(a) is Var else literal_key(a) for a in e.invars)
-        parts.append((e.primitive, ins, tuple(pk)))
-        for j, v in enumerate(e.outvars):
-            ids[v] = (k, j)
-    parts.append(tuple(ids[a] if type(a) is Var else literal_key(a) for a in jaxpr.outvars))
+        ins = []
+        for a in e.invars:
+            ins.append(ids[a] if type(a) is Var else literal_key(a))
+        params = e.params
+        if params:
+            pk = []
+            for name in sorted(params):
+                key = _param_structure(params[name], memo)
+                if key is None:
+                    return None
+                pk.append((name, key))
+            append((prim, tuple(ins), tuple(pk), len(e.outvars)))
+        else:
+            append((prim, tuple(ins), len(e.outvars)))
+        for v in e.outvars:
+            ids[v] = n
+            n += 1
+    append(tuple([ids[a] if type(a) is Var else literal_key(a) for a in jaxpr.outvars]))
     return tuple(parts)
 
 
 def _param_structure(val, memo):
+    t = type(val)
+    if t is int or t is bool or t is str or val is None or isinstance(val, np.dtype):
+        return val
+    if t is tuple:
+        for x in val:
+            if type(x) is not int:
+                break
+        else:
+            return val                    # axes, shapes
     if isinstance(val, Jaxpr):            # const-free sub-jaxprs (calls, control flow)
         key = memo.get(id(val))
         if key is None:
@@ -176,8 +203,12 @@ _UNCACHEABLE = {"custom_jvp_call", "custom_vjp_call"}
 def _data(closed0, trace0, vals):
     """Every value trace 0 knows, in a fixed order: consts, inputs, eqn outputs."""
     values = trace0.values
-    return ([_concrete(c) for c in closed0.consts] + list(vals) +
-            [values[v] for e in closed0.jaxpr.eqns for v in e.outvars])
+    data = [_concrete(c) for c in closed0.consts] if closed0.consts else []
+    data += vals
+    for e in closed0.jaxpr.eqns:
+        for v in e.outvars:
+            data.append(values[v])
+    return data
 
 
 def _data_vars(jaxpr):
@@ -196,18 +227,21 @@ def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None):
     constant: the linear jaxpr then depends only on the IR's structure, so it is cached
     by that structure and reused by later calls (which only gather their residuals).
     """
-    top = not trace_active()
-    vals = [_concrete(p) for p in primals]
-    concrete = all(v is not None for v in vals)
+    top = not state.stack
+    vals = [p._val if type(p) is Tracer else p for p in primals]
+    concrete = True
+    for v in vals:
+        if v is None:
+            concrete = False
+            break
     closed0, _, trace0 = trace_flat(flat_fun, avals, vals if concrete else None,
                                     kind="linearize")
-    n_out = len(closed0.jaxpr.outvars)
+    j0 = closed0.jaxpr
+    n_out = len(j0.outvars)
     n_t = n_out if n_tangent_outs is None else (
         n_tangent_outs() if callable(n_tangent_outs) else n_tangent_outs.__index__())
     diff_mask = [is_differentiable_dtype(a.dtype) for a in avals]
-    out_avals = [v.aval for v in closed0.jaxpr.outvars]
     t_avals = [a.strengthen() for a, d in zip(avals, diff_mask) if d]
-    j0 = closed0.jaxpr
 
     if not (top and concrete):
         return _linearize_nested(closed0, primals, avals, diff_mask, t_avals, n_out, n_t)
@@ -218,11 +252,14 @@ def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None):
         recipe = _CACHE.get(key)
         if recipe is not None:
             with _lock:
-                if key in _CACHE:
+                try:
                     _CACHE.move_to_end(key)
+                except KeyError:    # evicted by another thread meanwhile
+                    pass
             known = recipe.known(data)
             return Linearized(known[:n_out], recipe, known[n_out:])
 
+    out_avals = [v.aval for v in j0.outvars]
     dvars = _data_vars(j0)
     n_data, nc, ni = len(dvars), len(j0.constvars), len(j0.invars)
 

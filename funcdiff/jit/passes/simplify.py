@@ -128,6 +128,52 @@ def _rule_scalar_operand(eqn, defs, consts):
     return None
 
 
+def _implicit_source(a, defs, out_aval, depth=0):
+    """The var ``a`` was broadcast from, when NumPy's implicit broadcasting against an
+    operand of ``out_aval``'s shape gives the same values: ``a`` is a ``broadcast_to``
+    (or a ``reshape`` that only adds leading 1s) of a strongly typed value of the output
+    dtype.  None otherwise."""
+    e = defs.get(a) if type(a) is Var else None
+    if e is None or depth >= 8:
+        return None
+    name = e.primitive.name
+    if name != "broadcast_to" and name != "reshape":
+        return None
+    src = e.invars[0]
+    if type(src) is not Var or src.aval.weak_type or src.aval.dtype != out_aval.dtype:
+        return None
+    if name == "reshape":
+        sa, ra = src.aval.shape, a.aval.shape
+        k = len(ra) - len(sa)
+        if k < 0 or ra[k:] != sa or any(d != 1 for d in ra[:k]):
+            return None
+    deeper = _implicit_source(src, defs, out_aval, depth + 1)
+    return src if deeper is None else deeper
+
+
+def _rule_broadcast_operand(eqn, defs, consts):
+    """op(x, broadcast_to(y)) -> op(x, y) when x already has the output's shape and dtype:
+    NumPy broadcasts y itself (e.g. the scalar cotangent of grad's backward pass)."""
+    prim = eqn.primitive
+    if not isinstance(getattr(prim, "np_fn", None), np.ufunc) or len(eqn.invars) != 2:
+        return None
+    out = eqn.outvars[0]
+    oa = out.aval
+    if oa.weak_type:
+        return None
+    for i in (0, 1):
+        a, other = eqn.invars[i], eqn.invars[1 - i]
+        if type(a) is Literal or other.aval.shape != oa.shape or \
+                other.aval.dtype != oa.dtype or a.aval.dtype != oa.dtype:
+            continue
+        src = _implicit_source(a, defs, oa)
+        if src is not None:
+            ins = list(eqn.invars)
+            ins[i] = src
+            return eqn.replace(invars=ins)
+    return None
+
+
 def _rule_select_const(eqn, defs, consts):
     """select(True, a, b) -> a; select(False, a, b) -> b (when shapes already match)."""
     if eqn.primitive.name != "select":
@@ -140,7 +186,8 @@ def _rule_select_const(eqn, defs, consts):
     return pick if _same_aval(pick, out) else None
 
 
-RULES = [lambda e, d, c: _rule_identity(e, d), _rule_scalar_operand, _rule_select_const]
+RULES = [lambda e, d, c: _rule_identity(e, d), _rule_scalar_operand, _rule_broadcast_operand,
+         _rule_select_const]
 
 
 def simplify(closed: ClosedJaxpr) -> ClosedJaxpr:
