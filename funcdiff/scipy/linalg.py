@@ -254,7 +254,7 @@ def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
 
 # --- expm / sqrtm -----------------------------------------------------------------------------
 
-def _matfun_operand(name, A, promote_long=False):
+def _matfun_operand(A):
     """SciPy's input handling of ``expm``/``sqrtm``: returns (operand, one_element)."""
     a = _arr(A)
     aa = aval(a)
@@ -284,7 +284,7 @@ def _matfun_dtype(dtype):
 def expm(A):
     """The matrix exponential of ``A (..., n, n)`` (Pade approximation with scaling and
     squaring, SciPy's); differentiable to any order (Frechet derivatives)."""
-    a, one = _matfun_operand("expm", A)
+    a, one = _matfun_operand(A)
     if one:    # SciPy: np.array([[np.exp(a.item())]]): a Python scalar's exp
         dt = np.dtype(np.complex128 if aval(a).dtype.kind == "c" else np.float64)
         return ew.exp(_cast(a, dt))
@@ -319,7 +319,7 @@ def sqrtm(A, disp=_NoValue, blocksize=_NoValue):
         warnings.warn("The `blocksize` argument is deprecated and will be removed in "
                       "SciPy 1.18.0.", DeprecationWarning, stacklevel=2)
     a0 = _arr(A)
-    a, _ = _matfun_operand("sqrtm", A)
+    a, _ = _matfun_operand(A)
     dt = _matfun_dtype(aval(a).dtype)
     if min(aval(a).shape) == 0:
         x = full(aval(a).shape, 0, dt)
