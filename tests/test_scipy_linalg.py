@@ -341,3 +341,17 @@ def test_errors():
     # empty right-hand sides, as SciPy
     same(traced(lambda a: L.solve_triangular(a, np.ones((3, 0))), a),
          sl.solve_triangular(a, np.ones((3, 0))))
+
+
+def test_compositions_run_on_numpy_without_scipy(rng):
+    """Without SciPy the public functions run their traced code eagerly on NumPy (the
+    primitives' NumPy implementations): same values."""
+    a, b = spd(rng, (2, 3, 3), np.float64), rng.normal(size=(2, 3, 2))
+    same(L.solve_triangular.traced(a, b, trans=1, lower=True),
+         sl.solve_triangular(a, b, trans=1, lower=True))
+    c = L.cho_factor.traced(a)
+    same(c[0], sl.cho_factor(a)[0])
+    same(L.cho_solve.traced(c, b[0, :, 0]), sl.cho_solve((sl.cho_factor(a)[0], False),
+                                                         b[0, :, 0]))
+    same(L.expm.traced(a), sl.expm(a))
+    same(L.sqrtm.traced(a), sl.sqrtm(a))
