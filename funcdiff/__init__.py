@@ -1,8 +1,9 @@
 """funcdiff: JAX-style function transformations (grad, jvp, vjp, vmap, jit, ...) for
 numerical Python code written with NumPy."""
 from . import core, tree_util  # noqa: F401
-from .core.errors import (ConcretizationError, FuncdiffError, FuncdiffIndexError,  # noqa: F401
-                          FuncdiffTypeError, FuncdiffValueError, GradientError,
+from .core.errors import (ConcretizationError, DerivativeCutWarning,  # noqa: F401
+                          FuncdiffError, FuncdiffIndexError, FuncdiffTypeError,
+                          FuncdiffValueError, GradientError,
                           NonConcreteBooleanIndexError, ShapeError, StructureError,
                           TracerArrayConversionError, TracerLeakError,
                           UnsupportedNumpyFunctionError)

@@ -46,6 +46,13 @@ class UnsupportedNumpyFunctionError(FuncdiffTypeError):
     """A NumPy function funcdiff does not (yet) trace was applied to a traced value."""
 
 
+class DerivativeCutWarning(UserWarning):
+    """``float(x)``, ``x.item()``, ``x.tolist()`` or ``complex(x)`` on a traced value that
+    carries a derivative (under ``grad``/``jvp``/``vjp``): the Python number has none.
+    Fine for control flow (``while abs(float(err)) > tol``); to compute with the value,
+    keep it traced.  Convert ``funcdiff.stop_gradient(x)`` to say the cut is intended."""
+
+
 class GradientError(FuncdiffTypeError):
     """A derivative asked for where none is defined (non-scalar ``grad`` output, integer
     inputs, a non-differentiable primitive on a differentiated path)."""
