@@ -27,7 +27,9 @@ def _argnums_tuple(argnums, nargs, fname):
         if not isinstance(a, int) or not -nargs <= a < nargs:
             raise FuncdiffValueError(
                 f"{fname}: argnums={argnums!r} but the function was called with {nargs} "
-                "positional argument(s)")
+                "positional argument(s).  argnums counts positional arguments from 0; "
+                "pass the arguments to differentiate positionally (keyword arguments are "
+                "never differentiated).")
     return tuple(a % nargs for a in nums), single
 
 
@@ -110,7 +112,8 @@ def vjp(f, *primals, has_aux=False):
             if ca.shape != a.shape:
                 raise StructureError(
                     f"vjp_fn: cotangent leaf {i} has shape {ca.shape} but the output has "
-                    f"shape {a.shape}")
+                    f"shape {a.shape}.  Pass a cotangent shaped like the output (e.g. "
+                    "numpy.ones_like(out)).")
             cts.append(c)
         cts = [c for c, d in zip(cts, [True] * len(cts))]
         g = lin.vjp(cts[:len(out_avals)])
@@ -159,7 +162,11 @@ def _check_scalar_out(out_leaves, out_tree, fname):
 
 def value_and_grad(f, argnums=0, has_aux=False, allow_int=False):
     """``(f(*args), gradient)`` from one forward and one backward pass."""
-    fname = f"value_and_grad({_fun_name(f)})"
+    return _value_and_grad(f, argnums, has_aux, allow_int, "value_and_grad")
+
+
+def _value_and_grad(f, argnums, has_aux, allow_int, name):
+    fname = f"{name}({_fun_name(f)})"      # errors name the transform the user called
 
     @functools.wraps(f)
     def vg(*args, **kwargs):
@@ -180,7 +187,7 @@ def value_and_grad(f, argnums=0, has_aux=False, allow_int=False):
 
 def grad(f, argnums=0, has_aux=False, allow_int=False):
     """Gradient of a scalar-output ``f`` w.r.t. argument(s) ``argnums``."""
-    vg = value_and_grad(f, argnums, has_aux, allow_int)
+    vg = _value_and_grad(f, argnums, has_aux, allow_int, "grad")
     vg.__name__ = getattr(f, "__name__", "f")
 
     @functools.wraps(f)
@@ -214,7 +221,7 @@ def _check_tangents(p_leaves, p_tree, t_leaves, t_tree, fname):
         if ta.shape != pa.shape:
             raise StructureError(
                 f"{fname}: tangent leaf {i} has shape {ta.shape} but its primal has shape "
-                f"{pa.shape}")
+                f"{pa.shape}.  Pass one tangent per primal, of the primal's shape.")
         if ta.dtype != pa.dtype and not (ta.weak_type or pa.weak_type):
             raise FuncdiffTypeError(
                 f"{fname}: tangent leaf {i} has dtype {ta.dtype.name} but its primal has "

@@ -5,7 +5,31 @@ the shapes/types involved, the user's line, and what to do instead."""
 
 
 class FuncdiffError(Exception):
-    """Base class of every error funcdiff raises on purpose."""
+    """Base class of every error funcdiff raises on purpose.
+
+    The message ends with the user's line -- the innermost frame outside funcdiff and
+    NumPy, or, while a transform processes an eqn, the line that made that eqn -- unless
+    it names that line already."""
+
+    def __init__(self, *args):
+        if len(args) == 1 and isinstance(args[0], str):
+            args = (_with_user_line(args[0]),)
+        super().__init__(*args)
+
+
+def _with_user_line(msg):
+    from .trace import current_source_info   # (trace imports this module)
+    src = current_source_info()
+    if src is None:
+        return msg
+    loc = f"{src.filename}:{src.lineno}"
+    tag = f"\n  (at {src})"
+    if loc not in msg:
+        return msg + tag
+    if msg.count(loc) > 1 and tag in msg:
+        # re-raised with more context, e.g. "(in `add`, at <loc>)": one mention is enough
+        msg = msg.replace(tag, "", 1)
+    return msg
 
 
 class FuncdiffTypeError(FuncdiffError, TypeError):

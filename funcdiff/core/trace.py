@@ -38,7 +38,8 @@ state = _TraceState()
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _NP_DIR = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
 # contextlib: traces are pushed from ``with new_trace()``, whose frames are contextlib's
-_SKIP = (_PKG_DIR, _NP_DIR, os.path.abspath(contextlib.__file__))
+_SKIP = (_PKG_DIR, _NP_DIR, os.path.abspath(contextlib.__file__),
+         "<funcdiff-")   # code that jit generated (registered as <funcdiff-jit-...>)
 
 
 def current_source_info():

@@ -79,7 +79,10 @@ def dot(a, b, out=None):
     ky = 0 if len(sy) == 1 else len(sy) - 2
     if sx[-1] != sy[ky]:
         raise ShapeError(f"`dot`: shapes {sx} and {sy} not aligned: {sx[-1]} (dim "
-                         f"{len(sx) - 1}) != {sy[ky]} (dim {ky})")
+                         f"{len(sx) - 1}) != {sy[ky]} (dim {ky}).  dot contracts the last "
+                         "axis of the first operand with the second-to-last axis of the "
+                         "second (the only axis of a vector): transpose or reshape an "
+                         "operand so those agree.")
     return _dot(x, y, (len(sx) - 1,), (ky,))
 
 
