@@ -200,6 +200,49 @@ def test_at_methods_vmap_matches_loop(case, op, data):
     _check_jit_and_jaxpr(vf, batched, want, exact)
 
 
+COMBOS = [(dx, di, du) for dx in (0, None) for di in (0, None) for du in (0, None)
+          if (dx, di, du) != (None, None, None)]
+
+
+@pytest.mark.parametrize("op", OPS)
+@pytest.mark.parametrize("dims", COMBOS, ids=str)
+def test_every_mapping_combination(op, dims):
+    """Operand, index array and updates mapped or not, all seven ways, on an index whose
+    advanced entries are separated by a slice (their result axes go first) and another
+    with them adjacent after a slice."""
+    rng = np.random.default_rng(9)
+    B = 3
+    x = rng.standard_normal((B, 4, 5, 6))
+    separated = (lambda i: (i, slice(None), 1), (2,))       # advanced result axes first
+    adjacent = (lambda i: (slice(None), i, 2), (2, 1))      # advanced block stays in place
+    for idx, ishape in (separated, adjacent):
+        i = rng.integers(-4, 4, (B,) + ishape)
+        per_shape = np.empty((4, 5, 6))[idx(i[0])].shape
+        u = rng.standard_normal((B,) + per_shape)
+
+        def f(x, i, u):
+            ref = fnp.asarray(x).at[idx(i)]
+            return ref.get() if op == "get" else getattr(ref, op)(u)
+
+        def ref(x, i, u):
+            out = x.copy()
+            if op == "get":
+                return x[idx(i)]
+            if op == "set":
+                out[idx(i)] = u
+            else:
+                {"add": np.add, "subtract": np.subtract, "multiply": np.multiply,
+                 "min": np.minimum, "max": np.maximum}[op].at(out, idx(i), u)
+            return out
+
+        args = [a if d is not None else a[0] for a, d in zip((x, i, u), dims)]
+        want = np.stack([ref(*(a[b] if d is not None else a for a, d in zip(args, dims)))
+                         for b in range(B)])
+        _same(fd.vmap(f, dims)(*args), want, exact=op not in ("add", "subtract", "multiply"))
+        _same(fd.jit(fd.vmap(f, dims))(*args), want,
+              exact=op not in ("add", "subtract", "multiply"))
+
+
 def test_duplicates_per_example_under_vmap():
     """Each example has its own repeated positions: .add accumulates, .set keeps the
     last update (NumPy's order), .max takes the max -- per example, never across."""
