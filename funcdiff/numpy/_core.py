@@ -70,6 +70,8 @@ def implements(np_fn, *, name=None, creation=False, nin=None, prim=None):
             def f(*args, **kwargs):
                 stack = state.stack
                 if not stack:
+                    if _Debug.nans:
+                        return _checked(np_fn, args, kwargs)
                     return np_fn(*args, **kwargs)
                 try:
                     if len(args) == 1 and not kwargs:
@@ -86,6 +88,8 @@ def implements(np_fn, *, name=None, creation=False, nin=None, prim=None):
             def f(*args, **kwargs):
                 stack = state.stack
                 if not stack:
+                    if _Debug.nans:
+                        return _checked(np_fn, args, kwargs)
                     return np_fn(*args, **kwargs)
                 try:
                     if len(args) == 2 and not kwargs:
@@ -103,6 +107,8 @@ def implements(np_fn, *, name=None, creation=False, nin=None, prim=None):
             @functools.wraps(traced)
             def f(*args, **kwargs):
                 if not state.stack:
+                    if _Debug.nans:
+                        return _checked(np_fn, args, kwargs)
                     return np_fn(*args, **kwargs)
                 try:
                     return traced(*args, **kwargs)
@@ -119,6 +125,16 @@ def implements(np_fn, *, name=None, creation=False, nin=None, prim=None):
 
 
 _NO_PARAMS: dict = {}   # shared, never mutated (process copies params into the Eqn)
+
+
+def _checked(np_fn, args, kwargs):
+    """The eager fast path with ``funcdiff.config.debug_nans`` on: NumPy's result, after
+    checking it has no NaN the arguments did not have."""
+    from ..core.debug import check_function
+    out = np_fn(*args, **kwargs)
+    check_function(getattr(np_fn, "__name__", "function"), args, kwargs, out,
+                   current_source_info())
+    return out
 
 
 def _locate(e, fname):
