@@ -100,9 +100,9 @@ def _draw_mapping(data, args_per_example, size, rng, never=()):
         mapped[data.draw(st.sampled_from(can))] = True
     in_axes, batched, stacks = [], [], []
     for (kind, v), m in zip(args_per_example, mapped):
-        stack = v if kind == "stacked" else v
+        stack = v
         if not m:
-            one = stack[0] if kind == "stacked" else stack
+            one = v[0] if kind == "stacked" else v
             in_axes.append(None)
             batched.append(one)
             stacks.append((None, one))

@@ -287,7 +287,7 @@ def _gather_batch(args, dims, *, indexer):
     return gather(x, *idx, indexer=indexer), out_bdim
 
 
-def _updates_for(u, du, bdim, rank, size):
+def _updates_for(u, du, bdim, rank):
     """Updates that broadcast to a batched indexed shape of per-example rank ``rank``
     whose batch axis is ``bdim``."""
     from .batching import batch_at_front_padded, expand_dims, moveaxis
@@ -311,7 +311,7 @@ def _scatter_batcher(prim):
                                  [_unbatched(i, d) for i, d in zip(idx, didx)]))
         x, idx, indexer, x_bdim, out_bdim = _batched_indexing(x, dx, idx, didx, indexer,
                                                               size, need_x=True)
-        u = _updates_for(u, du, out_bdim, rank, size)
+        u = _updates_for(u, du, out_bdim, rank)
         return prim.bind(x, *idx, u, indexer=indexer), x_bdim
     return batch
 
