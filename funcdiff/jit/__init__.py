@@ -9,22 +9,27 @@ transform a jitted function binds ``jit_call``, a call primitive holding its jax
 from __future__ import annotations
 
 import functools
+import itertools
 import threading
 import weakref
 from collections import OrderedDict, namedtuple
+
+import numpy as np
 
 from .._flat import flatten_fun, leaf_aval, leaf_operand, to_output
 from ..config import config, logger
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..core.ir import ClosedJaxpr, Jaxpr
 from ..core.debug import check_compiled
-from ..core.trace import _Debug, Tracer, trace_active, trace_flat
+from ..core.trace import _Debug, Tracer, state, trace_active, trace_flat
 from ..primitives.call import make_call_primitive
-from ..tree_util import tree_flatten, tree_unflatten
+from ..tree_util import tree_flatten, tree_structure, tree_unflatten
 from .codegen import compile_jaxpr
 from .passes import lower as _lower_passes
 
 CacheInfo = namedtuple("CacheInfo", "hits misses entries maxsize")
+_PY_SCALARS = (bool, int, float, complex)
+_LEAF_TREE = tree_structure(0)
 
 # compiled code for jaxprs met as `jit_call` eqns (evaluated eagerly inside transforms)
 _call_cache: "weakref.WeakKeyDictionary[Jaxpr, object]" = weakref.WeakKeyDictionary()
@@ -110,6 +115,15 @@ class JittedFunction:
         self._hits = self._misses = 0
         self._lock = threading.RLock()
         self._last_key = None
+        # Fast path for repeated calls: (signature, compiled fn, out tree) of the last
+        # eager call whose arguments were plain arrays/scalars (no pytrees, statics or
+        # keywords); a call matching the signature skips flattening, the key and the
+        # lock.  Its hits are counted lock-free; its LRU touch is applied at the next
+        # slow-path call.
+        self._fast = None
+        self._fast_key = None
+        self._fast_used = False
+        self._fast_hits = itertools.count()
 
     # -- signature --------------------------------------------------------------------
     def _split(self, args, kwargs):
@@ -119,9 +133,7 @@ class JittedFunction:
             if not 0 <= i < n:
                 raise FuncdiffValueError(
                     f"jit({self.__name__}): static_argnums={self._static_argnums} but the "
-                    f"function was called with {n} positional argument(s).  static_argnums "
-                    "counts positional arguments from 0; pass static arguments "
-                    "positionally (or name keyword ones in static_argnames).")
+                    f"function was called with {n} positional argument(s)")
         static = tuple((i, _hashable(args[i], f"#{i}")) for i in sorted(nums))
         static_kw = tuple(sorted((k, _hashable(v, repr(k))) for k, v in kwargs.items()
                                  if k in self._static_argnames))
@@ -188,6 +200,27 @@ class JittedFunction:
 
     # -- calling -------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        fast = self._fast
+        if fast is not None and not kwargs:
+            n, sig, fn, out_leaf, out_tree = fast
+            if len(args) == n:
+                if n == 1:   # the common case, spelled out
+                    a = args[0]
+                    t, shape, dtype = sig[0]
+                    ok = type(a) is t and (shape is None or (
+                        a.shape == shape and a.dtype == dtype))
+                else:
+                    ok = _signature_matches(args, sig)
+                if ok and not state.stack and not _Debug.nans:
+                    next(self._fast_hits)
+                    self._fast_used = True
+                    outs = fn(*args)
+                    if out_leaf:
+                        o = outs[0]
+                        return o if type(o) is np.ndarray else to_output(o)
+                    return tree_unflatten(out_tree, [to_output(o) for o in outs])
+        if self._fast_used:
+            self._touch_fast()
         key, leaves, nargs = self._split(args, kwargs)
         entry = self._lookup(key, nargs)
         if trace_active() or any(type(x) is Tracer for x in leaves):
@@ -200,11 +233,40 @@ class JittedFunction:
         else:
             with self._lock:
                 self._compile(entry)
+                self._update_fast(key, entry, args, kwargs)
             outs = [to_output(o) for o in entry.fn(*leaves)]
             if _Debug.nans:   # re-run op by op to name the op that made a NaN
                 check_compiled(outs, entry.closed.jaxpr, entry.closed.consts, leaves,
                                f"jit({self.__name__})")
         return tree_unflatten(entry.out_tree, outs)
+
+    def _touch_fast(self):
+        """Apply the fast path's pending LRU touch (before any slow-path lookup)."""
+        with self._lock:
+            self._fast_used = False
+            if self._fast_key is not None and self._fast_key in self._cache:
+                self._cache.move_to_end(self._fast_key)
+
+    def _update_fast(self, key, entry, args, kwargs):
+        """(Under the lock, after an eager slow-path call.)  Point the fast path at this
+        entry when the call qualifies; drop it when its entry has left the cache."""
+        if self._fast is not None and self._fast_key not in self._cache:
+            self._fast = self._fast_key = None
+        if kwargs or self._static_argnums or self._static_argnames or \
+                self._cache.get(key) is not entry:
+            return
+        sig = []
+        for a in args:
+            t = type(a)
+            if t is np.ndarray or isinstance(a, np.generic):
+                sig.append((t, a.shape, a.dtype))
+            elif t in _PY_SCALARS:
+                sig.append((t, None, None))   # a Python scalar's aval is its type's
+            else:
+                return                        # pytrees, array-likes: slow path
+        out_tree = entry.out_tree
+        self._fast = (len(sig), tuple(sig), entry.fn, out_tree == _LEAF_TREE, out_tree)
+        self._fast_key = key
 
     def lower(self, *args, **kwargs):
         """The staged program for these arguments: ``.jaxpr``, ``.source``,
@@ -216,15 +278,30 @@ class JittedFunction:
         return Lowered(entry)
 
     def cache_info(self) -> CacheInfo:
-        return CacheInfo(self._hits, self._misses, len(self._cache), config.jit_cache_size)
+        fast_hits = int(repr(self._fast_hits)[len("count("):-1])   # count(n) -> n
+        return CacheInfo(self._hits + fast_hits, self._misses, len(self._cache),
+                         config.jit_cache_size)
 
     def clear_cache(self):
         with self._lock:
             self._cache.clear()
             self._hits = self._misses = 0
+            self._fast = self._fast_key = None
+            self._fast_used = False
+            self._fast_hits = itertools.count()
 
     def __get__(self, obj, objtype=None):
         return self if obj is None else functools.partial(self, obj)
+
+
+def _signature_matches(args, sig):
+    """Whether ``args`` have the fast path's signature: per argument its exact type and,
+    for arrays and NumPy scalars, shape and dtype (a Python scalar's aval is its type's)."""
+    for a, (t, shape, dtype) in zip(args, sig):
+        if type(a) is not t or (shape is not None and (
+                a.shape != shape or a.dtype != dtype)):
+            return False
+    return True
 
 
 def _explain(old, new):
