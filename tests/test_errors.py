@@ -454,6 +454,92 @@ def example():
     fd.grad(f)(x3)
 
 
+@case("stack of different shapes", fd.ShapeError, "same shape", "(3,)", "(2,)",
+      when="`stack` of arrays of different shapes",
+      fix="give every array the same shape (pad or slice first)")
+def example():
+    def f(x):
+        return fnp.sum(fnp.stack([x, x[:2]]))  # <-
+    fd.grad(f)(x3)
+
+
+@case("array from a ragged list", fd.FuncdiffValueError, "inhomogeneous", "(2,)", "(3,)",
+      when="`fnp.array([...])` of traced values with different shapes",
+      fix="give every element the same shape, or use `concatenate`")
+def example():
+    def f(x):
+        return fnp.sum(fnp.array([x, [1.0, 2.0]]))  # <-
+    fd.grad(f)(x3)
+
+
+@case("determinant of a vector", fd.ShapeError, "linalg.det", "1-dimensional",
+      "(..., n, n)",
+      when="a `linalg` function that needs matrices gets fewer than two dimensions",
+      fix="pass a matrix or a stack of matrices (`x.reshape(n, n)`, `x[None]`)")
+def example():
+    def f(x):
+        return fnp.linalg.det(x)  # <-
+    fd.grad(f)(x3)
+
+
+@case("unsupported take mode", fd.FuncdiffValueError, "`take`", "'bogus'",
+      when="`take(..., mode=...)` with a mode NumPy does not have",
+      fix="use mode='raise', 'wrap' or 'clip'")
+def example():
+    def f(x):
+        return fnp.sum(fnp.take(x, np.array([0]), mode="bogus"))  # <-
+    fd.grad(f)(x3)
+
+
+@case(".at[].get with fill_value", fd.FuncdiffValueError, ".at[].get", "fill_value",
+      when="`x.at[idx].get(fill_value=...)` (JAX's out-of-bounds fill)",
+      fix="index within bounds (funcdiff follows NumPy: out-of-bounds indices raise); "
+          "clip the indices or use `fnp.where`")
+def example():
+    def f(x):
+        return fnp.sum(x.at[0].get(fill_value=0.0))  # <-
+    fd.grad(f)(x3)
+
+
+@case("ufunc.at on a traced value", fd.FuncdiffTypeError, "numpy.add.at", ".at[idx].add",
+      when="`np.add.at(x, idx, v)` (an in-place update) on a traced value",
+      fix="`x = fnp.asarray(x).at[idx].add(v)`")
+def example():
+    def f(x):
+        np.add.at(x, [0], 1.0)  # <-
+        return fnp.sum(x)
+    fd.grad(f)(x3)
+
+
+@case("linspace with a negative count", fd.FuncdiffValueError, "-3", "non-negative",
+      when="`linspace(start, stop, num)` with `num < 0` on traced values",
+      fix="pass a non-negative number of samples")
+def example():
+    fd.jit(lambda a: fnp.linspace(a, 2.0, -3))(1.0)  # <-
+
+
+@case("QR in raw mode", fd.FuncdiffValueError, "linalg.qr", "'raw'", "reduced",
+      when="`linalg.qr(a, mode='raw')` on a traced matrix",
+      fix="use mode='reduced', 'complete' or 'r'")
+def example():
+    def f(a):
+        return fnp.sum(fnp.linalg.qr(a, mode="raw")[0])  # <-
+    fd.grad(f)(np.eye(2))
+
+
+@case("real sqrtm with a complex root", fd.FuncdiffValueError, "sqrtm", "negative real axis",
+      "complex",
+      when="`funcdiff.scipy.linalg.sqrtm` of a real matrix whose square root is complex, "
+           "under a transform",
+      fix="pass a complex matrix (`a.astype(complex)`) to get the complex root")
+def example():
+    import funcdiff.scipy.linalg as sl
+
+    def f(a):
+        return fnp.sum(sl.sqrtm(a))  # <-
+    fd.grad(f)(np.array([[-1.0, 0.0], [0.0, 1.0]]))
+
+
 # ---------------------------------------------------------------------------------------
 section("Control flow (funcdiff.lax)")
 
@@ -521,6 +607,26 @@ def example():
     lax.fori_loop(0.0, 3.0, lambda i, c: c * 2.0, x3)  # <-
 
 
+@case("scan over a scalar", fd.FuncdiffValueError, "scan", "scalar", "leading axis",
+      when="a leaf of `xs` given to `scan` has no leading axis",
+      fix="pass arrays with a leading axis to scan over (or `length=` with `xs=None`)")
+def example():
+    lax.scan(lambda c, x: (c + x, c), 0.0, 1.0)  # <-
+
+
+@case("reverse-over-reverse through while_loop", fd.GradientError, "while_loop",
+      "reverse-over-reverse", "hessian",
+      when="`jacrev(grad(f))` (reverse mode twice) where f has a `while_loop`",
+      fix="use forward-over-reverse: `funcdiff.hessian`, `hvp` or `jacfwd(grad(f))`")
+def example():
+    def body(c):
+        return c[0] + 1, fnp.sin(c[1])
+
+    def f(x):
+        return fnp.sum(lax.while_loop(lambda c: c[0] < 3, body, (0, x))[1])  # <-
+    fd.jacrev(fd.grad(f))(x3)
+
+
 # ---------------------------------------------------------------------------------------
 section("Custom derivatives")
 
@@ -582,6 +688,36 @@ def example():
     fd.jvp(f, (x3,), (x3,))  # <-
 
 
+@case("custom rule closing over a differentiated value", fd.GradientError, "custom_jvp",
+      "closes over", "explicit argument",
+      when="a `custom_jvp`/`custom_vjp` function uses (closes over) a value being "
+           "differentiated that is not one of its arguments",
+      fix="pass the value as an explicit argument of the custom function")
+def example():
+    def f(y):
+        h = fd.custom_jvp(lambda x: x * y)
+        h.defjvp(lambda p, t: (h(p[0]), t[0] * y))
+        return fnp.sum(h(x3))  # <-
+    fd.grad(f)(2.0)
+
+
+@case("differentiating a primitive without a jvp rule", fd.GradientError, "triple",
+      "no jvp rule", "custom_jvp",
+      when="a derivative reaches a primitive with no jvp rule (every built-in "
+           "differentiable one has one; this is about primitives you define)",
+      fix="give the primitive a `jvp` rule (or wrap the call in `custom_jvp`), or "
+          "`stop_gradient` its input if no derivative is needed")
+def example():
+    from funcdiff.core.primitive import Primitive, registry
+    triple_p = Primitive("triple")
+    triple_p.impl = lambda x: 3.0 * x
+    triple_p.abstract_eval = lambda a: a
+    try:
+        fd.grad(lambda x: fnp.sum(triple_p.bind(x)))(x3)  # <-
+    finally:
+        del registry["triple"]      # (so the example can run again)
+
+
 # ---------------------------------------------------------------------------------------
 section("jit and vmap")
 
@@ -639,6 +775,14 @@ def example():
         fd.vmap(lambda x: double_p.bind(x))(np.ones((2, 3)))  # <-
     finally:
         del registry["double"]      # (so the example can run again)
+
+
+@case("vmap output mapped but out_axes=None", BatchingError, "vmap", "out_axes",
+      "None",
+      when="`out_axes=None` for an output that depends on the mapped inputs",
+      fix="give an int (the axis to stack along); None is for outputs that do not vary")
+def example():
+    fd.vmap(fnp.sin, out_axes=None)(x3)  # <-
 
 
 # ---------------------------------------------------------------------------------------

@@ -34,7 +34,6 @@ from hypothesis import strategies as st
 
 import funcdiff as fd
 import funcdiff.numpy as fnp
-from funcdiff.tree_util import tree_leaves
 
 from strategies import CONTROL_FLOW_OPS, OPS, Draw, programs
 
