@@ -400,8 +400,8 @@ def test_eight_threads_same_transforms_no_cross_talk():
 
     _run_threads(8, work)
     assert sorted(results) == list(range(8))
-    info = _jit_model.cache_info()
-    assert info.entries == 3 * 8 or info.entries <= info.maxsize
+    # one entry per input shape (k is a traced weak float): 3 shapes, however many threads
+    assert _jit_model.cache_info().entries == 3
 
 
 def test_threads_share_the_eager_linearize_cache_without_cross_talk():
@@ -426,7 +426,7 @@ def test_threads_share_the_eager_linearize_cache_without_cross_talk():
             np.testing.assert_allclose(out[tid], df(x), rtol=1e-12)
 
     _run_threads(8, work)
-    assert len(lin._CACHE) <= max(n_cached, 1) + 8
+    assert len(lin._CACHE) == n_cached      # every call reused the one recipe
 
 
 def test_thread_tracing_does_not_leak_into_other_threads():
