@@ -24,12 +24,15 @@ def _with_user_line(msg):
         return msg
     loc = f"{src.filename}:{src.lineno}"
     tag = f"\n  (at {src})"
-    if loc not in msg:
-        return msg + tag
-    if msg.count(loc) > 1 and tag in msg:
-        # re-raised with more context, e.g. "(in `add`, at <loc>)": one mention is enough
-        msg = msg.replace(tag, "", 1)
-    return msg
+    if loc in msg:
+        if msg.count(loc) > 1 and tag in msg:
+            # re-raised with more context, e.g. "(in `add`, at <loc>)": one mention is
+            # enough
+            msg = msg.replace(tag, "", 1)
+        return msg
+    if "\n  (at " in msg:      # located already (e.g. an unpickled copy)
+        return msg
+    return msg + tag
 
 
 class FuncdiffTypeError(FuncdiffError, TypeError):
