@@ -130,8 +130,8 @@ def _assemble(grads, diff_mask, leaves, in_tree):
     for x, d in zip(leaves, diff_mask):
         if d:
             g = to_output(next(it))
-            a = leaf_aval(x)
             if type(g) is not type(x) and not hasattr(g, "_trace"):
+                a = leaf_aval(x)
                 g = np.asarray(g, dtype=a.dtype) if np.ndim(g) or a.shape else \
                     a.dtype.type(g)
             out.append(g)
@@ -174,7 +174,8 @@ def _value_and_grad(f, argnums, has_aux, allow_int, name):
         diff = [args[i] for i in nums]
         lin, leaves, in_tree, out_tree, outs, aux = _vjp_core(
             _partial(f, args, kwargs, nums), diff, has_aux, fname)
-        _check_differentiable(leaves, in_tree, fname, allow_int)
+        if not allow_int and not all(lin.diff_mask):   # (diff_mask: the leaves' dtypes)
+            _check_differentiable(leaves, in_tree, fname, allow_int)
         a = _check_scalar_out(outs, out_tree, fname)
         one = np.ones(a.shape, a.dtype)
         g = _assemble(lin.vjp([one]), lin.diff_mask, leaves, in_tree)

@@ -92,6 +92,7 @@ def _pp(t: PyTreeDef) -> str:
 
 _LEAF = PyTreeDef("leaf", None, ())
 _NONE = PyTreeDef("none", None, ())
+_FLAT_DEFS: dict = {}
 
 
 def _flatten(x, leaves, is_leaf):
@@ -105,7 +106,16 @@ def _flatten(x, leaves, is_leaf):
     if x is None:
         return _NONE
     if t is tuple or t is list:
-        return PyTreeDef(t, None, [_flatten(c, leaves, is_leaf) for c in x])
+        children = [_flatten(c, leaves, is_leaf) for c in x]
+        for c in children:
+            if c is not _LEAF:
+                return PyTreeDef(t, None, children)
+        # a tuple/list of n leaves: one shared (immutable) treedef per (type, n)
+        key = (t, len(children))
+        d = _FLAT_DEFS.get(key)
+        if d is None:
+            d = _FLAT_DEFS[key] = PyTreeDef(t, None, children)
+        return d
     if t is dict:
         try:
             keys = sorted(x)
@@ -130,7 +140,8 @@ def tree_flatten(tree, is_leaf=None):
 
 
 def tree_unflatten(treedef: PyTreeDef, leaves):
-    if treedef._flat and type(leaves) is list and len(leaves) == treedef.num_leaves:
+    if treedef._flat and (type(leaves) is list or type(leaves) is tuple) and \
+            len(leaves) == treedef.num_leaves:
         return treedef.kind(leaves)
     it = iter(leaves)
     out = _unflatten(treedef, it)

@@ -63,6 +63,8 @@ def current_source_info():
 _INTERNAL: dict = {}   # filename -> whether frames there are funcdiff's (or NumPy's)
 _PY = (bool, int, float, complex)
 _new_eqn = Eqn.unsafe_new
+_new_object = object.__new__
+_new_tuple = tuple.__new__
 
 
 @contextlib.contextmanager
@@ -294,7 +296,7 @@ class JaxprTrace:
                 if skip is None:
                     skip = internal[fn] = fn.startswith(_SKIP)
                 if not skip:
-                    src = _new_source_info(fn, f.f_lineno, f.f_code.co_name)
+                    src = _new_tuple(SourceInfo, (fn, f.f_lineno, f.f_code.co_name))
                     break
                 f = f.f_back
         try:
@@ -309,16 +311,21 @@ class JaxprTrace:
             out = None
         values = self.values
         if not prim.multiple_results:
-            v = Var(out_aval)
-            self.eqns.append(_new_eqn(prim, atoms, [v], dict(params), src))
+            v = _new_object(Var)       # Var(out_aval), Tracer(self, v, out), inlined
+            v.aval = out_aval
+            self.eqns.append(_new_eqn(prim, atoms, [v], dict(params) if params else {}, src))
             if out is not None:
                 if out_aval.weak_type and not isinstance(out, _PY):
                     out = out.item()
                 values[v] = out
-            return Tracer(self, v, out)
+            t = _new_object(Tracer)
+            t._trace = self
+            t.ir_var = v
+            t._val = out
+            return t
         outvars = [Var(a) for a in out_aval]
         outs = out if out is not None else [None] * len(outvars)
-        self.eqns.append(_new_eqn(prim, atoms, outvars, dict(params), src))
+        self.eqns.append(_new_eqn(prim, atoms, outvars, dict(params) if params else {}, src))
         tracers = []
         for v, o in zip(outvars, outs):
             if o is not None:
@@ -425,8 +432,10 @@ def trace_flat(fun, in_avals, in_vals=None, kind="transform"):
         else:
             tracers = [trace.new_arg(a, v) for a, v in zip(in_avals, in_vals)]
         outs = fun(*tracers)
-        closed = trace.finalize(outs)
-        out_vals = [trace.lift(o)[1] for o in outs]
+        lifted = [trace.lift(o) for o in outs]
+        closed = ClosedJaxpr(Jaxpr(trace.constvars, trace.invars, [a for a, _ in lifted],
+                                   trace.eqns), trace.consts)
+        out_vals = [v for _, v in lifted]
     finally:
         trace.active = False
         while stack:
