@@ -177,7 +177,8 @@ def _value_and_grad(f, argnums, has_aux, allow_int, name):
         if not allow_int and not all(lin.diff_mask):   # (diff_mask: the leaves' dtypes)
             _check_differentiable(leaves, in_tree, fname, allow_int)
         a = _check_scalar_out(outs, out_tree, fname)
-        one = np.ones(a.shape, a.dtype)
+        # (np.array(1, dtype) is np.ones((), dtype), without np.ones' Python wrapper)
+        one = np.array(1, a.dtype) if not a.shape else np.ones(a.shape, a.dtype)
         g = _assemble(lin.vjp([one]), lin.diff_mask, leaves, in_tree)
         g = g[0] if single else g
         value = tree_unflatten(out_tree, [to_output(o) for o in outs])

@@ -99,8 +99,13 @@ def is_python_scalar(x) -> bool:
     return type(x) in _PY_SCALAR_DTYPES
 
 
-# avals are immutable, so Python scalars of one type share one (weak) aval
+# avals are immutable, so Python scalars of one type share one (weak) aval, and NumPy's
+# numeric scalar types one (strong) aval each: their dtype is their type's
 _PY_SCALAR_AVALS = {t: ShapedArray((), d, weak_type=True) for t, d in _PY_SCALAR_DTYPES.items()}
+_NP_SCALAR_AVALS = {t: ShapedArray((), np.dtype(t)) for t in {
+    np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
+    np.uint64, np.longlong, np.ulonglong, np.intc, np.uintc, np.float16, np.float32,
+    np.float64, np.longdouble, np.complex64, np.complex128, np.clongdouble}}
 
 
 def aval_of_value(x) -> ShapedArray:
@@ -108,7 +113,7 @@ def aval_of_value(x) -> ShapedArray:
     t = type(x)
     if t is np.ndarray:
         return ShapedArray(x.shape, x.dtype)
-    a = _PY_SCALAR_AVALS.get(t)
+    a = _PY_SCALAR_AVALS.get(t) or _NP_SCALAR_AVALS.get(t)
     if a is not None:
         return a
     if isinstance(x, (np.ndarray, np.generic)):
