@@ -275,9 +275,10 @@ class JaxprTrace:
             if t is Tracer and a._trace is self:
                 atom = a.ir_var
                 val = a._val
-            elif t in _PY_SCALAR_AVALS:     # what lift does for Python scalars
-                atom = _new_literal(a, _PY_SCALAR_AVALS[t])
-                val = a
+            elif t in _PY_SCALAR_AVALS:     # what lift does for Python scalars, inlined
+                atom = _new_object(Literal)
+                atom.val = val = a
+                atom.aval = _PY_SCALAR_AVALS[t]
             else:
                 atom, val = self.lift(a)
             atoms.append(atom)
@@ -311,9 +312,16 @@ class JaxprTrace:
             out = None
         values = self.values
         if not prim.multiple_results:
-            v = _new_object(Var)       # Var(out_aval), Tracer(self, v, out), inlined
+            # Var(out_aval), Eqn(...) and Tracer(self, v, out), inlined
+            v = _new_object(Var)
             v.aval = out_aval
-            self.eqns.append(_new_eqn(prim, atoms, [v], dict(params) if params else {}, src))
+            e = _new_object(Eqn)
+            e.primitive = prim
+            e.invars = atoms
+            e.outvars = [v]
+            e.params = dict(params) if params else {}
+            e.source_info = src
+            self.eqns.append(e)
             if out is not None:
                 if out_aval.weak_type and not isinstance(out, _PY):
                     out = out.item()
