@@ -23,7 +23,7 @@ from .avals import _PY_SCALAR_AVALS, ShapedArray, aval_of_value
 from .errors import (ConcretizationError, FuncdiffError, FuncdiffTypeError,
                      TracerArrayConversionError, TracerLeakError)
 from .ir import (ClosedJaxpr, Eqn, Jaxpr, Literal, SourceInfo, Var, literal_or_none,
-                 new_literal as _new_literal, new_source_info as _new_source_info)
+                 new_source_info as _new_source_info)
 
 
 class _TraceState(threading.local):
