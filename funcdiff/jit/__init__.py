@@ -165,7 +165,9 @@ class JittedFunction:
             if not 0 <= i < n:
                 raise FuncdiffValueError(
                     f"jit({self.__name__}): static_argnums={self._static_argnums} but the "
-                    f"function was called with {n} positional argument(s)")
+                    f"function was called with {n} positional argument(s).  static_argnums "
+                    "counts positional arguments from 0; pass static arguments "
+                    "positionally (or name keyword ones in static_argnames).")
         static = tuple((i, _hashable(args[i], f"#{i}")) for i in sorted(nums))
         static_kw = tuple(sorted((k, _hashable(v, repr(k))) for k, v in kwargs.items()
                                  if k in self._static_argnames))
