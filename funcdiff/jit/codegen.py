@@ -49,6 +49,9 @@ def _float_literal(a, text):
     return text
 
 
+_DTYPE_SOURCE: dict = {}   # builtin dtype -> "np.<name>" (dtype.name is slow to compute)
+
+
 class _Gen:
     def __init__(self, jaxpr, consts, name, copy_inputs=True):
         self.copy_inputs = copy_inputs
@@ -90,8 +93,12 @@ class _Gen:
             return repr(v)
         if type(v) is tuple and all(self._plain(x) for x in v):
             return repr(v)
-        if isinstance(v, np.dtype) and v.isbuiltin and v.names is None:
-            return f"np.{v.name}" if v.name != "bool" else "np.bool_"
+        if isinstance(v, np.dtype):
+            src = _DTYPE_SOURCE.get(v)
+            if src is None and v.isbuiltin and v.names is None:
+                src = _DTYPE_SOURCE[v] = f"np.{v.name}" if v.name != "bool" else "np.bool_"
+            if src is not None:
+                return src
         return self.const(v, "p")
 
     def _plain(self, x):

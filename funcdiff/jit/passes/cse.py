@@ -16,8 +16,11 @@ def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
     eqns = []
     for eqn in j.eqns:
         invars = [subst.get(a, a) if type(a) is Var else a for a in eqn.invars]
-        key = (eqn.primitive, tuple(_atom_key(a) for a in invars),
-               tuple(sorted((k, param_key(v)) for k, v in eqn.params.items())))
+        params = eqn.params
+        key = (eqn.primitive,
+               tuple([a if type(a) is Var else literal_key(a) for a in invars]),
+               tuple(sorted([(k, param_key(v)) for k, v in params.items()])) if params
+               else ())
         prev = seen.get(key)
         if prev is not None:
             for v, p in zip(eqn.outvars, prev):

@@ -151,11 +151,20 @@ def _implicit_source(a, defs, out_aval, depth=0):
     return src if deeper is None else deeper
 
 
+_BROADCASTS = ("broadcast_to", "reshape")
+
+
 def _rule_broadcast_operand(eqn, defs, consts):
     """op(x, broadcast_to(y)) -> op(x, y) when x already has the output's shape and dtype:
     NumPy broadcasts y itself (e.g. the scalar cotangent of grad's backward pass)."""
+    if len(eqn.invars) != 2:
+        return None
+    da, db = defs.get(eqn.invars[0]), defs.get(eqn.invars[1])   # (cheap filter first)
+    if (da is None or da.primitive.name not in _BROADCASTS) and (
+            db is None or db.primitive.name not in _BROADCASTS):
+        return None
     prim = eqn.primitive
-    if not isinstance(getattr(prim, "np_fn", None), np.ufunc) or len(eqn.invars) != 2:
+    if not isinstance(getattr(prim, "np_fn", None), np.ufunc):
         return None
     out = eqn.outvars[0]
     oa = out.aval
