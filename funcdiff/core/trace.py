@@ -67,16 +67,24 @@ _new_object = object.__new__
 _new_tuple = tuple.__new__
 
 
-@contextlib.contextmanager
-def source_context(source_info):
-    """Attribute eqns recorded inside to ``source_info`` (used by transforms so that
-    derived eqns point at the user line of the eqn they came from)."""
-    prev = state.source_override
-    state.source_override = source_info
-    try:
-        yield
-    finally:
-        state.source_override = prev
+class source_context:
+    """``with source_context(source_info):`` attributes eqns recorded inside to
+    ``source_info`` (used by transforms so that derived eqns point at the user line of
+    the eqn they came from).  A plain class, not a generator-based context manager: the
+    transforms enter one per eqn."""
+
+    __slots__ = ("_source_info", "_prev")
+
+    def __init__(self, source_info):
+        self._source_info = source_info
+
+    def __enter__(self):
+        self._prev = state.source_override
+        state.source_override = self._source_info
+
+    def __exit__(self, *exc):
+        state.source_override = self._prev
+        return False
 
 
 def trace_active() -> bool:
@@ -371,17 +379,24 @@ def _memo_hit(prim, args, params):
     return None
 
 
-@contextlib.contextmanager
-def memo_outputs(prim, args, params, outs):
-    """While a jvp rule runs, ``prim.bind(*args)`` on exactly these argument objects
-    returns the already-known ``outs`` instead of recomputing them: how eager
-    ``grad``/``jvp`` avoid running the forward pass a second time."""
-    prev = state.memo
-    state.memo = (prim, tuple(args), outs, params)
-    try:
-        yield
-    finally:
-        state.memo = prev
+class memo_outputs:
+    """``with memo_outputs(prim, args, params, outs):`` while a jvp rule runs,
+    ``prim.bind(*args)`` on exactly these argument objects returns the already-known
+    ``outs`` instead of recomputing them: how eager ``grad``/``jvp`` avoid running the
+    forward pass a second time."""
+
+    __slots__ = ("_memo", "_prev")
+
+    def __init__(self, prim, args, params, outs):
+        self._memo = (prim, tuple(args), outs, params)
+
+    def __enter__(self):
+        self._prev = state.memo
+        state.memo = self._memo
+
+    def __exit__(self, *exc):
+        state.memo = self._prev
+        return False
 
 
 def bind(prim, args, params):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..core.ad_types import Zero
 from ..core.errors import GradientError
 from ..core.ir import ClosedJaxpr, Var
-from ..core.trace import memo_outputs, source_context, trace_flat
+from ..core.trace import state, trace_flat
 
 
 def jvp_eval(jaxpr, consts, primals, tangents, known=None):
@@ -31,6 +31,9 @@ def jvp_eval(jaxpr, consts, primals, tangents, known=None):
             tenv[v] = t
     dying = jaxpr.last_use()
     outset = set(v for v in jaxpr.outvars if type(v) is Var)
+    # source_context / memo_outputs spelled out below (this loop runs once per eqn of
+    # every differentiated program; generator-based context managers cost ~1 us each)
+    st = state
     for eqn, dead in zip(jaxpr.eqns, dying):
         prim = eqn.primitive
         invals = [env[v] if type(v) is Var else v.val for v in eqn.invars]
@@ -40,12 +43,21 @@ def jvp_eval(jaxpr, consts, primals, tangents, known=None):
             known_out = [known[v] for v in eqn.outvars]
             if not prim.multiple_results:
                 known_out = known_out[0]
-        if all(t is None for t in tans):
+        any_tangent = False
+        for t in tans:
+            if t is not None:
+                any_tangent = True
+                break
+        if not any_tangent:
             if known_out is not None:
                 outs = known_out
             else:
-                with source_context(eqn.source_info):
+                prev_src = st.source_override
+                st.source_override = eqn.source_info
+                try:
                     outs = prim.bind(*invals, **eqn.params)
+                finally:
+                    st.source_override = prev_src
             outs = outs if prim.multiple_results else [outs]
             for v, x in zip(eqn.outvars, outs):
                 env[v] = x
@@ -58,12 +70,20 @@ def jvp_eval(jaxpr, consts, primals, tangents, known=None):
                     "funcdiff.custom_jvp.")
             tans = [Zero(v.aval.strengthen()) if t is None else t
                     for v, t in zip(eqn.invars, tans)]
-            with source_context(eqn.source_info):
+            prev_src = st.source_override
+            st.source_override = eqn.source_info
+            try:
                 if known_out is not None:
-                    with memo_outputs(prim, invals, eqn.params, known_out):
+                    prev_memo = st.memo
+                    st.memo = (prim, tuple(invals), known_out, eqn.params)
+                    try:
                         outs, touts = prim.jvp(invals, tans, **eqn.params)
+                    finally:
+                        st.memo = prev_memo
                 else:
                     outs, touts = prim.jvp(invals, tans, **eqn.params)
+            finally:
+                st.source_override = prev_src
             if not prim.multiple_results:
                 outs, touts = [outs], [touts]
             for v, x, t in zip(eqn.outvars, outs, touts):
