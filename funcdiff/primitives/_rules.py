@@ -63,8 +63,9 @@ def broadcast_shapes(opname, *shapes):
 # --- jvp helpers ----------------------------------------------------------------------
 
 def zeros_like_aval(a: ShapedArray):
-    from .shape import full
-    return full(a.shape, 0, a.dtype)
+    if _shape is None:
+        _load_modules()
+    return _shape.full(a.shape, 0, a.dtype)
 
 
 def instantiate(t, a=None):
@@ -79,8 +80,9 @@ def add_tangents(x, y):
         return y
     if type(y) is Zero:
         return x
-    from .elementwise import add
-    return add(x, y)
+    if _ew is None:
+        _load_modules()
+    return _ew.add(x, y)
 
 
 def tangent_aval(a: ShapedArray) -> ShapedArray:
@@ -155,12 +157,12 @@ def deflinear(prim, transpose_rule):
 def fit_to(t, a: ShapedArray):
     """Make a tangent have exactly aval ``a``'s shape and dtype (broadcast, cast)."""
     ta = aval(t)
+    if _ew is None:
+        _load_modules()
     if ta.shape != a.shape:
-        from .shape import broadcast_to
-        t = broadcast_to(t, a.shape)
+        t = _shape.broadcast_to(t, a.shape)
     if ta.dtype != a.dtype:
-        from .elementwise import convert_element_type
-        t = convert_element_type(t, dtype=a.dtype)
+        t = _ew.convert_element_type(t, dtype=a.dtype)
     return t
 
 
@@ -171,17 +173,17 @@ def unbroadcast(ct, a: ShapedArray):
     ``a``'s dtype: the one cotangent-fitting rule for every broadcasting primitive."""
     if type(ct) is Zero:
         return Zero(a.strengthen())
-    from .reduce import reduce_sum
-    from .shape import reshape
     cta = aval(ct)
+    if _ew is None:
+        _load_modules()
     if cta.shape != a.shape:
         lead = len(cta.shape) - len(a.shape)
         axes = tuple(range(lead)) + tuple(
             lead + i for i, d in enumerate(a.shape) if d == 1 and cta.shape[lead + i] != 1)
         if axes:
-            ct = reduce_sum(ct, axes=axes)
+            ct = _reduce.reduce_sum(ct, axes=axes)
         if aval(ct).shape != a.shape:
-            ct = reshape(ct, shape=a.shape)
+            ct = _shape.reshape(ct, shape=a.shape)
     return cast_ct(ct, a)
 
 
@@ -190,10 +192,22 @@ def cast_ct(ct, a: ShapedArray):
     cta = aval(ct)
     if cta.dtype == a.dtype:
         return ct
-    from .elementwise import convert_element_type, real
+    if _ew is None:
+        _load_modules()
     if np.issubdtype(cta.dtype, np.complexfloating) and not np.issubdtype(
             a.dtype, np.complexfloating):
-        ct = real(ct)
+        ct = _ew.real(ct)
     if not np.issubdtype(a.dtype, np.inexact):
         return Zero(a.strengthen())
-    return convert_element_type(ct, dtype=a.dtype)
+    return _ew.convert_element_type(ct, dtype=a.dtype)
+
+
+# The primitive modules these helpers bind.  They import this module, so they are
+# loaded on first use (once: a function-level import costs ~1 us per call).
+_ew = _reduce = _shape = None
+
+
+def _load_modules():
+    global _ew, _reduce, _shape
+    from . import elementwise, reduce, shape
+    _ew, _reduce, _shape = elementwise, reduce, shape

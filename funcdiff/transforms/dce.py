@@ -11,10 +11,15 @@ def dce_jaxpr(jaxpr: Jaxpr, used_outputs=None, prune_invars=False):
         v for v, u in zip(jaxpr.outvars, used_outputs) if u]
     live = {v for v in outvars if type(v) is Var}
     eqns = []
+    add = live.add
     for eqn in reversed(jaxpr.eqns):
-        if any(v in live for v in eqn.outvars):
-            eqns.append(eqn)
-            live.update(v for v in eqn.invars if type(v) is Var)
+        for v in eqn.outvars:        # (loops, not generator expressions: hot on big IR)
+            if v in live:
+                eqns.append(eqn)
+                for a in eqn.invars:
+                    if type(a) is Var:
+                        add(a)
+                break
     eqns.reverse()
     if prune_invars:
         kept = [v in live for v in jaxpr.invars]

@@ -25,9 +25,13 @@ def fold_constants(closed: ClosedJaxpr) -> ClosedJaxpr:
     eqns = []
     for eqn in j.eqns:
         invars = [subst.get(a, a) if type(a) is Var else a for a in eqn.invars]
-        foldable = (invars and getattr(eqn.primitive, "inline", None) is None
+        all_known = bool(invars)     # (a loop first: most eqns read a runtime value)
+        for a in invars:
+            if type(a) is not Literal and a not in known:
+                all_known = False
+                break
+        foldable = (all_known and getattr(eqn.primitive, "inline", None) is None
                     and eqn.primitive.name not in _NO_FOLD
-                    and all(type(a) is Literal or a in known for a in invars)
                     and all(v.aval.size <= _MAX_FOLD_SIZE for v in eqn.outvars)
                     and not any(hasattr(known.get(a), "_trace") for a in invars))
         if foldable:
