@@ -375,3 +375,60 @@ def test_codegen_int_literals_in_float_arithmetic(dtype):
     got = fd.jit(f)(x)
     assert got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)
+
+
+# --- the garbage collector is paused while IR is built, and always restored -------------
+
+def test_gc_paused_while_tracing_and_restored():
+    import gc
+    seen = []
+
+    def f(x):
+        seen.append(gc.isenabled())
+        return fnp.sin(x) * 2.0
+
+    x = np.ones(3)
+    assert gc.isenabled()
+    fd.grad(lambda x: fnp.sum(f(x)))(x)
+    fd.jit(f)(x)
+    fd.vmap(f)(np.ones((2, 3)))
+    assert seen and not any(seen) and gc.isenabled()
+
+    def bad(x):
+        raise KeyError("boom")
+
+    with pytest.raises(KeyError):
+        fd.grad(bad)(x)
+    with pytest.raises(KeyError):
+        fd.jit(bad)(x)
+    assert gc.isenabled()
+
+    gc.disable()                      # a user's choice is kept
+    try:
+        fd.grad(lambda x: fnp.sum(f(x)))(x)
+        fd.jit(lambda x: f(x) + 1.0)(x)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_gc_pause_across_threads():
+    import gc
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def work(i):
+        try:
+            barrier.wait()
+            for _ in range(20):
+                g = fd.jit(lambda x: fnp.sum(fnp.sin(x) * float(i)))
+                fd.grad(g)(np.ones(3))
+        except Exception as e:   # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and gc.isenabled()

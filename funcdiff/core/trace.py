@@ -13,6 +13,7 @@ a leak.  With no trace active, ``bind`` just runs the primitive's NumPy ``impl``
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 import threading
@@ -85,6 +86,40 @@ class source_context:
     def __exit__(self, *exc):
         state.source_override = self._prev
         return False
+
+
+class _PausedGC:
+    """``with paused_gc:`` pauses Python's cyclic garbage collector while IR is built
+    (tracing, and jit's passes and code generation).  Building a large IR allocates
+    many long-lived objects and almost no garbage cycles, so collections there only
+    rescan the growing IR again and again: a third of the time of tracing a
+    1,500-eqn program, and compile time growing faster than the program.  Re-entrant
+    and thread-safe: the first to enter records whether collection was enabled, the
+    last to leave restores that (collection then catches up at once)."""
+
+    __slots__ = ("_depth", "_restore", "_lock")
+
+    def __init__(self):
+        self._depth = 0
+        self._restore = False
+        self._lock = threading.Lock()
+
+    def __enter__(self):
+        with self._lock:
+            if self._depth == 0:
+                self._restore = gc.isenabled()
+                gc.disable()
+            self._depth += 1
+
+    def __exit__(self, *exc):
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0 and self._restore:
+                gc.enable()
+        return False
+
+
+paused_gc = _PausedGC()
 
 
 def trace_active() -> bool:
@@ -421,10 +456,12 @@ def new_trace(kind: str = "transform"):
     """Push a fresh trace; always popped and deactivated, whatever happens inside."""
     trace = JaxprTrace(kind)
     stack = state.stack
+    paused_gc.__enter__()
     stack.append(trace)
     try:
         yield trace
     finally:
+        paused_gc.__exit__()
         trace.active = False
         # pop exactly this trace (and anything a misbehaving callee left above it)
         while stack:
@@ -448,6 +485,7 @@ def trace_flat(fun, in_avals, in_vals=None, kind="transform"):
     # new_trace() spelled out (no generator-based context manager on this hot path)
     trace = JaxprTrace(kind)
     stack = state.stack
+    paused_gc.__enter__()
     stack.append(trace)
     try:
         if in_vals is None:
@@ -460,6 +498,7 @@ def trace_flat(fun, in_avals, in_vals=None, kind="transform"):
                                    trace.eqns), trace.consts)
         out_vals = [v for _, v in lifted]
     finally:
+        paused_gc.__exit__()
         trace.active = False
         while stack:
             t = stack.pop()

@@ -9,7 +9,6 @@ transform a jitted function binds ``jit_call``, a call primitive holding its jax
 from __future__ import annotations
 
 import functools
-import gc
 import itertools
 import threading
 import weakref
@@ -22,7 +21,7 @@ from ..config import config, logger
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..core.ir import ClosedJaxpr, Jaxpr
 from ..core.debug import check_compiled
-from ..core.trace import _Debug, Tracer, state, trace_active, trace_flat
+from ..core.trace import _Debug, Tracer, paused_gc, state, trace_active, trace_flat
 from ..primitives.call import make_call_primitive
 from ..tree_util import tree_flatten, tree_structure, tree_unflatten
 from .codegen import compile_jaxpr
@@ -89,35 +88,7 @@ class Lowered:
         return f"Lowered(n_eqns={len(self.jaxpr.eqns)})"
 
 
-class _PausedGC:
-    """``with _paused_gc:`` pauses Python's cyclic garbage collector while a program is
-    traced and compiled.  Building a large IR allocates many long-lived objects and
-    almost no garbage cycles, so collections there only rescan the growing IR again and
-    again (compile time then grows faster than the program: 10,000 eqns took 14x as long
-    as 1,000).  Re-entrant and thread-safe: the first to enter records whether
-    collection was enabled, the last to leave restores that."""
-
-    def __init__(self):
-        self._depth = 0
-        self._restore = False
-        self._lock = threading.Lock()
-
-    def __enter__(self):
-        with self._lock:
-            if self._depth == 0:
-                self._restore = gc.isenabled()
-                gc.disable()
-            self._depth += 1
-
-    def __exit__(self, *exc):
-        with self._lock:
-            self._depth -= 1
-            if self._depth == 0 and self._restore:
-                gc.enable()
-        return False
-
-
-_paused_gc = _PausedGC()
+_paused_gc = paused_gc   # (one shared pauser: core.trace's)
 
 
 def _hashable(v, what):
