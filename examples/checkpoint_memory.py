@@ -17,7 +17,6 @@ current directory in fast mode, or to --out DIR.)
 """
 import math
 import os
-import pathlib
 import sys
 import time
 import tracemalloc
@@ -29,6 +28,7 @@ import numpy as np  # noqa: E402
 
 import funcdiff as fd  # noqa: E402
 import funcdiff.numpy as fnp  # noqa: E402
+from _plotting import pyplot, save  # noqa: E402  (examples/_plotting.py)
 
 FAST = os.environ.get("FUNCDIFF_FAST") == "1" or "--fast" in sys.argv
 DEPTHS = [4, 9] if FAST else [8, 16, 32, 64, 128]
@@ -119,20 +119,9 @@ def main():
 
 
 def plot(results):
-    try:
-        import matplotlib
-        matplotlib.use(os.environ.get("MPLBACKEND", "Agg"))
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("\n(matplotlib not installed: pip install funcdiff[plot] to draw the plot)")
+    plt = pyplot()
+    if plt is None:
         return
-    if "--out" in sys.argv:
-        out_dir = pathlib.Path(sys.argv[sys.argv.index("--out") + 1])
-    elif FAST:
-        out_dir = pathlib.Path.cwd()
-    else:
-        out_dir = pathlib.Path(__file__).resolve().parent.parent / "docs" / "img"
-    out_dir.mkdir(parents=True, exist_ok=True)
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.2))
     for kind, rows in results.items():
         ds = [r[0] for r in rows]
@@ -150,9 +139,7 @@ def plot(results):
         ax.legend(fontsize=8)
     fig.suptitle(f"checkpointing a tanh chain (width {WIDTH}, batch {BATCH})")
     fig.tight_layout()
-    path = out_dir / "checkpoint_memory.png"
-    fig.savefig(path, dpi=110)
-    print(f"\nplot written to {path}")
+    save(fig, "checkpoint_memory.png", FAST)
 
 
 if __name__ == "__main__":

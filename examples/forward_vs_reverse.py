@@ -12,7 +12,6 @@ Run:  python examples/forward_vs_reverse.py [--fast] [--out DIR]
 the current directory in fast mode, or to --out DIR.)
 """
 import os
-import pathlib
 import sys
 import time
 
@@ -25,6 +24,7 @@ import numpy as np  # noqa: E402
 
 import funcdiff as fd  # noqa: E402
 import funcdiff.numpy as fnp  # noqa: E402
+from _plotting import pyplot, save  # noqa: E402  (examples/_plotting.py)
 
 FAST = os.environ.get("FUNCDIFF_FAST") == "1" or "--fast" in sys.argv
 H = 64
@@ -80,20 +80,9 @@ def main():
 
 
 def plot(rows):
-    try:
-        import matplotlib
-        matplotlib.use(os.environ.get("MPLBACKEND", "Agg"))
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("\n(matplotlib not installed: pip install funcdiff[plot] to draw the plot)")
+    plt = pyplot()
+    if plt is None:
         return
-    if "--out" in sys.argv:
-        out_dir = pathlib.Path(sys.argv[sys.argv.index("--out") + 1])
-    elif FAST:
-        out_dir = pathlib.Path.cwd()
-    else:
-        out_dir = pathlib.Path(__file__).resolve().parent.parent / "docs" / "img"
-    out_dir.mkdir(parents=True, exist_ok=True)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for n in SIZES:
         pts = sorted((r for r in rows if r[0] == n), key=lambda r: r[1])
@@ -112,9 +101,7 @@ def plot(rows):
     fig.suptitle("f(x) = C tanh(B x): above 1 reverse mode is cheaper, below 1 forward "
                  "mode")
     fig.tight_layout()
-    path = out_dir / "forward_vs_reverse.png"
-    fig.savefig(path, dpi=110)
-    print(f"\nplot written to {path}")
+    save(fig, "forward_vs_reverse.png", FAST)
 
 
 if __name__ == "__main__":

@@ -417,7 +417,7 @@ def _backward_with_replay(known, lin_j, res_vals, n_res, cts):
     right before the first transposed eqn that reads it, so a checkpoint whose policy
     saved, say, the matmul outputs replays one layer at a time during the backward
     pass instead of re-materializing the whole forward at once."""
-    from .transforms.transpose import _add_ct
+    from .transforms.transpose import backward_pass
     env = dict(zip(known.invars, res_vals))
     defs = {o: e for e in known.eqns for o in e.outvars}
 
@@ -442,36 +442,9 @@ def _backward_with_replay(known, lin_j, res_vals, n_res, cts):
             stack.pop()
         return env[v]
 
-    lin_in = lin_j.invars[n_res:]
-    linear = set(lin_in)
-    for eqn in lin_j.eqns:
-        linear.update(eqn.outvars)
-    ct_env: dict = {}
-    for v, ct in zip(lin_j.outvars, cts):
-        if type(v) is Var and v in linear:
-            _add_ct(ct_env, v, ct)
-    for eqn in reversed(lin_j.eqns):
-        prim = eqn.primitive
-        e_cts = [ct_env.pop(v, None) for v in eqn.outvars]
-        if all(c is None for c in e_cts):
-            continue
-        if prim.transpose is None:
-            raise GradientError(
-                f"reverse mode cannot transpose `{prim.name}` (used at {eqn.source_info}) "
-                "inside a checkpoint: it is not linear in the differentiated inputs.")
-        invals = [UndefPrimal(v.aval) if (type(v) is Var and v in linear) else get(v)
-                  for v in eqn.invars]
-        if prim.multiple_results:
-            ct_arg = [Zero(v.aval.strengthen()) if c is None else c
-                      for v, c in zip(eqn.outvars, e_cts)]
-        else:
-            ct_arg = e_cts[0]
-        with source_context(eqn.source_info):
-            cts_in = prim.transpose(ct_arg, *invals, **eqn.params)
-        for v, x, c in zip(eqn.invars, invals, cts_in):
-            if type(x) is UndefPrimal:
-                _add_ct(ct_env, v, c)
-    return [ct_env.get(v, Zero(v.aval.strengthen())) for v in lin_in]
+    args = [None] * n_res + [UndefPrimal(v.aval) for v in lin_j.invars[n_res:]]
+    return backward_pass(lin_j, [], args, cts, read=get,
+                         where=" inside a checkpoint")[n_res:]
 
 
 checkpoint_p.jvp = _checkpoint_jvp

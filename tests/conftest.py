@@ -27,6 +27,20 @@ settings.register_profile(
 settings.load_profile(os.environ.get("FUNCDIFF_HYPOTHESIS_PROFILE", "ci"))
 
 
+_all_imported = []
+
+
+def _import_every_funcdiff_module():
+    if not _all_imported:
+        import importlib
+        import pkgutil
+
+        import funcdiff
+        for mod in pkgutil.walk_packages(funcdiff.__path__, "funcdiff."):
+            importlib.import_module(mod.name)
+        _all_imported.append(True)
+
+
 @pytest.fixture
 def rng():
     """A seeded NumPy generator, fresh for each test."""
@@ -43,3 +57,17 @@ def _trace_stack_is_clean():
     leftover = list(state.stack)
     state.stack.clear()
     assert not leftover, f"trace stack not empty after the test: {leftover}"
+
+
+@pytest.fixture(autouse=True)
+def _primitive_registry_is_restored():
+    """A test that defines its own primitive must unregister it: the generated docs
+    (docs/ir.md) list the registry, so a leftover would make them look stale."""
+    from funcdiff.core.primitive import registry
+    _import_every_funcdiff_module()     # lazily imported modules register primitives too
+    before = set(registry)
+    yield
+    added = set(registry) - before
+    for name in added:
+        del registry[name]
+    assert not added, f"test left primitives registered: {sorted(added)}"

@@ -1088,12 +1088,20 @@ def test_error_python_control_flow_on_mapped_value():
         fd.vmap(lambda x: x if x > 0 else -x)(np.ones(3))
 
 
-_nobatch_p = Primitive("test_vmap_nobatch")
-_nobatch_p.impl = lambda x: x * 2
-_nobatch_p.abstract_eval = lambda a: a
+@pytest.fixture
+def nobatch_p():
+    """A primitive without a batching rule, unregistered afterwards (the generated
+    docs list the registry)."""
+    from funcdiff.core.primitive import registry
+    p = Primitive("test_vmap_nobatch")
+    p.impl = lambda x: x * 2
+    p.abstract_eval = lambda a: a
+    yield p
+    del registry[p.name]
 
 
-def test_error_missing_rule_names_primitive():
+def test_error_missing_rule_names_primitive(nobatch_p):
+    _nobatch_p = nobatch_p
     with pytest.raises(BatchRuleError, match="`test_vmap_nobatch`") as e:
         fd.vmap(lambda x: _nobatch_p.bind(x) + 1)(np.ones(3))
     assert "test_vmap.py" in str(e.value)          # the user's line
@@ -1103,8 +1111,9 @@ def test_error_missing_rule_names_primitive():
     np.testing.assert_array_equal(out, np.full(3, 3.0))
 
 
-def test_trace_stack_clean_after_errors():
+def test_trace_stack_clean_after_errors(nobatch_p):
     from funcdiff.core.trace import state
+    _nobatch_p = nobatch_p
     for bad in (lambda: fd.vmap(lambda x: x if x > 0 else x)(np.ones(2)),
                 lambda: fd.vmap(lambda x: _nobatch_p.bind(x))(np.ones(2))):
         with pytest.raises(fd.FuncdiffError):

@@ -38,7 +38,7 @@ state = _TraceState()
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _NP_DIR = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
-# contextlib: traces are pushed from ``with new_trace()``, whose frames are contextlib's
+# contextlib: context managers written as generators run user code from its frames
 _SKIP = (_PKG_DIR, _NP_DIR, os.path.abspath(contextlib.__file__),
          "<funcdiff-")   # code that jit generated (registered as <funcdiff-jit-...>)
 
@@ -451,17 +451,24 @@ def bind(prim, args, params):
     return out
 
 
-@contextlib.contextmanager
-def new_trace(kind: str = "transform"):
-    """Push a fresh trace; always popped and deactivated, whatever happens inside."""
-    trace = JaxprTrace(kind)
-    stack = state.stack
-    paused_gc.__enter__()
-    stack.append(trace)
-    try:
-        yield trace
-    finally:
+class new_trace:
+    """``with new_trace(kind) as trace``: push a fresh trace; always popped and
+    deactivated, whatever happens inside.  (A plain class, not a generator-based context
+    manager: ``trace_flat`` enters one per traced function.)"""
+    __slots__ = ("trace", "stack")
+
+    def __init__(self, kind: str = "transform"):
+        self.trace = JaxprTrace(kind)
+
+    def __enter__(self):
+        self.stack = state.stack
+        paused_gc.__enter__()
+        self.stack.append(self.trace)
+        return self.trace
+
+    def __exit__(self, *exc):
         paused_gc.__exit__()
+        trace, stack = self.trace, self.stack
         trace.active = False
         # pop exactly this trace (and anything a misbehaving callee left above it)
         while stack:
@@ -469,6 +476,7 @@ def new_trace(kind: str = "transform"):
             t.active = False
             if t is trace:
                 break
+        return False
 
 
 def is_tracer(x) -> bool:
@@ -482,12 +490,7 @@ def trace_flat(fun, in_avals, in_vals=None, kind="transform"):
     ``(closed_jaxpr, out_values, trace)``; ``out_values`` holds None where unknown and
     ``trace.values`` has every var's concrete value.
     """
-    # new_trace() spelled out (no generator-based context manager on this hot path)
-    trace = JaxprTrace(kind)
-    stack = state.stack
-    paused_gc.__enter__()
-    stack.append(trace)
-    try:
+    with new_trace(kind) as trace:
         if in_vals is None:
             tracers = [trace.new_arg(a) for a in in_avals]
         else:
@@ -497,14 +500,6 @@ def trace_flat(fun, in_avals, in_vals=None, kind="transform"):
         closed = ClosedJaxpr(Jaxpr(trace.constvars, trace.invars, [a for a, _ in lifted],
                                    trace.eqns), trace.consts)
         out_vals = [v for _, v in lifted]
-    finally:
-        paused_gc.__exit__()
-        trace.active = False
-        while stack:
-            t = stack.pop()
-            t.active = False
-            if t is trace:
-                break
     return closed, out_vals, trace
 
 

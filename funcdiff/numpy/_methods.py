@@ -327,12 +327,23 @@ def _outer(f, a, b, **kwargs):
     return f.traced(fnp.reshape(a, fnp.shape(a) + (1,) * fnp.ndim(b)), b, **kwargs)
 
 
+def _lookup(func):
+    """The funcdiff function registered for a NumPy/SciPy callable, or None.  SciPy's
+    registrations are made when ``funcdiff.scipy`` is imported, which ``import funcdiff``
+    does not do (it would import SciPy): a SciPy function seen here imports it first."""
+    f = FUNCTIONS.get(func)
+    if f is None and "scipy" in sys.modules and "funcdiff.scipy" not in sys.modules:
+        import funcdiff.scipy  # noqa: F401  (registers scipy.special/linalg/... functions)
+        f = FUNCTIONS.get(func)
+    return f
+
+
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
     _check_alive(inputs)
     _no_out_where(ufunc, method, kwargs)
     kwargs.pop("out", None)
     if method == "__call__":
-        f = FUNCTIONS.get(ufunc)
+        f = _lookup(ufunc)
         if f is None:
             raise _unsupported(f"numpy.{ufunc.__name__}")
         return f.traced(*inputs, **kwargs)
@@ -353,7 +364,7 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
 def _array_function(self, func, types, args, kwargs):
     from ..tree_util import tree_leaves
     _check_alive(tree_leaves((args, kwargs)))
-    f = FUNCTIONS.get(func)
+    f = _lookup(func)
     if f is None:
         mod = getattr(func, "__module__", "numpy") or "numpy"
         mod = mod.replace("numpy._core", "numpy").replace("numpy.core", "numpy")

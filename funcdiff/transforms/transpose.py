@@ -25,18 +25,22 @@ def _add_ct(env, v, ct):
         env[v] = add(prev, ct)
 
 
-def backward_pass(jaxpr: Jaxpr, consts, args, cts_out):
+def backward_pass(jaxpr: Jaxpr, consts, args, cts_out, read=None, where=""):
     """``args`` gives values for non-linear invars and ``UndefPrimal`` for linear ones;
-    returns cotangents for the linear invars (``Zero`` where nothing flowed)."""
-    env = {}
-    for v, x in zip(jaxpr.constvars, consts):
-        env[v] = x
+    returns cotangents for the linear invars (``Zero`` where nothing flowed) and None for
+    the others.  ``read(var)``, when given, supplies the non-linear operands instead of
+    ``consts``/``args`` (checkpoint recomputes them on demand); ``where`` is added to the
+    error message."""
+    env = dict(zip(jaxpr.constvars, consts))
     linear = set()
     for v, x in zip(jaxpr.invars, args):
         if type(x) is UndefPrimal:
             linear.add(v)
         else:
             env[v] = x
+    if read is None:
+        def read(v):
+            return env[v] if type(v) is Var else v.val
     for eqn in jaxpr.eqns:  # every eqn output is linear
         linear.update(eqn.outvars)
 
@@ -52,12 +56,12 @@ def backward_pass(jaxpr: Jaxpr, consts, args, cts_out):
             continue
         if prim.transpose is None:
             raise GradientError(
-                f"reverse mode cannot transpose `{prim.name}` (used at {eqn.source_info}): "
-                "it is not linear in the differentiated inputs.  This is a funcdiff bug "
-                "if it comes from built-in functions; for custom rules, make the tangent "
-                "computation linear.")
-        invals = [UndefPrimal(v.aval) if (type(v) is Var and v in linear) else
-                  (env[v] if type(v) is Var else v.val) for v in eqn.invars]
+                f"reverse mode cannot transpose `{prim.name}` (used at {eqn.source_info})"
+                f"{where}: it is not linear in the differentiated inputs.  This is a "
+                "funcdiff bug if it comes from built-in functions; for custom rules, make "
+                "the tangent computation linear.")
+        invals = [UndefPrimal(v.aval) if (type(v) is Var and v in linear) else read(v)
+                  for v in eqn.invars]
         if prim.multiple_results:
             ct_arg = [Zero(v.aval.strengthen()) if c is None else c
                       for v, c in zip(eqn.outvars, cts)]
