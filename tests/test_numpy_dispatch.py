@@ -802,3 +802,17 @@ def test_leaked_tracer_conversions():
                     (lambda t: t.item(), scalar), (np.asarray, scalar)]:
         with pytest.raises(TracerLeakError):
             call(t)
+
+
+def test_scipy_special_ufunc_dispatches_without_importing_funcdiff_scipy():
+    """``import funcdiff`` does not import SciPy; a scipy.special ufunc applied to a
+    traced value still finds its funcdiff rule (fresh interpreter: nothing imported)."""
+    pytest.importorskip("scipy")
+    import subprocess
+    import sys
+    code = ("import sys, scipy.special as ss, funcdiff as fd\n"
+            "assert 'funcdiff.scipy' not in sys.modules\n"
+            "print(repr(float(fd.grad(ss.gammaln)(3.5))), repr(float(ss.digamma(3.5))))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert float(out[0]) == pytest.approx(float(out[1]), rel=1e-14)
