@@ -6,6 +6,8 @@ Hypothesis profiles:
   suite stays fast and every run tries the same examples.
 * ``soak``: many random examples, for hunting bugs (``pytest --hypothesis-profile=soak``).
 
+``FUNCDIFF_HIDE_NUMEXPR=1`` runs the tests as if the optional numexpr were not installed.
+
 The ``ci`` profile is loaded here at import; the hypothesis pytest plugin loads the
 profile named by ``--hypothesis-profile`` afterwards (in ``pytest_configure``), so the
 command-line choice wins.
@@ -17,6 +19,19 @@ import os
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+
+if os.environ.get("FUNCDIFF_HIDE_NUMEXPR") == "1":
+    # run the suite as on a machine without the optional `fast` extra (.ci/run does,
+    # for the jit tests): importing numexpr fails, as if it were not installed
+    import sys
+
+    class _HideNumexpr:
+        def find_spec(self, name, path=None, target=None):
+            if name == "numexpr" or name.startswith("numexpr."):
+                raise ImportError("numexpr hidden by FUNCDIFF_HIDE_NUMEXPR=1")
+            return None
+
+    sys.meta_path.insert(0, _HideNumexpr())
 
 settings.register_profile(
     "ci", derandomize=True, max_examples=25, deadline=None, print_blob=True,
