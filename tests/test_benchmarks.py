@@ -18,3 +18,14 @@ def test_benchmark_suite_smoke(tmp_path):
                                                           "scan", "checkpoint"}
     md = (tmp_path / "latest.md").read_text()
     assert "| variant | median |" in md and "Machine:" in md
+    # every table row is parsed into the JSON (what the plot and docs are made from)
+    n_rows, in_table = 0, False
+    for line in md.splitlines():
+        if line.startswith("| variant | median | IQR | ratio |"):
+            in_table = True
+        elif not line.startswith("|"):
+            in_table = False
+        elif in_table and not line.startswith("|---"):
+            n_rows += 1
+    assert len(report["rows"]) == n_rows > 0
+    assert all(r["median_s"] > 0 for r in report["rows"])
