@@ -16,19 +16,13 @@ from funcdiff.core.errors import (ConcretizationError, FuncdiffIndexError, Funcd
 from funcdiff.primitives.indexing import make_indexer
 from funcdiff.test_util import check_grads
 
+import _helpers
+from _helpers import DEFAULT, traced as _traced, values as _values
+
 DTYPES = [np.float64, np.float32, np.int32, np.bool_]
 
 
 # --- strategies ---------------------------------------------------------------------------------
-
-def _values(rng, shape, dtype):
-    dtype = np.dtype(dtype)
-    if dtype.kind == "b":
-        return np.asarray(rng.random(shape) > 0.5)
-    if dtype.kind in "iu":
-        return np.asarray(rng.integers(-5, 6, size=shape), dtype)
-    return np.asarray(rng.standard_normal(shape), dtype)
-
 
 @st.composite
 def shape_and_index(draw, kinds=("int", "slice", "array", "mask"), max_ndim=3,
@@ -102,22 +96,13 @@ def _rebuild(template, arrays):
     return out if was_tuple or len(out) != 1 else out[0]
 
 
-def _traced(f, *args):
-    """Trace ``f`` abstractly, check the jaxpr, run it: the outputs."""
-    closed = fd.make_jaxpr(f)(*args)
-    fd.check_jaxpr(closed)
-    return fd.eval_jaxpr(closed.jaxpr, closed.consts, *args)
+#: when not exact: rtol 1e-6, atol 1e-12 for every dtype
+TOLS = {DEFAULT: (1e-6, 1e-12)}
 
 
 def _assert_same(got, want, exact=True):
-    got = np.asarray(got)
-    want = np.asarray(want)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    assert got.dtype == want.dtype, (got.dtype, want.dtype)
-    if exact:
-        np.testing.assert_array_equal(got, want)
-    else:
-        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-12)
+    """Same shape and dtype; values equal, or (not ``exact``) allclose to TOLS."""
+    _helpers.assert_same(got, want, exact, TOLS, exact_kinds="")
 
 
 # --- getitem against NumPy -----------------------------------------------------------------------

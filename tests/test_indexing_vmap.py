@@ -18,15 +18,11 @@ from hypothesis import strategies as st
 import funcdiff as fd
 import funcdiff.numpy as fnp
 
+import _helpers
+from _helpers import DEFAULT, traced, values as _values
+
 OPS = ["get", "set", "add", "subtract", "multiply", "min", "max"]
 FEW = settings(max_examples=15, deadline=None)
-
-
-def _values(rng, shape, dtype):
-    dtype = np.dtype(dtype)
-    if dtype.kind in "iu":
-        return np.asarray(rng.integers(-5, 6, size=shape), dtype)
-    return np.asarray(rng.standard_normal(shape), dtype)
 
 
 # --- a per-example index, with each integer array drawn once per example ----------------
@@ -126,20 +122,17 @@ def _loop(f, example, size):
     return np.stack([np.asarray(o) for o in outs])
 
 
+#: when not exact: rtol 1e-12, atol 1e-14 for every dtype
+TOLS = {DEFAULT: (1e-12, 1e-14)}
+
+
 def _same(got, want, exact=True):
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    assert got.dtype == want.dtype, (got.dtype, want.dtype)
-    if exact:
-        np.testing.assert_array_equal(got, want)
-    else:
-        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    """Same shape and dtype; values equal, or (not ``exact``) allclose to TOLS."""
+    _helpers.assert_same(got, want, exact, TOLS, exact_kinds="")
 
 
 def _check_jit_and_jaxpr(vf, batched, want, exact=True):
-    closed = fd.make_jaxpr(vf)(*batched)
-    fd.check_jaxpr(closed)
-    (got,) = fd.eval_jaxpr(closed.jaxpr, closed.consts, *batched)
+    (got,) = traced(vf, *batched)
     _same(got, want, exact)
     _same(fd.jit(vf)(*batched), want, exact)
 

@@ -20,6 +20,9 @@ from funcdiff.core.errors import FuncdiffTypeError, ShapeError
 from funcdiff.primitives import linalg as la
 from funcdiff.test_util import check_grads
 
+import _helpers
+from _helpers import DEFAULT, traced
+
 try:
     import scipy.linalg as sla
 except ImportError:  # pragma: no cover
@@ -59,23 +62,13 @@ def rand(seed, shape, dtype=np.float64):
     return np.random.default_rng(seed + 1).normal(size=shape).astype(dtype)
 
 
-def tol(dtype):
-    return dict(rtol=2e-4, atol=2e-4) if np.dtype(dtype) in (
-        np.dtype(np.float32), np.dtype(np.complex64)) else dict(rtol=1e-9, atol=1e-9)
-
-
-def traced(f, *args):
-    """make_jaxpr + check_jaxpr + eval_jaxpr; the outputs as a list."""
-    closed = fd.make_jaxpr(f)(*args)
-    fd.check_jaxpr(closed)
-    return fd.eval_jaxpr(closed.jaxpr, closed.consts, *args)
+#: single precision to 2e-4, the rest to 1e-9 (every dtype allclose, integers too)
+TOLS = {np.float32: 2e-4, np.complex64: 2e-4, DEFAULT: 1e-9}
 
 
 def same(got, want, dtype_tol=None):
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    assert got.dtype == want.dtype, (got.dtype, want.dtype)
-    np.testing.assert_allclose(got, want, **tol(dtype_tol or want.dtype))
+    """Same shape and dtype; values allclose to TOLS[``dtype_tol or want.dtype``]."""
+    _helpers.assert_same(got, want, tols=TOLS, exact_kinds="", tol_dtype=dtype_tol)
 
 
 def eager_exact(f, ref, *args):

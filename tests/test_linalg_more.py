@@ -22,6 +22,9 @@ import funcdiff.numpy as fnp
 from funcdiff.primitives import linalg as la
 from funcdiff.test_util import check_grads
 
+import _helpers
+from _helpers import DEFAULT, traced
+
 seeds = st.integers(0, 2**32 - 1)
 batches = st.sampled_from([(), (2,), (1, 2)])
 dims = st.integers(1, 4)
@@ -86,22 +89,13 @@ def rank_deficient(seed, n, rank, dtype=np.float64):
     return (_normal(rng, (n, rank), dtype) @ _normal(rng, (rank, n), dtype)).astype(dtype)
 
 
-def tol(dtype):
-    single = np.dtype(dtype) in (np.dtype(np.float32), np.dtype(np.complex64))
-    return dict(rtol=2e-4, atol=2e-4) if single else dict(rtol=1e-9, atol=1e-9)
-
-
-def traced(f, *args):
-    closed = fd.make_jaxpr(f)(*args)
-    fd.check_jaxpr(closed)
-    return fd.eval_jaxpr(closed.jaxpr, closed.consts, *args)
+#: single precision to 2e-4, the rest to 1e-9 (every dtype allclose, integers too)
+TOLS = {np.float32: 2e-4, np.complex64: 2e-4, DEFAULT: 1e-9}
 
 
 def same(got, want, dtype=None):
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    assert got.dtype == want.dtype, (got.dtype, want.dtype)
-    np.testing.assert_allclose(got, want, **tol(dtype or want.dtype))
+    """Same shape and dtype; values allclose to TOLS[``dtype or want.dtype``]."""
+    _helpers.assert_same(got, want, tols=TOLS, exact_kinds="", tol_dtype=dtype)
 
 
 def check_values(fd_fn, np_fn, *args, cast=None):

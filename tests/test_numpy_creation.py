@@ -8,6 +8,8 @@ NumPy; (3) values built from traced inputs (``array([x, 2 * x])``, ``full(n, x)`
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -18,6 +20,9 @@ import funcdiff.numpy as fnp
 from funcdiff.core.trace import Tracer
 from funcdiff.test_util import check_grads
 
+import _helpers
+from _helpers import DEFAULT
+
 VALUES = settings(max_examples=25, deadline=None)
 GRADS = settings(max_examples=8, deadline=None)
 
@@ -27,21 +32,11 @@ dtypes = st.sampled_from([None, np.float64, np.float32, np.float16, np.int64, np
 seeds = st.integers(0, 2**31 - 1)
 
 
-def traced(f, *args):
-    closed = fd.make_jaxpr(f)(*args)
-    fd.check_jaxpr(closed)
-    return closed, fd.eval_jaxpr(closed.jaxpr, closed.consts, *args)
+#: half and single precision to 1e-3, the rest to 1e-12 (bools and integers exactly)
+TOLS = {np.float16: 1e-3, np.float32: 1e-3, DEFAULT: 1e-12}
 
-
-def assert_same(got, want, exact=False):
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    assert got.dtype == want.dtype, (got.dtype, want.dtype)
-    if exact or want.dtype.kind in "biu":
-        np.testing.assert_array_equal(got, want)
-    else:
-        rt = 1e-3 if want.dtype in (np.float16, np.float32) else 1e-12
-        np.testing.assert_allclose(got, want, rtol=rt, atol=rt, equal_nan=True)
+traced = functools.partial(_helpers.traced, return_jaxpr=True)   # (closed, outputs)
+assert_same = functools.partial(_helpers.assert_same, tols=TOLS)
 
 
 def check(fnp_fn, np_fn, *args, **kwargs):

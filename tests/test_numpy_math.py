@@ -24,6 +24,9 @@ import funcdiff.numpy as fnp
 from funcdiff.core.errors import FuncdiffTypeError
 from funcdiff.test_util import check_grads
 
+import _helpers
+from _helpers import DEFAULT, traced
+
 VALUES = settings(max_examples=20, deadline=None)
 GRADS = settings(max_examples=6, deadline=None)
 seeds = st.integers(0, 2**31 - 1)
@@ -96,24 +99,18 @@ def make(rng, shape, dtype, domain):
     return z.astype(dtype)
 
 
-def traced(f, *args):
-    closed = fd.make_jaxpr(f)(*args)
-    fd.check_jaxpr(closed)
-    return fd.eval_jaxpr(closed.jaxpr, closed.consts, *args)
+#: half precision to 1e-2, single to 1e-5, the rest to 1e-12 (bools and integers exactly)
+TOLS = {np.float16: 1e-2, np.float32: 1e-5, np.complex64: 1e-5, DEFAULT: 1e-12}
+#: ``exact`` complex: NumPy's own complex loops differ by an ulp between memory layouts
+EXACT_COMPLEX_TOLS = {DEFAULT: (1e-15, 0)}
 
 
 def assert_same(got, want, exact=False):
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    assert got.dtype == want.dtype, (got.dtype, want.dtype)
-    if want.dtype.kind in "biu" or (exact and want.dtype.kind != "c"):
-        np.testing.assert_array_equal(got, want)
-    elif exact:  # NumPy's own complex loops differ by an ulp between memory layouts
-        np.testing.assert_allclose(got, want, rtol=1e-15, atol=0, equal_nan=True)
+    """Shape, dtype, values to TOLS; ``exact``: equal (complex: EXACT_COMPLEX_TOLS)."""
+    if exact and np.asarray(want).dtype.kind == "c":
+        _helpers.assert_same(got, want, tols=EXACT_COMPLEX_TOLS)
     else:
-        t = {np.dtype(np.float16): 1e-2, np.dtype(np.float32): 1e-5,
-             np.dtype(np.complex64): 1e-5}.get(want.dtype, 1e-12)
-        np.testing.assert_allclose(got, want, rtol=t, atol=t, equal_nan=True)
+        _helpers.assert_same(got, want, exact, TOLS)
 
 
 def compare(fnp_fn, np_fn, args):

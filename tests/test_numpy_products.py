@@ -16,46 +16,20 @@ import funcdiff.numpy as fnp
 from funcdiff.primitives.dot import dot_general_p
 from funcdiff.test_util import check_grads
 
+from _helpers import DEFAULT, assert_same, traced as run_traced, values as _values
+
 DTYPES = [np.float64, np.float32, np.int32, np.int64, np.bool_]
 
 
 # --- helpers --------------------------------------------------------------------------------
 
-def _values(rng, shape, dtype):
-    dtype = np.dtype(dtype)
-    if dtype.kind == "b":
-        return np.asarray(rng.random(shape) > 0.5)
-    if dtype.kind in "iu":
-        return rng.integers(-5, 6, size=shape).astype(dtype)
-    if dtype.kind == "c":
-        return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dtype)
-    return rng.standard_normal(shape).astype(dtype)
-
-
-def _leaves(x):
-    if isinstance(x, (list, tuple)):
-        return [leaf for e in x for leaf in _leaves(e)]
-    return [x]
+#: single precision to 2e-4, the rest to 1e-10 (bools and integers exactly)
+TOLS = {np.float32: 2e-4, np.complex64: 2e-4, DEFAULT: 1e-10}
 
 
 def _assert_close(got, want):
-    got, want = _leaves(got), _leaves(want)
-    assert len(got) == len(want)
-    for g, w in zip(got, want):
-        g, w = np.asarray(g), np.asarray(w)
-        assert g.shape == w.shape, (g.shape, w.shape)
-        assert g.dtype == w.dtype, (g.dtype, w.dtype)
-        if w.dtype.kind in "biu":
-            np.testing.assert_array_equal(g, w)
-        else:
-            tol = 2e-4 if w.dtype in (np.float32, np.complex64) else 1e-10
-            np.testing.assert_allclose(g, w, rtol=tol, atol=tol)
-
-
-def run_traced(f, *args):
-    closed = fd.make_jaxpr(f)(*args)
-    fd.check_jaxpr(closed)
-    return fd.eval_jaxpr(closed.jaxpr, closed.consts, *args)
+    """Leaf by leaf: same shape and dtype; bools and integers equal, the rest to TOLS."""
+    assert_same(got, want, tols=TOLS, tree=True)
 
 
 def check(name, args, **kwargs):

@@ -10,6 +10,7 @@ forward and reverse) match finite differences in float64.
 """
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -21,6 +22,9 @@ import funcdiff as fd
 import funcdiff.numpy as fnp
 from funcdiff.core.errors import FuncdiffTypeError
 from funcdiff.test_util import check_grads
+
+import _helpers
+from _helpers import DEFAULT, traced
 
 VALUES = settings(max_examples=25, deadline=None)
 GRADS = settings(max_examples=8, deadline=None)
@@ -57,29 +61,10 @@ def axis_for(draw, ndim, allow_tuple=True):
     return tuple(a - ndim if draw(st.booleans()) else a for a in axes)
 
 
-def tol(dtype):
-    dtype = np.dtype(dtype)
-    if dtype == np.float16:
-        return dict(rtol=2e-2, atol=2e-2)
-    if dtype in (np.float32, np.complex64):
-        return dict(rtol=1e-4, atol=1e-4)
-    return dict(rtol=1e-10, atol=1e-10)
+#: half precision to 2e-2, single to 1e-4, the rest to 1e-10 (bools and integers exactly)
+TOLS = {np.float16: 2e-2, np.float32: 1e-4, np.complex64: 1e-4, DEFAULT: 1e-10}
 
-
-def traced(f, *args):
-    closed = fd.make_jaxpr(f)(*args)
-    fd.check_jaxpr(closed)
-    return fd.eval_jaxpr(closed.jaxpr, closed.consts, *args)
-
-
-def assert_same(got, want, exact=False):
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    assert got.dtype == want.dtype, (got.dtype, want.dtype)
-    if exact or want.dtype.kind in "biu":
-        np.testing.assert_array_equal(got, want)
-    else:
-        np.testing.assert_allclose(got, want, equal_nan=True, **tol(want.dtype))
+assert_same = functools.partial(_helpers.assert_same, tols=TOLS)
 
 
 def check_against_numpy(fnp_call, np_call, x):

@@ -16,44 +16,20 @@ import funcdiff.numpy as fnp
 from funcdiff.core.trace import Tracer
 from funcdiff.test_util import check_grads
 
+from _helpers import DEFAULT, assert_same, traced as run_traced, values as _values
+
 DTYPES = [np.float64, np.float32, np.int32, np.int64, np.bool_]
 
 
 # --- helpers --------------------------------------------------------------------------------
 
-def _values(rng, shape, dtype):
-    dtype = np.dtype(dtype)
-    if dtype.kind == "b":
-        return np.asarray(rng.random(shape) > 0.5)
-    if dtype.kind in "iu":
-        return rng.integers(-5, 6, size=shape).astype(dtype)
-    return rng.standard_normal(shape).astype(dtype)
-
-
-def _leaves(x):
-    if isinstance(x, (list, tuple)):
-        return [leaf for e in x for leaf in _leaves(e)]
-    return [x]
+#: when not exact: single precision to 1e-5, the rest to 1e-12 (integers included)
+TOLS = {np.float32: 1e-5, np.complex64: 1e-5, DEFAULT: 1e-12}
 
 
 def _assert_same(got, want, exact=True):
-    got, want = _leaves(got), _leaves(want)
-    assert len(got) == len(want)
-    for g, w in zip(got, want):
-        g, w = np.asarray(g), np.asarray(w)
-        assert g.shape == w.shape, (g.shape, w.shape)
-        assert g.dtype == w.dtype, (g.dtype, w.dtype)
-        if exact:
-            np.testing.assert_array_equal(g, w)
-        else:
-            tol = 1e-5 if w.dtype in (np.float32, np.complex64) else 1e-12
-            np.testing.assert_allclose(g, w, rtol=tol, atol=tol)
-
-
-def run_traced(f, *args):
-    closed = fd.make_jaxpr(f)(*args)
-    fd.check_jaxpr(closed)
-    return fd.eval_jaxpr(closed.jaxpr, closed.consts, *args)
+    """Leaf by leaf: same shape and dtype; values equal, or (not ``exact``) to TOLS."""
+    assert_same(got, want, exact, TOLS, exact_kinds="", tree=True)
 
 
 def check(name, args, *, exact=True, **kwargs):

@@ -11,6 +11,7 @@ Python loop, jit against the interpreter, errors, the documented sqrtm dtype rul
 """
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -25,26 +26,18 @@ from funcdiff.primitives import matfun as mf
 from funcdiff.scipy import linalg as L
 from funcdiff.test_util import check_grads
 
+import _helpers
+
 VALUES = settings(max_examples=30, deadline=None)
 GRAD = settings(max_examples=10, deadline=None)
 seeds = st.integers(0, 2 ** 32 - 1)
 DTYPES = [np.float64, np.float32, np.complex128, np.int64]
 
 
-def traced(f, *args):
-    closed = fd.make_jaxpr(f)(*args)
-    fd.check_jaxpr(closed)
-    out = fd.eval_jaxpr(closed.jaxpr, closed.consts, *args)
-    return out[0] if len(out) == 1 else out
+traced = functools.partial(_helpers.traced, unpack=True)   # a lone output bare
 
-
-def same(got, want):
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    assert got.dtype == want.dtype, (got.dtype, want.dtype)
-    single = want.dtype in (np.dtype(np.float32), np.dtype(np.complex64))
-    np.testing.assert_allclose(got, want, rtol=1e-4 if single else 1e-10,
-                               atol=1e-4 if single else 1e-10)
+#: single precision to 1e-4, the rest to 1e-10 (every dtype allclose, integers too)
+same = functools.partial(_helpers.assert_same, tols=_helpers.TOLS, exact_kinds="")
 
 
 def rand(rng, shape, dtype):

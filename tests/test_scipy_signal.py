@@ -10,6 +10,8 @@ interpreter, the shifted-slices fallback of the direct method, method choice, er
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 import scipy.signal as ss
@@ -19,6 +21,8 @@ from hypothesis import strategies as st
 import funcdiff as fd
 from funcdiff.scipy import signal as S
 from funcdiff.test_util import check_grads
+
+import _helpers
 
 VALUES = settings(max_examples=60, deadline=None)
 GRAD = settings(max_examples=20, deadline=None)
@@ -51,34 +55,20 @@ def data(rng, shape, dtype):
     return rng.normal(size=shape).astype(dtype)
 
 
-def traced(f, *args):
-    closed = fd.make_jaxpr(f)(*args)
-    fd.check_jaxpr(closed)
-    out = fd.eval_jaxpr(closed.jaxpr, closed.consts, *args)
-    return out[0] if len(out) == 1 else out
-
-
-def tol(dtype):
-    dtype = np.dtype(dtype)
-    if dtype in (np.dtype(np.float32), np.dtype(np.complex64)):
-        return dict(rtol=1e-4, atol=1e-4)
-    return dict(rtol=1e-10, atol=1e-10)
+traced = functools.partial(_helpers.traced, unpack=True)   # a lone output bare
 
 
 def same(got, want, *inputs):
     """Equal shape and dtype; values exact for integers, else to the precision of the
     least precise input (SciPy transforms a float32 input of a mixed float32/float64
-    pair in single precision)."""
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    assert got.dtype == want.dtype, (got.dtype, want.dtype)
-    if want.dtype.kind in "biu":
-        np.testing.assert_array_equal(got, want)
-    else:
-        worst = min([want.dtype] + [np.asarray(x).dtype for x in inputs
+    pair in single precision): single to 1e-4, the rest to 1e-10 (``_helpers.TOLS``)."""
+    worst = None
+    want_dtype = np.asarray(want).dtype
+    if want_dtype.kind not in "biu":
+        worst = min([want_dtype] + [np.asarray(x).dtype for x in inputs
                                     if np.asarray(x).dtype.kind in "fc"],
                     key=lambda d: np.finfo(d).precision)
-        np.testing.assert_allclose(got, want, **tol(worst))
+    _helpers.assert_same(got, want, tols=_helpers.TOLS, tol_dtype=worst)
 
 
 def scipy_ref(name, a, b, mode, method):

@@ -10,6 +10,7 @@ finite x-derivative at x = 0.
 """
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -23,6 +24,9 @@ import funcdiff.scipy.special as fsp
 from funcdiff.core.errors import FuncdiffTypeError
 from funcdiff.primitives import special as prims
 from funcdiff.test_util import check_grads
+
+import _helpers
+from _helpers import DEFAULT, traced
 
 sp = pytest.importorskip("scipy.special")
 
@@ -58,22 +62,10 @@ def make(seed, shape, dtype, domain=lambda z: z):
     return np.asarray(z).astype(dtype)
 
 
-def traced(f, *args):
-    closed = fd.make_jaxpr(f)(*args)
-    fd.check_jaxpr(closed)
-    return fd.eval_jaxpr(closed.jaxpr, closed.consts, *args)
+#: half precision to 2e-2, single to 2e-5, the rest (integers too) to 1e-11
+TOLS = {np.float16: 2e-2, np.float32: 2e-5, np.complex64: 2e-5, DEFAULT: 1e-11}
 
-
-def assert_same(got, want, exact=False):
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    assert got.dtype == want.dtype, (got.dtype, want.dtype)
-    if exact:
-        np.testing.assert_array_equal(got, want)
-    else:
-        t = 2e-2 if want.dtype == np.float16 else 2e-5 if want.dtype in (
-            np.float32, np.complex64) else 1e-11
-        np.testing.assert_allclose(got, want, rtol=t, atol=t, equal_nan=True)
+assert_same = functools.partial(_helpers.assert_same, tols=TOLS, exact_kinds="")
 
 
 def quiet():

@@ -1,0 +1,78 @@
+"""Helpers shared by the test modules: trace-and-run a function, compare a result with
+NumPy's, random values per dtype kind.
+
+``assert_same`` checks shape and dtype, then values: exactly when asked (``exact``) or
+when the dtype kind is in ``exact_kinds``, else ``assert_allclose`` (NaNs equal) to the
+tolerance its table gives the dtype.  A table maps dtypes to ``t`` (``rtol = atol = t``)
+or ``(rtol, atol)``, with the key ``DEFAULT`` for all other dtypes; a module with its own
+tolerances passes its table (``tols=TOLS``), usually through a thin module wrapper.
+``traced`` returns the list of outputs, a lone output bare with ``unpack=True``, and
+``(closed_jaxpr, outputs)`` with ``return_jaxpr=True``."""
+from __future__ import annotations
+
+import numpy as np
+
+import funcdiff as fd
+
+DEFAULT = "default"
+
+#: single precision to 1e-4, everything else to 1e-10
+TOLS = {np.float32: 1e-4, np.complex64: 1e-4, DEFAULT: 1e-10}
+
+
+def traced(f, *args, return_jaxpr=False, unpack=False):
+    """make_jaxpr + check_jaxpr + eval_jaxpr on ``args``: the outputs."""
+    closed = fd.make_jaxpr(f)(*args)
+    fd.check_jaxpr(closed)
+    out = fd.eval_jaxpr(closed.jaxpr, closed.consts, *args)
+    if unpack and len(out) == 1:
+        out = out[0]
+    return (closed, out) if return_jaxpr else out
+
+
+def tol(dtype, tols=None):
+    """``dict(rtol=..., atol=...)`` for ``dtype`` from the table ``tols`` (or ``TOLS``)."""
+    tols = TOLS if tols is None else tols
+    dtype = np.dtype(dtype)
+    t = next((t for d, t in tols.items() if not isinstance(d, str) and np.dtype(d) == dtype),
+             tols[DEFAULT])
+    rtol, atol = t if isinstance(t, tuple) else (t, t)
+    return dict(rtol=rtol, atol=atol)
+
+
+def leaves(x):
+    """The leaves of nested lists and tuples, in order (anything else is a leaf)."""
+    if isinstance(x, (list, tuple)):
+        return [leaf for e in x for leaf in leaves(e)]
+    return [x]
+
+
+def assert_same(got, want, exact=False, tols=None, *, exact_kinds="biu", tol_dtype=None,
+                tree=False):
+    """Same shape, dtype and values (exact or to ``tol``); ``tree``: leaf by leaf."""
+    if tree:
+        got, want = leaves(got), leaves(want)
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            assert_same(g, w, exact, tols, exact_kinds=exact_kinds, tol_dtype=tol_dtype)
+        return
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.shape == want.shape, (got.shape, want.shape)
+    assert got.dtype == want.dtype, (got.dtype, want.dtype)
+    if exact or want.dtype.kind in exact_kinds:
+        np.testing.assert_array_equal(got, want)
+    else:
+        np.testing.assert_allclose(got, want, equal_nan=True,
+                                   **tol(tol_dtype or want.dtype, tols))
+
+
+def values(rng, shape, dtype):
+    """Random ``dtype`` values: bools, integers in [-5, 5], standard normal (complex too)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "b":
+        return np.asarray(rng.random(shape) > 0.5)
+    if dtype.kind in "iu":
+        return rng.integers(-5, 6, size=shape).astype(dtype)
+    if dtype.kind == "c":
+        return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dtype)
+    return rng.standard_normal(shape).astype(dtype)
