@@ -39,13 +39,11 @@ import numpy as np
 from ._flat import flatten_fun, leaf_aval, leaf_operand
 from .core.ad_types import UndefPrimal, Zero
 from .core.avals import is_differentiable_dtype
-from .core.errors import GradientError
 from .core.interpret import eval_jaxpr_impl
 from .core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var
 from .core.primitive import Primitive
 from .core.trace import (Tracer, _memo_hit, current_source_info, source_context, state,
                          trace_active, trace_flat)
-from .primitives._rules import instantiate
 from .primitives.call import _call_jvp, _closure_convert, make_call_primitive
 from .transforms.dce import dce_jaxpr
 from .transforms.partial_eval import partial_eval_jaxpr
@@ -455,7 +453,6 @@ checkpoint_p.transpose = _checkpoint_transpose
 def _bind_known(prim, operands, params, out_vals):
     """Record ``prim`` in the innermost trace with outputs already computed (the body was
     traced with concrete values), so the forward computation is not run a second time."""
-    from .core.trace import JaxprTrace  # noqa: F401 - documents the trace type used
     trace = state.stack[-1]
     atoms = [trace.lift(a)[0] for a in operands]
     out_avals = prim.abstract_eval(*[a.aval for a in atoms], **params)

@@ -10,6 +10,8 @@ tolerances passes its table (``tols=TOLS``), usually through a thin module wrapp
 ``(closed_jaxpr, outputs)`` with ``return_jaxpr=True``."""
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 
 import funcdiff as fd
@@ -76,3 +78,18 @@ def values(rng, shape, dtype):
     if dtype.kind == "c":
         return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dtype)
     return rng.standard_normal(shape).astype(dtype)
+
+
+def measured_peak(f, *args):
+    """Peak bytes ``tracemalloc`` sees during one call of ``f(*args)`` above what was
+    allocated before it (a first call outside the measurement compiles/warms up)."""
+    f(*args)
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        out = f(*args)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    del out
+    return peak

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import math
 import sys
-import tracemalloc
 
 import numpy as np
 import pytest
@@ -17,6 +16,7 @@ import funcdiff as fd
 import funcdiff.numpy as fnp
 from funcdiff.checkpoint import (checkpoint_p, name_p, optimization_barrier_p,
                                  saved_residuals)
+from _helpers import measured_peak
 
 cp = fd.checkpoint_policies
 POLICIES = [None, cp.nothing_saveable, cp.everything_saveable, cp.dots_saveable,
@@ -396,13 +396,7 @@ def test_checkpoint_sequential_lowers_measured_peak_under_jit(rng):
     x = rng.standard_normal((b, w))
     peaks = {}
     for segs in (None, 5):
-        f = fd.jit(fd.value_and_grad(_seq_loss(segs)))
-        f(Ws, x)
-        tracemalloc.start()
-        base = tracemalloc.get_traced_memory()[0]
-        f(Ws, x)
-        peaks[segs] = tracemalloc.get_traced_memory()[1] - base
-        tracemalloc.stop()
+        peaks[segs] = measured_peak(fd.jit(fd.value_and_grad(_seq_loss(segs))), Ws, x)
     assert peaks[5] < 0.5 * peaks[None]
 
 
@@ -538,26 +532,13 @@ def test_long_integrator_differentiates_in_snapshot_memory(rng):
     for sched in ("plain", "every", ("snapshots", 30)):
         jg = fd.jit(fd.grad(loss(sched)))
         peaks[sched] = jg.lower(h0).cost_analysis()["peak_bytes"]
-        meas[sched] = _measured_peak(jg, h0)
+        meas[sched] = measured_peak(jg, h0)
     state = n * 8
     assert peaks["plain"] >= T * state              # >= 1 residual array per step
     assert peaks["every"] >= T * state              # one carry per step
     assert peaks[("snapshots", 30)] <= 40 * state   # O(snapshots)
     assert meas[("snapshots", 30)] < meas["plain"] / 10
     _close(fd.grad(loss(("snapshots", 30)))(h0), fd.grad(loss("plain"))(h0))
-
-
-def _measured_peak(f, *args):
-    f(*args)
-    tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
-        out = f(*args)
-        peak = tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
-    del out
-    return peak
 
 
 def _check_all(jaxpr):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import math
-import tracemalloc
 from contextlib import redirect_stdout
 
 import numpy as np
@@ -17,6 +16,7 @@ import funcdiff as fd
 import funcdiff.numpy as fnp
 from funcdiff.analysis import jaxpr_cost
 from funcdiff.checkpoint import saved_residuals
+from _helpers import measured_peak
 
 dims = st.integers(1, 7)
 
@@ -127,19 +127,6 @@ def test_saved_bytes_is_what_the_residual_listing_says(rng):
     assert fd.cost_analysis(lambda i: i * 2)(np.arange(3))["saved_bytes"] == 0
 
 
-def _measured_peak(f, *args):
-    f(*args)                      # compile outside the measurement
-    tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
-        out = f(*args)
-        peak = tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
-    del out
-    return peak
-
-
 def _chain(depth, segments=None):
     def loss(Ws, x):
         fns = [lambda h, W=W: fnp.tanh(h @ W) for W in Ws]
@@ -161,7 +148,7 @@ def test_peak_bytes_within_20_percent_of_tracemalloc_on_a_deep_chain(kind, rng):
          "checkpointed": fd.value_and_grad(_chain(depth, 6))}[kind]
     jf = fd.jit(f)
     predicted = jf.lower(Ws, x).cost_analysis()["peak_bytes"]
-    measured = _measured_peak(jf, Ws, x)
+    measured = measured_peak(jf, Ws, x)
     assert abs(measured - predicted) <= 0.2 * measured, (predicted, measured)
 
 

@@ -151,6 +151,16 @@ def is_traced(x) -> bool:
     return type(x) is Tracer
 
 
+def cast(x, dtype):
+    """``x`` as ``dtype`` (and strong): a convert eqn only when something changes."""
+    from ..primitives.elementwise import convert_element_type
+    a = aval(x)
+    dtype = np.dtype(dtype)
+    if a.dtype == dtype and not a.weak_type:
+        return x
+    return convert_element_type(x, dtype=dtype)
+
+
 def _contains_tracer(x) -> bool:
     if type(x) is Tracer:
         return True

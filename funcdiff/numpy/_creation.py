@@ -25,7 +25,8 @@ from ..core.trace import Tracer
 from ..primitives import elementwise as ew
 from ..primitives import shape as sh
 from ..primitives._rules import result_dtype
-from ._core import aval, canonical_axis, implements, operand
+from ._core import _contains_tracer, aval, canonical_axis, implements, operand
+from ._core import cast as _cast
 
 __all__ = ["array", "asarray", "asanyarray", "ascontiguousarray", "copy", "zeros", "ones",
            "full", "empty", "zeros_like", "ones_like", "full_like", "empty_like", "arange",
@@ -33,22 +34,6 @@ __all__ = ["array", "asarray", "asanyarray", "ascontiguousarray", "copy", "zeros
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-def _contains_tracer(x) -> bool:
-    if type(x) is Tracer:
-        return True
-    if isinstance(x, (list, tuple)):
-        return any(_contains_tracer(e) for e in x)
-    return False
-
-
-def _cast(x, dtype):
-    a = aval(x)
-    dtype = np.dtype(dtype)
-    if a.dtype == dtype and not a.weak_type:
-        return x
-    return ew.convert_element_type(x, dtype=dtype)
-
 
 def _record(x):
     """``x`` as a traced value: constants go through one (identity) convert eqn."""

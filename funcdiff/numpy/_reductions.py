@@ -31,6 +31,7 @@ from ..primitives import elementwise as ew
 from ..primitives import reduce as rd
 from ..primitives import shape as sh
 from ._core import UFUNC_METHODS, aval, canonical_axes, canonical_axis, implements, operand
+from ._core import cast as _cast
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std", "cumsum",
            "cumprod", "argmax", "argmin", "all", "any", "nansum", "nanmean",
@@ -69,15 +70,6 @@ def _no_out(name, out):
 
 def _given(v):
     return v is not _NoValue
-
-
-def _cast(x, dtype):
-    """``x`` as ``dtype`` (and strong): a convert eqn only when something changes."""
-    a = aval(x)
-    dtype = np.dtype(dtype)
-    if a.dtype == dtype and not a.weak_type:
-        return x
-    return ew.convert_element_type(x, dtype=dtype)
 
 
 def _strong(x):
@@ -398,18 +390,22 @@ def any(a, axis=None, out=None, keepdims=False, *, where=_NoValue):  # noqa: A00
 
 # --- argmax, argmin ------------------------------------------------------------------------
 
+def _flat_or_axis(x, xa, axis):
+    """``(x, axis)`` for a function along one axis: flattened (axis 0) when ``axis`` is
+    None or ``x`` is 0-d (where only axis 0 or -1 is valid, as in NumPy)."""
+    if axis is None or xa.ndim == 0:
+        if axis is not None:
+            canonical_axis(operator.index(axis), 0)
+        return sh.reshape(x, (xa.size,)), 0
+    return x, canonical_axis(operator.index(axis), xa.ndim)
+
+
 def _arg(name, prim, a, axis, out, keepdims):
     _no_out(name, out)
     x = operand(a)
     xa = aval(x)
     shape = xa.shape
-    if axis is None or xa.ndim == 0:
-        if axis is not None:
-            canonical_axis(operator.index(axis), 0)
-        x = sh.reshape(x, (xa.size,))
-        ax = 0
-    else:
-        ax = canonical_axis(operator.index(axis), xa.ndim)
+    x, ax = _flat_or_axis(x, xa, axis)
     xs = aval(x).shape
     out_shape = xs[:ax] + xs[ax + 1:]
     if xs[ax] == 0:
@@ -443,17 +439,11 @@ def argmin(a, axis=None, out=None, *, keepdims=False):
 
 # --- cumsum, cumprod -------------------------------------------------------------------------
 
-def _cumulative(name, bind, dtype_rule, a, axis, dtype, out, flatten_none=True):
+def _cumulative(name, bind, dtype_rule, a, axis, dtype, out):
     _no_out(name, out)
     x = operand(a)
     xa = aval(x)
-    if axis is None or xa.ndim == 0:
-        if axis is not None:
-            canonical_axis(operator.index(axis), 0)
-        x = sh.reshape(x, (xa.size,))
-        ax = 0
-    else:
-        ax = canonical_axis(operator.index(axis), xa.ndim)
+    x, ax = _flat_or_axis(x, xa, axis)
     dt = np.dtype(dtype) if dtype is not None else dtype_rule(xa.dtype)
     x = _cast(x, dt)
     if aval(x).shape[ax] == 0:

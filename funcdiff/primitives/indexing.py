@@ -78,22 +78,26 @@ class Indexer(tuple):
     def advanced(self) -> bool:
         return any(e[0] == "array" for e in self)
 
-    def __str__(self):
+    def render(self, array_name) -> str:
+        """The inside of ``[...]``; ``array_name(k)`` spells the k-th index array."""
         parts = []
         for e in self:
             kind = e[0]
             if kind == "int":
-                parts.append(str(e[1]))
+                parts.append(repr(e[1]))
             elif kind == "slice":
-                a, b, s = ("" if v is None else str(v) for v in e[1:])
+                a, b, s = ("" if v is None else repr(v) for v in e[1:])
                 parts.append(f"{a}:{b}" + (f":{s}" if s else ""))
             elif kind == "newaxis":
                 parts.append("None")
             elif kind == "ellipsis":
                 parts.append("...")
             else:
-                parts.append(f"@{e[1] + 1}")   # operand number (x is operand 0)
-        return "[" + ", ".join(parts) + "]"
+                parts.append(array_name(e[1]))
+        return ", ".join(parts)
+
+    def __str__(self):
+        return "[" + self.render(lambda k: f"@{k + 1}") + "]"  # operand number (x is 0)
 
     def __repr__(self):
         return f"Indexer({str(self)})"
@@ -327,21 +331,7 @@ def _unbatched(v, d):
 def _index_source(indexer, names) -> str:
     """An ``Indexer`` as the inside of ``[...]`` in generated code; ``names`` are the
     index arrays' names."""
-    parts = []
-    for e in indexer:
-        kind = e[0]
-        if kind == "int":
-            parts.append(repr(e[1]))
-        elif kind == "slice":
-            a, b, st = ("" if v is None else repr(v) for v in e[1:])
-            parts.append(f"{a}:{b}" + (f":{st}" if st else ""))
-        elif kind == "newaxis":
-            parts.append("None")
-        elif kind == "ellipsis":
-            parts.append("...")
-        else:
-            parts.append(names[e[1]])
-    return ", ".join(parts) if parts else "()"
+    return indexer.render(names.__getitem__) or "()"
 
 
 def _gather_emit(args, params, gen):

@@ -36,19 +36,19 @@ Two documented differences under transforms, where SciPy's result depends on the
 """
 from __future__ import annotations
 
-import functools
 import math
 import warnings
 
 import numpy as np
 
-from ..core.trace import Tracer, state
-from ..numpy._core import FUNCTIONS, aval
+from ..core.trace import Tracer
+from ..numpy._core import aval
 from ..primitives import elementwise as ew
 from ..primitives import linalg as la
 from ..primitives import matfun as mf
 from ..primitives.reduce import reduce_sum
 from ..primitives.shape import broadcast_to, full, reshape
+from ._fastpath import scipy_fast_path
 
 try:  # SciPy is optional at run time
     import scipy.linalg as _sla  # type: ignore
@@ -62,24 +62,10 @@ _NoValue = object()
 
 
 def _scipy(sp_name, eager=None):
-    """Eager fast path = SciPy's ``sp_name`` (or ``eager(sp_fn, ...)`` when given);
-    under a trace, or without SciPy, the traced implementation."""
-    sp_fn = getattr(_sla, sp_name, None) if _sla is not None else None
-
-    def deco(traced):
-        @functools.wraps(traced)
-        def f(*args, **kwargs):
-            if not state.stack and sp_fn is not None:
-                if eager is not None:
-                    return eager(sp_fn, traced, *args, **kwargs)
-                return sp_fn(*args, **kwargs)
-            return traced(*args, **kwargs)
-        f.traced = traced
-        f.numpy = sp_fn
-        if sp_fn is not None:
-            FUNCTIONS[sp_fn] = f
-        return f
-    return deco
+    """Eager fast path = SciPy's ``sp_name`` (or ``eager(sp_fn, traced, ...)`` when
+    given); under a trace, or without SciPy, the traced implementation."""
+    return scipy_fast_path(getattr(_sla, sp_name, None) if _sla is not None else None,
+                           eager)
 
 
 # --- operands and dtypes ------------------------------------------------------------------

@@ -32,14 +32,14 @@ empty ``in1`` gives an empty result of ``in1``'s shape, and every other empty ca
 """
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 
 import numpy as np
 
 from ..core.trace import Tracer, state
-from ..numpy._core import FUNCTIONS, aval
+from ..numpy._core import aval
+from ._fastpath import scipy_fast_path
 
 try:  # SciPy is optional at run time
     import scipy.signal as _ss  # type: ignore
@@ -54,20 +54,7 @@ _WINDOW_LIMIT = 2 ** 22   # elements of the gathered window array before shifted
 def _scipy(sp_name):
     """Eager fast path = SciPy's ``sp_name``; under a trace, or without SciPy, the
     traced implementation."""
-    sp_fn = getattr(_ss, sp_name, None) if _ss is not None else None
-
-    def deco(traced):
-        @functools.wraps(traced)
-        def f(*args, **kwargs):
-            if not state.stack and sp_fn is not None:
-                return sp_fn(*args, **kwargs)
-            return traced(*args, **kwargs)
-        f.traced = traced
-        f.numpy = sp_fn
-        if sp_fn is not None:
-            FUNCTIONS[sp_fn] = f
-        return f
-    return deco
+    return scipy_fast_path(getattr(_ss, sp_name, None) if _ss is not None else None)
 
 
 def _fnp():

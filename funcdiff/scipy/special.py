@@ -54,6 +54,7 @@ from ..primitives import special as sp_prims  # noqa: F401  (registers the primi
 from ..primitives._rules import result_dtype
 from ..primitives.custom import stop_gradient_p
 from ..primitives.special import SciPyRequiredError  # noqa: F401  (re-exported)
+from ._fastpath import scipy_fast_path
 
 try:  # SciPy is optional at run time
     from scipy import special as _sp  # type: ignore
@@ -74,27 +75,7 @@ def _special(sp_name):
     """Eager fast path = SciPy's ``sp_name`` (when importable); under a trace, or
     without SciPy, the composition below.  SciPy's function is registered for NumPy's
     dispatch protocols."""
-    sp_fn = getattr(_sp, sp_name, None) if _sp is not None else None
-
-    def deco(traced):
-        if sp_fn is None:
-            traced.traced = traced
-            traced.numpy = None
-            return traced
-
-        def f(*args, **kwargs):
-            if not state.stack:
-                return sp_fn(*args, **kwargs)
-            return traced(*args, **kwargs)
-        f.__name__ = f.__qualname__ = traced.__name__
-        f.__doc__ = traced.__doc__
-        f.__module__ = traced.__module__
-        f.__wrapped__ = traced
-        f.traced = traced
-        f.numpy = sp_fn
-        FUNCTIONS[sp_fn] = f
-        return f
-    return deco
+    return scipy_fast_path(getattr(_sp, sp_name, None) if _sp is not None else None)
 
 
 def _ufunc_args(name, *xs, complex_ok=False):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from ...core.ir import ClosedJaxpr, Eqn, Jaxpr, Var
+from ...core.ir import ClosedJaxpr, Jaxpr, Var
 
 
 def inline_calls(closed: ClosedJaxpr) -> ClosedJaxpr:
