@@ -126,7 +126,21 @@ dot_general_p.abstract_eval = _dot_abstract
 dot_general_p.jvp = _dot_jvp
 dot_general_p.transpose = _dot_transpose
 dot_general_p.cost = _dot_cost
-dot_general_p.emit = "_rt.dot_general({0}, {1}, {dimension_numbers})"
+def _dot_emit(args, params, gen):
+    """Matrix-vector and matrix-matrix products as one ``@``, a transposed operand as
+    the view ``.T`` (BLAS reads it in place, no copy); the general case through the
+    runtime (transpose + reshape + matmul)."""
+    (lc, rc), (lb, rb) = params["dimension_numbers"]
+    x, y = (v.aval for v in gen.eqn.invars)
+    if (not lb and len(lc) == 1 and x.dtype == y.dtype and x.dtype.kind in "fc"
+            and 1 <= x.ndim <= 2 and 1 <= y.ndim <= 2 and x.ndim + y.ndim >= 3):
+        a = args[0] if x.ndim == 1 or lc[0] == 1 else f"{args[0]}.T"
+        b = args[1] if y.ndim == 1 or rc[0] == 0 else f"{args[1]}.T"
+        return f"{a} @ {b}"
+    return f"_rt.dot_general({args[0]}, {args[1]}, {gen.param(params['dimension_numbers'])})"
+
+
+dot_general_p.emit = _dot_emit
 
 
 def _dot_batch(args, dims, *, dimension_numbers):

@@ -69,6 +69,14 @@ def _rule_identity(eqn, defs):
             if perm == tuple(range(len(perm))):
                 return e.invars[0]
             return eqn.replace(invars=[e.invars[0]], params={"perm": perm})
+        if e is not None and e.primitive.name == "dot_general" and \
+                eqn.params["perm"] == (1, 0):
+            (lc, rc), (lb, rb) = e.params["dimension_numbers"]
+            a, b = e.invars
+            if not lb and a.aval.ndim == 2 and b.aval.ndim == 2 and len(lc) == 1:
+                # (A B)^T -> B^T A^T: one product written in the layout wanted
+                return eqn.replace(primitive=e.primitive, invars=[b, a],
+                                   params={"dimension_numbers": ((rc, lc), ((), ()))})
     if name == "reshape":
         e = defs.get(ins[0])
         if e is not None and e.primitive.name == "reshape":
