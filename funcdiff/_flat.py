@@ -65,9 +65,12 @@ def unflatten_out(tree, leaves):
 
 
 def to_output(x):
-    """Results handed back to users: plain ndarrays / NumPy scalars, never subclasses."""
+    """Results handed back to users: plain writeable ndarrays / NumPy scalars, never
+    subclasses (a read-only broadcast view, e.g. the gradient of a sum, is copied)."""
     t = type(x)
-    if t is np.ndarray or t is Tracer:
+    if t is np.ndarray:
+        return x if x.flags.writeable else x.copy()
+    if t is Tracer:
         return x
     if isinstance(x, np.ndarray):
         return np.asarray(x)

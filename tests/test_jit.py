@@ -351,3 +351,25 @@ def test_numexpr_fusion_when_installed():
     finally:
         fd.config.numexpr_fusion = prev
     assert ne is not None
+
+
+@pytest.mark.parametrize("f", [lambda a: a.T, lambda a: a[0], lambda a: a.reshape(3, 2),
+                               lambda a: fnp.broadcast_to(a[0], (4, 3)),
+                               lambda a: fnp.squeeze(a[None])])
+def test_outputs_never_share_memory_with_inputs_and_are_writeable(f):
+    """Views of an argument (and read-only broadcasts) are copied on the way out, so
+    writing into a result can never change the caller's array."""
+    A = np.arange(6.0).reshape(2, 3)
+    before = A.copy()
+    out = fd.jit(f)(A)
+    assert not np.shares_memory(out, A) and out.flags.writeable
+    out[...] = -1.0
+    np.testing.assert_array_equal(A, before)
+
+
+def test_gradient_of_a_sum_is_a_writeable_array():
+    x = np.ones(4)
+    for g in (fd.grad(fnp.sum)(x), fd.jit(fd.grad(fnp.sum))(x)):
+        assert g.flags.writeable and g.strides == (8,)
+        g *= 2.0                      # the idiom that a read-only broadcast view breaks
+        np.testing.assert_array_equal(g, np.full(4, 2.0))

@@ -25,6 +25,9 @@ _counter = itertools.count()
 # Below this many elements `out=` costs more (keyword parsing) than the allocation it
 # saves, so small arrays use plain operators.
 INPLACE_MIN_SIZE = 4096
+# non-ufunc primitives whose NumPy spelling always returns a new array
+_FRESH_RESULT_PRIMS = frozenset(("dot_general", "reduce_sum", "reduce_max", "reduce_min",
+                                 "reduce_prod"))
 
 # primitives whose results never alias their operands (safe to overwrite when dead)
 _VIEW_PRIMS = {"broadcast_to", "reshape", "transpose", "rev", "slice", "stop_gradient",
@@ -126,6 +129,22 @@ class _Gen:
         kw = "".join(f", {k}={self.param(v)}" for k, v in eqn.params.items())
         return f"{fn}({', '.join(args)}{kw})"
 
+    def _may_share_input_memory(self):
+        """Vars that may be an input or constant, a view of one, or a read-only
+        broadcast: returned as they are, the caller could write into its own argument
+        (or hit a read-only array).  Ufuncs, products and reductions make fresh arrays;
+        any other primitive (reshape, transpose, slicing, a runtime helper...) is
+        assumed to return a view of its operands."""
+        j = self.jaxpr
+        shared = set(j.invars) | set(j.constvars)
+        for eqn in j.eqns:
+            name = eqn.primitive.name
+            if name == "broadcast_to" or (
+                    not _is_ufunc_prim(eqn.primitive) and name not in _FRESH_RESULT_PRIMS
+                    and any(type(a) is Var and a in shared for a in eqn.invars)):
+                shared.update(eqn.outvars)
+        return shared
+
     def generate(self):
         j = self.jaxpr
         dying = j.last_use()
@@ -133,8 +152,8 @@ class _Gen:
         owned = set()            # vars holding fresh buffers this function allocated
         viewed = set()           # vars some view-producing (or unknown) eqn reads
         for eqn in j.eqns:
-            if not _is_ufunc_prim(eqn.primitive) and eqn.primitive.name not in (
-                    "dot_general", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod"):
+            if not _is_ufunc_prim(eqn.primitive) and \
+                    eqn.primitive.name not in _FRESH_RESULT_PRIMS:
                 viewed.update(v for v in eqn.invars if type(v) is Var)
         body = []
         for eqn, dead in zip(j.eqns, dying):
@@ -181,11 +200,10 @@ class _Gen:
             if gone:
                 body.append(f"del {', '.join(gone)}")
         rets = []
-        ins_consts = set(j.invars) | set(j.constvars)
+        shared = self._may_share_input_memory() if self.copy_inputs else set()
         for v in j.outvars:
             a = self.atom(v)
-            rets.append(f"_rt.copy_out({a})" if (self.copy_inputs and type(v) is Var
-                                                 and v in ins_consts) else a)
+            rets.append(f"_rt.copy_out({a})" if type(v) is Var and v in shared else a)
         params = ", ".join(self.names[v] for v in j.invars)
         lines = [f"def {self.name}({params}):"]
         lines += ["    " + b for b in body]
