@@ -40,6 +40,7 @@ __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std", "c
 _NoValue = np._NoValue
 _BOOL = np.dtype(bool)
 _INTP = np.dtype(np.intp)
+_ALL_AXES = [tuple(range(n)) for n in range(65)]
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -153,6 +154,11 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NoValue,  #
         where=_NoValue):
     """Sum over ``axis`` (None, int or tuple), NumPy's signature and dtype rule (bool and
     small ints accumulate in the platform int).  Linear: the derivative broadcasts."""
+    if type(a) is Tracer and axis is None and dtype is None and out is None and \
+            not keepdims and initial is _NoValue and where is _NoValue:
+        xa = a.ir_var.aval     # the common case (a loss's final sum), without the options
+        if xa.shape and xa.dtype.kind in "fc" and not xa.weak_type:
+            return rd.reduce_sum_p.bind(a, axes=_ALL_AXES[len(xa.shape)])
     return _sum_like("sum", rd.reduce_sum, ew.add, 0, _sum_dtype, a, axis, dtype, out,
                      keepdims, initial, where)
 
@@ -209,6 +215,13 @@ def _divide(s, n, dtype):
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=_NoValue):
     """Arithmetic mean; ints and bools give float64, float16 accumulates in float32 and
     returns float16 (NumPy's rules).  An empty reduction gives NaN, as in NumPy."""
+    if type(a) is Tracer and axis is None and dtype is None and out is None and \
+            not keepdims and where is _NoValue:
+        xa = a.ir_var.aval     # the common case (a loss's mean), without the options
+        if xa.shape and xa.dtype.kind in "fc" and xa.dtype.itemsize >= 4 and \
+                not xa.weak_type:
+            s = rd.reduce_sum_p.bind(a, axes=_ALL_AXES[len(xa.shape)])
+            return ew.div(s, float(xa.size))
     _no_out("mean", out)
     x = operand(a)
     xa = aval(x)

@@ -36,6 +36,11 @@ def _dot_impl(x, y, *, dimension_numbers):
     (lc, rc), (lb, rb) = dimension_numbers
     x, y = np.asarray(x), np.asarray(y)
     if not lb:
+        if len(lc) == 1 and 1 <= x.ndim <= 2 and 1 <= y.ndim <= 2:
+            # vectors and matrices: one BLAS call on (transposed) views, without
+            # tensordot's Python-level reshaping
+            return np.dot(x if x.ndim == 1 or lc[0] == 1 else x.T,
+                          y if y.ndim == 1 or rc[0] == 0 else y.T)
         return np.tensordot(x, y, axes=(lc, rc))
     lf, rf = _free(x.ndim, lc, lb), _free(y.ndim, rc, rb)
     bshape = [x.shape[i] for i in lb]

@@ -38,14 +38,16 @@ def _reduce_cost(avals_in, avals_out, **params):
 def _reducer(name, np_fn, keep_dtype=True):
     p = Primitive(name)
 
+    # the ufunc's own reduce: what np.sum/np.max/... call, without their Python wrapper
+    ufunc = {np.sum: np.add, np.prod: np.multiply, np.max: np.maximum,
+             np.min: np.minimum}.get(np_fn)
+
     def impl(x, *, axes):
         x = np.asarray(x)
-        if keep_dtype:
-            out = np_fn(x, axis=axes, dtype=x.dtype) if np_fn in (np.sum, np.prod) \
-                else np_fn(x, axis=axes)
-        else:
-            out = np_fn(x, axis=axes)
-        return out
+        if ufunc is not None:
+            return ufunc.reduce(x, axis=axes, dtype=x.dtype) if keep_dtype and \
+                np_fn in (np.sum, np.prod) else ufunc.reduce(x, axis=axes)
+        return np_fn(x, axis=axes)
 
     def abstract_eval(x, *, axes):
         _check_axes(name, x, axes)
