@@ -29,12 +29,6 @@ INPLACE_MIN_SIZE = 4096
 _FRESH_RESULT_PRIMS = frozenset(("dot_general", "reduce_sum", "reduce_max", "reduce_min",
                                  "reduce_prod"))
 
-# primitives whose results never alias their operands (safe to overwrite when dead)
-_VIEW_PRIMS = {"broadcast_to", "reshape", "transpose", "rev", "slice", "stop_gradient",
-               "convert_element_type", "squeeze", "expand_dims", "gather", "real", "imag",
-               "custom_jvp_call", "custom_vjp_call", "jit_call", "checkpoint", "select"}
-
-
 def _is_ufunc_prim(prim):
     return isinstance(getattr(prim, "np_fn", None), np.ufunc)
 
