@@ -29,6 +29,7 @@ INPLACE_MIN_SIZE = 4096
 _FRESH_RESULT_PRIMS = frozenset(("dot_general", "reduce_sum", "reduce_max", "reduce_min",
                                  "reduce_prod"))
 
+
 def _is_ufunc_prim(prim):
     return isinstance(getattr(prim, "np_fn", None), np.ufunc)
 
