@@ -131,6 +131,23 @@ def _count(shape, axes, mask, dtype):
 
 # --- sum, prod -----------------------------------------------------------------------------
 
+# The common case of a loss -- sum or mean of a traced float array, no options -- binds
+# reduce_sum directly: the same eqns the general path records, without its option handling.
+
+def _plain_float(a, min_itemsize):
+    """``a`` is a traced, strongly typed float/complex array of >= 1 axis whose sum
+    accumulates in its own dtype (itemsize >= ``min_itemsize``)."""
+    if type(a) is not Tracer:
+        return False
+    xa = a.ir_var.aval
+    return bool(xa.shape) and xa.dtype.kind in "fc" and \
+        xa.dtype.itemsize >= min_itemsize and not xa.weak_type
+
+
+def _sum_all(a):
+    return rd.reduce_sum_p.bind(a, axes=_ALL_AXES[len(a.ir_var.aval.shape)])
+
+
 def _sum_like(name, reducer, combine, identity, dtype_rule, a, axis, dtype, out, keepdims,
               initial, where):
     _no_out(name, out)
@@ -154,11 +171,9 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NoValue,  #
         where=_NoValue):
     """Sum over ``axis`` (None, int or tuple), NumPy's signature and dtype rule (bool and
     small ints accumulate in the platform int).  Linear: the derivative broadcasts."""
-    if type(a) is Tracer and axis is None and dtype is None and out is None and \
-            not keepdims and initial is _NoValue and where is _NoValue:
-        xa = a.ir_var.aval     # the common case (a loss's final sum), without the options
-        if xa.shape and xa.dtype.kind in "fc" and not xa.weak_type:
-            return rd.reduce_sum_p.bind(a, axes=_ALL_AXES[len(xa.shape)])
+    if axis is None and dtype is None and out is None and not keepdims and \
+            initial is _NoValue and where is _NoValue and _plain_float(a, 2):
+        return _sum_all(a)
     return _sum_like("sum", rd.reduce_sum, ew.add, 0, _sum_dtype, a, axis, dtype, out,
                      keepdims, initial, where)
 
@@ -215,13 +230,9 @@ def _divide(s, n, dtype):
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=_NoValue):
     """Arithmetic mean; ints and bools give float64, float16 accumulates in float32 and
     returns float16 (NumPy's rules).  An empty reduction gives NaN, as in NumPy."""
-    if type(a) is Tracer and axis is None and dtype is None and out is None and \
-            not keepdims and where is _NoValue:
-        xa = a.ir_var.aval     # the common case (a loss's mean), without the options
-        if xa.shape and xa.dtype.kind in "fc" and xa.dtype.itemsize >= 4 and \
-                not xa.weak_type:
-            s = rd.reduce_sum_p.bind(a, axes=_ALL_AXES[len(xa.shape)])
-            return ew.div(s, float(xa.size))
+    if axis is None and dtype is None and out is None and not keepdims and \
+            where is _NoValue and _plain_float(a, 4):
+        return ew.div(_sum_all(a), float(a.ir_var.aval.size))
     _no_out("mean", out)
     x = operand(a)
     xa = aval(x)

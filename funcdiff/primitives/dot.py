@@ -32,15 +32,24 @@ def _free(ndim, *used):
     return [i for i in range(ndim) if i not in used]
 
 
+def _matmul_views(x_ndim, y_ndim, dimension_numbers):
+    """For a product of vectors/matrices without batch axes and one contracted axis:
+    ``(transpose x, transpose y)`` making it a plain ``x @ y``; else None."""
+    (lc, rc), (lb, _) = dimension_numbers
+    if lb or len(lc) != 1 or not (1 <= x_ndim <= 2 and 1 <= y_ndim <= 2):
+        return None
+    return x_ndim == 2 and lc[0] == 0, y_ndim == 2 and rc[0] == 1
+
+
 def _dot_impl(x, y, *, dimension_numbers):
     (lc, rc), (lb, rb) = dimension_numbers
     x, y = np.asarray(x), np.asarray(y)
     if not lb:
-        if len(lc) == 1 and 1 <= x.ndim <= 2 and 1 <= y.ndim <= 2:
+        views = _matmul_views(x.ndim, y.ndim, dimension_numbers)
+        if views is not None:
             # vectors and matrices: one BLAS call on (transposed) views, without
             # tensordot's Python-level reshaping
-            return np.dot(x if x.ndim == 1 or lc[0] == 1 else x.T,
-                          y if y.ndim == 1 or rc[0] == 0 else y.T)
+            return np.dot(x.T if views[0] else x, y.T if views[1] else y)
         return np.tensordot(x, y, axes=(lc, rc))
     lf, rf = _free(x.ndim, lc, lb), _free(y.ndim, rc, rb)
     bshape = [x.shape[i] for i in lb]
@@ -135,13 +144,13 @@ def _dot_emit(args, params, gen):
     """Matrix-vector and matrix-matrix products as one ``@``, a transposed operand as
     the view ``.T`` (BLAS reads it in place, no copy); the general case through the
     runtime (transpose + reshape + matmul)."""
-    (lc, rc), (lb, rb) = params["dimension_numbers"]
+    dims = params["dimension_numbers"]
     x, y = (v.aval for v in gen.eqn.invars)
-    if (not lb and len(lc) == 1 and x.dtype == y.dtype and x.dtype.kind in "fc"
-            and 1 <= x.ndim <= 2 and 1 <= y.ndim <= 2 and x.ndim + y.ndim >= 3):
-        a = args[0] if x.ndim == 1 or lc[0] == 1 else f"{args[0]}.T"
-        b = args[1] if y.ndim == 1 or rc[0] == 0 else f"{args[1]}.T"
-        return f"{a} @ {b}"
+    views = _matmul_views(x.ndim, y.ndim, dims)
+    # (not vector . vector: `@` would give a NumPy scalar, not a 0-d result)
+    if views is not None and x.ndim + y.ndim >= 3 and x.dtype == y.dtype and \
+            x.dtype.kind in "fc":
+        return " @ ".join(f"{a}.T" if t else a for a, t in zip(args, views))
     return f"_rt.dot_general({args[0]}, {args[1]}, {gen.param(params['dimension_numbers'])})"
 
 
