@@ -11,7 +11,10 @@ from ._flat import flatten_args, flatten_fun, leaf_aval, leaf_operand, to_output
 from .core.avals import is_differentiable_dtype
 from .core.errors import GradientError, StructureError, FuncdiffTypeError, FuncdiffValueError
 from .core.trace import current_source_info, trace_flat
+from .primitives.elementwise import convert_element_type
+from .primitives.shape import full, reshape, slice_, transpose
 from .transforms.linearize import linearize_flat
+from .transforms.vmap import batch_eval, move_outputs
 from .tree_util import tree_flatten, tree_map, tree_structure, tree_unflatten
 
 float0 = np.dtype([("float0", np.void, 0)])
@@ -56,6 +59,108 @@ def _check_differentiable(leaves, tree, fname, allow_int=False):
                 f"{i} of {tree} has dtype {a.dtype.name} (shape {a.shape}).  Pass floats "
                 f"(e.g. x.astype(float) or 2.0 instead of 2), differentiate w.r.t. other "
                 f"arguments with argnums=, or use allow_int=True to get float0 zeros.")
+
+
+# --- complex numbers: JAX's dtype rules --------------------------------------------------
+
+def _dtype_names(avals):
+    return "/".join(dict.fromkeys(a.dtype.name for a in avals)) or "no"
+
+
+def _check_complex(fname, mode, holomorphic, in_avals, in_tree, out_avals, out_tree):
+    """JAX's dtype rules for the derivative wrappers.  A derivative is one complex number
+    per (output, input) element pair only where ``f`` is holomorphic, so:
+
+    - ``holomorphic=True`` (the user's promise) needs complex inputs and outputs;
+    - otherwise forward mode (``mode`` "fwd": jacfwd; "hessian": its outer jacfwd) rejects
+      complex inputs: a real basis direction sees the derivative along the real axis only;
+    - and reverse mode ("rev": jacrev, grad) rejects complex outputs: a real cotangent
+      pulls back the real part only.  Reverse mode of a real-valued function of complex
+      input is allowed and gives JAX's conjugate convention ``df/dx - i df/dy``.
+    """
+    sig = (f"{fname} has {_dtype_names(in_avals)} inputs" if mode == "hessian" else
+           f"{fname} maps {_dtype_names(in_avals)} inputs to {_dtype_names(out_avals)} "
+           "outputs")     # (hessian: the outputs here are the gradient's, not f's)
+    if holomorphic:
+        for side, avals, tree in (("input", in_avals, in_tree),
+                                  ("output", out_avals, out_tree)):
+            bad = next((i for i, a in enumerate(avals) if a.dtype.kind != "c"), None)
+            if bad is None:
+                continue
+            fix = ("Cast the inputs to complex (x.astype(complex)) to differentiate f's "
+                   "holomorphic extension, or drop holomorphic=True" if side == "input" else
+                   "A real-valued function of a complex variable is holomorphic only if "
+                   "it is constant: drop holomorphic=True (grad and jacrev then give the "
+                   "conjugate convention df/dx - i df/dy)")
+            raise GradientError(
+                f"{fname} with holomorphic=True requires complex {side}s, but {side} leaf "
+                f"{bad} of {tree} is {avals[bad].str_short()} ({sig}).  {fix}.")
+        return
+    side, avals, tree = (("output", out_avals, out_tree) if mode == "rev" else
+                         ("input", in_avals, in_tree))
+    bad = next((i for i, a in enumerate(avals) if a.dtype.kind == "c"), None)
+    if bad is None:
+        return
+    real_in = all(a.dtype.kind != "c" for a in in_avals)
+    real_out = all(a.dtype.kind != "c" for a in out_avals)
+    if mode == "rev":
+        why = ("reverse mode pulls back one real cotangent per output element, which "
+               "sees only the real part of a complex output")
+        other = ("differentiate a real quantity (fnp.real(y), fnp.imag(y), "
+                 "fnp.abs(y) ** 2), or use vjp with an explicit complex cotangent"
+                 if fname.startswith(("grad", "value_and_grad")) else
+                 "return the real and imaginary parts as separate real outputs "
+                 "(fnp.real(y), fnp.imag(y))"
+                 + (", or use jacfwd, which gives the complex Jacobian of a function of "
+                    "real inputs" if real_in else ""))
+    elif mode == "hessian":
+        why = ("the derivative of the gradient of a function of complex input is one "
+               "complex number per element pair only if the function is holomorphic")
+        other = ("split the input into real and imaginary parts: hessian(lambda x, y: "
+                 "f(x + 1j * y), argnums=(0, 1)) with real x and y")
+    else:
+        why = ("forward mode pushes one real direction per input element, which sees only "
+               "the derivative along the real axis")
+        other = ("split the input into real and imaginary parts (f(x + 1j * y) with real "
+                 "x and y)" + (", or, as f is real-valued, use jacrev or grad (the "
+                               "conjugate convention df/dx - i df/dy)" if real_out else ""))
+    raise GradientError(
+        f"{fname}: {side} leaf {bad} of {tree} is {avals[bad].str_short()} ({sig}): "
+        f"{why}.  Pass holomorphic=True if f is holomorphic (the complex derivative "
+        f"df/dz); otherwise {other}.")
+
+
+def _check_leaf(v, ref, i, fname, what, ref_what):
+    """One tangent (jvp, linearize) or cotangent (vjp_fn) leaf ``v`` against the aval
+    ``ref`` of the primal input or output it goes with, as JAX checks them: the same
+    shape and dtype, except that a Python scalar (weak type) takes ``ref``'s dtype when
+    its kind fits (never complex for a real ``ref``); for a non-differentiable ``ref``
+    (ints, bools) a float0 or integer value, which is ignored.  Returns the operand."""
+    v = leaf_operand(v, what)
+    va = leaf_aval(v)
+    if not is_differentiable_dtype(ref.dtype):
+        if va.dtype != float0 and va.dtype.kind not in "iub":
+            raise GradientError(
+                f"{fname}: {ref_what} leaf {i} is {ref.str_short()} (not differentiable); "
+                f"its {what} must have dtype float0, got {va.dtype.name}")
+        return v
+    if va.shape != ref.shape:
+        raise StructureError(
+            f"{fname}: {what} leaf {i} has shape {va.shape} but its {ref_what} has shape "
+            f"{ref.shape}.  Pass one {what} per {ref_what}, of the {ref_what}'s shape and "
+            f"dtype.")
+    if va.dtype != ref.dtype:
+        weak = va.weak_type or ref.weak_type
+        if not weak or (va.dtype.kind == "c" and ref.dtype.kind != "c"):
+            raise FuncdiffTypeError(
+                f"{fname}: {what} leaf {i} has dtype {va.dtype.name} but its {ref_what} "
+                f"has dtype {ref.dtype.name}; pass {what}s of the {ref_what}'s dtype "
+                f"(e.g. {what}.astype(numpy.{ref.dtype.name})"
+                + (", or split a complex value into real and imaginary parts" if
+                   va.dtype.kind == "c" else "") + ")")
+        if va.weak_type and not ref.weak_type:   # a Python scalar takes ref's dtype
+            v = convert_element_type(v, dtype=ref.dtype)
+    return v
 
 
 # --- vjp / grad -------------------------------------------------------------------------
@@ -105,18 +210,9 @@ def vjp(f, *primals, has_aux=False):
             raise StructureError(
                 f"vjp_fn: the cotangent has structure {ct_tree} but the function's output "
                 f"has structure {out_tree}.  Pass a cotangent shaped like the output.")
-        cts = []
-        for i, (c, a) in enumerate(zip(ct_leaves, out_avals)):
-            c = leaf_operand(c, "cotangent")
-            ca = leaf_aval(c)
-            if ca.shape != a.shape:
-                raise StructureError(
-                    f"vjp_fn: cotangent leaf {i} has shape {ca.shape} but the output has "
-                    f"shape {a.shape}.  Pass a cotangent shaped like the output (e.g. "
-                    "numpy.ones_like(out)).")
-            cts.append(c)
-        cts = [c for c, d in zip(cts, [True] * len(cts))]
-        g = lin.vjp(cts[:len(out_avals)])
+        cts = [_check_leaf(c, a, i, "vjp_fn", "cotangent", "output")
+               for i, (c, a) in enumerate(zip(ct_leaves, out_avals))]
+        g = lin.vjp(cts)
         return _assemble(g, lin.diff_mask, leaves, in_tree)
 
     result = (tree_unflatten(out_tree, [to_output(o) for o in outs]), vjp_fn)
@@ -153,19 +249,21 @@ def _check_scalar_out(out_leaves, out_tree, fname):
             f"{a.shape}.  To differentiate a vector output use funcdiff.jacrev (the "
             "Jacobian) or funcdiff.vjp with a cotangent; or reduce it first, e.g. "
             "f(x).sum().")
-    if a.dtype.kind != "f":   # np.floating
+    if a.dtype.kind not in "fc":   # (complex outputs: _check_complex)
         raise GradientError(
-            f"{fname} requires a real floating-point output, got {a.dtype.name}.  For "
-            "complex outputs use funcdiff.vjp with an explicit cotangent.")
+            f"{fname} requires a floating-point output, got {a.dtype.name} (an integer "
+            "or boolean output is piecewise constant).  Compute the output in floating "
+            "point, e.g. with x.astype(float).")
     return a
 
 
-def value_and_grad(f, argnums=0, has_aux=False, allow_int=False):
-    """``(f(*args), gradient)`` from one forward and one backward pass."""
-    return _value_and_grad(f, argnums, has_aux, allow_int, "value_and_grad")
+def value_and_grad(f, argnums=0, has_aux=False, allow_int=False, holomorphic=False):
+    """``(f(*args), gradient)`` from one forward and one backward pass.  ``holomorphic``
+    as in ``grad``."""
+    return _value_and_grad(f, argnums, has_aux, allow_int, holomorphic, "value_and_grad")
 
 
-def _value_and_grad(f, argnums, has_aux, allow_int, name):
+def _value_and_grad(f, argnums, has_aux, allow_int, holomorphic, name):
     fname = f"{name}({_fun_name(f)})"      # errors name the transform the user called
 
     @functools.wraps(f)
@@ -177,6 +275,9 @@ def _value_and_grad(f, argnums, has_aux, allow_int, name):
         if not allow_int and not all(lin.diff_mask):   # (diff_mask: the leaves' dtypes)
             _check_differentiable(leaves, in_tree, fname, allow_int)
         a = _check_scalar_out(outs, out_tree, fname)
+        if holomorphic or a.dtype.kind == "c":
+            _check_complex(fname, "rev", holomorphic, [leaf_aval(x) for x in leaves],
+                           in_tree, [a], out_tree)
         # (np.array(1, dtype) is np.ones((), dtype), without np.ones' Python wrapper)
         one = np.array(1, a.dtype) if not a.shape else np.ones(a.shape, a.dtype)
         g = _assemble(lin.vjp([one]), lin.diff_mask, leaves, in_tree)
@@ -187,9 +288,15 @@ def _value_and_grad(f, argnums, has_aux, allow_int, name):
     return vg
 
 
-def grad(f, argnums=0, has_aux=False, allow_int=False):
-    """Gradient of a scalar-output ``f`` w.r.t. argument(s) ``argnums``."""
-    vg = _value_and_grad(f, argnums, has_aux, allow_int, "grad")
+def grad(f, argnums=0, has_aux=False, allow_int=False, holomorphic=False):
+    """Gradient of a scalar-output ``f`` w.r.t. argument(s) ``argnums``.
+
+    Complex numbers follow JAX: for a real-valued ``f`` of complex ``z = x + iy`` the
+    result is ``df/dx - i df/dy`` (the conjugate of the steepest-ascent direction: step
+    along ``conj(grad(f)(z))``); a complex output needs ``holomorphic=True``, a promise
+    that ``f`` is holomorphic, and then the result is the complex derivative ``f'(z)``.
+    """
+    vg = _value_and_grad(f, argnums, has_aux, allow_int, holomorphic, "grad")
     vg.__name__ = getattr(f, "__name__", "f")
 
     @functools.wraps(f)
@@ -212,23 +319,9 @@ def _check_tangents(p_leaves, p_tree, t_leaves, t_tree, fname):
     out = []
     for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
         pa = leaf_aval(p)
-        t = leaf_operand(t, "tangent")
-        ta = leaf_aval(t)
-        if not is_differentiable_dtype(pa.dtype):
-            if ta.dtype != float0 and ta.dtype.kind not in "iub":
-                raise GradientError(
-                    f"{fname}: primal leaf {i} is {pa.str_short()} (not differentiable); its "
-                    f"tangent must have dtype float0, got {ta.dtype.name}")
-            continue
-        if ta.shape != pa.shape:
-            raise StructureError(
-                f"{fname}: tangent leaf {i} has shape {ta.shape} but its primal has shape "
-                f"{pa.shape}.  Pass one tangent per primal, of the primal's shape.")
-        if ta.dtype != pa.dtype and not (ta.weak_type or pa.weak_type):
-            raise FuncdiffTypeError(
-                f"{fname}: tangent leaf {i} has dtype {ta.dtype.name} but its primal has "
-                f"dtype {pa.dtype.name}; pass tangents of the primal's dtype")
-        out.append(t)
+        t = _check_leaf(t, pa, i, fname, "tangent", "primal")
+        if is_differentiable_dtype(pa.dtype):   # integer primals take no tangent
+            out.append(t)
     return out
 
 
@@ -295,8 +388,6 @@ def _jac_block(stacked, off, k, out_shape, in_shape, dtype, fwd):
     """One Jacobian block from a batched pass: rows ``off : off + k`` of ``stacked``
     (batch axis first).  ``fwd``: the rows are columns of the Jacobian (one per input
     element); otherwise rows of it (one per output element)."""
-    from .primitives.elementwise import convert_element_type
-    from .primitives.shape import full, reshape, slice_, transpose
     if k == 0 or 0 in out_shape or 0 in in_shape:
         return full(out_shape + in_shape, 0, dtype)
     sa = leaf_aval(stacked)
@@ -315,13 +406,12 @@ def _jac_block(stacked, off, k, out_shape, in_shape, dtype, fwd):
 def _batched_linear(jaxpr, consts, residuals, basis, n):
     """Apply a linear jaxpr ``(residuals..., vectors...) -> outs`` to n stacked vectors in
     one batched pass (vmap over the basis, residuals shared): outputs batch axis first."""
-    from .transforms.vmap import batch_eval, move_outputs
     outs, dims = batch_eval(jaxpr, consts, list(residuals) + list(basis),
                             [None] * len(residuals) + [0] * len(basis), n)
     return move_outputs(outs, dims, 0, n)[0]
 
 
-def _jac_setup(f, args, kwargs, argnums, has_aux, fname):
+def _jac_setup(f, args, kwargs, argnums, has_aux, holomorphic, fname, mode):
     nums, single = _argnums_tuple(argnums, len(args), fname)
     diff = tuple(args[i] for i in nums)
     leaves, in_tree = flatten_args(diff)
@@ -330,19 +420,27 @@ def _jac_setup(f, args, kwargs, argnums, has_aux, fname):
         _partial(f, args, kwargs, nums), diff, has_aux, fname)
     in_avals = [leaf_aval(x) for x in leaves]
     out_avals = [leaf_aval(o) for o in outs]
+    _check_complex(fname, mode, holomorphic, in_avals, in_tree, out_avals, out_tree)
     return lin, single, in_tree, out_tree, in_avals, out_avals, aux
 
 
-def jacfwd(f, argnums=0, has_aux=False):
+def jacfwd(f, argnums=0, has_aux=False, holomorphic=False):
     """Jacobian by forward mode: the linearized function applied to the whole standard
     basis of the inputs in one batched (vmapped) pass.  With ``has_aux`` ``f`` returns
-    ``(output, aux)`` and the result is ``(jacobian, aux)``."""
-    fname = f"jacfwd({_fun_name(f)})"
+    ``(output, aux)`` and the result is ``(jacobian, aux)``.
 
+    Inputs must be real unless ``holomorphic=True`` (a promise that ``f`` is
+    holomorphic; inputs and outputs must then be complex, and the result is the complex
+    derivative); a complex output of real inputs gives the complex Jacobian
+    ``d(real f)/dx + i d(imag f)/dx``, as in JAX."""
+    return _jacfwd(f, argnums, has_aux, holomorphic, f"jacfwd({_fun_name(f)})")
+
+
+def _jacfwd(f, argnums, has_aux, holomorphic, fname, mode="fwd"):
     @functools.wraps(f)
     def jac(*args, **kwargs):
         lin, single, in_tree, out_tree, in_avals, out_avals, aux = _jac_setup(
-            f, args, kwargs, argnums, has_aux, fname)
+            f, args, kwargs, argnums, has_aux, holomorphic, fname, mode)
         basis, offsets, n = _std_basis(in_avals)
         cols = _batched_linear(lin.lin_jaxpr, [], lin.residuals, basis, n) if n else \
             [None] * len(out_avals)
@@ -356,16 +454,23 @@ def jacfwd(f, argnums=0, has_aux=False):
     return jac
 
 
-def jacrev(f, argnums=0, has_aux=False):
+def jacrev(f, argnums=0, has_aux=False, holomorphic=False):
     """Jacobian by reverse mode: the backward (transposed) jaxpr applied to the whole
     standard basis of the outputs in one batched (vmapped) pass.  With ``has_aux`` ``f``
-    returns ``(output, aux)`` and the result is ``(jacobian, aux)``."""
-    fname = f"jacrev({_fun_name(f)})"
+    returns ``(output, aux)`` and the result is ``(jacobian, aux)``.
 
+    Outputs must be real unless ``holomorphic=True`` (a promise that ``f`` is
+    holomorphic; inputs and outputs must then be complex, and the result is the complex
+    derivative, equal to ``jacfwd``'s); complex inputs of a real-valued ``f`` give
+    ``df/dx - i df/dy`` per element, as ``grad`` and JAX do."""
+    return _jacrev(f, argnums, has_aux, holomorphic, f"jacrev({_fun_name(f)})")
+
+
+def _jacrev(f, argnums, has_aux, holomorphic, fname):
     @functools.wraps(f)
     def jac(*args, **kwargs):
         lin, single, in_tree, out_tree, in_avals, out_avals, aux = _jac_setup(
-            f, args, kwargs, argnums, has_aux, fname)
+            f, args, kwargs, argnums, has_aux, holomorphic, fname, "rev")
         basis, offsets, m = _std_basis(out_avals)
         if m:
             back = lin.backward()
@@ -391,9 +496,15 @@ def _jac_tree(blocks, out_tree, in_tree, single):
     return tree_unflatten(out_tree, per_out)
 
 
-def hessian(f, argnums=0):
-    """``jacfwd(jacrev(f))``."""
-    return jacfwd(jacrev(f, argnums), argnums)
+def hessian(f, argnums=0, has_aux=False, holomorphic=False):
+    """``jacfwd(jacrev(f))``.  Real inputs and outputs, unless ``holomorphic=True`` (a
+    promise that ``f`` is holomorphic; then both must be complex): the gradient of a
+    real-valued function of complex input is not holomorphic, so its derivative is not a
+    complex matrix (split the input into real and imaginary parts instead).  With
+    ``has_aux`` ``f`` returns ``(output, aux)`` and the result is ``(hessian, aux)``."""
+    fname = f"hessian({_fun_name(f)})"
+    return _jacfwd(_jacrev(f, argnums, has_aux, holomorphic, fname), argnums, has_aux,
+                   holomorphic, fname, mode="hessian")
 
 
 def hvp(f):

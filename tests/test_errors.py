@@ -105,12 +105,64 @@ def example():
 
 @case("grad of a complex output", fd.GradientError, "grad(f)", "complex128", "vjp",
       when="the scalar output of `grad`'s function is complex",
-      fix="take the real part or the absolute value, or use `vjp` with an explicit "
-          "complex cotangent")
+      fix="pass `holomorphic=True` if the function is holomorphic; otherwise take the "
+          "real part or the absolute value, or use `vjp` with an explicit complex "
+          "cotangent")
 def example():
     def f(x):
         return fnp.sum(x * 1j)
     fd.grad(f)(x3)  # <-
+
+
+@case("jacrev of a complex output", fd.GradientError, "jacrev(f)", "c128[3]", "float64",
+      "complex128", "holomorphic=True", "jacfwd",
+      when="`jacrev` (or `jacobian(mode='rev')`) of a function with a complex output, "
+           "without `holomorphic=True`: one real cotangent per output element sees only "
+           "the output's real part",
+      fix="pass `holomorphic=True` if the function is holomorphic (inputs complex too); "
+          "otherwise return real and imaginary parts as separate outputs, or use "
+          "`jacfwd` for real inputs")
+def example():
+    def f(x):
+        return fnp.exp(1j * x)
+    fd.jacrev(f)(x3)  # <-
+
+
+@case("jacfwd of a complex input", fd.GradientError, "jacfwd(f)", "c128[3]", "complex128",
+      "float64", "holomorphic=True", "jacrev",
+      when="`jacfwd` (or `jacobian(mode='fwd')`) of a function of a complex input, "
+           "without `holomorphic=True`: one real direction per input element sees only "
+           "the derivative along the real axis",
+      fix="pass `holomorphic=True` if the function is holomorphic; otherwise split the "
+          "input into real and imaginary parts, or (real-valued function) use `jacrev` "
+          "or `grad`")
+def example():
+    def f(z):
+        return fnp.abs(z) ** 2
+    fd.jacfwd(f)(x3 + 1j)  # <-
+
+
+@case("hessian of a complex input", fd.GradientError, "hessian(f)", "c128[3]",
+      "holomorphic=True", "argnums=(0, 1)",
+      when="`hessian` of a function of complex input without `holomorphic=True`: the "
+           "gradient of a real function of complex input is not holomorphic",
+      fix="split the input into real and imaginary parts "
+          "(`hessian(lambda x, y: f(x + 1j * y), argnums=(0, 1))`), or pass "
+          "`holomorphic=True` for a holomorphic function")
+def example():
+    def f(z):
+        return fnp.sum(fnp.abs(z) ** 2)
+    fd.hessian(f)(x3 + 1j)  # <-
+
+
+@case("holomorphic=True with a real input or output", fd.GradientError,
+      "jacfwd(f) with holomorphic=True", "f64[3]", "complex",
+      when="`holomorphic=True` was passed but an input (or output) is real",
+      fix="cast the inputs to complex (`x.astype(complex)`), or drop `holomorphic=True`")
+def example():
+    def f(x):
+        return fnp.exp(1j * x)
+    fd.jacfwd(f, holomorphic=True)(x3)  # <-
 
 
 @case("integer input to grad", fd.GradientError, "grad(f)", "int64", "(3,)", "x.astype",
@@ -155,6 +207,17 @@ def example():
 def example():
     out, vjp_fn = fd.vjp(fnp.sin, x3)
     vjp_fn((np.ones(3), np.ones(3)))  # <-
+
+
+@case("cotangent of the wrong dtype", fd.FuncdiffTypeError, "vjp_fn", "float64", "float32",
+      when="the cotangent passed to `vjp_fn` has another dtype than the output (float64 "
+           "for a float32 output, complex for a real one); Python scalars are accepted "
+           "and take the output's dtype",
+      fix="pass a cotangent of the output's dtype (`ct.astype(out.dtype)`, "
+          "`np.ones_like(out)`)")
+def example():
+    out, vjp_fn = fd.vjp(fnp.sin, x3.astype(np.float32))
+    vjp_fn(np.ones(3))  # <-
 
 
 @case("primals and tangents not tuples", fd.StructureError, "jvp", "tuples",
