@@ -11,6 +11,10 @@ is cached per input signature, so repeated calls pay for the analysis once.
 ``jacobian(f, explain=True)(x)`` prints the report; ``jacobian(f, mode="report")(x)``
 returns it (a ``JacobianReport``) without computing anything;
 ``jacobian(f).last_report`` holds the report of the last call that made one.
+
+Complex numbers (without ``holomorphic=True``): forward mode does not apply to complex
+inputs, reverse mode not to complex outputs (see ``jacfwd``/``jacrev``), so the choice
+is made among the modes that apply, and the result never depends on which was cheaper.
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from dataclasses import dataclass
 
 from ._flat import leaf_aval, leaf_operand
 from .analysis import cost_analysis
-from .api import jacfwd, jacrev
+from .api import _fun_name, _jacfwd, _jacrev, make_jaxpr
 from .core.errors import FuncdiffValueError
 from .tree_util import tree_flatten
 
@@ -40,13 +44,15 @@ class JacobianReport:
     """Why ``jacobian`` chose the mode it chose."""
     n_in: int            # number of input elements differentiated (n)
     n_out: int           # number of output elements (m)
-    fwd: dict            # cost_analysis of jacfwd(f)
-    rev: dict            # cost_analysis of jacrev(f)
+    fwd: dict | None     # cost_analysis of jacfwd(f); None: forward mode does not apply
+    rev: dict | None     # cost_analysis of jacrev(f); None: reverse mode does not apply
     choice: str          # "fwd" or "rev"
     reason: str
 
     def __str__(self):
         def line(name, c, k, what):
+            if c is None:
+                return f"  {name}: does not apply (complex {what}s, holomorphic=False)"
             return (f"  {name}: {k} {what} direction(s) in one batched pass: "
                     f"{_fmt(c['flops'])}flop, {c['n_eqns']} eqns, peak "
                     f"{_fmt(c['peak_bytes'])}B")
@@ -57,10 +63,6 @@ class JacobianReport:
             line("reverse mode (jacrev)", self.rev, self.n_out, "output"),
             f"  choice: {'forward' if self.choice == 'fwd' else 'reverse'} mode: "
             f"{self.reason}"])
-
-
-def _sizes(leaves):
-    return sum(int(leaf_aval(leaf_operand(x)).size) for x in leaves)
 
 
 def _decide(fc, rc, n_in, n_out):
@@ -80,26 +82,43 @@ def _decide(fc, rc, n_in, n_out):
                f"{_fmt(max(ff, rf))}flop)")
 
 
-def jacobian_report(f, argnums=0):
+def jacobian_report(f, argnums=0, holomorphic=False):
     """``jacobian_report(f)(*args)`` -> ``JacobianReport`` comparing forward and reverse
     mode for ``f`` at arguments like ``args`` (traced, not run)."""
+    fname = f"jacobian({_fun_name(f)})"
 
     def report(*args, **kwargs):
         g = (lambda *a: f(*a, **kwargs)) if kwargs else f
-        fc = cost_analysis(jacfwd(g, argnums))(*args)
-        rc = cost_analysis(jacrev(g, argnums))(*args)
         nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-        n_in = _sizes(tree_flatten([args[i] for i in nums])[0])
-        from .api import make_jaxpr
-        closed = make_jaxpr(g)(*args)
-        n_out = sum(int(a.size) for a in closed.out_avals)
-        choice, reason = _decide(fc, rc, n_in, n_out)
+        in_avals = [leaf_aval(leaf_operand(x))
+                    for x in tree_flatten([args[i] for i in nums])[0]]
+        out_avals = make_jaxpr(g)(*args).out_avals
+        n_in = sum(int(a.size) for a in in_avals)
+        n_out = sum(int(a.size) for a in out_avals)
+        # without holomorphic=True forward mode rejects complex inputs, reverse mode
+        # complex outputs: cost only the modes that apply
+        fwd_ok = holomorphic or all(a.dtype.kind != "c" for a in in_avals)
+        rev_ok = holomorphic or all(a.dtype.kind != "c" for a in out_avals)
+        if not (fwd_ok or rev_ok):
+            _jacfwd(g, argnums, False, holomorphic, fname)(*args)   # raises, saying why
+        fc = cost_analysis(_jacfwd(g, argnums, False, holomorphic, fname))(*args) \
+            if fwd_ok else None
+        rc = cost_analysis(_jacrev(g, argnums, False, holomorphic, fname))(*args) \
+            if rev_ok else None
+        if fc is None:
+            choice, reason = "rev", ("f has complex inputs, which forward mode does not "
+                                     "differentiate without holomorphic=True")
+        elif rc is None:
+            choice, reason = "fwd", ("f has complex outputs, which reverse mode does not "
+                                     "differentiate without holomorphic=True")
+        else:
+            choice, reason = _decide(fc, rc, n_in, n_out)
         return JacobianReport(n_in, n_out, fc, rc, choice, reason)
 
     return report
 
 
-def jacobian(f, argnums=0, mode="auto", explain=False):
+def jacobian(f, argnums=0, mode="auto", explain=False, holomorphic=False):
     """The Jacobian of ``f`` (as ``jacfwd``/``jacrev``: output structure outside, input
     structure inside), by the mode with the lower predicted cost.
 
@@ -109,6 +128,10 @@ def jacobian(f, argnums=0, mode="auto", explain=False):
       mode: ``"auto"`` (choose from ``cost_analysis``), ``"fwd"``, ``"rev"``, or
         ``"report"`` (return the ``JacobianReport`` instead of the Jacobian).
       explain: print the report (and keep it in ``.last_report``).
+      holomorphic: promise that ``f`` is holomorphic (complex inputs and outputs; the
+        result is the complex derivative).  Without it complex inputs need reverse mode
+        (the conjugate convention, as ``grad``) and complex outputs forward mode, and
+        ``"auto"`` picks the mode that applies; complex inputs and outputs raise.
 
     Returns:
       A function of ``f``'s arguments.
@@ -116,7 +139,8 @@ def jacobian(f, argnums=0, mode="auto", explain=False):
     if mode not in ("auto", "fwd", "rev", "report"):
         raise FuncdiffValueError(f"jacobian: mode must be 'auto', 'fwd', 'rev' or "
                                  f"'report', got {mode!r}")
-    rep_fn = jacobian_report(f, argnums)
+    rep_fn = jacobian_report(f, argnums, holomorphic)
+    fname = f"jacobian({_fun_name(f)})"
     cache: dict = {}
 
     @functools.wraps(f)
@@ -142,8 +166,8 @@ def jacobian(f, argnums=0, mode="auto", explain=False):
             if mode == "report":
                 return report
         chosen = mode if mode in ("fwd", "rev") else report.choice
-        fn = jacfwd if chosen == "fwd" else jacrev
-        return fn(f, argnums)(*args, **kwargs)
+        fn = _jacfwd if chosen == "fwd" else _jacrev
+        return fn(f, argnums, False, holomorphic, fname)(*args, **kwargs)
 
     jac.last_report = None
     return jac
