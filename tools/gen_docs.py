@@ -503,6 +503,16 @@ def _cell(run):
         return f"no ({type(e).__name__})"
 
 
+def _rand_cotangent(rng, y):
+    """A random cotangent of the output ``y``'s shape and dtype (vjp_fn requires its
+    dtype; complex outputs get a complex one)."""
+    y = np.asarray(y)
+    c = rng.standard_normal(y.shape)
+    if y.dtype.kind == "c":
+        c = c + 1j * rng.standard_normal(y.shape)
+    return c.astype(y.dtype)
+
+
 def probe_function(name, np_fn, f, seed=0):
     """The five cells of one row: value, jvp, vjp, vmap, jit."""
     rng = np.random.default_rng(seed)
@@ -575,14 +585,14 @@ def probe_function(name, np_fn, f, seed=0):
         out, f_vjp = fd.vjp(restrict(g), *primals)
         _same(out, want, compare)
         leaves, tree = tree_flatten(out)
-        cts = [rng.standard_normal(np.shape(y)) if fl else np.zeros(np.shape(y), fd.float0)
+        cts = [_rand_cotangent(rng, y) if fl else np.zeros(np.shape(y), fd.float0)
                for y, fl in zip(leaves, float_out)]
         from funcdiff.tree_util import tree_unflatten
         ct_in = f_vjp(tree_unflatten(tree, cts))
         if compare != "value":
             return "yes"
         lhs = sum(float(np.real(np.sum(c * t))) for c, t in zip(ct_in, tangents))
-        # real cotangents: for complex outputs the pairing is Re(sum(u * J v))
+        # for complex outputs the pairing is Re(sum(u * J v)) (JAX's convention)
         rhs = sum(float(np.real(np.sum(c * n)))
                   for c, n, fl in zip(cts, fd_jvp(), float_out) if fl)
         if not np.isclose(lhs, rhs, rtol=1e-4, atol=1e-6):
