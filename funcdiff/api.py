@@ -74,8 +74,8 @@ def _check_complex(fname, mode, holomorphic, in_avals, in_tree, out_avals, out_t
     - ``holomorphic=True`` (the user's promise) needs complex inputs and outputs;
     - otherwise forward mode (``mode`` "fwd": jacfwd; "hessian": its outer jacfwd) rejects
       complex inputs: a real basis direction sees the derivative along the real axis only;
-    - and reverse mode ("rev": jacrev, grad) rejects complex outputs: a real cotangent
-      pulls back the real part only.  Reverse mode of a real-valued function of complex
+    - and reverse mode ("rev": jacrev; "grad": grad, value_and_grad) rejects complex
+      outputs: a real cotangent pulls back the real part only.  Reverse mode of a real-valued function of complex
       input is allowed and gives JAX's conjugate convention ``df/dx - i df/dy``.
     """
     sig = (f"{fname} has {_dtype_names(in_avals)} inputs" if mode == "hessian" else
@@ -96,19 +96,19 @@ def _check_complex(fname, mode, holomorphic, in_avals, in_tree, out_avals, out_t
                 f"{fname} with holomorphic=True requires complex {side}s, but {side} leaf "
                 f"{bad} of {tree} is {avals[bad].str_short()} ({sig}).  {fix}.")
         return
-    side, avals, tree = (("output", out_avals, out_tree) if mode == "rev" else
+    side, avals, tree = (("output", out_avals, out_tree) if mode in ("rev", "grad") else
                          ("input", in_avals, in_tree))
     bad = next((i for i, a in enumerate(avals) if a.dtype.kind == "c"), None)
     if bad is None:
         return
     real_in = all(a.dtype.kind != "c" for a in in_avals)
     real_out = all(a.dtype.kind != "c" for a in out_avals)
-    if mode == "rev":
+    if mode in ("rev", "grad"):
         why = ("reverse mode pulls back one real cotangent per output element, which "
                "sees only the real part of a complex output")
         other = ("differentiate a real quantity (fnp.real(y), fnp.imag(y), "
                  "fnp.abs(y) ** 2), or use vjp with an explicit complex cotangent"
-                 if fname.startswith(("grad", "value_and_grad")) else
+                 if mode == "grad" else
                  "return the real and imaginary parts as separate real outputs "
                  "(fnp.real(y), fnp.imag(y))"
                  + (", or use jacfwd, which gives the complex Jacobian of a function of "
@@ -276,7 +276,7 @@ def _value_and_grad(f, argnums, has_aux, allow_int, holomorphic, name):
             _check_differentiable(leaves, in_tree, fname, allow_int)
         a = _check_scalar_out(outs, out_tree, fname)
         if holomorphic or a.dtype.kind == "c":
-            _check_complex(fname, "rev", holomorphic, [leaf_aval(x) for x in leaves],
+            _check_complex(fname, "grad", holomorphic, [leaf_aval(x) for x in leaves],
                            in_tree, [a], out_tree)
         # (np.array(1, dtype) is np.ones((), dtype), without np.ones' Python wrapper)
         one = np.array(1, a.dtype) if not a.shape else np.ones(a.shape, a.dtype)
