@@ -198,7 +198,8 @@ def _instruction(code, offset):
     one-line source text ("" where unknown)."""
     opname = dis.opname[code.co_code[offset]]
     pos = _positions(code, offset)
-    callee = _callee(code, offset, pos) if opname.startswith("CALL") else None
+    # (Python 3.11 specializes PRECALL into variants that make the call themselves)
+    callee = _callee(code, offset, pos) if opname.startswith(("CALL", "PRECALL")) else None
     return opname, callee, _segment(code.co_filename, pos)
 
 
