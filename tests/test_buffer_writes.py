@@ -139,6 +139,14 @@ def _(x):
     return out.sum()
 
 
+if hasattr(np.ndarray, "itemset"):     # NumPy 1.x
+    @write("ndarray.itemset", ".at[i].set(v)", call=True)
+    def _(x):
+        out = np.zeros(3)
+        out.itemset(0, x[0])  # <-
+        return out.sum()
+
+
 @write("operator.setitem", ".at[i].set(v)", call=True)
 def _(x):
     out = np.zeros(3)
