@@ -384,7 +384,9 @@ def _tolist(self):
 def _array(self, dtype=None, copy=None):
     """``numpy.asarray(x)``: the value if it carries no derivative (integers, booleans,
     constants, ``stop_gradient``); otherwise ``TracerArrayConversionError``, since the
-    array would silently have no derivative (or, under jit, no value at all)."""
+    array would silently have no derivative (or, under jit, no value at all) -- its
+    subclass ``TracerBufferWriteError`` when NumPy converts ``x`` to store it
+    (``buf[:] = x``)."""
     what = "numpy.asarray() / numpy.array()"
     self._check_alive(what)
     if self._val is None or _carries_derivative(self):
