@@ -5,8 +5,8 @@ from .core.errors import (ConcretizationError, DerivativeCutWarning,  # noqa: F4
                           FuncdiffError, FuncdiffIndexError, FuncdiffTypeError,
                           FuncdiffValueError, GradientError,
                           NonConcreteBooleanIndexError, ShapeError, StructureError,
-                          TracerArrayConversionError, TracerLeakError,
-                          UnsupportedNumpyFunctionError)
+                          TracerArrayConversionError, TracerBufferWriteError,
+                          TracerLeakError, UnsupportedNumpyFunctionError)
 from .core.check import check_jaxpr  # noqa: F401
 from .core.interpret import eval_jaxpr  # noqa: F401
 from . import numpy  # noqa: F401

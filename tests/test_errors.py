@@ -321,9 +321,27 @@ def example():
     fd.grad(f)(x3)
 
 
-@case("out= on a traced value", fd.FuncdiffTypeError, "add", "out=",
-      when="a NumPy function with `out=` receives a traced value",
-      fix="use the returned value: `y = np.add(a, x)`")
+@case("a traced value written into a NumPy array", fd.TracerBufferWriteError,
+      "`out[0] = ...`", "f64[]", "out = out.at[0].set(v)",
+      when="`buf[i] = x`, `buf[:] = x`, `buf.fill(x)`, `np.copyto(buf, x)` (or `put`, "
+           "`place`, `putmask`) with a traced `x` that carries a derivative (under "
+           "`grad`/`jvp`/`vjp`), or with any traced `x` under `jit`/`vmap`: the NumPy "
+           "array would hold a plain number, silently cutting the derivative",
+      fix="make the array with funcdiff.numpy and update it functionally, "
+          "`out = fnp.zeros(3).at[0].set(x[0] * 2)`, or collect the values and `np.stack` "
+          "them; `funcdiff.stop_gradient(v)` stores a value on purpose")
+def example():
+    def f(x):
+        out = np.zeros(3)
+        out[0] = x[0] * 2  # <-
+        return out.sum()
+    fd.grad(f)(x3)
+
+
+@case("out= into a NumPy array", fd.TracerBufferWriteError, "numpy.add", "out=",
+      when="a NumPy function with `out=` a NumPy array receives a traced value (an "
+           "in-place operator `buf += x` on a NumPy array is one)",
+      fix="use the returned value: `y = np.add(a, x)`, `buf = buf + x`")
 def example():
     def f(x):
         buf = np.zeros(3)
@@ -925,6 +943,7 @@ def test_error(c):
 def test_every_error_class_is_covered():
     """Each public error class has at least one case (so a new class gets documented)."""
     public = {fd.ConcretizationError, fd.TracerLeakError, fd.TracerArrayConversionError,
+              fd.TracerBufferWriteError,
               fd.NonConcreteBooleanIndexError, fd.UnsupportedNumpyFunctionError,
               fd.GradientError, fd.StructureError, fd.ShapeError, fd.FuncdiffTypeError,
               fd.FuncdiffValueError, fd.FuncdiffIndexError, BatchingError, BatchRuleError,

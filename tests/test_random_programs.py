@@ -52,8 +52,11 @@ def budget(n):
 
 @pytest.fixture(autouse=True)
 def _quiet():
+    """NumPy's floating-point warnings off; a derivative cut (DerivativeCutWarning) an
+    error in every test here (see ``test_no_derivative_is_cut``)."""
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("error", fd.DerivativeCutWarning)
         yield
 
 
@@ -291,6 +294,31 @@ def test_second_order(prog):
         hv = h @ v.reshape(-1)
         np.testing.assert_allclose(hv, np.asarray(jvp_of_grad).reshape(-1), rtol=1e-7,
                                    atol=1e-7 * scale, err_msg="hessian @ v vs hvp")
+
+
+# --- no silent cuts ---------------------------------------------------------------------
+
+@budget(150)
+@given(programs())
+def test_no_derivative_is_cut(prog):
+    """A guard against new silent cuts: random programs through grad (eager, under jit,
+    through checkpoint) and jvp with DerivativeCutWarning an error, so a new path that
+    turns a traced value into a Python number or a NumPy array fails loudly here.  The
+    gradient also agrees with jvp along a random direction (a cut would make it zero)."""
+    xs = _f64(prog)
+    g = _scalar(prog, _weights(prog, xs))
+    argnums = tuple(range(len(xs)))
+    vs = _directions(prog, xs, 9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", fd.DerivativeCutWarning)
+        grads = fd.grad(g, argnums=argnums)(*xs)
+        jitted = fd.jit(fd.grad(g, argnums=argnums))(*xs)
+        ck = fd.grad(fd.checkpoint(g), argnums=argnums)(*xs)
+        _, dg = fd.jvp(g, xs, vs)
+    lhs, rhs = _vdot(grads, vs), float(dg)
+    assert abs(lhs - rhs) <= 1e-9 * max(1.0, abs(lhs), abs(rhs)), (lhs, rhs)
+    _assert_same(jitted, grads, np.float64, "jit(grad) vs grad", atol_scale=1e3)
+    _assert_same(ck, grads, np.float64, "grad(checkpoint) vs grad", atol_scale=1e3)
 
 
 # --- vmap == loop --------------------------------------------------------------------

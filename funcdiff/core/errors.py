@@ -61,6 +61,19 @@ class TracerArrayConversionError(FuncdiffTypeError):
     """``numpy.asarray(traced)`` or similar: it would silently cut the derivative."""
 
 
+class TracerBufferWriteError(TracerArrayConversionError):
+    """A traced value written into a NumPy array: ``buf[i] = x``, ``buf[:] = [x, y]``,
+    ``buf.fill(x)``, ``numpy.copyto(buf, x)`` / ``put`` / ``place`` / ``putmask``,
+    ``numpy.sin(x, out=buf)``, ``buf += x``.  The array would hold a plain number
+    without the derivative (or, under ``jit``/``vmap``, no value is known to store).
+    Build the array with ``funcdiff.numpy`` and update it functionally::
+
+        buf = fnp.zeros(3).at[0].set(x[0] * 2)
+
+    or collect the values in a list and ``np.stack`` them.  Writing values that carry
+    no derivative (integers, ``stop_gradient(x)``) works outside ``jit``/``vmap``."""
+
+
 class TracerLeakError(FuncdiffError, RuntimeError):
     """A traced value escaped the transform that created it and was used later."""
 
@@ -74,10 +87,13 @@ class UnsupportedNumpyFunctionError(FuncdiffTypeError):
 
 
 class DerivativeCutWarning(UserWarning):
-    """``float(x)``, ``x.item()``, ``x.tolist()`` or ``complex(x)`` on a traced value that
+    """``float(x)``, ``complex(x)``, ``x.item()``, ``x.tolist()`` (or a ``math.*``
+    function, ``"%f" % x``: anything asking for a Python number) on a traced value that
     carries a derivative (under ``grad``/``jvp``/``vjp``): the Python number has none.
     Fine for control flow (``while abs(float(err)) > tol``); to compute with the value,
-    keep it traced.  Convert ``funcdiff.stop_gradient(x)`` to say the cut is intended."""
+    keep it traced.  Convert ``funcdiff.stop_gradient(x)`` to say the cut is intended.
+    Writing the value into a NumPy array is an error instead
+    (``TracerBufferWriteError``); docs/sharp-edges.md lists every deliberate cut."""
 
 
 class GradientError(FuncdiffTypeError):

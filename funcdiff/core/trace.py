@@ -32,6 +32,7 @@ class _TraceState(threading.local):
         self.stack: list[JaxprTrace] = []
         self.source_override = None
         self.memo = None   # (primitive, args, outputs): see `memo_outputs`
+        self.store_error = None   # (error, frame, offset): see `numpy_may_replace`
 
 
 state = _TraceState()
@@ -466,7 +467,7 @@ class new_trace:
         self.stack.append(self.trace)
         return self.trace
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, exc, tb):
         paused_gc.__exit__()
         trace, stack = self.trace, self.stack
         trace.active = False
@@ -476,7 +477,27 @@ class new_trace:
             t.active = False
             if t is trace:
                 break
+        pending, state.store_error = state.store_error, None
+        if pending is not None and exc is not None and not isinstance(exc, FuncdiffError):
+            err, frame, offset = pending
+            last = tb
+            while last.tb_next is not None:
+                last = last.tb_next
+            if last.tb_frame is frame and last.tb_lasti == offset:
+                # NumPy replaced the error at the very instruction that raised it
+                raise err.with_traceback(tb) from None
         return False
+
+
+def numpy_may_replace(err: FuncdiffError, frame):
+    """``err``, raised by a conversion (``__float__``, ``__int__``, ``__bool__``) that
+    NumPy's C code called while ``frame`` runs its current instruction.  NumPy replaces
+    such an error by its own: "ValueError: setting an array element with a sequence"
+    (a tracer has ``__getitem__``) with ``err`` as the cause, or "Error setting single
+    item of array" without it (``buf.flat[i] = x``).  The trace's exit then raises
+    ``err`` instead, with the traceback that ends at the user's instruction."""
+    state.store_error = (err, frame, frame.f_lasti)
+    return err
 
 
 def is_tracer(x) -> bool:

@@ -9,11 +9,20 @@ booleans, constants or ``funcdiff.stop_gradient(x)`` it gives the value.  Python
 conversions (``float() int() complex() bool() .item() .tolist()``) give the value when it
 is known, as Python control flow on values needs under ``grad`` (API.md), and raise
 ``ConcretizationError`` under ``jit``/``vmap``; ``float complex .item .tolist`` of a value
-carrying a derivative also warn (``DerivativeCutWarning``) naming the line.
+carrying a derivative also warn (``DerivativeCutWarning``) naming the line.  Writing a
+traced value into a NumPy array (``buf[i] = x``, ``buf.fill(x)``, ``out=buf``,
+``numpy.copyto``, ...) is not a conversion the user asked for: it raises
+``TracerBufferWriteError`` when the value carries a derivative or is unknown (see
+"writes into NumPy arrays" below for how such writes are told apart).
 """
 from __future__ import annotations
 
+import dis
+import functools
+import itertools
+import linecache
 import os
+import re
 import sys
 import warnings
 import weakref
@@ -21,9 +30,11 @@ import weakref
 import numpy as np
 
 from ..core.errors import ConcretizationError, DerivativeCutWarning, FuncdiffTypeError, \
-    TracerArrayConversionError, UnsupportedNumpyFunctionError
+    TracerArrayConversionError, TracerBufferWriteError, UnsupportedNumpyFunctionError
 from ..core.ir import Var
-from ..core.trace import Tracer, current_source_info, leak_error
+from ..core.trace import _NP_DIR, Tracer, current_source_info, leak_error, \
+    numpy_may_replace
+from ..tree_util import tree_leaves, tree_map
 from ._core import FUNCTIONS, UFUNC_METHODS
 
 
@@ -151,43 +162,198 @@ _STOP = "Convert funcdiff.stop_gradient(x) instead of x if no derivative is inte
 _FUNCDIFF_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
-def _user_stacklevel() -> int:
-    """``warnings.warn``'s stacklevel for the first frame outside funcdiff."""
+def _user_frame():
+    """(the innermost frame outside funcdiff, its ``warnings.warn`` stacklevel in the
+    caller)."""
     root = _FUNCDIFF_DIR
     frame, level = sys._getframe(1), 1
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(root):
         frame, level = frame.f_back, level + 1
-    return level
+    return frame, level
+
+
+# --- writes into NumPy arrays -------------------------------------------------------------
+# NumPy stores an object into an array by asking it for a number or an array: `buf[i] = x`,
+# `buf.flat[i] = x` and `buf.fill(x)` call x.__float__ (__complex__, __int__, __bool__ by
+# the array's dtype); `buf[:] = x`, `buf[mask] = x`, `buf[:2] = [x, y]` and
+# `buf.put(i, x)` call x.__array__.  The user's own float(x) and np.asarray(x) call the
+# same methods, so a conversion looks at what the innermost frame outside funcdiff is
+# executing: an item assignment (STORE_SUBSCR / STORE_SLICE; the container is C code,
+# since a Python __setitem__ would be a frame of its own) or a call of a storing method
+# (`fill`, `put`, ..., named by the call's source position).  NumPy functions that write
+# into an argument (`out=`, in-place operators, `copyto`, `put`, `place`, `putmask`,
+# `ufunc.at`) reach funcdiff through __array_ufunc__ / __array_function__ instead.  All
+# paths apply one rule, as np.asarray does: a known value without a derivative is stored;
+# a value with a derivative, or unknown (jit, vmap), raises TracerBufferWriteError.
+
+_STORE_OPS = frozenset({"STORE_SUBSCR", "STORE_SLICE"})
+_STORE_METHODS = frozenset({"fill", "itemset", "put", "__setitem__", "setitem"})
+_NAME = r"[A-Za-z_][\w.]*"
+
+
+@functools.lru_cache(maxsize=1024)
+def _instruction(code, offset):
+    """``(opname, callee, source)`` of the instruction at ``offset`` of ``code``: the
+    name the called object was loaded by (calls only, else None) and the instruction's
+    one-line source text ("" where unknown)."""
+    opname = dis.opname[code.co_code[offset]]
+    pos = _positions(code, offset)
+    # (Python 3.11 specializes PRECALL into variants that make the call themselves)
+    callee = _callee(code, offset, pos) if opname.startswith(("CALL", "PRECALL")) else None
+    return opname, callee, _segment(code.co_filename, pos)
+
+
+def _user_instruction():
+    """``(frame, opname, callee, source)`` of what the innermost frame outside funcdiff
+    is executing (``_instruction``)."""
+    frame = _user_frame()[0]
+    if frame is None:
+        return None, "", None, ""
+    return (frame, *_instruction(frame.f_code, frame.f_lasti))
+
+
+def _positions(code, offset):
+    """The source span ``(line, end_line, col, end_col)`` of the instruction at
+    ``offset``, or None (Python 3.10 has no ``co_positions``)."""
+    if not hasattr(code, "co_positions"):
+        return None
+    pos = next(itertools.islice(code.co_positions(), offset // 2, None), None)
+    return pos if pos is not None and None not in pos else None
+
+
+def _callee(code, offset, pos):
+    """The name the called object is loaded by (``fill`` for ``buf.fill(x)``): the
+    load before the call whose span is the longest one starting where the call's does."""
+    if pos is None:
+        return None
+    best, best_end = None, None
+    for ins in dis.get_instructions(code):
+        if ins.offset >= offset:
+            break
+        p = ins.positions
+        if p is None or p.lineno is None or (p.lineno, p.col_offset) != (pos[0], pos[2]):
+            continue
+        end = (p.end_lineno, p.end_col_offset)
+        if end < (pos[1], pos[3]) and (best_end is None or end >= best_end):
+            best, best_end = ins, end
+    return best.argval if best is not None and isinstance(best.argval, str) else None
+
+
+def _segment(filename, pos):
+    """The one-line source text of a span, or "" (no source, or several lines)."""
+    if pos is None or pos[0] != pos[1]:
+        return ""
+    line = linecache.getline(filename, pos[0]).encode()   # columns count UTF-8 bytes
+    return line[pos[2]:pos[3]].decode(errors="replace").strip()
+
+
+def _at_advice(name="a", idx="i"):
+    return (f"Make `{name}` with funcdiff.numpy (fnp.zeros(...) or fnp.asarray({name})) and "
+            f"update it functionally: `{name} = {name}.at[{idx}].set(v)` returns the "
+            "updated array (traced indices work too); or collect the values in a list "
+            "and np.stack them.")
+
+
+def _buffer_write_error(t: Tracer, what: str, advice: str, maybe_index=False):
+    """``TracerBufferWriteError``: ``what`` (the write, as the user wrote it) stores
+    ``t`` into a NumPy array (or, ``maybe_index``, may be indexing it with ``t``)."""
+    aval = t.aval.str_short()
+    if maybe_index and t.aval.dtype.kind in "biu":
+        does = f"uses a traced {aval} value in a write into a NumPy array"
+    else:
+        does = f"writes a traced {aval} value into a NumPy array"
+    if t._val is None:
+        why = "Its value is not known while tracing (inside jit or vmap)."
+    else:
+        why = ("The array would hold a plain number without the derivative, silently "
+               "cutting the gradient through it.")
+        advice += "  Write funcdiff.stop_gradient(v) if no derivative is intended."
+    return TracerBufferWriteError(f"{what} {does} (at {current_source_info()}).  {why}  "
+                                  f"{advice}")
+
+
+def _store_in_progress():
+    """``(frame, what, advice, maybe_index)`` for ``_buffer_write_error`` when the
+    innermost frame outside funcdiff assigns into an item or calls a storing method (so
+    the conversion being made is NumPy's, to store the value), else None."""
+    frame, opname, callee, text = _user_instruction()
+    if opname not in _STORE_OPS and callee not in _STORE_METHODS:
+        return None
+    if frame.f_code.co_filename.startswith(_NP_DIR):
+        # NumPy's own Python code stores (np.fill_diagonal): name the user's call
+        user = frame
+        while user is not None and user.f_code.co_filename.startswith(_NP_DIR):
+            user = user.f_back
+        text = "" if user is None else _instruction(user.f_code, user.f_lasti)[2]
+        return frame, f"`{text}`" if text else "A NumPy function", _at_advice(), True
+    if opname in _STORE_OPS:
+        m = re.fullmatch(rf"({_NAME})\[(.+)\]", text)
+        return (frame, f"`{text} = ...`" if text else "An assignment `a[i] = v`",
+                _at_advice(*m.groups()) if m else _at_advice(), True)
+    m = re.match(rf"({_NAME})\.fill\(", text)
+    return (frame, f"`{text}`" if text else f"`{callee}(...)`",
+            f"Make it with funcdiff.numpy instead: `{m[1]} = fnp.full_like({m[1]}, v)`."
+            if m else _at_advice(), False)
+
+
+def _store_error(t: Tracer, store):
+    """The error for NumPy storing ``t`` as ``_store_in_progress`` found (raised from a
+    conversion NumPy's C code called, which NumPy may replace by its own)."""
+    frame, what, advice, maybe_index = store
+    return numpy_may_replace(_buffer_write_error(t, what, advice, maybe_index), frame)
+
+
+def _stored_value(t, what: str, advice: str):
+    """What NumPy may store of ``t`` (a leaf of a NumPy call's arguments): the value of
+    a known tracer without a derivative, else ``TracerBufferWriteError``."""
+    if type(t) is not Tracer:
+        return t
+    t._check_alive(what)
+    if t._val is None or _carries_derivative(t):
+        raise _buffer_write_error(t, what, advice, maybe_index=True)
+    return t._val
+
+
+def _into_numpy_array(func, what, advice, args, kwargs):
+    """``func(*args, **kwargs)``, a NumPy call that writes into a NumPy array (``what``
+    and ``advice`` for the error), on what may be stored of each traced value."""
+    args, kwargs = tree_map(lambda v: _stored_value(v, what, advice), (args, kwargs))
+    return func(*args, **kwargs)
 
 
 def _convert(t: Tracer, what: str, instead: str, cuts: bool):
-    """``t``'s concrete value for a conversion to a Python number.  Unknown (jit, vmap):
-    ``ConcretizationError``.  Known and carrying a derivative that the conversion drops
-    (``cuts``; not for int()/bool(), whose derivative is zero anyway): the value, with a
+    """``t``'s concrete value for a conversion to a Python number.  Asked for by NumPy
+    to store an unknown value or one carrying a derivative into an array:
+    ``TracerBufferWriteError``.  Otherwise unknown (jit, vmap): ``ConcretizationError``.
+    Known and carrying a derivative that the conversion drops (``cuts``; not for
+    int()/bool(), whose derivative is zero anyway): the value, with a
     ``DerivativeCutWarning`` -- fine for control flow, never silent."""
     t._check_alive(what)
-    if t._val is None:
+    unknown = t._val is None
+    derivative = not unknown and _carries_derivative(t)
+    if unknown or derivative:
+        store = _store_in_progress()
+        if store is not None:
+            raise _store_error(t, store)
+    if unknown:
         raise ConcretizationError(
             f"{what} needs the concrete value of a traced {t.aval.str_short()} value, which "
             f"is not known inside jit (at {current_source_info()}).  {instead}  For "
             "control flow on traced values use funcdiff.lax.cond / switch / while_loop / "
             "fori_loop; for a configuration value, mark the argument static with "
             "jit(f, static_argnums=...).")
-    if cuts and _carries_derivative(t):
+    if cuts and derivative:
         warnings.warn(DerivativeCutWarning(
             f"{what} on a traced {t.aval.str_short()} value that carries a derivative (at "
             f"{current_source_info()}): the Python number has no derivative, so anything "
             f"computed from it is a constant to grad/jvp/vjp.  That is fine for control "
             f"flow (`while abs(float(err)) > tol:`).  {instead}  {_STOP}"),
-            stacklevel=_user_stacklevel())
+            stacklevel=_user_frame()[1])
     return t._val
 
 
 def _float(self):
-    return float(_convert(self, "float() (or a math.* function, or `buf[i] = x` into a "
-                                "NumPy array)", _KEEP_TRACED + "  To fill an array with "
-                          "traced values use buf = buf.at[i].set(x) on a funcdiff.numpy "
-                          "array, or np.stack([...]).", True))
+    return float(_convert(self, "float() (or a math.* function)", _KEEP_TRACED, True))
 
 
 def _int(self):
@@ -197,6 +363,12 @@ def _int(self):
 
 def _complex(self):
     return complex(_convert(self, "complex()", _KEEP_TRACED, True))
+
+
+def _bool(self):
+    return bool(_convert(self, "bool() (an `if`, `while`, `and`/`or` or assert)",
+                         "To choose between values elementwise use np.where(c, a, b).",
+                         False))
 
 
 def _item(self, *args):
@@ -212,9 +384,15 @@ def _tolist(self):
 def _array(self, dtype=None, copy=None):
     """``numpy.asarray(x)``: the value if it carries no derivative (integers, booleans,
     constants, ``stop_gradient``); otherwise ``TracerArrayConversionError``, since the
-    array would silently have no derivative (or, under jit, no value at all)."""
+    array would silently have no derivative (or, under jit, no value at all) -- its
+    subclass ``TracerBufferWriteError`` when NumPy converts ``x`` to store it
+    (``buf[:] = x``)."""
     what = "numpy.asarray() / numpy.array()"
     self._check_alive(what)
+    if self._val is None or _carries_derivative(self):
+        store = _store_in_progress()
+        if store is not None:
+            raise _store_error(self, store)
     instead = ("Use numpy functions (they dispatch to funcdiff) or funcdiff.numpy on traced "
                "values; for a list mixing traced values and numbers use "
                "funcdiff.numpy.array([...]) or np.stack([...]); to fill an array use "
@@ -244,6 +422,7 @@ def _format(self, spec):
 Tracer.__float__ = _float
 Tracer.__int__ = _int
 Tracer.__complex__ = _complex
+Tracer.__bool__ = _bool
 Tracer.__array__ = _array
 Tracer.__format__ = _format
 
@@ -293,29 +472,26 @@ def _unsupported(what):
         "docs/numpy-coverage.md lists what is supported.")
 
 
-def _no_out_where(ufunc, method, kwargs):
-    """A clear error for ``out=`` (in-place operators on NumPy arrays included) and, for
-    a plain ufunc call, ``where=``."""
-    name = f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
-    src = current_source_info()
-    out = kwargs.get("out")
-    if out is not None:
-        outs = out if isinstance(out, tuple) else (out,)
-        if any(o is not None and type(o) is not Tracer for o in outs):
-            raise FuncdiffTypeError(
-                f"{name}(..., out=a) writes a traced result into the NumPy array `a` (at "
-                f"{src}); an in-place operator such as `a += x` or `a *= x` on a NumPy "
-                "array does this too.  That would cut the derivative.  Write `a = a + x` "
-                f"(or a = {name}(...) without out=): the result is then traced.")
-        raise FuncdiffTypeError(
-            f"{name}(..., out=x) on a traced value (at {src}): traced values are "
-            "immutable.  Use the returned value, e.g. y = np.add(a, b).")
+def _immutable(what, returns=False):
+    """The error for ``what`` writing into a traced value in place (``returns``: the
+    NumPy function also returns its result, which is the fix)."""
+    fix = ("Use the returned value instead (y = np.add(a, b) without out=)" if returns else
+           "Use the functional update a = a.at[idx].add(v) (.set, .multiply, .min, .max "
+           "likewise), which returns the updated array")
+    return FuncdiffTypeError(
+        f"{what} on a traced value (at {current_source_info()}) writes into it in place, "
+        f"and traced values are immutable.  {fix}.")
+
+
+def _no_where(ufunc, method, kwargs):
+    """A clear error for ``where=`` in a plain ufunc call without ``out=``."""
     where = kwargs.get("where", True)
     if method == "__call__" and not (where is True or (
             isinstance(where, (bool, np.bool_)) and where)):
+        name = f"numpy.{ufunc.__name__}"
         raise FuncdiffTypeError(
-            f"{name}(..., where=mask) on a traced value (at {src}): the masked-out "
-            "entries would be whatever the uninitialized output holds.  Use "
+            f"{name}(..., where=mask) on a traced value (at {current_source_info()}): the "
+            "masked-out entries would be whatever the uninitialized output holds.  Use "
             f"funcdiff.numpy.where(mask, {name}(...), fallback) (np.where works too).")
 
 
@@ -340,19 +516,35 @@ def _lookup(func):
 
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
     _check_alive(inputs)
-    _no_out_where(ufunc, method, kwargs)
+    name = f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+    out = kwargs.get("out")
+    outs = () if out is None else out if isinstance(out, tuple) else (out,)
+    if any(type(o) is Tracer for o in outs):
+        raise _immutable(f"{name}(..., out=x)", returns=True)
+    if method == "at" and type(inputs[0]) is Tracer:
+        raise _immutable(f"{name}(x, idx, v)")
+    if any(o is not None for o in outs):
+        _, opname, _, text = _user_instruction()
+        m = re.fullmatch(rf"({_NAME})\s*(\S+)=\s*(.+)", text)
+        if opname.startswith(("BINARY_OP", "INPLACE_")) and m:    # `a += x`: out=a
+            what, advice = f"`{text}`", (f"Write `{m[1]} = {m[1]} {m[2]} {m[3]}`: the "
+                                         "result is then traced.")
+        else:
+            what, advice = f"`{name}(..., out=a)`", (f"Use the returned value instead: "
+                                                     f"`y = {name}(...)` is traced.")
+        return _into_numpy_array(getattr(ufunc, method), what, advice, inputs, kwargs)
+    if method == "at":
+        return _into_numpy_array(ufunc.at, f"`{name}(a, idx, v)`",
+                                 "Use `a = fnp.asarray(a).at[idx].add(v)` (.multiply, .min, "
+                                 ".max likewise): it returns the updated array.",
+                                 inputs, kwargs)
+    _no_where(ufunc, method, kwargs)
     kwargs.pop("out", None)
     if method == "__call__":
         f = _lookup(ufunc)
         if f is None:
             raise _unsupported(f"numpy.{ufunc.__name__}")
         return f.traced(*inputs, **kwargs)
-    if method == "at":
-        raise FuncdiffTypeError(
-            f"numpy.{ufunc.__name__}.at(a, idx, v) modifies `a` in place, and traced "
-            f"values are immutable (at {current_source_info()}).  Use the functional "
-            "update a = funcdiff.numpy.asarray(a).at[idx].add(v) (.multiply, .min, .max, "
-            ".set likewise): it returns the updated array.")
     if method == "outer" and ufunc.nin == 2 and ufunc in FUNCTIONS:
         return _outer(FUNCTIONS[ufunc], *inputs, **kwargs)
     f = UFUNC_METHODS.get((ufunc, method))
@@ -361,9 +553,25 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
     return f(*inputs, **kwargs)
 
 
+# NumPy functions that write into an argument: that argument's name
+_IN_PLACE = {np.copyto: "dst", np.put: "a", np.place: "arr", np.putmask: "a",
+             np.put_along_axis: "arr", np.fill_diagonal: "a"}
+
+
 def _array_function(self, func, types, args, kwargs):
-    from ..tree_util import tree_leaves
     _check_alive(tree_leaves((args, kwargs)))
+    dst = _IN_PLACE.get(func)
+    if dst is not None:
+        name = f"numpy.{func.__name__}"
+        if type(args[0] if args else kwargs.get(dst)) is Tracer:
+            raise _immutable(f"{name}({dst}=x, ...)")
+        return _into_numpy_array(func, f"`{name}({dst}, ...)`", _at_advice(), args, kwargs)
+    out = kwargs.get("out")
+    if out is not None and type(out) is not Tracer and not (
+            isinstance(out, tuple) and all(o is None for o in out)):
+        name = f"numpy.{func.__name__}"
+        return _into_numpy_array(func, f"`{name}(..., out=a)`", "Use the returned value "
+                                 f"instead: `y = {name}(...)` is traced.", args, kwargs)
     f = _lookup(func)
     if f is None:
         mod = getattr(func, "__module__", "numpy") or "numpy"
