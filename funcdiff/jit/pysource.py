@@ -33,10 +33,10 @@ def identifier(name, prefix: str) -> str:
 
 
 def is_identifier(name) -> bool:
-    """Whether ``name`` may be pasted into source as a plain ASCII identifier (as a
-    keyword argument's name, for instance)."""
-    return type(name) is str and _ASCII_IDENT.match(name) is not None and \
-        not keyword.iskeyword(name)
+    """Whether ``name`` may be pasted into source as it is (as a keyword argument's
+    name, for instance): a short ASCII identifier that is not a keyword."""
+    return type(name) is str and len(name) <= MAX_NAME and \
+        _ASCII_IDENT.match(name) is not None and not keyword.iskeyword(name)
 
 
 def comment(text) -> str:

@@ -8,7 +8,9 @@ it).  Only float64 outputs, operands of the output's shape or finite real scalar
 other broadcasting), no weak types.
 
 Accuracy: arithmetic (``_EXACT``: + - * / negation, abs, square, reciprocal) is rounded
-by IEEE 754 in numexpr as in NumPy, so it fuses bit for bit.  Functions (``_FUNCTIONS``)
+by IEEE 754 in numexpr as in NumPy, so it fuses bit for bit -- with numexpr's own
+rewrites turned off (``optimization='none'``: by default it turns ``x / 3.0`` into
+``x * 0.333...``, which rounds differently).  Functions (``_FUNCTIONS``)
 come from the C math library in numexpr (or Intel's VML), while NumPy uses its own SIMD
 versions for some of them on some CPUs: there a fused function may differ from NumPy's
 result by a few ulp (measured: up to 3 ulp for tanh on an AVX2 x86, and 2 ulp for
@@ -60,7 +62,7 @@ numexpr_fused_p = Primitive("numexpr_fused")
 
 
 def _fused_impl(*args, expr, names, aval):
-    return _ne.evaluate(expr, local_dict=dict(zip(names, args)))
+    return _ne.evaluate(expr, local_dict=dict(zip(names, args)), optimization="none")
 
 
 numexpr_fused_p.impl = _fused_impl
@@ -69,7 +71,8 @@ numexpr_fused_p.cost = lambda ai, ao, **p: {"flops": ao[0].size * p["expr"].coun
                                             "transcendentals": 0}
 numexpr_fused_p.emit = lambda args, params, gen: (
     f"{gen.const(_ne, 'ne')}.evaluate({string_literal(params['expr'])}, local_dict={{"
-    + ", ".join(f"{string_literal(n)}: {a}" for n, a in zip(params["names"], args)) + "})")
+    + ", ".join(f"{string_literal(n)}: {a}" for n, a in zip(params["names"], args))
+    + "}, optimization='none')")
 
 
 # Per expression as written out: at most this many leaf occurrences (numexpr takes at
