@@ -20,8 +20,6 @@ MAX_COMMENT = 120   # characters of a name kept in a comment
 
 _IDENT_CHAR = re.compile(r"[^A-Za-z0-9_]")
 _ASCII_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_DOTTED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
-_UNSIGNED_NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[jJ]?\Z")
 
 
 def identifier(name, prefix: str) -> str:
@@ -77,9 +75,21 @@ def operand(text: str) -> str:
     anything else (a negative literal, an operator expression) bracketed.  Templates
     paste operands into the tightest-binding slots Python has (``{0} ** {1}``'s base,
     ``{0}[i]``, ``-{0}``), where ``-2.0 ** x`` would mean ``-(2.0 ** x)``."""
-    if _DOTTED_NAME.match(text) or _UNSIGNED_NUMBER.match(text) or _enclosed(text):
+    if text.isidentifier() or _is_number(text) or _enclosed(text) or all(
+            part.isidentifier() for part in text.split(".")):
         return text
     return f"({text})"
+
+
+def _is_number(text: str) -> bool:
+    """An unsigned number literal: 2, 2.5, .5, 1e-05, 3j (not 1+2j)."""
+    if not text or not (text[0].isdigit() or text[0] == "."):
+        return False
+    try:
+        float(text[:-1] if text[-1] in "jJ" else text)
+    except ValueError:
+        return False
+    return True
 
 
 def _enclosed(text: str) -> bool:
