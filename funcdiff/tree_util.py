@@ -76,12 +76,23 @@ def _same_aux(a, b):
         return True
     if not a == b:
         return False
+    if type(a) is tuple and type(b) is tuple:     # dict keys: mostly strings, cheap
+        for x, y in zip(a, b):
+            if x is not y and not (type(x) is str and type(y) is str) and \
+                    not _same_value(x, y):
+                return False
+        return True
+    return _same_value(a, b)
+
+
+def _same_value(x, y):
+    """(For values already ==.)  The same by ``value_key``, when hashable."""
     try:
-        hash(a)
-        hash(b)
+        hash(x)
+        hash(y)
     except TypeError:
         return True
-    return value_key(a) == value_key(b)
+    return value_key(x) == value_key(y)
 
 
 def _hashable(aux):

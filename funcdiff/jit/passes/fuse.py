@@ -13,9 +13,10 @@ rewrites turned off (``optimization='none'``: by default it turns ``x / 3.0`` in
 ``x * 0.333...``, which rounds differently).  Functions (``_FUNCTIONS``)
 come from the C math library in numexpr (or Intel's VML), while NumPy uses its own SIMD
 versions for some of them on some CPUs: there a fused function may differ from NumPy's
-result by a few ulp (measured: up to 3 ulp for tanh on an AVX2 x86, and 2 ulp for
-sinh, log10, arctanh and arccosh on an AVX-512 one; both sides are within NumPy's own
-accuracy bounds, and NumPy's results differ between those CPUs just the same).  Bounded
+result by a few ulp (measured: 3 ulp for tanh on an AVX2 x86, where the others agree
+bit for bit; reported: 2 ulp for sinh, log10, arctanh and arccosh on another CPU; both
+sides are within NumPy's own accuracy bounds, and NumPy's results differ between CPUs
+just the same).  Bounded
 at 4 ulp per function by tests/test_jit_hostile.py; docs/jit.md tells users, with
 ``config.numexpr_fusion = False`` for bit-for-bit NumPy results.
 
@@ -53,9 +54,9 @@ _FUNCTIONS = {"sin": "sin({0})", "cos": "cos({0})", "tan": "tan({0})",
               "log1p": "log1p({0})", "log10": "log10({0})", "sqrt": "sqrt({0})",
               "atan2": "arctan2({0},{1})"}
 _TEMPLATES = {**_EXACT, **_FUNCTIONS}
-# how many times each operand is written out in its template (square's twice)
-_USES = {name: tuple(t.count("{%d}" % i) for i in range(t.count("{") - t.count("{{")))
-         for name, t in _TEMPLATES.items()}
+# how many times each operand is written out in its template (square's twice); zipped
+# with an eqn's operands, which cuts it to the arity
+_USES = {name: (t.count("{0}"), t.count("{1}")) for name, t in _TEMPLATES.items()}
 _F64 = np.dtype(np.float64)
 
 numexpr_fused_p = Primitive("numexpr_fused")
