@@ -95,12 +95,15 @@ def test_negative_int_literals_in_integer_templates(op):
 
 
 def test_operand_brackets_whatever_is_not_a_primary():
-    for text in ("a0", "_lit3", "np.pi", "2.5", "1e-05", "3j", "(a + b)", "(-2.0)", "[a, b]"):
+    for text in ("a0", "_lit3", "np.pi", "2.5", "1e-05", "3j", "(a + b)", "(-2.0)", "[a, b]",
+                 "True", "None"):
         assert pysource.operand(text) == text
-    for text in ("-2.0", "-a", "a + b", "(a) + (b)", "a ** b", "not a", "-1e-05"):
+    for text in ("-2.0", "-a", "a + b", "(a) + (b)", "a ** b", "not a", "-1e-05", "1+2j",
+                 "a if b else a", "lambda: a", "f(a)[b] + 1", "2 * 3"):
         assert pysource.operand(text) == f"({text})"
-        assert eval(pysource.operand(text) + " ** 2", {"a": 2, "b": 3}) == \
-            eval(f"({text}) ** 2", {"a": 2, "b": 3})
+        if "lambda" not in text:   # (brackets keep the value, whatever the slot)
+            ns = {"a": 2, "b": 3, "f": lambda a: [1, 2, 3, 4]}
+            assert eval(pysource.operand(text) + " ** 2", ns) == eval(f"({text}) ** 2", ns)
 
 
 # --- 2. keys: type and exact value ---------------------------------------------------------

@@ -75,10 +75,16 @@ def operand(text: str) -> str:
     anything else (a negative literal, an operator expression) bracketed.  Templates
     paste operands into the tightest-binding slots Python has (``{0} ** {1}``'s base,
     ``{0}[i]``, ``-{0}``), where ``-2.0 ** x`` would mean ``-(2.0 ** x)``."""
-    if text.isidentifier() or _is_number(text) or _enclosed(text) or all(
-            part.isidentifier() for part in text.split(".")):
+    if _is_name(text) or _is_number(text) or _enclosed(text) or all(
+            _is_name(part) for part in text.split(".")):
         return text
     return f"({text})"
+
+
+def _is_name(text: str) -> bool:
+    """A name (``not`` or ``lambda`` are operators, ``True`` and ``None`` are values)."""
+    return text.isidentifier() and (not keyword.iskeyword(text) or
+                                    text in ("True", "False", "None"))
 
 
 def _is_number(text: str) -> bool:
