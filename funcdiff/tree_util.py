@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from .core.ir import value_key
+
 _registry: dict[type, tuple[Callable, Callable]] = {}
 
 
@@ -54,7 +56,7 @@ class PyTreeDef:
 
     def __eq__(self, other):
         return (isinstance(other, PyTreeDef) and self.kind == other.kind
-                and self.aux == other.aux and self.children == other.children)
+                and _same_aux(self.aux, other.aux) and self.children == other.children)
 
     def __hash__(self):
         return self._hash
@@ -64,6 +66,33 @@ class PyTreeDef:
 
     def unflatten(self, leaves):
         return tree_unflatten(self, leaves)
+
+
+def _same_aux(a, b):
+    """Aux data (dict keys, a registered node's static data) equal by ``==`` and, when
+    hashable, by ``value_key``: dict keys ``1`` and ``True`` (or ``0.0`` and ``-0.0``)
+    are equal as dict keys but make different trees."""
+    if a is b:
+        return True
+    if not a == b:
+        return False
+    if type(a) is tuple and type(b) is tuple:     # dict keys: mostly strings, cheap
+        for x, y in zip(a, b):
+            if x is not y and not (type(x) is str and type(y) is str) and \
+                    not _same_value(x, y):
+                return False
+        return True
+    return _same_value(a, b)
+
+
+def _same_value(x, y):
+    """(For values already ==.)  The same by ``value_key``, when hashable."""
+    try:
+        hash(x)
+        hash(y)
+    except TypeError:
+        return True
+    return value_key(x) == value_key(y)
 
 
 def _hashable(aux):

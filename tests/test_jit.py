@@ -241,7 +241,9 @@ def test_fold_evaluates_constant_subexpressions():
 
 @pytest.mark.parametrize("f,gone", [
     (lambda x: x * 1.0, "mul"),
-    (lambda x: 1.0 * x + 0.0, "add"),
+    (lambda x: 1.0 * x + (-0.0), "add"),     # -0.0 is float addition's neutral element
+    (lambda x: x - 0.0, "sub"),
+    (lambda x: fnp.arange(3) + 0, "add"),     # ints have one zero
     (lambda x: -(-x), "neg"),
     (lambda x: x / 1, "div"),
     (lambda x: x.astype(np.float64), "convert_element_type"),

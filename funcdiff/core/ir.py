@@ -12,6 +12,7 @@ Python scalar keeps its weak type).  An ``Eqn`` records where in user code it wa
 """
 from __future__ import annotations
 
+import struct
 from typing import NamedTuple
 
 import numpy as np
@@ -190,24 +191,75 @@ def literal_or_none(x):
     return None
 
 
-def param_key(v):
-    """A hashable stand-in for an eqn param (unhashable ones by identity): how passes
-    and caches compare eqns."""
+def value_key(v):
+    """A hashable key equal for two values exactly when NumPy cannot tell them apart:
+    the type and the exact value (``1``, ``1.0``, ``True`` and ``np.float64(1)`` all
+    differ, as do ``0.0`` and ``-0.0`` and NaNs of different payloads), recursively
+    through tuples, lists and frozensets.  The one keying function of every cache and
+    comparison that must not merge such values: CSE and the eager-grad cache (params,
+    literals), jit's static arguments, pytree dict keys and aux data.  Other hashable
+    values are keyed by type and ``==``; unhashable ones (arrays) by identity."""
+    t = type(v)
+    if t is int or t is str or t is bool or v is None:
+        return (t, v)
+    if t is float:
+        # == merges 0.0 with -0.0 and never matches a NaN: the bits tell them apart
+        return (t, v) if v != 0 and v == v else (t, _F64_BITS(v))
+    if t is tuple or t is list or t is frozenset or isinstance(v, tuple):
+        items = [value_key(x) for x in v]
+        return (t, frozenset(items) if t is frozenset else tuple(items))
+    if t is complex:
+        return (t, _F64_BITS(v.real), _F64_BITS(v.imag))
+    if isinstance(v, np.generic):
+        return (t, v.dtype.str, v.tobytes())
+    if t is slice:      # (unhashable before Python 3.12)
+        return (t, value_key(v.start), value_key(v.stop), value_key(v.step))
     try:
         hash(v)
-        return v
     except TypeError:
         return ("id", id(v))
+    return (t, v)
+
+
+_F64_BITS = struct.Struct("<d").pack
+
+
+class ExactKey:
+    """``value`` wrapped so that ``==`` and ``hash`` follow ``value_key``: a cache key
+    that still carries its value (jit's static arguments)."""
+
+    __slots__ = ("value", "_key", "_hash")
+
+    def __init__(self, value):
+        self.value = value
+        self._key = value_key(value)
+        self._hash = hash(self._key)
+
+    def __eq__(self, other):
+        return type(other) is ExactKey and self._key == other._key
+
+    def __hash__(self):
+        return self._hash
+
+    def __repr__(self):
+        return repr(self.value)
+
+
+def param_key(v):
+    """A hashable stand-in for an eqn param (``value_key``; unhashable ones by
+    identity): how passes and caches compare eqns."""
+    return value_key(v)
 
 
 def literal_key(lit: Literal):
-    """A hashable key for a literal's value and type (``-0.0`` differs from ``0.0``)."""
+    """A hashable key for a literal's value, type and aval (``-0.0`` differs from
+    ``0.0``, ``1`` from ``True``)."""
     val = lit.val
     t = type(val)
     if t in _PLAIN_SCALARS and val != 0 and val == val:
-        # a nonzero, non-NaN real: the value itself identifies it (no repr needed)
+        # a nonzero, non-NaN real: type and value identify it (the fast path)
         return ("lit", t, val, lit.aval.dtype, lit.aval.weak_type)
-    return ("lit", t.__name__, repr(val), lit.aval.dtype.str, lit.aval.weak_type)
+    return ("lit", value_key(val), lit.aval.dtype.str, lit.aval.weak_type)
 
 
 # real scalar types whose == is exact value equality (zeros and NaNs aside)

@@ -1,6 +1,7 @@
 """``jit``: trace once per input signature, optimize, generate NumPy code, cache it.
 
-Key = (pytree structure, avals including weak types, static argument values).  On a
+Key = (pytree structure, avals including weak types, static argument values keyed by
+type and exact value, ``core.ir.value_key``).  On a
 miss the function is traced abstractly, the jaxpr runs through the pass pipeline
 (``funcdiff.jit.passes``) and ``codegen`` turns it into a Python function.  Under another
 transform a jitted function binds ``jit_call``, a call primitive holding its jaxpr, so
@@ -19,7 +20,7 @@ import numpy as np
 from .._flat import flatten_fun, leaf_aval, leaf_operand, to_output
 from ..config import config, logger
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
-from ..core.ir import ClosedJaxpr, Jaxpr
+from ..core.ir import ClosedJaxpr, ExactKey, Jaxpr
 from ..core.debug import check_compiled
 from ..core.trace import _Debug, Tracer, paused_gc, state, trace_active, trace_flat
 from ..primitives.call import make_call_primitive
@@ -91,7 +92,10 @@ class Lowered:
 _paused_gc = paused_gc   # (one shared pauser: core.trace's)
 
 
-def _hashable(v, what):
+def _static_key(v, what):
+    """A static argument as part of the cache key: keyed by type and exact value
+    (``ExactKey``), so ``1``, ``1.0`` and ``True``, or ``0.0`` and ``-0.0``, which compare
+    equal but make NumPy compute different results, each get their own trace."""
     try:
         hash(v)
     except TypeError:
@@ -99,7 +103,7 @@ def _hashable(v, what):
             f"jit: static argument {what} has unhashable type {type(v).__name__}; static "
             "arguments are cache keys.  Pass a tuple instead of a list (or a frozen "
             "dataclass), or make it a regular (traced) argument.") from None
-    return v
+    return ExactKey(v)
 
 
 class JittedFunction:
@@ -139,8 +143,8 @@ class JittedFunction:
                     f"function was called with {n} positional argument(s).  static_argnums "
                     "counts positional arguments from 0; pass static arguments "
                     "positionally (or name keyword ones in static_argnames).")
-        static = tuple((i, _hashable(args[i], f"#{i}")) for i in sorted(nums))
-        static_kw = tuple(sorted((k, _hashable(v, repr(k))) for k, v in kwargs.items()
+        static = tuple((i, _static_key(args[i], f"#{i}")) for i in sorted(nums))
+        static_kw = tuple(sorted((k, _static_key(v, repr(k))) for k, v in kwargs.items()
                                  if k in self._static_argnames))
         dyn = tuple(a for i, a in enumerate(args) if i not in nums)
         dyn_kw = {k: v for k, v in kwargs.items() if k not in self._static_argnames}
@@ -152,13 +156,14 @@ class JittedFunction:
     # -- tracing and compiling ----------------------------------------------------------
     def _trace(self, key, nargs):
         in_tree, avals, static, static_kw = key
-        static_d = dict(static)
+        static_d = {i: k.value for i, k in static}
+        static_kw_d = {name: k.value for name, k in static_kw}
         fun = self._fun
 
         def g(dyn, dyn_kw):
             it = iter(dyn)
             full = [static_d[i] if i in static_d else next(it) for i in range(nargs)]
-            return fun(*full, **dyn_kw, **dict(static_kw))
+            return fun(*full, **dyn_kw, **static_kw_d)
 
         flat_f, store = flatten_fun(lambda pair_dyn, pair_kw: g(pair_dyn, pair_kw),
                                     in_tree)

@@ -3,9 +3,12 @@
 The source reads like hand-written NumPy: one statement per eqn, each with the user
 line it came from as a comment, ``del`` after last use (peak memory follows liveness),
 and elementwise results written ``out=`` into a dead operand's buffer when it has the
-right shape and dtype and nothing else views it.  Identifiers are generated, never
-taken from user strings; constants and non-trivial params are passed in as globals,
-never pasted as reprs.  The source is registered with ``linecache`` so tracebacks and
+right shape and dtype and nothing else views it.  Identifiers are generated (ASCII);
+constants and non-trivial params are passed in as globals, never pasted as reprs; the
+few strings that do reach the source (source locations in comments, names inside
+identifiers) go through ``pysource``, which escapes them.  Operands are pasted through
+``pysource.operand``, which brackets what is not a primary (``(-2.0) ** a0``), so every
+template slot is safe.  The source is registered with ``linecache`` so tracebacks and
 pdb show it.
 """
 from __future__ import annotations
@@ -13,13 +16,13 @@ from __future__ import annotations
 import itertools
 import linecache
 import math
-import os
 import weakref
 
 import numpy as np
 
 from ..core.ir import Literal, Var
 from . import runtime as _rt
+from .pysource import identifier, is_identifier, location_comment, operand
 
 _counter = itertools.count()
 # Below this many elements `out=` costs more (keyword parsing) than the allocation it
@@ -71,7 +74,9 @@ class _Gen:
         return f"t{next(self._tmp)}"
 
     def const(self, value, hint="k"):
-        name = f"_{hint}{next(self._glob)}"
+        """A new global of the generated function holding ``value``; ``hint`` (which may
+        hold a primitive's or user's name) only flavours the generated identifier."""
+        name = f"{identifier(hint, '_')}{next(self._glob)}"
         self.globals[name] = value
         return name
 
@@ -94,7 +99,9 @@ class _Gen:
         if isinstance(v, np.dtype):
             src = _DTYPE_SOURCE.get(v)
             if src is None and v.isbuiltin and v.names is None:
-                src = _DTYPE_SOURCE[v] = f"np.{v.name}" if v.name != "bool" else "np.bool_"
+                name = v.type.__name__     # float64, bool_ / bool, object_ ...
+                if getattr(np, name, None) is v.type and np.dtype(v.type) == v:
+                    src = _DTYPE_SOURCE[v] = f"np.{name}"
             if src is not None:
                 return src
         return self.const(v, "p")
@@ -121,7 +128,11 @@ class _Gen:
                 pass
         # generic fallback: the primitive's own NumPy impl
         fn = self.const(prim.impl, f"impl_{prim.name}")
-        kw = "".join(f", {k}={self.param(v)}" for k, v in eqn.params.items())
+        kw = "".join(f", {k}={self.param(v)}" for k, v in eqn.params.items()
+                     if is_identifier(k))
+        odd = {k: v for k, v in eqn.params.items() if not is_identifier(k)}
+        if odd:   # keyword names that are no identifiers: passed as a dict, not pasted
+            kw += f", **{self.const(odd, 'params')}"
         return f"{fn}({', '.join(args)}{kw})"
 
     def _may_share_input_memory(self):
@@ -156,10 +167,9 @@ class _Gen:
             if eqn.primitive.name in _FLOAT_LITERAL_PRIMS and \
                     eqn.outvars[0].aval.dtype.kind in "fc":
                 args = [_float_literal(a, s) for a, s in zip(eqn.invars, args)]
+            args = [operand(s) for s in args]   # -2.0 -> (-2.0): safe in every slot
             outs = eqn.outvars
-            src = eqn.source_info
-            comment = f"  # {os.path.basename(src.filename)}:{src.lineno} ({src.function})" \
-                if src is not None else ""
+            comment = location_comment(eqn.source_info)
             if eqn.primitive.multiple_results:
                 names = [self.new_name() for _ in outs]
                 for v, n in zip(outs, names):
@@ -211,14 +221,14 @@ def compile_jaxpr(closed, name="jitted", copy_inputs=True):
     positionally and returns the list of outputs.  With ``copy_inputs`` outputs that are
     inputs or constants are copied (callers never share a buffer with the program);
     internal callers that own their values turn it off."""
-    ident = "jit_" + "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name)
+    ident = identifier(name, "jit_")
     gen = _Gen(closed.jaxpr, closed.consts, ident, copy_inputs)
     source = gen.generate()
     filename = f"<funcdiff-jit-{next(_counter)}-{ident}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     code = compile(source, filename, "exec")
     namespace = dict(gen.globals)
-    exec(code, namespace)  # noqa: S102 - source generated from IR; no user strings
+    exec(code, namespace)  # noqa: S102 - generated from IR; strings escaped by pysource
     fn = namespace[ident]
     fn.__funcdiff_filename__ = filename
     weakref.finalize(fn, linecache.cache.pop, filename, None)

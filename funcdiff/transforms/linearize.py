@@ -174,8 +174,8 @@ def _structure_key(jaxpr, extra, _memo=None):
 
 def _param_structure(val, memo):
     t = type(val)
-    if t is int or t is bool or t is str or val is None or isinstance(val, np.dtype):
-        return val
+    if t is int or t is str or val is None or isinstance(val, np.dtype):
+        return val                        # (bools and floats: value_key, below)
     if t is tuple:
         for x in val:
             if type(x) is not int:

@@ -4,15 +4,36 @@ A chain of elementwise eqns on large float64 arrays whose intermediates are each
 once becomes one ``numexpr_fused`` eqn evaluating a single expression: one pass over
 memory, on all cores, instead of one NumPy call and one temporary per op.  The fused
 eqn sits where the chain's last eqn was (every input of the chain is defined before
-it).  Only exact rewrites: the ops numexpr computes like NumPy in float64, operands of
-the output's shape or Python scalars (no other broadcasting), no weak types.
+it).  Only float64 outputs, operands of the output's shape or finite real scalars (no
+other broadcasting), no weak types.
+
+Accuracy: arithmetic (``_EXACT``: + - * / negation, abs, square, reciprocal) is rounded
+by IEEE 754 in numexpr as in NumPy, so it fuses bit for bit -- with numexpr's own
+rewrites turned off (``optimization='none'``: by default it turns ``x / 3.0`` into
+``x * 0.333...``, which rounds differently).  Functions (``_FUNCTIONS``)
+come from the C math library in numexpr (or Intel's VML), while NumPy uses its own SIMD
+versions for some of them on some CPUs: there a fused function may differ from NumPy's
+result by a few ulp (measured: 3 ulp for tanh on an AVX2 x86, where the others agree
+bit for bit; reported: 2 ulp for sinh, log10, arctanh and arccosh on another CPU; both
+sides are within NumPy's own accuracy bounds, and NumPy's results differ between CPUs
+just the same).  Bounded
+at 4 ulp per function by tests/test_jit_hostile.py; docs/jit.md tells users, with
+``config.numexpr_fusion = False`` for bit-for-bit NumPy results.
+
+Size: a template may use an operand twice (``square`` is ``({0}*{0})``), so the text of
+a chain of them doubles at every step; chains are cut by the size of the expression
+as written out (``MAX_OPS`` operations, ``MAX_LEAVES`` leaf occurrences), which keeps
+every expression's text small whatever the chain.
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from ...core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var
 from ...core.primitive import Primitive
+from ..pysource import operand, string_literal
 
 try:  # optional extra `fast`
     import numexpr as _ne
@@ -21,22 +42,28 @@ except ImportError:  # pragma: no cover - exercised in runs without numexpr
 
 FUSE_MIN_SIZE = 1 << 16   # elements: below this numexpr's call overhead dominates
 
-_UNARY = {"neg": "(-{0})", "sin": "sin({0})", "cos": "cos({0})", "tan": "tan({0})",
-          "asin": "arcsin({0})", "acos": "arccos({0})", "atan": "arctan({0})",
-          "sinh": "sinh({0})", "cosh": "cosh({0})", "tanh": "tanh({0})",
-          "asinh": "arcsinh({0})", "acosh": "arccosh({0})", "atanh": "arctanh({0})",
-          "exp": "exp({0})", "expm1": "expm1({0})", "log": "log({0})",
-          "log1p": "log1p({0})", "log10": "log10({0})", "sqrt": "sqrt({0})",
-          "abs": "abs({0})", "square": "({0}*{0})", "reciprocal": "(1.0/{0})"}
-_BINARY = {"add": "({0}+{1})", "sub": "({0}-{1})", "mul": "({0}*{1})",
-           "div": "({0}/{1})", "atan2": "arctan2({0},{1})"}
+# primitive -> numexpr template (every template bracketed: a primary wherever it lands)
+_EXACT = {"neg": "(-{0})", "abs": "abs({0})", "square": "({0}*{0})",
+          "reciprocal": "(1.0/{0})", "add": "({0}+{1})", "sub": "({0}-{1})",
+          "mul": "({0}*{1})", "div": "({0}/{1})"}
+_FUNCTIONS = {"sin": "sin({0})", "cos": "cos({0})", "tan": "tan({0})",
+              "asin": "arcsin({0})", "acos": "arccos({0})", "atan": "arctan({0})",
+              "sinh": "sinh({0})", "cosh": "cosh({0})", "tanh": "tanh({0})",
+              "asinh": "arcsinh({0})", "acosh": "arccosh({0})", "atanh": "arctanh({0})",
+              "exp": "exp({0})", "expm1": "expm1({0})", "log": "log({0})",
+              "log1p": "log1p({0})", "log10": "log10({0})", "sqrt": "sqrt({0})",
+              "atan2": "arctan2({0},{1})"}
+_TEMPLATES = {**_EXACT, **_FUNCTIONS}
+# how many times each operand is written out in its template (square's twice); zipped
+# with an eqn's operands, which cuts it to the arity
+_USES = {name: (t.count("{0}"), t.count("{1}")) for name, t in _TEMPLATES.items()}
 _F64 = np.dtype(np.float64)
 
 numexpr_fused_p = Primitive("numexpr_fused")
 
 
 def _fused_impl(*args, expr, names, aval):
-    return _ne.evaluate(expr, local_dict=dict(zip(names, args)))
+    return _ne.evaluate(expr, local_dict=dict(zip(names, args)), optimization="none")
 
 
 numexpr_fused_p.impl = _fused_impl
@@ -44,23 +71,41 @@ numexpr_fused_p.abstract_eval = lambda *avals, expr, names, aval: aval
 numexpr_fused_p.cost = lambda ai, ao, **p: {"flops": ao[0].size * p["expr"].count("("),
                                             "transcendentals": 0}
 numexpr_fused_p.emit = lambda args, params, gen: (
-    f"{gen.const(_ne, 'ne')}.evaluate({params['expr']!r}, local_dict={{"
-    + ", ".join(f"{n!r}: {a}" for n, a in zip(params["names"], args)) + "})")
+    f"{gen.const(_ne, 'ne')}.evaluate({string_literal(params['expr'])}, local_dict={{"
+    + ", ".join(f"{string_literal(n)}: {a}" for n, a in zip(params["names"], args))
+    + "}, optimization='none')")
 
 
-MAX_LEAVES, MAX_OPS = 24, 64   # keep each expression within numexpr's limits
+# Per expression as written out: at most this many leaf occurrences (numexpr takes at
+# most 32 operands) and operations (text length and numexpr's compile time grow with it)
+MAX_LEAVES, MAX_OPS = 24, 64
+
+
+def _literal_text(val):
+    """A scalar operand as numexpr text, or None when it cannot be fused.  Python ints
+    and floats, and NumPy float64 scalars, are written as float64 reprs: what NumPy
+    converts them to against a float64 array (exactly, ints correctly rounded).  Ints
+    beyond float64's range, infinities and NaNs (numexpr has no literal for them),
+    complex numbers and bools are left to NumPy."""
+    t = type(val)
+    if t is not int and t is not float and t is not np.float64:
+        return None
+    try:
+        f = float(val)
+    except OverflowError:
+        return None
+    return operand(repr(f)) if math.isfinite(f) else None
 
 
 def _eligible(eqn):
-    name = eqn.primitive.name
-    if name not in _UNARY and name not in _BINARY:
+    if eqn.primitive.name not in _TEMPLATES:
         return False
     out = eqn.outvars[0].aval
     if out.dtype != _F64 or out.size < FUSE_MIN_SIZE or out.weak_type:
         return False
     for a in eqn.invars:
         if type(a) is Literal:
-            if type(a.val) not in (int, float) or not np.isfinite(a.val):
+            if _literal_text(a.val) is None:
                 return False
         elif a.aval.shape != out.shape or a.aval.dtype != _F64:
             return False
@@ -80,20 +125,20 @@ def fuse_elementwise(closed: ClosedJaxpr) -> ClosedJaxpr:
     outs = {v for v in j.outvars if type(v) is Var}
     # pass 1: which eligible results get absorbed into their (single, eligible) reader
     producer = {}
-    size = {}                      # var -> (n_leaves, n_ops) of its expression tree
+    size = {}       # var -> (leaf occurrences, operations) of its expression written out
     absorbed = set()
     for e in j.eqns:
         if not _eligible(e):
             continue
         leaves, ops = 0, 1
-        for a in e.invars:
+        for a, n in zip(e.invars, _USES[e.primitive.name]):
             if type(a) is Var and a in producer and uses[a] == 1 and a not in outs:
                 sl, so = size[a]
-                if leaves + sl <= MAX_LEAVES and ops + so <= MAX_OPS:
+                if leaves + n * sl <= MAX_LEAVES and ops + n * so <= MAX_OPS:
                     absorbed.add(a)
-                    leaves, ops = leaves + sl, ops + so
+                    leaves, ops = leaves + n * sl, ops + n * so
                     continue
-            leaves += type(a) is Var
+            leaves += n * (type(a) is Var)
         producer[e.outvars[0]] = e
         size[e.outvars[0]] = (leaves, ops)
     if not producer:
@@ -109,14 +154,14 @@ def fuse_elementwise(closed: ClosedJaxpr) -> ClosedJaxpr:
         parts, leaves = [], []
         for a in e.invars:
             if type(a) is Literal:
-                parts.append(repr(a.val))
+                parts.append(_literal_text(a.val))
             elif a in absorbed:
                 parts.append(text.pop(a))
                 leaves.extend(leaves_of.pop(a))
             else:
                 parts.append(a)
                 leaves.append(a)
-        fmt = _UNARY.get(e.primitive.name) or _BINARY[e.primitive.name]
+        fmt = _TEMPLATES[e.primitive.name]
         t = fmt.format(*[p if isinstance(p, str) else _Leaf(p) for p in parts])
         if out in absorbed:
             text[out], leaves_of[out] = t, leaves
@@ -124,7 +169,7 @@ def fuse_elementwise(closed: ClosedJaxpr) -> ClosedJaxpr:
         order = list(dict.fromkeys(leaves))
         for k, v in enumerate(order):
             t = t.replace(_Leaf(v).token, f"i{k}")
-        if t.count("(") <= 1:
+        if size[out][1] <= 1:
             new_eqns.append(e)     # a lone op: NumPy's own call is as good
             continue
         new_eqns.append(Eqn(numexpr_fused_p, order, [out],

@@ -1,8 +1,11 @@
 """Algebraic simplification: a table of local rewrites, one rule a line, each commented
 with its algebra.  A rule sees an eqn (operands already rewritten) and the defining eqn
 of each operand, and returns a replacement atom, a replacement eqn, or None.  Rules are
-IEEE-safe: ``x * 0`` is not rewritten (NaN and inf times 0 are NaN)."""
+IEEE-safe: ``x * 0`` is not rewritten (NaN and inf times 0 are NaN), nor is ``x + 0.0``
+(``-0.0 + 0.0`` is ``0.0``; the neutral element of float addition is ``-0.0``)."""
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -22,11 +25,35 @@ def _same_aval(a, out):
     return a.aval.shape == out.aval.shape and a.aval.dtype == out.aval.dtype
 
 
-def _is_zeros(a, defs):
-    e = defs.get(a) if type(a) is Var else None
-    return _is_const(a, 0) or (e is not None and e.primitive.name == "full"
-                               and not isinstance(e.params["value"], bool)
-                               and e.params["value"] == 0)
+def _is_neutral(y, defs, out, sub=False):
+    """Whether ``x + y == x`` (``x - y == x`` with ``sub``) for every ``x``: ``y`` is a
+    zero (a literal, or a ``full`` of one) and, for floating outputs, a zero of the sign
+    that keeps ``x``'s: ``x + (-0.0)`` and ``x - 0.0`` are ``x``, but ``-0.0 + 0.0`` is
+    ``0.0``.  (For complex outputs both parts count: a real zero's imaginary part is
+    ``+0``.)"""
+    if type(y) is Literal:
+        z = y.val
+    else:
+        e = defs.get(y)
+        if e is None or e.primitive.name != "full" or isinstance(e.params["value"], bool):
+            return False
+        z = e.params["value"]
+    if not _is_zero(z):
+        return False
+    kind = out.aval.dtype.kind
+    if kind not in "fc":
+        return True
+    c = complex(z)
+    want_negative = not sub
+    return (math.copysign(1.0, c.real) < 0) == want_negative and (
+        kind != "c" or (math.copysign(1.0, c.imag) < 0) == want_negative)
+
+
+def _is_zero(v):
+    try:
+        return bool(v == 0)
+    except Exception:  # noqa: BLE001
+        return False
 
 
 def _rule_identity(eqn, defs):
@@ -41,14 +68,14 @@ def _rule_identity(eqn, defs):
             return y                                   # 1 * x -> x
     if name == "add":
         x, y = ins
-        if _is_zeros(y, defs) and _same_aval(x, out):
-            return x                                   # x + 0 -> x
-        if _is_zeros(x, defs) and _same_aval(y, out):
-            return y                                   # 0 + x -> x
+        if _is_neutral(y, defs, out) and _same_aval(x, out):
+            return x                                   # x + (-0) -> x
+        if _is_neutral(x, defs, out) and _same_aval(y, out):
+            return y                                   # (-0) + x -> x
     if name == "sub":
         x, y = ins
-        if _is_zeros(y, defs) and _same_aval(x, out):
-            return x                                   # x - 0 -> x
+        if _is_neutral(y, defs, out, sub=True) and _same_aval(x, out):
+            return x                                   # x - (+0) -> x
     if name == "div":
         x, y = ins
         if _is_const(y, 1) and _same_aval(x, out):
