@@ -53,7 +53,7 @@ def _closure_converted(closed):
 
 
 def _trace_fun(fun, nondiff, diff, n):
-    leaves, in_tree = flatten_args(diff)
+    leaves, in_tree = flatten_args(diff, fun, [i for i in range(n) if i not in nondiff])
 
     def g(*d):
         return fun(*_merge(nondiff, d, n))

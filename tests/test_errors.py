@@ -199,6 +199,31 @@ def example():
     fd.jit(f)(x3, "fast")  # <-
 
 
+@case("masked array argument", fd.FuncdiffTypeError, "argument x", "MaskedArray",
+      "x.filled", "x.compressed()", "where",
+      when="an argument or a constant the function uses is a `numpy.ma.MaskedArray`: "
+           "funcdiff computes on plain arrays and would use the masked entries' data",
+      fix="pass `x.filled(value)` or `x.compressed()`, or the data and the mask "
+          "separately, selecting with `funcdiff.numpy.where(mask, 0.0, x)`")
+def example():
+    x = np.ma.array([1.0, 100.0, 2.0], mask=[False, True, False])
+    fd.grad(lambda x: fnp.sum(x * x))(x)  # <-
+
+
+@case("argument of a non-numeric dtype", fd.FuncdiffTypeError, "argument t",
+      "datetime64[s]", "timedelta64",
+      when="an argument or a constant has dtype object (Fraction, Decimal), a structured "
+           "dtype, datetime64/timedelta64 or a string dtype",
+      fix="convert to a numeric dtype first (`numpy.asarray(x, dtype=float)`; times "
+          "as `(t - t0) / numpy.timedelta64(1, 's')`; fields of a structured array "
+          "as separate arrays)")
+def example():
+    def f(t, rate):
+        return fnp.sum(t * rate)
+    t = np.array(["2024-01-01T00:00", "2024-01-01T00:05"], dtype="datetime64[s]")
+    fd.jit(f)(t, 2.0)  # <-
+
+
 @case("unknown jacobian mode", fd.FuncdiffValueError, "jacobian", "'sideways'",
       when="`funcdiff.jacobian(f, mode=...)` with an unknown mode",
       fix="use mode='auto', 'fwd', 'rev' or 'report'")

@@ -20,7 +20,7 @@ import threading
 
 import numpy as np
 
-from .avals import _PY_SCALAR_AVALS, ShapedArray, aval_of_value
+from .avals import _PY_SCALAR_AVALS, OPERAND_KINDS, ShapedArray, aval_of_value, check_operand
 from .errors import (ConcretizationError, FuncdiffError, FuncdiffTypeError,
                      TracerArrayConversionError, TracerLeakError)
 from .ir import (ClosedJaxpr, Eqn, Jaxpr, Literal, SourceInfo, Var, literal_or_none,
@@ -284,12 +284,15 @@ class JaxprTrace:
             if not x._trace.active:
                 raise leak_error(x, "passed to an operation")
             return self._capture(x, x._val), x._val
+        if isinstance(x, (np.ndarray, np.generic)) and (
+                type(x) is not np.ndarray or x.dtype.kind not in OPERAND_KINDS):
+            check_operand(x, "a constant used by the traced function")
         lit = literal_or_none(x)
         if lit is not None:
             return lit, lit.val
         if isinstance(x, np.ndarray):
             return self._capture(x, x), x
-        raise TypeError(f"{type(x).__name__} is not a valid funcdiff operand")
+        raise FuncdiffTypeError(f"{type(x).__name__} is not a valid funcdiff operand")
 
     def _capture(self, x, val):
         v = self._const_ids.get(id(x))

@@ -16,7 +16,8 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from .._flat import flatten_fun, leaf_aval, leaf_operand, to_output
+from .._flat import (arg_names, call_leaf_paths, flatten_fun, leaf_aval, leaf_operands,
+                     to_output)
 from ..config import config, logger
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..core.ir import ClosedJaxpr, Jaxpr
@@ -145,7 +146,9 @@ class JittedFunction:
         dyn = tuple(a for i, a in enumerate(args) if i not in nums)
         dyn_kw = {k: v for k, v in kwargs.items() if k not in self._static_argnames}
         leaves, in_tree = tree_flatten((dyn, dyn_kw))
-        leaves = [leaf_operand(x) for x in leaves]
+        leaves = leaf_operands(leaves, lambda: call_leaf_paths(
+            in_tree.children[0], arg_names(self._fun, [i for i in range(n) if i not in nums]),
+            in_tree.children[1]))
         avals = tuple(leaf_aval(x) for x in leaves)
         return (in_tree, avals, static, static_kw), leaves, n
 
