@@ -22,7 +22,7 @@ from ..config import config, logger
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..core.ir import ClosedJaxpr, Jaxpr
 from ..core.debug import check_compiled
-from ..core.trace import _Debug, Tracer, paused_gc, state, trace_active, trace_flat
+from ..core.trace import _Debug, Tracer, relaxed_gc, state, trace_active, trace_flat
 from ..primitives.call import make_call_primitive
 from ..tree_util import tree_flatten, tree_structure, tree_unflatten
 from .codegen import compile_jaxpr
@@ -89,7 +89,7 @@ class Lowered:
         return f"Lowered(n_eqns={len(self.jaxpr.eqns)})"
 
 
-_paused_gc = paused_gc   # (one shared pauser: core.trace's)
+_relaxed_gc = relaxed_gc   # (one shared switch: core.trace's)
 
 
 def _hashable(v, what):
@@ -165,7 +165,7 @@ class JittedFunction:
 
         flat_f, store = flatten_fun(lambda pair_dyn, pair_kw: g(pair_dyn, pair_kw),
                                     in_tree)
-        with _paused_gc:
+        with _relaxed_gc:
             closed, _, _ = trace_flat(flat_f, list(avals), kind="jit")
         entry = _Entry()
         entry.closed = closed
@@ -176,7 +176,7 @@ class JittedFunction:
 
     def _compile(self, entry):
         if entry.fn is None:
-            with _paused_gc:
+            with _relaxed_gc:
                 entry.optimized = _lower_passes(entry.closed)
                 entry.fn, entry.source = compile_jaxpr(entry.optimized, self.__name__)
         return entry
