@@ -14,6 +14,7 @@ change when this file grows.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import os
 import re
@@ -702,15 +703,27 @@ def example():
 
 @case("forward mode of a custom_vjp function", fd.GradientError, "custom_vjp", "jvp",
       "custom_jvp",
-      when="`jvp`/`jacfwd`/`hessian` of a function with a `custom_vjp` rule",
-      fix="use reverse mode (`grad`, `jacrev`), or give the function a `custom_jvp` "
-          "rule instead")
+      when="`jvp`/`jacfwd`/`linearize` of a function with a `custom_vjp` rule "
+           "(forward mode over reverse mode, as in `hessian` and `hvp`, works)",
+      fix="use reverse mode (`grad`, `jacrev`, `hessian`), or give the function a "
+          "`custom_jvp` rule instead")
 def example():
     @fd.custom_vjp
     def f(x):
         return fnp.sin(x)
     f.defvjp(lambda x: (f(x), x), lambda x, ct: (ct * fnp.cos(x),))
     fd.jvp(f, (x3,), (x3,))  # <-
+
+
+@case("defjvps with nondiff_argnums", fd.FuncdiffTypeError, "defjvps", "nondiff_argnums",
+      "defjvp",
+      when="`defjvps` on a `custom_jvp` function declared with `nondiff_argnums`",
+      fix="use `defjvp`, whose rule receives the non-differentiated arguments first")
+def example():
+    @functools.partial(fd.custom_jvp, nondiff_argnums=(0,))
+    def scaled_exp(scale, x):
+        return scale * fnp.exp(x)
+    scaled_exp.defjvps(lambda t, out, x: out * t)  # <-
 
 
 @case("custom rule closing over a differentiated value", fd.GradientError, "custom_jvp",
