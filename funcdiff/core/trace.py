@@ -269,6 +269,9 @@ def leak_error(tracer, what):
         "attributes or closures.")
 
 
+_CONST = "a constant used by the traced function"
+
+
 class JaxprTrace:
     """Records eqns; one per active transform, held on the thread-local stack."""
 
@@ -299,11 +302,10 @@ class JaxprTrace:
             if not x._trace.active:
                 raise leak_error(x, "passed to an operation")
             return self._capture(x, x._val), x._val
-        if isinstance(x, (np.ndarray, np.generic)) and (
-                type(x) is not np.ndarray or x.dtype.kind not in OPERAND_KINDS):
-            check_operand(x, "a constant used by the traced function")
         lit = literal_or_none(x)
         if lit is not None:
+            if lit.aval.dtype.kind not in OPERAND_KINDS:   # (arrays: checked on capture)
+                check_operand(x, _CONST)
             return lit, lit.val
         if isinstance(x, np.ndarray):
             return self._capture(x, x), x
@@ -312,6 +314,8 @@ class JaxprTrace:
     def _capture(self, x, val):
         v = self._const_ids.get(id(x))
         if v is None:
+            if type(x) is not Tracer:
+                check_operand(x, _CONST)   # masked arrays, non-numeric dtypes
             aval = x.aval if type(x) is Tracer else ShapedArray(x.shape, x.dtype)
             v = self._const_ids[id(x)] = Var(aval)
             self.constvars.append(v)
