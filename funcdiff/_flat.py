@@ -5,36 +5,91 @@ operands once, at the boundary, so the passes below only ever see flat lists.
 """
 from __future__ import annotations
 
+import inspect
 import numbers
 
 import numpy as np
 
-from .core.avals import ShapedArray, aval_of_value
+from .core.avals import OPERAND_KINDS, ShapedArray, aval_of_value, check_operand
 from .core.errors import FuncdiffTypeError
 from .core.trace import Tracer
-from .tree_util import tree_flatten, tree_unflatten
+from .tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
 _PY = (bool, int, float, complex)
 
 
 def leaf_operand(x, what="argument"):
-    """A pytree leaf as an operand: tracers, Python scalars and arrays pass; array-likes
-    are converted; anything else is a clear error."""
+    """A pytree leaf as an operand: tracers, Python scalars and numeric arrays pass;
+    array-likes are converted; anything else (masked arrays and non-numeric dtypes
+    included, see ``check_operand``) is a clear error naming ``what``."""
     t = type(x)
-    if t is np.ndarray or t is Tracer or t in _PY:
+    if t is np.ndarray:
+        if x.dtype.kind in OPERAND_KINDS:
+            return x
+    elif t is Tracer or t in _PY:
         return x
     if isinstance(x, np.ndarray):
-        return np.asarray(x)  # drop ndarray subclasses (funcdiff.numpy.Array)
+        # masked arrays rejected; other subclasses (funcdiff.numpy.Array) dropped
+        return np.asarray(check_operand(x, what))
     if isinstance(x, np.generic):
-        return x
-    if isinstance(x, numbers.Number):
-        return np.asarray(x)
-    if isinstance(x, (list, tuple)) or hasattr(x, "__array__"):
-        return np.asarray(x)
+        return check_operand(x, what)
+    if isinstance(x, (numbers.Number, list, tuple)) or hasattr(x, "__array__"):
+        a = np.asarray(x)
+        if a.dtype.kind == "O":   # Fraction, Decimal, ragged lists: name the type
+            what = f"{what} of type {t.__name__}"
+        return check_operand(a, what)
     raise FuncdiffTypeError(
-        f"{what} of type {type(x).__name__} is not an array, a scalar or a pytree of them. "
+        f"{what} of type {t.__name__} is not an array, a scalar or a pytree of them. "
         "Pass arrays (or register your class with funcdiff.tree_util."
         "register_pytree_node), and pass configuration values through static_argnums.")
+
+
+def leaf_operands(leaves, paths):
+    """``leaf_operand`` of each leaf; a rejected leaf is named by its path in the
+    arguments, ``paths()`` (computed on that error path only)."""
+    try:
+        return [leaf_operand(x) for x in leaves]
+    except FuncdiffTypeError:
+        pass
+    return [leaf_operand(x, f"argument {p}") for x, p in zip(leaves, paths())]
+
+
+def arg_names(fun, positions):
+    """The names of ``fun``'s positional parameters at ``positions`` (``x``), or
+    ``args[i]`` where the signature does not say."""
+    try:
+        params = [p.name for p in inspect.signature(fun).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    return [params[i] if i < len(params) else f"args[{i}]" for i in positions]
+
+
+def key_str(tree: PyTreeDef, i):
+    if tree.kind is dict:
+        return f"[{tree.aux[i]!r}]"
+    if hasattr(tree.kind, "_fields"):
+        return f".{tree.kind._fields[i]}"
+    return f"[{i}]"
+
+
+def leaf_paths(tree: PyTreeDef, prefix: str):
+    """A readable path (``args[1]['w']``) for each leaf of ``tree``, in leaf order."""
+    if tree.kind == "leaf":
+        return [prefix]
+    out = []
+    for i, c in enumerate(tree.children):
+        out.extend(leaf_paths(c, prefix + key_str(tree, i)))
+    return out
+
+
+def call_leaf_paths(tree: PyTreeDef, names, kwargs_tree: PyTreeDef | None = None):
+    """Paths of the leaves of positional arguments ``tree`` (a tuple) named ``names``,
+    then of the keyword arguments ``kwargs_tree`` (a dict)."""
+    paths = [p for c, n in zip(tree.children, names) for p in leaf_paths(c, n)]
+    if kwargs_tree is not None:
+        paths += leaf_paths(kwargs_tree, "kwargs")
+    return paths
 
 
 def leaf_aval(x) -> ShapedArray:
@@ -55,9 +110,14 @@ def flatten_fun(f, in_tree):
     return flat_f, store
 
 
-def flatten_args(args):
-    leaves, tree = tree_flatten(tuple(args))
-    return [leaf_operand(x) for x in leaves], tree
+def flatten_args(args, fun=None, positions=None):
+    """Leaves (as operands) and tree of the positional arguments ``args``; a rejected
+    leaf is named by ``fun``'s parameter at its position (``positions[i]`` for
+    ``args[i]``, default ``i``)."""
+    args = tuple(args)
+    leaves, tree = tree_flatten(args)
+    return leaf_operands(leaves, lambda: call_leaf_paths(tree, arg_names(
+        fun, range(len(args)) if positions is None else positions))), tree
 
 
 def unflatten_out(tree, leaves):

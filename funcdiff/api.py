@@ -8,7 +8,7 @@ import functools
 import numpy as np
 
 from ._flat import flatten_args, flatten_fun, leaf_aval, leaf_operand, to_output
-from .core.avals import is_differentiable_dtype
+from .core.avals import float0, is_differentiable_dtype
 from .core.errors import GradientError, StructureError, FuncdiffTypeError, FuncdiffValueError
 from .core.trace import current_source_info, trace_flat
 from .primitives.elementwise import convert_element_type
@@ -16,9 +16,6 @@ from .primitives.shape import full, reshape, slice_, transpose
 from .transforms.linearize import linearize_flat
 from .transforms.vmap import batch_eval, move_outputs
 from .tree_util import tree_flatten, tree_map, tree_structure, tree_unflatten
-
-float0 = np.dtype([("float0", np.void, 0)])
-"""dtype of the (empty) tangent of an integer input, as in JAX."""
 
 
 def _argnums_tuple(argnums, nargs, fname):
@@ -165,8 +162,9 @@ def _check_leaf(v, ref, i, fname, what, ref_what):
 
 # --- vjp / grad -------------------------------------------------------------------------
 
-def _vjp_core(f, primals, has_aux, fname):
-    leaves, in_tree = flatten_args(primals)
+def _vjp_core(f, primals, has_aux, fname, user_f=None, positions=None):
+    # (user_f, positions: whose parameters the primals are, for naming a rejected one)
+    leaves, in_tree = flatten_args(primals, user_f or f, positions)
     flat_f, store = flatten_fun(f, in_tree)
     aux_store = {}
     if has_aux:
@@ -271,7 +269,7 @@ def _value_and_grad(f, argnums, has_aux, allow_int, holomorphic, name):
         nums, single = _argnums_tuple(argnums, len(args), fname)
         diff = [args[i] for i in nums]
         lin, leaves, in_tree, out_tree, outs, aux = _vjp_core(
-            _partial(f, args, kwargs, nums), diff, has_aux, fname)
+            _partial(f, args, kwargs, nums), diff, has_aux, fname, f, nums)
         if not allow_int and not all(lin.diff_mask):   # (diff_mask: the leaves' dtypes)
             _check_differentiable(leaves, in_tree, fname, allow_int)
         a = _check_scalar_out(outs, out_tree, fname)
@@ -330,7 +328,7 @@ def jvp(f, primals, tangents, has_aux=False):
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise StructureError("jvp: primals and tangents must be tuples (or lists) of "
                              "arguments, e.g. jvp(f, (x,), (v,))")
-    p_leaves, p_tree = flatten_args(primals)
+    p_leaves, p_tree = flatten_args(primals, f)
     t_leaves, t_tree = tree_flatten(tuple(tangents))
     tans = _check_tangents(p_leaves, p_tree, t_leaves, t_tree, "jvp")
     if has_aux:
@@ -352,7 +350,7 @@ def _jvp_aux(f, primals, p_leaves, p_tree):
 
 def linearize(f, *primals):
     """``(f(*primals), f_jvp)``: evaluate once, then apply the linear map many times."""
-    p_leaves, p_tree = flatten_args(primals)
+    p_leaves, p_tree = flatten_args(primals, f)
     flat_f, store = flatten_fun(f, p_tree)
     lin = linearize_flat(flat_f, p_leaves, [leaf_aval(x) for x in p_leaves])
     out_tree = store["out_tree"]
@@ -414,7 +412,7 @@ def _batched_linear(jaxpr, consts, residuals, basis, n):
 def _jac_setup(f, args, kwargs, argnums, has_aux, holomorphic, fname, mode):
     nums, single = _argnums_tuple(argnums, len(args), fname)
     diff = tuple(args[i] for i in nums)
-    leaves, in_tree = flatten_args(diff)
+    leaves, in_tree = flatten_args(diff, f, nums)
     _check_differentiable(leaves, in_tree, fname)
     lin, leaves, in_tree, out_tree, outs, aux = _vjp_core(
         _partial(f, args, kwargs, nums), diff, has_aux, fname)
@@ -534,7 +532,8 @@ def make_jaxpr(f, static_argnums=()):
             full = [static[i] if i in static else next(it) for i in range(len(args))]
             return f(*full)
 
-        leaves, in_tree = flatten_args(dyn)
+        leaves, in_tree = flatten_args(
+            dyn, f, [i for i in range(len(args)) if i not in static])
         flat_f, store = flatten_fun(g, in_tree)
         closed, _, _ = trace_flat(flat_f, [leaf_aval(x) for x in leaves], kind="make_jaxpr")
         return closed

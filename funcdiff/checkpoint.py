@@ -36,7 +36,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._flat import flatten_fun, leaf_aval, leaf_operand
+from ._flat import (arg_names, call_leaf_paths, flatten_fun, leaf_aval, leaf_operand,
+                    leaf_operands)
 from .core.ad_types import UndefPrimal, Zero
 from .core.avals import is_differentiable_dtype
 from .core.interpret import eval_jaxpr_impl
@@ -502,7 +503,9 @@ def checkpoint(fun=None, *, policy=None, prevent_cse=True, static_argnums=()):
         static = {i: args[i] for i in nums}
         dyn = tuple(a for i, a in enumerate(args) if i not in nums)
         leaves, in_tree = tree_flatten((dyn, kwargs))
-        leaves = [leaf_operand(x) for x in leaves]
+        leaves = leaf_operands(leaves, lambda: call_leaf_paths(
+            in_tree.children[0], arg_names(fun, [i for i in range(n) if i not in nums]),
+            in_tree.children[1]))
 
         def g(dyn_args, kw):
             it = iter(dyn_args)

@@ -4,7 +4,8 @@
   argument's shape, dtype or static value changed -- through the ``funcdiff`` logger.
 * ``debug_nans``: raise at the first primitive that makes a NaN from NaN-free inputs.
   Also usable as a context manager: ``with funcdiff.config.debug_nans_enabled(): ...``.
-* ``jit_cache_size``: entries kept per jitted function (least recently used dropped).
+* ``jit_cache_size``: entries kept per jitted function (least recently used dropped), and
+  batched variants (one per batch size) ``vmap`` keeps of each of its programs.
 * ``numexpr_fusion``: let ``jit`` fuse large float64 elementwise chains into numexpr
   expressions when numexpr is installed (the ``fast`` extra).
 """

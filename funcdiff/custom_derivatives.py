@@ -10,7 +10,7 @@ import functools
 import inspect
 
 from ._flat import flatten_args, flatten_fun, leaf_aval, leaf_operand
-from .core.errors import GradientError, StructureError
+from .core.errors import FuncdiffTypeError, GradientError, StructureError
 from .core.ir import Jaxpr
 from .core.trace import Tracer, trace_active, trace_flat
 from .primitives.custom import custom_jvp_call_p, custom_vjp_call_p, stop_gradient_p
@@ -53,7 +53,7 @@ def _closure_converted(closed):
 
 
 def _trace_fun(fun, nondiff, diff, n):
-    leaves, in_tree = flatten_args(diff)
+    leaves, in_tree = flatten_args(diff, fun, [i for i in range(n) if i not in nondiff])
 
     def g(*d):
         return fun(*_merge(nondiff, d, n))
@@ -83,8 +83,17 @@ class custom_jvp:
 
     def defjvps(self, *rules):
         """One rule per argument: ``rule(g, primal_out, *primals) -> tangent``."""
+        if self.nondiff_argnums:
+            raise FuncdiffTypeError(
+                f"custom_jvp function {self.__name__}: defjvps cannot be used with "
+                f"nondiff_argnums={self.nondiff_argnums}.  Use defjvp, whose rule receives "
+                "the non-differentiated arguments first: rule(*nondiff_args, primals, "
+                "tangents).")
+
         def jvp(primals, tangents):
-            out = self.fun(*primals)
+            # the output by the function itself, not its body: differentiating the rule
+            # again (second derivatives) then goes through the user's rule, as in JAX
+            out = self(*primals)
             total = None
             for rule, t in zip(rules, tangents):
                 if rule is None:

@@ -122,6 +122,7 @@ def _pp(t: PyTreeDef) -> str:
 _LEAF = PyTreeDef("leaf", None, ())
 _NONE = PyTreeDef("none", None, ())
 _FLAT_DEFS: dict = {}
+_FLAT_DEFS_MAX_LEN = 64
 
 
 def _flatten(x, leaves, is_leaf):
@@ -139,8 +140,13 @@ def _flatten(x, leaves, is_leaf):
         for c in children:
             if c is not _LEAF:
                 return PyTreeDef(t, None, children)
-        # a tuple/list of n leaves: one shared (immutable) treedef per (type, n)
-        key = (t, len(children))
+        # a tuple/list of n leaves: one shared (immutable) treedef per (type, n), for
+        # short ones only (argument tuples): a treedef holds n children, so memoizing
+        # every length met would keep memory quadratic in the longest list
+        n = len(children)
+        if n > _FLAT_DEFS_MAX_LEN:
+            return PyTreeDef(t, None, children)
+        key = (t, n)
         d = _FLAT_DEFS.get(key)
         if d is None:
             d = _FLAT_DEFS[key] = PyTreeDef(t, None, children)

@@ -3,9 +3,9 @@ boundary).  The machinery is ``funcdiff/transforms/vmap.py``."""
 from __future__ import annotations
 
 import functools
-import inspect
 
-from ._flat import flatten_args, flatten_fun, leaf_aval, to_output
+from ._flat import (key_str, arg_names, call_leaf_paths, flatten_fun, leaf_aval,
+                    leaf_operands, leaf_paths, to_output)
 from .core.errors import FuncdiffTypeError, StructureError
 from .transforms.vmap import BatchingError, vmap_flat
 from .tree_util import PyTreeDef, tree_flatten, tree_unflatten
@@ -30,24 +30,6 @@ def _seq_kind(kind):
     return list if kind in (list, tuple) else kind
 
 
-def _key_str(tree: PyTreeDef, i):
-    if tree.kind is dict:
-        return f"[{tree.aux[i]!r}]"
-    if hasattr(tree.kind, "_fields"):
-        return f".{tree.kind._fields[i]}"
-    return f"[{i}]"
-
-
-def _leaf_paths(tree: PyTreeDef, prefix: str):
-    """A readable path (``args[1]['w']``) for each leaf of ``tree``, in leaf order."""
-    if tree.kind == "leaf":
-        return [prefix]
-    out = []
-    for i, c in enumerate(tree.children):
-        out.extend(_leaf_paths(c, prefix + _key_str(tree, i)))
-    return out
-
-
 def _broadcast_prefix(spec, tree: PyTreeDef, what, path):
     """One spec entry per leaf of ``tree``: ``spec`` is a pytree prefix of ``tree``
     whose leaves (ints or None) apply to every leaf below them.  Tuples and lists match
@@ -69,7 +51,7 @@ def _broadcast_prefix(spec, tree: PyTreeDef, what, path):
         if not same:
             raise StructureError(_prefix_msg(what, p, st, t))
         for i, (cs, ct) in enumerate(zip(st.children, t.children)):
-            walk(cs, ct, p + _key_str(t, i))
+            walk(cs, ct, p + key_str(t, i))
 
     walk(s_tree, tree, path)
     return out
@@ -80,16 +62,6 @@ def _prefix_msg(what, path, spec, tree):
             f"at {path} the specification has structure {spec} but the value has "
             f"structure {tree}.  Give one int/None for the whole value, or a container "
             "matching the value's container.")
-
-
-def _arg_names(fun, nargs):
-    """``x`` for a named positional parameter, ``args[i]`` otherwise."""
-    try:
-        params = [p for p in inspect.signature(fun).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    except (TypeError, ValueError):
-        params = []
-    return [params[i].name if i < len(params) else f"args[{i}]" for i in range(nargs)]
 
 
 def _normalize_axis(axis, ndim, path, aval, kind="argument"):
@@ -155,17 +127,16 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
                 f"positional argument, but got a tuple of length {len(in_axes)} for "
                 f"{nargs} positional argument(s).  Keyword arguments are mapped over "
                 "axis 0: pass those that should not be mapped positionally, with None.")
-        leaves, in_tree = flatten_args((args, kwargs))
-        names = _arg_names(fun, nargs)
+        leaves, in_tree = tree_flatten((args, kwargs))
+        names = arg_names(fun, range(nargs))
+        a_tree, kw_tree = in_tree.children
+        paths = call_leaf_paths(a_tree, names, kw_tree)
+        leaves = leaf_operands(leaves, lambda: paths)
         arg_spec = in_axes if isinstance(in_axes, tuple) else (in_axes,) * nargs
         spec_leaves = []
-        paths = []
-        for i, sub in enumerate(in_tree.children[0].children):
+        for i, sub in enumerate(a_tree.children):
             spec_leaves += _broadcast_prefix(arg_spec[i], sub, "in_axes", names[i])
-            paths += _leaf_paths(sub, names[i])
-        kw_tree = in_tree.children[1]
         spec_leaves += [0] * kw_tree.num_leaves
-        paths += _leaf_paths(kw_tree, "kwargs")
 
         dims, entries = [], []
         for x, s, path in zip(leaves, spec_leaves, paths):
@@ -191,7 +162,7 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
         outs, odims = vmap_flat(flat_f, leaves, dims, size, out_dim=None)
         out_tree = store["out_tree"]
         out_spec = _broadcast_prefix(out_axes, out_tree, "out_axes", "output")
-        out_paths = _leaf_paths(out_tree, "output")
+        out_paths = leaf_paths(out_tree, "output")
         final = []
         from .primitives.batching import matchaxis
         for o, d, want, path in zip(outs, odims, out_spec, out_paths):

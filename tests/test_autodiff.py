@@ -555,6 +555,53 @@ def test_custom_jvp_nondiff_argnums_and_defjvps():
     assert fd.grad(mul, argnums=(0, 1))(2.0, 5.0) == (10.0, 6.0)
 
 
+def test_custom_jvp_defjvps_higher_derivatives_use_the_rule():
+    """issue 16: defjvps computed ``ans`` with the raw body, so second derivatives
+    bypassed the user's rule.  With body exp and rule 2 * ans * t the rule says
+    df = 2 f, so the second derivative is 4 f and the third 8 f: JAX's semantics, and
+    what defjvp gives."""
+    @fd.custom_jvp
+    def e2(x):
+        return fnp.exp(x)
+
+    e2.defjvps(lambda t, ans, x: 2 * ans * t)
+
+    @fd.custom_jvp
+    def e1(x):
+        return fnp.exp(x)
+
+    e1.defjvp(lambda p, t: (e1(p[0]), 2 * e1(p[0]) * t[0]))
+
+    x = 0.3
+    for f in (e1, e2):
+        d1, d2 = fd.grad(f), fd.grad(fd.grad(f))
+        np.testing.assert_allclose(d1(x), 2 * np.exp(x))
+        np.testing.assert_allclose(d2(x), 4 * np.exp(x))
+        np.testing.assert_allclose(fd.grad(d2)(x), 8 * np.exp(x))
+        np.testing.assert_allclose(fd.jvp(d1, (x,), (1.0,))[1], 4 * np.exp(x))   # fwd/rev
+        np.testing.assert_allclose(fd.hessian(lambda v: fnp.sum(f(v)))(np.array([x, 0.0])),
+                                   np.diag(4 * np.exp([x, 0.0])))
+    assert fd.grad(fd.grad(e2))(0.0) == 4.0
+
+    # two arguments: the mixed second derivatives go through the rules too
+    @fd.custom_jvp
+    def mul(x, y):
+        return x * y
+
+    mul.defjvps(lambda t, out, x, y: 2 * t * y, lambda t, out, x, y: 3 * t * x)
+    assert fd.grad(fd.grad(mul, argnums=0), argnums=1)(2.0, 5.0) == 2.0
+    assert fd.grad(fd.grad(mul, argnums=1), argnums=0)(2.0, 5.0) == 3.0
+
+
+def test_custom_jvp_defjvps_with_nondiff_argnums_is_a_clear_error():
+    @functools.partial(fd.custom_jvp, nondiff_argnums=(0,))
+    def scaled_exp(scale, x):
+        return scale * fnp.exp(x)
+
+    with pytest.raises(fd.FuncdiffTypeError, match="defjvps cannot be used with nondiff"):
+        scaled_exp.defjvps(lambda t, out, x: out * t)
+
+
 def test_custom_jvp_closure_over_differentiated_value_is_an_error():
     def outer(x):
         @fd.custom_jvp

@@ -14,6 +14,7 @@ change when this file grows.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import os
 import re
@@ -260,6 +261,31 @@ def example():
     def f(x, mode):
         return fnp.sum(x)
     fd.jit(f)(x3, "fast")  # <-
+
+
+@case("masked array argument", fd.FuncdiffTypeError, "argument x", "MaskedArray",
+      "x.filled", "x.compressed()", "where",
+      when="an argument or a constant the function uses is a `numpy.ma.MaskedArray`: "
+           "funcdiff computes on plain arrays and would use the masked entries' data",
+      fix="pass `x.filled(value)` or `x.compressed()`, or the data and the mask "
+          "separately, selecting with `funcdiff.numpy.where(mask, 0.0, x)`")
+def example():
+    x = np.ma.array([1.0, 100.0, 2.0], mask=[False, True, False])
+    fd.grad(lambda x: fnp.sum(x * x))(x)  # <-
+
+
+@case("argument of a non-numeric dtype", fd.FuncdiffTypeError, "argument t",
+      "datetime64[s]", "timedelta64",
+      when="an argument or a constant has dtype object (Fraction, Decimal), a structured "
+           "dtype, datetime64/timedelta64 or a string dtype",
+      fix="convert to a numeric dtype first (`numpy.asarray(x, dtype=float)`; times "
+          "as `(t - t0) / numpy.timedelta64(1, 's')`; fields of a structured array "
+          "as separate arrays)")
+def example():
+    def f(t, rate):
+        return fnp.sum(t * rate)
+    t = np.array(["2024-01-01T00:00", "2024-01-01T00:05"], dtype="datetime64[s]")
+    fd.jit(f)(t, 2.0)  # <-
 
 
 @case("unknown jacobian mode", fd.FuncdiffValueError, "jacobian", "'sideways'",
@@ -758,15 +784,27 @@ def example():
 
 @case("forward mode of a custom_vjp function", fd.GradientError, "custom_vjp", "jvp",
       "custom_jvp",
-      when="`jvp`/`jacfwd`/`hessian` of a function with a `custom_vjp` rule",
-      fix="use reverse mode (`grad`, `jacrev`), or give the function a `custom_jvp` "
-          "rule instead")
+      when="`jvp`/`jacfwd`/`linearize` of a function with a `custom_vjp` rule "
+           "(forward mode over reverse mode, as in `hessian` and `hvp`, works)",
+      fix="use reverse mode (`grad`, `jacrev`, `hessian`), or give the function a "
+          "`custom_jvp` rule instead")
 def example():
     @fd.custom_vjp
     def f(x):
         return fnp.sin(x)
     f.defvjp(lambda x: (f(x), x), lambda x, ct: (ct * fnp.cos(x),))
     fd.jvp(f, (x3,), (x3,))  # <-
+
+
+@case("defjvps with nondiff_argnums", fd.FuncdiffTypeError, "defjvps", "nondiff_argnums",
+      "defjvp",
+      when="`defjvps` on a `custom_jvp` function declared with `nondiff_argnums`",
+      fix="use `defjvp`, whose rule receives the non-differentiated arguments first")
+def example():
+    @functools.partial(fd.custom_jvp, nondiff_argnums=(0,))
+    def scaled_exp(scale, x):
+        return scale * fnp.exp(x)
+    scaled_exp.defjvps(lambda t, out, x: out * t)  # <-
 
 
 @case("custom rule closing over a differentiated value", fd.GradientError, "custom_jvp",

@@ -303,6 +303,84 @@ def test_logsumexp_all_neg_inf_has_zero_gradient():
     assert t == 0.0
 
 
+def _central_diff(f, x, eps=1e-6):
+    """Central differences of a scalar function of a float64 vector (the oracle)."""
+    g = np.zeros_like(x)
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e.flat[i] = eps
+        g.flat[i] = (f(x + e) - f(x - e)) / (2 * eps)
+    return g
+
+
+def test_logsumexp_gradient_wrt_zero_weights():
+    """issue 16: d/db_i was 0 wherever b_i == 0 (the mask was applied to a before
+    b * exp(a - m)), so zero-initialized weights could never move.  It is
+    exp(a_i - lse), against SciPy's value by central differences."""
+    a = np.array([1.0, 0.5, 2.0])
+    b = np.array([1.0, -0.5, 0.0])
+    g = fd.grad(lambda b: fsp.logsumexp(a, b=b))(b)
+    want = _central_diff(lambda b: sp.logsumexp(a, b=b), b)
+    np.testing.assert_allclose(g, want, rtol=1e-8)
+    np.testing.assert_allclose(g[2], np.exp(a[2] - sp.logsumexp(a, b=b)), rtol=1e-14)
+    np.testing.assert_allclose(g, [1.4353, 0.8705, 3.9015], atol=1e-4)   # the report
+    _, t = fd.jvp(lambda b: fsp.logsumexp(a, b=b), (b,), (np.eye(3)[2],))
+    np.testing.assert_allclose(t, g[2], rtol=1e-14)
+    check_grads(lambda b: fsp.logsumexp(a, b=b), (b,), order=2)
+
+    # along an axis, w.r.t. a and b at once, zeros in every row
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((3, 4))
+    B = np.abs(rng.standard_normal((3, 4))) + 0.1
+    B[:, 1] = 0.0
+    B[2, 3] = 0.0
+    ga, gb = fd.grad(lambda a, b: fsp.logsumexp(a, axis=1, b=b).sum(), argnums=(0, 1))(A, B)
+    np.testing.assert_allclose(gb, _central_diff(lambda b: sp.logsumexp(A, axis=1, b=b).sum(),
+                                                 B), rtol=1e-7)
+    np.testing.assert_allclose(ga, _central_diff(lambda a: sp.logsumexp(a, axis=1, b=B).sum(),
+                                                 A), rtol=1e-7, atol=1e-10)
+    assert np.all(ga[B == 0] == 0.0)    # d/da_i of b_i exp(a_i) is 0 where b_i == 0
+    check_grads(lambda a, b: fsp.logsumexp(a, axis=1, b=b), (A, B), order=2)
+
+    # negative weights (return_sign gives log|sum| and the sign), zeros among them
+    S = rng.standard_normal((3, 4))
+    S[:, 0] = 0.0
+    lse = lambda b: fsp.logsumexp(A, axis=1, b=b, return_sign=True)[0].sum()
+    np.testing.assert_allclose(
+        fd.grad(lse)(S),
+        _central_diff(lambda b: sp.logsumexp(A, axis=1, b=b, return_sign=True)[0].sum(), S),
+        rtol=1e-6)
+    check_grads(lambda b: fsp.logsumexp(A, axis=1, b=b, return_sign=True)[0], (S,), order=2)
+    assert np.all(np.sign(fsp.logsumexp(A, axis=1, b=S, return_sign=True)[1]) ==
+                  sp.logsumexp(A, axis=1, b=S, return_sign=True)[1])
+
+
+def test_logsumexp_zero_weights_edge_cases():
+    """All weights 0: the value is -inf, the gradient 0 (the all -inf convention), never
+    NaN.  Entries with b == 0 where a is inf or NaN are ignored, as SciPy ignores them,
+    and a huge a_i there (exp overflows) leaves the value exact and no NaN."""
+    a = np.array([1.0, 0.5, 2.0])
+    z = np.zeros(3)
+    assert fsp.logsumexp(a, b=z) == sp.logsumexp(a, b=z) == -np.inf
+    for h in (fd.grad(lambda b: fsp.logsumexp(a, b=b)), fd.grad(lambda a: fsp.logsumexp(a, b=z)),
+              lambda b: fd.jvp(lambda b: fsp.logsumexp(a, b=b), (b,), (np.ones(3),))[1]):
+        np.testing.assert_array_equal(h(z), 0.0)
+    for bad in (np.inf, np.nan, 1000.0):
+        a2 = np.array([1.0, bad, 0.5])
+        b2 = np.array([2.0, 0.0, 1.0])
+        want = sp.logsumexp(a2, b=b2)
+        assert fsp.logsumexp(a2, b=b2) == want
+        (got,) = traced(lambda b: fsp.logsumexp(a2, b=b), b2)
+        np.testing.assert_allclose(got, want)
+        gb = fd.grad(lambda b: fsp.logsumexp(a2, b=b))(b2)
+        ga = fd.grad(lambda a: fsp.logsumexp(a, b=b2))(a2)
+        assert not np.any(np.isnan(gb)) and not np.any(np.isnan(ga))
+        np.testing.assert_allclose(gb[[0, 2]], np.exp(a2[[0, 2]] - want))
+        np.testing.assert_allclose(ga, [2 * np.exp(1.0 - want), 0.0, np.exp(0.5 - want)])
+        if bad == 1000.0:    # a huge finite derivative (exp(1000 - lse) overflows)
+            assert gb[1] > 1e300
+
+
 def test_logsumexp_large_inputs_and_stopped_shift():
     x = np.array([1000.0, 1000.0, 999.0])
     np.testing.assert_allclose(fsp.logsumexp(x), sp.logsumexp(x))
@@ -540,6 +618,35 @@ def test_new_grads(name, shape, seed):
     f, domain = NEW_GRADS[name]
     x = make(seed, shape, np.float64, domain)
     check_grads(f, (x,), order=2, modes=("fwd", "rev"))
+
+
+def test_rgamma_derivatives_at_the_poles_of_gamma():
+    """issue 16: rgamma' was NaN at 0, -1, -2, ... (from digamma's poles), where 1/Gamma
+    is smooth.  Near -n, 1/Gamma(-n + e) = (-1)^n n! e (1 - psi(n + 1) e + O(e^2)), so
+    rgamma'(-n) = (-1)^n n! and rgamma''(-n) = -2 (-1)^n n! psi(n + 1); at 0 the third
+    derivative is 3 gamma^2 - pi^2/2 (1/Gamma(z) = z + gamma z^2 + (gamma^2/2 - pi^2/12)
+    z^3 + ...).  Forward and reverse mode, eager and jit, and central differences agree."""
+    import math
+    d1 = fd.grad(fsp.rgamma)
+    d2 = fd.grad(d1)
+    for n in range(8):
+        x = float(-n)
+        fact = (-1) ** n * math.factorial(n)
+        assert d1(x) == fact
+        assert fd.jvp(fsp.rgamma, (x,), (1.0,))[1] == fact
+        assert fd.jit(d1)(x) == fact
+        np.testing.assert_allclose(d2(x), -2 * fact * sp.psi(n + 1), rtol=1e-13)
+        np.testing.assert_allclose(fd.jacfwd(d1)(x), d2(x), rtol=1e-13)
+        np.testing.assert_allclose(d1(x), (sp.rgamma(x + 1e-6) - sp.rgamma(x - 1e-6)) / 2e-6,
+                                   rtol=1e-7)
+    euler = -sp.psi(1.0)
+    np.testing.assert_allclose(fd.grad(d2)(0.0), 3 * euler ** 2 - np.pi ** 2 / 2, rtol=1e-12)
+    xs = np.array([0.0, -1.0, -2.0, -3.0, -0.5, 1.5, -2.0 + 1e-9])
+    g = fd.grad(lambda x: fsp.rgamma(x).sum())(xs)
+    assert np.all(np.isfinite(g))
+    check_grads(fsp.rgamma, (xs,), order=3, modes=("fwd", "rev"))
+    g32 = fd.grad(fsp.rgamma)(np.float32(-3.0))
+    assert g32.dtype == np.float32 and g32 == -6.0
 
 
 @pytest.mark.parametrize("name", ["beta", "betaln"])

@@ -8,6 +8,7 @@ import funcdiff.numpy as fnp
 import funcdiff.scipy.special as sp
 
 Z3 = np.zeros(3)
+A3 = np.array([1.0, 0.5, 2.0])
 ROWS = [
     # (row name, function, point, expected derivative)
     ("linalg.norm at 0", lambda x: fnp.linalg.norm(x), Z3, Z3),
@@ -26,9 +27,21 @@ ROWS = [
      np.array([0.5, 0.5, 0.0])),
     ("floor, ceil, round", lambda x: fnp.floor(x) + fnp.ceil(x) + fnp.round(x), 0.5, 0.0),
     ("logsumexp of all -inf", lambda x: sp.logsumexp(x), np.full(3, -np.inf), Z3),
+    ("logsumexp with all weights 0", lambda b: sp.logsumexp(A3, b=b), Z3, Z3),
+    ("logsumexp w.r.t. a zero weight", lambda b: sp.logsumexp(A3, b=b),
+     np.array([1.0, -0.5, 0.0]), np.exp(A3 - np.log(np.exp(1.0) - 0.5 * np.exp(0.5)))),
     ("sinc at 0", fnp.sinc, 0.0, 0.0),
     ("xlogy(x, 2) at x = 0", lambda x: sp.xlogy(x, 2.0), 0.0, np.log(2.0)),
     ("xlogy(0, y) in y", lambda y: sp.xlogy(0.0, y), 2.0, 0.0),
+    ("xlogy(x, 0) at x = 0", lambda x: sp.xlogy(x, 0.0), 0.0, 0.0),
+    ("xlogy(x, -1) at x = 0", lambda x: sp.xlogy(x, -1.0), 0.0, 0.0),
+    ("xlogy(x, inf) at x = 0", lambda x: sp.xlogy(x, np.inf), 0.0, 0.0),
+    ("xlogy(0, y) in y at y = 0", lambda y: sp.xlogy(0.0, y), 0.0, 0.0),
+    ("xlogy(x, x) at 0 (both at once)", lambda x: sp.xlogy(x, x), 0.0, 0.0),
+    ("xlog1py(x, 1) at x = 0", lambda x: sp.xlog1py(x, 1.0), 0.0, np.log(2.0)),
+    ("xlog1py(x, -1) at x = 0", lambda x: sp.xlog1py(x, -1.0), 0.0, 0.0),
+    ("xlog1py(0, y) in y", lambda y: sp.xlog1py(0.0, y), 1.0, 0.0),
+    ("entr at 0", sp.entr, 0.0, 0.0),
     ("logaddexp(x, 0) at x = 800", lambda x: fnp.logaddexp(x, 0.0), 800.0, 1.0),
     ("logaddexp(x, 0) at x = -800", lambda x: fnp.logaddexp(x, 0.0), -800.0, 0.0),
     ("softplus at 800", lambda x: fnp.logaddexp(0.0, x), 800.0, 1.0),

@@ -12,6 +12,8 @@ import numbers
 
 import numpy as np
 
+from .errors import FuncdiffTypeError
+
 _SHORT = {
     "float16": "f16", "float32": "f32", "float64": "f64", "longdouble": "f128",
     "complex64": "c64", "complex128": "c128",
@@ -121,6 +123,51 @@ def aval_of_value(x) -> ShapedArray:
     if isinstance(x, numbers.Number):
         return aval_of_value(np.asarray(x))
     raise TypeError(f"{t.__name__} is not an array type")
+
+
+float0 = np.dtype([("float0", np.void, 0)])
+"""dtype of the (empty) tangent of an integer input, as in JAX."""
+
+OPERAND_KINDS = "biufc"   # bool, signed/unsigned int, float, complex: what funcdiff computes on
+
+_KIND_HINTS = {
+    "O": "Convert it to a numeric dtype first, e.g. numpy.asarray(x, dtype=float) "
+         "(Fraction and Decimal values become floats).",
+    "M": "Convert times to numbers first, e.g. (t - t0) / numpy.timedelta64(1, 's') "
+         "for seconds since t0.",
+    "m": "Convert durations to numbers first, e.g. d / numpy.timedelta64(1, 's') for "
+         "seconds.",
+    "V": "Pass the fields as separate arrays (x['a'], x['b'], or a dict of them, which "
+         "is a pytree).",
+    "U": "Strings cannot be traced: pass them as static arguments (jit's "
+         "static_argnums) or through a closure.",
+}
+_KIND_HINTS["S"] = _KIND_HINTS["T"] = _KIND_HINTS["U"]
+
+
+def check_operand(x, what):
+    """``x`` (an ndarray or NumPy scalar) if funcdiff can compute on it, else a
+    ``FuncdiffTypeError`` naming ``what``.  Rejected: masked arrays, whose mask every
+    transform would drop silently (NumPy's own functions honour it), and dtypes that are
+    not numbers (object arrays -- what Fraction and Decimal become --, structured,
+    datetime64/timedelta64, strings), which would otherwise meet a raw ufunc TypeError
+    deep inside a trace or, under ``jit``, compute a silently different result."""
+    if isinstance(x, np.ma.MaskedArray):
+        n = int(np.ma.count_masked(x))
+        raise FuncdiffTypeError(
+            f"{what} is a numpy.ma.MaskedArray (shape {np.shape(x)}, dtype {x.dtype}, {n} of "
+            "its entries masked).  funcdiff computes on plain arrays and would silently use "
+            "the masked entries' data.  Pass x.filled(value) (e.g. x.filled(0.0)) or "
+            "x.compressed() (the unmasked entries only), or pass x.data and the mask "
+            "numpy.ma.getmaskarray(x) separately and select with "
+            "funcdiff.numpy.where(mask, 0.0, x).")
+    dt = x.dtype
+    if dt.kind in OPERAND_KINDS or dt == float0:
+        return x
+    raise FuncdiffTypeError(
+        f"{what} has dtype {dt}, which funcdiff cannot compute on: it traces boolean, "
+        "integer, floating-point and complex arrays only.  "
+        + _KIND_HINTS.get(dt.kind, "Convert it to a numeric dtype first."))
 
 
 def is_float(dtype) -> bool:

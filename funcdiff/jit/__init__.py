@@ -17,12 +17,13 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from .._flat import flatten_fun, leaf_aval, leaf_operand, to_output
+from .._flat import (arg_names, call_leaf_paths, flatten_fun, leaf_aval, leaf_operands,
+                     to_output)
 from ..config import config, logger
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..core.ir import ClosedJaxpr, ExactKey, Jaxpr
 from ..core.debug import check_compiled
-from ..core.trace import _Debug, Tracer, paused_gc, state, trace_active, trace_flat
+from ..core.trace import _Debug, Tracer, relaxed_gc, state, trace_active, trace_flat
 from ..primitives.call import make_call_primitive
 from ..tree_util import tree_flatten, tree_structure, tree_unflatten
 from .codegen import compile_jaxpr
@@ -89,7 +90,7 @@ class Lowered:
         return f"Lowered(n_eqns={len(self.jaxpr.eqns)})"
 
 
-_paused_gc = paused_gc   # (one shared pauser: core.trace's)
+_relaxed_gc = relaxed_gc   # (one shared switch: core.trace's)
 
 
 def _static_key(v, what):
@@ -149,7 +150,9 @@ class JittedFunction:
         dyn = tuple(a for i, a in enumerate(args) if i not in nums)
         dyn_kw = {k: v for k, v in kwargs.items() if k not in self._static_argnames}
         leaves, in_tree = tree_flatten((dyn, dyn_kw))
-        leaves = [leaf_operand(x) for x in leaves]
+        leaves = leaf_operands(leaves, lambda: call_leaf_paths(
+            in_tree.children[0], arg_names(self._fun, [i for i in range(n) if i not in nums]),
+            in_tree.children[1]))
         avals = tuple(leaf_aval(x) for x in leaves)
         return (in_tree, avals, static, static_kw), leaves, n
 
@@ -167,7 +170,7 @@ class JittedFunction:
 
         flat_f, store = flatten_fun(lambda pair_dyn, pair_kw: g(pair_dyn, pair_kw),
                                     in_tree)
-        with _paused_gc:
+        with _relaxed_gc:
             closed, _, _ = trace_flat(flat_f, list(avals), kind="jit")
         entry = _Entry()
         entry.closed = closed
@@ -178,7 +181,7 @@ class JittedFunction:
 
     def _compile(self, entry):
         if entry.fn is None:
-            with _paused_gc:
+            with _relaxed_gc:
                 entry.optimized = _lower_passes(entry.closed)
                 entry.fn, entry.source = compile_jaxpr(entry.optimized, self.__name__)
         return entry

@@ -137,10 +137,11 @@ def _cv_jvp(primals, tangents, *, call_jaxpr, fwd, bwd, num_consts, out_avals):
 
 def _lin_impl(*args, bwd, num_res, out_avals):
     raise GradientError(
-        "forward-mode differentiation (jvp, jacfwd, hessian's outer jacfwd) of a "
+        "forward-mode differentiation (jvp, jacfwd, linearize) of a "
         "funcdiff.custom_vjp function is not supported: custom_vjp defines only the "
         "reverse-mode rule.  Use funcdiff.custom_jvp (which supports both modes) or "
-        "reverse mode (grad, vjp, jacrev).")
+        "reverse mode (grad, vjp, jacrev; forward over reverse, as in hessian and hvp, "
+        "works).")
 
 
 def _lin_abstract(*avals, bwd, num_res, out_avals):

@@ -42,7 +42,9 @@ evaluated or transposed, i.e. only if the derivative is actually used: an unused
 primal output inside a nested derivative) is dead code, so mixed derivatives that do
 have closed forms, such as ``d/da d/dx gammainc(a, x)``, work.
 
-At the poles of Gamma, ``rgamma`` is 0 but its derivative is NaN (from ``digamma``).
+At the poles of Gamma, ``rgamma`` is 0 and its derivatives are those of the entire
+function 1/Gamma (``rgamma'(-n) = (-1)^n n!``): below 1/2 they come from the reflection
+formula.
 
 Every primitive here is elementwise: vmap by ``broadcasting_batcher``, cost ``flops`` per
 element (a rough count for the iterative ones), and jit emits a direct call of SciPy's
@@ -62,8 +64,8 @@ from ._rules import Zero, aval, broadcast_shapes, defjvp, defjvp_out, fit_to
 from ._special_np import (SciPyRequiredError, digamma_np, erfc_np, gammaln_np,  # noqa: F401
                           polygamma_np, scipy_required)
 from .batching import broadcasting_batcher
-from .elementwise import (add, div, eq, exp, isinf, log, log1p, mul, neg, select, sign,
-                          square, sub, trunc)
+from .elementwise import (abs_, add, cos, div, eq, exp, isinf, log, log1p, lt, mul, neg,
+                          rem, round_, select, sign, sin, square, sub, trunc)
 
 try:  # SciPy is optional
     from scipy import special as _sp  # type: ignore
@@ -308,7 +310,33 @@ def _polygamma_jvp(primals, tangents, *, n):
 polygamma_p.jvp = _polygamma_jvp
 defjvp(erfc_p, lambda t, x: mul(t, mul(-2.0 / _SQRT_PI, exp(neg(square(x))))))
 defjvp_out(gamma_p, lambda t, out, x: mul(t, mul(out, digamma(x))))
-defjvp_out(rgamma_p, lambda t, out, x: neg(mul(t, mul(out, digamma(x)))))
+
+
+def _rgamma_jvp(t, out, x):
+    """``rgamma' = -rgamma digamma`` for ``x >= 1/2``.  Below, 1/Gamma has zeros at
+    the poles of Gamma (x = 0, -1, -2, ...), where digamma is infinite (its product with
+    0 is NaN there) and the next orders cancel catastrophically near them.  There the
+    derivative of the reflection form ``rgamma(x) = sin(pi x) Gamma(1 - x) / pi`` is
+    used instead: ``Gamma(1 - x) (cos(pi x) - sin(pi x) digamma(1 - x) / pi)``, which is
+    ``(-1)^n n!`` at ``x = -n``.  It is written with ``f = x - round(x)`` and the sign
+    ``(-1)^round(x)``, so its sines and cosines are exact at and near the poles, and its
+    own derivatives (the next orders) are smooth there.  Each branch only sees points
+    where it is finite (the double-``where``): no ``0 * inf`` reaches either mode."""
+    refl = lt(x, _const(x, 0.5))
+    xs = select(refl, _const(x, 1.0), x)          # the digamma branch's points
+    xr = select(refl, x, _const(x, 0.0))          # the reflection branch's points
+    n = round_(xr)
+    f = sub(xr, n)
+    sgn = sub(_const(x, 1.0), mul(_const(x, 2.0), abs_(rem(n, _const(x, 2.0)))))
+    one_minus = sub(_const(x, 1.0), xr)
+    pi = _const(x, math.pi)
+    reflected = mul(mul(sgn, gamma(one_minus)),
+                    sub(cos(mul(pi, f)), div(mul(sin(mul(pi, f)), digamma(one_minus)), pi)))
+    direct = neg(mul(out, digamma(xs)))
+    return mul(t, select(refl, reflected, direct))
+
+
+defjvp_out(rgamma_p, _rgamma_jvp)
 
 
 # --- beta ----------------------------------------------------------------------------------------

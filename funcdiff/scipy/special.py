@@ -327,8 +327,8 @@ def gamma(z):
 
 @_special("rgamma")
 def rgamma(z):
-    """1/Gamma(z) (0 at the poles); derivative ``-rgamma(z) digamma(z)`` (NaN at the
-    poles)."""
+    """1/Gamma(z) (0 at the poles of Gamma); derivative ``-rgamma(z) digamma(z)``, and
+    at the poles ``z = -n``, where 1/Gamma is smooth, ``(-1)^n n!`` (every order exact)."""
     (z,) = _loop_args("rgamma", z)
     return sp_prims.rgamma(z)
 
@@ -633,11 +633,35 @@ def _shift(x, axes):
     return _stop(m)
 
 
+def _weighted_exp(a, b, axes):
+    """``(m, b * exp(a - m))`` for logsumexp with weights ``b``; ``m`` is the shift.
+
+    Entries with ``b == 0`` add nothing, as in SciPy: the shift ignores them, and where
+    ``a`` is not finite there they are dropped before the ``exp`` (no ``0 * inf``).  But
+    they are not masked out of the product: ``d/db_i = exp(a_i - m)`` there, so the
+    gradient w.r.t. a zero weight is ``exp(a_i - lse)``, not 0 (zero-initialized weights
+    can move).  Where ``b == 0`` the exponent is capped below overflow, keeping the
+    product an exact 0."""
+    dt = aval(a).dtype
+    zero_b = ew.eq(b, 0)
+    neg_inf = np.asarray(-np.inf, dt)[()]
+    m = _shift(ew.select(zero_b, neg_inf, a), axes)
+    a = ew.select(ew.logical_and(zero_b, ew.logical_not(ew.isfinite(a))), neg_inf, a)
+    d = ew.sub(a, m)
+    real_dt = np.finfo(dt).dtype   # (complex a: the real part's range)
+    cap = float(np.log(np.finfo(real_dt).max)) - 1.0
+    d = ew.select(ew.logical_and(zero_b, ew.gt(ew.real(d) if dt.kind == "c" else d, cap)),
+                  np.asarray(cap, dt)[()], d)
+    return m, ew.mul(b, ew.exp(d))
+
+
 @_special("logsumexp")
 def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     """``log(sum(b * exp(a), axis))`` without overflow: shifted by the (stopped)
-    maximum.  Entries with ``b == 0`` are ignored (even if inf or NaN), as in SciPy.
-    An empty or all ``-inf`` reduction gives ``-inf`` with gradient 0 (never NaN).
+    maximum.  Entries with ``b == 0`` add nothing to the value (even if ``a`` is inf or
+    NaN there), as in SciPy, yet the derivative w.r.t. such a ``b_i`` is
+    ``exp(a_i - lse)``.  An empty or all ``-inf`` reduction (all ``b == 0`` included)
+    gives ``-inf`` with gradient 0 (never NaN).
     Without ``return_sign`` a negative sum gives NaN; with it, returns
     ``(log|sum|, sign(sum))``."""
     a = operand(a)
@@ -660,12 +684,11 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
         out = sh.full(out_shape, -np.inf, dt)
         sgn = sh.full(out_shape, -1.0, dt)
     else:
-        if b is not None:
-            a = ew.select(ew.eq(b, 0), np.asarray(-np.inf, dt)[()], a)
-        m = _shift(a, axes)
-        e = ew.exp(ew.sub(a, m))
-        if b is not None:
-            e = ew.mul(b, e)
+        if b is None:
+            m = _shift(a, axes)
+            e = ew.exp(ew.sub(a, m))
+        else:
+            m, e = _weighted_exp(a, b, axes)
         s = _keep(rd.reduce_sum(e, axes), xa.shape, axes)
         sgn = None
         if return_sign:

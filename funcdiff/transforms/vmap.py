@@ -15,8 +15,11 @@ real batched inputs.
 """
 from __future__ import annotations
 
+import threading
 import weakref
+from collections import OrderedDict
 
+from ..config import config
 from ..core.avals import ShapedArray
 from ..core.errors import ConcretizationError, FuncdiffError, FuncdiffValueError
 from ..core.ir import ClosedJaxpr, Jaxpr, Var
@@ -142,8 +145,13 @@ def batch_jaxpr(closed: ClosedJaxpr, in_dims, size: int, out_dim=None):
 
 
 # Batched sub-jaxprs of call primitives, cached per (jaxpr object, dims, size) so that
-# repeated calls reuse one batched jaxpr (and hence its compiled code).
-_sub_cache: "weakref.WeakKeyDictionary[Jaxpr, dict]" = weakref.WeakKeyDictionary()
+# repeated calls reuse one batched jaxpr (and hence its compiled code).  Per jaxpr the
+# entries are a bounded LRU (config.jit_cache_size, as jit's own cache): each batch size
+# is an entry, and a jitted function vmapped over ever new batch sizes would otherwise
+# keep a compiled program (and its linecache source) for every one of them for as long
+# as the jit cache keeps the jaxpr.
+_sub_cache: "weakref.WeakKeyDictionary[Jaxpr, OrderedDict]" = weakref.WeakKeyDictionary()
+_sub_lock = threading.Lock()
 
 
 def batch_subjaxpr(jaxpr: Jaxpr, in_dims, size: int, out_dim=None):
@@ -151,15 +159,23 @@ def batch_subjaxpr(jaxpr: Jaxpr, in_dims, size: int, out_dim=None):
     primitives), closure-converted: returns ``(jaxpr, consts, out_dims)`` where the new
     jaxpr takes ``consts`` as leading inputs.  Cached."""
     key = (tuple(in_dims), size, out_dim)
-    per = _sub_cache.get(jaxpr)
-    if per is not None and key in per:
-        return per[key]
+    with _sub_lock:
+        per = _sub_cache.get(jaxpr)
+        if per is not None and key in per:
+            per.move_to_end(key)
+            return per[key]
     closed, odims = batch_jaxpr(ClosedJaxpr(jaxpr, []), in_dims, size, out_dim)
     j = closed.jaxpr
     converted = Jaxpr([], j.constvars + j.invars, j.outvars, j.eqns) if j.constvars else j
     result = (converted, list(closed.consts), odims)
     if not any(_is_tracer(c) for c in closed.consts):
-        _sub_cache.setdefault(jaxpr, {})[key] = result
+        with _sub_lock:
+            per = _sub_cache.get(jaxpr)
+            if per is None:
+                per = _sub_cache[jaxpr] = OrderedDict()
+            per[key] = result
+            while len(per) > config.jit_cache_size:
+                per.popitem(last=False)
     return result
 
 
