@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from ._flat import leaf_aval, leaf_operand
+from ._flat import flatten_args, leaf_aval, leaf_operand
 from .analysis import cost_analysis
 from .api import _fun_name, _jacfwd, _jacrev, make_jaxpr
 from .core.errors import FuncdiffValueError
@@ -147,6 +147,7 @@ def jacobian(f, argnums=0, mode="auto", explain=False, holomorphic=False):
     def jac(*args, **kwargs):
         report = None
         if mode in ("auto", "report") or explain:
+            flatten_args(args, f)           # rejects a bad argument, naming it
             leaves, tree = tree_flatten((args, kwargs))
             try:
                 key = (tree, tuple(leaf_aval(leaf_operand(x)) for x in leaves))
