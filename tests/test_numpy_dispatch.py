@@ -237,8 +237,11 @@ def test_corpus_under_vmap_and_hessian():
 UFUNCS = sorted((u for u in FUNCTIONS if isinstance(u, np.ufunc)
                  and getattr(np, u.__name__, None) is u), key=lambda u: u.__name__)
 _INT_ONLY = {"bitwise_and", "bitwise_or", "bitwise_xor", "invert", "left_shift",
-             "right_shift", "gcd", "lcm"}
+             "right_shift", "gcd", "lcm", "bitwise_count"}
 _BOOL = {"logical_and", "logical_or", "logical_xor", "logical_not"}
+# operand shapes of the gufuncs (matmul and the vector/matrix products)
+_GUFUNC_SHAPES = {"matmul": [(2, 3), (3, 2)], "matvec": [(2, 3), (3,)],
+                  "vecmat": [(3,), (3, 2)], "vecdot": [(2, 3), (2, 3)]}
 
 
 def _ufunc_inputs(u, rng):
@@ -247,8 +250,10 @@ def _ufunc_inputs(u, rng):
         return [rng.integers(0, 7, (2, 3)) for _ in range(u.nin)]
     if name in _BOOL:
         return [rng.random((2, 3)) > 0.5 for _ in range(u.nin)]
-    if name == "matmul":
-        return [rng.uniform(0.2, 0.9, (2, 3)), rng.uniform(0.2, 0.9, (3, 2))]
+    if name in _GUFUNC_SHAPES:
+        return [rng.uniform(0.2, 0.9, s) for s in _GUFUNC_SHAPES[name]]
+    if name == "ldexp":
+        return [rng.uniform(0.2, 0.9, (2, 3)), rng.integers(-3, 4, (2, 3))]
     lo = 1.2 if name == "arccosh" else 0.2
     return [rng.uniform(lo, lo + 0.7, (2, 3)) for _ in range(u.nin)]
 
@@ -279,17 +284,26 @@ def test_every_ufunc_dispatches(u):
 
         closed = fd.make_jaxpr(via_numpy)(args[k])
         assert str(closed) == str(fd.make_jaxpr(via_fnp)(args[k]))
-        (got,) = fd.eval_jaxpr(closed.jaxpr, closed.consts, args[k])
-        assert got.dtype == want.dtype and got.shape == want.shape
-        if want.dtype.kind == "f":
-            np.testing.assert_allclose(got, want, rtol=1e-13)
-        else:
-            np.testing.assert_array_equal(got, want)
-    if args[0].dtype.kind == "f" and want.dtype.kind == "f" and u.__name__ not in (
-            "floor", "ceil", "trunc", "rint", "sign", "floor_divide", "remainder", "fmod"):
-        g_np = fd.grad(lambda a: np.sum(u(a, *args[1:])))(args[0])
-        g_fnp = fd.grad(lambda a: fnp.sum(fn(a, *args[1:])))(args[0])
+        gots = fd.eval_jaxpr(closed.jaxpr, closed.consts, args[k])
+        wants = want if u.nout > 1 else (want,)
+        assert len(gots) == len(wants)
+        for got, w in zip(gots, wants):
+            assert got.dtype == w.dtype and got.shape == w.shape
+            if w.dtype.kind == "f":
+                np.testing.assert_allclose(got, w, rtol=1e-13)
+            else:
+                np.testing.assert_array_equal(got, w)
+    first = want[0] if u.nout > 1 else want
+    if args[0].dtype.kind == "f" and first.dtype.kind == "f" and u.__name__ not in (
+            "floor", "ceil", "trunc", "rint", "sign", "floor_divide", "remainder", "fmod",
+            "divmod", "spacing"):
+        g_np = fd.grad(lambda a: np.sum(_first(u(a, *args[1:]))))(args[0])
+        g_fnp = fd.grad(lambda a: fnp.sum(_first(fn(a, *args[1:]))))(args[0])
         np.testing.assert_array_equal(g_np, g_fnp)
+
+
+def _first(out):
+    return out[0] if isinstance(out, tuple) else out
 
 
 def test_ufunc_keywords_dtype_and_weak_scalars():
