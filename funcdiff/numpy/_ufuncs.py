@@ -16,10 +16,13 @@ integer and boolean results have none.
 """
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..primitives import elementwise as ew
+from ..primitives import reduce as rd
 from ..primitives import shape as sh
 from ..primitives._rules import result_dtype
 from ..primitives.special import i0 as _i0
@@ -252,6 +255,71 @@ _zero_grad(np.right_shift, 2, "Like numpy.right_shift (integers).")
 bitwise_left_shift, bitwise_right_shift = left_shift, right_shift  # noqa: F821
 if hasattr(np, "bitwise_count"):   # NumPy >= 2.0
     _zero_grad(np.bitwise_count, 1, "Like numpy.bitwise_count: the 1 bits of |x|, uint8.")
+
+
+def _bits_axis(x, axis):
+    """``x`` flattened (``axis=None``) or with ``axis`` moved last; and how to undo it."""
+    if axis is None:
+        return sh.reshape(x, (aval(x).size,)), lambda y: y
+    nd = aval(x).ndim
+    (ax,) = canonical_axes(axis, nd)
+    perm = tuple(i for i in range(nd) if i != ax) + (ax,)
+    inv = tuple(int(i) for i in np.argsort(perm))
+    return sh.transpose(x, perm), lambda y: sh.transpose(y, inv)
+
+
+def _bit_weights(bitorder):
+    if bitorder not in ("big", "little"):
+        raise FuncdiffValueError("'order' must be either 'little' or 'big'")
+    w = 2 ** np.arange(8, dtype=np.uint8)
+    return w[::-1] if bitorder == "big" else w
+
+
+@implements(np.packbits)
+def packbits(a, /, axis=None, bitorder="big"):
+    """Like numpy.packbits: nonzero elements as bits, 8 to a uint8 (zero-padded at the
+    end).  Integer or boolean input only; no derivative."""
+    x = _strong(operand(a))
+    if aval(x).dtype.kind not in "biu":
+        raise FuncdiffTypeError("Expected an input array of integer or boolean data type")
+    w = _bit_weights(bitorder)
+    x, back = _bits_axis(ew.ne(x, 0), axis)
+    shape = aval(x).shape
+    n = shape[-1]
+    nb = -(-n // 8)
+    bits = ew.convert_element_type(x, dtype=np.uint8)
+    bits = sh.pad(bits, np.uint8(0), tuple((0, 0, 0) for _ in shape[:-1]) +
+                  ((0, 8 * nb - n, 0),))
+    bits = sh.reshape(bits, shape[:-1] + (nb, 8))
+    packed = ew.convert_element_type(
+        rd.reduce_sum(ew.mul(bits, w), (len(shape),)), dtype=np.uint8)
+    return back(packed)
+
+
+@implements(np.unpackbits)
+def unpackbits(a, /, axis=None, count=None, bitorder="big"):
+    """Like numpy.unpackbits: each uint8 as 8 bits (``count`` keeps that many, padding
+    with zeros); no derivative."""
+    x = _strong(operand(a))
+    if aval(x).dtype != np.uint8:
+        raise FuncdiffTypeError("Expected an input array of unsigned byte data type")
+    w = _bit_weights(bitorder)
+    x, back = _bits_axis(x, axis)
+    shape = aval(x).shape
+    n = shape[-1]
+    bits = ew.bitwise_and(ew.zero_grad_ufunc(
+        "right_shift", sh.reshape(x, shape + (1,)), np.log2(w).astype(np.uint8)), 1)
+    bits = ew.convert_element_type(bits, dtype=np.uint8)
+    bits = sh.reshape(bits, shape[:-1] + (8 * n,))
+    if count is not None:
+        count = operator.index(count)
+        keep = count if count >= 0 else max(8 * n + count, 0)
+        lead = tuple((0, 0, 0) for _ in shape[:-1])
+        bits = sh.pad(bits, np.uint8(0), lead + ((0, keep - 8 * n, 0),))
+    return back(bits)
+
+
+__all__ += ["packbits", "unpackbits"]
 
 
 # --- infinities and NaN ----------------------------------------------------------------------
