@@ -220,7 +220,8 @@ def modf(x, dts):
     neg = ew.zero_grad_ufunc("signbit", x)
     # x - trunc(x) has C's sign: -(trunc(x) - x) for negative x (so -2.0 gives -0.0)
     frac = ew.select(neg, ew.neg(ew.sub(whole, x)), ew.sub(x, whole))
-    frac = ew.select(ew.isinf(x), ew.select(neg, -0.0, 0.0), frac)
+    zero = np.zeros((), dts[0])
+    frac = ew.select(ew.isinf(x), ew.select(neg, -zero, zero), frac)
     return frac, whole
 
 
@@ -428,6 +429,9 @@ def _ufunc_reduce(u, f, nan_extremum=None):
             x = _to(x, np.dtype(dtype))
         shape = aval(x).shape
         axes = canonical_axes(axis, len(shape))
+        if u is np.lcm and len(axes) > 1:
+            raise FuncdiffValueError("reduction operation 'lcm' is not reorderable, so at "
+                                     "most one axis may be specified")
         dt = result_dtype(u, aval(x), aval(x))
         x = _to(x, dt)
         empty = any(shape[a] == 0 for a in axes)
