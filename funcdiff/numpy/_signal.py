@@ -21,13 +21,16 @@ from ._products import matmul
 __all__ = ["convolve", "correlate"]
 
 
-def _seq(x):
-    """``numpy.array(x, ndmin=1)``: a strong 1-d operand."""
+def _seq(x, scalar_ok=True):
+    """``numpy.array(x, ndmin=1)``: a strong 1-d operand (convolve accepts scalars,
+    correlate does not)."""
     x = operand(x)
     a = aval(x)
     if a.weak_type:
         x = ew.convert_element_type(x, dtype=a.dtype)
     if a.ndim == 0:
+        if not scalar_ok:
+            raise FuncdiffValueError("object of too small depth for desired array")
         x = sh.reshape(x, (1,))
     elif a.ndim > 1:
         raise FuncdiffValueError("object too deep for desired array")
@@ -84,7 +87,7 @@ def convolve(a, v, mode="full"):
 @implements(np.correlate)
 def correlate(a, v, mode="valid"):
     """Like numpy.correlate: ``c[k] = sum_n a[n + k] conj(v[n])``."""
-    a, v = _seq(a), _seq(v)
+    a, v = _seq(a, False), _seq(v, False)
     _check(a, v)
     n, m = aval(a).shape[0], aval(v).shape[0]
     w = sh.rev(ew.conj(v) if aval(v).dtype.kind == "c" else v, (0,))
