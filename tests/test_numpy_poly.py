@@ -5,7 +5,8 @@ decides a shape or dtype from the values, funcdiff does the same) and, for the
 functions whose result never depends on the values, under ``jit``; derivatives (order 2
 where smooth) against finite differences; ``vmap`` equal to a loop; the structural
 results under ``jit`` for the value-dependent ones; roots' derivative in closed form
-(simple roots, zero roots) and at a repeated root (docs/subgradients.md); error paths.
+(simple roots, zero roots; the repeated-root row is in
+tests/test_subgradients_numpy.py); error paths.
 """
 from __future__ import annotations
 
@@ -250,18 +251,6 @@ def test_roots_derivative_in_closed_form():
     J = fd.jacrev(fnp.roots)(q)
     assert np.roots(q)[-1] == 0 and fnp.roots(q)[-1] == 0
     np.testing.assert_allclose(J[-1], [0.0, 0.0, 0.0, -1 / q[-2]], atol=1e-12)
-
-
-def test_roots_derivative_at_a_repeated_root_is_not_finite():
-    """Convention row of docs/subgradients.md: a double root moves like sqrt(eps), so its
-    derivative is infinite; funcdiff (like JAX) returns what the eigenvalue rule gives:
-    non-finite or of order 1/eps, never a small plausible number."""
-    p = np.array([1.0, -2.0, 1.0])            # (x - 1)**2
-    with np.errstate(all="ignore"):
-        J = fd.jacfwd(lambda u: fnp.real(fnp.roots(u)))(p)
-        Jr = fd.jacrev(lambda u: fnp.real(fnp.roots(u)))(p)
-    for j in (J, Jr):
-        assert (~np.isfinite(j)).any() or np.abs(j).max() > 1e6
 
 
 # --- vmap and jit --------------------------------------------------------------------------
