@@ -176,10 +176,24 @@ def power_tower(m, x):
     return m.sum(m.log(y) / m.log10(y + 1.0)) + m.sum(m.reciprocal(y))
 
 
+def more_ufuncs(m, x):
+    y = (m.logaddexp2(x, 0.5 * x) + m.rad2deg(m.deg2rad(x)) * m.i0(x)
+         + m.float_power(x * x + 1.0, 1.5) + m.heaviside(x, x) + m.fmax(x, np.nan))
+    return m.sum(m.nan_to_num(y) * m.frexp(x + 3.0)[0]) + m.sum(m.modf(4.0 * x)[0])
+
+
+def polynomials(m, x):
+    p = m.polymul(x[:3], x[3:5] + 2.0)
+    q, r = m.polydiv(p, x[5:7] + 3.0)
+    return (m.sum(m.polyval(p, x[6:])) + m.sum(m.polyder(p, 2)) + m.sum(q) + m.sum(r)
+            + m.sum(m.convolve(x[:5], x[5:8], "same")) + m.sum(m.correlate(x, x[:3]))
+            + m.sum(m.vander(x[:3], 3)) + m.sum(m.polyint(x[:4])))
+
+
 CORPUS = [logsumexp, softmax_xent, mlp, rosenbrock, pair_energy, gaussian_nll, norms,
           cumulative, leaky_relu, moments, einsum_gram, stacking, shapes, clipping,
           fancy_indexing, spectrum, angles, softplus, products, tiling, linear_algebra,
-          reductions_keyword, power_tower]
+          reductions_keyword, power_tower, more_ufuncs, polynomials]
 SIZES = {"linear_algebra": 16, "gaussian_nll": 8, "mlp": 4}
 
 
