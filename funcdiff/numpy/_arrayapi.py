@@ -13,7 +13,7 @@ import numpy as np
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..primitives import elementwise as ew
 from ..primitives import shape as sh
-from ._core import aval, canonical_axis, implements, operand
+from ._core import FUNCTIONS, aval, canonical_axis, implements, operand
 from ._math import _no_out
 from ._products import matmul
 from ._shape import concatenate, moveaxis, swapaxes, transpose
@@ -22,11 +22,13 @@ __all__: list[str] = []
 
 
 def _export(np_name):
-    """Register under ``numpy.<np_name>`` when this NumPy has it (NumPy >= 2.x)."""
+    """Register under ``numpy.<np_name>`` when this NumPy has it (NumPy >= 2.x).  Where
+    NumPy's spelling is another name for a function funcdiff already has
+    (``numpy.concat is numpy.concatenate``), that function is the spelling."""
     def deco(f):
         np_fn = getattr(np, np_name, None)
         if np_fn is not None:
-            f = implements(np_fn)(f)
+            f = FUNCTIONS[np_fn] if np_fn in FUNCTIONS else implements(np_fn)(f)
         globals()[np_name] = f
         __all__.append(np_name)
         return f
