@@ -30,8 +30,10 @@ from ..primitives import elementwise as ew
 from ..primitives import reduce as rd
 from ..primitives import shape as sh
 from ._core import aval, implements, operand
+from ._core import cast as _to
 from ._products import matmul
 from ._signal import convolve
+from ._ufuncs import _strong
 from .linalg import eigvals, inv, lstsq
 
 __all__ = ["poly", "polyadd", "polysub", "polymul", "polydiv", "polyder", "polyint",
@@ -42,21 +44,8 @@ _RankWarning = getattr(getattr(np, "exceptions", np), "RankWarning", UserWarning
 
 def _arr1(x):
     """``numpy.atleast_1d`` of an operand (weak scalars become strong)."""
-    x = operand(x)
-    a = aval(x)
-    if a.weak_type:
-        x = ew.convert_element_type(x, dtype=a.dtype)
-    if a.ndim == 0:
-        x = sh.reshape(x, (1,))
-    return x
-
-
-def _to(x, dtype):
-    a = aval(x)
-    dtype = np.dtype(dtype)
-    if a.dtype == dtype and not a.weak_type:
-        return x
-    return ew.convert_element_type(x, dtype=dtype)
+    x = _strong(x)
+    return sh.reshape(x, (1,)) if aval(x).ndim == 0 else x
 
 
 def _value(x):
@@ -172,9 +161,7 @@ def polyder(p, m=1):
     m = int(m)
     if m < 0:
         raise FuncdiffValueError("Order of derivative must be positive (see polyint)")
-    p = operand(p)
-    if aval(p).weak_type:
-        p = _to(p, aval(p).dtype)
+    p = _strong(p)
     for _ in range(m):
         n = _len(p) - 1
         p = ew.mul(_part(p, 0, max(n, 0)), np.arange(n, 0, -1))
@@ -194,9 +181,7 @@ def polyint(p, m=1, k=None):
         k = ew.mul(_at(k, 0), np.ones(m, float))
     if _len(k) < m:
         raise FuncdiffValueError("k must be a scalar or a rank-1 array of length 1 or >m.")
-    p = operand(p)
-    if aval(p).weak_type:
-        p = _to(p, aval(p).dtype)
+    p = _strong(p)
     for i in range(m):
         y = ew.div(p, np.arange(_len(p), 0, -1))
         ki = sh.reshape(_at(k, i), (1,))
@@ -209,14 +194,10 @@ def polyint(p, m=1, k=None):
 def polyval(p, x):
     """Like numpy.polyval: Horner's rule, ``y = y * x + p[i]`` from ``zeros_like(x)``
     (NumPy's own order of operations, so its values and dtypes)."""
-    p = operand(p)
-    if aval(p).weak_type:
-        p = _to(p, aval(p).dtype)
+    p = _strong(p)
     if aval(p).ndim == 0:
         p = sh.reshape(p, (1,))
-    x = operand(x)
-    if aval(x).weak_type:
-        x = _to(x, aval(x).dtype)
+    x = _strong(x)
     y = sh.full(aval(x).shape, 0, aval(x).dtype)
     for i in range(_len(p)):
         y = ew.add(ew.mul(y, x), _at(p, i))

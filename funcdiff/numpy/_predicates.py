@@ -21,17 +21,11 @@ from ..primitives import elementwise as ew
 from ..primitives import shape as sh
 from ._core import aval, implements, operand
 from ._reductions import all as _all
+from ._ufuncs import _strong as _array
 
 __all__ = ["isclose", "allclose", "array_equal", "array_equiv", "iscomplex", "isreal",
            "iscomplexobj", "isrealobj", "isscalar", "iterable", "can_cast",
            "promote_types", "result_type", "real_if_close"]
-
-
-def _array(x):
-    """``numpy.asanyarray`` of an operand: weak Python scalars become strong."""
-    x = operand(x)
-    a = aval(x)
-    return ew.convert_element_type(x, dtype=a.dtype) if a.weak_type else x
 
 
 def _dtype_of(x):

@@ -18,25 +18,12 @@ from ..core.trace import Tracer
 from ..primitives import elementwise as ew
 from ..primitives import shape as sh
 from ._core import aval, implements, operand
-from ._creation import _record, linspace
+from ._creation import _concrete as _concrete_int, _record, linspace
 from ._math import power
 from ._shape import expand_dims, moveaxis
-from ._ufuncs import i0
+from ._ufuncs import _strong, i0
 
 __all__ = ["logspace", "geomspace", "bartlett", "blackman", "hamming", "hanning", "kaiser"]
-
-
-def _concrete_int(v, what):
-    """A window length or count: an integer (a traced one needs its concrete value)."""
-    if type(v) is Tracer:
-        v = v.concrete_value(what)
-    return v
-
-
-def _strong(x):
-    x = operand(x)
-    a = aval(x)
-    return ew.convert_element_type(x, dtype=a.dtype) if a.weak_type else x
 
 
 @implements(np.logspace, creation=True)

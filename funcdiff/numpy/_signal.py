@@ -15,8 +15,9 @@ import numpy as np
 from ..core.errors import FuncdiffValueError
 from ..primitives import elementwise as ew
 from ..primitives import shape as sh
-from ._core import aval, implements, operand
+from ._core import aval, implements
 from ._products import matmul
+from ._ufuncs import _strong
 
 __all__ = ["convolve", "correlate"]
 
@@ -24,10 +25,8 @@ __all__ = ["convolve", "correlate"]
 def _seq(x, scalar_ok=True):
     """``numpy.array(x, ndmin=1)``: a strong 1-d operand (convolve accepts scalars,
     correlate does not)."""
-    x = operand(x)
+    x = _strong(x)
     a = aval(x)
-    if a.weak_type:
-        x = ew.convert_element_type(x, dtype=a.dtype)
     if a.ndim == 0:
         if not scalar_ok:
             raise FuncdiffValueError("object of too small depth for desired array")

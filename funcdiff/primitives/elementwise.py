@@ -666,8 +666,14 @@ ldexp_p.linear = True
 
 
 def _popcount(x):
-    """``numpy.bitwise_count`` (NumPy >= 2.0): the 1 bits of ``|x|``, as uint8."""
-    a = np.abs(np.asarray(x)).astype(np.uint64)
+    """``numpy.bitwise_count`` for NumPy < 2.0: the 1 bits of ``|x|``, as uint8 (integers
+    and booleans)."""
+    x = np.asarray(x)
+    if x.dtype.kind not in "biu":
+        raise TypeError(f"ufunc 'bitwise_count' not supported for the input types ({x.dtype})")
+    a = x.astype(np.uint64)
+    if x.dtype.kind == "i":     # |x| by two's complement in uint64: exact for the minimum
+        a = np.where(x < 0, ~a + np.uint64(1), a)
     out = np.zeros(a.shape, np.uint8)
     for _ in range(64):
         out += (a & 1).astype(np.uint8)
