@@ -113,7 +113,7 @@ for _np_fn, _c in ((np.deg2rad, _RAD), (np.radians, _RAD), (np.rad2deg, _DEG),
 def angle(z, deg=False):
     """Like numpy.angle: ``arctan2(imag(z), real(z))`` (in degrees with ``deg``).  At 0
     the derivative is 0, as ``arctan2``'s at the origin (docs/subgradients.md)."""
-    z = _strong((z))
+    z = _strong(z)
     if aval(z).dtype.kind == "c":
         a = arctan2(ew.imag(z), ew.real(z))
     else:
@@ -234,10 +234,10 @@ def nextafter(x1, x2, dt):
 @implements(np.i0)
 def i0(x):
     """Like numpy.i0 (the modified Bessel function of order 0); derivative ``i1``."""
-    x = _strong((x))
-    dt = result_dtype(np.i0, aval(x))
+    x = _strong(x)
     if aval(x).dtype.kind == "c":
         raise FuncdiffTypeError("i0 not supported for complex values")
+    dt = result_dtype(np.i0, aval(x))
     work = dt if dt in (np.dtype(np.float32), np.dtype(np.float64)) else np.dtype(np.float64)
     return _to(_i0(_to(x, work)), dt)
 
@@ -275,7 +275,7 @@ def _bit_weights(bitorder):
 def packbits(a, /, axis=None, bitorder="big"):
     """Like numpy.packbits: nonzero elements as bits, 8 to a uint8 (zero-padded at the
     end).  Integer or boolean input only; no derivative."""
-    x = _strong((a))
+    x = _strong(a)
     if aval(x).dtype.kind not in "biu":
         raise FuncdiffTypeError("Expected an input array of integer or boolean data type")
     w = _bit_weights(bitorder)
@@ -296,7 +296,7 @@ def packbits(a, /, axis=None, bitorder="big"):
 def unpackbits(a, /, axis=None, count=None, bitorder="big"):
     """Like numpy.unpackbits: each uint8 as 8 bits (``count`` keeps that many, padding
     with zeros); no derivative."""
-    x = _strong((a))
+    x = _strong(a)
     if aval(x).dtype != np.uint8:
         raise FuncdiffTypeError("Expected an input array of unsigned byte data type")
     w = _bit_weights(bitorder)
@@ -325,7 +325,7 @@ def _isinf_signed(name, negative):
         if out is not None:
             raise FuncdiffTypeError(f"`{name}`: out= is not supported on traced values; "
                                     "use the returned value")
-        x = _strong((x))
+        x = _strong(x)
         try:
             sign = ew.zero_grad_ufunc("signbit", x)
         except TypeError as e:
@@ -347,7 +347,7 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     """Like numpy.nan_to_num (real and imaginary parts separately).  The derivative is
     1 where ``x`` is finite and 0 where a value is replaced (JAX's convention); traced
     replacement values receive the derivative where they are used."""
-    x = _strong((x))
+    x = _strong(x)
     dt = aval(x).dtype
     if dt.kind not in "fc":
         return x
@@ -419,7 +419,7 @@ def _ufunc_reduce(u, f, nan_extremum=None):
     def reduce(array, axis=0, dtype=None, out=None, keepdims=False, initial=np._NoValue,
                where=True):
         _no_out(name, out, where, {})
-        x = _strong((array))
+        x = _strong(array)
         if dtype is not None:
             x = _to(x, np.dtype(dtype))
         shape = aval(x).shape
@@ -462,7 +462,7 @@ def _ufunc_accumulate(u, f):
 
     def accumulate(array, axis=0, dtype=None, out=None):
         _no_out(name, out, True, {})
-        x = _strong((array))
+        x = _strong(array)
         if dtype is not None:
             x = _to(x, np.dtype(dtype))
         nd = aval(x).ndim
