@@ -171,9 +171,10 @@ fmin = _def(np.fmin, 2, "Like numpy.fmin: ``minimum`` ignoring a NaN operand (ta
 
 # --- powers, logarithms, exponents ----------------------------------------------------------
 
-@_def(np.float_power, 2, "Like numpy.float_power: ``power`` in at least float64.")
+@_def(np.float_power, 2, "Like numpy.float_power: ``power`` in at least float64 (a Python "
+      "scalar exponent stays one, so ``power``'s rules for constant exponents apply).")
 def float_power(x1, x2, dt):
-    return ew.power(_to(x1, dt), _to(x2, dt))
+    return ew.power(_to(x1, dt), x2 if type(x2) in (int, float, complex) else _to(x2, dt))
 
 
 _LN2 = float(np.log(2.0))
