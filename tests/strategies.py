@@ -465,6 +465,14 @@ op("jit_call")(lambda a, p: _jit_body(a[0]))
 op("checkpoint_call")(lambda a, p: _ckpt_body(a[0]))
 op("checkpoint_dots")(lambda a, p: _ckpt_dots(a[0]))
 
+# more NumPy ufuncs (issue 14)
+op("logaddexp2", 2)(lambda a, p: fnp.logaddexp2(a[0], a[1]))
+op("deg2rad")(lambda a, p: fnp.rad2deg(fnp.deg2rad(a[0])) * fnp.deg2rad(a[0]))
+op("i0_t")(lambda a, p: fnp.i0(fnp.tanh(a[0])))
+op("fmax", 2, margin=_gap)(lambda a, p: fnp.fmax(a[0], a[1]))
+op("copysign", 2, margin=lambda a, p: min(_min_abs(a[0]), _min_abs(a[1])))(
+    lambda a, p: fnp.copysign(a[0], a[1]))
+
 # the step the builder inserts to keep values bounded (exact: a power of two)
 op("scale", params=lambda d, s: None)(lambda a, p: a[0] * p["c"])
 

@@ -177,10 +177,24 @@ def power_tower(m, x):
     return m.sum(m.log(y) / m.log10(y + 1.0)) + m.sum(m.reciprocal(y))
 
 
+def more_ufuncs(m, x):
+    y = (m.logaddexp2(x, 0.5 * x) + m.rad2deg(m.deg2rad(x)) * m.i0(x)
+         + m.float_power(x * x + 1.0, 1.5) + m.heaviside(x, x) + m.fmax(x, np.nan))
+    return m.sum(m.nan_to_num(y) * m.frexp(x + 3.0)[0]) + m.sum(m.modf(4.0 * x)[0])
+
+
+def polynomials(m, x):
+    p = m.polymul(x[:3], x[3:5] + 2.0)
+    q, r = m.polydiv(p, x[5:7] + 3.0)
+    return (m.sum(m.polyval(p, x[6:])) + m.sum(m.polyder(p, 2)) + m.sum(q) + m.sum(r)
+            + m.sum(m.convolve(x[:5], x[5:8], "same")) + m.sum(m.correlate(x, x[:3]))
+            + m.sum(m.vander(x[:3], 3)) + m.sum(m.polyint(x[:4])))
+
+
 CORPUS = [logsumexp, softmax_xent, mlp, rosenbrock, pair_energy, gaussian_nll, norms,
           cumulative, leaky_relu, moments, einsum_gram, stacking, shapes, clipping,
           fancy_indexing, spectrum, angles, softplus, products, tiling, linear_algebra,
-          reductions_keyword, power_tower]
+          reductions_keyword, power_tower, more_ufuncs, polynomials]
 SIZES = {"linear_algebra": 16, "gaussian_nll": 8, "mlp": 4}
 
 
@@ -238,8 +252,11 @@ def test_corpus_under_vmap_and_hessian():
 UFUNCS = sorted((u for u in FUNCTIONS if isinstance(u, np.ufunc)
                  and getattr(np, u.__name__, None) is u), key=lambda u: u.__name__)
 _INT_ONLY = {"bitwise_and", "bitwise_or", "bitwise_xor", "invert", "left_shift",
-             "right_shift", "gcd", "lcm"}
+             "right_shift", "gcd", "lcm", "bitwise_count"}
 _BOOL = {"logical_and", "logical_or", "logical_xor", "logical_not"}
+# operand shapes of the gufuncs (matmul and the vector/matrix products)
+_GUFUNC_SHAPES = {"matmul": [(2, 3), (3, 2)], "matvec": [(2, 3), (3,)],
+                  "vecmat": [(3,), (3, 2)], "vecdot": [(2, 3), (2, 3)]}
 
 
 def _ufunc_inputs(u, rng):
@@ -248,8 +265,10 @@ def _ufunc_inputs(u, rng):
         return [rng.integers(0, 7, (2, 3)) for _ in range(u.nin)]
     if name in _BOOL:
         return [rng.random((2, 3)) > 0.5 for _ in range(u.nin)]
-    if name == "matmul":
-        return [rng.uniform(0.2, 0.9, (2, 3)), rng.uniform(0.2, 0.9, (3, 2))]
+    if name in _GUFUNC_SHAPES:
+        return [rng.uniform(0.2, 0.9, s) for s in _GUFUNC_SHAPES[name]]
+    if name == "ldexp":
+        return [rng.uniform(0.2, 0.9, (2, 3)), rng.integers(-3, 4, (2, 3))]
     lo = 1.2 if name == "arccosh" else 0.2
     return [rng.uniform(lo, lo + 0.7, (2, 3)) for _ in range(u.nin)]
 
@@ -280,17 +299,26 @@ def test_every_ufunc_dispatches(u):
 
         closed = fd.make_jaxpr(via_numpy)(args[k])
         assert str(closed) == str(fd.make_jaxpr(via_fnp)(args[k]))
-        (got,) = fd.eval_jaxpr(closed.jaxpr, closed.consts, args[k])
-        assert got.dtype == want.dtype and got.shape == want.shape
-        if want.dtype.kind == "f":
-            np.testing.assert_allclose(got, want, rtol=1e-13)
-        else:
-            np.testing.assert_array_equal(got, want)
-    if args[0].dtype.kind == "f" and want.dtype.kind == "f" and u.__name__ not in (
-            "floor", "ceil", "trunc", "rint", "sign", "floor_divide", "remainder", "fmod"):
-        g_np = fd.grad(lambda a: np.sum(u(a, *args[1:])))(args[0])
-        g_fnp = fd.grad(lambda a: fnp.sum(fn(a, *args[1:])))(args[0])
+        gots = fd.eval_jaxpr(closed.jaxpr, closed.consts, args[k])
+        wants = want if u.nout > 1 else (want,)
+        assert len(gots) == len(wants)
+        for got, w in zip(gots, wants):
+            assert got.dtype == w.dtype and got.shape == w.shape
+            if w.dtype.kind == "f":
+                np.testing.assert_allclose(got, w, rtol=1e-13)
+            else:
+                np.testing.assert_array_equal(got, w)
+    first = want[0] if u.nout > 1 else want
+    if args[0].dtype.kind == "f" and first.dtype.kind == "f" and u.__name__ not in (
+            "floor", "ceil", "trunc", "rint", "sign", "floor_divide", "remainder", "fmod",
+            "divmod", "spacing"):
+        g_np = fd.grad(lambda a: np.sum(_first(u(a, *args[1:]))))(args[0])
+        g_fnp = fd.grad(lambda a: fnp.sum(_first(fn(a, *args[1:]))))(args[0])
         np.testing.assert_array_equal(g_np, g_fnp)
+
+
+def _first(out):
+    return out[0] if isinstance(out, tuple) else out
 
 
 def test_ufunc_keywords_dtype_and_weak_scalars():

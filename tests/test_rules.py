@@ -791,6 +791,9 @@ RULES: dict[str, Spec] = {
     "yn": nary(("int", 0, 3), (0.5, 5.0), diff=(1,)),
     "polygamma": Spec(lambda d: ([_rng(d).uniform(0.5, 3.0, _shape(d))],
                                  dict(n=d.draw(st.integers(1, 3), label="n")))),
+    # more NumPy ufuncs: nextafter (slope 1 in x, 0 in y), ldexp (linear in x)
+    "nextafter": binary(),
+    "ldexp": nary((-2.0, 2.0), ("int", -3, 3), diff=(0,)),
 }
 
 # non-float outputs: the tangent is zero and differentiation through them still works
@@ -805,6 +808,11 @@ NONFLOAT: dict[str, Callable] = {
                                   _rng(d).uniform(-1, 1, s))], {}),
     "argmax": _argreduce,
     "argmin": _argreduce,
+    # the zero-derivative NumPy ufuncs with floating operands (the integer ones --
+    # gcd, lcm, shifts, bitwise_count -- never carry a tangent)
+    "ufunc": lambda d: ([_rng(d).uniform(-2, 2, _shape(d))],
+                        dict(name=d.draw(st.sampled_from(["signbit", "spacing"]),
+                                         label="name"))),
 }
 
 # registered primitives not covered above, each with the reason

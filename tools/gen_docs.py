@@ -415,6 +415,23 @@ PROBES = {
     # fft
     "fft.fftfreq": _p(lambda F: F(8, 0.5)),
     "fft.rfftfreq": _p(lambda F: F(8, 0.5)),
+    # more ufuncs, bits, dtype helpers (a dtype or bool answer used on the array)
+    "ldexp": _p(lambda F, a, i: F(a, i), "v", "i"),
+    **{n: _p(lambda F, a, b: F(a, b), "i", "i") for n in (
+        "gcd", "lcm", "left_shift", "right_shift")},
+    "bitwise_count": _p(lambda F, a: F(a), "i"),
+    "packbits": _p(lambda F, b: F(b), "b"),
+    "unpackbits": _p(lambda F, i: F(i.astype(np.uint8)), "i"),
+    "can_cast": _p(lambda F, a: a * F(a, np.float32), "v"),
+    "promote_types": _p(lambda F, a: a.astype(F(a.dtype, np.complex64)), "v"),
+    "result_type": _p(lambda F, a: a.astype(F(a, 1j)), "v"),
+    "isdtype": _p(lambda F, a: a * F(a.dtype, "real floating"), "v"),
+    "astype": _p(lambda F, a: F(a, np.complex128), "v"),
+    "matvec": _p(lambda F, a, b: F(a, b), "m", "v3"),
+    "vecmat": _p(lambda F, a, b: F(a, b), "v3", "m"),
+    "polyfit": _p(lambda F, a, b: F(a, b, 2), "v", "v"),
+    **{n: _p(lambda F: F(5)) for n in ("bartlett", "blackman", "hamming", "hanning")},
+    "kaiser": _p(lambda F, s: F(5, s), "s"),
 }
 
 # Shown under the table for the functions present: why a `no` is by design.
@@ -422,6 +439,14 @@ NOTES = {
     "nonzero": "`nonzero`, `flatnonzero`, `argwhere`: the result's shape depends on the "
                "values, which a jaxpr (and so `jit` and `vmap`) cannot express; they work "
                "under `grad`/`jvp`/`vjp`, where values are known.",
+    "roots": "`polymul`, `polydiv`, `roots`, `poly`: NumPy trims leading zero "
+             "coefficients and picks a real or complex result by the values; funcdiff "
+             "does the same where the values are known (eagerly, under `grad`/`jvp`/"
+             "`vjp`), and returns the structural result under `jit`/`vmap` (untrimmed, "
+             "complex roots).",
+    "kaiser": "The windows (`bartlett`, `blackman`, `hamming`, `hanning`, `kaiser`) are "
+              "not dispatched by NumPy: `numpy.kaiser(M, traced_beta)` cannot reach "
+              "funcdiff; `funcdiff.numpy.kaiser` differentiates in `beta`.",
     "linalg.eigvals": "`linalg.eig`, `linalg.eigvals` are probed with a matrix that has "
                       "complex eigenvalues. For a matrix whose eigenvalues are all real, "
                       "NumPy returns float64, and funcdiff, under a transform, still "

@@ -17,6 +17,12 @@ from ._creation import *  # noqa: F401,F403
 from ._shape import *  # noqa: F401,F403
 from ._products import *  # noqa: F401,F403
 from ._indexing import *  # noqa: F401,F403
+from ._ufuncs import *  # noqa: F401,F403
+from ._predicates import *  # noqa: F401,F403
+from ._arrayapi import *  # noqa: F401,F403
+from ._signal import *  # noqa: F401,F403
+from ._poly import *  # noqa: F401,F403
+from ._sequences import *  # noqa: F401,F403
 from . import linalg  # noqa: F401
 from . import fft  # noqa: F401
 from . import _methods  # noqa: F401  (attaches operators and methods to tracers)

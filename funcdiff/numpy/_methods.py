@@ -74,7 +74,7 @@ def _method(name):
 _BINOPS = {"add": "add", "sub": "subtract", "mul": "multiply", "truediv": "divide",
            "floordiv": "floor_divide", "mod": "remainder", "pow": "power",
            "matmul": "matmul", "and": "bitwise_and", "or": "bitwise_or",
-           "xor": "bitwise_xor"}
+           "xor": "bitwise_xor", "lshift": "left_shift", "rshift": "right_shift"}
 for _op, _fn in _BINOPS.items():
     setattr(Tracer, f"__{_op}__", _binop(_fn))
     setattr(Tracer, f"__r{_op}__", _binop(_fn, reflected=True))

@@ -443,12 +443,18 @@ def _pow_jvp_y(t, x, y):
 defjvp(pow_p, _pow_jvp_x, _pow_jvp_y)
 
 
-def _atan2_jvp_y(t, y, x):
-    return mul(t, div(x, add(square(x), square(y))))
+def _atan2_jvp_rule(which):
+    """d atan2(y, x) = (x dy - y dx) / (x**2 + y**2), taken as 0 at the origin (where
+    atan2 jumps) rather than 0/0 = NaN, as for hypot (docs/subgradients.md)."""
+    def rule(t, y, x):
+        r2 = add(square(x), square(y))
+        zero = eq(r2, 0)
+        v = x if which == 0 else neg(y)
+        return mul(t, select(zero, 0.0, div(v, select(zero, 1.0, r2))))
+    return rule
 
 
-def _atan2_jvp_x(t, y, x):
-    return neg(mul(t, div(y, add(square(x), square(y)))))
+_atan2_jvp_y, _atan2_jvp_x = _atan2_jvp_rule(0), _atan2_jvp_rule(1)
 
 
 defjvp(atan2_p, _atan2_jvp_y, _atan2_jvp_x)
@@ -629,3 +635,83 @@ def check_float(name, a):
 
 
 instantiate  # re-export for rules elsewhere
+
+
+# --- more NumPy ufuncs: nextafter, ldexp, and the zero-derivative ones --------------------
+# (everything else of numpy's ufunc list is a composition in funcdiff/numpy/_ufuncs.py)
+
+# nextafter(x, y) is x plus a step that is piecewise constant in x and y: d/dx = 1,
+# d/dy = 0 (spacing, the step itself, has derivative 0: the ``ufunc`` primitive below)
+nextafter_p = elementwise("nextafter", np.nextafter)
+nextafter = _binder(nextafter_p)
+defjvp(nextafter_p, lambda t, x, y: t, None)
+
+# ldexp(x, n) = x * 2**n, exact (no overflow of 2**n on the way): linear in x; n is an
+# integer, so has no tangent
+ldexp_p = elementwise("ldexp", np.ldexp)
+ldexp = _binder(ldexp_p)
+defjvp(ldexp_p, lambda t, x, n: ldexp(t, n), None)
+
+
+def _ldexp_transpose(ct, x, n):
+    if is_undefined(n):
+        raise FuncdiffTypeError("transpose of `ldexp`: the exponent cannot be linear")
+    if type(ct) is Zero:
+        return [Zero(aval(x).strengthen()), None]
+    return [unbroadcast(ldexp(ct, n), aval(x)), None]
+
+
+ldexp_p.transpose = _ldexp_transpose
+ldexp_p.linear = True
+
+
+def _popcount(x):
+    """``numpy.bitwise_count`` for NumPy < 2.0: the 1 bits of ``|x|``, as uint8 (integers
+    and booleans)."""
+    x = np.asarray(x)
+    if x.dtype.kind not in "biu":
+        raise TypeError(f"ufunc 'bitwise_count' not supported for the input types ({x.dtype})")
+    a = x.astype(np.uint64)
+    if x.dtype.kind == "i":     # |x| by two's complement in uint64: exact for the minimum
+        a = np.where(x < 0, ~a + np.uint64(1), a)
+    out = np.zeros(a.shape, np.uint8)
+    for _ in range(64):
+        out += (a & 1).astype(np.uint8)
+        a >>= np.uint64(1)
+    return out if out.ndim else out[()]
+
+
+_ZERO_GRAD_UFUNCS = {name: getattr(np, name) for name in (
+    "signbit", "spacing", "gcd", "lcm", "left_shift", "right_shift")}
+_ZERO_GRAD_UFUNCS["bitwise_count"] = getattr(np, "bitwise_count", _popcount)
+
+ufunc_p = Primitive("ufunc")
+ufunc_p.doc = ("`numpy.<name>(*args)` for the NumPy ufuncs whose derivative is zero "
+               "(integer-valued, boolean, or piecewise constant): " +
+               ", ".join(sorted(_ZERO_GRAD_UFUNCS)))
+ufunc_p.impl = lambda *args, name: _impl(_ZERO_GRAD_UFUNCS[name])(*args)
+
+
+def _ufunc_abstract(*avals, name):
+    fn = _ZERO_GRAD_UFUNCS[name]
+    shape = broadcast_shapes(name, *[a.shape for a in avals])
+    return ShapedArray(shape, result_dtype(fn, *avals), all(a.weak_type for a in avals))
+
+
+def _ufunc_emit(args, params, gen):
+    fn = _ZERO_GRAD_UFUNCS[params["name"]]
+    head = f"np.{params['name']}" if getattr(np, params["name"], None) is fn else \
+        gen.const(fn, params["name"])
+    return f"{head}({', '.join(args)})"
+
+
+ufunc_p.abstract_eval = _ufunc_abstract
+ufunc_p.cost = _elementwise_cost(False)
+ufunc_p.batch = broadcasting_batcher(ufunc_p)
+ufunc_p.emit = _ufunc_emit
+defjvp_zero(ufunc_p)
+
+
+def zero_grad_ufunc(name, *args):
+    """Bind the ``ufunc`` primitive: ``numpy.<name>(*args)``, derivative zero."""
+    return ufunc_p.bind(*args, name=name)
