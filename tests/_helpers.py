@@ -7,14 +7,18 @@ tolerance its table gives the dtype.  A table maps dtypes to ``t`` (``rtol = ato
 or ``(rtol, atol)``, with the key ``DEFAULT`` for all other dtypes; a module with its own
 tolerances passes its table (``tols=TOLS``), usually through a thin module wrapper.
 ``traced`` returns the list of outputs, a lone output bare with ``unpack=True``, and
-``(closed_jaxpr, outputs)`` with ``return_jaxpr=True``."""
+``(closed_jaxpr, outputs)`` with ``return_jaxpr=True``.  ``nep50`` computes a NumPy
+reference with NumPy 2's promotion rules, which funcdiff follows under transforms on
+NumPy 1.26 too."""
 from __future__ import annotations
 
+import contextlib
 import tracemalloc
 
 import numpy as np
 
 import funcdiff as fd
+from funcdiff._np_compat import NUMPY2
 
 DEFAULT = "default"
 
@@ -30,6 +34,23 @@ def traced(f, *args, return_jaxpr=False, unpack=False):
     if unpack and len(out) == 1:
         out = out[0]
     return (closed, out) if return_jaxpr else out
+
+
+@contextlib.contextmanager
+def nep50():
+    """NumPy 2's promotion (NEP 50: Python scalars weak, NumPy scalars and 0-d arrays
+    strong) inside the block, for NumPy reference values: NumPy 1.x promotes 0-d operands
+    by value unless told otherwise.  Run only NumPy in it, never funcdiff, whose own
+    promotion on NumPy 1.x is under test."""
+    if NUMPY2:
+        yield
+        return
+    before = np._get_promotion_state()
+    np._set_promotion_state("weak")
+    try:
+        yield
+    finally:
+        np._set_promotion_state(before)
 
 
 def tol(dtype, tols=None):
