@@ -18,20 +18,13 @@ LEGACY_PROMOTION = not NUMPY2
 
 _PY = (bool, int, float, complex)
 
-try:
-    AxisError = np.exceptions.AxisError
-    ComplexWarning = np.exceptions.ComplexWarning
-except AttributeError:  # NumPy < 2 (np.exceptions exists from 1.25, but keep both)
-    AxisError = np.AxisError
-    ComplexWarning = np.ComplexWarning
-
 
 def nep50_operands(args):
     """``(operands, scalar_out)``: on NumPy 1.x, the strong 0-d operands (NumPy scalars,
     0-d arrays) of a call that also has arrays or Python scalars become 1-element arrays,
     so NumPy 1.x promotes them by dtype, not by value -- exactly as NumPy 2 does;
     ``scalar_out`` says the call had only 0-d operands (its result is then ``out[0]``).
-    ``None`` when nothing needs changing (always on NumPy 2)."""
+    ``None`` when nothing needs changing.  Called on NumPy 1.x only."""
     strong0d = other = False
     nd = 0
     for a in args:
@@ -71,10 +64,24 @@ def promotes_by_value(invars):
         *arrays, *[sample[a.aval.dtype.kind] for a in weak])
 
 
-def _cholesky_upper(a, upper=False):
-    out = np.linalg.cholesky(a)
-    return np.conj(np.swapaxes(out, -1, -2)) if upper else out
+def pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
+    """``np.linalg.pinv`` with NumPy 2's ``rtol`` (``None``: ``max(m, n) * eps``), on
+    NumPy 1.x."""
+    if rtol is not np._NoValue:
+        if rcond is not None:
+            raise ValueError("`rtol` and `rcond` can't be both set.")
+        rcond = max(np.shape(a)[-2:]) * np.finfo(np.asarray(a).dtype).eps if rtol is None \
+            else rtol
+    return np.linalg.pinv(a, 1e-15 if rcond is None else rcond, hermitian)
 
 
-#: ``np.linalg.cholesky(a, upper=...)`` (NumPy 2.0 added ``upper``)
-cholesky = np.linalg.cholesky if NUMPY2 else _cholesky_upper
+def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
+    """``np.linalg.matrix_rank`` with NumPy 2's ``rtol`` (relative to the largest
+    singular value), on NumPy 1.x."""
+    if rtol is None or np.ndim(A) < 2:
+        return np.linalg.matrix_rank(A, tol, hermitian)
+    if tol is not None:
+        raise ValueError("`tol` and `rtol` can't be both set.")
+    S = np.linalg.svd(A, compute_uv=False, hermitian=hermitian)
+    return np.count_nonzero(S > S.max(axis=-1, keepdims=True) * np.asarray(rtol)[..., None],
+                            axis=-1)

@@ -53,6 +53,41 @@ def nep50():
         np._set_promotion_state(before)
 
 
+# --- NumPy 2 keywords NumPy 1.26 lacks, written with NumPy 1.26's own functions: the
+# references for funcdiff.numpy, which takes NumPy 2's keywords on both versions -------
+
+def _H(a):
+    return np.conj(np.swapaxes(a, -1, -2))
+
+
+def np_cholesky(a, upper=False):
+    """``np.linalg.cholesky(a, upper=...)``: the upper factor reads the upper triangle."""
+    if NUMPY2:
+        return np.linalg.cholesky(a, upper=upper)
+    return _H(np.linalg.cholesky(_H(a))) if upper else np.linalg.cholesky(a)
+
+
+def np_matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
+    """``np.linalg.matrix_rank`` with NumPy 2's ``rtol`` (relative to the largest
+    singular value)."""
+    if NUMPY2 or rtol is None or tol is not None or np.ndim(A) < 2:
+        kw = {"rtol": rtol} if NUMPY2 else {}
+        return np.linalg.matrix_rank(A, tol, hermitian, **kw)
+    S = np.linalg.svd(A, compute_uv=False, hermitian=hermitian)
+    return np.count_nonzero(S > S.max(axis=-1, keepdims=True) * np.asarray(rtol)[..., None],
+                            axis=-1)
+
+
+def np_pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
+    """``np.linalg.pinv`` with NumPy 2's ``rtol`` (``None``: ``max(m, n) * eps``)."""
+    if NUMPY2:
+        return np.linalg.pinv(a, rcond, hermitian, rtol=rtol)
+    if rtol is not np._NoValue:
+        rcond = max(np.shape(a)[-2:]) * np.finfo(np.asarray(a).dtype).eps if rtol is None \
+            else rtol
+    return np.linalg.pinv(a, 1e-15 if rcond is None else rcond, hermitian)
+
+
 def tol(dtype, tols=None):
     """``dict(rtol=..., atol=...)`` for ``dtype`` from the table ``tols`` (or ``TOLS``)."""
     tols = TOLS if tols is None else tols

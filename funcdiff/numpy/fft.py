@@ -296,7 +296,7 @@ def ifftshift(x, axes=None):
     return _shift(x, axes, -1)
 
 
-@implements(np.fft.fftfreq)
+@implements(np.fft.fftfreq, numpy2_kwargs=("device",))
 def fftfreq(n, d=1.0, device=None):
     """NumPy's ``fft.fftfreq``; a traced spacing ``d`` is differentiable."""
     n = operator.index(n)
@@ -304,7 +304,7 @@ def fftfreq(n, d=1.0, device=None):
     return ew.mul(results.astype(np.int64), ew.div(1.0, ew.mul(n, operand(d))))
 
 
-@implements(np.fft.rfftfreq)
+@implements(np.fft.rfftfreq, numpy2_kwargs=("device",))
 def rfftfreq(n, d=1.0, device=None):
     """NumPy's ``fft.rfftfreq``; a traced spacing ``d`` is differentiable."""
     n = operator.index(n)
