@@ -40,8 +40,9 @@ def traced(f, *args, return_jaxpr=False, unpack=False):
 def nep50():
     """NumPy 2's promotion (NEP 50: Python scalars weak, NumPy scalars and 0-d arrays
     strong) inside the block, for NumPy reference values: NumPy 1.x promotes 0-d operands
-    by value unless told otherwise.  Run only NumPy in it, never funcdiff, whose own
-    promotion on NumPy 1.x is under test."""
+    by value unless told otherwise.  Run only NumPy in it (funcdiff.numpy outside
+    transforms is NumPy), never a transform, whose own promotion on NumPy 1.x is under
+    test."""
     if NUMPY2:
         yield
         return
