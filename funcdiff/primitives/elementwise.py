@@ -44,7 +44,8 @@ def _legacy_impl(np_fn, impl):
     """NumPy 1.x: ``impl`` computing in the dtype NumPy 2 (and the abstract rule) gives.
     Strong 0-d operands are promoted by dtype, not by value (``nep50_operands``), and a
     Python scalar too large for the other operand's dtype, which NumPy 1.x promotes by
-    value, is cast back to the abstract rule's dtype, as NumPy 2 would compute it."""
+    value, is cast back to the abstract rule's dtype, as NumPy 2 would compute it (an
+    integer out of the integer dtype's range raises OverflowError, as in NumPy 2)."""
     ufunc = isinstance(np_fn, np.ufunc)
 
     def legacy_impl(*args):
@@ -60,6 +61,10 @@ def _legacy_impl(np_fn, impl):
                 out = out[0] if ufunc else out.reshape(())
         want = result_dtype(np_fn, *[aval_of_value(a) for a in args])
         if out.dtype != want:
+            if want.kind in "iu":   # as NumPy 2: no silent wrap-around
+                for a in args:
+                    if type(a) is int and not np.iinfo(want).min <= a <= np.iinfo(want).max:
+                        raise OverflowError(f"Python integer {a} out of bounds for {want}")
             out = want.type(out) if isinstance(out, np.generic) else out.astype(want)
         return out
 
