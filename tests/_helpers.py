@@ -7,14 +7,18 @@ tolerance its table gives the dtype.  A table maps dtypes to ``t`` (``rtol = ato
 or ``(rtol, atol)``, with the key ``DEFAULT`` for all other dtypes; a module with its own
 tolerances passes its table (``tols=TOLS``), usually through a thin module wrapper.
 ``traced`` returns the list of outputs, a lone output bare with ``unpack=True``, and
-``(closed_jaxpr, outputs)`` with ``return_jaxpr=True``."""
+``(closed_jaxpr, outputs)`` with ``return_jaxpr=True``.  ``nep50`` computes a NumPy
+reference with NumPy 2's promotion rules, which funcdiff follows under transforms on
+NumPy 1.26 too."""
 from __future__ import annotations
 
+import contextlib
 import tracemalloc
 
 import numpy as np
 
 import funcdiff as fd
+from funcdiff._np_compat import NUMPY2
 
 DEFAULT = "default"
 
@@ -30,6 +34,59 @@ def traced(f, *args, return_jaxpr=False, unpack=False):
     if unpack and len(out) == 1:
         out = out[0]
     return (closed, out) if return_jaxpr else out
+
+
+@contextlib.contextmanager
+def nep50():
+    """NumPy 2's promotion (NEP 50: Python scalars weak, NumPy scalars and 0-d arrays
+    strong) inside the block, for NumPy reference values: NumPy 1.x promotes 0-d operands
+    by value unless told otherwise.  Run only NumPy in it (funcdiff.numpy outside
+    transforms is NumPy), never a transform, whose own promotion on NumPy 1.x is under
+    test."""
+    if NUMPY2:
+        yield
+        return
+    before = np._get_promotion_state()
+    np._set_promotion_state("weak")
+    try:
+        yield
+    finally:
+        np._set_promotion_state(before)
+
+
+# --- NumPy 2 keywords NumPy 1.26 lacks, written with NumPy 1.26's own functions: the
+# references for funcdiff.numpy, which takes NumPy 2's keywords on both versions -------
+
+def _H(a):
+    return np.conj(np.swapaxes(a, -1, -2))
+
+
+def np_cholesky(a, upper=False):
+    """``np.linalg.cholesky(a, upper=...)``: the upper factor reads the upper triangle."""
+    if NUMPY2:
+        return np.linalg.cholesky(a, upper=upper)
+    return _H(np.linalg.cholesky(_H(a))) if upper else np.linalg.cholesky(a)
+
+
+def np_matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
+    """``np.linalg.matrix_rank`` with NumPy 2's ``rtol`` (relative to the largest
+    singular value)."""
+    if NUMPY2 or rtol is None or tol is not None or np.ndim(A) < 2:
+        kw = {"rtol": rtol} if NUMPY2 else {}
+        return np.linalg.matrix_rank(A, tol, hermitian, **kw)
+    S = np.linalg.svd(A, compute_uv=False, hermitian=hermitian)
+    return np.count_nonzero(S > S.max(axis=-1, keepdims=True) * np.asarray(rtol)[..., None],
+                            axis=-1)
+
+
+def np_pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
+    """``np.linalg.pinv`` with NumPy 2's ``rtol`` (``None``: ``max(m, n) * eps``)."""
+    if NUMPY2:
+        return np.linalg.pinv(a, rcond, hermitian, rtol=rtol)
+    if rtol is not np._NoValue:
+        rcond = max(np.shape(a)[-2:]) * np.finfo(np.asarray(a).dtype).eps if rtol is None \
+            else rtol
+    return np.linalg.pinv(a, 1e-15 if rcond is None else rcond, hermitian)
 
 
 def tol(dtype, tols=None):

@@ -16,12 +16,13 @@ from hypothesis import strategies as st
 
 import funcdiff as fd
 import funcdiff.numpy as fnp
+from funcdiff._np_compat import NUMPY2
 from funcdiff.core.errors import FuncdiffTypeError, ShapeError
 from funcdiff.primitives import linalg as la
 from funcdiff.test_util import check_grads
 
 import _helpers
-from _helpers import DEFAULT, traced
+from _helpers import DEFAULT, np_cholesky, traced
 
 try:
     import scipy.linalg as sla
@@ -108,7 +109,7 @@ def test_cholesky_eigh_values(seed, batch, n, dtype):
     a = spd(seed, batch, n, dtype)
     check_values(fnp.linalg.cholesky, np.linalg.cholesky, a)
     check_values(lambda x: fnp.linalg.cholesky(x, upper=True),
-                 lambda x: np.linalg.cholesky(x, upper=True), a)
+                 lambda x: np_cholesky(x, upper=True), a)
     check_values(fnp.linalg.eigvalsh, np.linalg.eigvalsh, a)
     check_values(lambda x: fnp.linalg.eigvalsh(x, UPLO="U"),
                  lambda x: np.linalg.eigvalsh(x, UPLO="U"), a)
@@ -129,7 +130,7 @@ def test_triangle_reading_matches_numpy(rng):
     check_values(fnp.linalg.eigvalsh, np.linalg.eigvalsh, junk)
     junk_u = a + np.tril(rng.normal(size=(4, 4)), -1) * 10
     check_values(lambda x: fnp.linalg.cholesky(x, upper=True),
-                 lambda x: np.linalg.cholesky(x, upper=True), junk_u)
+                 lambda x: np_cholesky(x, upper=True), junk_u)
     check_values(lambda x: fnp.linalg.eigvalsh(x, "U"),
                  lambda x: np.linalg.eigvalsh(x, "U"), junk_u)
 
@@ -246,6 +247,8 @@ def test_norm_matches_numpy(seed, shape, ord, axis, keepdims, dtype):
     try:
         want = np.linalg.norm(x, ord, axis, keepdims)
     except (ValueError, TypeError):
+        if not NUMPY2 and x.size == 0:
+            return   # NumPy 2 defines the norms of empty matrices that NumPy 1.x rejects
         with pytest.raises((ValueError, TypeError)):
             traced(f, x)
         return
@@ -321,6 +324,8 @@ def test_inv_det_slogdet_grads(seed, batch, n):
 @given(seeds, batches, sizes, st.sampled_from([(None,), (None, 2), (2, None, 1)]))
 def test_solve_grads(seed, batch, n, bshape):
     a = general(seed, batch, n)
+    if not NUMPY2 and len(bshape) == 1:
+        bshape = batch + bshape   # NumPy 1.x: a vector b has a's batch axes
     b = rand(seed, tuple(n if d is None else d for d in bshape))
     check_grads(fnp.linalg.solve, (a, b), order=2)
     check_grads(lambda b: fnp.linalg.solve(a, b), (b,), order=2)   # linear in b only
@@ -365,7 +370,7 @@ def test_multi_dot_grads():
 def test_float32_grads_keep_dtype():
     a = spd(1, (2,), 3, np.float32)
     for f in (fnp.linalg.inv, fnp.linalg.det, fnp.linalg.cholesky, fnp.linalg.eigvalsh,
-              lambda x: fnp.linalg.slogdet(x)[1], lambda x: fnp.linalg.solve(x, x[0, 0])):
+              lambda x: fnp.linalg.slogdet(x)[1], lambda x: fnp.linalg.solve(x, x[..., :1])):
         g = fd.grad(lambda x: f(x).sum())(a)
         assert g.dtype == np.float32
         g64 = fd.grad(lambda x: f(x).sum())(a.astype(np.float64))

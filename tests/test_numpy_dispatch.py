@@ -21,6 +21,7 @@ from __future__ import annotations
 import inspect
 import operator
 import os
+import re
 import warnings
 
 import numpy as np
@@ -528,7 +529,15 @@ def test_uncovered_numpy_functions_raise_unsupported_naming_them():
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    f(*args)
+                    try:
+                        f(*args)
+                    except TypeError as e:
+                        # NumPy 1.x has no signature for C functions: NumPy's dispatcher
+                        # says how many arguments are missing; pass that many more
+                        missing = re.search(r"missing (\d+) required positional", str(e))
+                        if missing is None:
+                            raise
+                        f(*args, *[x] * int(missing.group(1)))
                 failures.append((qual, "no error"))
             except UnsupportedNumpyFunctionError as e:
                 # aliases name the object (numpy.bitwise_left_shift is left_shift)

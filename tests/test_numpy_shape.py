@@ -108,7 +108,7 @@ def test_reshape_errors_and_keywords():
     raises_both(ValueError, lambda a: fnp.reshape(a, (4, -1)), x)
     raises_both(ValueError, lambda a: fnp.reshape(a, (-1, -1)), x)
     raises_both(ValueError, lambda a: fnp.reshape(a, (5,)), x)
-    check_fn(lambda a: fnp.reshape(a, shape=(3, 2)), lambda a: np.reshape(a, shape=(3, 2)), x)
+    check_fn(lambda a: fnp.reshape(a, shape=(3, 2)), lambda a: np.reshape(a, (3, 2)), x)
     # a Python scalar becomes a (strong) float64 array, as np.reshape gives
     check_fn(lambda a: fnp.reshape(2.0, (1,)) * a, lambda a: np.reshape(2.0, (1,)) * a,
              x.astype(np.float32))

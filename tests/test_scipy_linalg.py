@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy
 import scipy.linalg as sl
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -38,6 +39,37 @@ traced = functools.partial(_helpers.traced, unpack=True)   # a lone output bare
 
 #: single precision to 1e-4, the rest to 1e-10 (every dtype allclose, integers too)
 same = functools.partial(_helpers.assert_same, tols=_helpers.TOLS, exact_kinds="")
+
+
+# SciPy 1.16 takes stacks of matrices in solve_triangular, cho_factor, cho_solve and
+# sqrtm; before, the references are computed one matrix at a time (per_matrix) and the
+# hypothesis tests comparing with SciPy draw single matrices (funcdiff's own stacks are
+# checked there by vmap and the derivative tests).  SciPy 1.16 also returns the real
+# root of a real matrix as real (before: complex with round-off imaginary parts).
+SCIPY_BATCHES = np.lib.NumpyVersion(scipy.__version__) >= "1.16.0"
+MAX_BATCH_DIMS = 2 if SCIPY_BATCHES else 0
+
+
+def per_matrix(fn, *args, **kw):
+    """SciPy's ``fn(*args)`` for a stack of matrices (the first operand's batch; operands
+    of its rank sliced alike, the others passed whole): one call from SciPy 1.16."""
+    lead = args[0][0] if isinstance(args[0], tuple) else args[0]   # cho_solve's (c, lower)
+    batch = np.shape(lead)[:-2]
+    if SCIPY_BATCHES or not batch:
+        return fn(*args, **kw)
+
+    def pick(x, idx):
+        if isinstance(x, tuple):
+            return tuple(pick(e, idx) for e in x)
+        return x[idx] if np.ndim(x) == np.ndim(lead) else x
+    outs = np.stack([fn(*[pick(x, idx) for x in args], **kw) for idx in np.ndindex(*batch)])
+    return outs.reshape(batch + outs.shape[1:])
+
+
+def scipy_sqrtm(a):
+    """SciPy's sqrtm of ``a`` (a stack too), a real matrix's root real as from SciPy 1.16."""
+    x = per_matrix(sl.sqrtm, a)
+    return x if SCIPY_BATCHES or np.iscomplexobj(a) else np.real_if_close(x)
 
 
 def rand(rng, shape, dtype):
@@ -73,7 +105,7 @@ def batch_n(draw, max_batch_dims=2):
 # --- solve_triangular ------------------------------------------------------------------------
 
 @VALUES
-@given(bn=batch_n(), b_batch=st.booleans(), vector=st.booleans(),
+@given(bn=batch_n(MAX_BATCH_DIMS), b_batch=st.booleans(), vector=st.booleans(),
        trans=st.sampled_from([0, 1, 2, "N", "T", "C"]), lower=st.booleans(),
        unit=st.booleans(), da=st.sampled_from(DTYPES), db=st.sampled_from(DTYPES),
        seed=seeds)
@@ -106,7 +138,7 @@ def test_solve_triangular_grads(bn, trans, lower, unit, cplx, seed):
 # --- cho_factor / cho_solve ---------------------------------------------------------------------
 
 @VALUES
-@given(bn=batch_n(1), lower=st.booleans(), vector=st.booleans(),
+@given(bn=batch_n(min(1, MAX_BATCH_DIMS)), lower=st.booleans(), vector=st.booleans(),
        dt=st.sampled_from([np.float64, np.float32, np.complex128]), seed=seeds)
 def test_cho_factor_and_solve_values(bn, lower, vector, dt, seed):
     rng = np.random.default_rng(seed)
@@ -165,12 +197,12 @@ def test_expm_values(bn, dt, seed):
 
 
 @VALUES
-@given(bn=batch_n(), dt=st.sampled_from(DTYPES), seed=seeds)
+@given(bn=batch_n(MAX_BATCH_DIMS), dt=st.sampled_from(DTYPES), seed=seeds)
 def test_sqrtm_values(bn, dt, seed):
     rng = np.random.default_rng(seed)
     batch, n = bn
     a = well_conditioned(rng, batch + (n, n), dt)     # eigenvalues near 4: real roots
-    want = sl.sqrtm(a)
+    want = scipy_sqrtm(a)
     np.testing.assert_array_equal(L.sqrtm(a), want)
     got = traced(L.sqrtm, a)
     same(got, want)
@@ -183,7 +215,7 @@ def test_expm_sqrtm_special_shapes():
         same(traced(L.expm, x), sl.expm(x))
     for x in (np.array([[4.0]]), np.array([[2]]), np.zeros((0, 0)),
               np.array([[4.0 + 1j]])):
-        same(traced(L.sqrtm, x), sl.sqrtm(x))
+        same(traced(L.sqrtm, x), scipy_sqrtm(x))
     # SciPy 1.17's sqrtm returns [[exp(a)]] for one-element 0-d/1-d input (a bug): both
     # of funcdiff's paths return the square root, as for a (1, 1) matrix
     np.testing.assert_allclose(L.sqrtm(np.array(4.0)), [[2.0]])
@@ -204,7 +236,7 @@ def test_sqrtm_negative_eigenvalue_rule():
     same(traced(L.sqrtm, a.astype(complex)), sl.sqrtm(a.astype(complex)))
     # real root of a matrix with complex eigenvalues: real, as SciPy's
     r = np.array([[0.0, 1.0], [-1.0, 0.0]])
-    same(traced(L.sqrtm, r), sl.sqrtm(r))
+    same(traced(L.sqrtm, r), scipy_sqrtm(r))
 
 
 def test_sqrtm_disp_false():
@@ -264,7 +296,7 @@ def test_numpy_fallbacks_match_scipy(monkeypatch, rng):
     w = well_conditioned(rng, (2, 3, 3), np.float64)
     e = rng.normal(size=(2, 4, 4))
     c = rng.normal(size=(2, 3, 3))
-    want = dict(expm=sl.expm(a), expm_big=sl.expm(big), sqrtm=sl.sqrtm(w),
+    want = dict(expm=sl.expm(a), expm_big=sl.expm(big), sqrtm=scipy_sqrtm(w),
                 frechet=np.stack([sl.expm_frechet(x, y, compute_expm=False)
                                   for x, y in zip(a, e)]),
                 sylvester=np.stack([sl.solve_sylvester(x, x, y) for x, y in zip(w, c)]))
@@ -341,10 +373,11 @@ def test_compositions_run_on_numpy_without_scipy(rng):
     primitives' NumPy implementations): same values."""
     a, b = spd(rng, (2, 3, 3), np.float64), rng.normal(size=(2, 3, 2))
     same(L.solve_triangular.traced(a, b, trans=1, lower=True),
-         sl.solve_triangular(a, b, trans=1, lower=True))
+         per_matrix(sl.solve_triangular, a, b, trans=1, lower=True))
     c = L.cho_factor.traced(a)
-    same(c[0], sl.cho_factor(a)[0])
-    same(L.cho_solve.traced(c, b[0, :, 0]), sl.cho_solve((sl.cho_factor(a)[0], False),
-                                                         b[0, :, 0]))
+    factor = per_matrix(lambda m: sl.cho_factor(m)[0], a)
+    same(c[0], factor)
+    same(L.cho_solve.traced(c, b[0, :, 0]), per_matrix(sl.cho_solve, (factor, False),
+                                                       b[0, :, 0]))
     same(L.expm.traced(a), sl.expm(a))
-    same(L.sqrtm.traced(a), sl.sqrtm(a))
+    same(L.sqrtm.traced(a), scipy_sqrtm(a))

@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -26,9 +26,13 @@ from funcdiff.primitives import special as prims
 from funcdiff.test_util import check_grads
 
 import _helpers
-from _helpers import DEFAULT, traced
+from _helpers import DEFAULT, nep50, traced
 
 sp = pytest.importorskip("scipy.special")
+# SciPy 1.16 changed what some references below give (funcdiff follows SciPy >= 1.16):
+# the order of some ufunc loops, betainc at a = 0 or b = 0 (NaN before), logsumexp of
+# bools (a TypeError before) and the sign of an all -inf logsumexp (+1 before, now 0)
+SCIPY_1_16 = np.lib.NumpyVersion(pytest.importorskip("scipy").__version__) >= "1.16.0"
 
 VALUES = settings(max_examples=25, deadline=None)
 GRADS = settings(max_examples=8, deadline=None)
@@ -85,7 +89,9 @@ def test_unary_values(name, shape, dtype, seed):
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         want = getattr(sp, name)(x)
-        assert_same(getattr(fsp, name)(x), want, exact=True)
+        assert_same(getattr(fsp, name)(x), want, exact=True)   # eager: SciPy itself
+        with nep50():   # transforms promote as NumPy 2 on every NumPy
+            want = getattr(sp, name)(x)
         (got,) = traced(getattr(fsp, name), x)
         assert_same(got, want)
         if isinstance(getattr(sp, name), np.ufunc):  # NumPy dispatch: scipy on a tracer
@@ -111,6 +117,8 @@ def test_xlogy_values(name, shape_x, shape_y, dx, dy, seed, zeros):
     with np.errstate(all="ignore"):
         want = getattr(sp, name)(x, y)
         assert_same(getattr(fsp, name)(x, y), want, exact=True)
+        with nep50():
+            want = getattr(sp, name)(x, y)
         (got,) = traced(getattr(fsp, name), x, y)
         assert_same(got, want)
         (got,) = traced(getattr(sp, name), x, y)
@@ -122,7 +130,8 @@ def test_xlogy_python_scalars_and_special_points(name):
     for x, y in [(0.0, 0.0), (0.0, -1.0), (0.0, np.nan), (2.0, 0.0), (0.0, -2.0),
                  (np.float32(0), np.float32(3)), (1, 2), (0.0, np.inf)]:
         with np.errstate(all="ignore"):
-            want = getattr(sp, name)(x, y)
+            with nep50():
+                want = getattr(sp, name)(x, y)
             (got,) = traced(lambda u: getattr(fsp, name)(u, y), x)
             assert_same(got, want)
 
@@ -160,6 +169,8 @@ def test_logsumexp_values(data, shape, dtype, seed, keepdims, with_b, return_sig
         a.flat[0] = {"-inf": -np.inf, "inf": np.inf, "big": 700.0}[special]
         if special == "-inf" and data.draw(st.booleans()):
             a[...] = -np.inf
+    if not SCIPY_1_16:   # no reference for these before SciPy 1.16 (see SCIPY_1_16)
+        assume(a.dtype != np.bool_ and not (return_sign and special == "-inf"))
     b = None
     if with_b == "array":
         b = np.abs(make(seed + 3, shape[-1:], np.float64))
@@ -171,29 +182,36 @@ def test_logsumexp_values(data, shape, dtype, seed, keepdims, with_b, return_sig
         b = make(seed + 3, shape, np.float64)
     axis = data.draw(axis_for(len(shape)))
     kw = dict(axis=axis, b=b, keepdims=keepdims, return_sign=return_sign)
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+
+    def reference():
         try:
-            want = sp.logsumexp(a, **kw)
+            return sp.logsumexp(a, **kw), True
         except IndexError:
             # SciPy 1.17 fails on some size-0 inputs; log(sum(b exp(a))) is -inf there
             assert a.size == 0
             a64 = a.astype(np.float64)
             s = np.sum(np.exp(a64) * (1.0 if b is None else b), axis=axis, keepdims=keepdims)
             dt = np.result_type(a.dtype, np.float16) if a.dtype.kind == "f" else np.float64
-            want = (np.log(np.abs(s)).astype(dt), np.sign(s).astype(dt)) if return_sign \
-                else np.log(s).astype(dt)
-            eager = want
-        else:
-            eager = fsp.logsumexp(a, **kw)
+            if isinstance(b, np.ndarray):   # a float64 b promotes, as SciPy does
+                dt = np.result_type(dt, b.dtype)
+            # (the sign of an empty sum is -1 in SciPy, where it does not fail)
+            return ((np.log(np.abs(s)).astype(dt), np.full(s.shape, -1.0, dt)) if return_sign
+                    else np.log(s).astype(dt)), False
+
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want, by_scipy = reference()
+        eager = fsp.logsumexp(a, **kw) if by_scipy else want   # eager: SciPy itself
+        with nep50():    # transforms promote as NumPy 2 on every NumPy
+            want_t, _ = reference()
         got = traced(lambda v: fsp.logsumexp(v, **kw), a)
     if return_sign:
-        for g, e, w in zip(got, eager, want):
+        for g, e, w, wt in zip(got, eager, want, want_t):
             assert_same(e, w, exact=True)
-            assert_same(g, w)
+            assert_same(g, wt)
     else:
         assert_same(eager, want, exact=True)
-        assert_same(got[0], want)
+        assert_same(got[0], want_t)
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
@@ -471,7 +489,9 @@ def test_new_unary_values(name, shape, dtype, seed):
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         want = getattr(sp, name)(x)
-        assert_same(getattr(fsp, name)(x), want, exact=True)
+        assert_same(getattr(fsp, name)(x), want, exact=True)   # eager: SciPy itself
+        with nep50():   # transforms promote as NumPy 2 on every NumPy
+            want = getattr(sp, name)(x)
         (got,) = traced(getattr(fsp, name), x)
         assert_same(got, want)
         (got,) = traced(getattr(sp, name), x)      # NumPy dispatch: scipy's ufunc on a tracer
@@ -527,6 +547,8 @@ def test_nary_values(name, data, seed):
         warnings.simplefilter("ignore")
         want = getattr(sp, name)(*args)
         assert_same(getattr(fsp, name)(*args), want, exact=True)
+        with nep50():
+            want = getattr(sp, name)(*args)
         if arrays:
             (got,) = traced(f, *[args[i] for i in arrays])
             assert_same(np.asarray(got), np.asarray(want))
@@ -538,7 +560,7 @@ def test_loop_table_matches_scipy():
     real = set("?bhilqBHILQefd")
     for name, loops in LOOPS.items():
         mine = tuple(t for t in getattr(sp, name).types if set(t.replace("->", "")) <= real)
-        assert loops == mine, (name, loops, mine)
+        assert loops == mine if SCIPY_1_16 else set(loops) == set(mine), (name, loops, mine)
 
 
 SAMPLES = {"f16": np.ones(2, np.float16), "f32": np.ones(2, np.float32),
@@ -561,7 +583,8 @@ def test_dtypes_follow_scipy_loops(name):
         args = [SAMPLES[k] for k in combo]
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            want = np.asarray(getattr(sp, name)(*args)).dtype
+            with nep50():
+                want = np.asarray(getattr(sp, name)(*args)).dtype
         arrays = [i for i, k in enumerate(combo) if not k.startswith("py")]
 
         def f(*xs):
@@ -873,8 +896,9 @@ def test_new_fallbacks_match_scipy(rng):
         close(fb.betaincc_np(a, b, u), sp.betaincc(a, b, u), 1e-10)
         ea, eb = np.array([0, 0, 1, 1, 2, 2, -1.]), np.array([0, 1, 0, 1, 2, 2, 1.])
         eu = np.array([0.5, 0.5, 0.5, 0, 1, 1.5, 0.5])
-        close(fb.betainc_np(ea, eb, eu), sp.betainc(ea, eb, eu), 0)
-        close(fb.betaincc_np(ea, eb, eu), sp.betaincc(ea, eb, eu), 0)
+        if SCIPY_1_16:
+            close(fb.betainc_np(ea, eb, eu), sp.betainc(ea, eb, eu), 0)
+            close(fb.betaincc_np(ea, eb, eu), sp.betaincc(ea, eb, eu), 0)
         close(fb.beta_np(a, b), sp.beta(a, b), 1e-12)
         close(fb.betaln_np(a, b), sp.betaln(a, b), 1e-10)
         df, t = np.exp(rng.uniform(-2, 5, 200)), rng.normal(size=200) * 3

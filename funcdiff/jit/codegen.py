@@ -20,6 +20,7 @@ import weakref
 
 import numpy as np
 
+from .._np_compat import LEGACY_PROMOTION, promotes_by_value
 from ..core.ir import Literal, Var
 from . import runtime as _rt
 from .pysource import identifier, is_identifier, location_comment, operand
@@ -35,6 +36,13 @@ _FRESH_RESULT_PRIMS = frozenset(("dot_general", "reduce_sum", "reduce_max", "red
 
 def _is_ufunc_prim(prim):
     return isinstance(getattr(prim, "np_fn", None), np.ufunc)
+
+
+def _by_value(eqn):
+    """NumPy 1.x would promote this elementwise eqn's operands by value: it runs the
+    primitive's impl, which promotes as NumPy 2 and the IR do (funcdiff/_np_compat.py)."""
+    return LEGACY_PROMOTION and hasattr(eqn.primitive, "np_fn") and \
+        promotes_by_value(eqn.invars)
 
 
 # Arithmetic whose weak Python-int literal operands may be written as floats when the
@@ -115,7 +123,7 @@ class _Gen:
     def expr(self, eqn, args):
         prim = eqn.primitive
         emit = prim.emit
-        weak_out = any(v.aval.weak_type for v in eqn.outvars)
+        weak_out = any(v.aval.weak_type for v in eqn.outvars) or _by_value(eqn)
         self.eqn = eqn   # for emit callables that need avals
         if callable(emit) and not weak_out:
             return emit(args, eqn.params, self)
@@ -180,7 +188,7 @@ class _Gen:
                 out = outs[0]
                 buf = None
                 if _is_ufunc_prim(eqn.primitive) and out.aval.size >= INPLACE_MIN_SIZE \
-                        and not out.aval.weak_type:
+                        and not out.aval.weak_type and not _by_value(eqn):
                     for a in eqn.invars:
                         if (type(a) is Var and a in owned and a in dead and a not in viewed
                                 and a not in outputs and a.aval.shape == out.aval.shape

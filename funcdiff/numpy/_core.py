@@ -16,6 +16,7 @@ import functools
 
 import numpy as np
 
+from .._np_compat import NUMPY2
 from ..core.avals import ShapedArray
 from ..core.errors import FuncdiffError, FuncdiffTypeError
 from ..core.trace import _Debug, Tracer, current_source_info, get_aval, state
@@ -44,7 +45,8 @@ def as_array(x):
     return x
 
 
-def implements(np_fn, *, name=None, creation=False, nin=None, prim=None):
+def implements(np_fn, *, name=None, creation=False, nin=None, prim=None, numpy2_kwargs=(),
+               numpy1=None):
     """Register a traced implementation of ``np_fn`` with an eager fast path.
 
     ``prim`` (with ``nin``, 1 or 2): a primitive that ``traced`` just binds on its
@@ -52,14 +54,26 @@ def implements(np_fn, *, name=None, creation=False, nin=None, prim=None):
     (the common ``fnp.sin(x)`` / ``x * y``) then record it directly in the innermost
     trace, as ``prim.bind`` would, skipping ``traced``'s argument handling; other calls
     go through ``traced``.
+
+    ``numpy2_kwargs``: keywords NumPy 2 added to ``np_fn``.  On NumPy 1.x an eager call
+    passing one runs ``numpy1`` (NumPy 2's function written with NumPy 1.x's), or else
+    ``traced`` on the NumPy values: NumPy 2's meaning, as under transforms, where
+    NumPy's own function would reject the keyword.
     """
 
     def deco(traced):
+        np_call = np_fn
+        if numpy2_kwargs and not NUMPY2:
+            @functools.wraps(np_fn)
+            def np_call(*args, **kwargs):
+                if any(k in kwargs for k in numpy2_kwargs):
+                    return (numpy1 or traced)(*args, **kwargs)
+                return np_fn(*args, **kwargs)
         if creation:
             @functools.wraps(traced)
             def f(*args, **kwargs):
                 if not state.stack:
-                    return as_array(np_fn(*args, **kwargs))
+                    return as_array(np_call(*args, **kwargs))
                 try:
                     return traced(*args, **kwargs)
                 except FuncdiffError as e:
@@ -71,8 +85,8 @@ def implements(np_fn, *, name=None, creation=False, nin=None, prim=None):
                 stack = state.stack
                 if not stack:
                     if _Debug.nans:
-                        return _checked(np_fn, args, kwargs)
-                    return np_fn(*args, **kwargs)
+                        return _checked(np_call, args, kwargs)
+                    return np_call(*args, **kwargs)
                 try:
                     if len(args) == 1 and not kwargs:
                         x = args[0]
@@ -89,8 +103,8 @@ def implements(np_fn, *, name=None, creation=False, nin=None, prim=None):
                 stack = state.stack
                 if not stack:
                     if _Debug.nans:
-                        return _checked(np_fn, args, kwargs)
-                    return np_fn(*args, **kwargs)
+                        return _checked(np_call, args, kwargs)
+                    return np_call(*args, **kwargs)
                 try:
                     if len(args) == 2 and not kwargs:
                         x, y = args
@@ -108,8 +122,8 @@ def implements(np_fn, *, name=None, creation=False, nin=None, prim=None):
             def f(*args, **kwargs):
                 if not state.stack:
                     if _Debug.nans:
-                        return _checked(np_fn, args, kwargs)
-                    return np_fn(*args, **kwargs)
+                        return _checked(np_call, args, kwargs)
+                    return np_call(*args, **kwargs)
                 try:
                     return traced(*args, **kwargs)
                 except FuncdiffError as e:

@@ -138,7 +138,7 @@ def zeros(shape, dtype=None, order="C", *, device=None, like=None):
     return _constant("zeros", shape, 0, dtype)
 
 
-@implements(np.ones, creation=True)
+@implements(np.ones, creation=True, numpy2_kwargs=("device",))
 def ones(shape, dtype=None, order="C", *, device=None, like=None):
     """An array of ones (float64 by default), recorded as a ``full`` eqn when traced."""
     return _constant("ones", shape, 1, dtype)
@@ -166,7 +166,7 @@ def _fill(name, shape, fill_value, dtype):
     return _record(sh.broadcast_to(v, shape))
 
 
-@implements(np.full, creation=True)
+@implements(np.full, creation=True, numpy2_kwargs=("device",))
 def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
     """An array of ``shape`` filled with ``fill_value`` (which may be traced, or an array
     that broadcasts to ``shape``); the dtype is the fill value's unless given."""
@@ -181,14 +181,14 @@ def _like(a, dtype, shape):
     return dt, shp
 
 
-@implements(np.zeros_like, creation=True)
+@implements(np.zeros_like, creation=True, numpy2_kwargs=("device",))
 def zeros_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
     """Zeros with ``a``'s shape and dtype (no dependence on ``a``'s values)."""
     dt, shp = _like(a, dtype, shape)
     return sh.full(_check_shape("zeros_like", shp), 0, dt)
 
 
-@implements(np.ones_like, creation=True)
+@implements(np.ones_like, creation=True, numpy2_kwargs=("device",))
 def ones_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
     """Ones with ``a``'s shape and dtype (no dependence on ``a``'s values)."""
     dt, shp = _like(a, dtype, shape)
@@ -203,7 +203,7 @@ def empty_like(prototype, /, dtype=None, order="K", subok=True, shape=None, *,
     return sh.full(_check_shape("empty_like", shp), 0, dt)
 
 
-@implements(np.full_like, creation=True)
+@implements(np.full_like, creation=True, numpy2_kwargs=("device",))
 def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *,
               device=None):
     """``fill_value`` (possibly traced) cast to ``a``'s dtype (unsafely, as NumPy's
@@ -254,7 +254,7 @@ def arange(start=None, stop=None, step=None, dtype=None, *, device=None, like=No
     return _record(ref)
 
 
-@implements(np.linspace, creation=True)
+@implements(np.linspace, creation=True, numpy2_kwargs=("device",))
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
              device=None):
     """``num`` evenly spaced values from ``start`` to ``stop`` (NumPy's algorithm:
@@ -317,7 +317,7 @@ def _grid(N, M, k):
     return ew.add(rows, k) if k else rows, cols
 
 
-@implements(np.eye, creation=True)
+@implements(np.eye, creation=True, numpy2_kwargs=("device",))
 def eye(N, M=None, k=0, dtype=float, order="C", *, device=None, like=None):
     """Ones on the ``k``-th diagonal of an ``N x M`` array, zeros elsewhere."""
     r, c = _grid(N, M, k)

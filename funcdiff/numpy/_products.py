@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 
+from .._np_compat import NUMPY2
 from ..core.errors import FuncdiffTypeError, ShapeError
 from ..primitives import shape as sp
 from ..primitives.dot import dot_general
@@ -532,7 +533,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     if nx not in (2, 3) or ny not in (2, 3):
         raise ShapeError("incompatible dimensions for cross product\n(dimension must be "
                          "2 or 3)")
-    if (nx == 2 or ny == 2) and np.lib.NumpyVersion(np.__version__) >= "2.0.0":
+    if (nx == 2 or ny == 2) and NUMPY2:
         warnings.warn("Arrays of 2-dimensional vectors are deprecated. Use arrays of "
                       "3-dimensional vectors instead. (deprecated in NumPy 2.0)",
                       DeprecationWarning, stacklevel=3)

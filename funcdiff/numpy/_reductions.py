@@ -267,7 +267,7 @@ def _ddof(ddof, correction):
     return ddof
 
 
-@implements(np.var)
+@implements(np.var, numpy2_kwargs=("mean", "correction"))
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NoValue,
         mean=_NoValue, correction=_NoValue):  # noqa: A002 - NumPy's keyword
     """Variance ``sum(|x - mean|**2) / max(n - ddof, 0)`` as NumPy computes it (ints and
@@ -304,7 +304,7 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_No
     return _keep(_strong(r), xa.shape, axes, keepdims)
 
 
-@implements(np.std)
+@implements(np.std, numpy2_kwargs=("mean", "correction"))
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_NoValue,
         mean=_NoValue, correction=_NoValue):  # noqa: A002 - NumPy's keyword
     """``sqrt(var(...))``.
@@ -510,20 +510,23 @@ def _cumulative_include(name, fn, identity, x, axis, dtype, out, include_initial
     return r
 
 
-if hasattr(np, "cumulative_sum"):
-    @implements(np.cumulative_sum)
-    def cumulative_sum(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
-        """NumPy 2.1's ``cumulative_sum``: ``cumsum`` with an optional leading 0."""
-        return _cumulative_include("cumulative_sum", cumsum, 0, x, axis, dtype, out,
-                                   include_initial)
+def cumulative_sum(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+    """NumPy 2.1's ``cumulative_sum``: ``cumsum`` with an optional leading 0."""
+    return _cumulative_include("cumulative_sum", cumsum, 0, x, axis, dtype, out,
+                               include_initial)
 
-    @implements(np.cumulative_prod)
-    def cumulative_prod(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
-        """NumPy 2.1's ``cumulative_prod``: ``cumprod`` with an optional leading 1."""
-        return _cumulative_include("cumulative_prod", cumprod, 1, x, axis, dtype, out,
-                                   include_initial)
-else:  # pragma: no cover - NumPy < 2.1
-    __all__ = [n for n in __all__ if not n.startswith("cumulative_")]
+
+def cumulative_prod(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+    """NumPy 2.1's ``cumulative_prod``: ``cumprod`` with an optional leading 1."""
+    return _cumulative_include("cumulative_prod", cumprod, 1, x, axis, dtype, out,
+                               include_initial)
+
+
+# NumPy >= 2.1: NumPy's own functions on the eager path (and dispatch to these); older
+# NumPy has none, and these run on NumPy values as they are
+if hasattr(np, "cumulative_sum"):
+    cumulative_sum = implements(np.cumulative_sum)(cumulative_sum)
+    cumulative_prod = implements(np.cumulative_prod)(cumulative_prod)
 
 
 # --- ufunc methods (``np.add.reduce(tracer)`` etc. via ``__array_ufunc__``) -------------------

@@ -164,7 +164,7 @@ def _reshape(x, newshape, order="C"):
     return sp.reshape(x, shape_)
 
 
-@implements(np.reshape)
+@implements(np.reshape, numpy2_kwargs=("shape", "copy"))
 def reshape(a, /, shape=None, order="C", *, newshape=None, copy=None):
     """NumPy's ``reshape`` (``-1`` infers a size; ``order`` 'C', 'F' or 'A')."""
     if newshape is not None:

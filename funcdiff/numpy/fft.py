@@ -45,6 +45,9 @@ __all__ = ["fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rf
 def _np_out_dtype(kind, dtype):
     """The dtype ``numpy.fft.<kind>`` returns for an input of ``dtype`` (raises NumPy's
     own TypeError for inputs it refuses, e.g. complex input to ``rfft``)."""
+    if kind == "rfft" and dtype.kind == "c":   # NumPy 1.x dropped the imaginary part
+        raise TypeError(f"`fft.rfft` and its n-d forms take real input, got {dtype} (as "
+                        "NumPy 2 raises); pass x.real, or use fft for complex input")
     fn = {"fft": np.fft.fft, "ifft": np.fft.ifft, "rfft": np.fft.rfft,
           "irfft": np.fft.irfft}[kind]
     return fn(np.ones(2, dtype), n=2).dtype
@@ -296,7 +299,7 @@ def ifftshift(x, axes=None):
     return _shift(x, axes, -1)
 
 
-@implements(np.fft.fftfreq)
+@implements(np.fft.fftfreq, numpy2_kwargs=("device",))
 def fftfreq(n, d=1.0, device=None):
     """NumPy's ``fft.fftfreq``; a traced spacing ``d`` is differentiable."""
     n = operator.index(n)
@@ -304,7 +307,7 @@ def fftfreq(n, d=1.0, device=None):
     return ew.mul(results.astype(np.int64), ew.div(1.0, ew.mul(n, operand(d))))
 
 
-@implements(np.fft.rfftfreq)
+@implements(np.fft.rfftfreq, numpy2_kwargs=("device",))
 def rfftfreq(n, d=1.0, device=None):
     """NumPy's ``fft.rfftfreq``; a traced spacing ``d`` is differentiable."""
     n = operator.index(n)

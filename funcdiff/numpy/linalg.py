@@ -42,6 +42,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .. import _np_compat
 from ..core.errors import FuncdiffValueError, ShapeError
 from ..primitives import elementwise as ew
 from ..primitives import linalg as la
@@ -61,7 +62,7 @@ LinAlgError = np.linalg.LinAlgError
 class _LinAlgShapeError(ShapeError, LinAlgError):
     """A shape NumPy's linalg refuses: both funcdiff's ``ShapeError`` and NumPy's
     ``LinAlgError`` (so ``except np.linalg.LinAlgError`` code keeps working)."""
-_NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
+_NUMPY2 = _np_compat.NUMPY2
 
 
 class SlogdetResult(NamedTuple):
@@ -389,7 +390,7 @@ def det(a):
 
 # --- cholesky, eigh, eigvalsh -----------------------------------------------------------------
 
-@implements(np.linalg.cholesky)
+@implements(np.linalg.cholesky, numpy2_kwargs=("upper",))
 def cholesky(a, /, *, upper=False):
     """NumPy's ``linalg.cholesky``: lower factor ``L`` (``a = L L^H``), reading only the
     lower triangle; with ``upper=True`` the upper factor from the upper triangle."""
@@ -576,7 +577,8 @@ else:  # pragma: no cover - NumPy 1.x
         return svd(x, compute_uv=False)
 
 
-@implements(np.linalg.matrix_rank)
+@implements(np.linalg.matrix_rank, numpy2_kwargs=("rtol",),
+            numpy1=_np_compat.matrix_rank)
 def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
     """NumPy's ``linalg.matrix_rank``: the number of singular values above the tolerance
     (an integer: no derivative)."""
@@ -664,7 +666,7 @@ def _make_pinv(hermitian):
 _PINV = {False: _make_pinv(False), True: _make_pinv(True)}
 
 
-@implements(np.linalg.pinv)
+@implements(np.linalg.pinv, numpy2_kwargs=("rtol",), numpy1=_np_compat.pinv)
 def pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
     """NumPy's ``linalg.pinv`` (``rcond``/``rtol`` as NumPy: default cutoff 1e-15 times
     the largest singular value; ``rtol=None``: ``max(m, n) * eps``).  Derivative: the

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.avals import ShapedArray, is_python_scalar
+from .._np_compat import LEGACY_PROMOTION, nep50_operands
+from ..core.avals import ShapedArray, aval_of_value, is_python_scalar
 from ..core.errors import FuncdiffTypeError
 from ..core.primitive import Primitive
 from ._rules import (Zero, aval, broadcast_shapes, cast_ct, defjvp, defjvp_out,
@@ -33,8 +34,41 @@ def _impl(np_fn):
             return out.item()
         return out
 
+    if LEGACY_PROMOTION:
+        impl = _legacy_impl(np_fn, impl)
     impl.__name__ = getattr(np_fn, "__name__", "impl")
     return impl
+
+
+def _legacy_impl(np_fn, impl):
+    """NumPy 1.x: ``impl`` computing in the dtype NumPy 2 (and the abstract rule) gives.
+    Strong 0-d operands are promoted by dtype, not by value (``nep50_operands``), and a
+    Python scalar too large for the other operand's dtype, which NumPy 1.x promotes by
+    value, is cast back to the abstract rule's dtype, as NumPy 2 would compute it (an
+    integer out of the integer dtype's range raises OverflowError, as in NumPy 2)."""
+    ufunc = isinstance(np_fn, np.ufunc)
+
+    def legacy_impl(*args):
+        fixed = nep50_operands(args)
+        if fixed is None:
+            out = impl(*args)
+            if type(out) in _PY or not any(type(a) in _PY for a in args):
+                return out
+        else:
+            ops, all_0d = fixed
+            out = np_fn(*ops)
+            if all_0d:
+                out = out[0] if ufunc else out.reshape(())
+        want = result_dtype(np_fn, *[aval_of_value(a) for a in args])
+        if out.dtype != want:
+            if want.kind in "iu":   # as NumPy 2: no silent wrap-around
+                for a in args:
+                    if type(a) is int and not np.iinfo(want).min <= a <= np.iinfo(want).max:
+                        raise OverflowError(f"Python integer {a} out of bounds for {want}")
+            out = want.type(out) if isinstance(out, np.generic) else out.astype(want)
+        return out
+
+    return legacy_impl
 
 
 def _elementwise_abstract(name, np_fn, out_dtype=None):

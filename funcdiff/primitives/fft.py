@@ -40,6 +40,7 @@ import math
 
 import numpy as np
 
+from .._np_compat import NUMPY2
 from ..core.avals import ShapedArray
 from ..core.errors import FuncdiffTypeError, ShapeError
 from ..core.primitive import Primitive
@@ -51,7 +52,6 @@ from .shape import pad
 FFT_TYPES = ("fft", "ifft", "rfft", "irfft")
 NORMS = ("backward", "ortho", "forward")
 _SWAP_NORM = {"backward": "forward", "ortho": "ortho", "forward": "backward"}
-_NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
 
 fft_p = Primitive("fft")
 
@@ -175,7 +175,7 @@ def _fft_emit(args, params, gen):
         params["fft_type"]]
     s = f"s={params['lengths']}, " if params["fft_type"] == "irfft" else ""
     expr = f"np.fft.{fn}({args[0]}, {s}axes={params['axes']}, norm={params['norm']!r})"
-    if not _NUMPY2:   # NumPy 1.x computes (and returns) double precision only
+    if not NUMPY2:   # NumPy 1.x computes (and returns) double precision only
         expr += f".astype({gen.param(gen.eqn.outvars[0].aval.dtype)}, copy=False)"
     return expr
 

@@ -35,7 +35,8 @@ from ..core.errors import FuncdiffTypeError, FuncdiffValueError, ShapeError
 from ..core.primitive import Primitive
 from ._rules import Zero, aval, fit_to, instantiate, is_undefined
 from .elementwise import neg, sub
-from .linalg import _batch_loop, _check_dtype, _check_square, _front_batcher, _matmul, _mT
+from .linalg import (_SCIPY_BATCHED, _batch_loop, _check_dtype, _check_square, _front_batcher,
+                     _matmul, _mT)
 from .shape import concatenate, full, slice_
 
 try:  # optional accelerator; NumPy fallbacks below
@@ -347,17 +348,28 @@ def sqrtm(a):
     return sqrtm_p.bind(a)
 
 
+def _negative_real_eigenvalue(a):
+    """Has a real matrix an eigenvalue on the negative real axis (no real root)?"""
+    eig = np.linalg.eigvals(a)
+    return bool(np.any((eig.real < 0) & (eig.imag == 0)))
+
+
 def _sqrtm_impl(a):
     a = np.asarray(a)
     if a.shape[-1] == 0:
         return np.zeros(a.shape, a.dtype)
     if _sla is not None:
-        out = np.asarray(_sla.sqrtm(a))
+        if a.ndim == 2 or _SCIPY_BATCHED:
+            out = np.asarray(_sla.sqrtm(a))
+        else:   # SciPy before 1.16 takes one matrix at a time
+            out = np.array([_sla.sqrtm(m) for m in a.reshape((-1,) + a.shape[-2:])])
+            out = out.reshape(a.shape)
+        # SciPy before 1.16 may return a real matrix's real root as complex, with
+        # round-off imaginary parts: the spectrum decides
         complex_root = a.dtype.kind != "c" and out.dtype.kind == "c" and \
-            bool(np.any(out.imag != 0))
+            bool(np.any(out.imag != 0)) and _negative_real_eigenvalue(a)
     else:
-        eig = np.linalg.eigvals(a)
-        complex_root = a.dtype.kind != "c" and bool(np.any((eig.real < 0) & (eig.imag == 0)))
+        complex_root = a.dtype.kind != "c" and _negative_real_eigenvalue(a)
         out = None if complex_root else _np_sqrtm(a)
     if complex_root:
         raise FuncdiffValueError(

@@ -64,8 +64,25 @@ _NoValue = object()
 def _scipy(sp_name, eager=None):
     """Eager fast path = SciPy's ``sp_name`` (or ``eager(sp_fn, traced, ...)`` when
     given); under a trace, or without SciPy, the traced implementation."""
+    if sp_name in _ONE_MATRIX and not la._SCIPY_BATCHED:
+        eager = _stacks_traced(eager)
     return scipy_fast_path(getattr(_sla, sp_name, None) if _sla is not None else None,
                            eager)
+
+
+# SciPy before 1.16 takes one matrix at a time in these: outside transforms a stack of
+# matrices then runs the traced implementation (on NumPy values), as under transforms
+_ONE_MATRIX = {"solve_triangular", "cho_factor", "cho_solve", "sqrtm"}
+
+
+def _stacks_traced(eager):
+    def run(sp_fn, traced, *args, **kwargs):
+        arrays = [x[0] if isinstance(x, tuple) else x for x in args]   # cho_solve's (c, lower)
+        if any(np.ndim(x) > 2 for x in arrays):
+            return traced(*args, **kwargs)
+        return sp_fn(*args, **kwargs) if eager is None else eager(sp_fn, traced, *args,
+                                                                    **kwargs)
+    return run
 
 
 # --- operands and dtypes ------------------------------------------------------------------
@@ -288,7 +305,13 @@ def _sqrtm_eager(sp_fn, traced, A, disp=_NoValue, blocksize=_NoValue):
         kw["blocksize"] = blocksize
     if np.size(A) == 1 and np.ndim(A) < 2:    # SciPy 1.17 returns exp here (a bug)
         A = np.reshape(A, (1, 1))
-    return sp_fn(A, **kw)
+    out = sp_fn(A, **kw)
+    if not la._SCIPY_BATCHED and isinstance(out, np.ndarray) and out.dtype.kind == "c" \
+            and np.asarray(A).dtype.kind != "c" and not mf._negative_real_eigenvalue(A):
+        # SciPy before 1.16 may give a real root as complex (round-off imaginary
+        # parts); SciPy 1.16 returns it real, and so does funcdiff
+        out = out.real.copy()
+    return out
 
 
 @_scipy("sqrtm", eager=_sqrtm_eager)

@@ -39,6 +39,7 @@ asymptotic series below x = -20) and its derivative finite there.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -80,21 +81,37 @@ def _special(sp_name):
 
 def _ufunc_args(name, *xs, complex_ok=False):
     """Operands cast to the dtype SciPy's ufunc loops compute in: float32 if every
-    operand is float32 (complex64 likewise), else float64 / complex128."""
+    operand is float32 (complex64 likewise), else float64 / complex128 -- except where
+    SciPy lists its single-precision loop first (SciPy before 1.16 does for erf, erfc,
+    xlogy, xlog1py): then NumPy takes it for every mix of operands that casts to it
+    safely (float16, small ints; Python scalars weakly), and so does this."""
     ops = [operand(x) for x in xs]
     avs = [aval(o) for o in ops]
-    if any(a.dtype.kind == "c" for a in avs):
-        if not complex_ok:
-            raise FuncdiffTypeError(f"`{name}` is not defined for complex input "
-                                    f"(got {', '.join(a.str_short() for a in avs)})")
-        dt = np.dtype(np.complex64) if all(
-            a.dtype in (np.float32, np.complex64) and not a.weak_type for a in avs) \
-            else np.dtype(np.complex128)
-    elif all(a.dtype == np.float32 and not a.weak_type for a in avs):
-        dt = np.dtype(np.float32)
-    else:
-        dt = _F64
-    return [_cast(o, dt) for o in ops]
+    cplx = any(a.dtype.kind == "c" for a in avs)
+    if cplx and not complex_ok:
+        raise FuncdiffTypeError(f"`{name}` is not defined for complex input "
+                                f"(got {', '.join(a.str_short() for a in avs)})")
+    single = np.dtype(np.complex64 if cplx else np.float32)
+    strong = [a.dtype for a in avs if not a.weak_type]
+    if all(d in (np.float32, np.complex64) for d in strong) and len(strong) == len(avs) or (
+            strong and _single_loop_first(name, single.char)
+            and all(np.can_cast(d, single, "safe") for d in strong)):
+        return [_cast(o, single) for o in ops]
+    return [_cast(o, np.dtype(np.complex128 if cplx else np.float64)) for o in ops]
+
+
+@functools.lru_cache(maxsize=None)
+def _single_loop_first(name, code):
+    """Does SciPy's ufunc ``name`` list its all-``code`` loop (``f``/``F``) before its
+    double-precision one?"""
+    fn = getattr(_sp, name, None) if _sp is not None else None
+    if not isinstance(fn, np.ufunc):
+        return False
+    ins = [t.split("->")[0] for t in fn.types]
+    double = {"f": "d", "F": "D"}[code]
+    single_at = next((i for i, t in enumerate(ins) if set(t) == {code}), len(ins))
+    double_at = next((i for i, t in enumerate(ins) if set(t) == {double}), len(ins))
+    return single_at < double_at
 
 
 def _cast(x, dtype):
