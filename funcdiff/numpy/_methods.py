@@ -13,6 +13,7 @@ carrying a derivative also warn (``DerivativeCutWarning``) naming the line.
 """
 from __future__ import annotations
 
+import dis
 import os
 import sys
 import warnings
@@ -25,6 +26,7 @@ from ..core.errors import ConcretizationError, DerivativeCutWarning, FuncdiffTyp
 from ..core.ir import Var
 from ..core.trace import Tracer, current_source_info, leak_error
 from ._core import FUNCTIONS, UFUNC_METHODS
+from ._index_tricks import called_from_axis_concatenator, concat_part
 
 
 _FNP = []
@@ -212,7 +214,22 @@ def _tolist(self):
 def _array(self, dtype=None, copy=None):
     """``numpy.asarray(x)``: the value if it carries no derivative (integers, booleans,
     constants, ``stop_gradient``); otherwise ``TracerArrayConversionError``, since the
-    array would silently have no derivative (or, under jit, no value at all)."""
+    array would silently have no derivative (or, under jit, no value at all).  Inside
+    ``numpy.r_[...]``/``c_[...]`` a stand-in that keeps it traced (``_index_tricks``)."""
+    caller = sys._getframe(1)
+    if called_from_axis_concatenator(caller):
+        self._check_alive("numpy.r_ / numpy.c_")
+        return concat_part(self, dtype)
+    if _subscripting(caller) and (self._val is None or _carries_derivative(self)):
+        self._check_alive("indexing")
+        raise TracerArrayConversionError(
+            f"indexing a NumPy array with a traced {self.aval.str_short()} value (at "
+            f"{current_source_info()}): NumPy needs the index's value, "
+            + ("which is not known inside jit or vmap" if self._val is None else
+               "and converting it would cut the derivative")
+            + ".  Wrap the array in funcdiff.numpy.asarray: fnp.asarray(a)[i] records a "
+            "gather, which works under every transform (so do arrays made by "
+            "funcdiff.numpy, and np.take(a, i)).")
     what = "numpy.asarray() / numpy.array()"
     self._check_alive(what)
     instead = ("Use numpy functions (they dispatch to funcdiff) or funcdiff.numpy on traced "
@@ -231,6 +248,21 @@ def _array(self, dtype=None, copy=None):
             f"silently cutting the gradient through it.  {instead}  {_STOP}")
     out = np.asarray(self._val, dtype=dtype)
     return out.copy() if copy else out
+
+
+_SUBSCRIPT_OPS = frozenset({"BINARY_SUBSCR", "BINARY_SLICE"})
+
+
+def _subscripting(frame) -> bool:
+    """Whether ``frame`` is executing ``a[i]`` (so NumPy's C indexing code is asking
+    for the index's value)."""
+    code, i = frame.f_code, frame.f_lasti
+    name = dis.opname[code.co_code[i]]
+    if name == "BINARY_OP":     # Python 3.14: a[i] is BINARY_OP with the [] operator
+        ops = getattr(dis, "_nb_ops", ())
+        arg = code.co_code[i + 1]
+        return arg < len(ops) and ops[arg][1] == "[]"
+    return name in _SUBSCRIPT_OPS
 
 
 def _format(self, spec):
