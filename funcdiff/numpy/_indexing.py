@@ -503,11 +503,16 @@ def nonzero(a, *, size=None, fill_value=None):
     first ``size`` nonzero entries, padded with ``fill_value`` (default 0; a scalar or
     one per axis).  Without ``size=`` the values are needed (not available under
     ``jit``/``vmap``; see ``_sizes``).  The indices carry no derivative."""
-    size = static_size(size, "nonzero")
-    x = _at_least_1d(operand(a), "nonzero")
+    return _nonzero(a, size, fill_value, "nonzero")
+
+
+def _nonzero(a, size, fill_value, name):
+    """``nonzero`` (also ``where(c)``): errors name ``name``."""
+    size = static_size(size, name)
+    x = _at_least_1d(operand(a), name)
     if size is None:
-        return np.nonzero(concrete(x, "nonzero"))
-    return _nonzero_sized(x, size, fill_value, "nonzero")
+        return np.nonzero(concrete(x, name))
+    return _nonzero_sized(x, size, fill_value, name)
 
 
 @implements_sized(np.flatnonzero)

@@ -152,8 +152,8 @@ def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
     """NumPy's ``where``.  With one argument it is ``nonzero(condition)``, and takes
     JAX's ``size=``/``fill_value=`` (see ``nonzero``)."""
     if x is None and y is None:
-        from ._indexing import nonzero
-        return nonzero(condition, size=size, fill_value=fill_value)
+        from ._indexing import _nonzero   # (_indexing imports this module)
+        return _nonzero(condition, size, fill_value, "where")
     if x is None or y is None:
         raise FuncdiffValueError("either both or neither of x and y should be given")
     if size is not None or fill_value is not None:

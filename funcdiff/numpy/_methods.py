@@ -309,6 +309,57 @@ Tracer.__getitem__ = _getitem
 Tracer.at = property(_at)
 
 
+# --- more ndarray methods (values are immutable: the in-place ones raise) ------------------
+
+def _compress(self, condition, axis=None, out=None, **kwargs):
+    return _fnp().compress(condition, self, axis, out, **kwargs)
+
+
+def _ptp(self, axis=None, out=None, keepdims=False):
+    """``max - min`` (NumPy 2 dropped ``ndarray.ptp``; JAX arrays have it)."""
+    fnp = _fnp()
+    if out is not None:
+        raise FuncdiffTypeError("`ptp`: out= is not supported on traced values (they are "
+                                "immutable); use the returned value")
+    return fnp.subtract(fnp.max(self, axis=axis, keepdims=keepdims),
+                        fnp.min(self, axis=axis, keepdims=keepdims))
+
+
+def _view(self, dtype=None, type=None):  # noqa: A002 - NumPy's name
+    if type is None and (dtype is None or np.dtype(dtype) == self.dtype):
+        return self
+    raise FuncdiffTypeError(
+        f"x.view({dtype!r}) on a traced {self.aval.str_short()} value (at "
+        f"{current_source_info()}): reinterpreting the bytes is not supported.  Use "
+        "x.astype(dtype) to convert the values.")
+
+
+def _in_place_method(name, fix):
+    def m(self, *args, **kwargs):
+        self._check_alive(f"x.{name}()")
+        raise FuncdiffTypeError(
+            f"x.{name}(...) modifies x in place (at {current_source_info()}), and traced "
+            f"values are immutable.  {fix}")
+    m.__name__ = name
+    return m
+
+
+Tracer.choose = _method("choose")
+Tracer.compress = _compress
+Tracer.ptp = _ptp
+Tracer.view = _view
+Tracer.flat = property(lambda self: _fnp().ravel(self))   # reading only: x.flat[i]
+Tracer.device = property(lambda self: "cpu")
+Tracer.to_device = lambda self, device, /, *, stream=None: self
+Tracer.fill = _in_place_method("fill", "Use x = funcdiff.numpy.full_like(x, value).")
+Tracer.put = _in_place_method(
+    "put", "Use x = x.at[idx].set(v) on the unraveled array, or "
+           "x = funcdiff.numpy.put(x, ind, v, inplace=False).")
+Tracer.resize = _in_place_method("resize", "Use x = x.reshape(shape) (same size), or "
+                                           "numpy.resize(x, shape), which returns a copy.")
+Tracer.itemset = _in_place_method("itemset", "Use x = x.at[idx].set(v).")
+
+
 # --- NumPy's dispatch protocols ---------------------------------------------------------
 
 def _check_alive(args):
