@@ -10,9 +10,12 @@ docs/subgradients.md has the table.
 
 ``piecewise`` follows NumPy where the conditions' values are known (outside ``jit`` and
 ``vmap``): each function sees only ``x[cond]``.  Under ``jit``/``vmap`` they are not
-known, so each function is evaluated on an array of ``x``'s shape (JAX's rule; the
-entries outside its condition are replaced by one inside it, so they stay in the
-function's domain, and carry no derivative), and must be elementwise.
+known, so, as in JAX, each function is applied to every element (one at a time, by a
+``vmap``) and the conditions pick the results; the elements outside a function's piece
+are first replaced by one inside it (without derivative), so the function never leaves
+its domain there and no NaN reaches a derivative.  For elementwise functions (the usual
+case) both give the same values; a function that mixes elements (``v - v.mean()``) sees
+the whole piece outside jit and single elements under it.
 
 ``place`` and ``put`` modify their argument in NumPy.  Traced values are immutable, so,
 as in JAX, they take ``inplace=False`` and return the updated array; called plainly (no
@@ -29,6 +32,7 @@ from ..primitives import shape as sh
 from ..primitives.custom import stop_gradient_p
 from ..primitives.indexing import make_indexer, scatter
 from ..primitives.reduce import cumsum, reduce_or_p, reduce_sum
+from ..vmap_api import vmap
 from ._core import as_array, aval, canonical_axis, cast, implements, operand
 from ._creation import array
 from ._indexing import getitem, _update
@@ -173,6 +177,22 @@ def _first_inside(x, m):
     return ew.select(m, x, stop_gradient_p.bind(getitem(_flat(x), first)))
 
 
+def _elementwise_call(func, x, k, args, kw):
+    """``func`` applied to each element of ``x`` (a ``vmap`` over them, as JAX's
+    ``piecewise``): the result has ``x``'s shape."""
+    xa = aval(x)
+    if xa.size == 0:
+        return x
+    r = vmap(lambda v: operand(func(v, *args, **kw)))(sh.reshape(x, (xa.size,)))
+    if aval(r).shape != (xa.size,):
+        raise FuncdiffValueError(
+            f"`piecewise` under jit/vmap applies each function to one element at a time "
+            f"(the conditions' values are not known there), so it must return one value "
+            f"per element; funclist[{k}] returned shape {aval(r).shape[1:]}.  Call "
+            "piecewise outside jit, or write it with funcdiff.numpy.where.")
+    return sh.reshape(r, xa.shape)
+
+
 @implements(np.piecewise)
 def piecewise(x, condlist, funclist, *args, **kw):
     """NumPy's ``piecewise``: ``funclist[k](x[condlist[k]], *args, **kw)`` (or a
@@ -216,18 +236,7 @@ def piecewise(x, condlist, funclist, *args, **kw):
             continue
         m = _mask_for(c, xa.shape)
         if callable(func):
-            r = operand(func(_first_inside(x, m), *args, **kw))
-            try:
-                ok = np.broadcast_shapes(aval(r).shape, xa.shape) == xa.shape
-            except ValueError:
-                ok = False
-            if not ok:
-                raise FuncdiffValueError(
-                    f"`piecewise` under jit/vmap evaluates each function on all of x (the "
-                    f"conditions' values are not known there), so it must return x's shape "
-                    f"{xa.shape} (be elementwise); funclist[{k}] returned shape "
-                    f"{aval(r).shape}.  Call piecewise outside jit, or write it with "
-                    "funcdiff.numpy.where.")
+            r = _elementwise_call(func, _first_inside(x, m), k, args, kw)
         else:
             r = operand(func)
         y = ew.select(m, cast(r, xa.dtype), y)
@@ -322,6 +331,12 @@ def place(arr, mask, vals, *, inplace=True):
     if aval(m).size != aval(x).size:
         raise FuncdiffValueError("`place`: mask and data must be the same size")
     v = _flat(operand(vals))
+    if not isinstance(vals, (list, tuple)) and type(vals) not in _PY and not np.can_cast(
+            aval(v).dtype, aval(x).dtype, "safe"):
+        # NumPy converts an array of values with casting="safe" (a list: to arr's dtype)
+        raise FuncdiffTypeError(f"`place`: cannot cast array data from dtype "
+                                f"{aval(v).dtype.name} to {aval(x).dtype.name} according "
+                                "to the rule 'safe'")
     nv = aval(v).size
     if nv == 0:
         known = _known(m)
