@@ -38,14 +38,23 @@ __all__ = ["r_", "c_", "s_", "ix_", "ravel_multi_index", "unravel_index", "diag_
            "triu_indices", "triu_indices_from", "fromfunction"]
 
 
-def _static_int(v, name, what):
-    """``v`` as a Python int; a traced value is an error naming ``name``'s ``what``."""
-    if type(v) is Tracer and v._val is None:
+def _static(v, name, what):
+    """``v``, or the value of a traced ``v`` where it is known; unknown (jit, vmap), an
+    error naming ``name``'s ``what``, which decides the result's shape."""
+    if type(v) is not Tracer:
+        return v
+    if v._val is None:
         raise ConcretizationError(
             f"`{name}`: {what} must be a static int (it decides the result's shape), got a "
             f"traced {v.aval.str_short()} value inside jit or vmap (at "
             f"{current_source_info()}).  Pass a number (under jit, mark the argument "
             "static with jit(f, static_argnums=...)).")
+    return v._val
+
+
+def _static_int(v, name, what):
+    """``v`` as a Python int (``_static``)."""
+    v = _static(v, name, what)
     try:
         return operator.index(v)
     except TypeError:
@@ -264,8 +273,8 @@ def unravel_index(indices, shape, order="C"):
 @implements(np.diag_indices)
 def diag_indices(n, ndim=2):
     """NumPy's ``diag_indices`` (static sizes)."""
-    return np.diag_indices(_static_int(n, "diag_indices", "n"),
-                           _static_int(ndim, "diag_indices", "ndim"))
+    return np.diag_indices(_static(n, "diag_indices", "n"),
+                           _static(ndim, "diag_indices", "ndim"))
 
 
 @implements(np.diag_indices_from)
@@ -281,15 +290,14 @@ def diag_indices_from(arr):
 
 
 def _tri_indices(np_fn, name, n, k, m):
-    return np_fn(_static_int(n, name, "n"), _static_int(k, name, "k"),
-                 None if m is None else _static_int(m, name, "m"))
+    return np_fn(_static(n, name, "n"), _static(k, name, "k"), _static(m, name, "m"))
 
 
 def _tri_from(np_fn, name, arr, k):
     shape = aval(operand(arr)).shape
     if len(shape) != 2:
         raise FuncdiffValueError(f"`{name}`: input array must be 2-d (got shape {shape})")
-    return np_fn(shape[0], _static_int(k, name, "k"), shape[1])
+    return np_fn(shape[0], _static(k, name, "k"), shape[1])
 
 
 @implements(np.tril_indices)
@@ -320,7 +328,7 @@ def triu_indices_from(arr, k=0):
 def mask_indices(n, mask_func, k=0, *, size=None):
     """NumPy's ``mask_indices``: ``nonzero(mask_func(ones((n, n), int), k))``; the mask is
     usually static (``numpy.triu``), else it needs its values or JAX's ``size=``."""
-    n = _static_int(n, "mask_indices", "n")
+    n = _static(n, "mask_indices", "n")
     a = mask_func(np.ones((n, n), int), k)
     return nonzero(ew.ne(operand(a), 0), size=size)
 
