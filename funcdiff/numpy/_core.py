@@ -41,10 +41,16 @@ class Array(np.ndarray):
         return _IndexUpdateHelper(self)
 
     def __getitem__(self, idx):
-        if state.stack and _has_traced_index(idx):
+        # (hot: plain indexing pays two type checks; tracers exist only inside a trace)
+        t = type(idx)
+        if t is Tracer or ((t is tuple or t is list or t is slice)
+                           and _has_traced_index(idx)):
             from ._indexing import getitem   # (_indexing imports this module)
             return getitem(self, idx)
-        return super().__getitem__(idx)
+        return _ndarray_getitem(self, idx)
+
+
+_ndarray_getitem = np.ndarray.__getitem__
 
 
 def _has_traced_index(idx) -> bool:
