@@ -31,7 +31,7 @@ from ..primitives.indexing import gather, make_indexer
 from ._core import as_array, aval, cast, implements, operand
 from ._indexing import nonzero
 from ._shape import broadcast_arrays, concatenate
-from ._sizes import concrete, implements_sized
+from ._sizes import concrete, implements_sized, known
 
 __all__ = ["r_", "c_", "s_", "ix_", "ravel_multi_index", "unravel_index", "diag_indices",
            "diag_indices_from", "mask_indices", "tril_indices", "tril_indices_from",
@@ -62,22 +62,16 @@ def _static_int(v, name, what):
                                 f"{type(v).__name__} {v!r}") from None
 
 
-def _known(x):
-    if type(x) is not Tracer:
-        return np.asarray(x)
-    return None if x._val is None else np.asarray(x._val)
-
-
 def _in_bounds(i, n, error):
     """``i`` (intp), checked to lie in ``[0, n)``: at once when its value is known
     (``error(bad entry)`` is raised), else when the program runs -- ``i`` plus a gather
     of a zero-stride zero array of length ``n`` at ``i`` (negative entries moved out of
     range first), which raises NumPy's IndexError there."""
-    known = _known(i)
-    if known is not None:
-        bad = (known < 0) | (known >= n)
+    val = known(i)
+    if val is not None:
+        bad = (val < 0) | (val >= n)
         if np.any(bad):
-            raise error(known[bad].flat[0])
+            raise error(val[bad].flat[0])
         return i
     probe = sh.broadcast_to(sh.full((), 0, np.intp), (n,))
     j = ew.select(ew.lt(i, 0), n, i)
@@ -250,11 +244,11 @@ def unravel_index(indices, shape, order="C"):
     i = _int_operand(indices, "unravel_index")
     size = int(np.prod(shape, dtype=np.int64))
     if not shape:
-        known = _known(i)
-        if known is None or aval(i).ndim:
+        val = known(i)
+        if val is None or aval(i).ndim:
             raise FuncdiffValueError("`unravel_index`: multiple indices are not supported "
                                      "for 0d arrays")
-        np.unravel_index(known, ())      # NumPy's own error for a nonzero index
+        np.unravel_index(val, ())      # NumPy's own error for a nonzero index
         return ()
     i = _in_bounds(i, size, lambda bad: FuncdiffValueError(
         f"`unravel_index`: index {bad} is out of bounds for array with size {size}"))

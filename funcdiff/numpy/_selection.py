@@ -37,7 +37,7 @@ from ._core import as_array, aval, canonical_axis, cast, implements, operand
 from ._creation import array
 from ._indexing import getitem, _update
 from ._shape import broadcast_arrays, stack
-from ._sizes import concrete, implements_sized, padded, static_size, true_positions
+from ._sizes import concrete, implements_sized, known, padded, static_size, true_positions
 
 __all__ = ["choose", "select", "piecewise", "compress", "extract", "place", "put"]
 
@@ -48,15 +48,6 @@ def _no_out(name, out):
     if out is not None:
         raise FuncdiffTypeError(f"`{name}`: out= is not supported on traced values (they "
                                 "are immutable); use the returned value")
-
-
-def _known(x):
-    """The value of ``x`` if known (NumPy values, or tracers outside jit/vmap), else
-    None."""
-    x = operand(x)
-    if type(x) is not Tracer:
-        return np.asarray(x)
-    return None if x._val is None else np.asarray(x._val)
 
 
 def _dtype_of(values, name):
@@ -107,9 +98,9 @@ def choose(a, choices, out=None, mode="raise"):
     elif mode == "clip":
         idx = ew.minimum(ew.maximum(idx, 0), n - 1)
     elif mode == "raise":
-        known = _known(idx)
-        if known is not None:
-            if np.any((known < 0) | (known >= n)):
+        val = known(idx)
+        if val is not None:
+            if np.any((val < 0) | (val >= n)):
                 raise FuncdiffValueError("`choose`: invalid entry in choice array "
                                          f"(indices must be in [0, {n}))")
         else:   # negative indices would wrap in the gather: make them out of bounds
@@ -214,12 +205,12 @@ def piecewise(x, condlist, funclist, *args, **kw):
     elif n != n2:
         raise FuncdiffValueError(f"`piecewise`: with {n} condition(s), either {n} or "
                                  f"{n + 1} functions are expected")
-    known = _known(conds)
+    val = known(conds)
     y = sh.full(xa.shape, 0, xa.dtype)
     for k, func in enumerate(funclist):
         c = getitem(conds, k)
-        if known is not None:        # NumPy's own steps: f sees x[cond] only
-            ck = known[k]
+        if val is not None:        # NumPy's own steps: f sees x[cond] only
+            ck = val[k]
             if ck.ndim == 0:         # y[True] = f(x[True]): all of it, or nothing
                 if ck:
                     r = func(sh.reshape(x, (1,) + xa.shape), *args, **kw) \
@@ -339,12 +330,12 @@ def place(arr, mask, vals, *, inplace=True):
                                 "to the rule 'safe'")
     nv = aval(v).size
     if nv == 0:
-        known = _known(m)
-        if known is None:
+        val = known(m)
+        if val is None:
             raise FuncdiffValueError(
                 "`place`: vals is empty, and inside jit/vmap the mask's values are not "
                 "known, so it cannot be checked that no entry is selected")
-        if known.any():
+        if val.any():
             raise FuncdiffValueError("`place`: cannot insert from an empty array!")
         return _functional(x, eager)
     rank = ew.sub(cumsum(ew.convert_element_type(m, dtype=np.intp), 0), 1)
@@ -380,9 +371,9 @@ def put(a, ind, v, mode="raise", *, inplace=True):
     elif mode == "clip":
         i = ew.minimum(ew.maximum(i, 0), xa.size - 1)
     elif mode == "raise":
-        known = _known(i)
-        if known is not None and np.any((known < -xa.size) | (known >= xa.size)):
-            bad = known[(known < -xa.size) | (known >= xa.size)][0]
+        val = known(i)
+        if val is not None and np.any((val < -xa.size) | (val >= xa.size)):
+            bad = val[(val < -xa.size) | (val >= xa.size)][0]
             raise FuncdiffIndexError(f"`put`: index {bad} is out of bounds for axis 0 with "
                                      f"size {xa.size}")
     else:

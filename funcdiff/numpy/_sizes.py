@@ -101,6 +101,15 @@ def concrete(x, name, fix="pass size=N (the result's length: longer results are 
     return np.asarray(x._val)
 
 
+def known(x):
+    """The value of ``x`` (a NumPy array) if known -- NumPy values, and tracers outside
+    jit/vmap -- else None."""
+    x = operand(x)
+    if type(x) is not Tracer:
+        return np.asarray(x)
+    return None if x._val is None else np.asarray(x._val)
+
+
 def true_positions(mask, size):
     """``(positions, count)`` for a 1-d boolean ``mask`` (traced or not):
     ``positions`` (intp, length ``size``) holds the indices of the first ``size`` True
