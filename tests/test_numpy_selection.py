@@ -261,6 +261,10 @@ def test_piecewise_forms_as_numpy():
                 continue
             got = t(lambda v: fnp.piecewise(v, conds, funcs, *a, **kw))(xs)
             assert_same(got, want)
+    # a single traced condition array (not in a list) is one condition, as in NumPy
+    f = (lambda v: np.piecewise(v, v > 1.5, [lambda w: w * 2, 7.0]))
+    for t in (fd.jit, lambda f: (lambda v: fd.jvp(f, (v,), (np.ones_like(v),))[0])):
+        assert_same(t(f)(x), f(x))
     with pytest.raises(ValueError, match="either 1 or 2 functions"):
         fd.jit(lambda v: fnp.piecewise(v, [v > 1], [1, 2, 3]))(x)
     with pytest.raises(ValueError, match="either 1 or 2 functions"):

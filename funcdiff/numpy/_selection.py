@@ -184,6 +184,13 @@ def _elementwise_call(func, x, k, args, kw):
     return sh.reshape(r, xa.shape)
 
 
+def _array_like(c) -> bool:
+    """Whether NumPy's ``piecewise`` would see an array (not a scalar) in ``c``: a
+    traced value stands for an ndarray, and one of ndim 0 for a NumPy scalar (what
+    indexing a 1-d condition array gives)."""
+    return isinstance(c, (list, np.ndarray)) or (type(c) is Tracer and c.ndim > 0)
+
+
 @implements(np.piecewise)
 def piecewise(x, condlist, funclist, *args, **kw):
     """NumPy's ``piecewise``: ``funclist[k](x[condlist[k]], *args, **kw)`` (or a
@@ -194,7 +201,7 @@ def piecewise(x, condlist, funclist, *args, **kw):
     xa = aval(x)
     n2 = len(funclist)
     if np.isscalar(condlist) or type(condlist) is bool or (
-            not isinstance(condlist[0], (list, np.ndarray, Tracer)) and xa.ndim != 0):
+            not _array_like(condlist[0]) and xa.ndim != 0):
         condlist = [condlist]       # NumPy's undocumented single-condition form
     conds = array(condlist, dtype=bool)
     n = aval(conds).shape[0]
