@@ -206,8 +206,8 @@ def piecewise(x, condlist, funclist, *args, **kw):
     conds = array(condlist, dtype=bool)
     n = aval(conds).shape[0]
     if n == n2 - 1:
-        other = ew.logical_not(sh.reshape(reduce_or_p.bind(conds, axes=(0,)), (1,) + aval(conds).shape[1:]))
-        conds = sh.concatenate([conds, other], 0)
+        none = ew.logical_not(reduce_or_p.bind(conds, axes=(0,)))   # the "otherwise"
+        conds = sh.concatenate([conds, sh.reshape(none, (1,) + aval(none).shape)], 0)
         n += 1
     elif n != n2:
         raise FuncdiffValueError(f"`piecewise`: with {n} condition(s), either {n} or "
@@ -215,7 +215,6 @@ def piecewise(x, condlist, funclist, *args, **kw):
     val = known(conds)
     y = sh.full(xa.shape, 0, xa.dtype)
     for k, func in enumerate(funclist):
-        c = getitem(conds, k)
         if val is not None:        # NumPy's own steps: f sees x[cond] only
             ck = val[k]
             if ck.ndim == 0:         # y[True] = f(x[True]): all of it, or nothing
@@ -232,7 +231,7 @@ def piecewise(x, condlist, funclist, *args, **kw):
             if aval(vals).size:
                 y = _update("set", y, ck, func(vals, *args, **kw), None)
             continue
-        m = _mask_for(c, xa.shape)
+        m = _mask_for(getitem(conds, k), xa.shape)
         if callable(func):
             r = _elementwise_call(func, _first_inside(x, m), k, args, kw)
         else:
