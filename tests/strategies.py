@@ -473,6 +473,34 @@ op("fmax", 2, margin=_gap)(lambda a, p: fnp.fmax(a[0], a[1]))
 op("copysign", 2, margin=lambda a, p: min(_min_abs(a[0]), _min_abs(a[1])))(
     lambda a, p: fnp.copysign(a[0], a[1]))
 
+
+# selection (issue 14): static masks/indices or size=, so every transform applies
+def _static_pick(d, shapes, k):
+    n = math.prod(shapes[0])
+    return {"idx": np.asarray(d.ints(0, k - 1, n, n), np.intp).reshape(shapes[0])}
+
+
+def _compress_params(d, shapes):
+    s = shapes[0]
+    axis = d.choice([None] + list(range(len(s))))
+    n = math.prod(s) if axis is None else s[axis]
+    return {"axis": axis, "mask": np.asarray([d.bool() for _ in range(n)], bool)}
+
+
+op("select", margin=lambda a, p: min(_min_abs(a[0]), _min_abs(np.asarray(a[0]) + 0.5)))(
+    lambda a, p: fnp.select([a[0] > 0, a[0] < -0.5], [fnp.sin(a[0]), a[0] * 2.0],
+                            a[0] * a[0]))
+op("choose", 2, params=lambda d, s: _static_pick(d, s, 2) if s[0] == s[1] else None)(
+    lambda a, p: fnp.choose(p["idx"], [a[0], fnp.tanh(a[1])]))
+op("piecewise", margin=lambda a, p: _min_abs(a[0]))(
+    lambda a, p: fnp.piecewise(a[0], [a[0] < 0], [fnp.sin, lambda v: v * v + v]))
+op("compress", params=_compress_params)(
+    lambda a, p: fnp.compress(p["mask"], a[0], axis=p["axis"]))
+op("extract_sized", params=lambda d, s: {"size": d.int(0, math.prod(s[0]))},
+   margin=lambda a, p: _min_abs(a[0]))(
+    lambda a, p: fnp.extract(a[0] > 0, a[0] * 2.0, size=p["size"], fill_value=0.5))
+op("r_", 2)(lambda a, p: fnp.r_[fnp.ravel(a[0]), 1.0, fnp.tanh(fnp.ravel(a[1]))])
+
 # the step the builder inserts to keep values bounded (exact: a power of two)
 op("scale", params=lambda d, s: None)(lambda a, p: a[0] * p["c"])
 

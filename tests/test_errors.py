@@ -395,9 +395,10 @@ def example():
 
 @case("boolean mask under jit", fd.NonConcreteBooleanIndexError, "boolean mask",
       "(3,)", "where",
-      when="`x[mask]` with a traced boolean mask inside `jit` (the result's shape would "
-           "depend on the values)",
-      fix="`fnp.where(mask, x, 0.0)` keeps the shape; or index outside jit")
+      when="`x[mask]` with a traced boolean mask inside `jit` or `vmap` (the result's "
+           "shape would depend on the values)",
+      fix="`fnp.where(mask, x, 0.0)` keeps the shape; `x[fnp.nonzero(mask, size=n)]` "
+          "selects n entries; or index outside jit")
 def example():
     @fd.jit
     def f(x):
@@ -406,9 +407,10 @@ def example():
 
 
 @case("value-dependent shape under jit", fd.ConcretizationError, "nonzero", "f64[3]",
-      when="`nonzero`/`argwhere`/`flatnonzero` of a traced value inside `jit`",
-      fix="compute the indices outside `jit`, or use a fixed-size formulation "
-          "(`where`)")
+      when="`nonzero`/`argwhere`/`flatnonzero`/`compress`/`extract` of a traced value "
+           "inside `jit` or `vmap`",
+      fix="pass `size=n` (and `fill_value=`) for a fixed-length result, compute the "
+          "indices outside `jit`, or use a fixed-size formulation (`where`)")
 def example():
     @fd.jit
     def f(x):

@@ -192,10 +192,20 @@ def polynomials(m, x):
             + m.sum(m.vander(x[:3], 3)) + m.sum(m.polyint(x[:4])))
 
 
+def selection(m, x):
+    z = m.select([x < -0.3, x > 0.3], [x ** 2, m.sin(x)], 0.5 * x)
+    w = m.piecewise(x, [x < 0, x >= 0], [lambda v: v ** 3, lambda v: m.exp(v)])
+    c = m.choose(LABELS, [x[:3], x[3:6] ** 2, x[6:9]])
+    r = m.r_[x[:2], 1.0, x[-2:]] + m.c_[x[:5], x[5:10]].sum(axis=1)
+    return (m.sum(z * w) + m.sum(c) + m.sum(m.compress(RAMP > 5, x) ** 2) + m.sum(r ** 2)
+            + m.sum(x[m.ix_([0, 2])] * m.extract(RAMP < 2, x)))
+
+
 CORPUS = [logsumexp, softmax_xent, mlp, rosenbrock, pair_energy, gaussian_nll, norms,
           cumulative, leaky_relu, moments, einsum_gram, stacking, shapes, clipping,
           fancy_indexing, spectrum, angles, softplus, products, tiling, linear_algebra,
-          reductions_keyword, power_tower, more_ufuncs, polynomials]
+          reductions_keyword, power_tower, more_ufuncs, polynomials,
+          selection]
 SIZES = {"linear_algebra": 16, "gaussian_nll": 8, "mlp": 4}
 
 

@@ -69,3 +69,57 @@ def test_where_multiplies_nothing_by_the_mask():
     with np.errstate(all="ignore"):
         g = fd.grad(lambda x: fnp.where(x > 0, x ** 2, 3.0 * x))(-1.0)
     assert g == 3.0
+
+
+# --- selection (docs/subgradients.md, "Selection"): eager, jvp, jit and vmap agree -----------
+
+X4 = np.array([-1.0, 0.0, 0.5, 2.0])
+SELECTION_ROWS = [
+    ("select: the first true condition wins",
+     lambda x: fnp.select([x >= 0, x <= 0], [2 * x, 3 * x]), X4, [3.0, 2.0, 2.0, 2.0]),
+    ("select at a boundary",
+     lambda x: fnp.select([x < 0, x >= 0], [-x, x]), X4, [-1.0, 1.0, 1.0, 1.0]),
+    ("piecewise: the last true condition wins",
+     lambda x: fnp.piecewise(x, [x >= 0, x <= 0], [lambda v: 2 * v, lambda v: 3 * v]), X4,
+     [3.0, 3.0, 2.0, 2.0]),
+    ("piecewise at a boundary",
+     lambda x: fnp.piecewise(x, [x < 0, x >= 0], [lambda v: -v, lambda v: v]), X4,
+     [-1.0, 1.0, 1.0, 1.0]),
+    ("piecewise: sqrt is not differentiated outside its piece",
+     lambda x: fnp.piecewise(x, [x > 0], [fnp.sqrt, 0.0]), X4,
+     [0.0, 0.0, 0.5 / np.sqrt(0.5), 0.5 / np.sqrt(2.0)]),
+    ("choose: only the chosen array",
+     lambda x: fnp.choose(np.array([1, 0, 1, 0]), [x ** 2, 5 * x]), X4, [5.0, 0.0, 5.0, 4.0]),
+    ("mask indexing: the selected entries",
+     lambda x: fnp.concatenate([x[np.array([True, False, True, True])] * 2.0, x[:1]]), X4,
+     [3.0, 0.0, 2.0, 2.0]),
+    ("compress with size=: the selected entries, padding from fill_value",
+     lambda x: fnp.compress(np.array([False, True, True, False]), x, size=3,
+                            fill_value=0.0), X4, [0.0, 1.0, 1.0, 0.0]),
+    ("extract", lambda x: fnp.extract(np.array([True, False, False, True]), x ** 2), X4,
+     [-2.0, 0.0, 0.0, 4.0]),
+    ("put: a repeated index keeps the last write",
+     lambda x: fnp.put(fnp.zeros(3), [0, 2, 0], x[:3] * 10, inplace=False) + x[3], X4,
+     [0.0, 10.0, 10.0, 3.0]),
+    ("place: written values and kept entries",
+     lambda x: fnp.place(x, np.array([True, False, True, False]), x[2:] * 3,
+                         inplace=False), X4, [0.0, 1.0, 3.0, 4.0]),
+    ("nonzero: integer results, no derivative",
+     lambda x: x * fnp.flatnonzero(np.array([1, 0, 2, 3]), size=4), X4, [0.0, 2.0, 3.0, 0.0]),
+]
+
+
+@pytest.mark.parametrize("name,f,x,expected", SELECTION_ROWS,
+                         ids=[r[0] for r in SELECTION_ROWS])
+def test_selection_row(name, f, x, expected):
+    """grad (eager and jit), jvp with an all-ones tangent, and vmap of grad agree."""
+    with np.errstate(all="ignore"):
+        g = fd.grad(lambda v: fnp.sum(f(v)))(x)
+        g_jit = fd.jit(fd.grad(lambda v: fnp.sum(f(v))))(x)
+        _, t = fd.jvp(f, (x,), (np.ones_like(x),))
+        _, t_jit = fd.jvp(fd.jit(f), (x,), (np.ones_like(x),))
+        g_vmap = fd.vmap(fd.grad(lambda v: fnp.sum(f(v))))(np.stack([x, x]))
+    for got in (g, g_jit, g_vmap[0], g_vmap[1]):
+        np.testing.assert_allclose(got, expected, atol=1e-12)
+    np.testing.assert_allclose(np.sum(t), np.sum(expected), atol=1e-12)
+    np.testing.assert_allclose(np.sum(t_jit), np.sum(expected), atol=1e-12)

@@ -398,6 +398,26 @@ PROBES = {
     "nonzero": _p(lambda F, a: F(a > 0.5), "v"),
     "flatnonzero": _p(lambda F, a: F(a > 0.5), "v"),
     "argwhere": _p(lambda F, a: F(a > 0.5), "v"),
+    # selection and index tricks (static masks and indices, so every transform applies)
+    "choose": _p(lambda F, a, b: F(np.array([0, 1, 1, 0]), [a, b]), "v", "v"),
+    "select": _p(lambda F, a, b: F([a > 0.5, b > 0.5], [a, b], 0.25), "v", "v"),
+    "piecewise": _p(lambda F, a: F(a, [a < 0.5], [lambda v: v ** 2, lambda v: 2 * v]), "v"),
+    "compress": _p(lambda F, a: F(np.array([True, False, True]), a, axis=1), "m"),
+    "extract": _p(lambda F, a: F(np.array([True, False, True, True]), a), "v"),
+    "place": _p(lambda F, a, b: _functional(F, np.place, a, a > 0.5, b[:2]), "v", "v"),
+    "put": _p(lambda F, a, b: _functional(F, np.put, a, np.array([0, 3]), b[:2]), "v",
+              "v"),
+    "ix_": _p(lambda F, a: a[F(np.array([0, 2]), np.array([1, 2]))], "m"),
+    "ravel_multi_index": _p(lambda F, i: F((i % 2, i % 3), (2, 3)), "i"),
+    "unravel_index": _p(lambda F, i: F(i, (2, 3)), "i"),
+    "diag_indices": _p(lambda F: F(3)),
+    "diag_indices_from": _p(lambda F, a: F(a), "m"),
+    "tril_indices": _p(lambda F: F(3, 1)),
+    "triu_indices": _p(lambda F: F(3, 1)),
+    "tril_indices_from": _p(lambda F, a: F(a), "m"),
+    "triu_indices_from": _p(lambda F, a: F(a), "m"),
+    "mask_indices": _p(lambda F: F(3, np.triu)),
+    "fromfunction": _p(lambda F, s: F(lambda i, j: s * i + j, (2, 3)), "s"),
     # linalg
     "linalg.norm": _p(lambda F, a: F(a), "v"),
     "linalg.inv": _p(lambda F, a: F(a), "spd"),
@@ -434,11 +454,23 @@ PROBES = {
     "kaiser": _p(lambda F, s: F(5, s), "s"),
 }
 
+def _functional(F, np_fn, a, *args):
+    """``place``/``put`` probes: NumPy's works in place; funcdiff's (under transforms)
+    with ``inplace=False``."""
+    if F is np_fn:
+        a = np.array(a)
+        np_fn(a, *args)
+        return a
+    return F(a, *args, inplace=False)
+
+
 # Shown under the table for the functions present: why a `no` is by design.
 NOTES = {
     "nonzero": "`nonzero`, `flatnonzero`, `argwhere`: the result's shape depends on the "
                "values, which a jaxpr (and so `jit` and `vmap`) cannot express; they work "
-               "under `grad`/`jvp`/`vjp`, where values are known.",
+               "under `grad`/`jvp`/`vjp`, where values are known, and under `jit`/`vmap` "
+               "with JAX's `size=` (and `fill_value=`), which the probe, calling them as "
+               "NumPy does, does not pass.",
     "roots": "`polymul`, `polydiv`, `roots`, `poly`: NumPy trims leading zero "
              "coefficients and picks a real or complex result by the values; funcdiff "
              "does the same where the values are known (eagerly, under `grad`/`jvp`/"

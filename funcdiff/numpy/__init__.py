@@ -23,6 +23,8 @@ from ._arrayapi import *  # noqa: F401,F403
 from ._signal import *  # noqa: F401,F403
 from ._poly import *  # noqa: F401,F403
 from ._sequences import *  # noqa: F401,F403
+from ._selection import *  # noqa: F401,F403
+from ._index_tricks import *  # noqa: F401,F403
 from . import linalg  # noqa: F401
 from . import fft  # noqa: F401
 from . import _methods  # noqa: F401  (attaches operators and methods to tracers)

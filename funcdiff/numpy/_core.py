@@ -30,12 +30,40 @@ class Array(np.ndarray):
     """What funcdiff.numpy's creation functions return outside transforms: a plain
     ``ndarray`` plus JAX's functional ``.at[idx].set(v)`` updates, so code written for
     transforms also runs when called plainly.  Results of NumPy operations on it stay
-    ``Array``; ``numpy.asarray`` turns it back into a base ``ndarray``."""
+    ``Array``; ``numpy.asarray`` turns it back into a base ``ndarray``.
+
+    Indexed by a traced value (``a[i]`` inside ``jit``, ``vmap``, a loop body), it is a
+    constant of the trace and the indexing is recorded (a ``gather``), as a ``jax.Array``
+    would be; a plain ``ndarray`` cannot do this (NumPy needs the index's value)."""
 
     @property
     def at(self):
         from ._indexing import _IndexUpdateHelper
         return _IndexUpdateHelper(self)
+
+    def __getitem__(self, idx):
+        # (hot: plain indexing pays two type checks; tracers exist only inside a trace)
+        t = type(idx)
+        if t is Tracer or ((t is tuple or t is list or t is slice)
+                           and _has_traced_index(idx)):
+            from ._indexing import getitem   # (_indexing imports this module)
+            return getitem(self, idx)
+        return _ndarray_getitem(self, idx)
+
+
+_ndarray_getitem = np.ndarray.__getitem__
+
+
+def _has_traced_index(idx) -> bool:
+    """Whether an index (tuple, list, slice bounds included) holds a tracer."""
+    t = type(idx)
+    if t is Tracer:
+        return True
+    if t is tuple or t is list:
+        return any(_has_traced_index(e) for e in idx)
+    if t is slice:
+        return Tracer in (type(idx.start), type(idx.stop), type(idx.step))
+    return False
 
 
 def as_array(x):
