@@ -554,12 +554,16 @@ def _unsupported(what):
         "docs/numpy-coverage.md lists what is supported.")
 
 
-def _immutable(what, returns=False):
+def _immutable(what, returns=False, functional=None):
     """The error for ``what`` writing into a traced value in place (``returns``: the
-    NumPy function also returns its result, which is the fix)."""
+    NumPy function also returns its result, which is the fix; ``functional``: the name
+    of a funcdiff.numpy function that takes ``inplace=False``, as JAX's does)."""
     fix = ("Use the returned value instead (y = np.add(a, b) without out=)" if returns else
            "Use the functional update a = a.at[idx].add(v) (.set, .multiply, .min, .max "
            "likewise), which returns the updated array")
+    if functional is not None:
+        fix = (f"Pass inplace=False: funcdiff.numpy.{functional}(..., inplace=False) returns "
+               f"the updated array (as in JAX).  Or: {fix[0].lower()}{fix[1:]}")
     return FuncdiffTypeError(
         f"{what} on a traced value (at {current_source_info()}) writes into it in place, "
         f"and traced values are immutable.  {fix}.")
@@ -640,13 +644,18 @@ _IN_PLACE = {np.copyto: "dst", np.put: "a", np.place: "arr", np.putmask: "a",
              np.put_along_axis: "arr", np.fill_diagonal: "a"}
 
 
+# of those, the ones funcdiff.numpy also offers with JAX's inplace=False
+_FUNCTIONAL = ("put", "place", "put_along_axis", "fill_diagonal")
+
+
 def _array_function(self, func, types, args, kwargs):
     _check_alive(tree_leaves((args, kwargs)))
     dst = _IN_PLACE.get(func)
     if dst is not None:
         name = f"numpy.{func.__name__}"
         if type(args[0] if args else kwargs.get(dst)) is Tracer:
-            raise _immutable(f"{name}({dst}=x, ...)")
+            raise _immutable(f"{name}({dst}=x, ...)", functional=func.__name__ if
+                             func.__name__ in _FUNCTIONAL else None)
         return _into_numpy_array(func, f"`{name}({dst}, ...)`", _at_advice(), args, kwargs)
     out = kwargs.get("out")
     if out is not None and type(out) is not Tracer and not (
