@@ -17,6 +17,9 @@ from ._creation import *  # noqa: F401,F403
 from ._shape import *  # noqa: F401,F403
 from ._products import *  # noqa: F401,F403
 from ._indexing import *  # noqa: F401,F403
+from ._arrayops import *  # noqa: F401,F403
+from ._differences import *  # noqa: F401,F403
+from ._statistics import *  # noqa: F401,F403
 from . import linalg  # noqa: F401
 from . import fft  # noqa: F401
 from . import _methods  # noqa: F401  (attaches operators and methods to tracers)
