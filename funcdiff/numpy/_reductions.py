@@ -498,8 +498,9 @@ def _cumulative_include(name, fn, identity, x, axis, dtype, out, include_initial
             raise FuncdiffValueError(f"`{name}`: axis must be given for arrays with more "
                                      "than one dimension")
         axis = 0
-    if xa.ndim == 0:
-        raise FuncdiffValueError(f"`{name}`: cannot operate on a 0-d array")
+    if xa.ndim == 0:   # NumPy treats a 0-d array as a 1-element vector
+        x = sh.reshape(x, (1,))
+        xa = aval(x)
     ax = canonical_axis(operator.index(axis), xa.ndim)
     r = fn(x, axis=ax, dtype=dtype, out=out)
     if include_initial:
@@ -510,20 +511,46 @@ def _cumulative_include(name, fn, identity, x, axis, dtype, out, include_initial
     return r
 
 
-if hasattr(np, "cumulative_sum"):
-    @implements(np.cumulative_sum)
-    def cumulative_sum(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
-        """NumPy 2.1's ``cumulative_sum``: ``cumsum`` with an optional leading 0."""
-        return _cumulative_include("cumulative_sum", cumsum, 0, x, axis, dtype, out,
-                                   include_initial)
+def _np_cumulative(name, np_cum, identity):
+    """NumPy 2.1's ``cumulative_sum``/``cumulative_prod`` written with NumPy 1.x's
+    functions: the eager path of funcdiff's versions on NumPy < 2.1."""
+    def ref(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+        x = np.asarray(x)
+        if axis is None:
+            if x.ndim > 1:
+                raise ValueError(f"`{name}`: axis must be given for arrays with more "
+                                 "than one dimension")
+            axis = 0
+        x = x.reshape(-1) if x.ndim == 0 else x
+        r = np_cum(x, axis=axis, dtype=dtype, out=out)
+        if include_initial:
+            first = list(r.shape)
+            first[axis] = 1
+            r = np.concatenate([np.full(first, identity, r.dtype), r], axis)
+        return r
+    ref.__name__ = name
+    return ref
 
-    @implements(np.cumulative_prod)
-    def cumulative_prod(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
-        """NumPy 2.1's ``cumulative_prod``: ``cumprod`` with an optional leading 1."""
-        return _cumulative_include("cumulative_prod", cumprod, 1, x, axis, dtype, out,
-                                   include_initial)
-else:  # pragma: no cover - NumPy < 2.1
-    __all__ = [n for n in __all__ if not n.startswith("cumulative_")]
+
+# NumPy 2.1's functions; on older NumPy, funcdiff's own (with a NumPy eager path)
+_CUMULATIVE_SUM = getattr(np, "cumulative_sum", None) or _np_cumulative(
+    "cumulative_sum", np.cumsum, 0)
+_CUMULATIVE_PROD = getattr(np, "cumulative_prod", None) or _np_cumulative(
+    "cumulative_prod", np.cumprod, 1)
+
+
+@implements(_CUMULATIVE_SUM)
+def cumulative_sum(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+    """NumPy 2.1's ``cumulative_sum``: ``cumsum`` with an optional leading 0."""
+    return _cumulative_include("cumulative_sum", cumsum, 0, x, axis, dtype, out,
+                               include_initial)
+
+
+@implements(_CUMULATIVE_PROD)
+def cumulative_prod(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+    """NumPy 2.1's ``cumulative_prod``: ``cumprod`` with an optional leading 1."""
+    return _cumulative_include("cumulative_prod", cumprod, 1, x, axis, dtype, out,
+                               include_initial)
 
 
 # --- ufunc methods (``np.add.reduce(tracer)`` etc. via ``__array_ufunc__``) -------------------
