@@ -20,6 +20,8 @@ from funcdiff.test_util import check_grads
 
 from _helpers import DEFAULT, assert_same, leaves, traced
 
+NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
+
 #: single precision to 2e-5 (1e-3 for float16), the rest to 1e-10
 TOLS = {np.float16: 1e-3, np.float32: 2e-5, np.complex64: 2e-5, DEFAULT: 1e-10}
 

@@ -14,7 +14,7 @@ import funcdiff.numpy as fnp
 from funcdiff import ConcretizationError, FuncdiffTypeError
 
 from _helpers import traced, values
-from _numpy_checks import check_all, same
+from _numpy_checks import NUMPY2, check_all, same
 
 DTYPES = [np.float64, np.float32, np.int64, np.int32]
 seeds = st.integers(0, 2 ** 32 - 1)
@@ -98,6 +98,9 @@ def test_float64_all_transforms(name, f, shapes):
 @pytest.mark.parametrize("name,f,shapes", CASES, ids=[c[0] for c in CASES])
 @pytest.mark.parametrize("dtype", [np.float32, np.int32])
 def test_other_dtypes(name, f, shapes, dtype):
+    if not NUMPY2 and name.startswith("apply_along_axis"):  # pragma: no cover
+        pytest.skip("func1d mixes NumPy scalars and arrays: NumPy 1.x's value-based "
+                    "promotion differs (funcdiff follows NumPy 2)")
     check_all(f, *[_x(s, dtype, seed=i) for i, s in enumerate(shapes)])
 
 

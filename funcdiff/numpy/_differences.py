@@ -117,11 +117,11 @@ def ediff1d(ary, to_end=None, to_begin=None):
 def _spacing(distances, n, what):
     """One axis's spacing: a scalar (NumPy's uniform case) or the array of steps."""
     d = operand(distances)
+    if aval(d).ndim == 0:
+        return d          # as given: a Python number stays weak, as in NumPy's formulas
     if type(d) is not Tracer:
         d = np.asanyarray(d)
     da = aval(d)
-    if da.ndim == 0:
-        return d
     if da.ndim != 1:
         raise FuncdiffValueError("distances must be either scalars or 1d")
     if da.shape[0] != n:
@@ -131,8 +131,9 @@ def _spacing(distances, n, what):
         d = _cast(d, np.float64)
     if type(d) is not Tracer:
         steps = np.diff(d)
-        # NumPy's shortcut: equal steps become the scalar step
-        return steps[0] if (steps == steps[0]).all() else steps
+        # NumPy's shortcut: equal steps become the scalar step (a Python number: weak,
+        # so it does not promote float32 values; NumPy casts its result back anyway)
+        return steps[0].item() if (steps == steps[0]).all() else steps
     return subtract(_sl(d, 0, 1, None), _sl(d, 0, None, -1))
 
 

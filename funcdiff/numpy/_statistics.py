@@ -62,14 +62,25 @@ def _T(x):
 
 # --- average ---------------------------------------------------------------------------------
 
+_NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
+
+
 def _weights(weights, a_shape, axis):
     """NumPy 2's ``_weights_are_valid``: weights of ``a``'s shape, or of the shape of
-    the ``axis`` dimensions (then transposed and reshaped to broadcast)."""
+    the ``axis`` dimensions (then transposed and reshaped to broadcast).  NumPy 1.x
+    takes only 1-d weights along one axis."""
     w = _arr(weights)
     if _shape(w) != a_shape:
         if axis is None:
             raise FuncdiffTypeError("Axis must be specified when shapes of a and weights "
                                     "differ.")
+        if not _NUMPY2:  # pragma: no cover - NumPy 1.x
+            if _ndim(w) != 1:
+                raise FuncdiffTypeError("1D weights expected when shapes of a and "
+                                        "weights differ.")
+            if len(axis) != 1 or _shape(w)[0] != a_shape[axis[0]]:
+                raise FuncdiffValueError("Length of weights not compatible with "
+                                         "specified axis.")
         if _shape(w) != tuple(a_shape[ax] for ax in axis):
             raise FuncdiffValueError("Shape of weights must be consistent with shape of a "
                                      "along specified axis.")
@@ -190,7 +201,9 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     X_T = _T(X) if w is None else _T(multiply(X, w))
     c = dot.traced(X, conjugate(X_T))
     with np.errstate(divide="ignore"):
-        scale = np.true_divide(1, fact) if type(fact) is not Tracer else divide(1.0, fact)
+        # (a Python float: weak, like the in-place product's cast back to c's dtype)
+        scale = float(np.true_divide(1, fact)) if type(fact) is not Tracer \
+            else divide(1.0, fact)
     c = _cast(multiply(c, scale), aval(c).dtype)                        # c *= 1 / fact
     shp = _shape(c)
     return sp.reshape(c, tuple(d for d in shp if d != 1))

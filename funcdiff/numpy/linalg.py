@@ -854,7 +854,9 @@ def cond(x, p=None):
         a = _float_square("cond", x)
         invx = la.inv(a, check=False)
         r = ew.mul(norm(a, p, axis=(-2, -1)), norm(invx, p, axis=(-2, -1)))
-        r = _cast(r, _real_of(_linalg_dtype("cond", xa)))
+        # the condition number is real (NumPy 1.x returned the complex dtype)
+        rdt = _linalg_dtype("cond", xa)
+        r = _cast(r, _real_of(rdt) if _NUMPY2 else rdt)
     # NaN (from a singular matrix) becomes inf, unless x itself has NaNs there
     ra = aval(r)
     xnan = reduce_max(ew.convert_element_type(ew.isnan(x), dtype=np.dtype(np.int8)),
