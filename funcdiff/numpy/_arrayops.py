@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.errors import FuncdiffTypeError, FuncdiffValueError
-from ..core.trace import Tracer, state
+from ..core.errors import ConcretizationError, FuncdiffTypeError, FuncdiffValueError
+from ..core.trace import Tracer, current_source_info, state
 from ..primitives import elementwise as ew
 from ..primitives import shape as sp
 from ..vmap_api import vmap
@@ -188,6 +188,12 @@ def trim_zeros(filt, trim="fb", axis=None):
     depends on the values, so it needs them: fine under ``grad``/``jvp``/``vjp``, a
     ``ConcretizationError`` under ``jit``/``vmap``."""
     x = _arr(filt)
+    if type(x) is Tracer and x._val is None and x._trace.active:
+        raise ConcretizationError(
+            f"`trim_zeros` of a traced {aval(x).str_short()} value under jit or vmap (at "
+            f"{current_source_info()}): the length of its result depends on the values, "
+            "which are not known there.  Call it outside jit/vmap (under grad/jvp/vjp the "
+            "values are known), or slice with static bounds.")
     value = _concrete(x, "trim_zeros")
     trim = trim.lower()
     if trim not in ("fb", "bf", "f", "b"):

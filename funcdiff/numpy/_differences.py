@@ -219,8 +219,7 @@ def gradient(f, *varargs, axis=None, edge_order=1):
     n = len(varargs)
     if n == 0:
         dx = [1.0] * len(axes)
-    elif n == 1 and np.ndim(operand(varargs[0])) == 0 and \
-            _ndim(operand(varargs[0])) == 0:
+    elif n == 1 and _ndim(operand(varargs[0])) == 0:
         dx = list(varargs) * len(axes)
     elif n == len(axes):
         dx = [_spacing(d, _shape(x)[ax], "gradient") for d, ax in zip(varargs, axes)]
