@@ -35,7 +35,7 @@ from ._creation import asarray
 from ._indexing import _concrete, _update, getitem, take
 from ._math import where
 from ._products import diag
-from ._shape import (_arr, _axis_error, _concat, _normalize_axes, _reshape, _slice_axis,
+from ._shape import (_arr, _concat, _normalize_axes, _reshape, _slice_axis,
                      broadcast_arrays, concatenate, expand_dims, operator_index)
 
 __all__ = ["block", "insert", "delete", "resize", "trim_zeros", "rollaxis",
