@@ -501,6 +501,41 @@ op("extract_sized", params=lambda d, s: {"size": d.int(0, math.prod(s[0]))},
     lambda a, p: fnp.extract(a[0] > 0, a[0] * 2.0, size=p["size"], fill_value=0.5))
 op("r_", 2)(lambda a, p: fnp.r_[fnp.ravel(a[0]), 1.0, fnp.tanh(fnp.ravel(a[1]))])
 
+
+# differences, integrals, triangles, statistics and editing (issue 14)
+def _unwrap_margin(x, axis):
+    """Distance of the neighbour differences from the odd multiples of pi, where
+    unwrap's correction jumps."""
+    dd = np.diff(np.asarray(x, np.float64), axis=axis) / np.pi
+    h = (dd - 1.0) / 2.0
+    return _min_abs((h - np.round(h)) * 2.0 * np.pi)
+
+
+op("diff", params=lambda d, s: None if not s[0] else
+   {"n": d.int(1, 2), "axis": d.int(-len(s[0]), len(s[0]) - 1)})(
+    lambda a, p: fnp.diff(a[0], p["n"], axis=p["axis"]))
+op("gradient", params=lambda d, s: None if not s[0] else
+   {"axis": d.int(-len(s[0]), len(s[0]) - 1), "edge": d.int(1, 2)})(
+    lambda a, p: fnp.gradient(a[0], 0.5, axis=p["axis"], edge_order=p["edge"]))
+op("trapezoid", params=_one_axis)(lambda a, p: fnp.trapezoid(a[0], dx=0.5, axis=p["axis"]))
+op("cumulative_sum", params=_one_axis)(
+    lambda a, p: fnp.cumulative_sum(a[0], axis=p["axis"], include_initial=True))
+op("unwrap", params=_one_axis, margin=lambda a, p: _unwrap_margin(a[0], p["axis"]))(
+    lambda a, p: fnp.unwrap(a[0], axis=p["axis"]))
+op("tril_triu", params=lambda d, s: None if len(s[0]) < 2 else
+   {"k": d.int(-1, 1), "upper": d.bool()})(
+    lambda a, p: (fnp.triu if p["upper"] else fnp.tril)(a[0], p["k"]))
+op("insert_delete", params=lambda d, s: None if not s[0] or s[0][-1] < 2 else
+   {"pos": d.int(0, s[0][-1])})(
+    lambda a, p: fnp.delete(fnp.insert(a[0], p["pos"], 0.5, axis=-1), 0, axis=-1))
+op("ptp", params=lambda d, s: _axis_params(d, s, nonempty=True),
+   margin=lambda a, p: min(_top2_gap(a[0], p["axis"], 1), _top2_gap(a[0], p["axis"], -1)))(
+    lambda a, p: fnp.ptp(a[0], axis=p["axis"], keepdims=p["keepdims"]))
+op("average", 2, params=lambda d, s: _axis_params(d, s, nonempty=True)
+   if s[0] == s[1] else None)(
+    lambda a, p: fnp.average(a[0], axis=p["axis"], weights=1.0 + a[1] * a[1],
+                             keepdims=p["keepdims"]))
+
 # the step the builder inserts to keep values bounded (exact: a power of two)
 op("scale", params=lambda d, s: None)(lambda a, p: a[0] * p["c"])
 

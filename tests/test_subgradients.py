@@ -49,6 +49,16 @@ ROWS = [
     ("expit at -800", sp.expit, -800.0, 0.0),
     ("where: untaken branch is ignored (double-where)",
      lambda x: fnp.where(x > 0, fnp.sqrt(fnp.where(x > 0, x, 1.0)), 0.0), -1.0, 0.0),
+    ("ptp with tied extrema", lambda x: fnp.ptp(x), np.array([3.0, 1.0, 3.0, 1.0]),
+     np.array([0.5, -0.5, 0.5, -0.5])),
+    ("unwrap at its jumps", lambda x: fnp.unwrap(x), np.array([0.0, 3.0, 6.5, 0.5]),
+     np.ones(4)),
+    ("corrcoef on its diagonal", lambda x: fnp.diagonal(fnp.corrcoef(x)),
+     np.array([[0.1, 0.7, 0.2], [0.9, 0.3, 0.4]]), np.zeros((2, 3))),
+    ("trim_zeros keeps the nonzero span", lambda x: fnp.trim_zeros(x),
+     np.array([0.0, 2.0, 0.0, 3.0, 0.0]), np.array([0.0, 1.0, 1.0, 1.0, 0.0])),
+    ("resize repeats elements", lambda x: fnp.resize(x, 5), np.array([1.0, 2.0]),
+     np.array([3.0, 2.0])),
 ]
 
 

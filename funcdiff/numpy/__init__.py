@@ -25,6 +25,10 @@ from ._poly import *  # noqa: F401,F403
 from ._sequences import *  # noqa: F401,F403
 from ._selection import *  # noqa: F401,F403
 from ._index_tricks import *  # noqa: F401,F403
+from ._arrayops import *  # noqa: F401,F403
+from ._differences import *  # noqa: F401,F403
+from ._statistics import *  # noqa: F401,F403
+from ._io import *  # noqa: F401,F403
 from . import linalg  # noqa: F401
 from . import fft  # noqa: F401
 from . import _methods  # noqa: F401  (attaches operators and methods to tracers)

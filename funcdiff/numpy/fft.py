@@ -313,3 +313,31 @@ def rfftfreq(n, d=1.0, device=None):
     n = operator.index(n)
     results = np.arange(0, n // 2 + 1, dtype=int)
     return ew.mul(results, ew.div(1.0, ew.mul(n, operand(d))))
+
+
+# --- Hermitian transforms -----------------------------------------------------------------------
+
+_SWAP = {"backward": "forward", "ortho": "ortho", "forward": "backward"}
+
+
+@implements(np.fft.hfft)
+def hfft(a, n=None, axis=-1, norm=None, out=None):
+    """NumPy's ``fft.hfft``: the real spectrum of a Hermitian-symmetric signal given by
+    its first half, ``irfft(conj(a), n, axis)`` with the norm's direction swapped."""
+    _no_out(out)
+    a = operand(a)
+    if n is None:
+        n = (aval(a).shape[canonical_axis(axis, aval(a).ndim)] - 1) * 2
+    return irfft.traced(ew.conj(a), n, axis, norm=_SWAP[_check_norm(norm)])
+
+
+@implements(np.fft.ihfft)
+def ihfft(a, n=None, axis=-1, norm=None, out=None):
+    """NumPy's ``fft.ihfft``: the inverse of ``hfft``, ``conj(rfft(a, n, axis))`` with
+    the norm's direction swapped."""
+    _no_out(out)
+    a = operand(a)
+    return ew.conj(rfft.traced(a, n, axis, norm=_SWAP[_check_norm(norm)]))
+
+
+__all__ += ["hfft", "ihfft"]
