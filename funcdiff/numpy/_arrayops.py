@@ -32,7 +32,8 @@ from ..primitives import shape as sp
 from ..vmap_api import vmap
 from ._core import FUNCTIONS, as_array, aval, canonical_axis, implements, operand
 from ._creation import asarray
-from ._indexing import _concrete, _update, getitem, take
+from ._indexing import _update, getitem, take
+from ._sizes import concrete
 from ._math import where
 from ._products import diag
 from ._shape import (_arr, _concat, _normalize_axes, _reshape, _slice_axis,
@@ -194,7 +195,7 @@ def trim_zeros(filt, trim="fb", axis=None):
             f"{current_source_info()}): the length of its result depends on the values, "
             "which are not known there.  Call it outside jit/vmap (under grad/jvp/vjp the "
             "values are known), or slice with static bounds.")
-    value = _concrete(x, "trim_zeros")
+    value = concrete(x, "trim_zeros")
     trim = trim.lower()
     if trim not in ("fb", "bf", "f", "b"):
         raise FuncdiffValueError(f"unexpected character(s) in `trim`: {trim!r}")
