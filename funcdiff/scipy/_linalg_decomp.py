@@ -17,12 +17,7 @@ from ..primitives import matfun as mf
 from ..primitives.reduce import reduce_max, reduce_sum
 from ..primitives.shape import broadcast_to, full, pad, reshape, slice_
 from ._linalg_util import (arr, batch_shape, blas_dtype, cast, complex_dtype, concrete,
-                           conj, real_dtype, scipy_linalg)
-
-
-def _pack(outs, batch):
-    """SciPy's batch wrapper returns a list of outputs for a batch, a tuple otherwise."""
-    return list(outs) if batch else tuple(outs)
+                           conj, pack, real_dtype, scipy_linalg)
 
 
 def _core_square(name, a, what="a"):
@@ -70,7 +65,8 @@ def _generalized(a, b, lower, type_, compute_v, inner, subset):
         c = la.triangular_solve(L, la._H(y), lower=True)           # L^{-1} A L^{-H}
     else:
         c = la._matmul(la._H(L), la._matmul(A, L))
-    outs = la.eigh(c, lower=True, compute_v=compute_v, driver=inner, subset=subset)
+    # LAPACK's inner driver reads C's triangle by the same uplo (eigenvector signs)
+    outs = la.eigh(c, lower=lower, compute_v=compute_v, driver=inner, subset=subset)
     if not compute_v:
         return outs
     w, y = outs
@@ -135,7 +131,7 @@ def eigh(a, b=None, *, lower=True, eigvals_only=False, overwrite_a=False,
     compute_v = not eigvals_only
     if n == 0:
         w, v = full(batch + (0,), 0, rdt), full(batch + (0, 0), 0, dt)
-        return w if eigvals_only else _pack((w, v), batch)
+        return w if eigvals_only else pack((w, v), batch)
     a = broadcast_to(cast(a, dt), batch + (n, n))
     if b is not None:
         b = broadcast_to(cast(b, dt), batch + (n, n))
@@ -151,14 +147,14 @@ def eigh(a, b=None, *, lower=True, eigvals_only=False, overwrite_a=False,
         subset = _value_subset(a, lo, hi, lower, dt)
         if subset is None:
             w, v = full(batch + (0,), 0, rdt), full(batch + (n, 0), 0, dt)
-            return w if eigvals_only else _pack((w, v), batch)
+            return w if eigvals_only else pack((w, v), batch)
     if b is None:
         outs = la.eigh(a, lower=bool(lower), compute_v=compute_v, driver=driver,
                        subset=subset)
     else:
         inner = {"gv": "ev", "gvd": "evd", "gvx": "evx"}[driver]
         outs = _generalized(a, b, bool(lower), type, compute_v, inner, subset)
-    return outs[0] if eigvals_only else _pack(outs, batch)
+    return outs[0] if eigvals_only else pack(outs, batch)
 
 
 @scipy_linalg("eigvalsh")
@@ -209,7 +205,7 @@ def eig(a, b=None, left=False, right=True, overwrite_a=False, overwrite_b=False,
     else:
         w, v = la.eig(a, compute_v=False)[0], None
     w = _homogeneous(w, homog)
-    return w if not right else _pack((w, v), batch)
+    return w if not right else pack((w, v), batch)
 
 
 @scipy_linalg("eigvals")
@@ -281,9 +277,9 @@ def eigh_tridiagonal(d, e, eigvals_only=False, select="a", select_range=None,
         subset = _value_subset(t, lo, hi, True, dt)
         if subset is None:
             w, v = full(batch + (0,), 0, dt), full(batch + (n, 0), 0, dt)
-            return w if eigvals_only else _pack((w, v), batch)
+            return w if eigvals_only else pack((w, v), batch)
     outs = la.eigh(t, lower=True, compute_v=not eigvals_only, driver=driver, subset=subset)
-    return outs[0] if eigvals_only else _pack(outs, batch)
+    return outs[0] if eigvals_only else pack(outs, batch)
 
 
 # --- svd, qr, qr_multiply, polar ---------------------------------------------------------------
@@ -320,12 +316,12 @@ def svd(a, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=
             vh = broadcast_to(np.eye(n, dtype=dt), batch + (n, n))
         else:
             u, vh = full(batch + (m, 0), 0, dt), full(batch + (0, n), 0, dt)
-        return _pack((u, s, vh), batch) if compute_uv else s
+        return pack((u, s, vh), batch) if compute_uv else s
     a = cast(a, dt)
     if not compute_uv:
         return la.svd(a, compute_uv=False)[0]
     s, u, vh = la.svd(a, full_matrices=bool(full_matrices))
-    return _pack((u, s, vh), batch)
+    return pack((u, s, vh), batch)
 
 
 _QR_MODES = ("full", "qr", "r", "economic", "raw")
@@ -365,7 +361,7 @@ def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_fini
         q, r = la.qr(cast(a, dt), full_matrices=mode != "economic" and m > n)
     if mode == "r":
         return r if batch else (r,)
-    return _pack((q, r), batch)
+    return pack((q, r), batch)
 
 
 @scipy_linalg("qr_multiply")
@@ -412,7 +408,7 @@ def qr_multiply(a, c, mode="right", pivoting=False, conjugate=False, overwrite_a
     cq = la._matmul(q, c) if mode == "left" else la._matmul(c, q)
     if onedim:
         cq = reshape(cq, batch + (aval(cq).shape[-2] * aval(cq).shape[-1],))
-    return _pack((cq, r), batch)
+    return pack((cq, r), batch)
 
 
 def _polar_svd(a, side):
@@ -483,7 +479,7 @@ def polar(a, side="right"):
         u, p = _POLAR[side](a)
     else:
         u, p = _polar_svd(a, side)
-    return _pack((u, p), batch)
+    return pack((u, p), batch)
 
 
 # --- schur, rsf2csf, hessenberg ----------------------------------------------------------
@@ -517,10 +513,12 @@ def schur(a, output="real", lwork=None, overwrite_a=False, sort=None, check_fini
     if A.shape[-1] == 0:
         t = full(A.shape, 0, dt)
         outs = (t, t) if sort is None else (t, t, 0)
-        return _pack(outs, batch)
+        return pack(outs, batch)
     t, z, sdim = dc.schur(cast(a, dt), output="complex" if dt.kind == "c" else "real",
                           sort=sort)
-    return _pack((t, z) if sort is None else (t, z, sdim), batch)
+    if sort is None:
+        return pack((t, z), batch)
+    return pack((t, z, cast(sdim, np.int_)), batch)     # SciPy's sdim: a Python int
 
 
 def _rsf2csf_dtype(*dtypes):
@@ -552,8 +550,8 @@ def rsf2csf(T, Z, check_finite=True):
     T = broadcast_to(cast(T, dt), batch + (n, n))
     Z = broadcast_to(cast(Z, dt), batch + (n, n))
     if n == 0:
-        return _pack((T, Z), batch)
-    return _pack(dc.rsf2csf(T, Z), batch)
+        return pack((T, Z), batch)
+    return pack(dc.rsf2csf(T, Z), batch)
 
 
 @scipy_linalg("hessenberg")
@@ -569,12 +567,12 @@ def hessenberg(a, calc_q=False, overwrite_a=False, check_finite=True):
     dt = blas_dtype(A.dtype)
     if n == 0:
         h = full(A.shape, 0, dt)
-        return _pack((h, h), batch) if calc_q else h
+        return pack((h, h), batch) if calc_q else h
     if n <= 2:
         q = broadcast_to(np.eye(n), A.shape)
-        return _pack((a, q), batch) if calc_q else a
+        return pack((a, q), batch) if calc_q else a
     outs = dc.hessenberg(cast(a, dt), calc_q=calc_q)
-    return _pack(outs, batch) if calc_q else outs[0]
+    return pack(outs, batch) if calc_q else outs[0]
 
 
 # --- pinv, lstsq, norm -------------------------------------------------------------------------
@@ -650,6 +648,7 @@ def lstsq(a, b, cond=None, overwrite_a=False, overwrite_b=False, check_finite=Tr
     a, b = cast(a, dt), cast(b, dt)
     eps = np.finfo(dt).eps
     x, _, rank, s = fnp.linalg.lstsq(a, b, rcond=eps if cond is None else cond)
+    rank = cast(rank, np.int_)                            # SciPy's: a Python int
     resids = full((0,), 0, rdt)
     if m > n:
         rv = getattr(rank, "_val", rank)

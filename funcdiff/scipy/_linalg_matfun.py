@@ -17,9 +17,9 @@ from ..primitives import linalg as la
 from ..primitives import matfun as mf
 from ..primitives.reduce import reduce_sum
 from ..primitives.shape import broadcast_to, full, reshape
-from ._linalg_decomp import _pack, _schur_dtype
-from ._linalg_util import (LinAlgError, NoValue, arr, batch_shape, blas_dtype, cast,
-                           complex_dtype, conj, scipy_linalg)
+from ._linalg_decomp import _schur_dtype
+from ._linalg_util import (LinAlgError, NoValue, arr, batch_shape, blas_dtype, cast, conj,
+                           pack, scipy_linalg)
 
 
 def _matfun_operand(A):
@@ -101,7 +101,7 @@ def expm_frechet(A, E, method=None, compute_expm=True, check_finite=True):
         ea, l = A, E
     else:
         ea, l = mf.expm(A), mf.expm_frechet(A, E)
-    return _pack((ea, l), batch) if compute_expm else l
+    return pack((ea, l), batch) if compute_expm else l
 
 
 def _sqrtm_eager(sp_fn, traced, A, disp=NoValue, blocksize=NoValue):
@@ -218,7 +218,7 @@ def funm(A, func, disp=True):
 
 def _trig_operand(A):
     a = _square_2d(A)
-    dt = np.result_type(aval(a).dtype, np.complex64)        # the dtype of 1j * A
+    dt = np.multiply(1j, np.ones(1, aval(a).dtype)).dtype     # the dtype of 1j * A
     return a, cast(a, dt), aval(a).dtype.kind == "c"
 
 
@@ -304,5 +304,3 @@ def solve_sylvester(a, b, q):
                         broadcast_to(cast(b, dt), batch + (n, n)),
                         broadcast_to(cast(q, dt), batch + (m, n)))
 
-
-_ = complex_dtype

@@ -16,8 +16,7 @@ from ..primitives import linalg as la
 from ..primitives.reduce import reduce_sum
 from ..primitives.shape import broadcast_to, full, iota, reshape, slice_
 from ._linalg_util import (LinAlgError, arr, b_core, batch_shape, blas_dtype, cast, conj,
-                           det_dtype, lapack_dtype, real_dtype, rhs, scipy_linalg, tri,
-                           unvec)
+                           det_dtype, lapack_dtype, pack, rhs, scipy_linalg, tri, unvec)
 
 # --- solve_triangular ----------------------------------------------------------------------
 
@@ -399,9 +398,9 @@ def lu_factor(a, overwrite_a=False, check_finite=True):
                          f"{A.shape}")
     batch_shape("lu_factor", A.shape[:-2])
     if A.size == 0:
-        return full(A.shape, 0, A.dtype), full(A.shape[:-2] + (0,), 0, np.int32)
+        return full(A.shape, 0, A.dtype), full((0,), 0, np.int32)
     packed, piv, _ = dc.lu(cast(a, blas_dtype(A.dtype)))
-    return packed, piv
+    return pack((packed, piv), A.shape[:-2])
 
 
 @scipy_linalg("lu_solve")
@@ -446,5 +445,3 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
         x = _apply_perm(perm, z, inverse=True)
     return unvec(x, vec)
 
-
-_ = real_dtype

@@ -84,6 +84,11 @@ def det_dtype(dtype):
     return np.dtype(np.complex128 if np.dtype(dtype).kind == "c" else np.float64)
 
 
+def pack(outs, batch):
+    """SciPy's batch wrapper returns a list of outputs for a batch, a tuple otherwise."""
+    return list(outs) if batch else tuple(outs)
+
+
 def cast(x, dtype):
     a = aval(x)
     if a.dtype == dtype and not a.weak_type:
