@@ -948,3 +948,22 @@ def test_state_space_likelihood_gradient(rng):
     h = 1e-6
     want = (kalman_nll(0.3 + h, ys) - kalman_nll(0.3 - h, ys)) / (2 * h)
     np.testing.assert_allclose(g, want, rtol=1e-6)
+
+
+def test_primitive_errors():
+    """The primitives' own checks (funcdiff.scipy.linalg validates before binding)."""
+    from funcdiff.primitives import linalg as la
+    from funcdiff.core.errors import ShapeError
+    cases = [
+        (FuncdiffValueError, "cannot compute subsets",
+         lambda: la.eigh(np.eye(3), driver="evd", subset=(0, 1))),
+        (ShapeError, "index subset", lambda: la.eigh(np.eye(3), driver="evr", subset=(2, 1))),
+        (ShapeError, "matrix", lambda: dc.lu(np.ones(3))),
+        (FuncdiffValueError, "integers", lambda: dc.lu_pivots_to_permutation(np.ones(2), 3)),
+        (ShapeError, "pivots for a permutation",
+         lambda: dc.lu_pivots_to_permutation(np.zeros(4, np.int32), 3)),
+        (ShapeError, "complex", lambda: dc.rsf2csf(np.eye(2), np.eye(2))),
+    ]
+    for exc, match, call in cases:
+        with pytest.raises(exc, match=match):
+            fd.make_jaxpr(lambda x: (call(), x)[1])(1.0)

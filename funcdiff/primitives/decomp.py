@@ -22,6 +22,8 @@ Derivatives:
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..core.avals import ShapedArray
@@ -128,7 +130,6 @@ def _lu_impl(a):
     if k:
         for idx in np.ndindex(*batch):
             if _sla is not None:
-                import warnings
                 with warnings.catch_warnings():   # singular: LinAlgWarning, NaN-free
                     warnings.simplefilter("ignore")
                     lu_out[idx], piv[idx] = _sla.lu_factor(a[idx], check_finite=False)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.avals import ShapedArray
-from ..core.errors import FuncdiffTypeError, ShapeError
+from ..core.errors import FuncdiffTypeError, FuncdiffValueError, ShapeError
 from ..core.primitive import Primitive
 from ._rules import Zero, aval, fit_to, instantiate, is_undefined
 from .dot import dot_general
@@ -495,6 +495,9 @@ def _eigh_abstract(a, *, lower, compute_v, driver=None, subset=None):
     k = n
     if subset is not None:
         lo, hi = subset
+        if driver in ("ev", "evd", "stev", "stevd", "sterf"):
+            raise FuncdiffValueError(f"`eigh`: driver {driver!r} cannot compute subsets "
+                                     "of eigenvalues")
         if not 0 <= lo <= hi < n:
             raise ShapeError(f"`eigh`: eigenvalue index subset {subset} is not within "
                              f"[0, {n - 1}] with start <= end")

@@ -31,6 +31,8 @@ written with primitives, so all orders work:
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..core.avals import ShapedArray
@@ -404,7 +406,6 @@ def funm(a, func):
 
 
 def _funm_2d(a, func):
-    import warnings
     if _sla is not None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

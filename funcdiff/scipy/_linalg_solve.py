@@ -15,7 +15,7 @@ from ..primitives import elementwise as ew
 from ..primitives import linalg as la
 from ..primitives.reduce import reduce_sum
 from ..primitives.shape import broadcast_to, full, iota, reshape, slice_
-from ._linalg_util import (LinAlgError, arr, b_core, batch_shape, blas_dtype, cast, conj,
+from ._linalg_util import (arr, b_core, batch_shape, blas_dtype, cast, conj,
                            det_dtype, lapack_dtype, pack, rhs, scipy_linalg, tri, unvec)
 
 # --- solve_triangular ----------------------------------------------------------------------
@@ -186,14 +186,10 @@ def _symmetric_from_triangle(a, lower, hermitian):
                   ew.select(np.eye(n, dtype=bool), a, np.zeros((), aval(a).dtype)[()]))
 
 
-def _diag(a):
-    return la._diag(a)
-
-
 def _solve_structured(a, b, s, lower, transposed):
     """``op(a)^{-1} b`` for ``a (..., n, n)``, ``b (..., n, k)`` with structure ``s``."""
     if s == "diagonal":
-        return ew.div(b, reshape(_diag(a), aval(a).shape[:-1] + (1,)))
+        return ew.div(b, reshape(la._diag(a), aval(a).shape[:-1] + (1,)))
     if s in ("upper", "lower"):
         return la.triangular_solve(a, b, lower=s == "lower", transpose_a=transposed)
     if s == "pos":
@@ -284,7 +280,7 @@ def inv(a, overwrite_a=False, check_finite=True, *, assume_a=None, lower=False):
         return full(A.shape, 0, dt)
     a = cast(a, dt)
     if s == "diagonal":
-        d = _diag(a)
+        d = la._diag(a)
         one = np.ones((), dt)[()]
         return ew.select(np.eye(A.shape[-1], dtype=bool),
                          reshape(ew.div(one, d), aval(d).shape + (1,)), np.zeros((), dt)[()])
