@@ -663,6 +663,18 @@ def test_value_subsets_need_values(rng):
     np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
     empty = fd.jvp(lambda a: L.eigh(a, subset_by_value=(100, 200)), (a,), (a,))[0]
     assert empty[0].shape == (0,) and empty[1].shape == (4, 0)
+    with pytest.raises(ConcretizationError, match="select='v'"):
+        fd.jit(lambda d: L.eigh_tridiagonal(d, e, select="v", select_range=(-1, 1)))(d)
+    # a batch stacks only equal counts (and indices), as SciPy's batch loop
+    batch = np.stack([np.diag([0.0, 1.0, 2.0]), np.diag([0.0, 1.0, 5.0])])
+    with pytest.raises(FuncdiffValueError, match="different numbers"):
+        fd.jvp(lambda a: L.eigh(a, subset_by_value=(0.5, 3)), (batch,), (batch,))
+    batch = np.stack([np.diag([0.0, 1.0, 2.0]), np.diag([-1.0, 0.0, 1.0])])
+    with pytest.raises(FuncdiffValueError, match="different indices"):
+        fd.jvp(lambda a: L.eigh(a, subset_by_value=(0.5, 1.5)), (batch,), (batch,))
+    got = fd.jvp(lambda a: L.eigh(a, subset_by_value=(0.5, 1.5))[0], (batch[:1],),
+                 (batch[:1],))[0]
+    np.testing.assert_allclose(got, [[1.0]])
 
 
 # --- errors and documented differences ------------------------------------------------------
@@ -817,6 +829,9 @@ def test_special_shapes():
         (lambda M: M.fiedler_companion(np.array([2.0]))),
         (lambda M: M.block_diag()), (lambda M: M.block_diag([1, 2], [[3.0]])),
         (lambda M: M.lstsq(np.zeros((2, 0)), np.ones(2))),
+        (lambda M: M.lstsq(np.zeros((2, 0), np.float32), np.ones((2, 3), np.float32))),
+        (lambda M: M.lu_factor(np.zeros((2, 3, 0)))),
+        (lambda M: M.pinv(np.zeros((2, 3, 0)), return_rank=True)),
         (lambda M: M.solve_sylvester(np.zeros((0, 0)), np.eye(2), np.zeros((0, 2)))),
         (lambda M: M.pinv(np.zeros((2, 0)))),
         (lambda M: M.toeplitz(3.0)), (lambda M: M.circulant(2.0)),

@@ -34,21 +34,20 @@ def _core_square(name, a, what="a"):
 _EIGH_DRIVERS = (None, "ev", "evd", "evr", "evx", "gv", "gvd", "gvx")
 
 
-def _value_subset(a, lo, hi, lower, dtype):
-    """``subset_by_value`` ``(lo, hi]`` as an index range, from the eigenvalues of the
+def _value_subset(a, lo, hi, lower, dtype, what="eigh(subset_by_value=...)"):
+    """A value subset ``(lo, hi]`` as an index range, from the eigenvalues of the
     concrete matrix (the number of eigenvalues decides the output shape)."""
-    w = np.linalg.eigvalsh(np.asarray(concrete(a, "eigh(subset_by_value=...)"), dtype),
-                           UPLO="L" if lower else "U")
+    w = np.linalg.eigvalsh(np.asarray(concrete(a, what), dtype), UPLO="L" if lower else "U")
     inside = (w > lo) & (w <= hi)
     counts = inside.sum(-1)
     if np.ndim(counts) and np.any(counts != counts.flat[0]):
-        raise FuncdiffValueError("eigh(subset_by_value=...): the batch's matrices have "
-                                 "different numbers of eigenvalues in the interval; "
-                                 "their results cannot be stacked")
+        raise FuncdiffValueError(f"{what}: the batch's matrices have different numbers "
+                                 "of eigenvalues in the interval; their results cannot "
+                                 "be stacked")
     first = np.argmax(inside, -1)
     if np.ndim(first) and np.any(first != first.flat[0]):
-        raise FuncdiffValueError("eigh(subset_by_value=...): the eigenvalues in the "
-                                 "interval have different indices across the batch")
+        raise FuncdiffValueError(f"{what}: the eigenvalues in the interval have "
+                                 "different indices across the batch")
     c = int(counts.flat[0]) if np.ndim(counts) else int(counts)
     f = int(first.flat[0]) if np.ndim(first) else int(first)
     return None if c == 0 else (f, f + c - 1)
@@ -90,8 +89,8 @@ def eigh(a, b=None, *, lower=True, eigvals_only=False, overwrite_a=False,
     driver).  Derivatives: ``funcdiff.primitives.linalg.eigh`` (eigenvectors need
     distinct eigenvalues)."""
     if driver not in _EIGH_DRIVERS:
-        raise ValueError(f'"{driver}" is unknown. Possible values are "None", '
-                         f'"{chr(34) + ", ".join(repr(d) for d in _EIGH_DRIVERS[1:])}".')
+        raise ValueError(f'"{driver}" is unknown. Possible values are "None", "'
+                         + '", "'.join(_EIGH_DRIVERS[1:]) + '".')
     a = _core_square("eigh", a)
     A = aval(a)
     n = A.shape[-1]
@@ -103,8 +102,7 @@ def eigh(a, b=None, *, lower=True, eigvals_only=False, overwrite_a=False,
         if type not in (1, 2, 3):
             raise ValueError('"type" keyword only accepts 1, 2, and 3.')
     batch = batch_shape("eigh", A.shape[:-2], () if b is None else aval(b).shape[:-2])
-    if subset_by_index is not None and subset_by_value is not None and \
-            subset_by_index and subset_by_value:
+    if subset_by_index and subset_by_value:
         raise ValueError("Either index or value subset can be requested.")
     subset = None
     if subset_by_index:
@@ -274,7 +272,7 @@ def eigh_tridiagonal(d, e, eigvals_only=False, select="a", select_range=None,
         lo, hi = select_range
         if lo >= hi:
             raise ValueError("select_range must satisfy vl < vu")
-        subset = _value_subset(t, lo, hi, True, dt)
+        subset = _value_subset(t, lo, hi, True, dt, "eigh_tridiagonal(select='v')")
         if subset is None:
             w, v = full(batch + (0,), 0, dt), full(batch + (n, 0), 0, dt)
             return w if eigvals_only else pack((w, v), batch)
@@ -596,7 +594,7 @@ def pinv(a, *, atol=None, rtol=None, return_rank=False, check_finite=True):
     if m * n == 0:
         out = full(A.shape[:-2] + (n, m), 0, dt)
         rank = full(A.shape[:-2], 0, np.int_)
-        return (out, rank) if return_rank else out
+        return pack((out, rank), A.shape[:-2]) if return_rank else out
     s = la.svd(a, compute_uv=False)[0]
     last = aval(s).ndim - 1
     smax = reduce_max(s, (last,))
@@ -611,7 +609,7 @@ def pinv(a, *, atol=None, rtol=None, return_rank=False, check_finite=True):
         return out
     big = ew.gt(s, reshape(val, aval(val).shape + (1,)))
     rank = reduce_sum(ew.convert_element_type(big, dtype=np.dtype(np.int_)), (last,))
-    return out, rank
+    return pack((out, rank), A.shape[:-2])
 
 
 @scipy_linalg("lstsq")
@@ -639,9 +637,8 @@ def lstsq(a, b, cond=None, overwrite_a=False, overwrite_b=False, check_finite=Tr
     rdt = real_dtype(dt)
     if m == 0 or n == 0:
         x = full((n,) + B.shape[1:], 0, np.result_type(A.dtype, B.dtype, np.float16))
-        if n == 0:
-            res = reduce_sum(ew.real(ew.mul(b, conj(b))) if B.dtype.kind == "c"
-                             else ew.mul(cast(b, np.float64), cast(b, np.float64)), (0,))
+        if n == 0:       # SciPy: numpy.linalg.norm(b, axis=0) ** 2
+            res = fnp.linalg.norm(b, axis=0) ** 2
         else:
             res = full((0,), 0, np.float64)
         return x, res, 0, full((0,), 0, np.float64)

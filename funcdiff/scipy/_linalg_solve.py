@@ -394,7 +394,8 @@ def lu_factor(a, overwrite_a=False, check_finite=True):
                          f"{A.shape}")
     batch_shape("lu_factor", A.shape[:-2])
     if A.size == 0:
-        return full(A.shape, 0, A.dtype), full((0,), 0, np.int32)
+        return pack((full(A.shape, 0, A.dtype), full(A.shape[:-2] + (0,), 0, np.int32)),
+                    A.shape[:-2])
     packed, piv, _ = dc.lu(cast(a, blas_dtype(A.dtype)))
     return pack((packed, piv), A.shape[:-2])
 
