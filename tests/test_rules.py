@@ -441,7 +441,14 @@ def _eigh(data):
     q, _ = np.linalg.qr(rng.standard_normal(batch + (n, n)))
     w = np.arange(n) * 1.5 + rng.uniform(-0.3, 0.3, batch + (n,))
     a = (q * w[..., None, :]) @ np.swapaxes(q, -1, -2)
-    return [a], dict(lower=data.draw(st.booleans()), compute_v=True)
+    params = dict(lower=data.draw(st.booleans()), compute_v=True)
+    # funcdiff.scipy.linalg's LAPACK driver and eigenpair subset (all eigenpairs' in dV)
+    driver = data.draw(st.sampled_from([None, "evr", "evd"]), label="driver")
+    subset = data.draw(st.sampled_from([None, (0, 0), (n - 1, n - 1), (0, n - 1)]),
+                       label="subset") if driver != "evd" else None
+    if driver is not None or subset is not None:
+        params.update(driver=driver, subset=subset)
+    return [a], params
 
 
 def _eigh_post(outs):
@@ -505,6 +512,14 @@ def _qr(data):
     batch = tuple(data.draw(st.lists(st.integers(1, 2), max_size=1), label="batch"))
     m, n = data.draw(st.integers(1, 3), label="m"), data.draw(st.integers(1, 3), label="n")
     return [_distinct_sv(rng, batch, m, n)], dict(full_matrices=False)
+
+
+def _lu(data):
+    rng = _rng(data)
+    batch = tuple(data.draw(st.lists(st.integers(1, 2), max_size=1), label="batch"))
+    m, n = data.draw(st.integers(1, 4), label="m"), data.draw(st.integers(1, 4), label="n")
+    a = rng.uniform(-1, 1, batch + (m, n)) + 3 * np.eye(m, n)     # pivots stay put nearby
+    return [a], {}
 
 
 def _square_distinct_sv(data):
@@ -736,6 +751,7 @@ RULES: dict[str, Spec] = {
     "svd": Spec(_svd, post=_svd_post, atol=1e-4, rtol=1e-4),
     "eig": Spec(_eig, post=_eig_post, atol=1e-4, rtol=1e-4),
     "qr": Spec(_qr, atol=1e-4, rtol=1e-4),
+    "lu": Spec(_lu, post=lambda outs: outs[0]),     # the pivots are integers
     "det": Spec(_square_distinct_sv),
     "adjugate": Spec(_square_distinct_sv, atol=1e-4, rtol=1e-4),
     "expm": Spec(_expm),
@@ -839,6 +855,15 @@ NOT_HERE: dict[str, str] = {
     "no_derivative": "a tangent that raises GradientError by design (a derivative with no "
                      "closed form, e.g. gammainc in a): tests/test_scipy_special.py "
                      "(test_parameter_derivatives_raise_gradient_error)",
+    "lu_pivots_to_permutation": "integer operands only: never carries a tangent",
+    "schur": "no derivative by design (as in JAX: the factors are not unique); its tangents "
+             "are no_derivative: tests/test_scipy_linalg_more.py "
+             "(test_no_derivative_for_schur_hessenberg_rsf2csf)",
+    "hessenberg": "no derivative by design, as schur",
+    "rsf2csf": "no derivative by design, as schur",
+    "funm": "no rule of its own (it cannot differentiate a Python func): "
+            "funcdiff.scipy.linalg.funm's custom_jvp, tests/test_scipy_linalg_more.py "
+            "(test_grads[funm_*])",
     "numexpr_fused": "made only by jit's fusion pass in optimized programs, which are "
                      "never differentiated (no jvp rule): jit tests",
 }

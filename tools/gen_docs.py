@@ -63,6 +63,7 @@ GROUPS = [
     ("funcdiff.primitives.dot", "Contractions"),
     ("funcdiff.primitives.indexing", "Indexing"),
     ("funcdiff.primitives.linalg", "Linear algebra"),
+    ("funcdiff.primitives.decomp", "Factorizations (LU, Schur, Hessenberg)"),
     ("funcdiff.primitives.matfun", "Matrix functions"),
     ("funcdiff.primitives.special", "Special functions"),
     ("funcdiff.primitives.fft", "Fourier transforms"),
