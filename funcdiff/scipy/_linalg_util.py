@@ -9,7 +9,7 @@ import numpy as np
 from ..core.trace import Tracer
 from ..numpy._core import aval
 from ..primitives import elementwise as ew
-from ..primitives.linalg import SCIPY_BATCHED
+from ..primitives import linalg as _la
 from ..primitives.shape import broadcast_to, reshape
 from ._fastpath import scipy_fast_path
 
@@ -25,7 +25,7 @@ NoValue = object()
 def scipy_linalg(sp_name, eager=None):
     """Eager fast path = SciPy's ``scipy.linalg.<sp_name>`` (or ``eager(sp_fn, traced,
     ...)`` when given); under a trace, or without SciPy, the traced implementation."""
-    if sp_name in _ONE_MATRIX and not SCIPY_BATCHED:
+    if sp_name in _ONE_MATRIX and not _la.SCIPY_BATCHED:
         eager = _stacks_traced(eager)
     return scipy_fast_path(getattr(_sla, sp_name, None) if _sla is not None else None,
                            eager)
