@@ -26,17 +26,17 @@ _AT = make_indexer([("array", 0)])
 
 def concrete_or_error(x, name, hint):
     """``x``'s value as a NumPy array, or a ``ConcretizationError`` naming ``name`` and
-    saying what to pass instead (``hint``, e.g. "size=")."""
+    saying what to pass instead (``hint``, e.g. "size=N")."""
     if type(x) is not Tracer:
         return np.asarray(x)
     if not x._trace.active:
         raise leak_error(x, f"passed to {name}")
     if x._val is None:
         raise ConcretizationError(
-            f"`{name}` of a traced {x.aval.str_short()} value inside jit or vmap (at "
-            f"{current_source_info()}): the shape of its result depends on the values, "
-            f"which are not known there.  Pass {hint} as in JAX, or call `{name}` "
-            "outside jit (under grad/jvp/vjp the values are known).")
+            f"`{name}` inside jit or vmap (at {current_source_info()}): the shape of its "
+            "result depends on the values of its input, which are not known there.  "
+            f"Pass {hint} as in JAX, or call `{name}` outside jit (under grad/jvp/vjp "
+            "the values are known).")
     return np.asarray(x._val)
 
 
