@@ -212,21 +212,29 @@ def _real_less(x, y):
     return ew.logical_or(lt, ew.logical_and(ew.isnan(y), ew.logical_not(ew.isnan(x))))
 
 
-def _same(x, y):
-    """``x == y`` with NaN equal to NaN (one place in the sort order)."""
-    eq = ew.eq(x, y)
-    if aval(x).dtype.kind != "f":
-        return eq
-    return ew.logical_or(eq, ew.logical_and(ew.isnan(x), ew.isnan(y)))
+def _complex_less(x, y):
+    """NumPy's complex sort order (npysort's ``CLT``): lexicographic, except that a
+    value with a NaN imaginary part sorts after every value of the same NaN-class with
+    a real one: ``[R + Rj, R + nanj, nan + Rj, nan + nanj]``."""
+    xr, xi, yr, yi = ew.real(x), ew.imag(x), ew.real(y), ew.imag(y)
+    x_ni, y_ni, x_nr, y_nr = ew.isnan(xi), ew.isnan(yi), ew.isnan(xr), ew.isnan(yr)
+    lt, gt = ew.lt(xr, yr), ew.gt(xr, yr)
+    eq = ew.logical_or(ew.eq(xr, yr), ew.logical_and(x_nr, y_nr))
+    only_y_ni = ew.logical_and(y_ni, ew.logical_not(x_ni))
+    cases = [ew.logical_and(lt, ew.logical_or(ew.logical_not(x_ni), y_ni)),
+             ew.logical_and(gt, only_y_ni),
+             ew.logical_and(eq, ew.logical_or(ew.lt(xi, yi), only_y_ni)),
+             ew.logical_and(ew.logical_not(ew.logical_or(ew.logical_or(lt, gt), eq)), y_nr)]
+    out = cases[0]
+    for c in cases[1:]:
+        out = ew.logical_or(out, c)
+    return out
 
 
 def sort_less(x, y):
-    """``x`` sorts before ``y`` in NumPy's order (NaN last; complex lexicographic by real
-    then imaginary part, each NaN-last)."""
+    """``x`` sorts before ``y`` in NumPy's order (NaN last; complex as ``_complex_less``)."""
     if aval(x).dtype.kind == "c" or aval(y).dtype.kind == "c":
-        xr, yr = ew.real(x), ew.real(y)
-        return ew.logical_or(_real_less(xr, yr),
-                      ew.logical_and(_same(xr, yr), _real_less(ew.imag(x), ew.imag(y))))
+        return _complex_less(x, y)
     if aval(x).dtype == np.dtype(bool):
         return ew.logical_and(ew.logical_not(x), y)
     return _real_less(x, y)
@@ -287,8 +295,9 @@ def _monotonicity(b):
 @implements(np.digitize)
 def digitize(x, bins, right=False):
     """Indices of the bins ``x`` falls in (intp), for increasing or decreasing 1-D
-    ``bins``; known bins are checked to be monotonic (NumPy's ValueError).  Derivative
-    zero."""
+    ``bins``.  Bins whose values are known are checked to be monotonic (NumPy's
+    ValueError); bins traced under ``jit`` are not (their ends decide the direction).
+    Derivative zero."""
     x, bins = operand(x), operand(bins)
     if aval(x).dtype.kind == "c":
         raise FuncdiffTypeError("x may not be complex")
