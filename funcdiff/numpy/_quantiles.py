@@ -248,9 +248,9 @@ def _quantile(name, a, q, axis, out, method, keepdims, weights, *, percent, nan)
     if weights is not None:
         weights = _check_weights(name, weights, x, axis, method)
     xa = aval(x)
-    if nan and xa.size == 0:
-        return _nanmean(x, axis=axis, keepdims=keepdims)
     keepdims = False if keepdims is _NoValue else keepdims
+    if nan and xa.size == 0:
+        return _nanmean(x, axis=axis, keepdims=keepdims)   # NumPy's choice
     xs, kd = _flatten_axes(x, axis)
     n = aval(xs).shape[-1]
     if n == 0:
