@@ -159,7 +159,9 @@ def bincount(x, /, weights=None, minlength=0, *, length=None):
         v = concrete_or_error(x, "bincount", "length=N (the number of bins)")
         if v.size and v.min() < 0:
             raise FuncdiffValueError("'list' argument must have no negative elements")
-        length = max(minlength, int(v.max()) + 1 if v.size else 0)
+        if not v.size:            # NumPy: integer zeros, even with weights
+            return sh.full((minlength,), 0, _INTP)
+        length = max(minlength, int(v.max()) + 1)
         valid = True
     else:
         length = operator.index(length)
@@ -198,21 +200,30 @@ def _outer_edges(a, range_, name):
                                                                    last)
 
 
-def _n_auto_bins(a, bins, range_, weights):
+_ESTIMATORS = ("auto", "fd", "doane", "scott", "stone", "rice", "sturges", "sqrt")
+
+
+def _n_auto_bins(a, bins, range_, weights, name):
     """The number of bins NumPy's estimator ``bins`` (a string) picks (needs values)."""
+    if bins not in _ESTIMATORS:
+        raise FuncdiffValueError(f"{bins!r} is not a valid estimator for `bins`")
     if weights is not None:
         raise FuncdiffTypeError("Automated estimation of the number of bins is not "
                                 "supported for weighted data")
-    v = concrete_or_error(a, "histogram", "an integer number of bins (bins=N)")
-    r = None if range_ is None else tuple(float(np.asarray(concrete_or_error(
-        operand(e), "histogram", "a static range"))) for e in range_)
-    return np.histogram_bin_edges(v, bins=bins, range=r).size - 1
+    hint = "an integer number of bins (bins=N) instead of an estimator's name"
+    v = concrete_or_error(a, name, hint)
+    r = None if range_ is None else tuple(concrete_or_error(operand(e), name, hint)[()]
+                                          for e in range_)
+    try:
+        return np.histogram_bin_edges(v, bins=bins, range=r).size - 1
+    except ValueError as e:       # NumPy's own checks (range, finiteness, too many bins)
+        raise FuncdiffValueError(str(e)) from None
 
 
 def _bin_edges(a, bins, range_, weights, name):
     """``(edges, n_bins)`` as NumPy's ``_get_bin_edges`` (``a`` raveled)."""
     if isinstance(bins, str):
-        n = _n_auto_bins(a, bins, range_, weights)
+        n = _n_auto_bins(a, bins, range_, weights, name)
     elif np.ndim(bins) == 0 and type(bins) is not Tracer:
         try:
             n = operator.index(bins)
