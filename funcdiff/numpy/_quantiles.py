@@ -28,7 +28,7 @@ from ..primitives import elementwise as ew
 from ..primitives import reduce as rd
 from ..primitives import shape as sh
 from ..primitives.sort import take_along_axis
-from ._core import aval, canonical_axes, implements, operand
+from ._core import aval, canonical_axes, canonical_axis, implements, operand
 from ._core import cast as _cast
 from ._reductions import mean as _mean, nanmean as _nanmean
 from ._sorting import concrete_value, sort_last
@@ -177,16 +177,21 @@ def _index(i, last):
     return ew.select(ew.lt(i, 0), ew.add(ew.add(last, 1), i), i)
 
 
-def _weighted(s, w, q, qshape):
+def _weighted(s, w, q, qshape, empty):
     """``inverted_cdf`` with weights (NumPy's weighted branch): the first sorted element
-    whose normalized cumulative weight reaches ``q``."""
+    whose normalized cumulative weight reaches ``q``.  ``empty``: the all-NaN slices of
+    the nan* versions (their weights are not checked; their result is NaN)."""
     n = aval(s).shape[-1]
     nb = aval(s).ndim - 1
     cdf = rd.cumsum(_cast(w, np.float64), nb)
     total = _last(cdf)
     known = concrete_value(total)
-    if known is not None and np.isnan(known / known).any():
-        raise FuncdiffValueError("Weights included NaN, inf or were all zero.")
+    if known is not None:
+        with np.errstate(all="ignore"):
+            bad = np.isnan(known / known)
+        skip = None if empty is None else concrete_value(empty)
+        if np.any(bad & ~skip if skip is not None else bad):
+            raise FuncdiffValueError("Weights included NaN, inf or were all zero.")
     cdf = ew.div(cdf, sh.reshape(total, aval(total).shape + (1,)))
     if aval(q).dtype.kind == "f":
         cdf = _cast(cdf, aval(q).dtype)
@@ -208,9 +213,8 @@ def _check_weights(name, w, a, axis, method):
         if axis is None:
             raise FuncdiffTypeError("Axis must be specified when shapes of a and weights "
                                     "differ.")
-        axes = axis if isinstance(axis, (tuple, list)) else (axis,)
-        axes = tuple(a_ % xa.ndim if a_ >= -xa.ndim else a_ for a_ in
-                     (operator.index(a_) for a_ in axes))
+        axes = tuple(canonical_axis(operator.index(a_), xa.ndim) for a_ in
+                     (axis if isinstance(axis, (tuple, list)) else (axis,)))
         if wa.shape != tuple(xa.shape[ax] for ax in axes):
             raise FuncdiffValueError("Shape of weights must be consistent with shape of a "
                                      "along specified axis.")
@@ -259,40 +263,35 @@ def _quantile(name, a, q, axis, out, method, keepdims, weights, *, percent, nan)
     nb = aval(xs).ndim - 1
     isfloat = xa.dtype.kind == "f"
     nan_mask = ew.isnan(xs) if isfloat else None
+    # nan*: the number of non-NaN values per slice plays NumPy's n
+    count = rd.reduce_sum(_cast(ew.logical_not(nan_mask), _INTP), (nb,)) \
+        if nan and isfloat else None
     if weights is not None:
         w, _ = _flatten_axes(weights, axis)
-        if nan:
-            w = ew.select(nan_mask, 0, w) if isfloat else w
-        s, _w_sorted = sort_last(xs, w)
-        r = _weighted(s, _w_sorted, q, qshape)
-        count = None
+        if count is not None:
+            w = ew.select(nan_mask, 0, w)
+        s, w_sorted = sort_last(xs, w)
+        r = _weighted(s, w_sorted, q, qshape, None if count is None else ew.eq(count, 0))
     else:
         s = sort_last(xs)[0]
-        if nan and isfloat:
-            count = rd.reduce_sum(_cast(ew.logical_not(nan_mask), _INTP), (nb,))
-            # n as NumPy sees it per slice: a Python int there, so in q's float type here
-            kq = _cast(count, aval(q).dtype) if aval(q).dtype.kind == "f" else count
-            qv = sh.reshape(q, qshape + (1,) * nb)
-            v = _virtual_index(method, kq, qv)
+        if count is not None:
+            # (a Python int in NumPy's per-slice call: here in q's float type)
+            n_ = _cast(count, aval(q).dtype) if aval(q).dtype.kind == "f" else count
+            v = _virtual_index(method, n_, sh.reshape(q, qshape + (1,) * nb))
             last = ew.sub(count, 1)
         else:
-            count = None
+            n_ = n
             v = _virtual_index(method, n, q)
             last = n - 1
         if method in _DISCRETE or method == "linear" and aval(v).dtype.kind in "iu":
-            idx = ew.minimum(ew.maximum(_index(v, last), 0), n - 1)
-            r = _pick(s, idx, qshape)
+            r = _pick(s, ew.minimum(ew.maximum(_index(v, last), 0), n - 1), qshape)
         else:
-            r = _interpolate(s, n if count is None else kq, last, v, method, qshape,
-                             weak_q)
-    if isfloat:
-        if nan:
-            if count is None:
-                count = rd.reduce_sum(_cast(ew.logical_not(nan_mask), _INTP), (nb,))
-            r = ew.select(ew.eq(count, 0), np.asarray(np.nan, aval(r).dtype)[()], r)
-        else:
-            lastv = _last(s)
-            r = ew.select(ew.isnan(lastv), _cast(lastv, aval(r).dtype), r)
+            r = _interpolate(s, n_, last, v, method, qshape, weak_q)
+    if count is not None:
+        r = ew.select(ew.eq(count, 0), np.asarray(np.nan, aval(r).dtype)[()], r)
+    elif isfloat:
+        lastv = _last(s)
+        r = ew.select(ew.isnan(lastv), _cast(lastv, aval(r).dtype), r)
     if keepdims:
         r = sh.reshape(r, qshape + kd)
     return r
