@@ -246,3 +246,17 @@ def test_errors():
     with pytest.raises(ValueError, match="table") as info:
         fd.jit(lambda v: np.isin(v, v, kind="table"))(x)
     assert isinstance(info.value, FuncdiffError)
+
+
+def test_jax_keywords_work_outside_transforms_too():
+    """NumPy's own functions reject size=/length=; funcdiff.numpy's take them everywhere
+    (outside transforms the traced implementation runs eagerly)."""
+    x, y = np.array([3.0, 1.0, 3.0, 2.0]), np.array([2.0, 5.0])
+    for f in (lambda a: fnp.unique(a, size=5, return_counts=True, fill_value=-1.0),
+              lambda a: tuple(fnp.unique_all(a, size=2)),
+              lambda a: fnp.intersect1d(a, y, size=2, return_indices=True),
+              lambda a: fnp.union1d(a, y, size=6), lambda a: fnp.setdiff1d(a, y, size=3),
+              lambda a: fnp.setxor1d(a, y, size=4, fill_value=0.0),
+              lambda a: fnp.bincount(a.astype(int), length=3)):
+        same(f(x), fd.jit(f)(x))
+    same(fnp.unique(x), np.unique(x))

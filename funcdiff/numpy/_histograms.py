@@ -38,7 +38,7 @@ from ._core import implements
 from ._creation import linspace
 from ._indexing import getitem
 from ._reductions import max as _max, min as _min, sum as _sum
-from ._sizes import concrete_or_error
+from ._sizes import concrete_or_error, jax_keywords
 from ._sorting import argsort_last, concrete_value, search_sorted
 
 __all__ = ["interp", "bincount", "histogram", "histogram_bin_edges", "histogram2d",
@@ -130,6 +130,7 @@ def _count_into(index, valid, length, weights, dtype):
     return sh.slice_(out, (0,), (length,))
 
 
+@jax_keywords("length")
 @implements(np.bincount)
 def bincount(x, /, weights=None, minlength=0, *, length=None):
     """Occurrences of each value of the non-negative 1-D integer ``x`` (intp; float64

@@ -30,7 +30,7 @@ from ..primitives.sort import iota_along, sort as _sort
 from ._core import aval, canonical_axis, implements, operand, result_type
 from ._core import cast as _cast
 from ._indexing import getitem
-from ._sizes import concrete_or_error, first_true
+from ._sizes import concrete_or_error, first_true, jax_keywords
 from ._sorting import search_sorted, sort_last
 
 __all__ = ["unique", "unique_all", "unique_counts", "unique_inverse", "unique_values",
@@ -186,6 +186,7 @@ def _unique(name, ar, return_index, return_inverse, return_counts, axis, equal_n
     return out[0] if len(out) == 1 else tuple(out)
 
 
+@jax_keywords("size", "fill_value")
 @implements(np.unique)
 def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None,
            *, equal_nan=True, sorted=True, size=None, fill_value=None):  # noqa: A002
@@ -211,7 +212,7 @@ def _array_api(np_name, fields, flags):
     f.__name__ = f.__qualname__ = np_name
     f.__doc__ = (f"NumPy 2's ``{np_name}``: ``unique`` with ``equal_nan=False`` (sorted "
                  "values); ``size=``/``fill_value=`` as ``unique``.")
-    return implements(np_fn)(f)
+    return jax_keywords("size", "fill_value")(implements(np_fn)(f))
 
 
 unique_all = _array_api("unique_all", ("values", "indices", "inverse_indices", "counts"),
@@ -290,6 +291,7 @@ def _common_1d(ar1, ar2):
     return _cast(a, dt), _cast(b, dt)
 
 
+@jax_keywords("size", "fill_value")
 @implements(np.intersect1d)
 def intersect1d(ar1, ar2, assume_unique=False, return_indices=False, *, size=None,
                 fill_value=None):
@@ -328,6 +330,7 @@ def intersect1d(ar1, ar2, assume_unique=False, return_indices=False, *, size=Non
     return vals, j1, j2
 
 
+@jax_keywords("size", "fill_value")
 @implements(np.union1d)
 def union1d(ar1, ar2, *, size=None, fill_value=None):
     """Sorted unique values in either array: ``unique(concatenate(ravel))``."""
@@ -337,6 +340,7 @@ def union1d(ar1, ar2, *, size=None, fill_value=None):
                    False, False, None, True, size, fill_value)
 
 
+@jax_keywords("size", "fill_value")
 @implements(np.setdiff1d)
 def setdiff1d(ar1, ar2, assume_unique=False, *, size=None, fill_value=None):
     """Unique values of ``ar1`` not in ``ar2`` (sorted; in ``ar1``'s order with
@@ -358,6 +362,7 @@ def setdiff1d(ar1, ar2, assume_unique=False, *, size=None, fill_value=None):
     return vals
 
 
+@jax_keywords("size", "fill_value")
 @implements(np.setxor1d)
 def setxor1d(ar1, ar2, assume_unique=False, *, size=None, fill_value=None):
     """Sorted values in exactly one of the arrays.  ``size``/``fill_value`` as

@@ -10,6 +10,8 @@ pass.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..core.errors import ConcretizationError
@@ -53,3 +55,19 @@ def first_true(mask, size, fill_value=0):
     out = scatter(sh.full((size + 1,), fill_value, _INTP), slot, sh.iota(0, n, 1, _INTP),
                   indexer=_AT)
     return sh.slice_(out, (0,), (size,))
+
+
+def jax_keywords(*names):
+    """For a function registered with ``implements`` that also takes JAX's keywords
+    ``names`` (``size=``, ``fill_value=``, ``length=``), which NumPy's own function
+    rejects: a call passing one of them runs the traced implementation, also outside
+    transforms (primitive by primitive, eagerly), so ``fnp.unique(x, size=3)`` works
+    everywhere."""
+    def deco(f):
+        @functools.wraps(f)
+        def g(*args, **kwargs):
+            if any(kwargs.get(n) is not None for n in names):
+                return f.traced(*args, **kwargs)
+            return f(*args, **kwargs)
+        return g
+    return deco
