@@ -285,6 +285,16 @@ ERRORS = {
                           ValueError, "one entry"),
     "histogramdd bins 0": (lambda x: np.histogramdd(x.reshape(3, 1), bins=0)[0], ValueError,
                            "positive"),
+    "histogram bins float": (lambda x: np.histogram(x, bins=2.5)[1], TypeError, "integer"),
+    "histogram too many bins": (lambda x: np.histogram(x, bins=4, range=(0.0, 5e-324))[1],
+                                ValueError, "Too many bins"),
+    "histogramdd bins float": (lambda x: np.histogramdd(x.reshape(3, 1), bins=2.5)[0],
+                               TypeError, "integer"),
+    "histogramdd bins 2-D": (lambda x: np.histogramdd(x.reshape(3, 1),
+                                                      bins=[np.ones((2, 2))])[0],
+                             ValueError, "1d"),
+    "bincount complex weights": (lambda x: np.bincount(np.array([0, 1, 2]), x + 1j),
+                                 TypeError, "complex"),
     "histogramdd bins order": (lambda x: np.histogramdd(
         x.reshape(3, 1), bins=[np.array([1.0, 0.0])])[0], ValueError, "monotonically"),
 }

@@ -245,6 +245,7 @@ ERRORS = {
     "sort 0-d axis": (lambda x: np.sort(x[0]), AXIS_ERROR, "axis"),
     "partition kth": (lambda x: np.partition(x, 5), ValueError, "out of bounds"),
     "partition bool kth": (lambda x: np.partition(x, True), TypeError, "boolean"),
+    "partition float kth": (lambda x: np.partition(x, 1.5), TypeError, "integer"),
     "lexsort empty": (lambda x: fnp.lexsort(()) + x, TypeError, "keys"),
     "lexsort shapes": (lambda x: np.lexsort((x, x[:2])), ValueError, "same shape"),
     "searchsorted 2-D": (lambda x: np.searchsorted(x.reshape(1, 3), 1.0), ValueError, "1-D"),
