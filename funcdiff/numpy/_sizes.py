@@ -20,7 +20,7 @@ from ..primitives import elementwise as ew
 from ..primitives import reduce as rd
 from ..primitives import shape as sh
 from ..primitives.indexing import make_indexer, scatter
-from ._core import aval
+from ._core import FUNCTIONS, aval
 
 _INTP = np.dtype(np.intp)
 _AT = make_indexer([("array", 0)])
@@ -69,5 +69,7 @@ def jax_keywords(*names):
             if any(kwargs.get(n) is not None for n in names):
                 return f.traced(*args, **kwargs)
             return f(*args, **kwargs)
+        if f.numpy is not None:
+            FUNCTIONS[f.numpy] = g     # numpy.X on a traced value dispatches through g
         return g
     return deco
