@@ -91,7 +91,7 @@ def test_case(name, dtype):
     run_case(CASES[name], np.random.default_rng(3), dtype)
 
 
-# --- interp ------------------------------------------------------------------------------------
+# --- interp ----------------------------------------------------------------------------------
 
 @SOME
 @given(seed=st.integers(0, 2**31 - 1), nx=st.integers(1, 9), nxp=st.integers(1, 7),
@@ -135,7 +135,7 @@ def test_interp_nan_x_is_nan_and_single_knot():
          np.interp(x, np.array([2.0]), np.array([5.0]), left=0.0))
 
 
-# --- histogram, histogram_bin_edges ------------------------------------------------------------
+# --- histogram, histogram_bin_edges ----------------------------------------------------------
 
 BINS = [10, 3, "array", "auto", "fd", "sturges", "doane", "scott", "stone", "rice", "sqrt"]
 
@@ -217,7 +217,7 @@ def test_histogramdd_values_equal_numpy(seed, n, d, bins, density, weights, rang
              want2, exact=False)
 
 
-# --- bincount ----------------------------------------------------------------------------------------
+# --- bincount --------------------------------------------------------------------------------
 
 @SOME
 @given(seed=st.integers(0, 2**31 - 1), n=st.integers(0, 12), minlength=st.integers(0, 8),
@@ -247,7 +247,7 @@ def test_bincount_needs_length_under_jit_and_negative_values():
          np.array([2, 1, 0]))
 
 
-# --- errors -----------------------------------------------------------------------------------------
+# --- errors ----------------------------------------------------------------------------------
 
 ERRORS = {
     "interp xp 2-D": (lambda x: np.interp(x, x.reshape(3, 1), x), ValueError, "1-D"),

@@ -86,7 +86,7 @@ def test_nanvar_where_mean_correction():
                                        rtol=1e-12)
 
 
-# --- table: jit, vmap, derivatives away from NaN ------------------------------------------------
+# --- table: jit, vmap, derivatives away from NaN ---------------------------------------------
 
 def _x(shape, nan=True):
     def make(rng, dt):

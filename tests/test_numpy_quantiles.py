@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import funcdiff as fd
@@ -49,7 +49,7 @@ def _axis(draw, ndim):
     return draw(st.sampled_from(opts))
 
 
-# --- values ------------------------------------------------------------------------------------
+# --- values ----------------------------------------------------------------------------------
 
 Q_KINDS = {
     "float": 0.37, "zero": 0.0, "one": 1.0, "half": 0.5, "int": 1,
@@ -157,7 +157,7 @@ def test_weighted_inverted_cdf(axis, seed, q, zeros, nan, one_d):
         same(got, want)
 
 
-# --- the table (jit, vmap, derivatives) ----------------------------------------------------------
+# --- the table (jit, vmap, derivatives) ------------------------------------------------------
 
 def _x(shape):
     return lambda rng, dt: (distinct(rng, shape, dt),)
@@ -204,7 +204,7 @@ def test_case(name, dtype):
     run_case(CASES[name], np.random.default_rng(1), dtype)
 
 
-# --- derivatives: closed forms --------------------------------------------------------------------
+# --- derivatives: closed forms ---------------------------------------------------------------
 
 def test_linear_interpolation_weights():
     """d quantile / d x: (1 - g) to the lower and g to the upper order statistic."""
@@ -256,7 +256,7 @@ def test_traced_q_under_vmap_and_jit():
              np.percentile(x, qs * 100, method=m))
 
 
-# --- errors ----------------------------------------------------------------------------------------
+# --- errors ----------------------------------------------------------------------------------
 
 ERRORS = {
     "method": (lambda x: np.quantile(x, 0.5, method="bogus"), ValueError, "not a valid"),
@@ -297,5 +297,3 @@ def test_empty_nan_versions_and_median_as_numpy():
               lambda v: np.nanquantile(v, 0.5, axis=0)):
         same(_quiet(fd.jit(f), x), _quiet(f, x))
 
-
-assume  # noqa: B018

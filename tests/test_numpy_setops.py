@@ -52,7 +52,7 @@ dtypes = st.sampled_from([np.float64, np.float32, np.int64, np.int8, np.bool_,
                           np.complex128])
 
 
-# --- unique ------------------------------------------------------------------------------------
+# --- unique ----------------------------------------------------------------------------------
 
 @SOME
 @given(seed=st.integers(0, 2**31 - 1), shape=st.lists(st.integers(0, 4), min_size=1,
@@ -97,7 +97,7 @@ def test_unique_derivative_goes_to_the_first_occurrence():
     fd.check_grads(lambda v: np.unique(v) ** 2, (np.array([2.0, 1.0, 3.5]),), order=2)
 
 
-# --- size= under jit and vmap --------------------------------------------------------------------
+# --- size= under jit and vmap ----------------------------------------------------------------
 
 def _padded(want, size, fill):
     """NumPy's result cut or padded to ``size`` (JAX's semantics)."""
@@ -145,7 +145,7 @@ def test_unique_without_size_under_jit_names_the_function():
                 transform(f)(np.ones((2, 3)))
 
 
-# --- set operations ------------------------------------------------------------------------------
+# --- set operations --------------------------------------------------------------------------
 
 @SOME
 @given(seed=st.integers(0, 2**31 - 1), n1=st.integers(0, 8), n2=st.integers(0, 8),
@@ -230,7 +230,7 @@ def test_isin_kinds_and_dtypes():
     same(fd.jit(lambda a: np.isin(a, np.zeros(0)))(a), np.isin(a, np.zeros(0)))
 
 
-# --- errors ---------------------------------------------------------------------------------------
+# --- errors ----------------------------------------------------------------------------------
 
 def test_errors():
     x = np.array([1.0, 2.0])

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import funcdiff as fd
 import funcdiff.numpy as fnp
-from funcdiff import ConcretizationError, FuncdiffError
+from funcdiff import FuncdiffError
 
 from _helpers import traced
 from _sortcheck import Case, check_values, run_case, same
@@ -135,7 +135,7 @@ def test_method_sort_is_functional_and_leaves_its_operand_unchanged():
     assert fnp.asarray(x).sort() is None          # outside transforms: NumPy, in place
 
 
-# --- shapes, axes, ties, NaNs (hypothesis) ---------------------------------------------------------
+# --- shapes, axes, ties, NaNs (hypothesis) ---------------------------------------------------
 
 shapes = st.lists(st.integers(0, 4), min_size=1, max_size=3).map(tuple)
 
@@ -237,7 +237,7 @@ def test_sort_in_generated_code_is_numpy_sort():
     assert "np.sort(" in src and "kind='stable'" in src
 
 
-# --- errors ----------------------------------------------------------------------------------------
+# --- errors ----------------------------------------------------------------------------------
 
 ERRORS = {
     "sort kind": (lambda x: np.sort(x, kind="bogus"), ValueError, "kind"),
@@ -281,5 +281,3 @@ def test_errors_of_numpy_itself_are_the_same_kind():
         with pytest.raises(ValueError):
             traced(f, x)
 
-
-ConcretizationError  # noqa: B018 - re-exported error class used by sibling modules

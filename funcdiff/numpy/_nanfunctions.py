@@ -17,7 +17,6 @@ import numpy as np
 from ..core.errors import FuncdiffValueError
 from ..primitives import elementwise as ew
 from ._core import aval, implements, operand
-from ._core import cast as _cast
 from ._reductions import (_NoValue, _given, _nan_to, _no_out, all as _all, argmax as _argmax,
                           argmin as _argmin, cumprod as _cumprod, cumsum as _cumsum,
                           max as _max, min as _min, prod as _prod, std as _std,
