@@ -539,6 +539,37 @@ op("average", 2, params=lambda d, s: _axis_params(d, s, nonempty=True)
 # the step the builder inserts to keep values bounded (exact: a power of two)
 op("scale", params=lambda d, s: None)(lambda a, p: a[0] * p["c"])
 
+
+# sorting and order statistics: kinks where two values tie (or cross a knot)
+def _sorted_gap(x, axis):
+    x = np.asarray(x, dtype=np.float64)
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    if x.shape[axis] < 2:
+        return math.inf
+    return _min_abs(np.diff(np.sort(x, axis=axis), axis=axis))
+
+
+_KNOTS = np.array([-1.0, -0.25, 0.5, 1.5])
+
+
+def _knot_gap(a, p):
+    return _min_abs(np.asarray(a[0], np.float64)[..., None] - _KNOTS)
+
+
+op("sort", params=_one_axis, margin=lambda a, p: _sorted_gap(a[0], p["axis"]))(
+    lambda a, p: fnp.sort(a[0], axis=p["axis"]))
+op("median", params=lambda d, s: _axis_params(d, s, nonempty=True),
+   margin=lambda a, p: _sorted_gap(a[0], p["axis"]))(
+    lambda a, p: fnp.median(a[0], axis=p["axis"], keepdims=p["keepdims"]))
+op("quantile", params=lambda d, s: _axis_params(d, s, nonempty=True),
+   margin=lambda a, p: _sorted_gap(a[0], p["axis"]))(
+    lambda a, p: fnp.quantile(a[0], 0.3, axis=p["axis"], keepdims=p["keepdims"]))
+op("interp", margin=_knot_gap)(
+    lambda a, p: fnp.interp(a[0], _cast(_KNOTS, a[0]), _cast([0.5, -1.0, 2.0, 0.0], a[0])))
+op("searchsorted_mul", margin=_knot_gap)(
+    lambda a, p: a[0] * fnp.searchsorted(_cast(_KNOTS, a[0]), a[0]))
+
 NONSMOOTH_OPS = sorted(n for n, o in OPS.items() if o.margin is not None)
 CONTROL_FLOW_OPS = ["cond", "switch", "fori_loop", "while_loop", "scan"]
 

@@ -419,10 +419,24 @@ def example():
 
 
 @case("NumPy function funcdiff does not trace", fd.UnsupportedNumpyFunctionError,
-      "numpy.unique", "funcdiff",
+      "numpy.array2string", "funcdiff",
       when="a NumPy function funcdiff does not implement receives a traced value",
       fix="use a funcdiff.numpy function that does the same, compute it outside the "
           "transform, or wrap it in `custom_jvp`/`custom_vjp`")
+def example():
+    def f(x):
+        return np.array2string(x)  # <-
+    fd.jit(f)(x3)
+
+
+@case("a result whose length depends on values, under jit", fd.ConcretizationError,
+      "`unique`", "size=",
+      when="`unique`, the set operations (`intersect1d`, `union1d`, `setdiff1d`, "
+           "`setxor1d`), `bincount` or `histogram(bins='auto')` under `jit`/`vmap`, where "
+           "the values that decide the result's length are unknown",
+      fix="pass JAX's static `size=` (and `fill_value=`) to `funcdiff.numpy.unique` and "
+          "the set operations, or `length=` to `bincount`; or call it outside `jit` "
+          "(under `grad`, values are known)")
 def example():
     def f(x):
         return np.unique(x)  # <-

@@ -668,6 +668,20 @@ def scatter_spec(values="uniform", order=2):
     return Spec(make, order=order, diff=(0, 2))
 
 
+def _sort(data):
+    """Operands of one shape, the first key free of ties (finite differences see one
+    permutation); more operands and keys now and then."""
+    rng = _rng(data)
+    shape = _shape(data, min_dims=1)
+    n = int(np.prod(shape))
+    k = data.draw(st.integers(1, 3), label="operands")
+    key = rng.permutation(np.arange(n, dtype=float)).reshape(shape) * 0.5 + \
+        rng.uniform(-0.1, 0.1, shape)
+    ops = [key] + [rng.uniform(-2, 2, shape) for _ in range(k - 1)]
+    return ops, dict(dimension=data.draw(st.integers(0, len(shape) - 1), label="dim"),
+                     num_keys=data.draw(st.integers(1, k), label="num_keys"))
+
+
 RULES: dict[str, Spec] = {
     # arithmetic (broadcasting; complex where holomorphic or simply real-linear)
     "add": binary(dtypes=("f", "c")),
@@ -766,6 +780,8 @@ RULES: dict[str, Spec] = {
     "scatter_mul": scatter_spec("away"),
     "scatter_min": scatter_spec(),
     "scatter_max": scatter_spec(),
+    # sorting
+    "sort": Spec(_sort),
     # identities and calls
     "name": Spec(_name),
     "optimization_barrier": Spec(_barrier),

@@ -62,6 +62,7 @@ GROUPS = [
     ("funcdiff.primitives.reduce", "Reductions and scans"),
     ("funcdiff.primitives.dot", "Contractions"),
     ("funcdiff.primitives.indexing", "Indexing"),
+    ("funcdiff.primitives.sort", "Sorting"),
     ("funcdiff.primitives.linalg", "Linear algebra"),
     ("funcdiff.primitives.decomp", "Factorizations (LU, Schur, Hessenberg)"),
     ("funcdiff.primitives.matfun", "Matrix functions"),
@@ -315,6 +316,20 @@ def _p(call, *kinds, compare="value"):
 
 
 _AX0 = lambda F, a: F(a, axis=0)  # noqa: E731
+
+
+def _sized(n, pair=False):
+    """A probe of a function whose result's length depends on the values: NumPy's is
+    called plainly, funcdiff's with JAX's ``size=n`` (the exact length here), which
+    ``jit`` and ``vmap`` need.  Set operations (``pair``) compare ``a`` with ``a[1:3]``."""
+    def call(F, a):
+        args = (a, a[1:3]) if pair else (a,)
+        if (getattr(F, "__module__", "") or "").startswith("funcdiff"):
+            return F(*args, size=n)
+        return F(*args)
+    return call
+
+
 # NumPy name (``linalg.X`` for numpy.linalg) -> probe.  ``call(F, *arrays)`` is run with
 # F = the NumPy function (reference) and F = the funcdiff function (under transforms).
 PROBES = {
@@ -500,6 +515,28 @@ PROBES = {
     "load": _p(lambda F, a: a * F(_npy_file()), "v"),
     "save": _p(lambda F, a: _saved(F, a), "v", compare="eager"),
     "savez": _p(lambda F, a: _saved(F, a), "v", compare="eager"),
+    # sorting, order statistics, nan reductions, binning, set operations
+    **{n: _p(_AX0, "m") for n in (
+        "median", "nanmedian", "nanmax", "nanmin", "nanargmax", "nanargmin", "nanprod",
+        "nancumsum", "nancumprod", "nanvar", "nanstd")},
+    "quantile": _p(lambda F, a: F(a, 0.3, axis=0), "m"),
+    "nanquantile": _p(lambda F, a: F(a, 0.3, axis=0), "m"),
+    "percentile": _p(lambda F, a: F(a, [25.0, 80.0], axis=0), "m"),
+    "nanpercentile": _p(lambda F, a: F(a, [25.0, 80.0], axis=0), "m"),
+    "partition": _p(lambda F, a: F(a, 1), "v"),
+    "argpartition": _p(lambda F, a: F(a, 1), "v"),
+    "lexsort": _p(lambda F, a, b: F((a, b)), "v", "v"),
+    "searchsorted": _p(lambda F, a, b: F(np.sort(a), b), "v", "v"),
+    "digitize": _p(lambda F, a: F(a, np.array([0.3, 0.5, 0.7])), "v"),
+    "interp": _p(lambda F, x, fp: F(x, np.array([0.2, 0.4, 0.6, 0.8]), fp), "v", "v"),
+    "bincount": _p(lambda F, w: F(np.array([0, 2, 1, 2]), w), "v"),
+    # value-dependent lengths: funcdiff is probed with JAX's size= (the exact length)
+    **{n: _p(_sized(4), "v") for n in (
+        "unique", "unique_all", "unique_counts", "unique_inverse", "unique_values")},
+    "intersect1d": _p(_sized(2, pair=True), "v"),
+    "union1d": _p(_sized(4, pair=True), "v"),
+    "setdiff1d": _p(_sized(2, pair=True), "v"),
+    "setxor1d": _p(_sized(2, pair=True), "v"),
 }
 
 
@@ -563,6 +600,14 @@ NOTES = {
     "trim_zeros": "`trim_zeros`: the result's shape depends on the values (how many zeros "
                   "there are), so it needs them: it works under `grad`/`jvp`/`vjp` and "
                   "raises `ConcretizationError` under `jit`/`vmap`, as in JAX.",
+    "unique": "`unique` (and `unique_all`, `unique_counts`, `unique_inverse`, "
+              "`unique_values`), `intersect1d`, `union1d`, `setdiff1d`, `setxor1d`, "
+              "`bincount`: the result's length depends on the values; they work under "
+              "`grad`/`jvp`/`vjp`, and under `jit`/`vmap` with a static length: "
+              "`funcdiff.numpy.unique(x, size=n, fill_value=...)` or "
+              "`bincount(x, length=n)`, JAX's keywords (NumPy's signatures reject them, "
+              "so `numpy.X` itself needs known values). Their rows are probed with "
+              "`size=` set to the exact length (set operations: of `a` and `a[1:3]`).",
     "linalg.eigvals": "`linalg.eig`, `linalg.eigvals` are probed with a matrix that has "
                       "complex eigenvalues. For a matrix whose eigenvalues are all real, "
                       "NumPy returns float64, and funcdiff, under a transform, still "

@@ -31,7 +31,7 @@ _counter = itertools.count()
 INPLACE_MIN_SIZE = 4096
 # non-ufunc primitives whose NumPy spelling always returns a new array
 _FRESH_RESULT_PRIMS = frozenset(("dot_general", "reduce_sum", "reduce_max", "reduce_min",
-                                 "reduce_prod"))
+                                 "reduce_prod", "sort"))
 
 
 def _is_ufunc_prim(prim):

@@ -29,6 +29,11 @@ from ._arrayops import *  # noqa: F401,F403
 from ._differences import *  # noqa: F401,F403
 from ._statistics import *  # noqa: F401,F403
 from ._io import *  # noqa: F401,F403
+from ._sorting import *  # noqa: F401,F403
+from ._quantiles import *  # noqa: F401,F403
+from ._nanfunctions import *  # noqa: F401,F403
+from ._histograms import *  # noqa: F401,F403
+from ._setops import *  # noqa: F401,F403
 from . import linalg  # noqa: F401
 from . import fft  # noqa: F401
 from . import _methods  # noqa: F401  (attaches operators and methods to tracers)

@@ -93,6 +93,10 @@ for _name in ["sum", "mean", "prod", "max", "min", "var", "std", "cumsum", "cump
               "round", "conj", "conjugate", "swapaxes", "diagonal", "trace", "repeat",
               "nonzero", "take"]:
     setattr(Tracer, _name, _method(_name))
+# functional, as jax.Array's: x.sort() returns the sorted value and leaves x unchanged
+# (a traced value cannot be sorted in place; docs/sharp-edges.md)
+for _name in ["sort", "argsort", "searchsorted", "partition", "argpartition"]:
+    setattr(Tracer, _name, _method(_name))
 
 
 def _reshape(self, *shape, order="C"):

@@ -55,7 +55,8 @@ def implements_sized(np_fn, jax_kwargs=SIZE_KWARGS):
             return f(*args, **kwargs)
 
         g.traced, g.numpy = traced, np_fn
-        FUNCTIONS[np_fn] = g
+        if np_fn is not None:      # (a NumPy 2 function missing on NumPy 1.x)
+            FUNCTIONS[np_fn] = g
         return g
 
     return deco
@@ -110,20 +111,21 @@ def known(x):
     return None if x._val is None else np.asarray(x._val)
 
 
-def true_positions(mask, size):
+def true_positions(mask, size, fill_value=0):
     """``(positions, count)`` for a 1-d boolean ``mask`` (traced or not):
     ``positions`` (intp, length ``size``) holds the indices of the first ``size`` True
-    entries in increasing order, then zeros; ``count`` (0-d intp) is the number of True
+    entries in increasing order, then ``fill_value`` (JAX's ``nonzero(mask, size=,
+    fill_value=)``); ``count`` (0-d intp) is the number of True
     entries (not capped at ``size``).  A cumsum ranks the True entries; one scatter puts
     each of the first ``size`` at its rank (the others go to a dropped extra slot)."""
     n = aval(mask).shape[0]
     if n == 0:
-        return sh.full((size,), 0, np.intp), np.intp(0)
+        return sh.full((size,), fill_value, np.intp), np.intp(0)
     rank = cumsum(ew.convert_element_type(mask, dtype=np.intp), 0)   # 1, 2, ... at Trues
     count = sh.reshape(sh.slice_(rank, [n - 1], [n]), ())
     keep = ew.logical_and(mask, ew.le(rank, size))
     slot = ew.select(keep, ew.sub(rank, 1), size)
-    out = scatter(sh.full((size + 1,), 0, np.intp), slot, sh.iota(0, n, 1, np.intp),
+    out = scatter(sh.full((size + 1,), fill_value, np.intp), slot, sh.iota(0, n, 1, np.intp),
                   indexer=make_indexer([("array", 0)]))
     return sh.slice_(out, [0], [size]), count
 
