@@ -333,7 +333,7 @@ def _sized(n, pair=False):
 # NumPy name (``linalg.X`` for numpy.linalg) -> probe.  ``call(F, *arrays)`` is run with
 # F = the NumPy function (reference) and F = the funcdiff function (under transforms).
 PROBES = {
-    "arccosh": _p(lambda F, a: F(a), "v1"),
+    **{n: _p(lambda F, a: F(a), "v1") for n in ("arccosh", "acosh")},
     "invert": _p(lambda F, a: F(a), "i"),
     "bitwise_and": _p(lambda F, a, b: F(a, b), "i", "i"),
     "bitwise_or": _p(lambda F, a, b: F(a, b), "i", "i"),
