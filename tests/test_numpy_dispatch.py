@@ -568,7 +568,7 @@ def test_uncovered_numpy_functions_raise_unsupported_naming_them():
     required positional argument), raises UnsupportedNumpyFunctionError naming it --
     never NumPy's generic TypeError ("no implementation found ...")."""
     rows = _dispatched_numpy_functions()
-    assert len(rows) > 50
+    assert "numpy.busday_count" in dict(rows)     # the scan finds what is not covered
     x = np.linspace(0.1, 0.9, 6).reshape(2, 3)
     failures = []
 
