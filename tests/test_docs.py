@@ -54,3 +54,14 @@ def test_table_layout_check_finds_what_it_should():
     assert len(heading_in_cell) == 1 and heading_in_cell[0].startswith("line 4: a heading")
     glued = table_layout_problems("intro\n| a |\n|---|\n\nend\n")
     assert len(glued) == 1 and glued[0].startswith("line 2: a table right after")
+
+
+def test_getting_started_lists_every_extra():
+    """Every extra of pyproject.toml has a row in getting-started's table of extras."""
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    section = pyproject.split("[project.optional-dependencies]", 1)[1].split("\n[", 1)[0]
+    extras = re.findall(r"^([\w-]+)\s*=", section, flags=re.M)
+    assert {"test", "fast", "plot", "examples", "docs", "bench"} <= set(extras)
+    page = (ROOT / "docs" / "getting-started.md").read_text()
+    missing = [e for e in extras if f"| `{e}` |" not in page]
+    assert not missing, f"extras not listed in docs/getting-started.md: {missing}"
