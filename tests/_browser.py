@@ -10,6 +10,7 @@ driver version to match.
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import select
@@ -38,6 +39,13 @@ def find_chromium():
     return None
 
 
+def _above_4(fd):
+    """``fd`` moved to a descriptor numbered 5 or more (close-on-exec, as os.pipe's)."""
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 5)
+    os.close(fd)
+    return moved
+
+
 class BrowserError(RuntimeError):
     """The browser died, answered a command with an error, or did not answer in time."""
 
@@ -51,6 +59,9 @@ class Browser:
         self._profile = tempfile.mkdtemp(prefix="funcdiff-chromium-")
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
+        # the browser's ends, moved above 4: put on 3 and 4 in the child, neither may
+        # already be one of them (dup2 onto itself would also keep close-on-exec)
+        to_browser_r, from_browser_w = (_above_4(to_browser_r), _above_4(from_browser_w))
 
         def give_pipes():              # runs in the child before exec: fds 3 and 4
             os.dup2(to_browser_r, 3)
@@ -59,13 +70,22 @@ class Browser:
         # the browser's own log goes to a file (a pipe nobody reads could fill and block
         # it), shown if it dies
         self._log = open(os.path.join(self._profile, "stderr.log"), "w+b")
-        self._proc = subprocess.Popen(
-            [executable, *FLAGS, f"--user-data-dir={self._profile}",
-             f"--window-size={width},{height}", "--remote-debugging-pipe", "about:blank"],
-            preexec_fn=give_pipes, close_fds=False, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=self._log)
-        os.close(to_browser_r)
-        os.close(from_browser_w)
+        try:
+            self._proc = subprocess.Popen(
+                [executable, *FLAGS, f"--user-data-dir={self._profile}",
+                 f"--window-size={width},{height}", "--remote-debugging-pipe",
+                 "about:blank"],
+                preexec_fn=give_pipes, close_fds=False, stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=self._log)
+        except OSError:
+            for fd in (self._to_browser, self._from_browser):
+                os.close(fd)
+            self._log.close()
+            shutil.rmtree(self._profile, ignore_errors=True)
+            raise
+        finally:
+            os.close(to_browser_r)
+            os.close(from_browser_w)
         self._buf = b""
         self._next_id = 0
         self._events = []              # (sessionId, method, params) not yet consumed
