@@ -75,7 +75,7 @@ class OptimizeResults:
     ``status``, ``success``, ``message``.  A pytree, so it can be returned from ``jit``
     and ``vmap``; ``message`` is known once the values are (not inside ``jit``)."""
 
-    _fields = ("x", "success", "status", "fun", "jac", "hess_inv", "nfev", "njev", "nit")
+    _FIELDS = ("x", "success", "status", "fun", "jac", "hess_inv", "nfev", "njev", "nit")
 
     def __init__(self, x, success, status, fun, jac, hess_inv, nfev, njev, nit,
                  message_id):
@@ -100,7 +100,7 @@ class OptimizeResults:
             mid.shape)
 
     def keys(self):
-        return list(self._fields) + ["message"]
+        return list(self._FIELDS) + ["message"]
 
     def __getitem__(self, key):
         if key not in self.keys():
@@ -112,7 +112,7 @@ class OptimizeResults:
             msg = self.message
         except ConcretizationError:
             msg = "<known at run time>"
-        items = [(k, getattr(self, k)) for k in self._fields] + [("message", msg)]
+        items = [(k, getattr(self, k)) for k in self._FIELDS] + [("message", msg)]
         w = max(len(k) for k, _ in items)
         return "\n".join(f"{k.rjust(w)}: {v!r}" for k, v in items)
 
