@@ -3,7 +3,7 @@ numerical Python code written with NumPy."""
 from . import core, tree_util  # noqa: F401
 from .core.errors import (ConcretizationError, DerivativeCutWarning,  # noqa: F401
                           FuncdiffError, FuncdiffIndexError, FuncdiffTypeError,
-                          FuncdiffValueError, GradientError,
+                          FuncdiffValueError, GradientError, ImplicitGradientWarning,
                           NonConcreteBooleanIndexError, ShapeError, StructureError,
                           TracerArrayConversionError, TracerBufferWriteError,
                           TracerLeakError, UnsupportedNumpyFunctionError)

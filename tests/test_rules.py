@@ -631,6 +631,34 @@ def _scan_call(operands, params):
                        reverse=params["reverse"])
 
 
+def _root_call(operands, params):
+    """custom_root: x + y tanh(x) = a (monotone), by Newton; elementwise, so the tangent
+    solve divides by the Jacobian's diagonal."""
+    import funcdiff.numpy as fnp
+    a, y = operands
+
+    def f(x):
+        return x + y * fnp.tanh(x) - a
+
+    def newton(f, x0):
+        return fd.lax.fori_loop(0, 40, lambda i, x: x - f(x) / (1 + y / fnp.cosh(x) ** 2),
+                                x0)
+    return fd.lax.custom_root(f, fnp.zeros_like(a), newton, lambda g, b: b / g(fnp.ones_like(b)))
+
+
+def _linear_solve_call(operands, params):
+    """custom_linear_solve: a symmetric positive-definite operator built from both
+    operands, solved densely."""
+    import funcdiff.numpy as fnp
+    x, y = operands
+    A = fnp.diag(2.0 + y) + 0.1 * fnp.outer(x, x)
+    solve = (lambda mv, b: fnp.linalg.solve(fd.jacfwd(mv)(b), b))
+    if params["reverse"]:     # the transposed system spelled out instead of symmetric=True
+        return fd.lax.custom_linear_solve(lambda v: A @ v, x * y, solve,
+                                          transpose_solve=solve)
+    return fd.lax.custom_linear_solve(lambda v: A @ v, x * y, solve, symmetric=True)
+
+
 # indexing ---------------------------------------------------------------------------------
 
 def _gather(data):
@@ -826,6 +854,9 @@ RULES: dict[str, Spec] = {
     # more NumPy ufuncs: nextafter (slope 1 in x, 0 in y), ldexp (linear in x)
     "nextafter": binary(),
     "ldexp": nary((-2.0, 2.0), ("int", -3, 3), diff=(0,)),
+    # implicit solves (funcdiff.lax): derivatives from the equations, not the iterations
+    "custom_root": Spec(_cf_operands, call=_root_call),
+    "custom_linear_solve": Spec(_cf_operands, call=_linear_solve_call),
 }
 
 # non-float outputs: the tangent is zero and differentiation through them still works
@@ -880,6 +911,9 @@ NOT_HERE: dict[str, str] = {
     "funm": "no rule of its own (it cannot differentiate a Python func): "
             "funcdiff.scipy.linalg.funm's custom_jvp, tests/test_scipy_linalg_more.py "
             "(test_grads[funm_*])",
+    "host_call": "no derivative by design: runs SciPy's optimizer on NumPy values inside "
+                 "minimize's custom_root solver, which is never differentiated: "
+                 "tests/test_scipy_optimize.py",
     "numexpr_fused": "made only by jit's fusion pass in optimized programs, which are "
                      "never differentiated (no jvp rule): jit tests",
 }

@@ -70,6 +70,7 @@ GROUPS = [
     ("funcdiff.primitives.fft", "Fourier transforms"),
     ("funcdiff.primitives.control_flow", "Control flow"),
     ("funcdiff.primitives.custom", "Custom derivatives"),
+    ("funcdiff.primitives.solves", "Implicit solves"),
     ("funcdiff.primitives.call", "Calls"),
     ("funcdiff.checkpoint", "Checkpointing"),
     ("funcdiff.jit.passes.fuse", "Made by jit's optimizer only"),
@@ -129,6 +130,12 @@ DESCRIPTIONS = {
     "custom_vjp_call": "a function with a user-defined vjp rule (`custom_vjp`)",
     "custom_lin": "the linear part of a `custom_vjp` function (transposes to the user's "
                   "backward function)",
+    "custom_root": "`lax.custom_root`: a solver's root, differentiated by the implicit "
+                   "function theorem (one tangent solve)",
+    "custom_linear_solve": "`lax.custom_linear_solve`: a linear solve differentiated "
+                           "through the linear system (transposes to the transposed solve)",
+    "host_call": "a Python function on NumPy values (SciPy's optimizer in `minimize`); no "
+                 "derivative",
     "jit_call": "a nested `jit`-compiled function (inlined by the optimizer)",
     "cond": "`branches[index](*operands)`: one of several jaxprs",
     "while_loop": "`while cond(c): c = body(c)`",

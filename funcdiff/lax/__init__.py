@@ -25,8 +25,10 @@ from ..primitives import control_flow as _cf
 from ..primitives.elementwise import add, convert_element_type, lt, ne
 from ..primitives.elementwise import maximum as _max, minimum as _min
 from ..tree_util import tree_flatten, tree_unflatten
+from ._solves import custom_linear_solve, custom_root
 
-__all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "stop_gradient"]
+__all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "stop_gradient",
+           "custom_root", "custom_linear_solve"]
 
 
 # --- helpers ------------------------------------------------------------------------------

@@ -5,3 +5,5 @@ from . import stats  # noqa: F401
 from . import signal  # noqa: F401
 from . import linalg  # noqa: F401
 from . import integrate  # noqa: F401
+from . import optimize  # noqa: F401
+from . import sparse  # noqa: F401
