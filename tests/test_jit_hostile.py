@@ -528,3 +528,38 @@ def test_comment_and_identifier_helpers():
     assert pysource.comment("a\\x0ab") != pysource.comment("a\nb")   # escapes unambiguous
     assert pysource.is_identifier("ok_1") and not pysource.is_identifier("ℌ")
     assert not pysource.is_identifier("class") and not pysource.is_identifier("a b")
+
+
+# --- Python scalars through operator templates --------------------------------------------
+# Python scalar arguments (and what `==` makes of them: Python bools) reach the generated
+# code as Python numbers, on which some operators differ from NumPy's ufuncs.
+
+@pytest.mark.parametrize("f, args", [
+    (lambda x: ~(x == 0), (0,)),                     # ~True is -2 in Python
+    (lambda x: (x == 0) + (x == 0), (0,)),           # True + True is 2
+    (lambda x: (x == 0) * (x == 1), (0,)),
+    (lambda x, y: x / y, (1, 0)),                    # ZeroDivisionError in Python
+    (lambda x, y: x / y, (1.0, 0.0)),
+    (lambda x, y: x // y, (1, 0)),
+    (lambda x, y: x % y, (1.0, 0.0)),
+    (lambda x: (-8.0) ** x, (1 / 3,)),               # complex in Python, NaN in NumPy
+])
+def test_python_scalar_operands_follow_numpy(f, args):
+    with np.errstate(all="ignore"):
+        closed = fd.make_jaxpr(f)(*args)       # the interpreter runs NumPy's ufuncs
+        want = fd.eval_jaxpr(closed.jaxpr, closed.consts, *args)[0]
+        got = fd.jit(f)(*args)
+    assert np.asarray(got).dtype == np.asarray(want).dtype
+    np.testing.assert_array_equal(got, want)
+
+
+def test_while_loop_with_a_python_bool_carry_inverts_as_numpy():
+    """A found bug: a counter starting as a Python int made `c[0] == 0` a Python bool
+    and `~` of it -2 (true), so the loop took the wrong branch, eagerly and under jit."""
+    def f():
+        return lax.while_loop(
+            lambda c: c[0] < 3,
+            lambda c: (c[0] + 1, fnp.where(~(c[0] == 0), c[1] + 1.0, c[1] + 10.0)),
+            (0, 0.0))
+    assert float(f()[1]) == 12.0
+    assert float(fd.jit(f)()[1]) == 12.0

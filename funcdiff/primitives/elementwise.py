@@ -120,10 +120,14 @@ def _elementwise_cost(transcendental):
 
 
 def elementwise(name, np_fn, *, transcendental=False, out_dtype=None, float_only=False,
-                emit=None):
-    """A new elementwise primitive wrapping ``np_fn``."""
+                emit=None, py_kinds=None):
+    """A new elementwise primitive wrapping ``np_fn``.  ``py_kinds``: for an operator
+    ``emit``, the result dtype kinds for which the operator on Python scalars gives
+    NumPy's result (None: all); jit's code calls ``np_fn`` when every operand may be a
+    Python scalar and the kind is not among them (``~True`` is -2, ``1 / 0`` raises)."""
     prim = Primitive(name)
     prim.np_fn = np_fn
+    prim.py_kinds = py_kinds
     prim.impl = _impl(np_fn)
     abstract = _elementwise_abstract(name, np_fn, out_dtype)
     if float_only:
@@ -157,11 +161,11 @@ def _binder(prim):
 
 # --- arithmetic ------------------------------------------------------------------------
 
-add_p = elementwise("add", np.add, emit="{0} + {1}")
-sub_p = elementwise("sub", np.subtract, emit="{0} - {1}")
-mul_p = elementwise("mul", np.multiply, emit="{0} * {1}")
-div_p = elementwise("div", np.true_divide, emit="{0} / {1}")
-neg_p = elementwise("neg", np.negative, emit="-{0}")
+add_p = elementwise("add", np.add, emit="{0} + {1}", py_kinds="iufc")
+sub_p = elementwise("sub", np.subtract, emit="{0} - {1}", py_kinds="iufc")
+mul_p = elementwise("mul", np.multiply, emit="{0} * {1}", py_kinds="iufc")
+div_p = elementwise("div", np.true_divide, emit="{0} / {1}", py_kinds="")
+neg_p = elementwise("neg", np.negative, emit="-{0}", py_kinds="iufc")
 add, sub, mul, div, neg = map(_binder, (add_p, sub_p, mul_p, div_p, neg_p))
 
 
@@ -323,7 +327,8 @@ floor_p = elementwise("floor", np.floor)
 ceil_p = elementwise("ceil", np.ceil)
 round_p = elementwise("round", np.round, emit="np.round({0})")
 trunc_p = elementwise("trunc", np.trunc)
-floor_divide_p = elementwise("floor_divide", np.floor_divide, emit="{0} // {1}")
+floor_divide_p = elementwise("floor_divide", np.floor_divide, emit="{0} // {1}",
+                             py_kinds="")
 sign, floor, ceil, round_, trunc, floor_divide = map(_binder, (
     sign_p, floor_p, ceil_p, round_p, trunc_p, floor_divide_p))
 
@@ -344,7 +349,7 @@ isinf_p = elementwise("isinf", np.isinf, out_dtype=_BOOL)
 bitwise_and_p = elementwise("bitwise_and", np.bitwise_and, emit="{0} & {1}")
 bitwise_or_p = elementwise("bitwise_or", np.bitwise_or, emit="{0} | {1}")
 bitwise_xor_p = elementwise("bitwise_xor", np.bitwise_xor, emit="{0} ^ {1}")
-invert_p = elementwise("invert", np.invert, emit="~{0}")
+invert_p = elementwise("invert", np.invert, emit="~{0}", py_kinds="iu")
 (eq, ne, lt, le, gt, ge, logical_and, logical_or, logical_xor, logical_not, isfinite, isnan,
  isinf, bitwise_and, bitwise_or, bitwise_xor, invert) = map(_binder, (
     eq_p, ne_p, lt_p, le_p, gt_p, ge_p, and_p, or_p, xor_p, not_p, isfinite_p, isnan_p,
@@ -420,9 +425,10 @@ defbroadcasting(select_p)
 
 max_p = elementwise("max", np.maximum)
 min_p = elementwise("min", np.minimum)
-pow_p = elementwise("pow", np.power, transcendental=True, emit="{0} ** {1}")
+pow_p = elementwise("pow", np.power, transcendental=True, emit="{0} ** {1}",
+                    py_kinds="")
 atan2_p = elementwise("atan2", np.arctan2, transcendental=True)
-rem_p = elementwise("rem", np.remainder, emit="{0} % {1}")
+rem_p = elementwise("rem", np.remainder, emit="{0} % {1}", py_kinds="")
 fmod_p = elementwise("fmod", np.fmod)
 logaddexp_p = elementwise("logaddexp", np.logaddexp, transcendental=True)
 hypot_p = elementwise("hypot", np.hypot, transcendental=True)
