@@ -14,7 +14,7 @@ import numpy as np
 from ... import numpy as fnp
 from ...core.errors import FuncdiffValueError
 from .. import special as fsp
-from ..special import _concrete
+from .._special import _concrete
 from ._dist import arr, scipy_eager
 
 __all__ = ["pdf", "logpdf"]
