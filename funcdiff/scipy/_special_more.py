@@ -220,8 +220,8 @@ def factorial(n, exact=False, extend="zero"):
     x = _cast(n, _F64)
     val = sp_prims.gamma(ew.add(ew.select(ew.ge(x, 0), x, _zero(x)) if extend == "zero"
                                 else x, 1.0))
-    if extend == "complex":
-        return val
+    if extend == "complex":      # SciPy's _gamma1p: NaN at -1 instead of inf
+        return ew.select(ew.eq(x, -1.0), np.asarray(np.nan, _F64)[()], val)
     return ew.select(ew.ge(x, 0), val, ew.select(ew.isnan(x), x, _zero(x)))
 
 
@@ -244,7 +244,9 @@ def comb(N, k, *, exact=False, repetition=False):
         return _exact("comb", lambda: _sp.comb(N, k, exact=True, repetition=repetition),
                       (N, k), lambda: math.comb(int(N) + (int(k) - 1 if repetition else 0),
                                                 int(k)))
-    N, k = _loop_args("binom", N, k)
+    # SciPy's comb takes np.asarray of both (Python scalars become strong float64/int64)
+    N, k = _loop_args("binom", *[np.asarray(v) if type(v) in (bool, int, float) else v
+                                 for v in (N, k)])
     if repetition:
         val = _in_f64(lambda n, kk: _binom(ew.sub(ew.add(n, kk), 1.0), kk), N, k)
         return ew.select(ew.logical_and(ew.eq(k, 0), ew.ge(N, 0)), _one(val), val)
@@ -313,7 +315,7 @@ def bessel_jn(z, *, v, n_iter=50):
 def i0e(x):
     """``exp(-|x|) I_0(x)`` = ``ive(0, x)``; derivative ``i1e(x) - sign(x) i0e(x)``."""
     (x,) = _loop_args("i0e", x)
-    return sp_prims.ive(_c(x, 0.0), x)
+    return _ive_int(0.0, x)
 
 
 @_special("i1e")
@@ -321,7 +323,13 @@ def i1e(x):
     """``exp(-|x|) I_1(x)`` = ``ive(1, x)``; derivative ``(i0e + ive(2, .))/2 - sign(x)
     i1e(x)``."""
     (x,) = _loop_args("i1e", x)
-    return sp_prims.ive(_c(x, 1.0), x)
+    return _ive_int(1.0, x)
+
+
+def _ive_int(v, x):
+    """``ive(v, x)``, 0 at +-inf as SciPy's ``i0e``/``i1e`` (``ive`` gives NaN there)."""
+    inf = ew.isinf(x)
+    return ew.select(inf, _zero(x), sp_prims.ive(_c(x, v), ew.select(inf, _one(x), x)))
 
 
 # --- dilogarithm, sine/cosine and Fresnel integrals, Owen's T ------------------------------------
@@ -399,8 +407,10 @@ def _boxcox_from_log(lg, lmbda):
     below ``|lmbda| = 1e-19`` would give 0."""
     finite = ew.isfinite(lg)
     y = ew.mul(lmbda, ew.select(finite, lg, _zero(lg)))
+    # (SciPy returns lg itself below |lmbda| = 1e-19: that differs only where lg is
+    # infinite, e.g. boxcox(0, 1e-300) = -inf, so the series takes those too)
     big = ew.logical_and(ew.ge(ew.abs_(ew.mul(lmbda, lg)), 0.1),
-                         ew.logical_not(ew.isnan(ew.mul(lmbda, lg))))
+                         ew.ge(ew.abs_(lmbda), 1e-19))
     ys = ew.select(big, _zero(y), y)
     series = ew.mul(lg, spm._poly(ys, _EXPREL))
     lb = ew.select(big, lmbda, _one(lmbda))
