@@ -303,8 +303,8 @@ class Discrete:
         return fnp.log(self._formula(method[3:], k, s))     # logcdf, logsf: SciPy's default
 
     def _ppf(self, q, shapes, loc):
-        """SciPy's discrete ``ppf``: ``a - 1 + loc`` at ``q = 0`` (whatever the shapes),
-        ``b + loc`` at ``q = 1``, ``formula(q) + loc`` inside, NaN elsewhere."""
+        """SciPy's discrete ``ppf``: ``a - 1 + loc`` at ``q = 0``, ``b + loc`` at ``q =
+        1``, ``formula(q) + loc`` inside, NaN elsewhere and for invalid parameters."""
         q, loc = arr(q), arr(loc)
         shapes = [arr(s) for s in shapes]
         cond0 = fnp.logical_and(self.argcheck(*shapes), fnp.equal(loc, loc))
@@ -314,4 +314,5 @@ class Discrete:
         val = fnp.add(self.formulas["ppf"](fnp.where(cond, q, 0.5), *ss), loc)
         out = fnp.where(cond, val, np.nan)
         out = fnp.where(fnp.logical_and(fnp.equal(q, 1), cond0), fnp.add(b, loc), out)
-        return f64(fnp.where(fnp.equal(q, 0), fnp.add(fnp.subtract(a, 1), loc), out))
+        at_0 = fnp.logical_and(fnp.equal(q, 0), cond0)
+        return f64(fnp.where(at_0, fnp.add(fnp.subtract(a, 1), loc), out))

@@ -176,8 +176,10 @@ def rankdata(a, method="average", *, axis=None, nan_policy="propagate"):
 @scipy_function("sem")
 def sem(a, axis=0, ddof=1, nan_policy="propagate", *, keepdims=False):
     """The standard error of the mean, ``std(a, ddof) / sqrt(n)`` along ``axis`` (all
-    elements for ``None``); ``nan_policy='omit'`` leaves NaNs out of ``n``, the mean and
-    the spread.  float32 stays float32; integers give float64.  Differentiable."""
+    elements for ``None``), NaN for fewer than 2 values where SciPy says so (one sample,
+    or NaNs omitted; under jit ``'omit'`` always checks); ``nan_policy='omit'``
+    leaves NaNs out of ``n``, the mean and the spread.  float32 stays float32; integers
+    give float64.  Differentiable."""
     _check_nan_policy(nan_policy)
     a = fnp.asarray(a)
     _raise_on_nan(a, nan_policy)
@@ -200,6 +202,11 @@ def sem(a, axis=0, ddof=1, nan_policy="propagate", *, keepdims=False):
         dev2 = (x - mean) ** 2
     var = fnp.sum(dev2, axis=axis, keepdims=True) / (n - ddof)
     out = fnp.sqrt(var / n)
+    # SciPy calls a sample of fewer than 2 values too small (NaN) where it looks at each
+    # sample on its own: one sample (1-D, or axis=None), or 'omit' with NaNs present
+    has_nan = _any_nan(x)
+    if ndim <= 1 or x.ndim == 1 or (nan_policy == "omit" and has_nan is not False):
+        out = fnp.where(n < 2, np.nan, out).astype(x.dtype)
     if keepdims:
         return fnp.reshape(out, (1,) * ndim) if x.ndim != ndim else out
     return fnp.squeeze(out, axis=axis)
