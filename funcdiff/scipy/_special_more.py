@@ -238,7 +238,7 @@ def _binom(n, k):
 def comb(N, k, *, exact=False, repetition=False):
     """The binomial coefficient ``N choose k`` as SciPy's ``binom`` (``1 / ((N+1) B(N -
     k + 1, k + 1))``), 0 unless ``0 <= k <= N``; with ``repetition``, ``binom(N + k -
-    1, k)`` (1 where ``k = 0 <= N``).  Differentiable in ``N`` and ``k`` (through
+    1, k)`` (1 where ``k = 0 <= N``; before SciPy 1.16 ``comb(N + k - 1, k)``).  Differentiable in ``N`` and ``k`` (through
     ``beta``).  ``exact=True`` works on values that are not traced only."""
     if exact:
         return _exact("comb", lambda: _sp.comb(N, k, exact=True, repetition=repetition),
@@ -248,11 +248,19 @@ def comb(N, k, *, exact=False, repetition=False):
     N, k = _loop_args("binom", *[np.asarray(v) if type(v) in (bool, int, float) else v
                                  for v in (N, k)])
     if repetition:
-        val = _in_f64(lambda n, kk: _binom(ew.sub(ew.add(n, kk), 1.0), kk), N, k)
-        return ew.select(ew.logical_and(ew.eq(k, 0), ew.ge(N, 0)), _one(val), val)
+        if not _REPETITION_IS_BINOM:          # SciPy < 1.16: comb(N + k - 1, k)
+            N = ew.sub(ew.add(N, k), 1.0)
+        else:
+            val = _in_f64(lambda n, kk: _binom(ew.sub(ew.add(n, kk), 1.0), kk), N, k)
+            return ew.select(ew.logical_and(ew.eq(k, 0), ew.ge(N, 0)), _one(val), val)
     val = _in_f64(_binom, N, k)
     cond = ew.logical_and(ew.logical_and(ew.le(k, N), ew.ge(N, 0)), ew.ge(k, 0))
     return ew.select(cond, val, _zero(val))
+
+
+# SciPy 1.16 made comb(..., repetition=True) binom(N + k - 1, k) (NaN at comb(-2, 1), 1 at
+# comb(0, 0)); before, it was comb(N + k - 1, k) (0 outside 0 <= k <= N + k - 1)
+_REPETITION_IS_BINOM = _sp is None or bool(np.isnan(_sp.comb(-2.0, 1.0, repetition=True)))
 
 
 def _exact(name, scipy_fn, args, fallback):

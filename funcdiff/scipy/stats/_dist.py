@@ -33,6 +33,9 @@ except ImportError:  # pragma: no cover - exercised without SciPy
 
 _PY = (bool, int, float, complex)
 F64 = np.dtype(np.float64)
+# SciPy 1.16's discrete ppf checks the parameters at q = 0 too (NaN, where it gave a - 1)
+with np.errstate(all="ignore"):
+    _PPF0_NEEDS_VALID = _stats is None or bool(np.isnan(_stats.bernoulli.ppf(0.0, 1.5)))
 
 
 def scipy_eager(dist, method):
@@ -303,8 +306,9 @@ class Discrete:
         return fnp.log(self._formula(method[3:], k, s))     # logcdf, logsf: SciPy's default
 
     def _ppf(self, q, shapes, loc):
-        """SciPy's discrete ``ppf``: ``a - 1 + loc`` at ``q = 0``, ``b + loc`` at ``q =
-        1``, ``formula(q) + loc`` inside, NaN elsewhere and for invalid parameters."""
+        """SciPy's discrete ``ppf``: ``a - 1 + loc`` at ``q = 0`` (before SciPy 1.16 also
+        for invalid parameters), ``b + loc`` at ``q = 1``, ``formula(q) + loc`` inside, NaN
+        elsewhere and for invalid parameters."""
         q, loc = arr(q), arr(loc)
         shapes = [arr(s) for s in shapes]
         cond0 = fnp.logical_and(self.argcheck(*shapes), fnp.equal(loc, loc))
@@ -314,5 +318,7 @@ class Discrete:
         val = fnp.add(self.formulas["ppf"](fnp.where(cond, q, 0.5), *ss), loc)
         out = fnp.where(cond, val, np.nan)
         out = fnp.where(fnp.logical_and(fnp.equal(q, 1), cond0), fnp.add(b, loc), out)
-        at_0 = fnp.logical_and(fnp.equal(q, 0), cond0)
+        at_0 = fnp.equal(q, 0)
+        if _PPF0_NEEDS_VALID:
+            at_0 = fnp.logical_and(at_0, cond0)
         return f64(fnp.where(at_0, fnp.add(fnp.subtract(a, 1), loc), out))

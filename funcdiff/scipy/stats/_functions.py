@@ -13,6 +13,8 @@ float64 ranks for every method (and float64 counts with ``nan_policy='omit'``).
 """
 from __future__ import annotations
 
+import functools
+import warnings
 from collections import namedtuple
 
 import numpy as np
@@ -20,7 +22,7 @@ import numpy as np
 from ... import numpy as fnp
 from ...core.errors import FuncdiffValueError
 from .._special import _concrete
-from ._dist import scipy_function
+from ._dist import _stats, scipy_function
 
 ModeResult = namedtuple("ModeResult", ["mode", "count"])
 
@@ -101,20 +103,35 @@ def mode(a, axis=0, nan_policy="propagate", keepdims=False):
     smallest = fnp.min(fnp.where(numbers, x, fnp.asarray(big, x.dtype)), axis=-1)
     m = fnp.where(fnp.any(numbers, axis=-1), smallest, fnp.asarray(np.nan, x.dtype)) \
         if x.dtype.kind in "fc" else smallest
-    c = top.astype(_I64)
-    if omit and _float_counts(x, one_slice=a.ndim <= 1 or axis is None):
-        c = c.astype(np.float64)
-    return ModeResult(*_keep(m, c, a, axis, ax, keepdims))
+    case = "plain"
+    if omit:
+        v = _concrete(x)
+        nan = None if v is None else np.isnan(v)
+        case = "nan" if nan is None else "all nan" if nan.all() else \
+            "nan" if nan.any() else "plain"        # (under jit NaNs are assumed)
+    m_dt, c_dt = _mode_dtypes(x.dtype, a.ndim <= 1 or axis is None, case)
+    return ModeResult(*_keep(m.astype(m_dt), top.astype(c_dt), a, axis, ax, keepdims))
 
 
-def _float_counts(x, one_slice):
-    """SciPy's count dtype with ``nan_policy='omit'``: float64 once NaNs are present
-    (for one slice, only when it is all NaN); under jit (values unknown) float64."""
-    v = _concrete(x)
-    if v is None:
-        return True
-    nan = np.isnan(v)
-    return bool(nan.all()) if one_slice else bool(nan.any())
+@functools.lru_cache(maxsize=None)
+def _mode_dtypes(dtype, one_slice, case):
+    """The dtypes of SciPy's ``(mode, count)`` for one slice or many, without NaNs
+    ("plain"), with some omitted ("nan") or only NaNs ("all nan"), found by asking the
+    installed SciPy about a small sample (they changed in SciPy 1.16); SciPy 1.16's
+    without SciPy."""
+    if _stats is None:
+        floaty = case == "all nan" or (case == "nan" and not one_slice)
+        return dtype, np.dtype(np.float64 if floaty else np.int64)
+    sample = np.ones(3 if one_slice else (3, 2), dtype)
+    if case == "all nan":
+        sample[...] = np.nan
+    elif case == "nan":
+        sample.flat[0] = np.nan
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        r = _stats.mode(sample, axis=None if one_slice else 0,
+                        nan_policy="omit" if case != "plain" else "propagate")
+    return np.asarray(r.mode).dtype, np.asarray(r.count).dtype
 
 
 def _keep(m, c, a, axis, ax, keepdims):
