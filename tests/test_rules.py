@@ -857,6 +857,25 @@ RULES: dict[str, Spec] = {
     # implicit solves (funcdiff.lax): derivatives from the equations, not the iterations
     "custom_root": Spec(_cf_operands, call=_root_call),
     "custom_linear_solve": Spec(_cf_operands, call=_linear_solve_call),
+    # the rest of scipy.special (special_more): complex where SciPy has complex loops
+    "erfcx": unary(dtypes=("f", "c")),
+    "wofz": unary(0.2, 2.0, dtypes=("c",)),
+    "dawsn": unary(dtypes=("f", "c")),
+    "exp1": unary(0.2, 3.0, dtypes=("f", "c")),
+    "expi": unary(0.2, 3.0, away=True, dtypes=("f", "c")),
+    "expn": nary(("int", 0, 4), (0.3, 3.0), diff=(1,)),
+    "hyp1f1": nary((0.2, 2.0), (0.5, 2.0), (-2.0, 2.0), diff=(2,)),
+    "hyp2f1": nary((0.2, 2.0), (0.2, 2.0), (1.5, 3.0), (-0.8, 0.8), diff=(3,)),
+    "hurwitz_zeta": nary((1.5, 4.0), (0.5, 3.0), diff=(1,)),
+    "poch": nary((0.5, 3.0), (-0.4, 2.0)),
+    "loggamma": unary(0.3, 3.0, dtypes=("f", "c")),
+    "spence": unary(0.3, 3.0, dtypes=("f", "c")),
+    "si": unary(-3.0, 3.0, dtypes=("f", "c")),
+    "ci": unary(0.3, 3.0, dtypes=("f", "c")),
+    "fresnel_s": unary(dtypes=("f", "c")),
+    "fresnel_c": unary(dtypes=("f", "c")),
+    "owens_t": nary((-2.0, 2.0), (-2.0, 2.0)),
+    "sph_harm_y": nary(("int", 2, 4), ("int", -2, 2), (0.2, 2.9), (-3.0, 3.0), diff=(2, 3)),
 }
 
 # non-float outputs: the tangent is zero and differentiation through them still works
@@ -916,6 +935,8 @@ NOT_HERE: dict[str, str] = {
                  "tests/test_scipy_optimize.py",
     "numexpr_fused": "made only by jit's fusion pass in optimized programs, which are "
                      "never differentiated (no jvp rule): jit tests",
+    "zeta": "Riemann zeta: its one argument's derivative has no closed form (GradientError "
+            "by design): tests/test_scipy_special_more.py",
 }
 
 
