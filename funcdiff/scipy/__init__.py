@@ -3,5 +3,6 @@ with it the eager path is SciPy's, without it the same compositions run on NumPy
 from . import special  # noqa: F401
 from . import stats  # noqa: F401
 from . import signal  # noqa: F401
+from . import fft  # noqa: F401
 from . import linalg  # noqa: F401
 from . import integrate  # noqa: F401
