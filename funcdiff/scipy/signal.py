@@ -47,8 +47,10 @@ try:  # SciPy is optional at run time
 except ImportError:  # pragma: no cover - exercised without SciPy
     _ss = None
 
+from ._spectral import csd, detrend, istft, stft, welch
+
 __all__ = ["convolve", "correlate", "choose_conv_method", "fftconvolve", "convolve2d",
-           "correlate2d"]
+           "correlate2d", "detrend", "csd", "welch", "stft", "istft"]
 
 _WINDOW_LIMIT = 2 ** 22   # elements of the gathered window array before shifted slices
 
@@ -464,3 +466,7 @@ def correlate2d(in1, in2, mode="full", boundary="fill", fillvalue=0):
     ``convolve2d`` with ``conj(in2)`` flipped, centred as SciPy's for 'same'; 'valid'
     with swapped inputs is flipped back, as SciPy's."""
     return _conv2d(in1, in2, mode, boundary, fillvalue, flip=False)
+
+
+def __dir__():
+    return sorted(__all__)
