@@ -5,5 +5,6 @@ from . import stats  # noqa: F401
 from . import signal  # noqa: F401
 from . import fft  # noqa: F401
 from . import ndimage  # noqa: F401
+from . import interpolate  # noqa: F401
 from . import linalg  # noqa: F401
 from . import integrate  # noqa: F401
