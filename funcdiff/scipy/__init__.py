@@ -6,5 +6,7 @@ from . import signal  # noqa: F401
 from . import fft  # noqa: F401
 from . import ndimage  # noqa: F401
 from . import interpolate  # noqa: F401
+from . import spatial  # noqa: F401
+from . import cluster  # noqa: F401
 from . import linalg  # noqa: F401
 from . import integrate  # noqa: F401

@@ -25,7 +25,6 @@ float64, ``'nearest'`` the values' dtype.
 from __future__ import annotations
 
 import itertools
-import math
 
 import numpy as np
 
@@ -35,6 +34,7 @@ from ..core.trace import Tracer, state
 from ..numpy._core import aval, operand
 from ..numpy._sizes import known
 from ..tree_util import register_pytree_node
+from ._search import interval
 
 try:  # SciPy is optional at run time
     import scipy.interpolate as _si  # type: ignore
@@ -50,21 +50,6 @@ _SCIPY_METHODS = ("linear", "nearest", "slinear", "cubic", "quintic", "pchip")
 def _is_traced(x):
     return type(x) is Tracer or (isinstance(x, (list, tuple))
                                  and any(_is_traced(v) for v in x))
-
-
-def _interval(grid, x):
-    """``i`` with ``grid[i] <= x < grid[i + 1]``, clipped to ``[0, len(grid) - 2]``: a
-    binary search of ``ceil(log2(n + 1))`` vectorized steps (gathers and selects)."""
-    n = aval(grid).shape[0]
-    lo = fnp.zeros(aval(x).shape, np.intp)
-    hi = fnp.full(aval(x).shape, n, np.intp)
-    for _ in range(max(1, math.ceil(math.log2(n + 1)))):
-        active = lo < hi
-        mid = (lo + hi) // 2
-        go_right = grid[fnp.minimum(mid, n - 1)] <= x
-        lo = fnp.where(active & go_right, mid + 1, lo)
-        hi = fnp.where(active & ~go_right, mid, hi)
-    return fnp.clip(lo - 1, 0, max(n - 2, 0))
 
 
 def _check_points(points):
@@ -179,7 +164,7 @@ class RegularGridInterpolator:
         grids = [fnp.asarray(g) for g in self._grid]   # (indexed by traced indices)
         idx, dist = [], []
         for x, g in zip(cols, grids):
-            i = _interval(g, x)
+            i = interval(g, x)
             n = aval(g).shape[0]
             if n > 1:
                 dist.append((x - g[i]) / (g[i + 1] - g[i]))
