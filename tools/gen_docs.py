@@ -27,6 +27,7 @@ import pathlib
 import pkgutil
 import sys
 import tempfile
+import types
 import warnings
 
 import numpy as np
@@ -307,11 +308,24 @@ def _inputs(rng):
         # a real matrix with a complex pair of eigenvalues (for eig / eigvals)
         "rot": lambda: np.array([[0.3, -1.0, 0.1], [1.0, 0.2, 0.0], [0.1, 0.0, 0.5]])
         + 0.1 * rng.uniform(-1, 1, (3, 3)),
+        # for the SciPy page
+        "sig": lambda: rng.standard_normal(32),                 # a signal
+        "zxx": lambda: rng.standard_normal((5, 9)),             # an stft-shaped array
+        "pts": lambda: rng.uniform(0.2, 1.8, (4, 2)),           # points in [0, 2]^2
+        "crd": lambda: rng.uniform(0.2, 1.8, (2, 4)),           # map_coordinates' layout
+        "t3": lambda: rng.uniform(0.2, 1.8, 4),                 # times in [0, 2]
+        "quat": lambda: rng.standard_normal((3, 4)),
+        "k": lambda: rng.integers(0, 3, 4),                     # counts <= n
+        "n": lambda: rng.integers(3, 7, 4),
+        "k01": lambda: rng.integers(0, 2, 4),
     }
 
 
-def _p(call, *kinds, compare="value"):
-    return {"call": call, "kinds": kinds, "compare": compare}
+def _p(call, *kinds, compare="value", **tols):
+    """A probe: ``call(F, *arrays)`` on arrays of the named ``kinds``; ``tols`` may set
+    ``rtol``/``atol`` (values), ``eps`` (finite-difference step) and ``drtol``
+    (derivatives) for functions that need them."""
+    return {"call": call, "kinds": kinds, "compare": compare, **tols}
 
 
 _AX0 = lambda F, a: F(a, axis=0)  # noqa: E731
@@ -677,7 +691,7 @@ def _is_float(x) -> bool:
     return np.asarray(x).dtype.kind in "fc"
 
 
-def _same(got, want, compare="value", what="value"):
+def _same(got, want, compare="value", what="value", rtol=1e-7, atol=1e-9):
     g, w = _leaves(got), _leaves(want)
     if len(g) != len(w):
         raise _Wrong(f"{what}: {len(g)} outputs, NumPy gives {len(w)}")
@@ -687,24 +701,31 @@ def _same(got, want, compare="value", what="value"):
             raise _Wrong("shape")
         if a.dtype != b.dtype:
             raise _Wrong("dtype")
-        if compare == "value" and not np.allclose(a, b, rtol=1e-7, atol=1e-9, equal_nan=True):
+        if compare == "value" and not np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True):
             raise _Wrong("result")
 
 
-def _probe_for(name, np_fn, rng_inputs):
-    spec = PROBES.get(name)
+def _probe_for(name, np_fn, rng_inputs, probes=None, kinds=None, defaults=None,
+               accept=None):
+    """The probe for ``name``: its ``probes`` entry, its ``kinds`` entry, or the first
+    argument list of ``defaults`` that the reference accepts (and whose result
+    ``accept`` approves)."""
+    probes = PROBES if probes is None else probes
+    kinds = KINDS if kinds is None else kinds
+    spec = probes.get(name)
     if spec is not None:
         return spec
-    if name in KINDS:
-        return _p(lambda F, *a: F(*a), *KINDS[name])
-    for kinds in _DEFAULT_KINDS:   # the first argument list NumPy accepts
-        try:
+    if name in kinds:
+        return _p(lambda F, *a: F(*a), *kinds[name])
+    for ks in (_DEFAULT_KINDS if defaults is None else defaults):
+        try:               # the first argument list the reference accepts
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                np_fn(*[rng_inputs[k]() for k in kinds])
+                out = np_fn(*[rng_inputs[k]() for k in ks])
         except Exception:  # noqa: BLE001
             continue
-        return _p(lambda F, *a: F(*a), *kinds)
+        if accept is None or accept(out):
+            return _p(lambda F, *a: F(*a), *ks)
     return None
 
 
@@ -742,14 +763,18 @@ def _eager(call, np_fn, f, xs):
     return "yes"
 
 
-def probe_function(name, np_fn, f, seed=0):
-    """The five cells of one row: value, jvp, vjp, vmap, jit."""
+def probe_function(name, np_fn, f, seed=0, **tables):
+    """The five cells of one row: value, jvp, vjp, vmap, jit.  ``tables``: the probe
+    tables to use instead of NumPy's (``probes``, ``kinds``, ``defaults``, ``accept``:
+    see ``_probe_for``)."""
     rng = np.random.default_rng(seed)
     inputs = _inputs(rng)
-    spec = _probe_for(name, np_fn, inputs)
+    spec = _probe_for(name, np_fn, inputs, **tables)
     if spec is None:
         return ["no probe"] * 5
     call, kinds, compare = spec["call"], spec["kinds"], spec["compare"]
+    vtol = dict(rtol=spec.get("rtol", 1e-7), atol=spec.get("atol", 1e-9))
+    drtol = spec.get("drtol", 1e-4)
     xs = [inputs[k]() for k in kinds]
     xs2 = [inputs[k]() for k in kinds]         # a second example for vmap
     if compare == "eager":
@@ -771,7 +796,7 @@ def probe_function(name, np_fn, f, seed=0):
         closed = fd.make_jaxpr(g)(*xs)
         fd.check_jaxpr(closed)
         got = fd.eval_jaxpr(closed.jaxpr, closed.consts, *xs)
-        _same(list(got), _leaves(want), compare)
+        _same(list(got), _leaves(want), compare, **vtol)
         return "yes"
 
     def restrict(fun):
@@ -785,7 +810,7 @@ def probe_function(name, np_fn, f, seed=0):
 
     primals = [xs[i] for i in float_in]
     tangents = [rng.standard_normal(np.shape(p)) for p in primals]
-    eps = 1e-6
+    eps = spec.get("eps", 1e-6)
 
     def fd_jvp():
         """Central finite differences of the NumPy reference along ``tangents``."""
@@ -798,12 +823,12 @@ def probe_function(name, np_fn, f, seed=0):
         if not float_in:
             return "n/a"
         out, t_out = fd.jvp(restrict(g), tuple(primals), tuple(tangents))
-        _same(out, want, compare)
+        _same(out, want, compare, **vtol)
         if compare != "value":
             return "yes"
         for t, num, fl in zip(_leaves(t_out), fd_jvp(), float_out):
             if fl:
-                if not np.allclose(t, num, rtol=1e-4, atol=1e-6):
+                if not np.allclose(t, num, rtol=drtol, atol=drtol * 1e-2):
                     raise _Wrong("result")
             elif np.any(np.asarray(t).astype(bool) if np.asarray(t).dtype != fd.float0
                         else False):
@@ -814,7 +839,7 @@ def probe_function(name, np_fn, f, seed=0):
         if not float_in:
             return "n/a"
         out, f_vjp = fd.vjp(restrict(g), *primals)
-        _same(out, want, compare)
+        _same(out, want, compare, **vtol)
         leaves, tree = tree_flatten(out)
         cts = [_rand_cotangent(rng, y) if fl else np.zeros(np.shape(y), fd.float0)
                for y, fl in zip(leaves, float_out)]
@@ -826,7 +851,7 @@ def probe_function(name, np_fn, f, seed=0):
         # for complex outputs the pairing is Re(sum(u * J v)) (JAX's convention)
         rhs = sum(float(np.real(np.sum(c * n)))
                   for c, n, fl in zip(cts, fd_jvp(), float_out) if fl)
-        if not np.isclose(lhs, rhs, rtol=1e-4, atol=1e-6):
+        if not np.isclose(lhs, rhs, rtol=drtol, atol=drtol * 1e-2):
             raise _Wrong("result")
         return "yes" if any(float_out) else "zero"
 
@@ -838,12 +863,12 @@ def probe_function(name, np_fn, f, seed=0):
         w1, w2 = ref(*xs), ref(*xs2)
         want_b = [np.stack([np.asarray(a), np.asarray(b)])
                   for a, b in zip(_leaves(w1), _leaves(w2))]
-        _same(_leaves(got), want_b, compare)
+        _same(_leaves(got), want_b, compare, **vtol)
         return "yes"
 
     def jit():
         got = fd.jit(g)(*xs)
-        _same(got, want, compare)
+        _same(got, want, compare, **vtol)
         return "yes"
 
     return [_cell(c) for c in (value, jvp, vjp, vmap, jit)]
@@ -948,8 +973,352 @@ def render_coverage() -> str:
 
 
 # =====================================================================================
+# docs/scipy-coverage.md
+# =====================================================================================
 
-PAGES = {IR_PAGE: render_ir, COVERAGE_PAGE: render_coverage}
+SCIPY_PAGE = ROOT / "docs" / "scipy-coverage.md"
+SCIPY_TARGETS_FILE = ROOT / "tools" / "scipy-targets.txt"
+# SciPy's modules in page order (a name's section: the longest one prefixing it)
+SCIPY_MODULES = ["cluster.vq", "fft", "integrate", "interpolate", "linalg", "ndimage",
+                 "optimize", "signal", "sparse.linalg", "spatial.transform", "special",
+                 "stats"]
+# Target names SciPy spells differently (JAX's names): the SciPy object to compare with
+SCIPY_REFERENCE = {"optimize.OptimizeResults": "optimize.OptimizeResult"}
+
+
+def _bessel_jn_ref(z, *, v, n_iter=50):
+    """JAX's ``bessel_jn`` (SciPy has none): ``J_0(z) ... J_v(z)`` stacked."""
+    import scipy.special as sc
+    return np.stack([sc.jv(n, z) for n in range(v + 1)])
+
+
+# Targets with no SciPy function at all: the reference the probe compares with
+SCIPY_REFS = {"special.bessel_jn": _bessel_jn_ref}
+
+
+def _sib(F, name):
+    """``name`` (``'linalg.lu_factor'``) from the same library as ``F``: SciPy's when
+    ``F`` is SciPy's, funcdiff's when it is funcdiff's (probes that need a helper)."""
+    mod = getattr(F, "__module__", None) or getattr(getattr(F, "__func__", None),
+                                                    "__module__", "") or ""
+    return _import_attr("funcdiff.scipy" if mod.startswith("funcdiff") else "scipy", name)
+
+
+def _first(out):
+    return out[0]
+
+
+_X = lambda F, a: F(a)  # noqa: E731
+# Probes for SciPy names (``module.name``, or ``stats.dist.method``).  ``call(F, ...)``
+# runs with F = SciPy's object (the reference) and F = funcdiff's.  Names without an
+# entry are probed with the first argument list of ``_SCIPY_DEFAULTS`` that SciPy
+# accepts with a finite result; ``SCIPY_KINDS`` names the list outright.
+SCIPY_PROBES = {
+    # signal (spectral functions on a 32-sample signal, 8-sample segments)
+    "signal.csd": _p(lambda F, a, b: F(a, b, nperseg=8)[1], "sig", "sig"),
+    "signal.welch": _p(lambda F, a: F(a, nperseg=8)[1], "sig"),
+    "signal.stft": _p(lambda F, a: F(a, nperseg=8)[2], "sig"),
+    "signal.istft": _p(lambda F, z: F(z, nperseg=8)[1], "zxx"),
+    "signal.choose_conv_method": _p(lambda F, a, b: F(a, b), "v", "v", compare="eager"),
+    # interpolation
+    "interpolate.RegularGridInterpolator": _p(
+        lambda F, v, x: F((np.arange(3.0), np.arange(3.0)), v, bounds_error=False)(x),
+        "m", "pts"),
+    "integrate.odeint": _p(lambda F, y: F(lambda y, t: -y * t, y, np.linspace(0, 1, 3)),
+                           "v", rtol=1e-6, drtol=1e-3),
+    "ndimage.map_coordinates": _p(lambda F, a, c: F(a, c, order=1), "m", "crd"),
+    # fft
+    "fft.dctn": _p(_X, "m"), "fft.idctn": _p(_X, "m"),
+    "fft.fftfreq": _p(lambda F, s: F(8, s), "s"), "fft.rfftfreq": _p(lambda F, s: F(8, s), "s"),
+    # spatial, cluster (beyond the targets)
+    "spatial.transform.Rotation": _p(
+        lambda F, q, v: (F.from_quat(q).apply(v), F.from_quat(q).as_euler("xyz"),
+                         F.from_quat(q).as_rotvec()), "quat", "v3"),
+    "spatial.transform.Slerp": _p(
+        lambda F, q, t: F([0.0, 1.0, 2.0], _sib(F, "spatial.transform.Rotation")
+                          .from_quat(q))(t).as_matrix(), "quat", "t3"),
+    # linalg: helpers from the same library, sign-free views of eigen/singular vectors
+    "linalg.cho_factor": _p(lambda F, a: F(a)[0], "spd"),
+    "linalg.cho_solve": _p(lambda F, a, b: F(_sib(F, "linalg.cho_factor")(a), b),
+                           "spd", "v3"),
+    "linalg.lu_solve": _p(lambda F, a, b: F(_sib(F, "linalg.lu_factor")(a), b), "m", "v3"),
+    "linalg.eigh": _p(lambda F, a: (lambda w, v: (w, v * v))(*F(a)), "spd"),
+    "linalg.svd": _p(lambda F, a: (lambda u, s, vh: (s, u * u, vh * vh))(*F(a)), "m"),
+    "linalg.eigh_tridiagonal": _p(lambda F, d, e: F(d, e, eigvals_only=True), "v", "v3"),
+    "linalg.sqrtm": _p(_X, "spd"),
+    "linalg.funm": _p(lambda F, a: F(a, np.exp), "m"),
+    "linalg.rsf2csf": _p(lambda F, a: F(*_sib(F, "linalg.schur")(a)), "m"),
+    "linalg.convolution_matrix": _p(lambda F, a: F(a, 5), "v"),
+    "linalg.leslie": _p(lambda F, a, b: F(a, b[:3]), "v", "v"),
+    "linalg.lstsq": _p(lambda F, a, b: F(a, b)[0], "m34", "v3"),
+    "linalg.lu_factor": _p(_X, "m"),
+    "linalg.eig": _p(lambda F, a: F(a)[0], "rot"),
+    "linalg.eigvals": _p(_X, "rot"),
+    **{f"linalg.{n}": _p(lambda F, n=n: F(4 if n in ("dft", "hadamard", "helmert") else 3))
+       for n in ("dft", "hadamard", "helmert", "hilbert", "invhilbert", "invpascal",
+                 "pascal")},
+    # special: static integer orders, the differentiable argument traced
+    "special.polygamma": _p(lambda F, x: F(2, x), "v"),
+    "special.expn": _p(lambda F, x: F(2, x), "v"),
+    "special.multigammaln": _p(lambda F, a: F(a + 2, 3), "v"),
+    "special.zeta": _p(lambda F, q: F(2.5, q), "v"),
+    "special.bessel_jn": _p(lambda F, z: F(z, v=3), "v", rtol=1e-6),
+    "special.sph_harm_y": _p(lambda F, t, p: F(3, 1, t, p), "v", "v"),
+    "special.bernoulli": _p(lambda F: F(6)),
+    "special.jn": _p(lambda F, x: F(2, x), "v"),
+    # (no closed-form derivative in the shape or order parameter: x alone traced)
+    **{f"special.{n}": _p(lambda F, x: F(1.5, x), "v")
+       for n in ("gammainc", "gammaincc", "iv", "ive", "jv")},
+    **{f"special.{n}": _p(lambda F, x: F(1.5, 2.5, x), "v") for n in ("betainc", "betaincc")},
+    "special.stdtr": _p(lambda F, x: F(3.5, x), "v"),
+    "special.yn": _p(lambda F, x: F(2, x), "v"),
+    # stats: shapes that keep every value finite
+    "stats.multinomial.pmf": _p(lambda F, p: F(np.array([1, 2, 1]), 4, p / np.sum(p)), "v3"),
+    "stats.multinomial.logpmf": _p(lambda F, p: F(np.array([1, 2, 1]), 4, p / np.sum(p)),
+                                   "v3"),
+    "stats.multivariate_normal.pdf": _p(lambda F, x, m, c: F(x, m, c), "v3", "v3", "spd"),
+    "stats.multivariate_normal.logpdf": _p(lambda F, x, m, c: F(x, m, c), "v3", "v3", "spd"),
+    "stats.dirichlet.pdf": _p(lambda F, x, a: F(x / np.sum(x), a + 1), "v3", "v3"),
+    "stats.dirichlet.logpdf": _p(lambda F, x, a: F(x / np.sum(x), a + 1), "v3", "v3"),
+    "stats.gaussian_kde": _p(lambda F, d, x: F(d)(x), "sig", "v"),
+    "stats.mode": _p(lambda F, a: tuple(F(a)), "i"),
+    "optimize.minimize": _p(
+        lambda F, a: F(lambda x: np.sum((x - a) ** 2) + 0.5 * np.sum(x ** 2), np.zeros(4),
+                       method="BFGS").x, "v", rtol=1e-5, atol=1e-7, eps=1e-4, drtol=1e-3),
+    "optimize.OptimizeResults": _p(
+        lambda F, a: F(x=a, success=True, status=0, fun=0.0, jac=a, hess_inv=None, nfev=1,
+                       njev=1, nit=1).x, "v"),
+    **{f"sparse.linalg.{n}": _p(lambda F, a, b: F(a, b)[0], "spd", "v3", rtol=1e-6,
+                                drtol=1e-3)
+       for n in ("cg", "gmres", "bicgstab")},
+}
+# distribution -> argument kinds of all its methods (x, then shapes) where the defaults
+# would not give finite values
+_DIST_KINDS = {
+    "bernoulli": ("k01", "v"), "binom": ("k", "n", "v"), "betabinom": ("k", "n", "v", "v"),
+    "geom": ("i", "v"), "nbinom": ("k", "n", "v"), "poisson": ("i", "v1"),
+    "pareto": ("v1", "v"),
+}
+SCIPY_KINDS: dict[str, tuple] = {}
+# cdfs whose shape parameters have no closed-form derivative: probed in x alone
+_X_ONLY = {"t": 3.5, "gamma": 1.5, "beta": (1.5, 2.5), "chi2": 3.5, "truncnorm": (-1.0, 2.0)}
+
+
+def _x_only(shape):
+    shapes = shape if isinstance(shape, tuple) else (shape,)
+    return _p(lambda F, x: F(x, *shapes), "v")
+
+
+_SCIPY_DEFAULTS = [("v",), ("v", "v"), ("v", "v", "v"), ("v", "v", "v", "v"), ("m",),
+                   ("m", "m"), ("m", "m", "m"), ("spd",), ("spd", "v3"), ("i",), ("s",)]
+
+# Columns whose failure is by design (explained in SCIPY_NOTES)
+SCIPY_BY_DESIGN = {**{f"linalg.{n}": ("jvp", "vjp") for n in ("schur", "hessenberg",
+                                                               "rsf2csf")},
+                   "integrate.odeint": ("jvp",)}
+SCIPY_NOTES = {
+    "linalg.schur": "`linalg.schur`, `linalg.hessenberg`, `linalg.rsf2csf`: no derivative "
+                    "(`GradientError`), as in JAX: the factors are not unique.",
+    "linalg.eigh": "`linalg.eigh`, `linalg.svd`: probed through sign-free views of the "
+                   "vectors (their squares); `linalg.eigh_tridiagonal` through its "
+                   "eigenvalues.",
+    "signal.welch": "`signal.csd`, `signal.welch`, `signal.stft`, `signal.istft`: probed on "
+                    "a 32-sample signal with 8-sample segments (the second and third "
+                    "outputs; the frequencies and times do not depend on the values).",
+    "interpolate.RegularGridInterpolator": "`interpolate.RegularGridInterpolator`, "
+                                           "`spatial.transform.Rotation`, "
+                                           "`spatial.transform.Slerp`: classes, probed "
+                                           "by constructing and calling them (the "
+                                           "values and points traced).",
+    "integrate.odeint": "`integrate.odeint`: reverse mode by the adjoint method (a "
+                        "`custom_vjp`), so forward mode raises `GradientError`; values "
+                        "agree with SciPy's LSODA to the tolerances.",
+    "special.gammainc": "`special.gammainc`, `gammaincc`, `betainc`, `betaincc`, `iv`, "
+                        "`ive`, `jv`, `stdtr`: probed with the shape or order parameter "
+                        "fixed; the derivative in it has no closed form (`GradientError`).",
+    "optimize.OptimizeResults": "`optimize.OptimizeResults` is JAX's name; the reference "
+                                "is SciPy's `OptimizeResult`. `special.bessel_jn` is "
+                                "JAX's too (SciPy has none): compared with SciPy's `jv`.",
+}
+SCIPY_REASONS: dict[str, str] = {}
+
+
+def scipy_targets() -> list[str]:
+    """The SciPy target names, ``scipy.``-less (``signal.welch``, ``stats.norm.pdf``)."""
+    lines = SCIPY_TARGETS_FILE.read_text().splitlines()
+    return [ln.strip()[len("scipy."):] for ln in lines
+            if ln.strip() and not ln.startswith("#")]
+
+
+def _import_attr(root, dotted):
+    """``root.dotted``: the longest importable module prefix, then attributes (None
+    when anything is missing)."""
+    parts = dotted.split(".")
+    for k in range(len(parts), -1, -1):
+        try:
+            obj = importlib.import_module(".".join([root] + parts[:k]))
+        except ImportError:
+            continue
+        for part in parts[k:]:
+            obj = getattr(obj, part, None)
+            if obj is None:
+                return None
+        return obj
+    return None
+
+
+def resolve_scipy(name):
+    """(SciPy's object or reference, funcdiff's object) for a ``scipy.``-less name;
+    funcdiff's is None when missing (or a re-export of SciPy's own object)."""
+    sp = SCIPY_REFS.get(name) or _import_attr("scipy", SCIPY_REFERENCE.get(name, name))
+    f = _import_attr("funcdiff.scipy", name)
+    if f is not None and (f is sp or isinstance(f, types.ModuleType)):
+        f = None
+    return sp, f
+
+
+def _finite(out) -> bool:
+    """A default probe's reference result: arrays, the floating ones finite."""
+    leaves = _leaves(out)
+    return bool(leaves) and all(np.asarray(x).dtype.kind in "biu" or (
+        np.asarray(x).dtype.kind in "fc" and np.all(np.isfinite(np.asarray(x))))
+        for x in leaves)
+
+
+def _scipy_probes(name):
+    """The probe tables for one SciPy name (a distribution's kinds and x-only cdfs
+    added to the fixed tables)."""
+    probes, kinds = dict(SCIPY_PROBES), dict(SCIPY_KINDS)
+    parts = name.split(".")
+    if parts[0] == "stats" and len(parts) == 3:
+        dist, method = parts[1], parts[2]
+        if dist in _DIST_KINDS:
+            kinds.setdefault(name, _DIST_KINDS[dist])
+        if dist in _X_ONLY and name not in probes and method != "ppf":
+            probes[name] = _x_only(_X_ONLY[dist])
+    return dict(probes=probes, kinds=kinds, defaults=_SCIPY_DEFAULTS, accept=_finite)
+
+
+def _scipy_dispatch_cell(sp):
+    """Whether ``scipy.X(traced)`` reaches funcdiff: SciPy's ufuncs dispatch through
+    NumPy (`yes` when registered); its Python functions convert their arguments with
+    ``numpy.asarray`` first (`n/a`: call ``funcdiff.scipy.X``)."""
+    from funcdiff.numpy._core import FUNCTIONS
+    if not isinstance(sp, np.ufunc):
+        return "n/a"
+    return "yes" if sp in FUNCTIONS else "no"
+
+
+def _scipy_row(name, sp, f):
+    cells = probe_function(name, sp, f, **_scipy_probes(name))
+    design = SCIPY_BY_DESIGN.get(name, ())
+    cells = ["no, by design" if col in design and c.startswith("no") else c
+             for col, c in zip(COLUMNS, cells)]
+    return cells + [_scipy_dispatch_cell(sp)]
+
+
+def _public(mod):
+    return [n for n in getattr(mod, "__all__", ()) if hasattr(mod, n)]
+
+
+def scipy_functions():
+    """(name, SciPy's object, funcdiff's) for everything ``funcdiff.scipy``'s modules
+    export (``__all__``; a distribution module's functions too) that SciPy has."""
+    rows = []
+    for modname in SCIPY_MODULES:
+        mod = _import_attr("funcdiff.scipy", modname)
+        if not isinstance(mod, types.ModuleType):
+            continue
+        for n in _public(mod):
+            obj = getattr(mod, n)
+            subs = [(f"{modname}.{n}.{m}", getattr(obj, m)) for m in _public(obj)] \
+                if isinstance(obj, types.ModuleType) else [(f"{modname}.{n}", obj)]
+            for qual, fobj in subs:
+                sp, f = resolve_scipy(qual)
+                if sp is not None and f is not None and callable(fobj):
+                    rows.append((qual, sp, f))
+    return rows
+
+
+def _scipy_section(name):
+    return max((m for m in SCIPY_MODULES if name.startswith(m + ".")), key=len)
+
+
+def render_scipy_coverage() -> str:
+    import scipy
+    names = scipy_targets()
+    resolved = {n: resolve_scipy(n) for n in names}
+    done = [n for n in names if resolved[n][1] is not None]
+    missing = [n for n in names if resolved[n][1] is None]
+    target_set = set(names)
+    extra = sorted(r for r in scipy_functions() if r[0] not in target_set)
+    ver = ".".join(scipy.__version__.split(".")[:2])
+    out = [HEADER, f"<!-- generated with SciPy {ver} and NumPy {numpy_version()} -->\n",
+           "# SciPy coverage\n"]
+    out.append(
+        "How much of SciPy `funcdiff.scipy` covers, measured against a target list: the "
+        f"{len(names)} functions of JAX's `jax.scipy`, under SciPy's names "
+        "(`tools/scipy-targets.txt`). As for [NumPy](numpy-coverage.md), the table is "
+        "generated by `tools/gen_docs.py`, which **runs** a tiny probe (a few elements, "
+        "float64) through each transform and checks the answer against SciPy itself: "
+        "**value** (traced, checked and evaluated: SciPy's values, shapes and dtypes), "
+        "**jvp** (against central finite differences of SciPy), **vjp** (the dot-product "
+        "test against the same differences), **vmap** (a batch of two against a Python "
+        "loop over SciPy) and **jit**. Classes are probed by constructing and calling "
+        "them, distributions through their methods. **scipy.X**: whether SciPy's own "
+        "function, applied to a traced value, reaches funcdiff (SciPy's ufuncs do; its "
+        "Python functions convert their arguments to NumPy arrays first: use "
+        "`funcdiff.scipy.X`). Outside any transform every function is SciPy's own.\n\n"
+        "`yes`: works and checks out. `zero`: integer or boolean output. `n/a`: nothing "
+        "to differentiate or map over. `no (...)`: the probe raised that error or gave a "
+        "wrong result; `no, by design`: see the notes.\n")
+    counts = dict.fromkeys(COLUMNS, 0)
+    tables = {m: [] for m in SCIPY_MODULES}
+    for name in done:
+        sp, f = resolved[name]
+        cells = _scipy_row(name, sp, f)
+        for col, c in zip(COLUMNS, cells):
+            counts[col] += c in _WORKING or c == "no, by design"
+        tables[_scipy_section(name)].append(f"| `scipy.{name}` | " + " | ".join(cells) + " |")
+    for name in missing:
+        tables[_scipy_section(name)].append(f"| `scipy.{name}` | missing |  |  |  |  |  |")
+    pct = 100.0 * len(done) / len(names)
+    out.append(f"**{len(done)} of {len(names)} targets implemented ({pct:.1f}%)**; "
+               f"{len(missing)} missing (listed with their reasons below). Working (yes, "
+               "zero, n/a or by design) per column, of the implemented: " +
+               ", ".join(f"{k} {v}" for k, v in counts.items()) + ".\n")
+    head = ["| function | value | jvp | vjp | vmap | jit | scipy.X |",
+            "|---|---|---|---|---|---|---|"]
+    for m in SCIPY_MODULES:
+        if tables[m]:
+            out.append(f"\n## `scipy.{m}`\n")
+            out.extend(head + tables[m])
+    if extra:
+        out.append("\n## Beyond the targets\n")
+        out.append("SciPy functions and classes `funcdiff.scipy` implements that are not "
+                   "on the target list.\n")
+        out.extend(head)
+        for name, sp, f in extra:
+            out.append(f"| `scipy.{name}` | " + " | ".join(_scipy_row(name, sp, f)) + " |")
+    out.append("\n## Missing\n")
+    if missing:
+        out.append("| function | reason |\n|---|---|")
+        out.extend(f"| `scipy.{n}` | {SCIPY_REASONS.get(n, 'not implemented yet')} |"
+                   for n in missing)
+    else:
+        out.append("None: every target is implemented.")
+    present = set(done) | {name for name, _, _ in extra}
+    notes = [text for name, text in SCIPY_NOTES.items() if name in present]
+    if notes:
+        out.append("\n## Notes\n")
+        out.extend(f"- {text}" for text in notes)
+    return "\n".join(out) + "\n"
+
+
+# =====================================================================================
+
+PAGES = {IR_PAGE: render_ir, COVERAGE_PAGE: render_coverage,
+         SCIPY_PAGE: render_scipy_coverage}
 
 
 def main(argv=None) -> int:
