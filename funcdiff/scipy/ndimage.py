@@ -17,8 +17,9 @@ coordinates and ``cval``, batches and compiles.  Along each axis of length ``n``
    the mode (mirrored for ``'constant'`` and ``'wrap'``, as SciPy does).
 
 Derivatives: piecewise linear in the coordinates for order 1 (at an integer coordinate
-the derivative is the slope of the cell to its right, where ``floor`` puts it); zero
-for order 0.  Orders above 1 raise ``FuncdiffValueError`` under transforms (a spline
+the derivative is the slope of the cell to its right, where ``floor`` puts it, beyond
+the edge as the mode extends the input; in ``'constant'`` mode the last sample takes
+the slope from the inside); zero for order 0.  Orders above 1 raise ``FuncdiffValueError`` under transforms (a spline
 prefilter is not implemented); ``prefilter`` is accepted (orders 0 and 1 need none).
 The result has SciPy's dtype: ``output`` (a dtype) or the input's, integers rounded
 half away from zero (unsigned clipped at 0), computed in double precision; complex input
@@ -95,6 +96,10 @@ def _axis_cell(c, n, mode, order):
     cc = c if mode in ("grid-constant", "nearest") else _map_coordinate(c, n, mode)
     valid = (cc > -1.0) if mode == "constant" else None
     start = fnp.floor(cc) if order == 1 else fnp.floor(cc + 0.5)
+    if mode == "constant" and order == 1 and n > 1:
+        # the last sample in the cell before it (same value): past it is cval, so the
+        # derivative there is the slope from the inside
+        start = fnp.minimum(start, n - 2)
     idxs, outs = [], []
     for k in range(order + 1):
         i = start + k
