@@ -205,6 +205,10 @@ def map_coordinates(input, coordinates, output=None, order=3, mode="constant", c
                                  f"first axis must have the input's rank, {xa.ndim})")
     complex_in = xa.dtype.kind == "c"
     out_dtype = _output_dtype(output, xa.dtype, complex_in)
+    if out_dtype.kind == "c" and not complex_in:
+        raise FuncdiffTypeError(f"map_coordinates: a complex output ({out_dtype}) for real "
+                                "input is not supported (SciPy: 'data type not "
+                                "supported'); interpolate, then convert")
     coords = [c[d].astype(np.float64) for d in range(xa.ndim)]
     cv = operand(cval)
     if complex_in:
