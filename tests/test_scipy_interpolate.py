@@ -15,6 +15,7 @@ import functools
 
 import numpy as np
 import pytest
+import scipy
 import scipy.integrate as si
 import scipy.interpolate as sint
 from hypothesis import given, settings
@@ -30,6 +31,8 @@ import _helpers
 
 traced = functools.partial(_helpers.traced, unpack=True)
 VALUES = settings(max_examples=40, deadline=None)
+# one-point grid dimensions interpolate (funcdiff follows SciPy 1.17; older SciPy: NaN)
+ONE_POINT = tuple(int(v) for v in scipy.__version__.split(".")[:2]) >= (1, 17)
 
 
 def close(got, want):
@@ -46,7 +49,7 @@ def grid_case(draw):
     nd = draw(st.integers(1, 3))
     grid = []
     for _ in range(nd):
-        n = draw(st.integers(1, 5))
+        n = draw(st.integers(1 if ONE_POINT else 2, 5))
         g = np.sort(rng.uniform(-2, 3, n)) if n > 1 else np.array([rng.uniform(-2, 3)])
         if n > 1 and draw(st.booleans()):
             g = g[::-1].copy()

@@ -218,13 +218,18 @@ WINDOWS = ["hann", "hamming", "blackman", "boxcar", "bartlett", "triang", "parze
 
 @pytest.mark.parametrize("window", WINDOWS, ids=str)
 def test_windows_match_get_window(window):
+    ref, kw = window, {}
+    if isinstance(window, str) and window.endswith(("_symmetric", "_periodic")):
+        # (names SciPy 1.17 added: get_window(base, fftbins=...) before)
+        ref, _, kind = window.rpartition("_")
+        kw = dict(fftbins=kind == "periodic")
     for n in (1, 2, 5, 8, 13):
-        np.testing.assert_allclose(_get_window(window, n), ss.get_window(window, n),
+        np.testing.assert_allclose(_get_window(window, n), ss.get_window(ref, n, **kw),
                                    rtol=1e-13, atol=1e-15)
 
 
 def test_window_errors():
-    for window, msg in [("nosuch", "unknown window|Invalid"), (("hann", 3), "parameters"),
+    for window, msg in [("nosuch", "(?i)unknown window|invalid"), (("hann", 3), "parameters"),
                         ("kaiser", "must have parameters"), ([1.0], "tuple, a string")]:
         with pytest.raises(ValueError, match=msg):
             _get_window(window, 5)

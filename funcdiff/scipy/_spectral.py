@@ -28,6 +28,7 @@ from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..core.trace import Tracer
 from ..numpy._core import aval, canonical_axis, operand
 from ..numpy._sizes import known
+from . import fft as _sfft
 from ._fastpath import scipy_fast_path
 
 try:  # SciPy is optional at run time
@@ -311,8 +312,8 @@ def _spectra(x, win, detr, nperseg, step, nseg, nfft, onesided):
     """The windowed FFT of every segment: ``(..., nseg, nfreq)``."""
     seg = detr(_segments(x, nperseg, step, nseg)) * win
     if onesided:
-        return fnp.fft.rfft(fnp.real(seg) if aval(seg).dtype.kind == "c" else seg, nfft)
-    return fnp.fft.fft(seg, nfft)
+        return _sfft.rfft(fnp.real(seg) if aval(seg).dtype.kind == "c" else seg, nfft)
+    return _sfft.fft(seg, nfft)
 
 
 def _freqs(nfft, fs, onesided):
@@ -602,8 +603,8 @@ def istft(Zxx, fs=1.0, window="hann_periodic", nperseg=None, noverlap=None, nfft
             raise FuncdiffValueError("window must be 1-D")
         if aval(win).shape[0] != nperseg:
             raise FuncdiffValueError(f"window must have length of {nperseg}")
-    xsubs = (fnp.fft.irfft(z, nfft, axis=-2) if input_onesided
-             else fnp.fft.ifft(z, nfft, axis=-2))[..., :nperseg, :]
+    xsubs = (_sfft.irfft(z, nfft, axis=-2) if input_onesided
+             else _sfft.ifft(z, nfft, axis=-2))[..., :nperseg, :]
     xdt = aval(xsubs).dtype
     if np.result_type(aval(win).dtype, xdt) != xdt:
         win = win.astype(xdt)

@@ -138,7 +138,7 @@ def _dct_last(x, type, inorm, ortho):
         y = y * rdt.type(1 / np.sqrt(big_l))
     elif inorm == 2:
         y = y * rdt.type(1 / big_l)
-    return y
+    return cast(y, rdt)          # (NumPy 1.x transforms single precision in double)
 
 
 def _dct_axes(x, type, axes, inorm, orthogonalize):

@@ -40,6 +40,7 @@ import numpy as np
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..core.trace import Tracer, state
 from ..numpy._core import aval, canonical_axis
+from . import fft as _sfft
 from ._fastpath import scipy_fast_path
 
 try:  # SciPy is optional at run time
@@ -366,13 +367,12 @@ def fftconvolve(in1, in2, mode="full", axes=None):
         ret = a * b
     else:
         shape = [s1[i] + s2[i] - 1 for i in ax]
-        a, b = _fft_work(a), _fft_work(b)
+        a, b = _fft_work(a), _fft_work(b)        # (scipy.fft's dtypes, NumPy 1.x too)
         if aval(a).dtype.kind == "c" or aval(b).dtype.kind == "c":
-            ret = fnp.fft.ifftn(fnp.fft.fftn(a, shape, ax) * fnp.fft.fftn(b, shape, ax),
-                                shape, ax)
+            ret = _sfft.ifftn(_sfft.fftn(a, shape, ax) * _sfft.fftn(b, shape, ax), shape, ax)
         else:
-            ret = fnp.fft.irfftn(fnp.fft.rfftn(a, shape, ax) * fnp.fft.rfftn(b, shape, ax),
-                                 shape, ax)
+            ret = _sfft.irfftn(_sfft.rfftn(a, shape, ax) * _sfft.rfftn(b, shape, ax),
+                               shape, ax)
     if mode == "full":
         return ret
     if mode == "same":

@@ -259,18 +259,19 @@ class Rotation:
                 raise FuncdiffValueError(
                     "Non-positive determinant (left-handed or null coordinate frame) in "
                     f"rotation matrix {ind}: {np.asarray(known(m)).reshape(-1, 3, 3)[ind]}.")
-            if hit is None:
-                m = fnp.where(bad[..., None, None], np.nan, m)
             gram = fnp.matmul(m, fnp.swapaxes(m, -1, -2))
             ortho = fnp.all(fnp.abs(gram - np.eye(3)) <= 1e-12 + 1e-5 * np.eye(3),
                             axis=(-2, -1))
             if _traced(m):
                 # SciPy's value (m itself where orthogonal), the polar factor's
                 # derivative everywhere: the projection onto the rotations
-                u = _sla.polar(m)[0]
+                safe = m if hit is not None else fnp.where(bad[..., None, None], np.eye(3), m)
+                u = _sla.polar(safe)[0]
                 m = u + stop_gradient(fnp.where(ortho[..., None, None], m, u) - u)
-            elif not np.all(ortho):
-                m = np.where(ortho[..., None, None], m, _sla.polar(m)[0])
+                if hit is None:     # unknown values: NaN, as SciPy's lazy backends
+                    m = fnp.where(bad[..., None, None], np.nan, m)
+            elif not np.all(ortho):      # (the composition: SciPy < 1.16 takes no stacks)
+                m = np.where(ortho[..., None, None], m, _sla.polar.traced(m)[0])
         return cls._raw(_from_matrix_orthogonal(m))
 
     @classmethod
@@ -507,8 +508,9 @@ class Rotation:
         if self.single:
             raise TypeError("Single rotation is not subscriptable.")
         idx = indexer if isinstance(indexer, tuple) else (indexer,)
-        return Rotation._raw(fnp.asarray(self._quat)[idx + (Ellipsis,)]
-                             if Ellipsis not in idx else fnp.asarray(self._quat)[idx])
+        if not any(i is Ellipsis for i in idx):       # (the quaternion axis stays)
+            idx = idx + (Ellipsis,)
+        return Rotation._raw(fnp.asarray(self._quat)[idx])
 
     def __repr__(self):
         m = known(self.as_matrix())
