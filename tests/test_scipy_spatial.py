@@ -309,3 +309,10 @@ def test_namespaces():
     assert dir(T) == sorted(T.__all__) == ["Rotation", "Slerp"]
     assert dir(spatial) == ["transform"] and dir(cluster) == ["vq"]
     assert dir(cluster.vq) == ["vq"]
+
+
+def test_package_namespace():
+    import funcdiff.scipy as fs
+    assert dir(fs) == sorted(fs.__all__)
+    assert {"fft", "ndimage", "interpolate", "spatial", "cluster", "signal"} <= set(dir(fs))
+    assert not any(n.startswith("_") for n in dir(fs))

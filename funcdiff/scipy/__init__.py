@@ -10,3 +10,10 @@ from . import spatial  # noqa: F401
 from . import cluster  # noqa: F401
 from . import linalg  # noqa: F401
 from . import integrate  # noqa: F401
+
+__all__ = ["cluster", "fft", "integrate", "interpolate", "linalg", "ndimage", "signal",
+           "spatial", "special", "stats"]
+
+
+def __dir__():
+    return sorted(__all__)

@@ -26,24 +26,16 @@ import numpy as np
 from .. import numpy as fnp
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..core.trace import Tracer
-from ..numpy._core import aval, canonical_axis, operand
+from ..numpy._core import aval, canonical_axis
 from ..numpy._sizes import known
 from . import fft as _sfft
-from ._fastpath import scipy_fast_path
+from ._fastpath import array_arg as _arr
+from ._fastpath import scipy_function
 
 try:  # SciPy is optional at run time
     import scipy.signal as _ss  # type: ignore
 except ImportError:  # pragma: no cover - exercised without SciPy
     _ss = None
-
-
-def _scipy(name):
-    return scipy_fast_path(getattr(_ss, name, None) if _ss is not None else None)
-
-
-def _arr(x):
-    return x if type(x) is Tracer else fnp.asarray(x) if isinstance(x, (list, tuple)) \
-        else np.asarray(x)
 
 
 # --- windows (scipy/signal/windows/_windows.py) --------------------------------------------------
@@ -208,7 +200,7 @@ def _get_window(window, nx):
 
 # --- detrend ---------------------------------------------------------------------------------------
 
-@_scipy("detrend")
+@scipy_function(_ss, "detrend")
 def detrend(data, axis=-1, type="linear", bp=0, overwrite_data=False):
     """SciPy's ``scipy.signal.detrend``: subtract the mean (``'constant'``) or the
     least-squares line (``'linear'``, fitted separately between the breakpoints ``bp``)
@@ -450,7 +442,7 @@ def _csd(x, y, fs, window, nperseg, noverlap, nfft, detrend_, return_onesided, s
     return _freqs(nfft, fs, return_onesided), pxy
 
 
-@_scipy("csd")
+@scipy_function(_ss, "csd")
 def csd(x, y, fs=1.0, window="hann_periodic", nperseg=None, noverlap=None, nfft=None,
         detrend="constant", return_onesided=True, scaling="density", axis=-1,
         average="mean"):
@@ -460,7 +452,7 @@ def csd(x, y, fs=1.0, window="hann_periodic", nperseg=None, noverlap=None, nfft=
                 scaling, axis, average, same=y is x)
 
 
-@_scipy("welch")
+@scipy_function(_ss, "welch")
 def welch(x, fs=1.0, window="hann_periodic", nperseg=None, noverlap=None, nfft=None,
           detrend="constant", return_onesided=True, scaling="density", axis=-1,
           average="mean"):
@@ -476,7 +468,7 @@ _BOUNDARY = {"even": dict(mode="reflect"), "odd": dict(mode="reflect", reflect_t
              "constant": dict(mode="edge"), "zeros": dict(mode="constant"), None: None}
 
 
-@_scipy("stft")
+@scipy_function(_ss, "stft")
 def stft(x, fs=1.0, window="hann_periodic", nperseg=256, noverlap=None, nfft=None,
          detrend=False, return_onesided=True, boundary="zeros", padded=True, axis=-1,
          scaling="spectrum"):
@@ -555,7 +547,7 @@ def _nola_norm(win, nperseg, step, nseg):
     return fnp.zeros(length, aval(win).dtype).at[idx].add(fnp.tile(win * win, nseg))
 
 
-@_scipy("istft")
+@scipy_function(_ss, "istft")
 def istft(Zxx, fs=1.0, window="hann_periodic", nperseg=None, noverlap=None, nfft=None,
           input_onesided=True, boundary=True, time_axis=-1, freq_axis=-2,
           scaling="spectrum"):

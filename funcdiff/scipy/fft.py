@@ -40,7 +40,7 @@ from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..numpy import fft as _nfft
 from ..numpy._core import aval, canonical_axis, cast, operand
 from ..primitives import elementwise as ew
-from ._fastpath import scipy_fast_path
+from ._fastpath import scipy_function
 
 try:  # SciPy is optional at run time
     import scipy.fft as _sf  # type: ignore
@@ -57,7 +57,7 @@ _SQRT2 = np.sqrt(2.0)
 
 
 def _scipy(name):
-    return scipy_fast_path(getattr(_sf, name, None) if _sf is not None else None)
+    return scipy_function(_sf, name)
 
 
 def _asfarray(x):

@@ -65,7 +65,7 @@ from ..core.trace import Tracer, get_aval, state, trace_flat
 from ..custom_derivatives import custom_vjp
 from ..numpy._core import operand
 from ..tree_util import tree_flatten, tree_unflatten
-from ._fastpath import scipy_fast_path
+from ._fastpath import scipy_function
 
 try:  # SciPy is optional at run time
     import scipy.integrate as _si  # type: ignore
@@ -433,7 +433,7 @@ def odeint(func, y0, t, *fargs, args=(), rtol=None, atol=None, mxstep=0, h0=0.0,
     return ys
 
 
-@scipy_fast_path(getattr(_si, "trapezoid", None) if _si is not None else None)
+@scipy_function(_si, "trapezoid")
 def trapezoid(y, x=None, dx=1.0, axis=-1):
     """SciPy's ``scipy.integrate.trapezoid``: ``funcdiff.numpy.trapezoid`` (exact
     derivatives in ``y``, ``x`` and ``dx``) with SciPy's differences: an n-d ``x`` is

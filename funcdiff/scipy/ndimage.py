@@ -35,9 +35,8 @@ import numpy as np
 
 from .. import numpy as fnp
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
-from ..core.trace import Tracer
 from ..numpy._core import aval, operand
-from ._fastpath import scipy_fast_path
+from ._fastpath import array_arg, scipy_function
 
 try:  # SciPy is optional at run time
     import scipy.ndimage as _nd  # type: ignore
@@ -176,7 +175,7 @@ def _output_dtype(output, in_dtype, complex_in):
                             "values; pass a dtype (output=np.float32) and use the result")
 
 
-@scipy_fast_path(getattr(_nd, "map_coordinates", None) if _nd is not None else None)
+@scipy_function(_nd, "map_coordinates")
 def map_coordinates(input, coordinates, output=None, order=3, mode="constant", cval=0.0,
                     prefilter=True):
     """SciPy's ``scipy.ndimage.map_coordinates``: ``input`` interpolated at
@@ -191,10 +190,7 @@ def map_coordinates(input, coordinates, output=None, order=3, mode="constant", c
         raise FuncdiffValueError(f"boundary mode not supported: {mode!r} (one of "
                                  f"{', '.join(_MODES)})")
     mode = "reflect" if mode == "grid-mirror" else mode     # SciPy's synonym
-    x = operand(input) if type(input) is Tracer or not isinstance(input, (list, tuple)) \
-        else fnp.asarray(input)
-    c = operand(coordinates) if type(coordinates) is Tracer or \
-        not isinstance(coordinates, (list, tuple)) else fnp.asarray(coordinates)
+    x, c = array_arg(input), array_arg(coordinates)
     xa, ca = aval(x), aval(c)
     if ca.dtype.kind == "c":
         raise FuncdiffTypeError("Complex type not supported")

@@ -38,10 +38,11 @@ import math
 import numpy as np
 
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
-from ..core.trace import Tracer, state
+from ..core.trace import state
 from ..numpy._core import aval, canonical_axis
 from . import fft as _sfft
-from ._fastpath import scipy_fast_path
+from ._fastpath import array_arg as _arr
+from ._fastpath import scipy_function
 
 try:  # SciPy is optional at run time
     import scipy.signal as _ss  # type: ignore
@@ -59,21 +60,12 @@ _WINDOW_LIMIT = 2 ** 22   # elements of the gathered window array before shifted
 def _scipy(sp_name):
     """Eager fast path = SciPy's ``sp_name``; under a trace, or without SciPy, the
     traced implementation."""
-    return scipy_fast_path(getattr(_ss, sp_name, None) if _ss is not None else None)
+    return scipy_function(_ss, sp_name)
 
 
 def _fnp():
     from .. import numpy as fnp
     return fnp
-
-
-def _arr(x):
-    """``np.asarray`` of anything not traced (SciPy makes Python scalars strong)."""
-    if type(x) is Tracer:
-        return x
-    if isinstance(x, (list, tuple)):
-        return _fnp().asarray(x)
-    return np.asarray(x)
 
 
 def _check_mode(mode):

@@ -15,10 +15,10 @@ import numpy as np
 
 from ... import numpy as fnp
 from ...core.errors import FuncdiffValueError
-from ...core.trace import Tracer
 from ...numpy._core import aval
 from ...numpy._sizes import known
-from .._fastpath import scipy_fast_path
+from .._fastpath import array_arg as _arr
+from .._fastpath import scipy_function
 
 try:  # SciPy is optional at run time
     import scipy.cluster.vq as _svq  # type: ignore
@@ -28,12 +28,7 @@ except ImportError:  # pragma: no cover - exercised without SciPy
 __all__ = ["vq"]
 
 
-def _arr(x):
-    return x if type(x) is Tracer else fnp.asarray(x) if isinstance(x, (list, tuple)) \
-        else np.asarray(x)
-
-
-@scipy_fast_path(getattr(_svq, "vq", None) if _svq is not None else None)
+@scipy_function(_svq, "vq")
 def vq(obs, code_book, check_finite=True):
     """SciPy's ``scipy.cluster.vq.vq``: for each observation (row of ``obs``) the index
     of the nearest code (row of ``code_book``) and the distance to it.  Returns
