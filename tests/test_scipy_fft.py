@@ -55,7 +55,7 @@ def arrays(draw, min_nd=1, max_nd=3):
     return _helpers.values(np.random.default_rng(seed), shape, dtype)
 
 
-# --- values --------------------------------------------------------------------------------------
+# --- values -------------------------------------------------------------------------------
 
 @VALUES
 @given(x=arrays(), name=st.sampled_from(DCTS), type_=st.integers(1, 4),
@@ -109,7 +109,7 @@ def test_empty_axes_returns_input(rng):
     np.testing.assert_array_equal(traced(lambda v: F.dctn(v, axes=[]), x), x)
 
 
-# --- derivatives -----------------------------------------------------------------------------------
+# --- derivatives --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", DCTS + DCTNS)
 @pytest.mark.parametrize("type_", [1, 2, 3, 4])
@@ -132,7 +132,7 @@ def test_fft_family_grads(rng):
     check_grads(lambda d: F.fftfreq(5, d), (0.3,), order=2)
 
 
-# --- the Fourier transforms ------------------------------------------------------------------------
+# --- the Fourier transforms ---------------------------------------------------------------
 
 FFTS = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fftn", "ifftn", "rfftn",
         "irfftn", "fft2", "ifft2", "rfft2", "irfft2"]
@@ -165,7 +165,7 @@ def test_shift_and_freq(rng):
     same(traced(lambda d: F.rfftfreq(7, d), 0.25), sf.rfftfreq(7, 0.25))
 
 
-# --- vmap, jit ----------------------------------------------------------------------------------
+# --- vmap, jit ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", DCTS)
 def test_vmap_matches_loop(name, rng):
@@ -189,7 +189,7 @@ def test_jit_matches_interpreter(rng):
     np.testing.assert_allclose(fd.jit(g)(x), g(x), rtol=1e-12)
 
 
-# --- errors, namespace -----------------------------------------------------------------------------
+# --- errors, namespace --------------------------------------------------------------------
 
 def test_errors(rng):
     x = rng.normal(size=5)

@@ -177,7 +177,7 @@ def test_namespace():
     assert dir(I) == sorted(I.__all__) == ["odeint", "trapezoid"]
 
 
-# --- integrate.trapezoid --------------------------------------------------------------------------
+# --- integrate.trapezoid ------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int32, np.complex128,
                                    np.float16])

@@ -54,7 +54,7 @@ def _quiet():
         yield
 
 
-# --- fftconvolve ---------------------------------------------------------------------------------
+# --- fftconvolve --------------------------------------------------------------------------
 
 @st.composite
 def fft_case(draw):
@@ -111,7 +111,7 @@ def test_fftconvolve_special_cases(rng):
         traced(lambda a: S.fftconvolve(a, np.ones(2), "middle"), np.ones(3))
 
 
-# --- convolve2d, correlate2d -------------------------------------------------------------------
+# --- convolve2d, correlate2d --------------------------------------------------------------
 
 @VALUES
 @given(s1=st.tuples(st.integers(1, 6), st.integers(1, 6)),
@@ -168,7 +168,7 @@ def test_conv2d_grads(rng):
     check_grads(lambda a, b: S.correlate2d(a, b, "same", "wrap"), (ac, b), order=1)
 
 
-# --- detrend ----------------------------------------------------------------------------------------
+# --- detrend ------------------------------------------------------------------------------
 
 @VALUES
 @given(shape=st.lists(st.integers(1, 9), min_size=1, max_size=3),
@@ -205,7 +205,7 @@ def test_detrend_grads_and_errors(rng):
         traced(lambda v, b: S.detrend(v, bp=b), x, np.array(3))
 
 
-# --- windows ----------------------------------------------------------------------------------------
+# --- windows ------------------------------------------------------------------------------
 
 WINDOWS = ["hann", "hamming", "blackman", "boxcar", "bartlett", "triang", "parzen",
            "bohman", "barthann", "cosine", "lanczos", "nuttall", "blackmanharris",
@@ -237,7 +237,7 @@ def test_window_errors():
         _get_window("hann", 0)
 
 
-# --- csd, welch ----------------------------------------------------------------------------------
+# --- csd, welch ---------------------------------------------------------------------------
 
 WELCH_KW = [dict(), dict(nperseg=32), dict(nperseg=32, noverlap=5, nfft=50),
             dict(nperseg=17, detrend="linear"),
@@ -307,7 +307,7 @@ def test_welch_csd_grads(rng):
     check_grads(lambda fs: S.welch(x, fs=fs, nperseg=12)[1], (3.0,), order=2)
 
 
-# --- stft, istft --------------------------------------------------------------------------------------
+# --- stft, istft --------------------------------------------------------------------------
 
 STFT_KW = [dict(), dict(nperseg=32), dict(nperseg=32, noverlap=5, nfft=50),
            dict(nperseg=17, detrend="linear"), dict(nperseg=16, boundary=None, padded=False),
@@ -399,7 +399,7 @@ def test_stft_istft_grads(rng):
     check_grads(lambda w: S.istft(z, window=w, nperseg=8)[1], (w,), order=2)
 
 
-# --- vmap, jit -------------------------------------------------------------------------------------
+# --- vmap, jit ----------------------------------------------------------------------------
 
 def test_vmap_matches_loop(rng):
     xs = rng.normal(size=(3, 64))

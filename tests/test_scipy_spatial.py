@@ -67,7 +67,7 @@ def rv(rng):
 J = fd.jit
 
 
-# --- conversions ----------------------------------------------------------------------------
+# --- conversions --------------------------------------------------------------------------
 
 def test_quat_and_matrix(qs):
     close(J(lambda q: R.from_quat(q).as_quat())(qs), SR.from_quat(qs).as_quat())
@@ -132,7 +132,7 @@ def test_euler_short_sequences_and_gimbal_lock(rng):
         J(lambda q: R.from_quat(q).as_euler("xyz"))(locked.as_quat())
 
 
-# --- operations -----------------------------------------------------------------------------
+# --- operations ---------------------------------------------------------------------------
 
 def test_apply_inv_magnitude_mul_pow(qs, rng):
     v = rng.normal(size=(6, 3))
@@ -210,7 +210,7 @@ def test_errors_known_values_and_nan_under_jit(qs):
     assert np.all(np.isnan(J(lambda m: R.from_matrix(m).as_quat())(-np.eye(3))))
 
 
-# --- derivatives, vmap, pytree ------------------------------------------------------------------
+# --- derivatives, vmap, pytree ------------------------------------------------------------
 
 def test_check_grads(qs, rv, rng):
     mats = SR.from_quat(qs).as_matrix()
@@ -243,7 +243,7 @@ def test_vmap_and_pytree(qs, rng):
     assert isinstance(g, R) and g.as_quat().shape == (6, 4)
 
 
-# --- Slerp ---------------------------------------------------------------------------------------
+# --- Slerp --------------------------------------------------------------------------------
 
 def test_slerp(qs):
     times = np.array([0.0, 1.0, 3.0, 3.5, 4.0, 6.0])
@@ -271,7 +271,7 @@ def test_slerp(qs):
             f()
 
 
-# --- cluster.vq.vq ---------------------------------------------------------------------------------
+# --- cluster.vq.vq ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtypes", [(np.float64, np.float64), (np.float32, np.float32),
                                     (np.float32, np.float64), (np.int64, np.int64)])

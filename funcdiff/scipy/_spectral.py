@@ -38,7 +38,7 @@ except ImportError:  # pragma: no cover - exercised without SciPy
     _ss = None
 
 
-# --- windows (scipy/signal/windows/_windows.py) --------------------------------------------------
+# --- windows (scipy/signal/windows/_windows.py) -------------------------------------------
 
 def _general_cosine(m, a):
     fac = np.linspace(-np.pi, np.pi, m)
@@ -198,7 +198,7 @@ def _get_window(window, nx):
     return w if sym else w[:-1]
 
 
-# --- detrend ---------------------------------------------------------------------------------------
+# --- detrend ------------------------------------------------------------------------------
 
 @scipy_function(_ss, "detrend")
 def detrend(data, axis=-1, type="linear", bp=0, overwrite_data=False):
@@ -248,7 +248,7 @@ def detrend(data, axis=-1, type="linear", bp=0, overwrite_data=False):
     return fnp.moveaxis(out, -1, ax)
 
 
-# --- shared pieces -----------------------------------------------------------------------------------
+# --- shared pieces ------------------------------------------------------------------------
 
 def _window_array(window, nperseg, n, what):
     """(window, nperseg) as SciPy's csd/_triage_segments settle them; ``n``: the signal
@@ -352,7 +352,7 @@ def _pad_to(x, length, axis):
     return fnp.pad(x, widths)
 
 
-# --- csd, welch ------------------------------------------------------------------------------------
+# --- csd, welch ---------------------------------------------------------------------------
 
 def _csd(x, y, fs, window, nperseg, noverlap, nfft, detrend_, return_onesided, scaling,
          axis, average, same):
@@ -462,7 +462,7 @@ def welch(x, fs=1.0, window="hann_periodic", nperseg=None, noverlap=None, nfft=N
                 scaling, axis, average, same=True)
 
 
-# --- stft, istft -------------------------------------------------------------------------------------
+# --- stft, istft --------------------------------------------------------------------------
 
 _BOUNDARY = {"even": dict(mode="reflect"), "odd": dict(mode="reflect", reflect_type="odd"),
              "constant": dict(mode="edge"), "zeros": dict(mode="constant"), None: None}

@@ -93,7 +93,7 @@ def _check_type(type):
                                  "2, 3 and 4")
 
 
-# --- the transforms along the last axis ---------------------------------------------------------
+# --- the transforms along the last axis ---------------------------------------------------
 
 def _dct_last(x, type, inorm, ortho):
     """Unnormalized DCT of a real ``x`` along its last axis, then SciPy's scaling."""
@@ -248,7 +248,7 @@ def idctn(x, type=2, s=None, axes=None, norm=None, overwrite_x=False, workers=No
     return _r2rn(False, x, type, s, axes, norm, orthogonalize)
 
 
-# --- the Fourier transforms, delegating to funcdiff.numpy.fft -------------------------------------
+# --- the Fourier transforms, delegating to funcdiff.numpy.fft -----------------------------
 
 def _no_plan(plan):
     if plan is not None:

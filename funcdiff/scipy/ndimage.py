@@ -19,8 +19,10 @@ coordinates and ``cval``, batches and compiles.  Along each axis of length ``n``
 Derivatives: piecewise linear in the coordinates for order 1 (at an integer coordinate
 the derivative is the slope of the cell to its right, where ``floor`` puts it, beyond
 the edge as the mode extends the input; in ``'constant'`` mode the last sample takes
-the slope from the inside); zero for order 0.  Orders above 1 raise ``FuncdiffValueError`` under transforms (a spline
-prefilter is not implemented); ``prefilter`` is accepted (orders 0 and 1 need none).
+the slope from the inside); zero for order 0.  Orders above 1 raise
+``FuncdiffValueError`` under transforms (a spline prefilter is not implemented);
+``prefilter`` is accepted (orders 0 and 1 need none).  A complex ``output`` for real
+input is refused, as SciPy does.
 The result has SciPy's dtype: ``output`` (a dtype) or the input's, integers rounded
 half away from zero (unsigned clipped at 0), computed in double precision; complex input
 is interpolated as its real and imaginary parts.  SciPy's ``RuntimeError`` for bad

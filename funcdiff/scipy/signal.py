@@ -165,7 +165,7 @@ def _swap_needed(mode, s1, s2, axes=None):
     return not ok1
 
 
-# --- the two algorithms -----------------------------------------------------------------------
+# --- the two algorithms -------------------------------------------------------------------
 
 def _out_window(s1, s2, mode):
     """(start, shape) of the output inside the full convolution."""
@@ -299,7 +299,7 @@ def correlate(in1, in2, mode="full", method="auto"):
     return _convolve_nd(a, b, mode, method, conj_b_rev=True)
 
 
-# --- fftconvolve ------------------------------------------------------------------------------
+# --- fftconvolve --------------------------------------------------------------------------
 
 def _fft_work(x):
     """The dtype ``scipy.fft`` transforms ``x`` in: integers and bools as float64,
@@ -373,7 +373,7 @@ def fftconvolve(in1, in2, mode="full", axes=None):
     return _centered(ret, [s1[i] - s2[i] + 1 if i in ax else rs[i] for i in range(nd)])
 
 
-# --- convolve2d, correlate2d -------------------------------------------------------------------
+# --- convolve2d, correlate2d --------------------------------------------------------------
 
 _BOUNDARIES = {"fill": "fill", "pad": "fill", "wrap": "wrap", "circular": "wrap",
                "symm": "symm", "symmetric": "symm"}
