@@ -303,7 +303,8 @@ def ifftshift(x, axes=None):
 def fftfreq(n, d=1.0, device=None):
     """NumPy's ``fft.fftfreq``; a traced spacing ``d`` is differentiable."""
     n = operator.index(n)
-    results = np.fft.fftfreq(n, 1.0) * n     # exact small integers as float64
+    half = (n - 1) // 2 + 1                  # NumPy's integers 0 .. n/2, -n/2 .. -1
+    results = np.concatenate([np.arange(half), np.arange(-(n // 2), 0)])
     return ew.mul(results.astype(np.int64), ew.div(1.0, ew.mul(n, operand(d))))
 
 
