@@ -23,6 +23,8 @@ from funcdiff.jit import pysource
 from funcdiff.jit.passes import fuse
 from funcdiff.tree_util import tree_flatten, tree_map, tree_structure
 
+from _helpers import nep50
+
 try:
     import numexpr  # noqa: F401
     HAS_NUMEXPR = True
@@ -281,7 +283,8 @@ def test_fusion_literals(lit):
     for f in (lambda x: (x * lit + 1.0) * 0.5, lambda x: (lit - x) / 3.0 - x,
               lambda x: -(x / lit) + x * x):
         with np.errstate(all="ignore"):
-            want = f(x)
+            with nep50():   # NumPy 1.x makes a huge Python int an object array
+                want = f(x)
             got = fd.jit(f)(x)
         assert bits(got) == bits(want), (lit, got[:3], want[:3])
 
@@ -289,7 +292,9 @@ def test_fusion_literals(lit):
 def test_fusion_of_a_function_with_a_huge_int():
     x = np.linspace(.5, 1.5, BIG)
     f = lambda x: fnp.sin(x) * 2 ** 100 + 1.0      # noqa: E731
-    assert_ulps(fd.jit(f)(x), f(x), 4)
+    with nep50():   # NumPy 1.x makes a huge Python int an object array
+        want = f(x)
+    assert_ulps(fd.jit(f)(x), want, 4)
 
 
 def test_int_too_large_for_float_raises_as_numpy_does():

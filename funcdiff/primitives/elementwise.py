@@ -711,14 +711,15 @@ def _popcount(x):
     x = np.asarray(x)
     if x.dtype.kind not in "biu":
         raise TypeError(f"ufunc 'bitwise_count' not supported for the input types ({x.dtype})")
-    a = x.astype(np.uint64)
+    a = np.array(x, np.uint64, ndmin=1)   # 1-d: NumPy 1.x casts 0-d operands by value
+    one = np.uint64(1)
     if x.dtype.kind == "i":     # |x| by two's complement in uint64: exact for the minimum
-        a = np.where(x < 0, ~a + np.uint64(1), a)
+        a = np.where(x.reshape(a.shape) < 0, ~a + one, a)
     out = np.zeros(a.shape, np.uint8)
     for _ in range(64):
-        out += (a & 1).astype(np.uint8)
-        a >>= np.uint64(1)
-    return out if out.ndim else out[()]
+        out += (a & one).astype(np.uint8)
+        a >>= one
+    return out.reshape(x.shape)[()]
 
 
 _ZERO_GRAD_UFUNCS = {name: getattr(np, name) for name in (

@@ -149,6 +149,17 @@ def _batch_loop(fn, *arrays):
     return out
 
 
+def _stack_loop(fn, a):
+    """``fn`` (a 2-D function returning a list of arrays) over the leading batch axes of
+    ``a``, its outputs stacked: for SciPy before 1.16, which takes one matrix at a time."""
+    batch = a.shape[:-2]
+    outs = [fn(a[idx]) for idx in np.ndindex(*batch)]
+    if not outs:     # an empty batch: the shapes and dtypes of one matrix's outputs
+        return [np.empty(batch + o.shape, o.dtype)
+                for o in fn(np.eye(a.shape[-1], dtype=a.dtype))]
+    return [np.stack(o).reshape(batch + o[0].shape) for o in zip(*outs)]
+
+
 # --- cholesky ----------------------------------------------------------------------------
 
 cholesky_p = Primitive("cholesky")
@@ -451,9 +462,11 @@ def _eigh_impl(a, *, lower, compute_v, driver=None, subset=None):
     if driver in _TRIDIAGONAL_DRIVERS and _sla is not None and a.shape[-1]:
         return _eigh_tridiagonal_impl(a, lower, compute_v, driver, subset)
     if (driver is not None or subset is not None) and _sla is not None and a.shape[-1]:
-        out = _sla.eigh(a, lower=lower, eigvals_only=not compute_v, driver=driver,
-                        subset_by_index=subset, check_finite=False)
-        return list(out) if compute_v else [out]
+        def run(m):
+            out = _sla.eigh(m, lower=lower, eigvals_only=not compute_v, driver=driver,
+                            subset_by_index=subset, check_finite=False)
+            return list(out) if compute_v else [out]
+        return run(a) if a.ndim == 2 or SCIPY_BATCHED else _stack_loop(run, a)
     if compute_v:
         w, v = np.linalg.eigh(a, UPLO=uplo)
         return [w, v] if subset is None else [w[..., subset[0]:subset[1] + 1],

@@ -214,7 +214,10 @@ def eigvals(a, b=None, overwrite_a=False, check_finite=True, homogeneous_eigvals
 
 # --- eigh_tridiagonal --------------------------------------------------------------------------
 
-_TRI_DRIVERS = ("auto", "stemr", "sterf", "stebz", "stev", "stevd")
+# the installed SciPy's drivers: 'stevd' (which 'auto' picks for select='a') is SciPy
+# 1.16's; before, 'auto' picks 'stemr' (the eigenvector signs are the driver's)
+_STEVD = la._sla is None or hasattr(la._sla.lapack, "dstevd")
+_TRI_DRIVERS = ("auto", "stemr", "sterf", "stebz", "stev") + (("stevd",) if _STEVD else ())
 _SELECT = {"a": 0, "all": 0, 0: 0, "v": 1, "value": 1, 1: 1, "i": 2, "index": 2, 2: 2}
 
 
@@ -245,8 +248,10 @@ def eigh_tridiagonal(d, e, eigvals_only=False, select="a", select_range=None,
     if lapack_driver not in _TRI_DRIVERS:
         raise ValueError(f"lapack_driver must be one of {_TRI_DRIVERS}, got "
                          f"{lapack_driver}")
-    driver = ("stevd" if sel == 0 else "stebz") if lapack_driver == "auto" else \
-        lapack_driver
+    if lapack_driver == "auto":
+        driver = ("stevd" if _STEVD else "stemr") if sel == 0 else "stebz"
+    else:
+        driver = lapack_driver
     if driver in ("sterf", "stev", "stevd") and sel != 0:
         raise ValueError(f'{driver} can only be used when select == "a"')
     if driver == "sterf" and not eigvals_only:

@@ -208,7 +208,15 @@ def _solve_structured(a, b, s, lower, transposed):
 _SOLVE_STRUCTURES = tuple(_STRUCTURES)
 
 
-@scipy_linalg("solve")
+def _solve_eager(sp_fn, traced, a, b, *args, **kwargs):
+    """SciPy's ``solve``; before SciPy 1.16 its tridiagonal solver fails on matrices
+    smaller than 3x3 (its ``gttrf`` call): those run the traced code."""
+    if kwargs.get("assume_a") == "tridiagonal" and (np.shape(a) or (1,))[-1] <= 2:
+        return traced(a, b, *args, **kwargs)
+    return sp_fn(a, b, *args, **kwargs)
+
+
+@scipy_linalg("solve", eager=None if la.SCIPY_BATCHED else _solve_eager)
 def solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=True,
           assume_a=None, transposed=False):
     """Solve ``a x = b`` (``a^T x = b`` with ``transposed``, real ``a`` only) for square

@@ -2,6 +2,7 @@
 SciPy sees them, SciPy's dtype rules, batch shapes and right-hand sides."""
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -24,26 +25,60 @@ NoValue = object()
 
 def scipy_linalg(sp_name, eager=None):
     """Eager fast path = SciPy's ``scipy.linalg.<sp_name>`` (or ``eager(sp_fn, traced,
-    ...)`` when given); under a trace, or without SciPy, the traced implementation."""
-    if sp_name in _ONE_MATRIX and not _la.SCIPY_BATCHED:
-        eager = _stacks_traced(eager)
-    return scipy_fast_path(getattr(_sla, sp_name, None) if _sla is not None else None,
-                           eager)
+    ...)`` when given); under a trace, or without SciPy, the traced implementation.  On a
+    SciPy older than the one funcdiff follows, what it cannot do runs the traced
+    implementation eagerly too (``_older_scipy``)."""
+    sp_fn = getattr(_sla, sp_name, None) if _sla is not None else None
+
+    def deco(traced):
+        if sp_fn is None:
+            return scipy_fast_path(None)(traced)
+        core = None if _la.SCIPY_BATCHED else _CORE_NDIM.get(sp_name)
+        params = inspect.signature(sp_fn).parameters
+        lacking = set(inspect.signature(traced).parameters) - set(params)
+        run = eager if core is None and not lacking else _older_scipy(
+            eager, core, lacking, factor=sp_name in ("cho_solve", "lu_solve"))
+        return scipy_fast_path(sp_fn, run)(traced)
+    return deco
 
 
-# SciPy before 1.16 takes one matrix at a time in these: outside transforms a stack of
-# matrices then runs the traced implementation (on NumPy values), as under transforms
-_ONE_MATRIX = {"solve_triangular", "cho_factor", "cho_solve", "sqrtm"}
+# Batch support came with SciPy 1.16 (``inv``/``solve`` natively, the rest by its
+# ``_apply_over_batch``; ``toeplitz`` in 1.17, which SciPy 1.15 ravels): the core ndim
+# of each function's array operands (of a right-hand side ``b``: a vector or a matrix),
+# for the functions an older SciPy takes one matrix (or vector) at a time
+_CORE_NDIM = {name: 2 for name in (
+    "solve", "solve_triangular", "inv", "cholesky", "cho_factor", "cho_solve", "lu_factor",
+    "lu_solve", "eigh", "eigvalsh", "eig", "eigvals", "svd", "qr", "qr_multiply", "polar",
+    "schur", "rsf2csf", "hessenberg", "pinv", "lstsq", "expm_frechet", "sqrtm", "funm",
+    "cosm", "sinm", "tanm", "coshm", "sinhm", "tanhm", "solve_sylvester", "block_diag")}
+_CORE_NDIM.update(eigh_tridiagonal=1, toeplitz=1)
 
 
-def _stacks_traced(eager):
+def _older_scipy(eager, core, lacking, factor):
+    """The eager path on a SciPy older than funcdiff's semantics (SciPy 1.17's): a stack
+    (an operand with more than ``core`` dims; with ``factor``, the first argument is a
+    factorization's sequence, ``cho_solve``'s ``(c, lower)`` or ``lu_solve``'s ``(lu,
+    piv)``) where it takes one matrix at a time, or a keyword it lacks (``inv``'s
+    ``assume_a`` and ``lower`` before 1.17), runs the traced implementation on the NumPy
+    values, as under transforms; anything else is SciPy's call."""
     def run(sp_fn, traced, *args, **kwargs):
-        arrays = [x[0] if isinstance(x, tuple) else x for x in args]   # cho_solve's (c, lower)
-        if any(np.ndim(x) > 2 for x in arrays):
+        ops = (*args[0], *args[1:]) if factor and args else args
+        if any(k in lacking for k in kwargs) or core is not None and any(
+                _ndim(x) > core for x in (*ops, *kwargs.values())):
             return traced(*args, **kwargs)
         return sp_fn(*args, **kwargs) if eager is None else eager(sp_fn, traced, *args,
                                                                     **kwargs)
     return run
+
+
+def _ndim(x):
+    """The ndim of an array operand (an array or nested lists); 0 for anything else."""
+    if isinstance(x, (np.ndarray, np.generic)):
+        return x.ndim
+    try:
+        return np.ndim(x) if isinstance(x, list) else 0
+    except ValueError:   # ragged: no array operand (SciPy's call gives SciPy's error)
+        return 0
 
 
 # --- operands and dtypes ------------------------------------------------------------------

@@ -677,7 +677,28 @@ def _weighted_exp(a, b, axes):
     return m, ew.mul(b, ew.exp(d))
 
 
-@_special("logsumexp")
+@functools.lru_cache(maxsize=None)
+def _scipy_weighted_lse_nan():
+    """Whether this SciPy's ``logsumexp`` gives NaN for a positive weighted sum whose
+    largest term has a negative weight (SciPy 1.15.0-1.15.2, scipy/scipy#22903)."""
+    with np.errstate(all="ignore"):
+        return bool(np.isnan(_sp.logsumexp([1.0, 2.0], b=[1.0, -1e-3])))
+
+
+def _logsumexp_eager(sp_fn, traced, a, axis=None, b=None, keepdims=False,
+                     return_sign=False):
+    """SciPy's ``logsumexp``; on a SciPy that gives NaN for some positive weighted sums,
+    its NaNs are replaced by its own ``return_sign`` result where the sum is not
+    negative (real dtypes: that path is right there)."""
+    out = sp_fn(a, axis=axis, b=b, keepdims=keepdims, return_sign=return_sign)
+    if b is None or return_sign or np.asarray(out).dtype.kind != "f" or \
+            not np.isnan(out).any() or not _scipy_weighted_lse_nan():
+        return out
+    lse, sign = sp_fn(a, axis=axis, b=b, keepdims=keepdims, return_sign=True)
+    return np.where(sign >= 0, lse, out)[()]
+
+
+@scipy_fast_path(getattr(_sp, "logsumexp", None), eager=_logsumexp_eager)
 def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     """``log(sum(b * exp(a), axis))`` without overflow: shifted by the (stopped)
     maximum.  Entries with ``b == 0`` add nothing to the value (even if ``a`` is inf or
