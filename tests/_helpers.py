@@ -13,6 +13,8 @@ NumPy 1.26 too."""
 from __future__ import annotations
 
 import contextlib
+import os
+import pathlib
 import tracemalloc
 
 import numpy as np
@@ -150,3 +152,15 @@ def measured_peak(f, *args):
         tracemalloc.stop()
     del out
     return peak
+
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def checkout_env(**extra):
+    """``os.environ`` plus ``extra``, with this checkout first on ``PYTHONPATH``: a script
+    run in a subprocess (an example, the benchmarks) imports the funcdiff under test, not
+    whichever one happens to be installed."""
+    env = dict(os.environ, **extra)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    return env

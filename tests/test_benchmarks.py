@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 
+from _helpers import checkout_env
 from _markdown import table_layout_problems
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -24,7 +25,7 @@ def _run_module():
 
 def test_benchmark_suite_smoke(tmp_path):
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--smoke",
-                           "--out", str(tmp_path)], capture_output=True, text=True,
+                           "--out", str(tmp_path)], env=checkout_env(), capture_output=True, text=True,
                           timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     report = json.loads((tmp_path / "latest.json").read_text())

@@ -2,12 +2,13 @@
 output folder, never over the pictures in docs/img/ (only ``--docs`` writes there)."""
 import hashlib
 import importlib.util
-import os
 import pathlib
 import subprocess
 import sys
 
 import pytest
+
+from _helpers import checkout_env
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.py") if not p.name.startswith("_"))
@@ -31,7 +32,7 @@ def _plotting_module():
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
 def test_example_runs(script, tmp_path):
-    env = dict(os.environ, FUNCDIFF_FAST="1", MPLBACKEND="Agg")
+    env = checkout_env(FUNCDIFF_FAST="1", MPLBACKEND="Agg")
     out = tmp_path / "out"
     images = _docs_images()
     proc = subprocess.run([sys.executable, str(script), "--out", str(out)], cwd=tmp_path,
@@ -76,7 +77,7 @@ def test_missing_matplotlib_names_the_checkout_install(monkeypatch, capsys):
 def test_docs_flag_is_refused_in_fast_mode_before_the_run(name, tmp_path):
     images = _docs_images()
     proc = subprocess.run([sys.executable, str(ROOT / "examples" / name), "--docs"],
-                          cwd=tmp_path, env=dict(os.environ, FUNCDIFF_FAST="1"),
+                          cwd=tmp_path, env=checkout_env(FUNCDIFF_FAST="1"),
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0 and "full mode" in proc.stderr
     assert proc.stdout == ""                      # refused before measuring anything
