@@ -20,10 +20,11 @@ import numpy as np
 from .._flat import (arg_names, call_leaf_paths, flatten_fun, leaf_aval, leaf_operands,
                      to_output)
 from ..config import config, logger
+from ..core.debug import flags as debug_flags
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..core.ir import ClosedJaxpr, ExactKey, Jaxpr
 from ..core.debug import check_compiled
-from ..core.trace import _Debug, Tracer, relaxed_gc, state, trace_active, trace_flat
+from ..core.trace import Tracer, relaxed_gc, state, trace_active, trace_flat
 from ..primitives.call import make_call_primitive
 from ..tree_util import tree_flatten, tree_structure, tree_unflatten
 from .codegen import compile_jaxpr
@@ -226,7 +227,7 @@ class JittedFunction:
                         a.shape == shape and a.dtype == dtype))
                 else:
                     ok = _signature_matches(args, sig)
-                if ok and not state.stack and not _Debug.nans:
+                if ok and not state.stack and not debug_flags.nans:
                     next(self._fast_hits)
                     self._fast_used = True
                     outs = fn(*args)
@@ -250,7 +251,7 @@ class JittedFunction:
                 self._compile(entry)
                 self._update_fast(key, entry, args, kwargs)
             outs = [to_output(o) for o in entry.fn(*leaves)]
-            if _Debug.nans:   # re-run op by op to name the op that made a NaN
+            if debug_flags.nans:   # re-run op by op to name the op that made a NaN
                 check_compiled(outs, entry.closed.jaxpr, entry.closed.consts, leaves,
                                f"jit({self.__name__})")
         return tree_unflatten(entry.out_tree, outs)

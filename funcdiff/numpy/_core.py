@@ -18,8 +18,9 @@ import numpy as np
 
 from .._np_compat import NUMPY2
 from ..core.avals import ShapedArray
+from ..core.debug import flags as debug_flags
 from ..core.errors import FuncdiffError, FuncdiffTypeError
-from ..core.trace import _Debug, Tracer, current_source_info, get_aval, state
+from ..core.trace import Tracer, current_source_info, get_aval, state
 
 FUNCTIONS: dict[object, object] = {}      # numpy callable -> funcdiff function
 UFUNC_METHODS: dict[tuple, object] = {}   # (ufunc, "reduce"/"accumulate") -> function
@@ -84,7 +85,7 @@ def implements(np_fn, *, name=None, creation=False, nin=None, prim=None, numpy2_
             def f(*args, **kwargs):
                 stack = state.stack
                 if not stack:
-                    if _Debug.nans:
+                    if debug_flags.nans:
                         return _checked(np_call, args, kwargs)
                     return np_call(*args, **kwargs)
                 try:
@@ -102,7 +103,7 @@ def implements(np_fn, *, name=None, creation=False, nin=None, prim=None, numpy2_
             def f(*args, **kwargs):
                 stack = state.stack
                 if not stack:
-                    if _Debug.nans:
+                    if debug_flags.nans:
                         return _checked(np_call, args, kwargs)
                     return np_call(*args, **kwargs)
                 try:
@@ -121,7 +122,7 @@ def implements(np_fn, *, name=None, creation=False, nin=None, prim=None, numpy2_
             @functools.wraps(traced)
             def f(*args, **kwargs):
                 if not state.stack:
-                    if _Debug.nans:
+                    if debug_flags.nans:
                         return _checked(np_call, args, kwargs)
                     return np_call(*args, **kwargs)
                 try:

@@ -32,7 +32,8 @@ import numpy as np
 from ..core.errors import ConcretizationError, DerivativeCutWarning, FuncdiffTypeError, \
     TracerArrayConversionError, TracerBufferWriteError, UnsupportedNumpyFunctionError
 from ..core.ir import Var
-from ..core.trace import _NP_DIR, Tracer, current_source_info, leak_error, \
+from ..core.source import NP_DIR as _NP_DIR
+from ..core.trace import Tracer, current_source_info, leak_error, \
     numpy_may_replace
 from ..tree_util import tree_leaves, tree_map
 from ._core import FUNCTIONS, UFUNC_METHODS

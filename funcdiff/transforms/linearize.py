@@ -18,7 +18,8 @@ from ..core.avals import is_differentiable_dtype
 from ..core.interpret import eval_jaxpr
 from ..core.ir import ClosedJaxpr, Jaxpr, Literal, Var, literal_key, param_key
 from ..core.debug import check_compiled, check_nans
-from ..core.trace import _Debug, Tracer, state, trace_active, trace_flat
+from ..core.debug import flags as debug_flags
+from ..core.trace import Tracer, state, trace_active, trace_flat
 from .dce import dce_jaxpr
 from .jvp import jvp_eval
 from .partial_eval import partial_eval_jaxpr
@@ -49,7 +50,7 @@ class Linearized:
         if trace_active():
             return eval_jaxpr(self.recipe.lin_jaxpr, [], *self.residuals, *tangents)
         outs = self.recipe.lin_fn()(*self.residuals, *tangents)
-        if _Debug.nans:
+        if debug_flags.nans:
             check_compiled(outs, self.recipe.lin_jaxpr, [], [*self.residuals, *tangents],
                            "the linearized (jvp) program", "forward mode (jvp)")
         return outs
@@ -63,7 +64,7 @@ class Linearized:
             b = self.recipe.backward()
             return eval_jaxpr(b.jaxpr, b.consts, *self.residuals, *cts)
         outs = self.recipe.backward_fn()(*self.residuals, *cts)
-        if _Debug.nans:
+        if debug_flags.nans:
             b = self.recipe.backward()
             check_compiled(outs, b.jaxpr, b.consts, [*self.residuals, *cts],
                            "the backward program", "the backward pass (vjp/grad)")
@@ -91,7 +92,7 @@ class _Recipe:
             self._known_fn = _compile(self.known_closed, "known")
         args = [data[i] for i in self.sources]
         outs = self._known_fn(*args)
-        if _Debug.nans:
+        if debug_flags.nans:
             k = self.known_closed
             check_compiled(outs, k.jaxpr, k.consts, args, "the forward program",
                            "the forward pass")
@@ -324,7 +325,7 @@ def _read_known(jaxpr, consts, values):
             ins = [v.val if type(v) is Literal else env[v] if v in env else values[v]
                    for v in eqn.invars]
             out = eqn.primitive.impl(*ins, **eqn.params)
-            if _Debug.nans:
+            if debug_flags.nans:
                 check_nans(eqn.primitive, ins, out, eqn.source_info, eqn.params,
                            "the forward pass")
             env.update(zip(eqn.outvars, out if eqn.primitive.multiple_results else [out]))

@@ -22,7 +22,7 @@ from collections import OrderedDict
 from ..config import config
 from ..core.avals import ShapedArray
 from ..core.errors import ConcretizationError, FuncdiffError, FuncdiffValueError
-from ..core.ir import ClosedJaxpr, Jaxpr, Var
+from ..core.ir import ClosedJaxpr, Jaxpr, Var, eval_eqns
 from ..core.trace import get_aval, new_trace, source_context, trace_flat
 
 
@@ -74,43 +74,30 @@ def _check_out(prim, eqn, outs, odims, size):
 def batch_eval(jaxpr: Jaxpr, consts, args, dims, size: int):
     """Evaluate ``jaxpr`` on batched ``args`` (``dims[i]``: the batch axis of ``args[i]``
     or ``None``; consts are not mapped).  Returns ``(outs, out_dims)``."""
-    env = {}
-    denv = {}
-    for v, x in zip(jaxpr.constvars, consts):
-        env[v] = x
-    if len(args) != len(jaxpr.invars):
-        raise TypeError(f"jaxpr takes {len(jaxpr.invars)} arguments, got {len(args)}")
-    for v, x, d in zip(jaxpr.invars, args, dims):
-        env[v] = x
-        if d is not None:
-            denv[v] = d
-    outset = {v for v in jaxpr.outvars if type(v) is Var}
-    for eqn, dead in zip(jaxpr.eqns, jaxpr.last_use()):
+    denv = {v: d for v, d in zip(jaxpr.invars, dims) if d is not None}
+
+    def apply(eqn, invals):
         prim = eqn.primitive
-        invals = [env[v] if type(v) is Var else v.val for v in eqn.invars]
         indims = [denv.get(v) if type(v) is Var else None for v in eqn.invars]
         if all(d is None for d in indims):
             with source_context(eqn.source_info):
-                outs = prim.bind(*invals, **eqn.params)
-            outs = outs if prim.multiple_results else [outs]
-            odims = [None] * len(outs)
-        else:
-            if prim.batch is None:
-                raise _missing_rule(prim, eqn)
-            with source_context(eqn.source_info):
-                outs, odims = prim.batch(invals, indims, **eqn.params)
-            if not prim.multiple_results:
-                outs, odims = [outs], [odims]
-            _check_out(prim, eqn, outs, odims, size)
-        for v, x, d in zip(eqn.outvars, outs, odims):
-            env[v] = x
+                return prim.bind(*invals, **eqn.params)
+        if prim.batch is None:
+            raise _missing_rule(prim, eqn)
+        with source_context(eqn.source_info):
+            outs, odims = prim.batch(invals, indims, **eqn.params)
+        if not prim.multiple_results:
+            _check_out(prim, eqn, [outs], [odims], size)
+            if odims is not None:
+                denv[eqn.outvars[0]] = odims
+            return outs
+        _check_out(prim, eqn, outs, odims, size)
+        for v, d in zip(eqn.outvars, odims):
             if d is not None:
                 denv[v] = d
-        for v in dead:
-            if v not in outset:
-                env.pop(v, None)
-                denv.pop(v, None)
-    outs = [env[v] if type(v) is Var else v.val for v in jaxpr.outvars]
+        return outs
+
+    outs = eval_eqns(jaxpr, consts, args, apply, (denv,))
     odims = [denv.get(v) if type(v) is Var else None for v in jaxpr.outvars]
     return outs, odims
 
