@@ -42,9 +42,8 @@ from .core.ad_types import UndefPrimal, Zero
 from .core.avals import is_differentiable_dtype
 from .core.interpret import eval_jaxpr_impl
 from .core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var
-from .core.primitive import Primitive
-from .core.trace import (Tracer, _memo_hit, current_source_info, source_context, state,
-                         trace_active, trace_flat)
+from .core.trace import (Primitive, Tracer, _memo_hit, current_source_info, source_context,
+                         state, trace_active, trace_flat)
 from .primitives.call import _call_jvp, _closure_convert, make_call_primitive
 from .transforms.dce import dce_jaxpr
 from .transforms.partial_eval import partial_eval_jaxpr

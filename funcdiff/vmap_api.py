@@ -164,7 +164,7 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
         out_spec = _broadcast_prefix(out_axes, out_tree, "out_axes", "output")
         out_paths = leaf_paths(out_tree, "output")
         final = []
-        from .primitives.batching import matchaxis
+        from .primitives.base import matchaxis
         for o, d, want, path in zip(outs, odims, out_spec, out_paths):
             a = leaf_aval(o)
             if want is None:

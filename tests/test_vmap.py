@@ -18,8 +18,7 @@ from collections import namedtuple
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import funcdiff as fd
 import funcdiff.numpy as fnp
@@ -973,11 +972,11 @@ def test_leading_and_loop_batchers_on_linalg_and_gather(rng, monkeypatch):
     """The generic rule factories of primitives/batching.py, tried on primitives whose
     files are not this module's to edit: ``leading_batcher`` for numpy.linalg-style
     primitives (leading axes are batch axes), ``loop_batcher`` for anything."""
-    from funcdiff.primitives import batching, indexing, linalg
+    from funcdiff.primitives import base, indexing, linalg, shape
     for p in (linalg.cholesky_p, linalg.solve_p, linalg.inv_p, linalg.eigh_p,
               linalg.slogdet_p, linalg.triangular_solve_p):
-        monkeypatch.setattr(p, "batch", batching.leading_batcher(p))
-    monkeypatch.setattr(indexing.gather_p, "batch", batching.loop_batcher(indexing.gather_p))
+        monkeypatch.setattr(p, "batch", base.leading_batcher(p))
+    monkeypatch.setattr(indexing.gather_p, "batch", shape.loop_batcher(indexing.gather_p))
     a = rng.standard_normal((4, 3, 3))
     a = a @ a.transpose(0, 2, 1) + 3 * np.eye(3)
     b = rng.standard_normal((4, 3))

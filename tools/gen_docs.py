@@ -55,6 +55,7 @@ def import_everything():
 
 # Module that defines a primitive (its impl's module) -> section title, in page order.
 GROUPS = [
+    ("funcdiff.primitives.base", "Structural (what every rule helper binds)"),
     ("funcdiff.primitives.elementwise", "Elementwise"),
     ("funcdiff.primitives.shape", "Shape and creation"),
     ("funcdiff.primitives.reduce", "Reductions and scans"),

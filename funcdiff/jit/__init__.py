@@ -20,10 +20,9 @@ import numpy as np
 from .._flat import (arg_names, call_leaf_paths, flatten_fun, leaf_aval, leaf_operands,
                      to_output)
 from ..config import config, logger
-from ..core.debug import flags as debug_flags
+from ..core.debug import check_compiled, flags as debug_flags
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..core.ir import ClosedJaxpr, ExactKey, Jaxpr
-from ..core.debug import check_compiled
 from ..core.trace import Tracer, relaxed_gc, state, trace_active, trace_flat
 from ..primitives.call import make_call_primitive
 from ..tree_util import tree_flatten, tree_structure, tree_unflatten

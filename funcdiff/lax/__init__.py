@@ -22,8 +22,8 @@ from ..core.errors import ConcretizationError, FuncdiffTypeError, FuncdiffValueE
 from ..core.trace import Tracer, get_aval, trace_flat
 from ..custom_derivatives import stop_gradient
 from ..primitives import control_flow as _cf
-from ..primitives.elementwise import add, convert_element_type, lt, ne
-from ..primitives.elementwise import maximum as _max, minimum as _min
+from ..primitives.base import add, convert_element_type
+from ..primitives.elementwise import lt, maximum as _max, minimum as _min, ne
 from ..tree_util import tree_flatten, tree_unflatten
 
 __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "stop_gradient"]

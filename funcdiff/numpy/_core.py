@@ -168,7 +168,7 @@ def is_traced(x) -> bool:
 
 def cast(x, dtype):
     """``x`` as ``dtype`` (and strong): a convert eqn only when something changes."""
-    from ..primitives.elementwise import convert_element_type
+    from ..primitives.base import convert_element_type
     a = aval(x)
     dtype = np.dtype(dtype)
     if a.dtype == dtype and not a.weak_type:
@@ -204,7 +204,7 @@ def operand(x, dtype=None):
     else:
         raise FuncdiffTypeError(f"{t.__name__} is not an array-like value")
     if dtype is not None:
-        from ..primitives.elementwise import convert_element_type
+        from ..primitives.base import convert_element_type
         if get_aval(out).dtype != np.dtype(dtype):
             out = convert_element_type(out, dtype=np.dtype(dtype))
     return out
@@ -246,5 +246,5 @@ def canonical_axes(axis, ndim_):
 
 def result_type(*args):
     """NumPy's promotion of the operands, honouring weak Python scalars."""
-    from ..primitives._rules import result_dtype
+    from ..primitives.base import result_dtype
     return result_dtype(np.add, *[aval(operand(a)) for a in args])

@@ -22,11 +22,10 @@ import numpy as np
 from ..core.avals import ShapedArray
 from ..core.errors import FuncdiffValueError
 from ..core.trace import Tracer
-from ..primitives import elementwise as ew
-from ..primitives import shape as sh
-from ..primitives._rules import result_dtype
-from ._core import _contains_tracer, aval, canonical_axis, implements, operand
-from ._core import cast as _cast
+from ..primitives import base as pb, elementwise as ew, shape as sh
+from ..primitives.base import result_dtype
+from ._core import (_contains_tracer, aval, canonical_axis, cast as _cast, implements,
+                    operand)
 
 __all__ = ["array", "asarray", "asanyarray", "ascontiguousarray", "copy", "zeros", "ones",
            "full", "empty", "zeros_like", "ones_like", "full_like", "empty_like", "arange",
@@ -39,7 +38,7 @@ def _record(x):
     """``x`` as a traced value: constants go through one (identity) convert eqn."""
     if type(x) is Tracer:
         return x
-    return ew.convert_element_type(x, dtype=aval(x).dtype)
+    return pb.convert_element_type(x, dtype=aval(x).dtype)
 
 
 def _shape_tuple(shape):
@@ -69,7 +68,7 @@ def _stack_sequence(obj):
     # a weak (Python-scalar) tracer counts with its default dtype, as NumPy's
     # sequence conversion treats Python scalars
     dtype = np.result_type(*[aval(p).dtype for p in parts])
-    rows = [sh.reshape(_cast(p, dtype), (1,) + shape) for p in parts]
+    rows = [pb.reshape(_cast(p, dtype), (1,) + shape) for p in parts]
     if len(rows) == 1:
         return _record(rows[0])
     return sh.concatenate(rows, 0)
@@ -85,7 +84,7 @@ def _to_array(obj, dtype=None, ndmin=0):
     x = _cast(x, dtype if dtype is not None else aval(x).dtype)
     nd = aval(x).ndim
     if ndmin > nd:
-        x = sh.reshape(x, (1,) * (ndmin - nd) + aval(x).shape)
+        x = pb.reshape(x, (1,) * (ndmin - nd) + aval(x).shape)
     return _record(x)
 
 
@@ -129,7 +128,7 @@ def copy(a, order="K", subok=False):
 
 def _constant(name, shape, value, dtype):
     shape = _check_shape(name, _shape_tuple(shape))
-    return sh.full(shape, value, np.dtype(float if dtype is None else dtype))
+    return pb.full(shape, value, np.dtype(float if dtype is None else dtype))
 
 
 @implements(np.zeros, creation=True)
@@ -157,13 +156,13 @@ def _fill(name, shape, fill_value, dtype):
     if _contains_tracer(fill_value):
         v = operand(fill_value)
         dt = np.dtype(dtype) if dtype is not None else aval(v).dtype
-        return _record(sh.broadcast_to(_cast(v, dt), shape))
+        return _record(pb.broadcast_to(_cast(v, dt), shape))
     v = np.asarray(fill_value)
     dt = np.dtype(dtype) if dtype is not None else v.dtype
     v = v.astype(dt)
     if v.ndim == 0:
-        return sh.full(shape, v.item(), dt)
-    return _record(sh.broadcast_to(v, shape))
+        return pb.full(shape, v.item(), dt)
+    return _record(pb.broadcast_to(v, shape))
 
 
 @implements(np.full, creation=True, numpy2_kwargs=("device",))
@@ -185,14 +184,14 @@ def _like(a, dtype, shape):
 def zeros_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
     """Zeros with ``a``'s shape and dtype (no dependence on ``a``'s values)."""
     dt, shp = _like(a, dtype, shape)
-    return sh.full(_check_shape("zeros_like", shp), 0, dt)
+    return pb.full(_check_shape("zeros_like", shp), 0, dt)
 
 
 @implements(np.ones_like, creation=True, numpy2_kwargs=("device",))
 def ones_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
     """Ones with ``a``'s shape and dtype (no dependence on ``a``'s values)."""
     dt, shp = _like(a, dtype, shape)
-    return sh.full(_check_shape("ones_like", shp), 1, dt)
+    return pb.full(_check_shape("ones_like", shp), 1, dt)
 
 
 @implements(np.empty_like, creation=True)
@@ -200,7 +199,7 @@ def empty_like(prototype, /, dtype=None, order="K", subok=True, shape=None, *,
                device=None):
     """NumPy's ``empty_like``; zeros when traced."""
     dt, shp = _like(prototype, dtype, shape)
-    return sh.full(_check_shape("empty_like", shp), 0, dt)
+    return pb.full(_check_shape("empty_like", shp), 0, dt)
 
 
 @implements(np.full_like, creation=True, numpy2_kwargs=("device",))
@@ -246,7 +245,7 @@ def arange(start=None, stop=None, step=None, dtype=None, *, device=None, like=No
         i = sh.iota(0, n, 1, dt)
         s = _cast(operand(start), dt)
         d = _cast(operand(1 if step is None else step), dt)
-        return ew.add(s, ew.mul(i, d))
+        return pb.add(s, ew.mul(i, d))
     if all(type(v) in (int, float) for v in (c_start, c_stop, c_step)):
         return sh.iota(c_start, c_stop, c_step, dt)
     # NumPy scalars (or concrete values of tracers) step in their own precision, e.g.
@@ -272,27 +271,27 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
         dt = np.dtype(np.float64)
     s, e = _cast(s, dt), _cast(e, dt)
     bshape = np.broadcast_shapes(aval(s).shape, aval(e).shape)
-    s, e = sh.broadcast_to(s, bshape), sh.broadcast_to(e, bshape)
+    s, e = pb.broadcast_to(s, bshape), pb.broadcast_to(e, bshape)
     delta = ew.sub(e, s)
-    y = sh.reshape(sh.iota(0, num, 1, dt), (num,) + (1,) * len(bshape))
+    y = pb.reshape(sh.iota(0, num, 1, dt), (num,) + (1,) * len(bshape))
     if div > 0:
         step = ew.div(delta, float(div))
         y = ew.mul(y, step)
     else:
-        step = sh.full(bshape, np.nan, dt)
+        step = pb.full(bshape, np.nan, dt)
         y = ew.mul(y, delta)
-    y = ew.add(y, s)
+    y = pb.add(y, s)
     if endpoint and num > 1:
         zeros_ = (0,) * len(bshape)
         head = sh.slice_(y, (0,) + zeros_, (num - 1,) + bshape)
-        y = sh.concatenate([head, sh.reshape(e, (1,) + bshape)], 0)
-    y = sh.broadcast_to(y, (num,) + bshape)
+        y = sh.concatenate([head, pb.reshape(e, (1,) + bshape)], 0)
+    y = pb.broadcast_to(y, (num,) + bshape)
     nd = 1 + len(bshape)
     ax = canonical_axis(axis, nd)
     if ax != 0:
         perm = list(range(1, nd))
         perm.insert(ax, 0)
-        y = sh.transpose(y, perm)
+        y = pb.transpose(y, perm)
     if dtype is not None:
         dtype = np.dtype(dtype)
         if dtype.kind in "iub":
@@ -312,16 +311,16 @@ def _grid(N, M, k):
     k = operator.index(k)
     _check_shape("eye", (N, M))
     idx = np.dtype(np.intp)
-    rows = sh.reshape(sh.iota(0, N, 1, idx), (N, 1))
-    cols = sh.reshape(sh.iota(0, M, 1, idx), (1, M))
-    return ew.add(rows, k) if k else rows, cols
+    rows = pb.reshape(sh.iota(0, N, 1, idx), (N, 1))
+    cols = pb.reshape(sh.iota(0, M, 1, idx), (1, M))
+    return pb.add(rows, k) if k else rows, cols
 
 
 @implements(np.eye, creation=True, numpy2_kwargs=("device",))
 def eye(N, M=None, k=0, dtype=float, order="C", *, device=None, like=None):
     """Ones on the ``k``-th diagonal of an ``N x M`` array, zeros elsewhere."""
     r, c = _grid(N, M, k)
-    return ew.convert_element_type(ew.eq(r, c), dtype=np.dtype(dtype))
+    return pb.convert_element_type(ew.eq(r, c), dtype=np.dtype(dtype))
 
 
 @implements(np.identity, creation=True)
@@ -334,4 +333,4 @@ def identity(n, dtype=None, *, like=None):
 def tri(N, M=None, k=0, dtype=float, *, like=None):
     """Ones at and below the ``k``-th diagonal of an ``N x M`` array, zeros above."""
     r, c = _grid(N, M, k)
-    return ew.convert_element_type(ew.ge(r, c), dtype=np.dtype(dtype))
+    return pb.convert_element_type(ew.ge(r, c), dtype=np.dtype(dtype))

@@ -29,9 +29,10 @@ import numpy as np
 from ..core.errors import (ConcretizationError, FuncdiffIndexError, FuncdiffTypeError,
                            FuncdiffValueError, NonConcreteBooleanIndexError, ShapeError)
 from ..core.trace import Tracer, current_source_info, leak_error, state
-from ..primitives import elementwise as ew
+from ..primitives import base as pb, elementwise as ew
 from ..primitives.indexing import SCATTERS, gather, indexed_shape, make_indexer
-from ..primitives.shape import reshape, rev, slice_
+from ..primitives.base import reshape
+from ..primitives.shape import rev, slice_
 from ._core import as_array, aval, canonical_axis, implements, operand
 
 __all__ = ["take", "take_along_axis", "nonzero", "flatnonzero", "argwhere"]
@@ -326,7 +327,7 @@ class _IndexUpdateRef:
 def _negated(values):
     v = operand(values)
     if type(v) is Tracer or state.stack:
-        return ew.neg(v)
+        return pb.neg(v)
     return np.negative(v)
 
 
@@ -360,7 +361,7 @@ def _update(op, x, idx, values, mode):
         raise ShapeError(f"`.at[].{op}`: could not broadcast values of shape {va.shape} "
                          f"into the indexed shape {shape} (array of shape {xa.shape})")
     if va.dtype != xa.dtype:
-        v = ew.convert_element_type(v, dtype=xa.dtype)
+        v = pb.convert_element_type(v, dtype=xa.dtype)
         if not isinstance(v, (np.ndarray, Tracer)):
             v = np.asarray(v, xa.dtype)
     out = SCATTERS[op](x, *arrays, v, indexer=indexer)

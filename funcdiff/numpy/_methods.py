@@ -108,7 +108,7 @@ def _transpose(self, *axes):
 
 
 def _astype(self, dtype, copy=True, **kwargs):
-    from ..primitives.elementwise import convert_element_type
+    from ..primitives.base import convert_element_type
     dtype = np.dtype(dtype)
     if dtype == self.dtype and not self.weak_type:
         return self

@@ -30,7 +30,7 @@ import warnings
 import numpy as np
 
 from ..core.errors import FuncdiffTypeError
-from ..primitives import elementwise as ew
+from ..primitives import base as pb, elementwise as ew
 from ..primitives.fft import NORMS, fft as _fft_bind
 from ..primitives.shape import pad, slice_
 from ._core import aval, canonical_axis, implements, operand
@@ -108,7 +108,7 @@ def _fit(x, axis, n):
 
 
 def _cast(x, dtype):
-    return x if aval(x).dtype == dtype else ew.convert_element_type(x, dtype=dtype)
+    return x if aval(x).dtype == dtype else pb.convert_element_type(x, dtype=dtype)
 
 
 def _transform(a, kind, axes, lengths, norm, irfft_n=None):

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from ..core.ad_types import UndefPrimal, Zero
 from ..core.ir import ClosedJaxpr, Eqn, Jaxpr, Var
-from ..core.primitive import Primitive
-from ._rules import instantiate
+from ..core.trace import Primitive
+from .base import instantiate
 
 
 def make_call_primitive(name, impl):
@@ -77,7 +77,7 @@ def _call_batch(prim, args, dims, *, jaxpr, **params):
     """vmap: a call of the batched sub-jaxpr (cached per jaxpr and dims, so its compiled
     code is reused); outputs keep the batch axes the sub-jaxpr's rules gave them."""
     from ..transforms.vmap import batch_subjaxpr
-    from .batching import axis_size
+    from .base import axis_size
     new_j, consts, out_dims = batch_subjaxpr(jaxpr, dims, axis_size(args, dims))
     outs = prim.bind(*consts, *args, jaxpr=new_j, **params)
     return list(outs), list(out_dims)

@@ -45,9 +45,8 @@ from ..core.ad_types import UndefPrimal, Zero, is_undefined
 from ..core.avals import ShapedArray
 from ..core.errors import FuncdiffTypeError, GradientError
 from ..core.ir import Eqn, Jaxpr, Literal, Var
-from ..core.primitive import Primitive
-from ..core.trace import trace_flat
-from ._rules import aval
+from ..core.trace import Primitive, trace_flat
+from .base import aval
 
 _PY = (bool, int, float, complex)
 
@@ -91,14 +90,14 @@ def _closure_convert(closed, pos=0):
 
 
 def _zeros(a):
-    from .shape import full
+    from .base import full
     return full(a.shape, 0, a.dtype)
 
 
 def _fit(x, a):
     """Make ``x`` have exactly aval ``a`` (broadcast, cast, weak type)."""
-    from .elementwise import convert_element_type
-    from .shape import broadcast_to
+    from .base import convert_element_type
+    from .base import broadcast_to
     xa = aval(x)
     if xa.shape != a.shape:
         x = broadcast_to(x, a.shape)
@@ -135,7 +134,7 @@ def _sub_cost(jaxpr):
 
 def _zero_atom(a):
     """``(eqns, atom)`` for a zero of aval ``a`` built directly as IR."""
-    from .shape import full_p
+    from .base import full_p
     if a.shape == ():
         val = {"b": False, "i": 0, "u": 0, "f": 0.0, "c": 0j}[a.dtype.kind]
         return [], Literal(val if a.weak_type else a.dtype.type(val), a)
@@ -729,7 +728,7 @@ def _while_lin_transpose(other):
         def body_t(*a):
             nonlin, acc, ct = _split(a, n_nonlin, n_acc)
             in_cts = _backward(lin_jaxpr, mask, nonlin, ct)
-            from .elementwise import add
+            from .base import add
             acc = [add(x, _inst(c, av)) if type(c) is not Zero else x
                    for x, c, av in zip(acc, in_cts[:n_acc], acc_avals)]
             return acc + [_inst(c, av) for c, av in zip(in_cts[n_acc:], t_avals)]
@@ -864,7 +863,7 @@ def _scan_partial_eval(eqn, unknowns):
     the loop, and passed as consts; residuals that are xs slices read the xs directly."""
     from ..transforms.dce import dce_jaxpr
     from ..transforms.partial_eval import partial_eval_jaxpr
-    from .elementwise import convert_element_type_p
+    from .base import convert_element_type_p
     p = eqn.params
     jaxpr, nc, nk, length = p["jaxpr"], p["num_consts"], p["num_carry"], p["length"]
     c_uk, k_uk, x_uk = _split(unknowns, nc, nk)
@@ -975,7 +974,7 @@ def _scan_transpose(cts, *args, jaxpr, length, reverse, num_consts, num_carry):
         cts_out = list(ctk) + [next(it) if z else Zero(av) for av, z in zip(y_avals, y_nz)]
         in_cts = _backward(jaxpr, mask, list(rc) + list(rx), cts_out)
         ct_c, ct_k, ct_x = _split(in_cts, n_acc, nk)
-        from .elementwise import add
+        from .base import add
         acc = [add(x, _fit(c, av)) if type(c) is not Zero else x
                for x, c, av in zip(acc, ct_c, acc_avals)]
         return (acc + [_inst(c, av) for c, av in zip(ct_k, k_avals)] +
@@ -1038,7 +1037,7 @@ def _batch_sub(jaxpr, in_mapped, size, out_mapped=None):
     at axis 0 (broadcast if the rules left them unmapped); otherwise it reports which
     outputs came out mapped (moved to axis 0)."""
     from ..transforms.vmap import batch_eval, batched_aval
-    from .batching import matchaxis
+    from .base import matchaxis
     in_avals = [batched_aval(v.aval, 0 if m else None, size)
                 for v, m in zip(jaxpr.invars, in_mapped)]
     got = []
@@ -1057,12 +1056,12 @@ def _batch_sub(jaxpr, in_mapped, size, out_mapped=None):
 
 
 def _front(x, d):
-    from .batching import moveaxis
+    from .base import moveaxis
     return x if d is None else moveaxis(x, d, 0)
 
 
 def _mapped_front(x, d, size):
-    from .batching import matchaxis
+    from .base import matchaxis
     return matchaxis(x, d, 0, size)
 
 
@@ -1080,14 +1079,14 @@ def _batch_fixpoint(jaxpr, consts_m, carry_m, xs_m, size):
 def _bcast_pred(pred, x):
     """A per-example boolean ``pred`` (shape ``(B,)``) reshaped to broadcast against the
     mapped ``x`` (batch axis first)."""
-    from .shape import reshape
+    from .base import reshape
     n = aval(x).ndim
     return reshape(pred, aval(pred).shape + (1,) * (n - 1)) if n > 1 else pred
 
 
 def _cond_batch(args, dims, *, branches):
     from ..core.interpret import eval_jaxpr
-    from .batching import axis_size, moveaxis
+    from .base import axis_size, moveaxis
     from .elementwise import eq, select
     size = axis_size(args, dims)
     index, ops = args[0], [_front(x, d) for x, d in zip(args[1:], dims[1:])]
@@ -1115,7 +1114,7 @@ def _cond_batch(args, dims, *, branches):
 
 
 def _scan_batch(args, dims, *, jaxpr, length, reverse, num_consts, num_carry):
-    from .batching import axis_size, moveaxis
+    from .base import axis_size, moveaxis
     nc, nk = num_consts, num_carry
     size = axis_size(args, dims)
     consts, init, xs = _split(args, nc, nk)
@@ -1147,7 +1146,7 @@ def _any_trace(cond_closed):
 
 def _while_batch(args, dims, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
     from ..core.interpret import eval_jaxpr
-    from .batching import axis_size
+    from .base import axis_size
     from .elementwise import select
     nc, nb = cond_nconsts, body_nconsts
     size = axis_size(args, dims)
@@ -1196,7 +1195,7 @@ def _while_lin_batch(prim):
     def batch(args, dims, *, cond_jaxpr, fwd_jaxpr, lin_jaxpr, cond_nconsts, fwd_nconsts,
               lin_nconsts):
         from ..core.interpret import eval_jaxpr
-        from .batching import axis_size
+        from .base import axis_size
         from .elementwise import select
         nc, nf, nl = cond_nconsts, fwd_nconsts, lin_nconsts
         nk = len(fwd_jaxpr.invars) - nf

@@ -16,9 +16,9 @@ import numpy as np
 from ..core.avals import ShapedArray
 from ..core.errors import GradientError, StructureError
 from ..core.interpret import eval_jaxpr_impl as eval_jaxpr
-from ..core.primitive import Primitive
-from ._rules import Zero, aval, defjvp_zero, instantiate, is_undefined
-from .batching import axis_size, defvectorized, moveaxis
+from ..core.trace import Primitive
+from .base import (Zero, aval, axis_size, defjvp_zero, defvectorized, instantiate,
+                   is_undefined, moveaxis)
 
 # --- stop_gradient ---------------------------------------------------------------------
 
@@ -187,8 +187,8 @@ def _batched_bwd(bwd, res_dims, lin_dims, lin_avals, size):
     axis 0.  A cotangent ``bwd`` leaves as None stays None; the cotangent of an unmapped
     input sums its per-example contributions over the batch."""
     from ..transforms.vmap import vmap_flat
-    from .reduce import reduce_sum
-    from .shape import full
+    from .base import reduce_sum
+    from .base import full
 
     def batched(res, cts):
         n_res = len(res)

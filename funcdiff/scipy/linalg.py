@@ -43,11 +43,8 @@ import numpy as np
 
 from ..core.trace import Tracer
 from ..numpy._core import aval
-from ..primitives import elementwise as ew
-from ..primitives import linalg as la
-from ..primitives import matfun as mf
-from ..primitives.reduce import reduce_sum
-from ..primitives.shape import broadcast_to, full, reshape
+from ..primitives import base as pb, elementwise as ew, linalg as la, matfun as mf
+from ..primitives.base import broadcast_to, full, reduce_sum, reshape
 from ._fastpath import scipy_fast_path
 
 try:  # SciPy is optional at run time
@@ -120,7 +117,7 @@ def _cast(x, dtype):
     a = aval(x)
     if a.dtype == dtype and not a.weak_type:
         return x
-    return ew.convert_element_type(x, dtype=dtype)
+    return pb.convert_element_type(x, dtype=dtype)
 
 
 def _batch_shape(name, *shapes):
@@ -131,7 +128,7 @@ def _batch_shape(name, *shapes):
 
 
 def _conj(x):
-    return ew.conj(x) if aval(x).dtype.kind == "c" else x
+    return pb.conj(x) if aval(x).dtype.kind == "c" else x
 
 
 def _b_core(b_aval):
@@ -339,9 +336,9 @@ def sqrtm(A, disp=_NoValue, blocksize=_NoValue):
         if err is None:
             raise ValueError("sqrtm: disp=False needs a single 2-D matrix")
         r = ew.sub(err, a0)
-        num = reduce_sum(ew.real(ew.mul(r, _conj(r))) if aval(r).dtype.kind == "c"
+        num = reduce_sum(pb.real(ew.mul(r, _conj(r))) if aval(r).dtype.kind == "c"
                          else ew.mul(r, r), (0, 1))
-        a_abs2 = ew.real(ew.mul(a0, _conj(a0))) if aval(a0).dtype.kind == "c" \
+        a_abs2 = pb.real(ew.mul(a0, _conj(a0))) if aval(a0).dtype.kind == "c" \
             else ew.mul(a0, a0)
         den = ew.sqrt(reduce_sum(_cast(a_abs2, aval(num).dtype), (0, 1)))
         return x, ew.div(num, den)

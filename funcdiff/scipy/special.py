@@ -48,11 +48,9 @@ from ..core.avals import ShapedArray
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..core.trace import Tracer, state
 from ..numpy._core import FUNCTIONS, aval, canonical_axes, operand
-from ..primitives import elementwise as ew
-from ..primitives import reduce as rd
-from ..primitives import shape as sh
-from ..primitives import special as sp_prims  # noqa: F401  (registers the primitives)
-from ..primitives._rules import result_dtype
+from ..primitives import (base as pb, elementwise as ew, reduce as rd, shape as sh,  # noqa: F401
+                          special as sp_prims)  # (importing it registers the primitives)
+from ..primitives.base import result_dtype
 from ..primitives.custom import stop_gradient_p
 from ..primitives.special import SciPyRequiredError  # noqa: F401  (re-exported)
 from ._fastpath import scipy_fast_path
@@ -118,7 +116,7 @@ def _cast(x, dtype):
     a = aval(x)
     if a.dtype == dtype and not a.weak_type:
         return x
-    return ew.convert_element_type(x, dtype=dtype)
+    return pb.convert_element_type(x, dtype=dtype)
 
 
 def _zero(x):
@@ -148,7 +146,7 @@ def logit(x):
     """``log(p / (1 - p))`` computed as ``log(p) - log1p(-p)`` (accurate near 0 and 1;
     -inf/inf at 0/1); derivative ``1 / p + 1 / (1 - p)``."""
     (x,) = _ufunc_args("logit", x)
-    return ew.sub(ew.log(x), ew.log1p(ew.neg(x)))
+    return ew.sub(ew.log(x), ew.log1p(pb.neg(x)))
 
 
 @_special("log_expit")
@@ -156,7 +154,7 @@ def log_expit(x):
     """``log(expit(x)) = -logaddexp(0, -x)``: exact for large |x|; derivative
     ``expit(-x)``."""
     (x,) = _ufunc_args("log_expit", x)
-    return ew.neg(ew.logaddexp(_zero(x), ew.neg(x)))
+    return pb.neg(ew.logaddexp(_zero(x), pb.neg(x)))
 
 
 @_special("softplus")
@@ -481,8 +479,8 @@ def _log_ndtr_asymptotic(x):
     s = c(0.0)
     coef = [(-1) ** k * math.prod(range(1, 2 * k, 2)) for k in range(1, 13)]
     for ck in reversed(coef):
-        s = ew.mul(z, ew.add(c(ck), s))
-    return ew.sub(ew.sub(ew.mul(c(-0.5), ew.square(x)), ew.log(ew.neg(x))),
+        s = ew.mul(z, pb.add(c(ck), s))
+    return ew.sub(ew.sub(ew.mul(c(-0.5), ew.square(x)), ew.log(pb.neg(x))),
                   ew.sub(c(_LOG_SQRT_2PI), ew.log1p(s)))
 
 
@@ -499,7 +497,7 @@ def _log_ndtr(x):
     hi, lo = ew.gt(x, 0.0), ew.le(x, -20.0)
     mid = ew.logical_not(ew.logical_or(hi, lo))
     x_hi, x_lo, x_mid = ew.select(hi, x, 1.0), ew.select(lo, x, -21.0), ew.select(mid, x, -1.0)
-    v_hi = ew.log1p(ew.neg(_ndtr(ew.neg(x_hi))))
+    v_hi = ew.log1p(pb.neg(_ndtr(pb.neg(x_hi))))
     v_mid = ew.log(_ndtr(x_mid))
     v_lo = _log_ndtr_asymptotic(x_lo)
     return ew.select(hi, v_hi, ew.select(lo, v_lo, v_mid))
@@ -527,7 +525,7 @@ def _entr(x):
     dt = aval(x).dtype
     pos = ew.gt(x, 0)
     xs = ew.select(pos, x, _one(x))
-    val = ew.neg(ew.mul(xs, ew.log(xs)))
+    val = pb.neg(ew.mul(xs, ew.log(xs)))
     other = ew.select(ew.eq(x, 0), _zero(x),
                       ew.select(ew.isnan(x), np.asarray(np.nan, dt)[()],
                                 np.asarray(-np.inf, dt)[()]))
@@ -636,7 +634,7 @@ def _axes_of(axis, ndim):
 
 
 def _keep(x, shape, axes):
-    return sh.reshape(x, rd._keepdims_shape(shape, axes))
+    return pb.reshape(x, pb._keepdims_shape(shape, axes))
 
 
 def _shift(x, axes):
@@ -644,7 +642,7 @@ def _shift(x, axes):
     gradient stopped: the shift cancels exactly in every function using it.  For
     complex input the real part's maximum is used."""
     xa = aval(x)
-    xr = ew.real(x) if xa.dtype.kind == "c" else x
+    xr = pb.real(x) if xa.dtype.kind == "c" else x
     m = _keep(rd.reduce_max(xr, axes), xa.shape, axes)
     m = ew.select(ew.isfinite(m), m, _zero(m))
     return _stop(m)
@@ -667,7 +665,7 @@ def _weighted_exp(a, b, axes):
     d = ew.sub(a, m)
     real_dt = np.finfo(dt).dtype   # (complex a: the real part's range)
     cap = float(np.log(np.finfo(real_dt).max)) - 1.0
-    d = ew.select(ew.logical_and(zero_b, ew.gt(ew.real(d) if dt.kind == "c" else d, cap)),
+    d = ew.select(ew.logical_and(zero_b, ew.gt(pb.real(d) if dt.kind == "c" else d, cap)),
                   np.asarray(cap, dt)[()], d)
     return m, ew.mul(b, ew.exp(d))
 
@@ -689,24 +687,24 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     if b is not None:
         b = _cast(operand(b), dt)
         shape = np.broadcast_shapes(aval(a).shape, aval(b).shape)
-        a, b = sh.broadcast_to(a, shape), sh.broadcast_to(b, shape)
+        a, b = pb.broadcast_to(a, shape), pb.broadcast_to(b, shape)
     if aval(a).ndim == 0:
-        a = sh.reshape(a, (1,))
+        a = pb.reshape(a, (1,))
         if b is not None:
-            b = sh.reshape(b, (1,))
+            b = pb.reshape(b, (1,))
     xa = aval(a)
     axes = _axes_of(axis, xa.ndim)
-    out_shape = rd._keepdims_shape(xa.shape, axes)
+    out_shape = pb._keepdims_shape(xa.shape, axes)
     if xa.size == 0:
-        out = sh.full(out_shape, -np.inf, dt)
-        sgn = sh.full(out_shape, -1.0, dt)
+        out = pb.full(out_shape, -np.inf, dt)
+        sgn = pb.full(out_shape, -1.0, dt)
     else:
         if b is None:
             m = _shift(a, axes)
             e = ew.exp(ew.sub(a, m))
         else:
             m, e = _weighted_exp(a, b, axes)
-        s = _keep(rd.reduce_sum(e, axes), xa.shape, axes)
+        s = _keep(pb.reduce_sum(e, axes), xa.shape, axes)
         sgn = None
         if return_sign:
             if dt.kind == "c":
@@ -720,11 +718,11 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
         zero = ew.eq(s, 0)
         log_s = ew.log(ew.select(zero, _one(s), s))
         neg_inf = np.asarray(-np.inf, aval(log_s).dtype)[()]
-        out = ew.add(ew.select(zero, neg_inf, log_s), m)
+        out = pb.add(ew.select(zero, neg_inf, log_s), m)
     if not keepdims:
-        out = sh.reshape(out, rd._reduce_shape(aval(out), axes))
+        out = pb.reshape(out, pb._reduce_shape(aval(out), axes))
         if return_sign:
-            sgn = sh.reshape(sgn, rd._reduce_shape(aval(sgn), axes))
+            sgn = pb.reshape(sgn, pb._reduce_shape(aval(sgn), axes))
     return (out, sgn) if return_sign else out
 
 
@@ -744,7 +742,7 @@ def softmax(x, axis=None):
     _check_nonempty(xa, axes)
     m = _stop(_keep(rd.reduce_max(x, axes), xa.shape, axes))
     e = ew.exp(ew.sub(x, m))
-    return ew.div(e, _keep(rd.reduce_sum(e, axes), aval(e).shape, axes))
+    return ew.div(e, _keep(pb.reduce_sum(e, axes), aval(e).shape, axes))
 
 
 @_special("log_softmax")
@@ -757,7 +755,7 @@ def log_softmax(x, axis=None):
     _check_nonempty(xa, axes)
     tmp = ew.sub(x, _shift(x, axes))
     e = ew.exp(tmp)
-    return ew.sub(tmp, ew.log(_keep(rd.reduce_sum(e, axes), aval(e).shape, axes)))
+    return ew.sub(tmp, ew.log(_keep(pb.reduce_sum(e, axes), aval(e).shape, axes)))
 
 
 ShapedArray, math  # noqa: B018 - kept for type hints and future use

@@ -87,7 +87,7 @@ def jvp_jaxpr(closed: ClosedJaxpr, nonzeros, instantiate=True):
     tangent output is materialised; otherwise zero ones are dropped and the returned
     ``out_nonzeros`` says which remain.
     """
-    from ..primitives._rules import instantiate as inst
+    from ..primitives.base import instantiate as inst
     in_avals = closed.in_avals
     n = len(in_avals)
     t_avals = [a.strengthen() for a, nz in zip(in_avals, nonzeros) if nz]

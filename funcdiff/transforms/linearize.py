@@ -17,8 +17,7 @@ from ..core.ad_types import Zero
 from ..core.avals import is_differentiable_dtype
 from ..core.interpret import eval_jaxpr
 from ..core.ir import ClosedJaxpr, Jaxpr, Literal, Var, literal_key, param_key
-from ..core.debug import check_compiled, check_nans
-from ..core.debug import flags as debug_flags
+from ..core.debug import check_compiled, check_nans, flags as debug_flags
 from ..core.trace import Tracer, state, trace_active, trace_flat
 from .dce import dce_jaxpr
 from .jvp import jvp_eval
@@ -269,7 +268,7 @@ def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None):
         tans = [next(it) if m else Zero(a.strengthen()) for a, m in zip(avals, diff_mask)]
         known_env = dict(zip(dvars[nc + ni:], d[nc + ni:]))
         outs, touts = jvp_eval(j0, list(d[:nc]), list(d[nc:nc + ni]), tans, known_env)
-        from ..primitives._rules import instantiate
+        from ..primitives.base import instantiate
         return outs + [instantiate(t) for t in touts[:n_t]]
 
     closed1, _, trace1 = trace_flat(lin_fun, [v.aval for v in dvars] + t_avals,
@@ -297,7 +296,7 @@ def _linearize_nested(closed0, primals, avals, diff_mask, t_avals, n_out, n_t):
         it = iter(tangents)
         tans = [next(it) if d else Zero(a.strengthen()) for a, d in zip(avals, diff_mask)]
         outs, touts = jvp_eval(closed0.jaxpr, closed0.consts, list(primals), tans)
-        from ..primitives._rules import instantiate
+        from ..primitives.base import instantiate
         return outs + [instantiate(t) for t in touts[:n_t]]
 
     closed1, _, _ = trace_flat(lin_fun, t_avals, kind="linearize")

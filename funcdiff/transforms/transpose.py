@@ -21,7 +21,7 @@ def _add_ct(env, v, ct):
     if prev is None:
         env[v] = ct
     else:
-        from ..primitives.elementwise import add
+        from ..primitives.base import add
         env[v] = add(prev, ct)
 
 
@@ -79,7 +79,7 @@ def backward_pass(jaxpr: Jaxpr, consts, args, cts_out, read=None, where=""):
 def transpose_jaxpr(jaxpr: Jaxpr, num_res: int, ct_avals=None):
     """IR -> IR: a jaxpr ``(residuals..., linear inputs...) -> outs`` linear in the
     inputs becomes ``(residuals..., cts...) -> (input cts...)``, with zeros instantiated."""
-    from ..primitives._rules import instantiate
+    from ..primitives.base import instantiate
     res_avals = [v.aval for v in jaxpr.invars[:num_res]]
     lin_avals = [v.aval for v in jaxpr.invars[num_res:]]
     if ct_avals is None:

@@ -105,7 +105,7 @@ def batch_eval(jaxpr: Jaxpr, consts, args, dims, size: int):
 def move_outputs(outs, odims, want, size):
     """Outputs with their batch axes at ``want`` (an int, or None to leave unmapped
     outputs unmapped and mapped ones where they are), broadcasting unmapped ones."""
-    from ..primitives.batching import matchaxis
+    from ..primitives.base import matchaxis
     if want is None:
         return list(outs), list(odims)
     return [matchaxis(o, d, want, size) for o, d in zip(outs, odims)], [want] * len(outs)

@@ -32,7 +32,7 @@ import math
 import numpy as np
 
 from ...core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var
-from ...core.primitive import Primitive
+from ...core.trace import Primitive
 from ..pysource import operand, string_literal
 
 try:  # optional extra `fast`
