@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 import funcdiff as fd
 import funcdiff.numpy as fnp
-from funcdiff.checkpoint import (checkpoint_p, name_p, optimization_barrier_p,
-                                 saved_residuals)
+from funcdiff.checkpoint import saved_residuals
+from funcdiff.higher_order.checkpoint import checkpoint_p, name_p, optimization_barrier_p
 from _helpers import measured_peak
 
 cp = fd.checkpoint_policies
@@ -310,7 +310,7 @@ def test_eager_grad_reuses_the_forward_values(rng, monkeypatch):
     """Eager grad traces the checkpointed function with concrete values (so its Python
     control flow works) and its jvp rule reuses those primal outputs: the checkpoint's
     forward is not bound a second time, only its tangent half."""
-    mod = sys.modules["funcdiff.checkpoint"]
+    mod = sys.modules["funcdiff.higher_order.checkpoint"]
     hits = []
     orig = mod._memo_hit
 

@@ -35,9 +35,11 @@ from funcdiff.core.primitive import registry
 
 def _import_all_primitives():
     """Import every module that may define primitives, so the registry is complete."""
+    import funcdiff.higher_order as higher
     import funcdiff.primitives as prims
-    for m in pkgutil.iter_modules(prims.__path__):
-        importlib.import_module(f"funcdiff.primitives.{m.name}")
+    for pkg in (prims, higher):
+        for m in pkgutil.iter_modules(pkg.__path__):
+            importlib.import_module(f"{pkg.__name__}.{m.name}")
     for pkg in ("funcdiff.jit", "funcdiff.lax", "funcdiff.scipy"):
         try:
             importlib.import_module(pkg)

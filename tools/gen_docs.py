@@ -65,10 +65,12 @@ GROUPS = [
     ("funcdiff.primitives.matfun", "Matrix functions"),
     ("funcdiff.primitives.special", "Special functions"),
     ("funcdiff.primitives.fft", "Fourier transforms"),
-    ("funcdiff.primitives.control_flow", "Control flow"),
-    ("funcdiff.primitives.custom", "Custom derivatives"),
-    ("funcdiff.primitives.call", "Calls"),
-    ("funcdiff.checkpoint", "Checkpointing"),
+    ("funcdiff.higher_order.cond", "Control flow: cond"),
+    ("funcdiff.higher_order.while_loop", "Control flow: while loops"),
+    ("funcdiff.higher_order.scan", "Control flow: scan"),
+    ("funcdiff.higher_order.custom", "Custom derivatives"),
+    ("funcdiff.higher_order.call", "Calls"),
+    ("funcdiff.higher_order.checkpoint", "Checkpointing"),
     ("funcdiff.jit.passes.fuse", "Made by jit's optimizer only"),
 ]
 

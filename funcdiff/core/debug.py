@@ -72,17 +72,11 @@ def _message(name, vals, src, phase):
 
 
 def _inner_call(prim, params, vals):
-    """``(jaxpr, consts, args)`` of the jaxpr a call-like eqn runs on ``vals``, or None."""
-    name = prim.name
-    if name == "cond" and "branches" in params:
-        k = int(np.clip(np.asarray(vals[0]).astype(np.int64), 0, len(params["branches"]) - 1))
-        sub, args = params["branches"][k], list(vals[1:])
-    else:
-        sub = params.get("jaxpr", params.get("call_jaxpr"))
-        args = list(vals)
-    if name in ("scan", "while_loop", "while_lin", "while_lin_transpose"):
+    """``(jaxpr, consts, args)`` of the one sub-program a call-like eqn runs on ``vals``
+    (the primitive's ``called_jaxpr``), or None (loops are reported as a whole)."""
+    if prim.called_jaxpr is None:
         return None
-    consts = []
+    sub, consts, args = prim.called_jaxpr(params, vals)
     if isinstance(sub, ClosedJaxpr):
         sub, consts = sub.jaxpr, list(sub.consts)
     if not isinstance(sub, Jaxpr) or len(sub.invars) != len(args):

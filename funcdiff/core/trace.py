@@ -62,9 +62,45 @@ class Primitive:
     =================  =============================================================
 
     Primitives with ``multiple_results`` take and return lists.
+
+    Facts consumers ask about (class-level defaults, set on the primitive where it is
+    defined; no consumer keeps its own list of primitive names):
+
+    ====================  ==========================================================
+    ``np_fn``             the NumPy (or SciPy) function it applies, if any; ``ufunc``
+                          is it when that is a ``numpy.ufunc`` (results can be written
+                          ``out=``, and are always new arrays)
+    ``returns_view``      the result is a view of an operand (no new buffer, no data
+                          moved): shape ops, identities
+    ``read_only_result``  the result may be a read-only view (a broadcast): generated
+                          code copies it before returning it
+    ``returns_new_array`` (non-ufuncs) NumPy's spelling always returns a new array
+    ``owns_output``       (non-ufuncs) that new array may later be written ``out=``
+    ``foldable``          jit may evaluate it at compile time on constant operands
+    ``float_literal_ok``  generated code may write a weak integer literal operand as a
+                          float (``x * 2.0``: NumPy converts it to the array's dtype
+                          either way, a float faster)
+    ``numexpr``           its numexpr template (``"sin({0})"``), for jit's fusion pass
+    ``cacheable``         the eager executor may cache programs holding it by their
+                          structure (not when it runs user rules on concrete values)
+    ``called_jaxpr``      ``(params, operands) -> (jaxpr, consts, args)``: the one
+                          sub-program it runs on its operands (calls, a ``cond``
+                          branch), for naming the op that made a NaN
+    ====================  ==========================================================
     """
 
     multiple_results = False
+    np_fn = None
+    returns_view = False
+    read_only_result = False
+    returns_new_array = False
+    owns_output = False
+    foldable = True
+    float_literal_ok = False
+    numexpr = None
+    cacheable = True
+    called_jaxpr = None
+    inline = None
 
     def __init__(self, name: str, *, multiple_results: bool = False, linear: bool = False):
         if name in registry:
@@ -89,6 +125,11 @@ class Primitive:
         if stack:   # the common traced case goes straight to the innermost trace
             return stack[-1].process(self, args, params)
         return bind(self, args, params)
+
+    @property
+    def ufunc(self):
+        fn = self.np_fn
+        return fn if isinstance(fn, np.ufunc) else None
 
     def __repr__(self):
         return self.name

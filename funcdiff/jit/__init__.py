@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import itertools
 import threading
-import weakref
 from collections import OrderedDict, namedtuple
 
 import numpy as np
@@ -22,44 +21,20 @@ from .._flat import (arg_names, call_leaf_paths, flatten_fun, leaf_aval, leaf_op
 from ..config import config, logger
 from ..core.debug import check_compiled, flags as debug_flags
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
-from ..core.ir import ClosedJaxpr, ExactKey, Jaxpr
+from ..core.ir import ExactKey, closure_convert
 from ..core.trace import Tracer, relaxed_gc, state, trace_active, trace_flat
-from ..primitives.call import make_call_primitive
+from ..higher_order.call import jit_call_p
 from ..tree_util import tree_flatten, tree_structure, tree_unflatten
-from .codegen import compile_jaxpr
+from ..core.interpret import set_subprogram_compiler
+from .codegen import compile_jaxpr, compiled
 from .passes import lower as _lower_passes
 
 CacheInfo = namedtuple("CacheInfo", "hits misses entries maxsize")
 _PY_SCALARS = (bool, int, float, complex)
 _LEAF_TREE = tree_structure(0)
 
-# compiled code for jaxprs met as `jit_call` eqns (evaluated eagerly inside transforms)
-_call_cache: "weakref.WeakKeyDictionary[Jaxpr, object]" = weakref.WeakKeyDictionary()
-_call_lock = threading.Lock()
-
-
-def compiled(jaxpr, name="jit"):
-    """The compiled NumPy function of a (const-free) ``Jaxpr``, cached weakly by the
-    jaxpr object: what call-like and control-flow primitives run as their impl."""
-    fn = _call_cache.get(jaxpr)
-    if fn is None:
-        fn, _ = compile_jaxpr(_lower_passes(ClosedJaxpr(jaxpr, [])), name)
-        with _call_lock:
-            _call_cache[jaxpr] = fn
-    return fn
-
-
-def _run_call(jaxpr, *args, name="jit"):
-    return compiled(jaxpr, name)(*args)
-
-
-jit_call_p = make_call_primitive("jit_call", _run_call)
-jit_call_p.inline = lambda eqn: (eqn.params["jaxpr"], eqn.invars)
-
-
-def _closure_convert(closed):
-    j = closed.jaxpr
-    return Jaxpr([], j.constvars + j.invars, j.outvars, j.eqns), list(closed.consts)
+# the higher-order primitives run their sub-programs as compiled code from now on
+set_subprogram_compiler(compiled)
 
 
 class _Entry:
@@ -242,7 +217,7 @@ class JittedFunction:
             # one call jaxpr per entry: caches keyed by it (the compiled code of the
             # jit_call impl, vmap's batched sub-jaxprs) then hit on every call
             if entry.call is None:
-                entry.call = _closure_convert(entry.closed)
+                entry.call = closure_convert(entry.closed)
             jaxpr, consts = entry.call
             outs = jit_call_p.bind(*consts, *leaves, jaxpr=jaxpr, name=self.__name__)
         else:

@@ -16,13 +16,15 @@ from __future__ import annotations
 import itertools
 import linecache
 import math
+import threading
 import weakref
 
 import numpy as np
 
 from .._np_compat import LEGACY_PROMOTION, promotes_by_value
-from ..core.ir import Literal, Var
+from ..core.ir import ClosedJaxpr, Literal, Var
 from . import runtime as _rt
+from .passes import lower
 from .pysource import identifier, is_identifier, location_comment, operand
 
 _counter = itertools.count()
@@ -95,6 +97,11 @@ class _Gen:
         if type(v) in (bool, int) or (type(v) is float and math.isfinite(v)):
             return repr(v)
         return self.const(v, "lit")
+
+    def subprogram(self, jaxpr, name, hint):
+        """A new global holding the compiled function of the const-free sub-``jaxpr``
+        (how control-flow and call primitives emit a call of their body)."""
+        return self.const(compiled(jaxpr, name), hint)
 
     def param(self, v):
         """Inline only plain ints/bools/None/tuples of them and dtypes; else a global."""
@@ -251,3 +258,20 @@ def _with_subprograms(source, globals_):
     subs = [f"\n# {name}:\n{value.__funcdiff_source__}" for name, value in globals_.items()
             if hasattr(value, "__funcdiff_source__")]
     return source + "".join(subs)
+
+
+# compiled code for the sub-jaxprs of call and control-flow eqns (what their impl runs
+# eagerly, through core.interpret.subprogram, and what their emitted code calls)
+_call_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_call_lock = threading.Lock()
+
+
+def compiled(jaxpr, name="jit"):
+    """The compiled NumPy function of a (const-free) ``Jaxpr``, cached weakly by the
+    jaxpr object."""
+    fn = _call_cache.get(jaxpr)
+    if fn is None:
+        fn, _ = compile_jaxpr(lower(ClosedJaxpr(jaxpr, [])), name)
+        with _call_lock:
+            _call_cache[jaxpr] = fn
+    return fn

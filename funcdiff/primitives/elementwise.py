@@ -16,7 +16,7 @@ import numpy as np
 from ..core.avals import ShapedArray
 from ..core.errors import FuncdiffTypeError
 from ..core.trace import Primitive
-from .base import (_PY, Zero, _binder, _elementwise_cost, _impl, _linear_binop_transpose,
+from .base import (defvectorized, _PY, Zero, _binder, _elementwise_cost, _impl, _linear_binop_transpose,
                    add, add_tangents, aval, broadcast_shapes, broadcasting_batcher,
                    convert_element_type, defbroadcasting, defjvp, defjvp_out, defjvp_zero,
                    conj, elementwise, fit_to, is_undefined, neg, real,
@@ -185,6 +185,17 @@ for _p in (sign_p, floor_p, ceil_p, round_p, trunc_p, floor_divide_p, eq_p, ne_p
            le_p, gt_p, ge_p, and_p, or_p, xor_p, not_p, isfinite_p, isnan_p, isinf_p,
            bitwise_and_p, bitwise_or_p, bitwise_xor_p, invert_p):
     defjvp_zero(_p)
+
+# --- stop_gradient ---------------------------------------------------------------------
+
+stop_gradient_p = Primitive("stop_gradient")
+stop_gradient_p.impl = lambda x: x
+stop_gradient_p.abstract_eval = lambda x: x
+stop_gradient_p.cost = lambda ai, ao: {"flops": 0, "transcendentals": 0}
+stop_gradient_p.emit = "{0}"
+stop_gradient_p.returns_view = True
+defjvp_zero(stop_gradient_p)
+defvectorized(stop_gradient_p)
 
 # --- select (NumPy's where) ---------------------------------------------------------------
 

@@ -51,7 +51,7 @@ from ..numpy._core import FUNCTIONS, aval, canonical_axes, operand
 from ..primitives import (base as pb, elementwise as ew, reduce as rd, shape as sh,  # noqa: F401
                           special as sp_prims)  # (importing it registers the primitives)
 from ..primitives.base import result_dtype
-from ..primitives.custom import stop_gradient_p
+from ..primitives.elementwise import stop_gradient_p
 from ..primitives.special import SciPyRequiredError  # noqa: F401  (re-exported)
 from ._fastpath import scipy_fast_path
 

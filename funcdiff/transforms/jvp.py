@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from ..core.ad_types import Zero
 from ..core.errors import GradientError
-from ..core.ir import ClosedJaxpr, Var, eval_eqns
+from ..core.ir import ClosedJaxpr, eval_eqns, Var
 from ..core.trace import state, trace_flat
+from ..primitives.base import instantiate as inst
 
 
 def jvp_eval(jaxpr, consts, primals, tangents, known=None):
@@ -87,7 +88,6 @@ def jvp_jaxpr(closed: ClosedJaxpr, nonzeros, instantiate=True):
     tangent output is materialised; otherwise zero ones are dropped and the returned
     ``out_nonzeros`` says which remain.
     """
-    from ..primitives.base import instantiate as inst
     in_avals = closed.in_avals
     n = len(in_avals)
     t_avals = [a.strengthen() for a, nz in zip(in_avals, nonzeros) if nz]

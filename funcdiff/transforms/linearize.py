@@ -16,13 +16,16 @@ import numpy as np
 from ..core.ad_types import Zero
 from ..core.avals import is_differentiable_dtype
 from ..core.interpret import eval_jaxpr
-from ..core.ir import ClosedJaxpr, Jaxpr, Literal, Var, literal_key, param_key
+from ..core.ir import ClosedJaxpr, Jaxpr, Literal, literal_key, param_key, Var
 from ..core.debug import check_compiled, check_nans, flags as debug_flags
-from ..core.trace import Tracer, state, trace_active, trace_flat
+from ..core.trace import state, trace_active, trace_flat, Tracer
 from .dce import dce_jaxpr
 from .jvp import jvp_eval
 from .partial_eval import partial_eval_jaxpr
 from .transpose import transpose_jaxpr
+from ..jit.codegen import compile_jaxpr
+from ..jit.passes import optimize
+from ..primitives.base import instantiate
 
 
 def _concrete(x):
@@ -114,8 +117,6 @@ class _Recipe:
 
 
 def _compile(closed, name):
-    from ..jit.codegen import compile_jaxpr
-    from ..jit.passes import optimize
     return compile_jaxpr(optimize(closed), name, copy_inputs=False)[0]
 
 
@@ -268,7 +269,6 @@ def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None):
         tans = [next(it) if m else Zero(a.strengthen()) for a, m in zip(avals, diff_mask)]
         known_env = dict(zip(dvars[nc + ni:], d[nc + ni:]))
         outs, touts = jvp_eval(j0, list(d[:nc]), list(d[nc:nc + ni]), tans, known_env)
-        from ..primitives.base import instantiate
         return outs + [instantiate(t) for t in touts[:n_t]]
 
     closed1, _, trace1 = trace_flat(lin_fun, [v.aval for v in dvars] + t_avals,
@@ -296,7 +296,6 @@ def _linearize_nested(closed0, primals, avals, diff_mask, t_avals, n_out, n_t):
         it = iter(tangents)
         tans = [next(it) if d else Zero(a.strengthen()) for a, d in zip(avals, diff_mask)]
         outs, touts = jvp_eval(closed0.jaxpr, closed0.consts, list(primals), tans)
-        from ..primitives.base import instantiate
         return outs + [instantiate(t) for t in touts[:n_t]]
 
     closed1, _, _ = trace_flat(lin_fun, t_avals, kind="linearize")

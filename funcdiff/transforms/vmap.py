@@ -6,7 +6,7 @@ active) it computes the batched result with NumPy; under a trace it *records* th
 batched program, so ``batch_jaxpr`` is just ``batch_eval`` traced (the pattern of
 ``jvp_eval``/``jvp_jaxpr``).  An eqn none of whose inputs is mapped is bound unchanged;
 otherwise its primitive's rule ``batch(args, dims, **params) -> (out, out_dim)`` runs
-(see ``funcdiff/primitives/batching.py`` for the conventions and helpers).
+(see ``funcdiff/primitives/base.py`` for the conventions and helpers).
 
 ``vmap_flat`` is the transform on flat lists that ``funcdiff.vmap`` and the rules of
 primitives holding user functions (custom_jvp / custom_vjp) build on: trace the function
@@ -15,15 +15,11 @@ real batched inputs.
 """
 from __future__ import annotations
 
-import threading
-import weakref
-from collections import OrderedDict
-
-from ..config import config
 from ..core.avals import ShapedArray
 from ..core.errors import ConcretizationError, FuncdiffError, FuncdiffValueError
-from ..core.ir import ClosedJaxpr, Jaxpr, Var, eval_eqns
+from ..core.ir import ClosedJaxpr, eval_eqns, Jaxpr, Var
 from ..core.trace import get_aval, new_trace, source_context, trace_flat
+from ..primitives.base import matchaxis
 
 
 class BatchingError(FuncdiffValueError):
@@ -105,7 +101,6 @@ def batch_eval(jaxpr: Jaxpr, consts, args, dims, size: int):
 def move_outputs(outs, odims, want, size):
     """Outputs with their batch axes at ``want`` (an int, or None to leave unmapped
     outputs unmapped and mapped ones where they are), broadcasting unmapped ones."""
-    from ..primitives.base import matchaxis
     if want is None:
         return list(outs), list(odims)
     return [matchaxis(o, d, want, size) for o, d in zip(outs, odims)], [want] * len(outs)
@@ -129,46 +124,6 @@ def batch_jaxpr(closed: ClosedJaxpr, in_dims, size: int, out_dim=None):
 
     new, _, _ = trace_flat(fun, in_avals, kind="vmap")
     return new, store["dims"]
-
-
-# Batched sub-jaxprs of call primitives, cached per (jaxpr object, dims, size) so that
-# repeated calls reuse one batched jaxpr (and hence its compiled code).  Per jaxpr the
-# entries are a bounded LRU (config.jit_cache_size, as jit's own cache): each batch size
-# is an entry, and a jitted function vmapped over ever new batch sizes would otherwise
-# keep a compiled program (and its linecache source) for every one of them for as long
-# as the jit cache keeps the jaxpr.
-_sub_cache: "weakref.WeakKeyDictionary[Jaxpr, OrderedDict]" = weakref.WeakKeyDictionary()
-_sub_lock = threading.Lock()
-
-
-def batch_subjaxpr(jaxpr: Jaxpr, in_dims, size: int, out_dim=None):
-    """``batch_jaxpr`` for a const-free ``Jaxpr`` (the ``jaxpr`` param of call
-    primitives), closure-converted: returns ``(jaxpr, consts, out_dims)`` where the new
-    jaxpr takes ``consts`` as leading inputs.  Cached."""
-    key = (tuple(in_dims), size, out_dim)
-    with _sub_lock:
-        per = _sub_cache.get(jaxpr)
-        if per is not None and key in per:
-            per.move_to_end(key)
-            return per[key]
-    closed, odims = batch_jaxpr(ClosedJaxpr(jaxpr, []), in_dims, size, out_dim)
-    j = closed.jaxpr
-    converted = Jaxpr([], j.constvars + j.invars, j.outvars, j.eqns) if j.constvars else j
-    result = (converted, list(closed.consts), odims)
-    if not any(_is_tracer(c) for c in closed.consts):
-        with _sub_lock:
-            per = _sub_cache.get(jaxpr)
-            if per is None:
-                per = _sub_cache[jaxpr] = OrderedDict()
-            per[key] = result
-            while len(per) > config.jit_cache_size:
-                per.popitem(last=False)
-    return result
-
-
-def _is_tracer(x):
-    from ..core.trace import Tracer
-    return type(x) is Tracer
 
 
 def vmap_flat(fun, args, dims, size: int, out_dim=0, what="vmap"):
