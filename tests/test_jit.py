@@ -13,7 +13,8 @@ from funcdiff.core.avals import ShapedArray
 from funcdiff.core.ir import ClosedJaxpr
 from funcdiff.core.trace import trace_flat
 from funcdiff.jit import passes
-from funcdiff.jit.codegen import INPLACE_MIN_SIZE, compile_jaxpr
+from funcdiff.jit.codegen import compile_jaxpr
+from funcdiff.jit.memory import INPLACE_MIN_SIZE
 
 rng = np.random.default_rng(0)
 

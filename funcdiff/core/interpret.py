@@ -1,11 +1,11 @@
-"""Evaluating jaxprs: the one interpreter loop, the reference executor built on it, and
-the hook through which primitives holding jaxprs run their sub-programs.
+"""Evaluating jaxprs: the reference executor and the hook through which primitives
+holding jaxprs run their sub-programs.
 
-Every evaluator runs ``core.ir.eval_eqns``, the one interpreter loop (these, ``core.debug``'s
-op-by-op NaN search, and the jvp and batching interpreters in ``funcdiff.transforms``):
-an iterative read/write loop over the eqns (no recursion, so 100,000-eqn jaxprs run)
-that deletes every intermediate right after its last use, so peak memory follows the
-IR's liveness.
+Every evaluator runs ``core.ir.eval_eqns``, the one interpreter loop (these, the
+op-by-op NaN search of ``core.debug``, the jvp and batching interpreters of
+``funcdiff.transforms``): an iterative read/write loop over the eqns (no recursion, so
+100,000-eqn jaxprs run) that deletes every intermediate right after its last use, so
+peak memory follows the IR's liveness.
 
 ``eval_jaxpr`` runs a jaxpr: with no trace active each primitive's NumPy ``impl`` runs;
 under an enclosing trace each eqn is ``bind``-ed, so evaluating a transformed jaxpr on
@@ -21,7 +21,7 @@ the higher-order primitives independent of ``jit``, which sits above them.
 from __future__ import annotations
 
 from .ir import eval_eqns
-from .source import state
+from .source import source_context, state
 from .trace import bind
 
 
@@ -30,12 +30,8 @@ def _bind_eqn(eqn, invals):
     user line."""
     if not state.stack:
         return bind(eqn.primitive, invals, eqn.params)
-    prev = state.source_override
-    state.source_override = eqn.source_info
-    try:
+    with source_context(eqn.source_info):
         return bind(eqn.primitive, invals, eqn.params)
-    finally:
-        state.source_override = prev
 
 
 def _impl_eqn(eqn, invals):

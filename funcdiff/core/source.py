@@ -38,7 +38,7 @@ class _TraceState(threading.local):
         self.stack: list = []           # the active traces (core.trace.JaxprTrace)
         self.source_override = None
         self.memo = None   # (primitive, args, outputs): see `core.trace.memo_outputs`
-        self.store_error = None   # (error, frame, offset): see `core.trace.numpy_may_replace`
+        self.store_error = None   # (error, frame, offset): core.trace.numpy_may_replace
 
 
 state = _TraceState()

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._flat import flatten_fun, leaf_operand
+from ..api._flat import flatten_fun, leaf_operand
 from ..core.avals import ShapedArray
 from ..core.errors import ConcretizationError, FuncdiffTypeError, FuncdiffValueError
 from ..core.trace import Tracer, get_aval, trace_flat
-from ..custom_derivatives import stop_gradient
+from ..api.custom_derivatives import stop_gradient
 from ..core.ir import closure_convert
 from ..higher_order._common import same_aval
 from ..higher_order.cond import bind_cond

@@ -24,8 +24,15 @@ from ..core.errors import FuncdiffValueError
 from ..core.trace import Tracer
 from ..primitives import base as pb, elementwise as ew, shape as sh
 from ..primitives.base import result_dtype
-from ._core import (_contains_tracer, aval, canonical_axis, cast as _cast, implements,
-                    operand)
+from ._core import (_contains_tracer, _record, aval, canonical_axis, cast as _cast,
+                    implements, operand, to_array)
+from ._indexing import as_array
+
+
+def creation(np_fn, **kw):
+    """``implements`` for functions that make arrays: outside transforms they return a
+    ``funcdiff.numpy.Array`` (an ``ndarray`` with ``.at[]``)."""
+    return implements(np_fn, eager_wrap=as_array, **kw)
 
 __all__ = ["array", "asarray", "asanyarray", "ascontiguousarray", "copy", "zeros", "ones",
            "full", "empty", "zeros_like", "ones_like", "full_like", "empty_like", "arange",
@@ -33,13 +40,6 @@ __all__ = ["array", "asarray", "asanyarray", "ascontiguousarray", "copy", "zeros
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-def _record(x):
-    """``x`` as a traced value: constants go through one (identity) convert eqn."""
-    if type(x) is Tracer:
-        return x
-    return pb.convert_element_type(x, dtype=aval(x).dtype)
-
 
 def _shape_tuple(shape):
     if isinstance(shape, (list, tuple)):
@@ -54,74 +54,40 @@ def _check_shape(name, shape):
     return shape
 
 
-def _stack_sequence(obj):
-    """A (nested) list/tuple holding tracers as one traced array."""
-    parts = [_stack_sequence(e) if isinstance(e, (list, tuple)) and _contains_tracer(e)
-             else (e if type(e) is Tracer else np.asarray(e)) for e in obj]
-    shapes = {aval(p).shape for p in parts}
-    if len(shapes) != 1:
-        raise FuncdiffValueError(
-            "setting an array element with a sequence: the requested array has an "
-            f"inhomogeneous shape (elements of shapes {sorted(shapes)}).  Every element "
-            "of a list passed to funcdiff.numpy.array must have the same shape.")
-    (shape,) = shapes
-    # a weak (Python-scalar) tracer counts with its default dtype, as NumPy's
-    # sequence conversion treats Python scalars
-    dtype = np.result_type(*[aval(p).dtype for p in parts])
-    rows = [pb.reshape(_cast(p, dtype), (1,) + shape) for p in parts]
-    if len(rows) == 1:
-        return _record(rows[0])
-    return sh.concatenate(rows, 0)
-
-
-def _to_array(obj, dtype=None, ndmin=0):
-    if type(obj) is Tracer:
-        x = obj
-    elif isinstance(obj, (list, tuple)) and _contains_tracer(obj):
-        x = _stack_sequence(obj)
-    else:
-        x = np.asarray(obj, dtype=dtype)
-    x = _cast(x, dtype if dtype is not None else aval(x).dtype)
-    nd = aval(x).ndim
-    if ndmin > nd:
-        x = pb.reshape(x, (1,) * (ndmin - nd) + aval(x).shape)
-    return _record(x)
-
-
 # --- array, asarray, copy ---------------------------------------------------------------------
 
-@implements(np.array, creation=True)
+@creation(np.array)
 def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0,  # noqa: A002
           ndmax=0, like=None):
     """NumPy's ``array``: a traced value is returned as is (cast if ``dtype`` asks);
     (nested) lists mixing traced values and numbers are stacked, so derivatives flow to
     each traced element."""
-    return _to_array(object, dtype, ndmin)
+    return to_array(object, dtype, ndmin)
 
 
-@implements(np.asarray, creation=True)
+@creation(np.asarray)
 def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
     """NumPy's ``asarray``: as ``array`` (traced values pass through unchanged)."""
-    return _to_array(a, dtype)
+    return to_array(a, dtype)
 
 
-@implements(np.asanyarray, creation=True)
+@creation(np.asanyarray)
 def asanyarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
     """NumPy's ``asanyarray``: as ``asarray``."""
-    return _to_array(a, dtype)
+    return to_array(a, dtype)
 
 
-@implements(np.ascontiguousarray, creation=True)
+@creation(np.ascontiguousarray)
 def ascontiguousarray(a, dtype=None, *, like=None):
     """NumPy's ``ascontiguousarray`` (at least 1-d): as ``asarray`` with ``ndmin=1``."""
-    return _to_array(a, dtype, ndmin=1)
+    return to_array(a, dtype, ndmin=1)
 
 
-@implements(np.copy, creation=True)
+@creation(np.copy)
 def copy(a, order="K", subok=False):
     """NumPy's ``copy``.  Traced values are immutable, so a traced input is returned
     itself; the derivative is the identity."""
-    return _to_array(a)
+    return to_array(a)
 
 
 # --- zeros, ones, full, empty -------------------------------------------------------------------
@@ -131,19 +97,19 @@ def _constant(name, shape, value, dtype):
     return pb.full(shape, value, np.dtype(float if dtype is None else dtype))
 
 
-@implements(np.zeros, creation=True)
+@creation(np.zeros)
 def zeros(shape, dtype=None, order="C", *, device=None, like=None):
     """An array of zeros (float64 by default), recorded as a ``full`` eqn when traced."""
     return _constant("zeros", shape, 0, dtype)
 
 
-@implements(np.ones, creation=True, numpy2_kwargs=("device",))
+@creation(np.ones, numpy2_kwargs=("device",))
 def ones(shape, dtype=None, order="C", *, device=None, like=None):
     """An array of ones (float64 by default), recorded as a ``full`` eqn when traced."""
     return _constant("ones", shape, 1, dtype)
 
 
-@implements(np.empty, creation=True)
+@creation(np.empty)
 def empty(shape, dtype=None, order="C", *, device=None, like=None):
     """NumPy's ``empty``; zeros when traced (NumPy leaves the contents unspecified)."""
     return _constant("empty", shape, 0, dtype)
@@ -165,7 +131,7 @@ def _fill(name, shape, fill_value, dtype):
     return _record(pb.broadcast_to(v, shape))
 
 
-@implements(np.full, creation=True, numpy2_kwargs=("device",))
+@creation(np.full, numpy2_kwargs=("device",))
 def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
     """An array of ``shape`` filled with ``fill_value`` (which may be traced, or an array
     that broadcasts to ``shape``); the dtype is the fill value's unless given."""
@@ -180,21 +146,21 @@ def _like(a, dtype, shape):
     return dt, shp
 
 
-@implements(np.zeros_like, creation=True, numpy2_kwargs=("device",))
+@creation(np.zeros_like, numpy2_kwargs=("device",))
 def zeros_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
     """Zeros with ``a``'s shape and dtype (no dependence on ``a``'s values)."""
     dt, shp = _like(a, dtype, shape)
     return pb.full(_check_shape("zeros_like", shp), 0, dt)
 
 
-@implements(np.ones_like, creation=True, numpy2_kwargs=("device",))
+@creation(np.ones_like, numpy2_kwargs=("device",))
 def ones_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
     """Ones with ``a``'s shape and dtype (no dependence on ``a``'s values)."""
     dt, shp = _like(a, dtype, shape)
     return pb.full(_check_shape("ones_like", shp), 1, dt)
 
 
-@implements(np.empty_like, creation=True)
+@creation(np.empty_like)
 def empty_like(prototype, /, dtype=None, order="K", subok=True, shape=None, *,
                device=None):
     """NumPy's ``empty_like``; zeros when traced."""
@@ -202,7 +168,7 @@ def empty_like(prototype, /, dtype=None, order="K", subok=True, shape=None, *,
     return pb.full(_check_shape("empty_like", shp), 0, dt)
 
 
-@implements(np.full_like, creation=True, numpy2_kwargs=("device",))
+@creation(np.full_like, numpy2_kwargs=("device",))
 def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *,
               device=None):
     """``fill_value`` (possibly traced) cast to ``a``'s dtype (unsafely, as NumPy's
@@ -223,7 +189,7 @@ def _concrete(v, what):
     return v
 
 
-@implements(np.arange, creation=True)
+@creation(np.arange)
 def arange(start=None, stop=None, step=None, dtype=None, *, device=None, like=None):
     """``arange([start,] stop[, step], dtype=None)``: the length must be known, so traced
     bounds need concrete values (outside ``jit``; under ``jit`` mark them static).  A
@@ -253,7 +219,7 @@ def arange(start=None, stop=None, step=None, dtype=None, *, device=None, like=No
     return _record(ref)
 
 
-@implements(np.linspace, creation=True, numpy2_kwargs=("device",))
+@creation(np.linspace, numpy2_kwargs=("device",))
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
              device=None):
     """``num`` evenly spaced values from ``start`` to ``stop`` (NumPy's algorithm:
@@ -316,20 +282,20 @@ def _grid(N, M, k):
     return pb.add(rows, k) if k else rows, cols
 
 
-@implements(np.eye, creation=True, numpy2_kwargs=("device",))
+@creation(np.eye, numpy2_kwargs=("device",))
 def eye(N, M=None, k=0, dtype=float, order="C", *, device=None, like=None):
     """Ones on the ``k``-th diagonal of an ``N x M`` array, zeros elsewhere."""
     r, c = _grid(N, M, k)
     return pb.convert_element_type(ew.eq(r, c), dtype=np.dtype(dtype))
 
 
-@implements(np.identity, creation=True)
+@creation(np.identity)
 def identity(n, dtype=None, *, like=None):
     """The ``n x n`` identity (float64 by default)."""
     return eye(n, dtype=float if dtype is None else dtype)
 
 
-@implements(np.tri, creation=True)
+@creation(np.tri)
 def tri(N, M=None, k=0, dtype=float, *, like=None):
     """Ones at and below the ``k``-th diagonal of an ``N x M`` array, zeros above."""
     r, c = _grid(N, M, k)

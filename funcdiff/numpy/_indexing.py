@@ -33,7 +33,7 @@ from ..primitives import base as pb, elementwise as ew
 from ..primitives.indexing import SCATTERS, gather, indexed_shape, make_indexer
 from ..primitives.base import reshape
 from ..primitives.shape import rev, slice_
-from ._core import as_array, aval, canonical_axis, implements, operand
+from ._core import aval, canonical_axis, implements, operand
 
 __all__ = ["take", "take_along_axis", "nonzero", "flatnonzero", "argwhere"]
 
@@ -224,6 +224,26 @@ def _insert_bool0(y, entries, bool0, x_ndim):
         idx[axes[pos]] = slice(0, 0)
     return _basic_getitem(y, make_indexer([("slice", s.start, s.stop, s.step)
                                            for s in idx]))
+
+
+# --- funcdiff.numpy.Array: what creation functions return outside transforms -----------
+
+class Array(np.ndarray):
+    """What funcdiff.numpy's creation functions return outside transforms: a plain
+    ``ndarray`` plus JAX's functional ``.at[idx].set(v)`` updates, so code written for
+    transforms also runs when called plainly.  Results of NumPy operations on it stay
+    ``Array``; ``numpy.asarray`` turns it back into a base ``ndarray``."""
+
+    @property
+    def at(self):
+        return _IndexUpdateHelper(self)
+
+
+def as_array(x):
+    """Eager results of creation functions: an ``Array`` view (0-d stays as NumPy gives)."""
+    if isinstance(x, np.ndarray) and type(x) is not Array:
+        return x.view(Array)
+    return x
 
 
 def getitem(x, idx):

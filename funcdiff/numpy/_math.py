@@ -6,7 +6,8 @@ import numpy as np
 from ..core.errors import FuncdiffTypeError
 from ..primitives import base as pb, elementwise as ew
 from ..primitives.base import result_dtype
-from ._core import UFUNC_METHODS, aval, implements, operand
+from ._core import aval, implements, operand, UFUNC_METHODS
+from ._indexing import nonzero
 
 __all__: list[str] = []
 
@@ -149,7 +150,6 @@ def imag(val):
 @implements(np.where)
 def where(condition, x=None, y=None, /):
     if x is None and y is None:
-        from ._indexing import nonzero
         return nonzero(condition)
     c = operand(condition)
     if aval(c).dtype != np.dtype(bool):

@@ -16,8 +16,8 @@ import numpy as np
 from ..core.errors import FuncdiffValueError
 from ..core.trace import Tracer
 from ..primitives import base as pb, elementwise as ew, shape as sh
-from ._core import aval, implements, operand
-from ._creation import _concrete as _concrete_int, _record, linspace
+from ._core import _record, aval, operand
+from ._creation import _concrete as _concrete_int, creation, linspace
 from ._math import power
 from ._shape import expand_dims, moveaxis
 from ._ufuncs import _strong, i0
@@ -25,7 +25,7 @@ from ._ufuncs import _strong, i0
 __all__ = ["logspace", "geomspace", "bartlett", "blackman", "hamming", "hanning", "kaiser"]
 
 
-@implements(np.logspace, creation=True)
+@creation(np.logspace)
 def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
     """Like numpy.logspace: ``base ** linspace(start, stop, num)``."""
     num = operator.index(_concrete_int(num, "logspace's num"))
@@ -46,7 +46,7 @@ def _ndmin(x, n):
     return pb.reshape(x, (1,) * (n - len(shape)) + shape) if len(shape) < n else x
 
 
-@implements(np.geomspace, creation=True)
+@creation(np.geomspace)
 def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     """Like numpy.geomspace (NumPy's algorithm: rotate ``start`` to the positive real
     axis, ``logspace`` of the logs, exact endpoints, rotate back).  Zero endpoints are a
@@ -90,14 +90,14 @@ def _window(np_fn):
 
     window.__name__ = window.__qualname__ = name
     window.__doc__ = f"Like numpy.{name}: a constant (no traced arguments)."
-    globals()[name] = implements(np_fn, creation=True)(window)
+    globals()[name] = creation(np_fn)(window)
 
 
 for _fn in (np.bartlett, np.blackman, np.hamming, np.hanning):
     _window(_fn)
 
 
-@implements(np.kaiser, creation=True)
+@creation(np.kaiser)
 def kaiser(M, beta):
     """Like numpy.kaiser: ``i0(beta * sqrt(1 - ((n - alpha) / alpha)**2)) / i0(beta)``,
     differentiable in ``beta``."""

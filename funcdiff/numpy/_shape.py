@@ -19,6 +19,7 @@ from ..primitives import base as pb, shape as sp
 from ..primitives.base import convert_element_type
 from ..primitives.elementwise import mul, sub
 from ._core import aval, canonical_axis, implements, operand
+from ._indexing import take
 
 __all__ = ["reshape", "transpose", "swapaxes", "moveaxis", "expand_dims", "squeeze",
            "concatenate", "stack", "hstack", "vstack", "dstack", "column_stack",
@@ -545,7 +546,6 @@ def repeat(a, repeats, axis=None):
     # runs of equal counts become one slice repeated together; many runs: one gather
     starts = ([0] if n else []) + [i for i in range(1, n) if counts[i] != counts[i - 1]]
     if len(starts) > _MAX_RUNS:
-        from ._indexing import take
         return take.traced(x, np.repeat(np.arange(n), counts), axis=ax)
     pieces = []
     for i, j in zip(starts, starts[1:] + [n]):

@@ -13,8 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.errors import FuncdiffValueError
-from ..primitives import base as pb, elementwise as ew
-from ..primitives import shape as sh
+from ..primitives import base as pb, elementwise as ew, shape as sh
 from ._core import aval, implements
 from ._products import matmul
 from ._ufuncs import _strong

@@ -46,10 +46,12 @@ from .. import _np_compat
 from ..core.errors import FuncdiffValueError, ShapeError
 from ..primitives import base as pb, elementwise as ew, linalg as la
 from ..primitives.dot import dot_general
-from ..primitives.base import broadcast_to, reduce_sum, reshape, transpose
-from ..primitives.reduce import reduce_max, reduce_min
-from ..primitives.shape import slice_
+from ..primitives.base import broadcast_to, full, reduce_sum, reshape, transpose
+from ..primitives.reduce import reduce_max, reduce_min, reduce_or_p
+from ..primitives.shape import iota, slice_
 from ._core import aval, canonical_axis, implements, operand
+from ._products import dot
+from ..api.custom_derivatives import custom_jvp
 
 __all__ = ["norm", "inv", "solve", "det", "slogdet", "cholesky", "eigh", "eigvalsh",
            "matrix_power", "multi_dot", "svd", "svdvals", "pinv", "eig", "eigvals", "qr",
@@ -468,8 +470,7 @@ def multi_dot(arrays, *, out=None):
         a, b = arrays
         if aval(a).ndim <= 2 and aval(b).ndim <= 2 and aval(a).ndim and aval(b).ndim:
             return _matmul2(a, b)
-        from .. import numpy as fnp
-        return fnp.dot(a, b)
+        return dot(a, b)
     nd_first, nd_last = aval(arrays[0]).ndim, aval(arrays[-1]).ndim
     if nd_first == 1:
         arrays[0] = reshape(arrays[0], (1,) + aval(arrays[0]).shape)
@@ -544,7 +545,6 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
 def _svd_hermitian(a, compute_uv):
     """NumPy's ``svd(hermitian=True)``: eigh, ``s = |w|`` sorted descending (as
     ``argsort(s)[..., ::-1]``: ties in reverse index order), signs moved into ``vh``."""
-    from ..primitives.shape import iota
     w, u = la.eigh(a) if compute_uv else (la.eigh(a, compute_v=False)[0], None)
     wa = aval(w)
     n = wa.shape[-1]
@@ -588,7 +588,6 @@ def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
     if aval(A).ndim < 2:
         nz = ew.ne(A, 0)
         if aval(nz).ndim:
-            from ..primitives.reduce import reduce_or_p
             nz = reduce_or_p.bind(nz, axes=tuple(range(aval(nz).ndim)))
         return pb.convert_element_type(nz, dtype=np.dtype(int))
     S = svd(A, compute_uv=False, hermitian=hermitian)
@@ -652,7 +651,6 @@ def _pinv_jvp_rule(pinv_fn, hermitian):
 
 
 def _make_pinv(hermitian):
-    from ..custom_derivatives import custom_jvp
 
     def pinv_core(a, rcond):
         return _pinv_value(a, rcond, hermitian)
@@ -686,7 +684,6 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
     aa = aval(a)
     m, n = aa.shape[-2:]
     if aa.size == 0 and m * n == 0:
-        from ..primitives.base import full
         return full(aa.shape[:-2] + (n, m), 0, aa.dtype)
     a = _cast(a, _linalg_dtype("pinv", aa))
     if hermitian:
@@ -736,7 +733,6 @@ def lstsq(a, b, rcond=None):
         rcond = eps                     # LAPACK: rcond < 0 means machine precision
     k = min(m, n)
     if k == 0:
-        from ..primitives.base import full
         x = full((n, n_rhs), 0, t)
         s = full((0,), 0, real_t)
         rank = np.int32(0)

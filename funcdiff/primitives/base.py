@@ -504,10 +504,13 @@ def _elementwise_cost(transcendental):
 
 
 def elementwise(name, np_fn, *, transcendental=False, out_dtype=None, float_only=False,
-                emit=None):
-    """A new elementwise primitive wrapping ``np_fn``."""
+                emit=None, numexpr=None, float_literal_ok=False):
+    """A new elementwise primitive wrapping ``np_fn``; ``numexpr`` and
+    ``float_literal_ok`` are facts jit asks (see ``Primitive``)."""
     prim = Primitive(name)
     prim.np_fn = np_fn
+    prim.numexpr = numexpr
+    prim.float_literal_ok = float_literal_ok
     prim.impl = _impl(np_fn)
     abstract = _elementwise_abstract(name, np_fn, out_dtype)
     if float_only:
@@ -541,8 +544,9 @@ def _binder(prim):
 
 # --- add and neg ---------------------------------------------------------------------
 
-add_p = elementwise("add", np.add, emit="{0} + {1}")
-neg_p = elementwise("neg", np.negative, emit="-{0}")
+add_p = elementwise("add", np.add, emit="{0} + {1}", numexpr="({0}+{1})",
+                    float_literal_ok=True)
+neg_p = elementwise("neg", np.negative, emit="-{0}", numexpr="(-{0})")
 add, neg = _binder(add_p), _binder(neg_p)
 
 
@@ -595,6 +599,7 @@ def _real_abstract(a):
 
 
 real_p.abstract_eval = imag_p.abstract_eval = _real_abstract
+real_p.returns_view = True   # (of a complex array; of a real one, the array itself)
 real_p.impl = lambda x: np.real(x) if not is_python_scalar(x) else complex(x).real
 imag_p.impl = lambda x: np.imag(x) if not is_python_scalar(x) else complex(x).imag
 
@@ -716,6 +721,9 @@ def _broadcast_to_abstract(x, *, shape):
 broadcast_to_p.abstract_eval = _broadcast_to_abstract
 deflinear(broadcast_to_p, lambda ct, x, *, shape: [unbroadcast(ct, aval(x))])
 broadcast_to_p.emit = "np.broadcast_to({0}, {shape})"
+broadcast_to_p.returns_view = True
+broadcast_to_p.read_only_result = True   # NumPy's broadcasts are read-only views
+broadcast_to_p.foldable = False   # a view at run time: folding would allocate its memory
 
 
 def _broadcast_to_batch(args, dims, *, shape):
@@ -753,6 +761,7 @@ reshape_p.abstract_eval = _reshape_abstract
 deflinear(reshape_p, lambda ct, x, *, shape: [
     _zero_ct(x) if type(ct) is Zero else reshape(ct, aval(x).shape)])
 reshape_p.emit = "np.reshape({0}, {shape})"
+reshape_p.returns_view = True
 
 
 def _reshape_batch(args, dims, *, shape):
@@ -789,6 +798,7 @@ transpose_p.abstract_eval = _transpose_abstract
 deflinear(transpose_p, lambda ct, x, *, perm: [
     _zero_ct(x) if type(ct) is Zero else transpose(ct, tuple(np.argsort(perm)))])
 transpose_p.emit = "np.transpose({0}, {perm})"
+transpose_p.returns_view = True
 
 
 def _transpose_batch(args, dims, *, perm):
@@ -872,6 +882,7 @@ def expand_reduced(y, shape, axes):
 # --- sum ---------------------------------------------------------------------------------
 
 reduce_sum_p = _reducer("reduce_sum", np.sum)
+reduce_sum_p.returns_new_array = True
 
 
 def reduce_sum(x, axes):

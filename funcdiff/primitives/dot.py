@@ -20,6 +20,8 @@ from .elementwise import mul
 
 dot_general_p = Primitive("dot_general")
 dot_general_p.linear = True
+dot_general_p.returns_new_array = True   # matmul / einsum / tensordot: new arrays
+dot_general_p.owns_output = True
 
 
 def dot_general(x, y, dimension_numbers):

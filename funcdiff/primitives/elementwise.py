@@ -24,9 +24,12 @@ from .base import (defvectorized, _PY, Zero, _binder, _elementwise_cost, _impl, 
 
 # --- arithmetic ------------------------------------------------------------------------
 
-sub_p = elementwise("sub", np.subtract, emit="{0} - {1}")
-mul_p = elementwise("mul", np.multiply, emit="{0} * {1}")
-div_p = elementwise("div", np.true_divide, emit="{0} / {1}")
+sub_p = elementwise("sub", np.subtract, emit="{0} - {1}", numexpr="({0}-{1})",
+                    float_literal_ok=True)
+mul_p = elementwise("mul", np.multiply, emit="{0} * {1}", numexpr="({0}*{1})",
+                    float_literal_ok=True)
+div_p = elementwise("div", np.true_divide, emit="{0} / {1}", numexpr="({0}/{1})",
+                    float_literal_ok=True)
 sub, mul, div = map(_binder, (sub_p, mul_p, div_p))
 
 
@@ -71,30 +74,30 @@ div_p.linear = True
 
 # --- unary math --------------------------------------------------------------------------
 
-sin_p = elementwise("sin", np.sin, transcendental=True)
-cos_p = elementwise("cos", np.cos, transcendental=True)
-tan_p = elementwise("tan", np.tan, transcendental=True)
-asin_p = elementwise("asin", np.arcsin, transcendental=True)
-acos_p = elementwise("acos", np.arccos, transcendental=True)
-atan_p = elementwise("atan", np.arctan, transcendental=True)
-sinh_p = elementwise("sinh", np.sinh, transcendental=True)
-cosh_p = elementwise("cosh", np.cosh, transcendental=True)
-tanh_p = elementwise("tanh", np.tanh, transcendental=True)
-asinh_p = elementwise("asinh", np.arcsinh, transcendental=True)
-acosh_p = elementwise("acosh", np.arccosh, transcendental=True)
-atanh_p = elementwise("atanh", np.arctanh, transcendental=True)
-exp_p = elementwise("exp", np.exp, transcendental=True)
+sin_p = elementwise("sin", np.sin, transcendental=True, numexpr="sin({0})")
+cos_p = elementwise("cos", np.cos, transcendental=True, numexpr="cos({0})")
+tan_p = elementwise("tan", np.tan, transcendental=True, numexpr="tan({0})")
+asin_p = elementwise("asin", np.arcsin, transcendental=True, numexpr="arcsin({0})")
+acos_p = elementwise("acos", np.arccos, transcendental=True, numexpr="arccos({0})")
+atan_p = elementwise("atan", np.arctan, transcendental=True, numexpr="arctan({0})")
+sinh_p = elementwise("sinh", np.sinh, transcendental=True, numexpr="sinh({0})")
+cosh_p = elementwise("cosh", np.cosh, transcendental=True, numexpr="cosh({0})")
+tanh_p = elementwise("tanh", np.tanh, transcendental=True, numexpr="tanh({0})")
+asinh_p = elementwise("asinh", np.arcsinh, transcendental=True, numexpr="arcsinh({0})")
+acosh_p = elementwise("acosh", np.arccosh, transcendental=True, numexpr="arccosh({0})")
+atanh_p = elementwise("atanh", np.arctanh, transcendental=True, numexpr="arctanh({0})")
+exp_p = elementwise("exp", np.exp, transcendental=True, numexpr="exp({0})")
 exp2_p = elementwise("exp2", np.exp2, transcendental=True)
-expm1_p = elementwise("expm1", np.expm1, transcendental=True)
-log_p = elementwise("log", np.log, transcendental=True)
+expm1_p = elementwise("expm1", np.expm1, transcendental=True, numexpr="expm1({0})")
+log_p = elementwise("log", np.log, transcendental=True, numexpr="log({0})")
 log2_p = elementwise("log2", np.log2, transcendental=True)
-log10_p = elementwise("log10", np.log10, transcendental=True)
-log1p_p = elementwise("log1p", np.log1p, transcendental=True)
-sqrt_p = elementwise("sqrt", np.sqrt, transcendental=True)
+log10_p = elementwise("log10", np.log10, transcendental=True, numexpr="log10({0})")
+log1p_p = elementwise("log1p", np.log1p, transcendental=True, numexpr="log1p({0})")
+sqrt_p = elementwise("sqrt", np.sqrt, transcendental=True, numexpr="sqrt({0})")
 cbrt_p = elementwise("cbrt", np.cbrt, transcendental=True)
-square_p = elementwise("square", np.square)
-reciprocal_p = elementwise("reciprocal", np.reciprocal)
-abs_p = elementwise("abs", np.absolute, emit="np.abs({0})")
+square_p = elementwise("square", np.square, numexpr="({0}*{0})")
+reciprocal_p = elementwise("reciprocal", np.reciprocal, numexpr="(1.0/{0})")
+abs_p = elementwise("abs", np.absolute, emit="np.abs({0})", numexpr="abs({0})")
 
 (sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, asinh, acosh, atanh, exp, exp2, expm1,
  log, log2, log10, log1p, sqrt, cbrt, square, reciprocal, abs_) = map(_binder, (
@@ -262,7 +265,7 @@ defbroadcasting(select_p)
 max_p = elementwise("max", np.maximum)
 min_p = elementwise("min", np.minimum)
 pow_p = elementwise("pow", np.power, transcendental=True, emit="{0} ** {1}")
-atan2_p = elementwise("atan2", np.arctan2, transcendental=True)
+atan2_p = elementwise("atan2", np.arctan2, transcendental=True, numexpr="arctan2({0},{1})")
 rem_p = elementwise("rem", np.remainder, emit="{0} % {1}")
 fmod_p = elementwise("fmod", np.fmod)
 logaddexp_p = elementwise("logaddexp", np.logaddexp, transcendental=True)

@@ -25,6 +25,7 @@ from .shape import concatenate, iota, rev, slice_
 
 reduce_max_p = _reducer("reduce_max", np.max)
 reduce_min_p = _reducer("reduce_min", np.min)
+reduce_max_p.returns_new_array = reduce_min_p.returns_new_array = True
 
 
 def reduce_max(x, axes):
@@ -56,6 +57,7 @@ _minmax_jvp(reduce_min_p)
 # --- prod ---------------------------------------------------------------------------------
 
 reduce_prod_p = _reducer("reduce_prod", np.prod)
+reduce_prod_p.returns_new_array = True
 
 
 def reduce_prod(x, axes):

@@ -28,6 +28,7 @@ rev_p.impl = lambda x, *, axes: np.flip(x, axes)
 rev_p.abstract_eval = lambda x, *, axes: x
 deflinear(rev_p, lambda ct, x, *, axes: [_zero_ct(x) if type(ct) is Zero else rev(ct, axes)])
 rev_p.emit = "np.flip({0}, {axes})"
+rev_p.returns_view = True
 defaxes(rev_p, "axes")
 
 # --- iota (creation; full is in base.py) ------------------------------------------------
@@ -188,6 +189,7 @@ def _slice_transpose(ct, x, *, start, limit, strides):
 
 
 slice_p.impl = _slice_impl
+slice_p.returns_view = True
 slice_p.abstract_eval = _slice_abstract
 deflinear(slice_p, _slice_transpose)
 slice_p.emit = lambda args, params, gen: "{}[{}]".format(args[0], ", ".join(

@@ -46,6 +46,7 @@ from ..numpy._core import aval
 from ..primitives import base as pb, elementwise as ew, linalg as la, matfun as mf
 from ..primitives.base import broadcast_to, full, reduce_sum, reshape
 from ._fastpath import scipy_fast_path
+from ..numpy import asarray
 
 try:  # SciPy is optional at run time
     import scipy.linalg as _sla  # type: ignore
@@ -90,7 +91,6 @@ def _arr(x):
     if type(x) is Tracer:
         return x
     if isinstance(x, (list, tuple)) and any(type(e) is Tracer for e in _flat(x)):
-        from ..numpy import asarray
         return asarray(x)
     return np.asarray(x)
 

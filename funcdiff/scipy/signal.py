@@ -37,9 +37,10 @@ import math
 
 import numpy as np
 
-from ..core.trace import Tracer, state
+from ..core.trace import state, Tracer
 from ..numpy._core import aval
 from ._fastpath import scipy_fast_path
+from .. import numpy as fnp
 
 try:  # SciPy is optional at run time
     import scipy.signal as _ss  # type: ignore
@@ -58,7 +59,6 @@ def _scipy(sp_name):
 
 
 def _fnp():
-    from .. import numpy as fnp
     return fnp
 
 

@@ -46,14 +46,15 @@ import numpy as np
 
 from ..core.avals import ShapedArray
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
-from ..core.trace import Tracer, state
-from ..numpy._core import FUNCTIONS, aval, canonical_axes, operand
-from ..primitives import (base as pb, elementwise as ew, reduce as rd, shape as sh,  # noqa: F401
+from ..core.trace import state, Tracer
+from ..numpy._core import aval, canonical_axes, FUNCTIONS, operand
+from ..primitives import (base as pb, elementwise as ew, reduce as rd, shape as sh,
                           special as sp_prims)  # (importing it registers the primitives)
 from ..primitives.base import result_dtype
 from ..primitives.elementwise import stop_gradient_p
 from ..primitives.special import SciPyRequiredError  # noqa: F401  (re-exported)
 from ._fastpath import scipy_fast_path
+from .. import numpy as fnp
 
 try:  # SciPy is optional at run time
     from scipy import special as _sp  # type: ignore
@@ -378,7 +379,6 @@ def multigammaln(a, d):
     if av is not None and np.any(av <= 0.5 * (d - 1)):
         raise FuncdiffValueError(f"condition a ({np.min(av)}) > 0.5 * (d-1) "
                                  f"({0.5 * (d - 1)}) not met")
-    from .. import numpy as fnp
     a = operand(a)
     terms = fnp.stack([gammaln(fnp.subtract(a, (j - 1.0) / 2)) for j in range(1, d + 1)])
     return fnp.add(np.float64(d * (d - 1) * 0.25) * np.log(np.pi), fnp.sum(terms, axis=0))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..core.ad_types import Zero
 from ..core.errors import GradientError
 from ..core.ir import ClosedJaxpr, eval_eqns, Var
-from ..core.trace import state, trace_flat
+from ..core.trace import memo_outputs, source_context, trace_flat
 from ..primitives.base import instantiate as inst
 
 
@@ -23,10 +23,6 @@ def jvp_eval(jaxpr, consts, primals, tangents, known=None):
     ``memo_outputs``), so eager ``jvp``/``grad`` run the forward pass once.
     """
     tenv = {v: t for v, t in zip(jaxpr.invars, tangents) if type(t) is not Zero}
-    # source_context / memo_outputs spelled out below (this runs once per eqn of every
-    # differentiated program; generator-based context managers cost ~1 us each)
-    st = state
-
     def apply(eqn, invals):
         prim = eqn.primitive
         tans = [tenv.get(v) if type(v) is Var else None for v in eqn.invars]
@@ -41,12 +37,8 @@ def jvp_eval(jaxpr, consts, primals, tangents, known=None):
         else:
             if known_out is not None:
                 return known_out
-            prev_src = st.source_override
-            st.source_override = eqn.source_info
-            try:
+            with source_context(eqn.source_info):
                 return prim.bind(*invals, **eqn.params)
-            finally:
-                st.source_override = prev_src
         if prim.jvp is None:
             raise GradientError(
                 f"funcdiff cannot differentiate `{prim.name}` (no jvp rule), used at "
@@ -55,20 +47,12 @@ def jvp_eval(jaxpr, consts, primals, tangents, known=None):
                 "funcdiff.custom_jvp.")
         tans = [Zero(v.aval.strengthen()) if t is None else t
                 for v, t in zip(eqn.invars, tans)]
-        prev_src = st.source_override
-        st.source_override = eqn.source_info
-        try:
+        with source_context(eqn.source_info):
             if known_out is not None:
-                prev_memo = st.memo
-                st.memo = (prim, tuple(invals), known_out, eqn.params)
-                try:
+                with memo_outputs(prim, invals, eqn.params, known_out):
                     outs, touts = prim.jvp(invals, tans, **eqn.params)
-                finally:
-                    st.memo = prev_memo
             else:
                 outs, touts = prim.jvp(invals, tans, **eqn.params)
-        finally:
-            st.source_override = prev_src
         for v, t in zip(eqn.outvars, touts if prim.multiple_results else [touts]):
             if type(t) is not Zero:
                 tenv[v] = t

@@ -10,12 +10,12 @@ import functools
 import inspect
 
 from ._flat import flatten_args, flatten_fun, leaf_aval, leaf_operand
-from .core.errors import FuncdiffTypeError, GradientError, StructureError
-from .core.ir import closure_convert
-from .core.trace import Tracer, trace_active, trace_flat
-from .higher_order.custom import custom_jvp_call_p, custom_vjp_call_p
-from .primitives.elementwise import stop_gradient_p
-from .tree_util import tree_flatten, tree_map, tree_unflatten
+from ..core.errors import FuncdiffTypeError, GradientError, StructureError
+from ..core.ir import closure_convert
+from ..core.trace import Tracer, trace_active, trace_flat
+from ..higher_order.custom import custom_jvp_call_p, custom_vjp_call_p
+from ..primitives.elementwise import stop_gradient_p
+from ..tree_util import tree_flatten, tree_map, tree_unflatten
 
 
 def stop_gradient(x):
