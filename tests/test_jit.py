@@ -15,6 +15,7 @@ from funcdiff.core.trace import trace_flat
 from funcdiff.jit import passes
 from funcdiff.jit.codegen import compile_jaxpr
 from funcdiff.jit.memory import INPLACE_MIN_SIZE
+from _helpers import DEFAULT, assert_same
 
 rng = np.random.default_rng(0)
 
@@ -44,12 +45,7 @@ CORPUS = [
 
 
 def _assert_same(a, b):
-    la, lb = fd.tree_util.tree_leaves(a), fd.tree_util.tree_leaves(b)
-    assert len(la) == len(lb)
-    for x, y in zip(la, lb):
-        x, y = np.asarray(x), np.asarray(y)
-        assert x.shape == y.shape and x.dtype == y.dtype, (x.dtype, y.dtype, x.shape, y.shape)
-        np.testing.assert_allclose(x, y, rtol=1e-5 if x.dtype == np.float32 else 1e-12)
+    assert_same(a, b, tols={np.float32: (1e-5, 0), DEFAULT: (1e-12, 0)}, pytree=True)
 
 
 @pytest.mark.parametrize("name,f,args", CORPUS, ids=[c[0] for c in CORPUS])

@@ -27,7 +27,7 @@ from funcdiff.core.primitive import Primitive, registry
 from funcdiff.transforms.vmap import BatchingError, BatchRuleError
 from funcdiff.tree_util import tree_flatten, tree_map
 
-from _helpers import nep50
+from _helpers import DEFAULT, assert_same, nep50
 
 TABLE = settings(max_examples=10, deadline=None)
 FEW = settings(max_examples=4, deadline=None)
@@ -580,19 +580,9 @@ def _draw_batch(data, f, args, rng):
 
 
 def _assert_same(got, want, dtype_tol=None):
-    gl, gt = tree_flatten(got)
-    wl, wt = tree_flatten(want)
-    assert gt == wt, (gt, wt)
-    for g, w in zip(gl, wl):
-        g, w = np.asarray(g), np.asarray(w)
-        assert type(gl[0]) is not fd.core.trace.Tracer
-        assert g.shape == w.shape, (g.shape, w.shape)
-        assert g.dtype == w.dtype, (g.dtype, w.dtype)
-        if w.dtype.kind in "fc":
-            tol = 1e-5 if w.dtype in (np.float32, np.complex64) else 1e-10
-            np.testing.assert_allclose(g, w, rtol=tol, atol=tol, equal_nan=True)
-        else:
-            np.testing.assert_array_equal(g, w)
+    assert not any(type(g) is fd.core.trace.Tracer for g in tree_flatten(got)[0])
+    assert_same(got, want, pytree=True, exact_kinds="biuSUVMmO",
+                tols={np.float32: 1e-5, np.complex64: 1e-5, DEFAULT: 1e-10})
 
 
 def _missing_rule_ok(err):
