@@ -62,7 +62,8 @@ def fmt_time(s):
 
 
 def table(title, results, baseline=None, extra=None):
-    """Markdown table of ``results`` (from ``compare``) with ratios to ``baseline``."""
+    """Markdown table of ``results`` (from ``compare``) with ratios to ``baseline``,
+    ending in a blank line."""
     lines = [f"### {title}", "", "| variant | median | IQR | ratio |", "|---|---|---|---|"]
     base = results[baseline]["median"] if baseline in results else None
     for k, r in results.items():
@@ -72,7 +73,9 @@ def table(title, results, baseline=None, extra=None):
                      f"| {ratio} |")
     if extra:
         lines += ["", extra]
-    return "\n".join(lines) + "\n"
+    # a blank line ends the table: what follows (the next table's heading) would else be
+    # read as one more row
+    return "\n".join(lines) + "\n\n"
 
 
 def machine():

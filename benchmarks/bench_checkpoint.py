@@ -178,15 +178,15 @@ def main():
     jp = results["funcdiff jit plain"]
     js = results["funcdiff jit sequential"]
     jd = results["funcdiff jit dots_saveable"]
-    print(f"issue 6 targets (jit): plain peak / numpy peak = {jp[1] / np_peak:.2f} "
+    print(f"\nTargets (jit): plain peak / numpy peak = {jp[1] / np_peak:.2f} "
           f"(target <= 1.2); sequential peak / plain peak = {js[1] / jp[1]:.2f} "
           f"(target <= 0.30); sequential time / plain time = {js[0] / jp[0]:.2f} "
           f"(target <= 1.5); saved-bytes cut = "
           f"{saved['plain'] / max(saved['sequential'], 1):.1f}x (target >= 8)")
     jc = results["funcdiff jit cheap_remat"]
-    print(f"checkpoint(chain, policy=dots_saveable) peak / numpy peak = "
+    print(f"\ncheckpoint(chain, policy=dots_saveable) peak / numpy peak = "
           f"{jd[1] / np_peak:.2f}, time / plain time = {jd[0] / jp[0]:.2f}")
-    print(f"checkpoint(chain, policy=all_but_cheap_elementwise_saveable) peak / numpy "
+    print(f"\ncheckpoint(chain, policy=all_but_cheap_elementwise_saveable) peak / numpy "
           f"peak = {jc[1] / np_peak:.2f}, time / plain time = {jc[0] / jp[0]:.2f}")
 
 

@@ -59,7 +59,7 @@ def tracing_and_interpreter():
         lines.append(f"| {k} | {r['median'] / n_eqns * 1e6:.2f} us |")
     lines.append(f"| interpreter overhead over NumPy | "
                  f"{(res['eval_jaxpr']['median'] - base) / n_eqns * 1e6:.2f} us |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n\n"
 
 
 def main():

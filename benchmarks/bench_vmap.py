@@ -136,7 +136,7 @@ def jacobians():
 
 
 def main():
-    print(f"# vmap benchmarks\n\n{machine()}\n")
+    print(f"Machine: {machine()}\n")
     print(per_example_grads())
     print(jacobians())
 

@@ -63,7 +63,9 @@ def main(argv=None):
                               capture_output=True, text=True, env=env, cwd=str(HERE))
         took = time.perf_counter() - t0
         ok = proc.returncode == 0
-        body = proc.stdout if ok else proc.stdout + "\n```\n" + proc.stderr[-3000:] + "\n```"
+        body = tidy(proc.stdout)
+        if not ok:
+            body += "\n```\n" + proc.stderr[-3000:] + "\n```"
         sections.append(f"## {name}: {WORKLOADS[name]}\n\n{body.strip()}\n")
         results[name] = {"ok": ok, "seconds": took, "markdown": proc.stdout}
         print(sections[-1], flush=True)
@@ -84,6 +86,19 @@ def main(argv=None):
     if args.docs:
         publish(report, plotted)
     return 0 if all(r["ok"] for r in results.values()) else 1
+
+
+def tidy(markdown):
+    """A script's markdown as a section of the report: its headings at level 3 or below
+    (level 1 and 2 belong to the report and its workload sections) and a blank line
+    after every table (a line right after a table row, a heading say, would be read as
+    one more row of it)."""
+    out = []
+    for line in markdown.splitlines():
+        if out and out[-1].startswith("|") and line.strip() and not line.startswith("|"):
+            out.append("")
+        out.append(re.sub(r"^#{1,2} ", "### ", line))
+    return "\n".join(out)
 
 
 _UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
@@ -141,19 +156,20 @@ def plot(rows, path):
     return path
 
 
-def publish(report, plotted):
-    """Replace everything below the RESULTS marker of docs/benchmarks.md."""
-    page = DOCS_PAGE.read_text()
-    head = page.split(MARKER)[0] if MARKER in page else page.rstrip() + "\n\n"
+def publish(report, plotted, page=DOCS_PAGE):
+    """Replace everything below the RESULTS marker of ``page`` (docs/benchmarks.md),
+    and copy the plot beside it (img/benchmarks.png)."""
+    text = page.read_text()
+    head = text.split(MARKER)[0] if MARKER in text else text.rstrip() + "\n\n"
     body = report.replace("# funcdiff benchmarks\n", "", 1).strip()
     body = re.sub(r"^(#{2,3}) ", r"#\1 ", body, flags=re.M)   # nest under "Results"
     img = ""
     if plotted is not None:
-        target = DOCS_PAGE.parent / "img" / "benchmarks.png"
+        target = page.parent / "img" / "benchmarks.png"
         target.parent.mkdir(exist_ok=True)
         target.write_bytes(pathlib.Path(plotted).read_bytes())
         img = "![Ratios to the baseline of each table](img/benchmarks.png)\n\n"
-    DOCS_PAGE.write_text(head + MARKER + "\n\n" + img + body + "\n")
+    page.write_text(head + MARKER + "\n\n" + img + body + "\n")
 
 
 if __name__ == "__main__":

@@ -11,9 +11,9 @@ jit(value_and_grad) of a tanh chain against its depth, for
 
 Beside each measurement: cost_analysis's prediction (peak_bytes, saved_bytes).
 
-Run:  python examples/checkpoint_memory.py [--fast] [--out DIR]
-(FUNCDIFF_FAST=1 or --fast: small sizes; the plot goes to docs/img/ in full mode, to the
-current directory in fast mode, or to --out DIR.)
+Run:  python examples/checkpoint_memory.py [--fast] [--out DIR | --docs]
+(FUNCDIFF_FAST=1 or --fast: small sizes.  The plot goes to examples/out/, to DIR with
+--out DIR, or with --docs to docs/img/, replacing the one the documentation shows.)
 """
 import math
 import os
@@ -28,9 +28,10 @@ import numpy as np  # noqa: E402
 
 import funcdiff as fd  # noqa: E402
 import funcdiff.numpy as fnp  # noqa: E402
-from _plotting import pyplot, save  # noqa: E402  (examples/_plotting.py)
+from _plotting import output_dir, pyplot, save  # noqa: E402  (examples/_plotting.py)
 
 FAST = os.environ.get("FUNCDIFF_FAST") == "1" or "--fast" in sys.argv
+OUT = output_dir()          # where the plot goes (checked before the long run)
 DEPTHS = [4, 9] if FAST else [8, 16, 32, 64, 128]
 WIDTH, BATCH = (32, 64) if FAST else (128, 512)
 MB = 2 ** 20
@@ -139,7 +140,7 @@ def plot(results):
         ax.legend(fontsize=8)
     fig.suptitle(f"checkpointing a tanh chain (width {WIDTH}, batch {BATCH})")
     fig.tight_layout()
-    save(fig, "checkpoint_memory.png", FAST)
+    save(fig, "checkpoint_memory.png", OUT)
 
 
 if __name__ == "__main__":

@@ -7,9 +7,9 @@ mode funcdiff.jacobian picks, and the crossover as a plot (when matplotlib is in
 Forward mode pushes n input directions through the linearized f (cost ~ n), reverse
 mode pulls m output directions back (cost ~ m): the crossover sits near n = m.
 
-Run:  python examples/forward_vs_reverse.py [--fast] [--out DIR]
-(FUNCDIFF_FAST=1 or --fast: a small grid; the plot goes to docs/img/ in full mode, to
-the current directory in fast mode, or to --out DIR.)
+Run:  python examples/forward_vs_reverse.py [--fast] [--out DIR | --docs]
+(FUNCDIFF_FAST=1 or --fast: a small grid.  The plot goes to examples/out/, to DIR with
+--out DIR, or with --docs to docs/img/, replacing the one the documentation shows.)
 """
 import os
 import sys
@@ -24,9 +24,10 @@ import numpy as np  # noqa: E402
 
 import funcdiff as fd  # noqa: E402
 import funcdiff.numpy as fnp  # noqa: E402
-from _plotting import pyplot, save  # noqa: E402  (examples/_plotting.py)
+from _plotting import output_dir, pyplot, save  # noqa: E402  (examples/_plotting.py)
 
 FAST = os.environ.get("FUNCDIFF_FAST") == "1" or "--fast" in sys.argv
+OUT = output_dir()          # where the plot goes (checked before the long run)
 H = 64
 SIZES = [2, 64] if FAST else [2, 8, 32, 128, 512]
 REPS = 2 if FAST else 5
@@ -101,7 +102,7 @@ def plot(rows):
     fig.suptitle("f(x) = C tanh(B x): above 1 reverse mode is cheaper, below 1 forward "
                  "mode")
     fig.tight_layout()
-    save(fig, "forward_vs_reverse.png", FAST)
+    save(fig, "forward_vs_reverse.png", OUT)
 
 
 if __name__ == "__main__":

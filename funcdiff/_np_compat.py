@@ -50,13 +50,17 @@ def promotes_by_value(invars):
     if not LEGACY_PROMOTION:
         return False
     avals = [a.aval for a in invars]
-    strong0d = any(not a.shape and not a.weak_type for a in avals)
-    if strong0d and any(a.shape or a.weak_type for a in avals):
-        return True
+    weak = [a for a in invars if a.aval.weak_type]
     arrays = [np.empty(1, a.dtype) for a in avals if a.shape]
+    strong0d = [a.dtype for a in avals if not a.shape and not a.weak_type]
+    if strong0d and (weak or arrays):
+        # A floating (or complex) 0-d operand whose dtype the arrays' already contains
+        # (``nextafter(f64[n], f64[])``) gives the arrays' dtype either way
+        r = np.result_type(*arrays) if arrays else None
+        return bool(weak) or r.kind not in "fc" or \
+            any(np.promote_types(r, d) != r for d in strong0d)
     if not arrays:
         return False
-    weak = [a for a in invars if a.aval.weak_type]
     if any(not hasattr(a, "val") for a in weak):
         return True
     sample = {"b": True, "i": 1, "u": 1, "f": 1.0, "c": 1j}

@@ -15,6 +15,9 @@ command-line choice wins.
 from __future__ import annotations
 
 import os
+import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -86,3 +89,22 @@ def _primitive_registry_is_restored():
     for name in added:
         del registry[name]
     assert not added, f"test left primitives registered: {sorted(added)}"
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory):
+    """The documentation site, built once per session with ``mkdocs build --strict``
+    (warnings are errors: broken links, pages missing from the nav, docstrings
+    mkdocstrings cannot render).  Skips where the ``docs`` extra is not installed."""
+    for module in ("mkdocs", "mkdocstrings", "material"):
+        pytest.importorskip(module, reason=f"{module} is not installed (pip install -e "
+                            f"\".[docs]\"; CI installs it)")
+    root = pathlib.Path(__file__).resolve().parent.parent
+    out = tmp_path_factory.mktemp("site")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file",
+         str(root / "mkdocs.yml"), "--site-dir", str(out)],
+        cwd=root, env=dict(os.environ, NO_MKDOCS_2_WARNING="1"), capture_output=True,
+        text=True, timeout=300)
+    assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
+    return out

@@ -473,8 +473,102 @@ op("fmax", 2, margin=_gap)(lambda a, p: fnp.fmax(a[0], a[1]))
 op("copysign", 2, margin=lambda a, p: min(_min_abs(a[0]), _min_abs(a[1])))(
     lambda a, p: fnp.copysign(a[0], a[1]))
 
+
+# selection (issue 14): static masks/indices or size=, so every transform applies
+def _static_pick(d, shapes, k):
+    n = math.prod(shapes[0])
+    return {"idx": np.asarray(d.ints(0, k - 1, n, n), np.intp).reshape(shapes[0])}
+
+
+def _compress_params(d, shapes):
+    s = shapes[0]
+    axis = d.choice([None] + list(range(len(s))))
+    n = math.prod(s) if axis is None else s[axis]
+    return {"axis": axis, "mask": np.asarray([d.bool() for _ in range(n)], bool)}
+
+
+op("select", margin=lambda a, p: min(_min_abs(a[0]), _min_abs(np.asarray(a[0]) + 0.5)))(
+    lambda a, p: fnp.select([a[0] > 0, a[0] < -0.5], [fnp.sin(a[0]), a[0] * 2.0],
+                            a[0] * a[0]))
+op("choose", 2, params=lambda d, s: _static_pick(d, s, 2) if s[0] == s[1] else None)(
+    lambda a, p: fnp.choose(p["idx"], [a[0], fnp.tanh(a[1])]))
+op("piecewise", margin=lambda a, p: _min_abs(a[0]))(
+    lambda a, p: fnp.piecewise(a[0], [a[0] < 0], [fnp.sin, lambda v: v * v + v]))
+op("compress", params=_compress_params)(
+    lambda a, p: fnp.compress(p["mask"], a[0], axis=p["axis"]))
+op("extract_sized", params=lambda d, s: {"size": d.int(0, math.prod(s[0]))},
+   margin=lambda a, p: _min_abs(a[0]))(
+    lambda a, p: fnp.extract(a[0] > 0, a[0] * 2.0, size=p["size"], fill_value=0.5))
+op("r_", 2)(lambda a, p: fnp.r_[fnp.ravel(a[0]), 1.0, fnp.tanh(fnp.ravel(a[1]))])
+
+
+# differences, integrals, triangles, statistics and editing (issue 14)
+def _unwrap_margin(x, axis):
+    """Distance of the neighbour differences from the odd multiples of pi, where
+    unwrap's correction jumps."""
+    dd = np.diff(np.asarray(x, np.float64), axis=axis) / np.pi
+    h = (dd - 1.0) / 2.0
+    return _min_abs((h - np.round(h)) * 2.0 * np.pi)
+
+
+op("diff", params=lambda d, s: None if not s[0] else
+   {"n": d.int(1, 2), "axis": d.int(-len(s[0]), len(s[0]) - 1)})(
+    lambda a, p: fnp.diff(a[0], p["n"], axis=p["axis"]))
+op("gradient", params=lambda d, s: None if not s[0] else
+   {"axis": d.int(-len(s[0]), len(s[0]) - 1), "edge": d.int(1, 2)})(
+    lambda a, p: fnp.gradient(a[0], 0.5, axis=p["axis"], edge_order=p["edge"]))
+op("trapezoid", params=_one_axis)(lambda a, p: fnp.trapezoid(a[0], dx=0.5, axis=p["axis"]))
+op("cumulative_sum", params=_one_axis)(
+    lambda a, p: fnp.cumulative_sum(a[0], axis=p["axis"], include_initial=True))
+op("unwrap", params=_one_axis, margin=lambda a, p: _unwrap_margin(a[0], p["axis"]))(
+    lambda a, p: fnp.unwrap(a[0], axis=p["axis"]))
+op("tril_triu", params=lambda d, s: None if len(s[0]) < 2 else
+   {"k": d.int(-1, 1), "upper": d.bool()})(
+    lambda a, p: (fnp.triu if p["upper"] else fnp.tril)(a[0], p["k"]))
+op("insert_delete", params=lambda d, s: None if not s[0] or s[0][-1] < 2 else
+   {"pos": d.int(0, s[0][-1])})(
+    lambda a, p: fnp.delete(fnp.insert(a[0], p["pos"], 0.5, axis=-1), 0, axis=-1))
+op("ptp", params=lambda d, s: _axis_params(d, s, nonempty=True),
+   margin=lambda a, p: min(_top2_gap(a[0], p["axis"], 1), _top2_gap(a[0], p["axis"], -1)))(
+    lambda a, p: fnp.ptp(a[0], axis=p["axis"], keepdims=p["keepdims"]))
+op("average", 2, params=lambda d, s: _axis_params(d, s, nonempty=True)
+   if s[0] == s[1] else None)(
+    lambda a, p: fnp.average(a[0], axis=p["axis"], weights=1.0 + a[1] * a[1],
+                             keepdims=p["keepdims"]))
+
 # the step the builder inserts to keep values bounded (exact: a power of two)
 op("scale", params=lambda d, s: None)(lambda a, p: a[0] * p["c"])
+
+
+# sorting and order statistics: kinks where two values tie (or cross a knot)
+def _sorted_gap(x, axis):
+    x = np.asarray(x, dtype=np.float64)
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    if x.shape[axis] < 2:
+        return math.inf
+    return _min_abs(np.diff(np.sort(x, axis=axis), axis=axis))
+
+
+_KNOTS = np.array([-1.0, -0.25, 0.5, 1.5])
+
+
+def _knot_gap(a, p):
+    return _min_abs(np.asarray(a[0], np.float64)[..., None] - _KNOTS)
+
+
+op("sort", params=_one_axis, margin=lambda a, p: _sorted_gap(a[0], p["axis"]))(
+    lambda a, p: fnp.sort(a[0], axis=p["axis"]))
+op("median", params=lambda d, s: _axis_params(d, s, nonempty=True),
+   margin=lambda a, p: _sorted_gap(a[0], p["axis"]))(
+    lambda a, p: fnp.median(a[0], axis=p["axis"], keepdims=p["keepdims"]))
+op("quantile", params=lambda d, s: _axis_params(d, s, nonempty=True),
+   margin=lambda a, p: _sorted_gap(a[0], p["axis"]))(
+    lambda a, p: fnp.quantile(a[0], 0.3, axis=p["axis"], keepdims=p["keepdims"]))
+op("interp", margin=_knot_gap)(
+    lambda a, p: fnp.interp(a[0], _cast(_KNOTS, a[0]), _cast([0.5, -1.0, 2.0, 0.0], a[0])))
+op("searchsorted_mul", margin=_knot_gap)(
+    lambda a, p: a[0] * fnp.searchsorted(_cast(_KNOTS, a[0]), a[0]))
 
 NONSMOOTH_OPS = sorted(n for n, o in OPS.items() if o.margin is not None)
 CONTROL_FLOW_OPS = ["cond", "switch", "fori_loop", "while_loop", "scan"]

@@ -5,6 +5,8 @@ import re
 
 import pytest
 
+from _markdown import table_layout_problems
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FILES = [ROOT / "README.md"] + sorted((ROOT / "docs").glob("**/*.md"))
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
@@ -33,3 +35,33 @@ def test_readme_has_the_commands_ci_runs():
     cmd = 'pip install -e ".[test]" && python -m pytest'
     assert cmd in readme and cmd in ci
     assert "pip install -e . && python examples/quickstart.py" in readme
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_tables_are_blocks_of_their_own(path):
+    """No heading or text right after a table row, no table right after text: the site
+    would show the heading as a table cell (tests/test_site_browser.py checks the
+    rendered pages too)."""
+    problems = table_layout_problems(path.read_text())
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+def test_table_layout_check_finds_what_it_should():
+    good = "text\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n## next\n"
+    assert table_layout_problems(good) == []
+    assert table_layout_problems("```\n| a |\n## x\n```\n") == []    # code is skipped
+    heading_in_cell = table_layout_problems("| a |\n|---|\n| 1 |\n#### next\n")
+    assert len(heading_in_cell) == 1 and heading_in_cell[0].startswith("line 4: a heading")
+    glued = table_layout_problems("intro\n| a |\n|---|\n\nend\n")
+    assert len(glued) == 1 and glued[0].startswith("line 2: a table right after")
+
+
+def test_getting_started_lists_every_extra():
+    """Every extra of pyproject.toml has a row in getting-started's table of extras."""
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    section = pyproject.split("[project.optional-dependencies]", 1)[1].split("\n[", 1)[0]
+    extras = re.findall(r"^([\w-]+)\s*=", section, flags=re.M)
+    assert {"test", "fast", "plot", "examples", "docs", "bench"} <= set(extras)
+    page = (ROOT / "docs" / "getting-started.md").read_text()
+    missing = [e for e in extras if f"| `{e}` |" not in page]
+    assert not missing, f"extras not listed in docs/getting-started.md: {missing}"

@@ -135,6 +135,18 @@ def test_promotes_by_value_only_on_numpy1():
     big = Literal(1e300)
     arr = Var(fd.make_jaxpr(lambda v: v)(x).in_avals[0])
     assert promotes_by_value([arr, big]) is legacy   # float32 next to 1e300: by value
+    # a strong 0-d float whose dtype the arrays' contains: the same dtype either way
+    f64 = np.ones(3)
+    for f, flag in ((lambda v, s: fnp.nextafter(v, s), False), (lambda v, s: v * s, False),
+                    (lambda v, s: v.astype(np.float32) * s, legacy),
+                    (lambda v, s: v.astype(np.int16) * s.astype(np.int16), legacy)):
+        closed = fd.make_jaxpr(f)(f64, np.float64(0.5))
+        assert promotes_by_value(closed.jaxpr.eqns[-1].invars) is flag
+        with nep50():
+            want = f(f64, np.float64(0.5))
+        got = fd.jit(f)(f64, np.float64(0.5))
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
 
 
 def test_nep50_operands():

@@ -395,9 +395,10 @@ def example():
 
 @case("boolean mask under jit", fd.NonConcreteBooleanIndexError, "boolean mask",
       "(3,)", "where",
-      when="`x[mask]` with a traced boolean mask inside `jit` (the result's shape would "
-           "depend on the values)",
-      fix="`fnp.where(mask, x, 0.0)` keeps the shape; or index outside jit")
+      when="`x[mask]` with a traced boolean mask inside `jit` or `vmap` (the result's "
+           "shape would depend on the values)",
+      fix="`fnp.where(mask, x, 0.0)` keeps the shape; `x[fnp.nonzero(mask, size=n)]` "
+          "selects n entries; or index outside jit")
 def example():
     @fd.jit
     def f(x):
@@ -406,9 +407,10 @@ def example():
 
 
 @case("value-dependent shape under jit", fd.ConcretizationError, "nonzero", "f64[3]",
-      when="`nonzero`/`argwhere`/`flatnonzero` of a traced value inside `jit`",
-      fix="compute the indices outside `jit`, or use a fixed-size formulation "
-          "(`where`)")
+      when="`nonzero`/`argwhere`/`flatnonzero`/`compress`/`extract` of a traced value "
+           "inside `jit` or `vmap`",
+      fix="pass `size=n` (and `fill_value=`) for a fixed-length result, compute the "
+          "indices outside `jit`, or use a fixed-size formulation (`where`)")
 def example():
     @fd.jit
     def f(x):
@@ -417,10 +419,24 @@ def example():
 
 
 @case("NumPy function funcdiff does not trace", fd.UnsupportedNumpyFunctionError,
-      "numpy.unique", "funcdiff",
+      "numpy.array2string", "funcdiff",
       when="a NumPy function funcdiff does not implement receives a traced value",
       fix="use a funcdiff.numpy function that does the same, compute it outside the "
           "transform, or wrap it in `custom_jvp`/`custom_vjp`")
+def example():
+    def f(x):
+        return np.array2string(x)  # <-
+    fd.jit(f)(x3)
+
+
+@case("a result whose length depends on values, under jit", fd.ConcretizationError,
+      "`unique`", "size=",
+      when="`unique`, the set operations (`intersect1d`, `union1d`, `setdiff1d`, "
+           "`setxor1d`), `bincount` or `histogram(bins='auto')` under `jit`/`vmap`, where "
+           "the values that decide the result's length are unknown",
+      fix="pass JAX's static `size=` (and `fill_value=`) to `funcdiff.numpy.unique` and "
+          "the set operations, or `length=` to `bincount`; or call it outside `jit` "
+          "(under `grad`, values are known)")
 def example():
     def f(x):
         return np.unique(x)  # <-

@@ -42,12 +42,61 @@ def test_coverage_page_is_up_to_date(gen):
     assert text == gen.render_coverage(), FIX
 
 
-def test_coverage_rows_are_the_numpy_functions(gen):
-    names = {f"numpy.{name}" for name, _, _ in gen.numpy_functions()}
-    listed = set(re.findall(r"^\| `(numpy\.[^`]+)` \|", gen.COVERAGE_PAGE.read_text(), re.M))
+def _same_numpy(gen):
     if f"generated with NumPy {gen.numpy_version()} " not in gen.COVERAGE_PAGE.read_text():
         pytest.skip("docs/numpy-coverage.md was generated with another NumPy version")
-    assert listed == names, FIX
+
+
+def test_coverage_rows_are_the_targets_and_the_extras(gen):
+    """One row per target (implemented or not), plus one per implemented NumPy function
+    beyond the targets; every missing target is listed with a reason."""
+    _same_numpy(gen)
+    text = gen.COVERAGE_PAGE.read_text()
+    rows = re.findall(r"^\| `(numpy\.[^`]+)` \| (\w+)", text, re.M)
+    targets = [f"numpy.{n}" for n in gen.targets()]
+    assert len(set(targets)) == len(targets) > 300
+    table = [name for name, first in rows if first != "not"]     # not the Missing list
+    assert sorted(table) == sorted(set(table)), FIX
+    listed_targets = [n for n in table if n in set(targets)]
+    assert sorted(listed_targets) == sorted(targets), FIX
+    extras = {f"numpy.{name}" for name, np_fn, _ in gen.numpy_functions()
+              if f"numpy.{name}" not in set(targets) and gen._lookup(np, name) is np_fn}
+    assert set(table) - set(targets) == extras, FIX
+    missing = {name for name, first in rows if first == "missing"}
+    reasons = dict(re.findall(r"^\| `(numpy\.[^`]+)` \| ([^|]+) \|$", text, re.M))
+    assert missing == {f"numpy.{n}" for n in gen.targets() if gen.resolve(n)[1] is None}
+    assert all(reasons.get(m, "").strip() for m in missing), "a missing name lacks a reason"
+    done = len(targets) - len(missing)
+    assert f"**{done} of {len(targets)} targets implemented " \
+           f"({100.0 * done / len(targets):.1f}%)**" in text
+
+
+def test_targets_file_is_the_shared_list():
+    """tools/numpy-targets.txt is the numpy.* part of the project's shared target list
+    (checked where that file is present; CI has only the copy)."""
+    found = [p for p in (ROOT.parent / "shared" / "api-targets.txt",
+                         ROOT.parent.parent / "shared" / "api-targets.txt") if p.exists()]
+    if not found:
+        pytest.skip("no shared/api-targets.txt next to the repository")
+    shared = found[0]
+    want = [ln.strip() for ln in shared.read_text().splitlines()
+            if ln.strip().startswith("numpy.")]
+    have = [ln.strip() for ln in (ROOT / "tools" / "numpy-targets.txt").read_text()
+            .splitlines() if ln.strip() and not ln.startswith("#")]
+    assert have == want
+
+
+def test_unknown_functions_are_probed_by_default(gen):
+    """A function without a PROBES entry is probed with the first argument list NumPy
+    accepts, so a new function gets its row's cells without editing the generator."""
+    def fnp_hypot(a, b):
+        return fd.numpy.sqrt(a * a + b * b)
+    assert "hypot" not in gen.PROBES
+    assert gen.probe_function("hypot", np.hypot, fnp_hypot) == ["yes"] * 5
+    # a by-design entry turns an expected failure into `no, by design`
+    cells = gen._row("trim_zeros", np.trim_zeros, fd.numpy.trim_zeros)
+    assert cells[0] == cells[3] == cells[4] == "no, by design"
+    assert cells[1] == cells[2] == "yes"
 
 
 def test_probe_catches_a_wrong_derivative(gen):
@@ -74,3 +123,93 @@ def test_probe_catches_a_wrong_value(gen):
 
 def test_probe_of_a_good_function(gen):
     assert gen.probe_function("tanh", np.tanh, fd.numpy.tanh) == ["yes"] * 5
+
+
+# --- docs/scipy-coverage.md ---------------------------------------------------------------
+
+def _same_scipy(gen):
+    """The SciPy page lists what the installed SciPy/NumPy have: skip on other versions."""
+    scipy = pytest.importorskip("scipy")
+    ver = ".".join(scipy.__version__.split(".")[:2])
+    if f"generated with SciPy {ver} and NumPy {gen.numpy_version()} " not in \
+            gen.SCIPY_PAGE.read_text():
+        pytest.skip("docs/scipy-coverage.md was generated with another SciPy/NumPy version")
+
+
+def test_scipy_coverage_page_is_up_to_date(gen):
+    _same_scipy(gen)
+    assert gen.SCIPY_PAGE.read_text() == gen.render_scipy_coverage(), FIX
+
+
+def test_scipy_coverage_rows_are_the_targets_and_the_extras(gen):
+    """One row per SciPy target (implemented or not) plus one per implemented SciPy name
+    beyond them; every missing target has a reason; the totals are the rows'."""
+    _same_scipy(gen)
+    text = gen.SCIPY_PAGE.read_text()
+    rows = re.findall(r"^\| `(scipy\.[^`]+)` \| (\w+)", text, re.M)
+    targets = [f"scipy.{n}" for n in gen.scipy_targets()]
+    assert len(set(targets)) == len(targets) > 200
+    table = [name for name, first in rows if first != "not"]
+    assert sorted(table) == sorted(set(table)), FIX
+    assert sorted(n for n in table if n in set(targets)) == sorted(targets), FIX
+    extras = {f"scipy.{name}" for name, _, _ in gen.scipy_functions()} - set(targets)
+    assert set(table) - set(targets) == extras, FIX
+    missing = {name for name, first in rows if first == "missing"}
+    assert missing == {f"scipy.{n}" for n in gen.scipy_targets()
+                       if gen.resolve_scipy(n)[1] is None}
+    reasons = dict(re.findall(r"^\| `(scipy\.[^`]+)` \| ([^|]+) \|$", text, re.M))
+    assert all(reasons.get(m, "").strip() for m in missing), "a missing name lacks a reason"
+    done = len(targets) - len(missing)
+    assert f"**{done} of {len(targets)} targets implemented " \
+           f"({100.0 * done / len(targets):.1f}%)**" in text
+
+
+def test_scipy_targets_file_is_the_shared_list():
+    found = [p for p in (ROOT.parent / "shared" / "api-targets.txt",
+                         ROOT.parent.parent / "shared" / "api-targets.txt") if p.exists()]
+    if not found:
+        pytest.skip("no shared/api-targets.txt next to the repository")
+    want = [ln.strip() for ln in found[0].read_text().splitlines()
+            if ln.strip().startswith("scipy.")]
+    have = [ln.strip() for ln in (ROOT / "tools" / "scipy-targets.txt").read_text()
+            .splitlines() if ln.strip() and not ln.startswith("#")]
+    assert have == want
+
+
+def test_scipy_probes_are_generic(gen):
+    """A SciPy name without a probe entry gets one from the default argument lists (the
+    first SciPy accepts with a finite result): another module's functions are probed
+    without editing the generator; a wrong derivative shows as `no`."""
+    sc = pytest.importorskip("scipy.special")
+    assert "special.expit" not in gen.SCIPY_PROBES
+
+    def expit(x):
+        return 1.0 / (1.0 + fd.numpy.exp(-x))
+    tables = gen._scipy_probes("special.expit")
+    assert gen.probe_function("special.expit", sc.expit, expit, **tables) == ["yes"] * 5
+
+    @fd.custom_jvp
+    def bad(x):
+        return expit(x)
+
+    @bad.defjvp
+    def _(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return bad(x), 3.0 * t       # wrong
+    cells = gen.probe_function("special.expit", sc.expit, bad, **tables)
+    assert cells[1] == cells[2] == "no (wrong result)"
+    # distributions: the kinds table keeps discrete pmfs finite
+    assert gen._scipy_probes("stats.binom.pmf")["kinds"]["stats.binom.pmf"] == \
+        ("k", "n", "v")
+
+
+def test_scipy_resolution(gen):
+    pytest.importorskip("scipy")
+    import scipy.signal
+    import funcdiff.scipy.signal as fs
+    assert gen.resolve_scipy("signal.welch") == (scipy.signal.welch, fs.welch)
+    sp, f = gen.resolve_scipy("optimize.OptimizeResults")     # JAX's name: SciPy's class
+    assert sp is not None and sp.__name__ == "OptimizeResult"
+    assert gen.resolve_scipy("signal.no_such_function") == (None, None)
+    # re-exports of SciPy's own objects are not implementations
+    assert gen.resolve_scipy("linalg.LinAlgError")[1] is None

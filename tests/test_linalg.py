@@ -499,16 +499,16 @@ def test_triangular_solve_values(seed, batch, n, k, lower, trans, unit, dtype, i
         tri = np.where(np.eye(n, dtype=bool), 1, tri).astype(dtype)
     op = np.swapaxes(tri, -1, -2) if trans else tri
     want = np.linalg.solve(op, b)
-    saved = la._sla, la._SCIPY_MIN_N, la._SCIPY_BATCHED
+    saved = la._sla, la._SCIPY_MIN_N, la.SCIPY_BATCHED
     try:
         if impl == "numpy":
             la._sla = None
         else:
             la._SCIPY_MIN_N = 0
-            la._SCIPY_BATCHED = la._SCIPY_BATCHED and impl == "scipy"
+            la.SCIPY_BATCHED = la.SCIPY_BATCHED and impl == "scipy"
         got = la.triangular_solve(a, b, lower, trans, unit)
     finally:
-        la._sla, la._SCIPY_MIN_N, la._SCIPY_BATCHED = saved
+        la._sla, la._SCIPY_MIN_N, la.SCIPY_BATCHED = saved
     same(got, want)
     (got_t,) = traced(lambda a, b: la.triangular_solve(a, b, lower, trans, unit), a, b)
     same(got_t, want)

@@ -425,7 +425,7 @@ REQUIRED = {
     "dot_general", "broadcast_to", "reshape", "transpose", "rev", "slice", "concatenate",
     "pad", "gather", "scatter", "scatter_add", "scatter_mul", "convert_element_type",
     "stop_gradient", "cond", "while_loop", "scan", "jit_call", "checkpoint",
-    "custom_jvp_call",
+    "custom_jvp_call", "sort",
 }
 
 

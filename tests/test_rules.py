@@ -443,7 +443,14 @@ def _eigh(data):
     q, _ = np.linalg.qr(rng.standard_normal(batch + (n, n)))
     w = np.arange(n) * 1.5 + rng.uniform(-0.3, 0.3, batch + (n,))
     a = (q * w[..., None, :]) @ np.swapaxes(q, -1, -2)
-    return [a], dict(lower=data.draw(st.booleans()), compute_v=True)
+    params = dict(lower=data.draw(st.booleans()), compute_v=True)
+    # funcdiff.scipy.linalg's LAPACK driver and eigenpair subset (all eigenpairs' in dV)
+    driver = data.draw(st.sampled_from([None, "evr", "evd"]), label="driver")
+    subset = data.draw(st.sampled_from([None, (0, 0), (n - 1, n - 1), (0, n - 1)]),
+                       label="subset") if driver != "evd" else None
+    if driver is not None or subset is not None:
+        params.update(driver=driver, subset=subset)
+    return [a], params
 
 
 def _eigh_post(outs):
@@ -507,6 +514,14 @@ def _qr(data):
     batch = tuple(data.draw(st.lists(st.integers(1, 2), max_size=1), label="batch"))
     m, n = data.draw(st.integers(1, 3), label="m"), data.draw(st.integers(1, 3), label="n")
     return [_distinct_sv(rng, batch, m, n)], dict(full_matrices=False)
+
+
+def _lu(data):
+    rng = _rng(data)
+    batch = tuple(data.draw(st.lists(st.integers(1, 2), max_size=1), label="batch"))
+    m, n = data.draw(st.integers(1, 4), label="m"), data.draw(st.integers(1, 4), label="n")
+    a = rng.uniform(-1, 1, batch + (m, n)) + 3 * np.eye(m, n)     # pivots stay put nearby
+    return [a], {}
 
 
 def _square_distinct_sv(data):
@@ -618,6 +633,34 @@ def _scan_call(operands, params):
                        reverse=params["reverse"])
 
 
+def _root_call(operands, params):
+    """custom_root: x + y tanh(x) = a (monotone), by Newton; elementwise, so the tangent
+    solve divides by the Jacobian's diagonal."""
+    import funcdiff.numpy as fnp
+    a, y = operands
+
+    def f(x):
+        return x + y * fnp.tanh(x) - a
+
+    def newton(f, x0):
+        return fd.lax.fori_loop(0, 40, lambda i, x: x - f(x) / (1 + y / fnp.cosh(x) ** 2),
+                                x0)
+    return fd.lax.custom_root(f, fnp.zeros_like(a), newton, lambda g, b: b / g(fnp.ones_like(b)))
+
+
+def _linear_solve_call(operands, params):
+    """custom_linear_solve: a symmetric positive-definite operator built from both
+    operands, solved densely."""
+    import funcdiff.numpy as fnp
+    x, y = operands
+    A = fnp.diag(2.0 + y) + 0.1 * fnp.outer(x, x)
+    solve = (lambda mv, b: fnp.linalg.solve(fd.jacfwd(mv)(b), b))
+    if params["reverse"]:     # the transposed system spelled out instead of symmetric=True
+        return fd.lax.custom_linear_solve(lambda v: A @ v, x * y, solve,
+                                          transpose_solve=solve)
+    return fd.lax.custom_linear_solve(lambda v: A @ v, x * y, solve, symmetric=True)
+
+
 # indexing ---------------------------------------------------------------------------------
 
 def _gather(data):
@@ -653,6 +696,20 @@ def scatter_spec(values="uniform", order=2):
              else rng.uniform(-2, 2, bshape))
         return [x, idx, u], dict(indexer=make_indexer([("array", 0)]))
     return Spec(make, order=order, diff=(0, 2))
+
+
+def _sort(data):
+    """Operands of one shape, the first key free of ties (finite differences see one
+    permutation); more operands and keys now and then."""
+    rng = _rng(data)
+    shape = _shape(data, min_dims=1)
+    n = int(np.prod(shape))
+    k = data.draw(st.integers(1, 3), label="operands")
+    key = rng.permutation(np.arange(n, dtype=float)).reshape(shape) * 0.5 + \
+        rng.uniform(-0.1, 0.1, shape)
+    ops = [key] + [rng.uniform(-2, 2, shape) for _ in range(k - 1)]
+    return ops, dict(dimension=data.draw(st.integers(0, len(shape) - 1), label="dim"),
+                     num_keys=data.draw(st.integers(1, k), label="num_keys"))
 
 
 RULES: dict[str, Spec] = {
@@ -738,6 +795,7 @@ RULES: dict[str, Spec] = {
     "svd": Spec(_svd, post=_svd_post, atol=1e-4, rtol=1e-4),
     "eig": Spec(_eig, post=_eig_post, atol=1e-4, rtol=1e-4),
     "qr": Spec(_qr, atol=1e-4, rtol=1e-4),
+    "lu": Spec(_lu, post=lambda outs: outs[0]),     # the pivots are integers
     "det": Spec(_square_distinct_sv),
     "adjugate": Spec(_square_distinct_sv, atol=1e-4, rtol=1e-4),
     "expm": Spec(_expm),
@@ -752,6 +810,8 @@ RULES: dict[str, Spec] = {
     "scatter_mul": scatter_spec("away"),
     "scatter_min": scatter_spec(),
     "scatter_max": scatter_spec(),
+    # sorting
+    "sort": Spec(_sort),
     # identities and calls
     "name": Spec(_name),
     "optimization_barrier": Spec(_barrier),
@@ -796,6 +856,28 @@ RULES: dict[str, Spec] = {
     # more NumPy ufuncs: nextafter (slope 1 in x, 0 in y), ldexp (linear in x)
     "nextafter": binary(),
     "ldexp": nary((-2.0, 2.0), ("int", -3, 3), diff=(0,)),
+    # implicit solves (funcdiff.lax): derivatives from the equations, not the iterations
+    "custom_root": Spec(_cf_operands, call=_root_call),
+    "custom_linear_solve": Spec(_cf_operands, call=_linear_solve_call),
+    # the rest of scipy.special (special_more): complex where SciPy has complex loops
+    "erfcx": unary(dtypes=("f", "c")),
+    "wofz": unary(0.2, 2.0, dtypes=("c",)),
+    "dawsn": unary(dtypes=("f", "c")),
+    "exp1": unary(0.2, 3.0, dtypes=("f", "c")),
+    "expi": unary(0.2, 3.0, away=True, dtypes=("f", "c")),
+    "expn": nary(("int", 0, 4), (0.3, 3.0), diff=(1,)),
+    "hyp1f1": nary((0.2, 2.0), (0.5, 2.0), (-2.0, 2.0), diff=(2,)),
+    "hyp2f1": nary((0.2, 2.0), (0.2, 2.0), (1.5, 3.0), (-0.8, 0.8), diff=(3,)),
+    "hurwitz_zeta": nary((1.5, 4.0), (0.5, 3.0), diff=(1,)),
+    "poch": nary((0.5, 3.0), (-0.4, 2.0)),
+    "loggamma": unary(0.3, 3.0, dtypes=("f", "c")),
+    "spence": unary(0.3, 3.0, dtypes=("f", "c")),
+    "si": unary(-3.0, 3.0, dtypes=("f", "c")),
+    "ci": unary(0.3, 3.0, dtypes=("f", "c")),
+    "fresnel_s": unary(dtypes=("f", "c")),
+    "fresnel_c": unary(dtypes=("f", "c")),
+    "owens_t": nary((-2.0, 2.0), (-2.0, 2.0)),
+    "sph_harm_y": nary(("int", 2, 4), ("int", -2, 2), (0.2, 2.9), (-3.0, 3.0), diff=(2, 3)),
 }
 
 # non-float outputs: the tangent is zero and differentiation through them still works
@@ -841,8 +923,22 @@ NOT_HERE: dict[str, str] = {
     "no_derivative": "a tangent that raises GradientError by design (a derivative with no "
                      "closed form, e.g. gammainc in a): tests/test_scipy_special.py "
                      "(test_parameter_derivatives_raise_gradient_error)",
+    "lu_pivots_to_permutation": "integer operands only: never carries a tangent",
+    "schur": "no derivative by design (as in JAX: the factors are not unique); its tangents "
+             "are no_derivative: tests/test_scipy_linalg_more.py "
+             "(test_no_derivative_for_schur_hessenberg_rsf2csf)",
+    "hessenberg": "no derivative by design, as schur",
+    "rsf2csf": "no derivative by design, as schur",
+    "funm": "no rule of its own (it cannot differentiate a Python func): "
+            "funcdiff.scipy.linalg.funm's custom_jvp, tests/test_scipy_linalg_more.py "
+            "(test_grads[funm_*])",
+    "host_call": "no derivative by design: runs SciPy's optimizer on NumPy values inside "
+                 "minimize's custom_root solver, which is never differentiated: "
+                 "tests/test_scipy_optimize.py",
     "numexpr_fused": "made only by jit's fusion pass in optimized programs, which are "
                      "never differentiated (no jvp rule): jit tests",
+    "zeta": "Riemann zeta: its one argument's derivative has no closed form (GradientError "
+            "by design): tests/test_scipy_special_more.py",
 }
 
 

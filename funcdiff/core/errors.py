@@ -96,6 +96,14 @@ class DerivativeCutWarning(UserWarning):
     (``TracerBufferWriteError``); docs/sharp-edges.md lists every deliberate cut."""
 
 
+class ImplicitGradientWarning(UserWarning):
+    """A derivative taken through the solution of a solver that did not converge
+    (``scipy.optimize.minimize``, ``scipy.sparse.linalg.cg``/``gmres``/``bicgstab``):
+    implicit differentiation assumes the solution is exact (the objective's gradient is
+    zero, the residual is zero), so the derivative is unreliable.  Tighten the tolerance
+    or raise ``maxiter``, and check the result's status."""
+
+
 class GradientError(FuncdiffTypeError):
     """A derivative asked for where none is defined (non-scalar ``grad`` output, integer
     inputs, a non-differentiable primitive on a differentiated path)."""

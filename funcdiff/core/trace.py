@@ -81,6 +81,11 @@ class Primitive:
                           float (``x * 2.0``: NumPy converts it to the array's dtype
                           either way, a float faster)
     ``numexpr``           its numexpr template (``"sin({0})"``), for jit's fusion pass
+    ``py_kinds``          for an operator ``emit`` (``{0} / {1}``), the result dtype
+                          kinds for which the operator on Python scalars gives NumPy's
+                          result (None: all); jit calls ``np_fn`` instead when every
+                          operand may be a Python scalar (``~True`` is -2, ``1 / 0``
+                          raises)
     ``cacheable``         the eager executor may cache programs holding it by their
                           structure (not when it runs user rules on concrete values)
     ``called_jaxpr``      ``(params, operands) -> (jaxpr, consts, args)``: the one
@@ -98,6 +103,7 @@ class Primitive:
     foldable = True
     float_literal_ok = False
     numexpr = None
+    py_kinds = None
     cacheable = True
     called_jaxpr = None
     inline = None

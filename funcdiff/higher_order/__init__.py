@@ -9,6 +9,8 @@
 ``custom``         ``custom_jvp_call``, ``custom_vjp_call``, ``custom_lin``
 ``checkpoint``     ``checkpoint`` with its saving policies, ``name``,
                    ``optimization_barrier``
+``solves``         ``custom_root``, ``custom_linear_solve`` (implicit
+                   differentiation) and ``host_call`` (Python on NumPy values)
 =================  ============================================================
 
 Conventions.  Every sub-function is a const-free ``Jaxpr`` held in params (closure

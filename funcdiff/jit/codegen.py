@@ -58,6 +58,11 @@ class _Gen:
             self.globals[f"c{i}"] = c
         for i, v in enumerate(jaxpr.invars):
             self.names[v] = f"a{i}"
+        # scalars that may arrive as Python numbers: weak-typed ones (Python scalar
+        # arguments) and booleans (a loop carry or branch operand made by `==` on Python
+        # ints is a Python bool)
+        self.maybe_python = {v for v in jaxpr.invars if not v.aval.shape and (
+            v.aval.weak_type or v.aval.dtype.kind == "b")}
         self._tmp = itertools.count()
         self._glob = itertools.count()
 
@@ -116,7 +121,7 @@ class _Gen:
         self.eqn = eqn   # for emit callables that need avals
         if callable(emit) and not weak_out:
             return emit(args, eqn.params, self)
-        if isinstance(emit, str) and not weak_out:
+        if isinstance(emit, str) and not weak_out and self._python_safe(eqn):
             params = {k: self.param(v) for k, v in eqn.params.items()}
             params.setdefault("out_dtype", self.param(eqn.outvars[0].aval.dtype))
             try:
@@ -131,6 +136,20 @@ class _Gen:
         if odd:   # keyword names that are no identifiers: passed as a dict, not pasted
             kw += f", **{self.const(odd, 'params')}"
         return f"{fn}({', '.join(args)}{kw})"
+
+    def _python_safe(self, eqn):
+        """Whether ``eqn``'s operator template gives NumPy's result.  Python scalars reach
+        the generated code (weak-typed scalar arguments, literals, and what operators
+        make of them: ``a0 == 0`` is a Python bool), and on them some operators differ
+        from NumPy's ufuncs (``~True`` is -2, ``True + True`` is 2, ``1 / 0`` raises):
+        those call the ufunc instead (the primitive's ``py_kinds``)."""
+        if not all(type(a) is Literal or a in self.maybe_python for a in eqn.invars):
+            return True
+        kinds = eqn.primitive.py_kinds
+        if kinds is not None and eqn.outvars[0].aval.dtype.kind not in kinds:
+            return False
+        self.maybe_python.update(eqn.outvars)    # the operator's result is Python too
+        return True
 
     def generate(self):
         j = self.jaxpr

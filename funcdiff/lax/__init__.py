@@ -29,8 +29,10 @@ from ..higher_order.while_loop import while_p
 from ..primitives.base import add, convert_element_type
 from ..primitives.elementwise import lt, maximum as _max, minimum as _min, ne
 from ..tree_util import tree_flatten, tree_unflatten
+from ._solves import custom_linear_solve, custom_root
 
-__all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "stop_gradient"]
+__all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "stop_gradient",
+           "custom_root", "custom_linear_solve"]
 
 
 # --- helpers ------------------------------------------------------------------------------

@@ -26,6 +26,17 @@ from ._arrayapi import *  # noqa: F401,F403
 from ._signal import *  # noqa: F401,F403
 from ._poly import *  # noqa: F401,F403
 from ._sequences import *  # noqa: F401,F403
+from ._selection import *  # noqa: F401,F403
+from ._index_tricks import *  # noqa: F401,F403
+from ._arrayops import *  # noqa: F401,F403
+from ._differences import *  # noqa: F401,F403
+from ._statistics import *  # noqa: F401,F403
+from ._io import *  # noqa: F401,F403
+from ._sorting import *  # noqa: F401,F403
+from ._quantiles import *  # noqa: F401,F403
+from ._nanfunctions import *  # noqa: F401,F403
+from ._histograms import *  # noqa: F401,F403
+from ._setops import *  # noqa: F401,F403
 from . import fft, linalg  # noqa: F401
 from . import _methods
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
-from ..primitives import base as pb, elementwise as ew, shape as sh
+from ..primitives import base as pb, shape as sh
 from ._core import FUNCTIONS, aval, canonical_axis, implements, operand
 from ._math import _no_out
 from ._products import matmul

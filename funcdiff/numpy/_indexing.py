@@ -1,13 +1,14 @@
 """Indexing: ``x[idx]`` on traced values, JAX's functional updates ``x.at[idx].set(v)``
 (also ``.add .subtract .multiply .min .max .get``), ``take``, ``take_along_axis`` and
-the value-dependent ``nonzero``, ``flatnonzero``, ``argwhere``.
+the value-dependent ``nonzero``, ``flatnonzero``, ``argwhere`` (JAX's ``size=`` makes
+them work under ``jit``/``vmap``: see ``_sizes``).
 
 Index kinds follow NumPy: ints, slices (negative steps too), ``None``, ``...``, integer
 arrays and lists (fancy indexing, ``x[[0, 0, 2]]``), integer tracers (a 0-d one acts as an
 integer, as a 0-d integer array does in NumPy) and boolean masks.  A boolean mask needs
 its value, since it decides the result's shape: outside ``jit`` it is known and becomes
-integer arrays (``np.nonzero``); under ``jit`` it is an error that says to use
-``funcdiff.numpy.where(mask, x, 0)`` or a static mask.
+integer arrays (``np.nonzero``); under ``jit``/``vmap`` it is an error that says to use
+``funcdiff.numpy.where(mask, x, 0)``, ``nonzero(mask, size=n)`` or a static mask.
 
 Indices made only of static ints, slices, ``None`` and ``...`` are "basic": they lower to
 ``slice`` / ``rev`` / ``reshape``, which are cheaper than ``gather`` and transpose to a
@@ -23,17 +24,19 @@ combine all of them (NumPy's ``ufunc.at``).
 from __future__ import annotations
 
 import operator
+import warnings
 
 import numpy as np
 
-from ..core.errors import (ConcretizationError, FuncdiffIndexError, FuncdiffTypeError,
+from ..core.errors import (FuncdiffIndexError, FuncdiffTypeError,
                            FuncdiffValueError, NonConcreteBooleanIndexError, ShapeError)
 from ..core.trace import Tracer, current_source_info, leak_error, state
 from ..primitives import base as pb, elementwise as ew
 from ..primitives.indexing import SCATTERS, gather, indexed_shape, make_indexer
-from ..primitives.base import reshape
-from ..primitives.shape import rev, slice_
+from ..primitives.base import full, reshape
+from ..primitives.shape import concatenate, rev, slice_
 from ._core import aval, canonical_axis, implements, operand
+from ._sizes import concrete, implements_sized, padded, static_size, true_positions
 
 __all__ = ["take", "take_along_axis", "nonzero", "flatnonzero", "argwhere"]
 
@@ -53,11 +56,14 @@ def _mask_value(t: Tracer, what):
         raise leak_error(t, what)
     if t._val is None:
         raise NonConcreteBooleanIndexError(
-            f"{what} with a traced boolean mask of shape {t.shape} inside jit (at "
+            f"{what} with a traced boolean mask of shape {t.shape} inside jit or vmap (at "
             f"{current_source_info()}): the result's shape depends on how many entries are "
-            "True, which jit does not know.  Use funcdiff.numpy.where(mask, x, 0) to keep "
-            "the shape (or fnp.where(mask, v, x) for x.at[mask].set(v)), make the mask a "
-            "static (NumPy) value, or index outside jit.")
+            "True, which is not known there.  Keep the shape with "
+            "funcdiff.numpy.where(mask, x, 0) (for x.at[mask].set(v): fnp.where(mask, v, "
+            "x)), or select a fixed number of entries: x[fnp.nonzero(mask, size=n, "
+            "fill_value=...)] (fnp.compress and fnp.extract take size= too).  Or make the "
+            "mask a static (NumPy) value, or index outside jit (grad, jvp and vjp know the "
+            "mask).")
     return np.asarray(t._val)
 
 
@@ -232,11 +238,38 @@ class Array(np.ndarray):
     """What funcdiff.numpy's creation functions return outside transforms: a plain
     ``ndarray`` plus JAX's functional ``.at[idx].set(v)`` updates, so code written for
     transforms also runs when called plainly.  Results of NumPy operations on it stay
-    ``Array``; ``numpy.asarray`` turns it back into a base ``ndarray``."""
+    ``Array``; ``numpy.asarray`` turns it back into a base ``ndarray``.
+
+    Indexed by a traced value (``a[i]`` inside ``jit``, ``vmap``, a loop body), it is a
+    constant of the trace and the indexing is recorded (a ``gather``), as a ``jax.Array``
+    would be; a plain ``ndarray`` cannot do this (NumPy needs the index's value)."""
 
     @property
     def at(self):
         return _IndexUpdateHelper(self)
+
+    def __getitem__(self, idx):
+        # (hot: plain indexing pays two type checks; tracers exist only inside a trace)
+        t = type(idx)
+        if t is Tracer or ((t is tuple or t is list or t is slice)
+                           and _has_traced_index(idx)):
+            return getitem(self, idx)
+        return _ndarray_getitem(self, idx)
+
+
+_ndarray_getitem = np.ndarray.__getitem__
+
+
+def _has_traced_index(idx) -> bool:
+    """Whether an index (tuple, list, slice bounds included) holds a tracer."""
+    t = type(idx)
+    if t is Tracer:
+        return True
+    if t is tuple or t is list:
+        return any(_has_traced_index(e) for e in idx)
+    if t is slice:
+        return Tracer in (type(idx.start), type(idx.stop), type(idx.step))
+    return False
 
 
 def as_array(x):
@@ -463,38 +496,93 @@ def take_along_axis(arr, indices, axis=-1):
     return getitem(arr, tuple(fancy))
 
 
-# --- value-dependent shapes: concrete values only ------------------------------------------------
+# --- value-dependent shapes: concrete values, or JAX's size= ---------------------------------
 
-def _concrete(a, name):
-    a = operand(a)
-    if type(a) is not Tracer:
-        return np.asarray(a)
-    if not a._trace.active:
-        raise leak_error(a, f"passed to {name}")
-    if a._val is None:
-        raise ConcretizationError(
-            f"`{name}` of a traced {a.aval.str_short()} value inside jit (at "
-            f"{current_source_info()}): its result's shape depends on the values, which "
-            "jit does not know.  Use funcdiff.numpy.where(mask, x, 0) to keep shapes "
-            "static, or call it outside jit.")
-    return np.asarray(a._val)
+def _nonzero_0d_allowed() -> bool:
+    """Whether this NumPy still accepts ``nonzero`` of a 0-d array (deprecated in 1.17,
+    an error since 2.1), so the traced version agrees with it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            np.nonzero(np.ones((), bool))
+        except ValueError:
+            return False
+    return True
 
 
-@implements(np.nonzero)
-def nonzero(a):
-    """NumPy's ``nonzero``: needs the concrete value (not available under ``jit``); the
-    result is integer arrays, which carry no derivative."""
-    return np.nonzero(_concrete(a, "nonzero"))
+_NONZERO_0D_OK = _nonzero_0d_allowed()
 
 
-@implements(np.flatnonzero)
-def flatnonzero(a):
-    """NumPy's ``flatnonzero`` (concrete values only, as ``nonzero``)."""
-    return np.flatnonzero(_concrete(a, "flatnonzero"))
+def _nonzero_sized(x, size, fill_value, name):
+    """``nonzero(x, size=size, fill_value=fill_value)`` for an array of ndim >= 1."""
+    xa = aval(x)
+    mask = x if xa.dtype == np.bool_ else ew.ne(x, 0)
+    flat = reshape(mask, (xa.size,))
+    pos, count = true_positions(flat, size)
+    fills = fill_value if isinstance(fill_value, tuple) else (fill_value,) * xa.ndim
+    if len(fills) != xa.ndim:
+        raise FuncdiffValueError(f"`{name}`: fill_value must be a scalar or a tuple of "
+                                 f"length {xa.ndim}; got {fill_value!r}")
+    strides = np.cumprod((1,) + xa.shape[:0:-1])[::-1]
+    out = []
+    for stride, n, fill in zip(strides, xa.shape, fills):
+        if xa.ndim == 1 or xa.size == 0:
+            i = pos                     # (all padding when x is empty)
+        else:
+            i = ew.rem(ew.floor_divide(pos, int(stride)), n)
+        out.append(i if fill is None else padded(i, count, size, fill))
+    return tuple(out)
 
 
-@implements(np.argwhere)
-def argwhere(a):
-    """NumPy's ``argwhere`` (concrete values only, as ``nonzero``)."""
-    return np.argwhere(_concrete(a, "argwhere"))
+def _at_least_1d(x, name):
+    if aval(x).ndim:
+        return x
+    if not _NONZERO_0D_OK:
+        raise FuncdiffValueError(
+            f"`{name}`: calling nonzero on 0d arrays is not allowed (as in NumPy).  Use "
+            "np.atleast_1d(scalar).nonzero() instead.")
+    return reshape(x, (1,))
 
+
+@implements_sized(np.nonzero)
+def nonzero(a, *, size=None, fill_value=None):
+    """NumPy's ``nonzero``, plus JAX's ``size=``/``fill_value=``: the indices of the
+    first ``size`` nonzero entries, padded with ``fill_value`` (default 0; a scalar or
+    one per axis).  Without ``size=`` the values are needed (not available under
+    ``jit``/``vmap``; see ``_sizes``).  The indices carry no derivative."""
+    return _nonzero(a, size, fill_value, "nonzero")
+
+
+def _nonzero(a, size, fill_value, name):
+    """``nonzero`` (also ``where(c)``): errors name ``name``."""
+    size = static_size(size, name)
+    x = _at_least_1d(operand(a), name)
+    if size is None:
+        return np.nonzero(concrete(x, name))
+    return _nonzero_sized(x, size, fill_value, name)
+
+
+@implements_sized(np.flatnonzero)
+def flatnonzero(a, *, size=None, fill_value=None):
+    """NumPy's ``flatnonzero`` (``nonzero(ravel(a))[0]``), with ``size=``/``fill_value=``
+    as ``nonzero``."""
+    size = static_size(size, "flatnonzero")
+    x = operand(a)
+    x = reshape(x, (aval(x).size,))
+    if size is None:
+        return np.flatnonzero(concrete(x, "flatnonzero"))
+    return _nonzero_sized(x, size, fill_value, "flatnonzero")[0]
+
+
+@implements_sized(np.argwhere)
+def argwhere(a, *, size=None, fill_value=None):
+    """NumPy's ``argwhere`` (one row of indices per nonzero entry), with
+    ``size=``/``fill_value=`` as ``nonzero`` (the result is ``(size, a.ndim)``)."""
+    size = static_size(size, "argwhere")
+    x = operand(a)
+    if size is None:
+        return np.argwhere(concrete(x, "argwhere"))
+    if aval(x).ndim == 0:      # as JAX: (size, 0)
+        return full((size, 0), 0, np.intp)
+    cols = _nonzero_sized(x, size, fill_value, "argwhere")
+    return concatenate([reshape(c, (size, 1)) for c in cols], 1)

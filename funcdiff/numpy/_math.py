@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.errors import FuncdiffTypeError
+from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..primitives import base as pb, elementwise as ew
 from ..primitives.base import result_dtype
-from ._core import aval, implements, operand, UFUNC_METHODS
-from ._indexing import nonzero
+from ._core import UFUNC_METHODS, aval, implements, operand
+from ._indexing import _nonzero
+from ._sizes import implements_sized
 
 __all__: list[str] = []
 
@@ -147,10 +148,17 @@ def imag(val):
     return pb.imag(operand(val))
 
 
-@implements(np.where)
-def where(condition, x=None, y=None, /):
+@implements_sized(np.where)
+def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
+    """NumPy's ``where``.  With one argument it is ``nonzero(condition)``, and takes
+    JAX's ``size=``/``fill_value=`` (see ``nonzero``)."""
     if x is None and y is None:
-        return nonzero(condition)
+        return _nonzero(condition, size, fill_value, "where")
+    if x is None or y is None:
+        raise FuncdiffValueError("either both or neither of x and y should be given")
+    if size is not None or fill_value is not None:
+        raise FuncdiffValueError("`where`: size= and fill_value= apply to the one-argument "
+                                 "form where(condition) only")
     c = operand(condition)
     if aval(c).dtype != np.dtype(bool):
         c = ew.ne(c, 0)

@@ -40,6 +40,7 @@ from . import fft as fnp_fft, linalg as fnp_linalg
 from ._core import FUNCTIONS, ON_LOOKUP_MISS, UFUNC_METHODS
 from ._indexing import _IndexUpdateHelper, getitem
 from ..primitives.base import convert_element_type
+from ._index_tricks import called_from_axis_concatenator, concat_part
 
 
 _FNP = []   # funcdiff.numpy itself, given to ``install``
@@ -92,6 +93,10 @@ for _name in ["sum", "mean", "prod", "max", "min", "var", "std", "cumsum", "cump
               "argmax", "argmin", "all", "any", "dot", "squeeze", "ravel", "clip",
               "round", "conj", "conjugate", "swapaxes", "diagonal", "trace", "repeat",
               "nonzero", "take"]:
+    setattr(Tracer, _name, _method(_name))
+# functional, as jax.Array's: x.sort() returns the sorted value and leaves x unchanged
+# (a traced value cannot be sorted in place; docs/sharp-edges.md)
+for _name in ["sort", "argsort", "searchsorted", "partition", "argpartition"]:
     setattr(Tracer, _name, _method(_name))
 
 
@@ -386,7 +391,22 @@ def _array(self, dtype=None, copy=None):
     constants, ``stop_gradient``); otherwise ``TracerArrayConversionError``, since the
     array would silently have no derivative (or, under jit, no value at all) -- its
     subclass ``TracerBufferWriteError`` when NumPy converts ``x`` to store it
-    (``buf[:] = x``)."""
+    (``buf[:] = x``).  Inside ``numpy.r_[...]``/``c_[...]`` a stand-in that keeps it
+    traced (``_index_tricks``)."""
+    caller = sys._getframe(1)
+    if called_from_axis_concatenator(caller):
+        self._check_alive("numpy.r_ / numpy.c_")
+        return concat_part(self, dtype)
+    if _subscripting(caller) and (self._val is None or _carries_derivative(self)):
+        self._check_alive("indexing")
+        raise TracerArrayConversionError(
+            f"indexing a NumPy array with a traced {self.aval.str_short()} value (at "
+            f"{current_source_info()}): NumPy needs the index's value, "
+            + ("which is not known inside jit or vmap" if self._val is None else
+               "and converting it would cut the derivative")
+            + ".  Wrap the array in funcdiff.numpy.asarray: fnp.asarray(a)[i] records a "
+            "gather, which works under every transform (so do arrays made by "
+            "funcdiff.numpy, and np.take(a, i)).")
     what = "numpy.asarray() / numpy.array()"
     self._check_alive(what)
     if self._val is None or _carries_derivative(self):
@@ -409,6 +429,21 @@ def _array(self, dtype=None, copy=None):
             f"silently cutting the gradient through it.  {instead}  {_STOP}")
     out = np.asarray(self._val, dtype=dtype)
     return out.copy() if copy else out
+
+
+_SUBSCRIPT_OPS = frozenset({"BINARY_SUBSCR", "BINARY_SLICE"})
+
+
+def _subscripting(frame) -> bool:
+    """Whether ``frame`` is executing ``a[i]`` (so NumPy's C indexing code is asking
+    for the index's value)."""
+    code, i = frame.f_code, frame.f_lasti
+    name = dis.opname[code.co_code[i]]
+    if name == "BINARY_OP":     # Python 3.14: a[i] is BINARY_OP with the [] operator
+        ops = getattr(dis, "_nb_ops", ())
+        arg = code.co_code[i + 1]
+        return arg < len(ops) and ops[arg][1] == "[]"
+    return name in _SUBSCRIPT_OPS
 
 
 def _format(self, spec):
@@ -454,6 +489,57 @@ Tracer.__getitem__ = _getitem
 Tracer.at = property(_at)
 
 
+# --- more ndarray methods (values are immutable: the in-place ones raise) ------------------
+
+def _compress(self, condition, axis=None, out=None, **kwargs):
+    return _fnp().compress(condition, self, axis, out, **kwargs)
+
+
+def _ptp(self, axis=None, out=None, keepdims=False):
+    """``max - min`` (NumPy 2 dropped ``ndarray.ptp``; JAX arrays have it)."""
+    fnp = _fnp()
+    if out is not None:
+        raise FuncdiffTypeError("`ptp`: out= is not supported on traced values (they are "
+                                "immutable); use the returned value")
+    return fnp.subtract(fnp.max(self, axis=axis, keepdims=keepdims),
+                        fnp.min(self, axis=axis, keepdims=keepdims))
+
+
+def _view(self, dtype=None, type=None):  # noqa: A002 - NumPy's name
+    if type is None and (dtype is None or np.dtype(dtype) == self.dtype):
+        return self
+    raise FuncdiffTypeError(
+        f"x.view({dtype!r}) on a traced {self.aval.str_short()} value (at "
+        f"{current_source_info()}): reinterpreting the bytes is not supported.  Use "
+        "x.astype(dtype) to convert the values.")
+
+
+def _in_place_method(name, fix):
+    def m(self, *args, **kwargs):
+        self._check_alive(f"x.{name}()")
+        raise FuncdiffTypeError(
+            f"x.{name}(...) modifies x in place (at {current_source_info()}), and traced "
+            f"values are immutable.  {fix}")
+    m.__name__ = name
+    return m
+
+
+Tracer.choose = _method("choose")
+Tracer.compress = _compress
+Tracer.ptp = _ptp
+Tracer.view = _view
+Tracer.flat = property(lambda self: _fnp().ravel(self))   # reading only: x.flat[i]
+Tracer.device = property(lambda self: "cpu")
+Tracer.to_device = lambda self, device, /, *, stream=None: self
+Tracer.fill = _in_place_method("fill", "Use x = funcdiff.numpy.full_like(x, value).")
+Tracer.put = _in_place_method(
+    "put", "Use x = x.at[idx].set(v) on the unraveled array, or "
+           "x = funcdiff.numpy.put(x, ind, v, inplace=False).")
+Tracer.resize = _in_place_method("resize", "Use x = x.reshape(shape) (same size), or "
+                                           "numpy.resize(x, shape), which returns a copy.")
+Tracer.itemset = _in_place_method("itemset", "Use x = x.at[idx].set(v).")
+
+
 # --- NumPy's dispatch protocols ---------------------------------------------------------
 
 def _check_alive(args):
@@ -470,12 +556,16 @@ def _unsupported(what):
         "docs/numpy-coverage.md lists what is supported.")
 
 
-def _immutable(what, returns=False):
+def _immutable(what, returns=False, functional=None):
     """The error for ``what`` writing into a traced value in place (``returns``: the
-    NumPy function also returns its result, which is the fix)."""
+    NumPy function also returns its result, which is the fix; ``functional``: the name
+    of a funcdiff.numpy function that takes ``inplace=False``, as JAX's does)."""
     fix = ("Use the returned value instead (y = np.add(a, b) without out=)" if returns else
            "Use the functional update a = a.at[idx].add(v) (.set, .multiply, .min, .max "
            "likewise), which returns the updated array")
+    if functional is not None:
+        fix = (f"Pass inplace=False: funcdiff.numpy.{functional}(..., inplace=False) returns "
+               f"the updated array (as in JAX).  Or: {fix[0].lower()}{fix[1:]}")
     return FuncdiffTypeError(
         f"{what} on a traced value (at {current_source_info()}) writes into it in place, "
         f"and traced values are immutable.  {fix}.")
@@ -559,13 +649,18 @@ _IN_PLACE = {np.copyto: "dst", np.put: "a", np.place: "arr", np.putmask: "a",
              np.put_along_axis: "arr", np.fill_diagonal: "a"}
 
 
+# of those, the ones funcdiff.numpy also offers with JAX's inplace=False
+_FUNCTIONAL = ("put", "place", "put_along_axis", "fill_diagonal")
+
+
 def _array_function(self, func, types, args, kwargs):
     _check_alive(tree_leaves((args, kwargs)))
     dst = _IN_PLACE.get(func)
     if dst is not None:
         name = f"numpy.{func.__name__}"
         if type(args[0] if args else kwargs.get(dst)) is Tracer:
-            raise _immutable(f"{name}({dst}=x, ...)")
+            raise _immutable(f"{name}({dst}=x, ...)", functional=func.__name__ if
+                             func.__name__ in _FUNCTIONAL else None)
         return _into_numpy_array(func, f"`{name}({dst}, ...)`", _at_advice(), args, kwargs)
     out = kwargs.get("out")
     if out is not None and type(out) is not Tracer and not (

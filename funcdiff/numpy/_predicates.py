@@ -17,7 +17,7 @@ import numpy as np
 
 from ..core.avals import weak_sample
 from ..core.trace import Tracer
-from ..primitives import base as pb, elementwise as ew, shape as sh
+from ..primitives import base as pb, elementwise as ew
 from ._core import aval, implements, operand
 from ._reductions import all as _all
 from ._ufuncs import _strong as _array

@@ -496,8 +496,9 @@ def _cumulative_include(name, fn, identity, x, axis, dtype, out, include_initial
             raise FuncdiffValueError(f"`{name}`: axis must be given for arrays with more "
                                      "than one dimension")
         axis = 0
-    if xa.ndim == 0:
-        raise FuncdiffValueError(f"`{name}`: cannot operate on a 0-d array")
+    if xa.ndim == 0:   # NumPy treats a 0-d array as a 1-element vector
+        x = sh.reshape(x, (1,))
+        xa = aval(x)
     ax = canonical_axis(operator.index(axis), xa.ndim)
     r = fn(x, axis=ax, dtype=dtype, out=out)
     if include_initial:

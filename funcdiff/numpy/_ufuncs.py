@@ -21,7 +21,7 @@ import operator
 import numpy as np
 
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
-from ..primitives import base as pb, elementwise as ew, reduce as rd, shape as sh
+from ..primitives import base as pb, elementwise as ew, shape as sh
 from ..primitives.base import result_dtype
 from ..primitives.special import i0 as _i0
 from ._core import UFUNC_METHODS, aval, canonical_axes, cast, implements, operand

@@ -303,7 +303,8 @@ def ifftshift(x, axes=None):
 def fftfreq(n, d=1.0, device=None):
     """NumPy's ``fft.fftfreq``; a traced spacing ``d`` is differentiable."""
     n = operator.index(n)
-    results = np.fft.fftfreq(n, 1.0) * n     # exact small integers as float64
+    half = (n - 1) // 2 + 1                  # NumPy's integers 0 .. n/2, -n/2 .. -1
+    results = np.concatenate([np.arange(half), np.arange(-(n // 2), 0)])
     return ew.mul(results.astype(np.int64), ew.div(1.0, ew.mul(n, operand(d))))
 
 
@@ -313,3 +314,31 @@ def rfftfreq(n, d=1.0, device=None):
     n = operator.index(n)
     results = np.arange(0, n // 2 + 1, dtype=int)
     return ew.mul(results, ew.div(1.0, ew.mul(n, operand(d))))
+
+
+# --- Hermitian transforms -----------------------------------------------------------------------
+
+_SWAP = {"backward": "forward", "ortho": "ortho", "forward": "backward"}
+
+
+@implements(np.fft.hfft)
+def hfft(a, n=None, axis=-1, norm=None, out=None):
+    """NumPy's ``fft.hfft``: the real spectrum of a Hermitian-symmetric signal given by
+    its first half, ``irfft(conj(a), n, axis)`` with the norm's direction swapped."""
+    _no_out(out)
+    a = operand(a)
+    if n is None:
+        n = (aval(a).shape[canonical_axis(axis, aval(a).ndim)] - 1) * 2
+    return irfft.traced(ew.conj(a), n, axis, norm=_SWAP[_check_norm(norm)])
+
+
+@implements(np.fft.ihfft)
+def ihfft(a, n=None, axis=-1, norm=None, out=None):
+    """NumPy's ``fft.ihfft``: the inverse of ``hfft``, ``conj(rfft(a, n, axis))`` with
+    the norm's direction swapped."""
+    _no_out(out)
+    a = operand(a)
+    return ew.conj(rfft.traced(a, n, axis, norm=_SWAP[_check_norm(norm)]))
+
+
+__all__ += ["hfft", "ihfft"]

@@ -49,6 +49,7 @@ from ..primitives.dot import dot_general
 from ..primitives.base import broadcast_to, full, reduce_sum, reshape, transpose
 from ..primitives.reduce import reduce_max, reduce_min, reduce_or_p
 from ..primitives.shape import iota, slice_
+from . import _products
 from ._core import aval, canonical_axis, implements, operand
 from ._products import dot
 from ..api.custom_derivatives import custom_jvp
@@ -806,3 +807,223 @@ def qr(a, mode="reduced"):
     if mode == "r":
         return r
     return QRResult(q, r)
+
+
+# --- cond, tensorinv, tensorsolve and the array-API functions of NumPy 2 --------------------
+# NumPy 2's array-API functions (cross, diagonal, matrix_norm, vector_norm, outer,
+# tensordot, trace, vecdot, matmul, matrix_transpose) exist here on NumPy 1.26 too, with
+# NumPy 2's signatures: there they are funcdiff functions (compositions of primitives,
+# which run eagerly on NumPy arrays), not registered for NumPy's dispatch.
+
+def _array_api(name):
+    """``implements(numpy.linalg.<name>)`` where NumPy has it; else a plain function."""
+    np_fn = getattr(np.linalg, name, None)
+    if np_fn is not None:
+        return implements(np_fn)
+
+    def deco(f):  # pragma: no cover - NumPy 1.x
+        f.traced = f
+        return f
+    return deco
+
+
+@implements(np.linalg.cond)
+def cond(x, p=None):
+    """NumPy's ``linalg.cond``: ``p`` None/2/-2 from the singular values, else
+    ``norm(x, p) * norm(inv(x), p)`` (1, -1, inf, -inf, 'fro', 'nuc').  A singular
+    matrix gives inf (NaN only where ``x`` has NaNs), as in NumPy."""
+    x = operand(x)
+    xa = aval(x)
+    if xa.size == 0 and xa.ndim >= 2 and int(np.prod(xa.shape[-2:])) == 0:
+        raise LinAlgError("cond is not defined on empty arrays")
+    if p is None or p in (2, -2):
+        s = svd(x, compute_uv=False)
+        sa = aval(s)
+        k = sa.shape[-1]
+        first = reshape(slice_(s, (0,) * sa.ndim, sa.shape[:-1] + (1,)), sa.shape[:-1])
+        last = reshape(slice_(s, (0,) * (sa.ndim - 1) + (k - 1,), sa.shape), sa.shape[:-1])
+        num, den = (last, first) if p == -2 else (first, last)
+        # a zero denominator gives inf (NumPy divides with warnings off); the double
+        # select keeps the division itself, and its derivative, finite
+        zero = ew.eq(den, 0)
+        one, inf = (np.asarray(v, sa.dtype)[()] for v in (1, np.inf))
+        r = ew.select(zero, inf, ew.div(num, ew.select(zero, one, den)))
+    else:
+        a = _float_square("cond", x)
+        invx = la.inv(a, check=False)
+        r = ew.mul(norm(a, p, axis=(-2, -1)), norm(invx, p, axis=(-2, -1)))
+        # the condition number is real (NumPy 1.x returned the complex dtype)
+        rdt = _linalg_dtype("cond", xa)
+        r = _cast(r, _real_of(rdt) if _NUMPY2 else rdt)
+    # NaN (from a singular matrix) becomes inf, unless x itself has NaNs there
+    ra = aval(r)
+    xnan = reduce_max(ew.convert_element_type(ew.isnan(x), dtype=np.dtype(np.int8)),
+                      (xa.ndim - 2, xa.ndim - 1)) if xa.dtype.kind in "fc" else None
+    bad = ew.isnan(r)
+    if xnan is not None:
+        bad = ew.logical_and(bad, ew.eq(xnan, 0))
+    return ew.select(bad, np.asarray(np.inf, ra.dtype)[()], r)
+
+
+@implements(np.linalg.tensorinv)
+def tensorinv(a, ind=2):
+    """NumPy's ``linalg.tensorinv``: ``inv`` of ``a`` reshaped to a square matrix (the
+    first ``ind`` axes against the rest), reshaped back."""
+    a = operand(a)
+    oldshape = aval(a).shape
+    if ind <= 0:
+        raise FuncdiffValueError("Invalid ind argument.")
+    invshape = oldshape[ind:] + oldshape[:ind]
+    prod = int(np.prod(oldshape[ind:], dtype=np.int64))
+    size = aval(a).size
+    if prod == 0 or size % prod:
+        raise ShapeError(f"`linalg.tensorinv`: cannot reshape an array of shape "
+                         f"{oldshape} into ({prod}, -1)")
+    return reshape(inv(reshape(a, (prod, size // prod))), invshape)
+
+
+@implements(np.linalg.tensorsolve)
+def tensorsolve(a, b, axes=None):
+    """NumPy's ``linalg.tensorsolve``: solve ``tensordot(a, x, x.ndim) = b`` for ``x``
+    (``axes``: axes of ``a`` moved to the end first)."""
+    a, b = operand(a), operand(b)
+    an = aval(a).ndim
+    if axes is not None:
+        allaxes = list(range(an))
+        for k in axes:
+            allaxes.remove(k)
+            allaxes.insert(an, k)
+        a = transpose(a, tuple(allaxes))
+    bn = aval(b).ndim
+    oldshape = aval(a).shape[-(an - bn):] if an - bn else aval(a).shape
+    prod = int(np.prod(oldshape, dtype=np.int64))
+    if aval(a).size != prod ** 2:
+        raise _LinAlgShapeError(
+            "Input arrays must satisfy the requirement prod(a.shape[b.ndim:]) == "
+            "prod(a.shape[:b.ndim])")
+    res = solve(reshape(a, (prod, prod)), reshape(b, (aval(b).size,)))
+    return reshape(res, oldshape)
+
+
+@_array_api("cross")
+def cross(x1, x2, /, *, axis=-1):
+    """NumPy 2's ``linalg.cross``: ``numpy.cross`` of 3-vectors along ``axis``."""
+    x1, x2 = operand(x1), operand(x2)
+    n1, n2 = aval(x1).shape[axis], aval(x2).shape[axis]
+    if n1 != 3 or n2 != 3:
+        raise ShapeError("Both input arrays must be (arrays of) 3-dimensional vectors, "
+                         f"but they are {n1} and {n2} dimensional instead.")
+    return _products.cross.traced(x1, x2, axis=axis)
+
+
+@_array_api("diagonal")
+def diagonal(x, /, *, offset=0):
+    """NumPy 2's ``linalg.diagonal``: the diagonals of the last two axes."""
+    return _products.diagonal.traced(x, offset, axis1=-2, axis2=-1)
+
+
+@_array_api("trace")
+def trace(x, /, *, offset=0, dtype=None):
+    """NumPy 2's ``linalg.trace``: traces of the last two axes."""
+    return _products.trace.traced(x, offset, axis1=-2, axis2=-1, dtype=dtype)
+
+
+@_array_api("matrix_norm")
+def matrix_norm(x, /, *, keepdims=False, ord="fro"):
+    """NumPy 2's ``linalg.matrix_norm``: ``norm`` over the last two axes."""
+    return norm(x, axis=(-2, -1), keepdims=keepdims, ord=ord)
+
+
+@_array_api("vector_norm")
+def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
+    """NumPy 2's ``linalg.vector_norm``: a vector norm over ``axis`` (None: all axes,
+    a tuple: those axes flattened together), for any ``ord`` ``norm`` takes."""
+    x = operand(x)
+    shape = list(aval(x).shape)
+    nd = len(shape)
+    if axis is None:
+        x = reshape(x, (aval(x).size,))
+        ax = 0
+    elif isinstance(axis, tuple):
+        normalized = tuple(canonical_axis(a, nd) for a in axis)
+        rest = tuple(i for i in range(nd) if i not in normalized)
+        x = transpose(x, normalized + rest)
+        x = reshape(x, (int(np.prod([shape[i] for i in normalized], dtype=np.int64)),)
+                    + tuple(shape[i] for i in rest))
+        ax = 0
+    else:
+        ax = axis
+    res = norm(x, axis=ax, ord=ord)
+    if keepdims:
+        axes = range(nd) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
+        for i in axes:
+            shape[canonical_axis(i, nd)] = 1
+        res = reshape(res, tuple(shape))
+    return res
+
+
+@_array_api("outer")
+def outer(x1, x2, /):
+    """NumPy 2's ``linalg.outer``: ``numpy.outer`` of two 1-d arrays."""
+    x1, x2 = operand(x1), operand(x2)
+    n1, n2 = aval(x1).ndim, aval(x2).ndim
+    if n1 != 1 or n2 != 1:
+        raise ShapeError("Input arrays must be one-dimensional, but they are "
+                         f"x1.ndim={n1} and x2.ndim={n2}.")
+    return _products.outer.traced(x1, x2)
+
+
+@_array_api("tensordot")
+def tensordot(x1, x2, /, *, axes=2):
+    """NumPy 2's ``linalg.tensordot``: ``numpy.tensordot`` (``axes`` keyword-only)."""
+    return _products.tensordot.traced(x1, x2, axes=axes)
+
+
+@_array_api("matmul")
+def matmul(x1, x2, /):
+    """NumPy 2's ``linalg.matmul``: ``numpy.matmul``."""
+    return _products.matmul.traced(x1, x2)
+
+
+@_array_api("matrix_transpose")
+def matrix_transpose(x, /):
+    """NumPy 2's ``linalg.matrix_transpose``: swap the last two axes."""
+    x = operand(x)
+    nd = aval(x).ndim
+    if nd < 2:
+        raise FuncdiffValueError("Input array must be at least 2-dimensional")
+    return transpose(x, tuple(range(nd - 2)) + (nd - 1, nd - 2))
+
+
+@_array_api("vecdot")
+def vecdot(x1, x2, /, *, axis=-1):
+    """NumPy 2's ``linalg.vecdot``: ``sum(conj(x1) * x2)`` along ``axis`` (of each
+    operand), the other axes broadcast."""
+    x1, x2 = _products._arr(x1), _products._arr(x2)
+    s1, s2 = aval(x1).shape, aval(x2).shape
+    if not s1 or not s2:
+        raise ShapeError("vecdot: Input operand does not have enough dimensions (has 0, "
+                         "gufunc core with signature (n),(n)->() requires 1)")
+    x1 = _products._moveaxis(x1, canonical_axis(axis, len(s1)), -1)
+    x2 = _products._moveaxis(x2, canonical_axis(axis, len(s2)), -1)
+    s1, s2 = aval(x1).shape, aval(x2).shape
+    if s1[-1] != s2[-1]:
+        raise ShapeError("vecdot: Input operand 1 has a mismatch in its core dimension 0, "
+                         f"with gufunc signature (n),(n)->() (size {s2[-1]} is different "
+                         f"from {s1[-1]})")
+    try:
+        batch = np.broadcast_shapes(s1[:-1], s2[:-1])
+    except ValueError:
+        raise ShapeError(f"vecdot: shapes {s1} and {s2} do not broadcast together") \
+            from None
+    if aval(x1).dtype.kind == "c":
+        x1 = ew.conj(x1)
+    x1 = broadcast_to(x1, batch + s1[-1:])
+    x2 = broadcast_to(x2, batch + s2[-1:])
+    nb = len(batch)
+    return _products._dot(x1, x2, (nb,), (nb,), tuple(range(nb)), tuple(range(nb)))
+
+
+__all__ += ["cond", "tensorinv", "tensorsolve", "cross", "diagonal", "trace",
+            "matrix_norm", "vector_norm", "outer", "tensordot", "matmul",
+            "matrix_transpose", "vecdot"]

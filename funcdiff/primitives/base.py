@@ -504,11 +504,12 @@ def _elementwise_cost(transcendental):
 
 
 def elementwise(name, np_fn, *, transcendental=False, out_dtype=None, float_only=False,
-                emit=None, numexpr=None, float_literal_ok=False):
-    """A new elementwise primitive wrapping ``np_fn``; ``numexpr`` and
-    ``float_literal_ok`` are facts jit asks (see ``Primitive``)."""
+                emit=None, numexpr=None, float_literal_ok=False, py_kinds=None):
+    """A new elementwise primitive wrapping ``np_fn``; ``numexpr``,
+    ``float_literal_ok`` and ``py_kinds`` are facts jit asks (see ``Primitive``)."""
     prim = Primitive(name)
     prim.np_fn = np_fn
+    prim.py_kinds = py_kinds
     prim.numexpr = numexpr
     prim.float_literal_ok = float_literal_ok
     prim.impl = _impl(np_fn)
@@ -545,8 +546,8 @@ def _binder(prim):
 # --- add and neg ---------------------------------------------------------------------
 
 add_p = elementwise("add", np.add, emit="{0} + {1}", numexpr="({0}+{1})",
-                    float_literal_ok=True)
-neg_p = elementwise("neg", np.negative, emit="-{0}", numexpr="(-{0})")
+                    float_literal_ok=True, py_kinds="iufc")
+neg_p = elementwise("neg", np.negative, emit="-{0}", numexpr="(-{0})", py_kinds="iufc")
 add, neg = _binder(add_p), _binder(neg_p)
 
 

@@ -25,11 +25,11 @@ from .base import (defvectorized, _PY, Zero, _binder, _elementwise_cost, _impl, 
 # --- arithmetic ------------------------------------------------------------------------
 
 sub_p = elementwise("sub", np.subtract, emit="{0} - {1}", numexpr="({0}-{1})",
-                    float_literal_ok=True)
+                    float_literal_ok=True, py_kinds="iufc")
 mul_p = elementwise("mul", np.multiply, emit="{0} * {1}", numexpr="({0}*{1})",
-                    float_literal_ok=True)
+                    float_literal_ok=True, py_kinds="iufc")
 div_p = elementwise("div", np.true_divide, emit="{0} / {1}", numexpr="({0}/{1})",
-                    float_literal_ok=True)
+                    float_literal_ok=True, py_kinds="")
 sub, mul, div = map(_binder, (sub_p, mul_p, div_p))
 
 
@@ -157,7 +157,8 @@ floor_p = elementwise("floor", np.floor)
 ceil_p = elementwise("ceil", np.ceil)
 round_p = elementwise("round", np.round, emit="np.round({0})")
 trunc_p = elementwise("trunc", np.trunc)
-floor_divide_p = elementwise("floor_divide", np.floor_divide, emit="{0} // {1}")
+floor_divide_p = elementwise("floor_divide", np.floor_divide, emit="{0} // {1}",
+                             py_kinds="")
 sign, floor, ceil, round_, trunc, floor_divide = map(_binder, (
     sign_p, floor_p, ceil_p, round_p, trunc_p, floor_divide_p))
 
@@ -178,7 +179,7 @@ isinf_p = elementwise("isinf", np.isinf, out_dtype=_BOOL)
 bitwise_and_p = elementwise("bitwise_and", np.bitwise_and, emit="{0} & {1}")
 bitwise_or_p = elementwise("bitwise_or", np.bitwise_or, emit="{0} | {1}")
 bitwise_xor_p = elementwise("bitwise_xor", np.bitwise_xor, emit="{0} ^ {1}")
-invert_p = elementwise("invert", np.invert, emit="~{0}")
+invert_p = elementwise("invert", np.invert, emit="~{0}", py_kinds="iu")
 (eq, ne, lt, le, gt, ge, logical_and, logical_or, logical_xor, logical_not, isfinite, isnan,
  isinf, bitwise_and, bitwise_or, bitwise_xor, invert) = map(_binder, (
     eq_p, ne_p, lt_p, le_p, gt_p, ge_p, and_p, or_p, xor_p, not_p, isfinite_p, isnan_p,
@@ -264,9 +265,10 @@ defbroadcasting(select_p)
 
 max_p = elementwise("max", np.maximum)
 min_p = elementwise("min", np.minimum)
-pow_p = elementwise("pow", np.power, transcendental=True, emit="{0} ** {1}")
+pow_p = elementwise("pow", np.power, transcendental=True, emit="{0} ** {1}",
+                    py_kinds="")
 atan2_p = elementwise("atan2", np.arctan2, transcendental=True, numexpr="arctan2({0},{1})")
-rem_p = elementwise("rem", np.remainder, emit="{0} % {1}")
+rem_p = elementwise("rem", np.remainder, emit="{0} % {1}", py_kinds="")
 fmod_p = elementwise("fmod", np.fmod)
 logaddexp_p = elementwise("logaddexp", np.logaddexp, transcendental=True)
 hypot_p = elementwise("hypot", np.hypot, transcendental=True)
@@ -447,14 +449,15 @@ def _popcount(x):
     x = np.asarray(x)
     if x.dtype.kind not in "biu":
         raise TypeError(f"ufunc 'bitwise_count' not supported for the input types ({x.dtype})")
-    a = x.astype(np.uint64)
+    a = np.array(x, np.uint64, ndmin=1)   # 1-d: NumPy 1.x casts 0-d operands by value
+    one = np.uint64(1)
     if x.dtype.kind == "i":     # |x| by two's complement in uint64: exact for the minimum
-        a = np.where(x < 0, ~a + np.uint64(1), a)
+        a = np.where(x.reshape(a.shape) < 0, ~a + one, a)
     out = np.zeros(a.shape, np.uint8)
     for _ in range(64):
-        out += (a & 1).astype(np.uint8)
-        a >>= np.uint64(1)
-    return out if out.ndim else out[()]
+        out += (a & one).astype(np.uint8)
+        a >>= one
+    return out.reshape(x.shape)[()]
 
 
 _ZERO_GRAD_UFUNCS = {name: getattr(np, name) for name in (

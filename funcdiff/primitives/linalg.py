@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.avals import ShapedArray
-from ..core.errors import FuncdiffTypeError, ShapeError
+from ..core.errors import FuncdiffTypeError, FuncdiffValueError, ShapeError
 from ..core.trace import Primitive
 from .base import (Zero, add, aval, axis_size, bdim_at_front, broadcast_to, conj,
                    convert_element_type, fit_to, imag, instantiate, is_undefined,
@@ -150,6 +150,17 @@ def _batch_loop(fn, *arrays):
     return out
 
 
+def _stack_loop(fn, a):
+    """``fn`` (a 2-D function returning a list of arrays) over the leading batch axes of
+    ``a``, its outputs stacked: for SciPy before 1.16, which takes one matrix at a time."""
+    batch = a.shape[:-2]
+    outs = [fn(a[idx]) for idx in np.ndindex(*batch)]
+    if not outs:     # an empty batch: the shapes and dtypes of one matrix's outputs
+        return [np.empty(batch + o.shape, o.dtype)
+                for o in fn(np.eye(a.shape[-1], dtype=a.dtype))]
+    return [np.stack(o).reshape(batch + o[0].shape) for o in zip(*outs)]
+
+
 # --- cholesky ----------------------------------------------------------------------------
 
 cholesky_p = Primitive("cholesky")
@@ -213,7 +224,7 @@ def _scipy_batched():
         return False
 
 
-_SCIPY_BATCHED = _scipy_batched()
+SCIPY_BATCHED = _scipy_batched()
 
 
 _SCIPY_MIN_N = 64   # below this NumPy's batched LU solve is faster than SciPy's call overhead
@@ -227,7 +238,7 @@ def _triangular_solve_impl(a, b, *, lower, transpose_a, unit_diagonal):
     if _sla is not None and n >= _SCIPY_MIN_N:
         kw = dict(lower=lower, trans=1 if transpose_a else 0, unit_diagonal=unit_diagonal,
                   check_finite=False)
-        if a.ndim == 2 or _SCIPY_BATCHED:
+        if a.ndim == 2 or SCIPY_BATCHED:
             out = _sla.solve_triangular(a, b, **kw)
         else:
             out = _batch_loop(lambda x, y: _sla.solve_triangular(x, y, **kw), a, b)
@@ -416,13 +427,17 @@ def _same_primals(prim, a, **params):
 eigh_p = Primitive("eigh", multiple_results=True)
 
 
-def eigh(a, lower=True, compute_v=True):
+def eigh(a, lower=True, compute_v=True, driver=None, subset=None):
     """Eigen-decomposition of Hermitian (real symmetric) matrices ``a (..., n, n)``.
 
     Returns ``[w, v]`` (``[w]`` with ``compute_v=False``): eigenvalues ``w (..., n)``
     in ascending order, real, and orthonormal eigenvectors as the columns of
     ``v (..., n, n)``.  Only the lower (``lower=True``) or upper triangle of ``a`` is
-    read, and only the real part of its diagonal.
+    read, and only the real part of its diagonal.  ``driver`` (None: NumPy's
+    ``eigh``; else SciPy's LAPACK driver name, 'evr', 'evd', ...: eigenvector signs
+    differ between drivers) and ``subset`` (``(lo, hi)``: eigenpairs ``lo..hi``
+    inclusive, by index; ``w (..., k)``, ``v (..., n, k)``) serve
+    ``funcdiff.scipy.linalg.eigh``.
 
     Derivatives: ``dw = diag(V^H dA V)`` is exact everywhere, repeated eigenvalues
     included.  ``dV = V (F o (V^H dA V))`` with ``F_ij = 1 / (w_j - w_i)`` is undefined
@@ -432,55 +447,118 @@ def eigh(a, lower=True, compute_v=True):
     subspaces, or perturb the matrix slightly (e.g. add ``diag(eps * arange(n))``) so
     the eigenvalues are distinct.  Also make sure your matrix really is symmetric
     (e.g. ``(a + a.T) / 2``): the derivative is that of the function NumPy computes,
-    which reads one triangle.
+    which reads one triangle.  With ``subset``, ``dV`` sums over *all* eigenpairs (a
+    full decomposition in the derivative) and needs the subset's eigenvalues distinct
+    from every other one.
     """
-    outs = eigh_p.bind(a, lower=bool(lower), compute_v=bool(compute_v))
+    extra = {} if driver is None and subset is None else dict(
+        driver=driver, subset=None if subset is None else tuple(int(i) for i in subset))
+    outs = eigh_p.bind(a, lower=bool(lower), compute_v=bool(compute_v), **extra)
     return list(outs)
 
 
-def _eigh_impl(a, *, lower, compute_v):
+def _eigh_impl(a, *, lower, compute_v, driver=None, subset=None):
     uplo = "L" if lower else "U"
     a = np.asarray(a)
+    if driver in _TRIDIAGONAL_DRIVERS and _sla is not None and a.shape[-1]:
+        return _eigh_tridiagonal_impl(a, lower, compute_v, driver, subset)
+    if (driver is not None or subset is not None) and _sla is not None and a.shape[-1]:
+        def run(m):
+            out = _sla.eigh(m, lower=lower, eigvals_only=not compute_v, driver=driver,
+                            subset_by_index=subset, check_finite=False)
+            return list(out) if compute_v else [out]
+        return run(a) if a.ndim == 2 or SCIPY_BATCHED else _stack_loop(run, a)
     if compute_v:
         w, v = np.linalg.eigh(a, UPLO=uplo)
-        return [w, v]
-    return [np.linalg.eigvalsh(a, UPLO=uplo)]
+        return [w, v] if subset is None else [w[..., subset[0]:subset[1] + 1],
+                                             v[..., subset[0]:subset[1] + 1]]
+    w = np.linalg.eigvalsh(a, UPLO=uplo)
+    return [w if subset is None else w[..., subset[0]:subset[1] + 1]]
 
 
-def _eigh_abstract(a, *, lower, compute_v):
+# SciPy's eigh_tridiagonal drivers: ``a`` is then tridiagonal, and its diagonal and one
+# off-diagonal (by ``lower``) go to ``scipy.linalg.eigh_tridiagonal`` (its eigenvector
+# signs differ from the dense drivers')
+_TRIDIAGONAL_DRIVERS = ("stevd", "stev", "stebz", "stemr", "sterf")
+
+
+def _eigh_tridiagonal_impl(a, lower, compute_v, driver, subset):
+    k = a.shape[-1] if subset is None else subset[1] - subset[0] + 1
+    w = np.empty(a.shape[:-2] + (k,), a.dtype)
+    v = np.empty(a.shape[:-1] + (k,), a.dtype)
+    kw = dict(select="a") if subset is None else dict(select="i", select_range=subset)
+    for idx in np.ndindex(*a.shape[:-2]):
+        m = a[idx]
+        d, e = np.diagonal(m).copy(), np.diagonal(m, -1 if lower else 1).copy()
+        if len(d) == 1:      # SciPy's quick exit ignores the driver
+            w[idx], v[idx] = d, 1
+            continue
+        out = _sla.eigh_tridiagonal(d, e, eigvals_only=not compute_v, lapack_driver=driver,
+                                    check_finite=False, **kw)
+        if compute_v:
+            w[idx], v[idx] = out
+        else:
+            w[idx] = out
+    return [w, v] if compute_v else [w]
+
+
+def _eigh_abstract(a, *, lower, compute_v, driver=None, subset=None):
     _check_square("eigh", a)
     _check_dtype("eigh", a)
-    w = ShapedArray(a.shape[:-1], _real_dtype(a.dtype))
-    return [w, ShapedArray(a.shape, a.dtype)] if compute_v else [w]
+    n = a.shape[-1]
+    k = n
+    if subset is not None:
+        lo, hi = subset
+        if driver in ("ev", "evd", "stev", "stevd", "sterf"):
+            raise FuncdiffValueError(f"`eigh`: driver {driver!r} cannot compute subsets "
+                                     "of eigenvalues")
+        if not 0 <= lo <= hi < n:
+            raise ShapeError(f"`eigh`: eigenvalue index subset {subset} is not within "
+                             f"[0, {n - 1}] with start <= end")
+        k = hi - lo + 1
+    w = ShapedArray(a.shape[:-2] + (k,), _real_dtype(a.dtype))
+    return [w, ShapedArray(a.shape[:-1] + (k,), a.dtype)] if compute_v else [w]
 
 
-def _eigh_jvp(primals, tangents, *, lower, compute_v):
+def _eigh_jvp(primals, tangents, *, lower, compute_v, driver=None, subset=None):
     (a,), (ta,) = primals, tangents
-    w, v = eigh_p.bind(a, lower=lower, compute_v=True)
+    extra = {} if driver is None and subset is None else dict(driver=driver,
+                                                             subset=subset)
+    if driver == "sterf":    # eigenvalues only: its vectors from stevd
+        extra_v = dict(extra, driver="stevd")
+    else:
+        extra_v = extra
+    w, v = eigh_p.bind(a, lower=lower, compute_v=True, **extra_v)
     outs = [w, v] if compute_v else _same_primals(eigh_p, a, lower=lower,
-                                                  compute_v=False)
+                                                  compute_v=False, **extra)
     if type(ta) is Zero:
         return outs, [Zero(aval(o).strengthen()) for o in outs]
     da = _sym_from_triangle(ta, lower)
-    vh_da_v = _matmul(_H(v), _matmul(da, v))                 # V^H dA V (Hermitian)
     n = aval(a).shape[-1]
-    eye = np.eye(n, dtype=bool)
-    # dw_i = (V^H dA V)_ii, real
-    dw = reduce_sum(select(eye, vh_da_v, _zero_scalar(aval(vh_da_v).dtype)),
-                    (aval(vh_da_v).ndim - 1,))
+    if subset is None:
+        w_all, v_all, lo = w, v, 0
+    else:   # dV sums over all eigenpairs: the full decomposition, same driver
+        w_all, v_all = eigh_p.bind(a, lower=lower, compute_v=True,
+                                   driver=extra_v["driver"], subset=None)
+        lo = subset[0]
+    k = aval(w).shape[-1]
+    da_v = _matmul(da, v)
+    # dw_j = (V^H dA V)_jj, real
+    dw = reduce_sum(mul(conj(v) if _is_complex(v) else v, da_v), (aval(v).ndim - 2,))
     if _is_complex(dw):
         dw = real(dw)
     dw = fit_to(dw, aval(w))
     if not compute_v:
         return outs, [dw]
-    # F_ij = 1 / (w_j - w_i) off the diagonal, 0 on it
-    wj = reshape(w, aval(w).shape[:-1] + (1, n))
-    wi = reshape(w, aval(w).shape[:-1] + (n, 1))
+    # dv_j = sum_{i != lo + j} v_i (v_i^H dA v_j) / (w_j - w_i)
+    g = _matmul(_H(v_all), da_v)                             # (n, k)
+    same = np.arange(n)[:, None] == lo + np.arange(k)[None, :]
+    wj = reshape(w, aval(w).shape[:-1] + (1, k))
+    wi = reshape(w_all, aval(w_all).shape[:-1] + (n, 1))
     diff = sub(wj, wi)
     one = np.ones((), aval(w).dtype)[()]
-    safe = select(eye, one, diff)
-    f = select(eye, _zero_scalar(aval(w).dtype), div(one, safe))
-    dv = _matmul(v, mul(vh_da_v, f))
+    f = select(same, _zero_scalar(aval(w).dtype), div(one, select(same, one, diff)))
+    dv = _matmul(v_all, mul(g, f))
     return outs, [dw, fit_to(dv, aval(v))]
 
 

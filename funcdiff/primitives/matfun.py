@@ -25,8 +25,13 @@ written with primitives, so all orders work:
   (``A`` nonsingular: then ``X`` and ``-X`` share no eigenvalue).
 * ``sylvester(A, B, C)`` solves ``A Y + Y B = C``; linear in ``C`` (transpose:
   ``sylvester(A^T, B^T, ct)``); ``dY = sylvester(A, B, dC - dA Y - Y dB)``.
+* ``funm(A, func)`` (SciPy's Schur-Parlett ``funm`` of a Python ``func``) has no rule of
+  its own: a primitive cannot differentiate ``func``.  ``funcdiff.scipy.linalg.funm``
+  gives it a ``custom_jvp`` that traces ``func`` (see there).
 """
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
@@ -35,8 +40,8 @@ from ..core.errors import FuncdiffTypeError, FuncdiffValueError, ShapeError
 from ..core.trace import Primitive
 from .base import Zero, aval, fit_to, full, instantiate, is_undefined, neg
 from .elementwise import sub
-from .linalg import (_batch_loop, _check_dtype, _check_square, _front_batcher, _matmul, _mT,
-                     _SCIPY_BATCHED)
+from .linalg import (SCIPY_BATCHED, _batch_loop, _check_dtype, _check_square, _front_batcher,
+                     _matmul, _mT)
 from .shape import concatenate, slice_
 
 try:  # optional accelerator; NumPy fallbacks below
@@ -44,8 +49,8 @@ try:  # optional accelerator; NumPy fallbacks below
 except ImportError:  # pragma: no cover - exercised only without SciPy
     _sla = None
 
-__all__ = ["expm", "expm_frechet", "sqrtm", "sylvester",
-           "expm_p", "expm_frechet_p", "sqrtm_p", "sylvester_p"]
+__all__ = ["expm", "expm_frechet", "sqrtm", "sylvester", "funm",
+           "expm_p", "expm_frechet_p", "sqrtm_p", "sylvester_p", "funm_p"]
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -359,7 +364,7 @@ def _sqrtm_impl(a):
     if a.shape[-1] == 0:
         return np.zeros(a.shape, a.dtype)
     if _sla is not None:
-        if a.ndim == 2 or _SCIPY_BATCHED:
+        if a.ndim == 2 or SCIPY_BATCHED:
             out = np.asarray(_sla.sqrtm(a))
         else:   # SciPy before 1.16 takes one matrix at a time
             out = np.array([_sla.sqrtm(m) for m in a.reshape((-1,) + a.shape[-2:])])
@@ -395,3 +400,62 @@ sqrtm_p.abstract_eval = _unary_abstract("sqrtm")
 sqrtm_p.jvp = _sqrtm_jvp
 sqrtm_p.batch = _front_batcher(sqrtm_p)
 sqrtm_p.cost = _matrix_cost(28)   # Schur decomposition and the triangular recurrence
+
+# --- funm: f(A) for a scalar function f (Schur-Parlett) ---------------------------------------
+
+funm_p = Primitive("funm", multiple_results=True)
+funm_p.doc = ("`scipy.linalg.funm`: [f(A), error estimate] for a Python scalar function "
+              "`func` of each matrix (..., n, n); no rule of its own (custom_jvp in "
+              "funcdiff.scipy.linalg)")
+
+
+def funm(a, func):
+    """``[F, err]``: ``func`` applied to each matrix in ``a (..., n, n)`` (SciPy's
+    Schur-Parlett ``funm``; without SciPy, by an eigendecomposition) and SciPy's error
+    estimate (float64).  A real ``a`` gives a real ``F``; one whose ``f(A)`` is not real
+    raises ``FuncdiffValueError`` (pass a complex ``a``)."""
+    return list(funm_p.bind(a, func=func))
+
+
+def _funm_2d(a, func):
+    if _sla is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _sla.funm(a, func, disp=False)
+    w, v = np.linalg.eig(a)
+    f = np.asarray(func(w), dtype=np.result_type(w.dtype, np.complex64))
+    return (v * f) @ np.linalg.inv(v), np.nan
+
+
+def _funm_impl(a, *, func):
+    a = np.asarray(a)
+    out = np.zeros(a.shape, a.dtype)
+    err = np.zeros(a.shape[:-2], np.float64)
+    if a.shape[-1] == 0:
+        return [out, err]
+    for idx in np.ndindex(*a.shape[:-2]):
+        f, e = _funm_2d(a[idx], func)
+        f = np.asarray(f)
+        if a.dtype.kind != "c" and f.dtype.kind == "c":
+            tol = 1e3 * np.finfo(np.float32).eps if a.dtype == np.float32 else \
+                1e6 * np.finfo(np.float64).eps
+            if not np.allclose(f.imag, 0.0, atol=tol):
+                raise FuncdiffValueError(
+                    "funm: func(A) of this real matrix is not real; under funcdiff "
+                    "transforms the output dtype follows the input's (real in, real "
+                    "out).  Pass a complex matrix, e.g. funm(a.astype(complex), func).")
+            f = f.real
+        out[idx], err[idx] = f, e
+    return [out, err]
+
+
+def _funm_abstract(a, *, func):
+    _check_square("funm", a)
+    _check_dtype("funm", a)
+    return [ShapedArray(a.shape, a.dtype), ShapedArray(a.shape[:-2], np.dtype(np.float64))]
+
+
+funm_p.impl = _funm_impl
+funm_p.abstract_eval = _funm_abstract
+funm_p.batch = _front_batcher(funm_p)
+funm_p.cost = _matrix_cost(30)   # Schur decomposition and the Parlett recurrence

@@ -1,10 +1,13 @@
 """The decorator every ``funcdiff.scipy`` module uses to put SciPy itself on the eager
-path."""
+path, and the conversion of array arguments SciPy's functions share."""
 from __future__ import annotations
 
 import functools
 
-from ..core.trace import state
+import numpy as np
+
+from .. import numpy as fnp
+from ..core.trace import Tracer, state
 from ..numpy._core import FUNCTIONS
 
 
@@ -31,3 +34,21 @@ def scipy_fast_path(sp_fn, eager=None):
         FUNCTIONS[sp_fn] = f
         return f
     return deco
+
+
+def scipy_function(module, name, eager=None):
+    """``scipy_fast_path`` for SciPy's ``module.name`` (``module`` None: SciPy is not
+    installed, or the name is missing from this SciPy)."""
+    return scipy_fast_path(getattr(module, name, None) if module is not None else None,
+                           eager)
+
+
+def array_arg(x):
+    """An array argument as SciPy takes it: traced values as they are, lists (which
+    may hold traced values) stacked by ``funcdiff.numpy``, anything else
+    ``numpy.asarray`` (Python scalars become strongly typed arrays, as in SciPy)."""
+    if type(x) is Tracer:
+        return x
+    if isinstance(x, (list, tuple)):
+        return fnp.asarray(x)
+    return np.asarray(x)

@@ -61,11 +61,18 @@ from ..core.avals import ShapedArray
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..core.interpret import eval_jaxpr
 from ..core.ir import Jaxpr
-from ..core.trace import get_aval, state, trace_flat, Tracer
+from ..core.trace import Tracer, get_aval, state, trace_flat
 from ..api.custom_derivatives import custom_vjp
+from ..numpy._core import operand
 from ..tree_util import tree_flatten, tree_unflatten
+from ._fastpath import scipy_function
 
-__all__ = ["odeint"]
+try:  # SciPy is optional at run time
+    import scipy.integrate as _si  # type: ignore
+except ImportError:  # pragma: no cover - exercised without SciPy
+    _si = None
+
+__all__ = ["odeint", "trapezoid"]
 
 _F64 = np.dtype(np.float64)
 _DEFAULT_TOL = 1.49012e-8          # SciPy's default rtol and atol
@@ -423,3 +430,24 @@ def odeint(func, y0, t, *fargs, args=(), rtol=None, atol=None, mxstep=0, h0=0.0,
                       "(mxstep steps were not enough, the step size underflowed) or func "
                       "returned NaN", RuntimeWarning, stacklevel=2)
     return ys
+
+
+@scipy_function(_si, "trapezoid")
+def trapezoid(y, x=None, dx=1.0, axis=-1):
+    """SciPy's ``scipy.integrate.trapezoid``: ``funcdiff.numpy.trapezoid`` (exact
+    derivatives in ``y``, ``x`` and ``dx``) with SciPy's differences: an n-d ``x`` is
+    broadcast to ``y``'s shape first, and the result has ``y``'s floating dtype
+    (integers give float64; a float32 ``y`` stays float32 even with float64 ``x``)."""
+    fnp = _fnp()
+    y = operand(y)
+    dt = get_aval(y).dtype
+    rdt = dt if dt.kind in "fc" else _F64
+    if x is not None:
+        x = operand(x)
+        if get_aval(x).ndim > 1:
+            x = fnp.broadcast_to(x, get_aval(y).shape)
+    return fnp.trapezoid(y, x, dx, axis).astype(rdt)
+
+
+def __dir__():
+    return sorted(__all__)

@@ -37,17 +37,23 @@ import math
 
 import numpy as np
 
-from ..core.trace import state, Tracer
-from ..numpy._core import aval
-from ._fastpath import scipy_fast_path
 from .. import numpy as fnp
+from ..core.errors import FuncdiffTypeError, FuncdiffValueError
+from ..core.trace import state
+from ..numpy._core import aval, canonical_axis
+from . import fft as _sfft
+from ._fastpath import array_arg as _arr
+from ._fastpath import scipy_function
 
 try:  # SciPy is optional at run time
     import scipy.signal as _ss  # type: ignore
 except ImportError:  # pragma: no cover - exercised without SciPy
     _ss = None
 
-__all__ = ["convolve", "correlate", "choose_conv_method"]
+from ._spectral import csd, detrend, istft, stft, welch
+
+__all__ = ["convolve", "correlate", "choose_conv_method", "fftconvolve", "convolve2d",
+           "correlate2d", "detrend", "csd", "welch", "stft", "istft"]
 
 _WINDOW_LIMIT = 2 ** 22   # elements of the gathered window array before shifted slices
 
@@ -55,20 +61,11 @@ _WINDOW_LIMIT = 2 ** 22   # elements of the gathered window array before shifted
 def _scipy(sp_name):
     """Eager fast path = SciPy's ``sp_name``; under a trace, or without SciPy, the
     traced implementation."""
-    return scipy_fast_path(getattr(_ss, sp_name, None) if _ss is not None else None)
+    return scipy_function(_ss, sp_name)
 
 
 def _fnp():
     return fnp
-
-
-def _arr(x):
-    """``np.asarray`` of anything not traced (SciPy makes Python scalars strong)."""
-    if type(x) is Tracer:
-        return x
-    if isinstance(x, (list, tuple)):
-        return _fnp().asarray(x)
-    return np.asarray(x)
 
 
 def _check_mode(mode):
@@ -154,18 +151,21 @@ def _method(s1, s2, dt1, dt2, mode):
     return "fft" if _fftconv_faster(s1, s2, mode) else "direct"
 
 
-def _swap_needed(mode, s1, s2):
+def _swap_needed(mode, s1, s2, axes=None):
+    """SciPy's ``_inputs_swap_needed``: 'valid' mode takes the inputs in either order
+    (over ``axes``, all by default)."""
     if mode != "valid" or not s1:
         return False
-    ok1 = all(a >= b for a, b in zip(s1, s2))
-    ok2 = all(b >= a for a, b in zip(s1, s2))
+    axes = range(len(s1)) if axes is None else axes
+    ok1 = all(s1[i] >= s2[i] for i in axes)
+    ok2 = all(s2[i] >= s1[i] for i in axes)
     if not (ok1 or ok2):
         raise ValueError("For 'valid' mode, one must be at least as large as the other "
                          "in every dimension")
     return not ok1
 
 
-# --- the two algorithms -----------------------------------------------------------------------
+# --- the two algorithms -------------------------------------------------------------------
 
 def _out_window(s1, s2, mode):
     """(start, shape) of the output inside the full convolution."""
@@ -297,3 +297,168 @@ def correlate(in1, in2, mode="full", method="auto"):
     _check_mode(mode)
     _check_method(method)
     return _convolve_nd(a, b, mode, method, conj_b_rev=True)
+
+
+# --- fftconvolve --------------------------------------------------------------------------
+
+def _fft_work(x):
+    """The dtype ``scipy.fft`` transforms ``x`` in: integers and bools as float64,
+    float16 as float32 (SciPy's ``_asfarray``)."""
+    dt = aval(x).dtype
+    if dt.kind in "biu":
+        return x.astype(np.float64)
+    if dt == np.float16:
+        return x.astype(np.float32)
+    return x
+
+
+def _centered(x, shape):
+    """SciPy's ``_centered``: the centre ``shape`` part of ``x``."""
+    cur = aval(x).shape
+    start = [(c - s) // 2 for c, s in zip(cur, shape)]
+    return x[tuple(slice(st, st + s) for st, s in zip(start, shape))]
+
+
+@_scipy("fftconvolve")
+def fftconvolve(in1, in2, mode="full", axes=None):
+    """Convolve two N-dimensional arrays by FFT (SciPy's ``scipy.signal.fftconvolve``).
+
+    ``axes`` (all by default) are convolved; along the other axes the inputs broadcast
+    (each length equal or 1) and are multiplied.  Integer and bool inputs are
+    transformed in float64 and float16 in float32, as ``scipy.fft`` does, and the result
+    is not rounded (unlike ``convolve(method='fft')``)."""
+    fnp = _fnp()
+    a, b = _arr(in1), _arr(in2)
+    A, B = aval(a), aval(b)
+    if A.ndim == B.ndim == 0:
+        return a * b
+    if A.ndim != B.ndim:
+        raise FuncdiffValueError("fftconvolve: in1 and in2 should have the same "
+                                 f"dimensionality (got shapes {A.shape} and {B.shape})")
+    _check_mode(mode)
+    if A.size == 0 or B.size == 0:
+        return fnp.zeros((0,))
+    nd = A.ndim
+    if axes is None:
+        ax = list(range(nd))
+    else:
+        ax = [canonical_axis(x, nd, "axes") for x in np.atleast_1d(axes).tolist()]
+        if not ax:
+            raise FuncdiffValueError("fftconvolve: when provided, axes cannot be empty")
+        if len(set(ax)) != len(ax):
+            raise FuncdiffValueError("fftconvolve: all axes must be unique")
+    s1, s2 = A.shape, B.shape
+    ax = [x for x in ax if s1[x] != 1 and s2[x] != 1]    # length 1: broadcasting does it
+    if not all(s1[i] == s2[i] or s1[i] == 1 or s2[i] == 1
+               for i in range(nd) if i not in ax):
+        raise FuncdiffValueError(f"fftconvolve: incompatible shapes for in1 and in2: {s1} "
+                                 f"and {s2}")
+    if _swap_needed(mode, s1, s2, ax):
+        a, b, s1, s2 = b, a, s2, s1
+    if not ax:
+        ret = a * b
+    else:
+        shape = [s1[i] + s2[i] - 1 for i in ax]
+        a, b = _fft_work(a), _fft_work(b)        # (scipy.fft's dtypes, NumPy 1.x too)
+        if aval(a).dtype.kind == "c" or aval(b).dtype.kind == "c":
+            ret = _sfft.ifftn(_sfft.fftn(a, shape, ax) * _sfft.fftn(b, shape, ax), shape, ax)
+        else:
+            ret = _sfft.irfftn(_sfft.rfftn(a, shape, ax) * _sfft.rfftn(b, shape, ax),
+                               shape, ax)
+    if mode == "full":
+        return ret
+    if mode == "same":
+        return _centered(ret, s1)
+    rs = aval(ret).shape
+    return _centered(ret, [s1[i] - s2[i] + 1 if i in ax else rs[i] for i in range(nd)])
+
+
+# --- convolve2d, correlate2d --------------------------------------------------------------
+
+_BOUNDARIES = {"fill": "fill", "pad": "fill", "wrap": "wrap", "circular": "wrap",
+               "symm": "symm", "symmetric": "symm"}
+
+
+def _conv2d(in1, in2, mode, boundary, fillvalue, flip):
+    """``convolve2d`` (``flip``) or ``correlate2d``: SciPy's direct 2-D sums, ``in1``
+    extended past its edges as ``boundary`` says."""
+    fnp = _fnp()
+    a, b = _arr(in1), _arr(in2)
+    if not aval(a).ndim == aval(b).ndim == 2:
+        raise FuncdiffValueError(
+            f"{'convolve2d' if flip else 'correlate2d'} inputs must both be 2-D arrays "
+            f"(got shapes {aval(a).shape} and {aval(b).shape})")
+    _check_mode(mode)
+    if boundary not in _BOUNDARIES:
+        raise FuncdiffValueError("Acceptable boundary flags are 'fill', 'circular' (or "
+                                 "'wrap'), and 'symmetric' (or 'symm').")
+    boundary = _BOUNDARIES[boundary]
+    swapped = _swap_needed(mode, aval(a).shape, aval(b).shape)
+    if swapped:
+        a, b = b, a
+    out_dtype = np.result_type(aval(a).dtype, aval(b).dtype)
+    if out_dtype in (np.dtype(np.bool_), np.dtype(np.float16)) or out_dtype.kind not in "iufc":
+        raise FuncdiffTypeError(f"convolve2d not available for this type ({out_dtype})")
+    if aval(a).size == 0 or aval(b).size == 0:
+        raise FuncdiffValueError(f"{'convolve2d' if flip else 'correlate2d'} of empty "
+                                 f"arrays (shapes {aval(a).shape} and {aval(b).shape})")
+    a, b = a.astype(out_dtype), b.astype(out_dtype)
+    if not flip:                 # correlation: convolution with the conjugated flip
+        b = fnp.flip(b)
+        if out_dtype.kind == "c":
+            b = fnp.conj(b)
+    M, K = aval(a).shape, aval(b).shape
+    if mode == "valid":
+        out = _direct(a, b, [k - 1 for k in K], [m - k + 1 for m, k in zip(M, K)])
+    else:
+        pads = [(k - 1, k - 1) for k in K]
+        if boundary == "fill":
+            a = fnp.pad(a, pads, constant_values=_fill(fillvalue, out_dtype))
+        else:
+            a = fnp.pad(a, pads, mode="wrap" if boundary == "wrap" else "symmetric")
+        full = [m + k - 1 for m, k in zip(M, K)]
+        if mode == "full":
+            start, shape = [k - 1 for k in K], full
+        else:       # centred as SciPy's: (k - 1) // 2 past the start, or k // 2 flipped
+            start = [k - 1 + ((k - 1) // 2 if flip else k // 2) for k in K]
+            shape = list(M)
+        out = _direct(a, b, start, shape)
+    if swapped and not flip:
+        out = fnp.flip(out)
+    return out
+
+
+def _fill(fillvalue, dtype):
+    """SciPy's ``fillvalue``: one element, cast to the output dtype (never from complex
+    to real)."""
+    fnp = _fnp()
+    v = _arr(fillvalue)
+    if aval(v).size != 1:
+        raise FuncdiffValueError("`fillvalue` must be scalar or an array with one element.")
+    v = fnp.reshape(v, ())
+    if aval(v).dtype.kind == "c" and dtype.kind != "c":
+        raise FuncdiffValueError("could not cast `fillvalue` directly to the output type "
+                                 f"({dtype}): it is complex")
+    return v.astype(dtype)
+
+
+@_scipy("convolve2d")
+def convolve2d(in1, in2, mode="full", boundary="fill", fillvalue=0):
+    """Convolve two 2-D arrays (SciPy's ``scipy.signal.convolve2d``), with ``in1``
+    extended past its edges by ``boundary``: ``'fill'`` (``fillvalue``; differentiable
+    when traced), ``'wrap'`` (periodic) or ``'symm'`` (mirrored, edge repeated).  The
+    dtype is the inputs' promotion (integers stay integers); ``'valid'`` takes the
+    inputs in either order."""
+    return _conv2d(in1, in2, mode, boundary, fillvalue, flip=True)
+
+
+@_scipy("correlate2d")
+def correlate2d(in1, in2, mode="full", boundary="fill", fillvalue=0):
+    """Cross-correlate two 2-D arrays (SciPy's ``scipy.signal.correlate2d``):
+    ``convolve2d`` with ``conj(in2)`` flipped, centred as SciPy's for 'same'; 'valid'
+    with swapped inputs is flipped back, as SciPy's."""
+    return _conv2d(in1, in2, mode, boundary, fillvalue, flip=False)
+
+
+def __dir__():
+    return sorted(__all__)

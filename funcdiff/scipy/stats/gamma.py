@@ -4,58 +4,10 @@ with SciPy's signature ``(x, a, loc=0, scale=1)``.
 Differentiable in ``x``, ``loc``, ``scale`` to any order, and ``pdf``/``logpdf`` in the
 shape ``a`` too.  ``cdf``/``sf`` are ``gammainc``/``gammaincc``, whose derivative in ``a``
 has no closed form: differentiating them with respect to ``a`` raises ``GradientError``."""
-from __future__ import annotations
-
-import math
-
-from ... import numpy as fnp
-from .. import special as fsp
-from ._dist import Continuous, scipy_eager
+from ._gamma import cdf, logcdf, logpdf, logsf, pdf, sf
 
 __all__ = ["pdf", "logpdf", "cdf", "logcdf", "sf", "logsf"]
 
 
-def _logpdf(z, a):
-    return fsp.xlogy(a - 1.0, z) - z - fsp.gammaln(a)
-
-
-DIST = Continuous(
-    "gamma", support=(0.0, math.inf), safe_z=1.0, safe_shapes=(1.0,),
-    pdf=lambda z, a: fnp.exp(_logpdf(z, a)), logpdf=_logpdf,
-    cdf=lambda z, a: fsp.gammainc(a, z), sf=lambda z, a: fsp.gammaincc(a, z))
-
-
-@scipy_eager("gamma", "pdf")
-def pdf(x, a, loc=0, scale=1):
-    """``z^(a-1) e^(-z) / (Gamma(a) scale)``."""
-    return DIST("pdf", x, (a,), loc, scale)
-
-
-@scipy_eager("gamma", "logpdf")
-def logpdf(x, a, loc=0, scale=1):
-    """``xlogy(a - 1, z) - z - gammaln(a) - log(scale)``."""
-    return DIST("logpdf", x, (a,), loc, scale)
-
-
-@scipy_eager("gamma", "cdf")
-def cdf(x, a, loc=0, scale=1):
-    """``gammainc(a, z)``; d/da raises GradientError."""
-    return DIST("cdf", x, (a,), loc, scale)
-
-
-@scipy_eager("gamma", "logcdf")
-def logcdf(x, a, loc=0, scale=1):
-    """``log(cdf)`` below the median, ``log1p(-sf)`` above."""
-    return DIST("logcdf", x, (a,), loc, scale)
-
-
-@scipy_eager("gamma", "sf")
-def sf(x, a, loc=0, scale=1):
-    """``gammaincc(a, z)``; d/da raises GradientError."""
-    return DIST("sf", x, (a,), loc, scale)
-
-
-@scipy_eager("gamma", "logsf")
-def logsf(x, a, loc=0, scale=1):
-    """``log(sf)`` above the median, ``log1p(-cdf)`` below."""
-    return DIST("logsf", x, (a,), loc, scale)
+def __dir__():
+    return sorted(__all__)

@@ -1,0 +1,58 @@
+"""The geometric (``funcdiff.scipy.stats.geom``) and negative binomial
+(``funcdiff.scipy.stats.nbinom``) distributions, SciPy's formulas."""
+from __future__ import annotations
+
+import numpy as np
+
+from ... import numpy as fnp
+from .. import special as fsp
+from ._dist import Discrete
+
+
+def _geom_ppf(q, p):
+    """SciPy's: ``ceil(log1p(-q) / log1p(-p))``, one less where the cdf already reaches
+    ``q`` there (piecewise constant: derivative 0)."""
+    vals = fnp.ceil(fnp.log1p(-q) / fnp.log1p(-p))
+    temp = -fnp.expm1(fnp.log1p(-p) * fnp.floor(vals - 1))
+    return fnp.where(fnp.greater_equal(temp, q) & fnp.greater(vals, 0), vals - 1, vals)
+
+
+GEOM = Discrete(
+    "geom", support=(1, np.inf), safe_k=1, safe_shapes=(0.5,), shape_names=("p",),
+    argcheck=lambda p: fnp.less_equal(p, 1) & fnp.greater(p, 0),
+    logpmf=lambda k, p: fsp.xlog1py(k - 1, -p) + fnp.log(p),
+    cdf=lambda k, p: -fnp.expm1(fnp.log1p(-p) * fnp.floor(k)),
+    sf=lambda k, p: fnp.exp(fnp.floor(k) * fnp.log1p(-p)),
+    logsf=lambda k, p: fnp.floor(k) * fnp.log1p(-p), ppf=_geom_ppf)
+
+geom_pmf = GEOM.method("pmf", "``(1 - p)^(k - 1) p`` for ``k >= 1``.")
+geom_logpmf = GEOM.method("logpmf", "``xlog1py(k - 1, -p) + log(p)``.")
+geom_cdf = GEOM.method("cdf", "``-expm1(log1p(-p) floor(k))``.")
+geom_logcdf = GEOM.method("logcdf", "``log(cdf)``.")
+geom_sf = GEOM.method("sf", "``exp(floor(k) log1p(-p))``.")
+geom_logsf = GEOM.method("logsf", "``floor(k) log1p(-p)``.")
+geom_ppf = GEOM.method("ppf", "``ceil(log1p(-q) / log1p(-p))`` (SciPy's correction "
+                       "included); derivative 0.")
+
+
+def _nbinom_logpmf(k, n, p):
+    coeff = fsp.gammaln(n + k) - fsp.gammaln(k + 1) - fsp.gammaln(n)
+    return coeff + n * fnp.log(p) + fsp.xlog1py(k, -p)
+
+
+NBINOM = Discrete(
+    "nbinom", support=(0, np.inf), safe_k=0, safe_shapes=(1.0, 0.5), shape_names=("n", "p"),
+    argcheck=lambda n, p: fnp.greater(n, 0) & fnp.greater(p, 0) & fnp.less_equal(p, 1),
+    logpmf=_nbinom_logpmf,
+    cdf=lambda k, n, p: fsp.betainc(n, fnp.floor(k) + 1, p),
+    sf=lambda k, n, p: fsp.betaincc(n, fnp.floor(k) + 1, p))
+
+nbinom_pmf = NBINOM.method("pmf", "``Gamma(n + k) / (Gamma(k + 1) Gamma(n)) p^n (1 - "
+                           "p)^k``; differentiable in ``n`` and ``p``.")
+nbinom_logpmf = NBINOM.method("logpmf", "``gammaln(n + k) - gammaln(k + 1) - gammaln(n) + "
+                              "n log(p) + xlog1py(k, -p)``.")
+nbinom_cdf = NBINOM.method("cdf", "``betainc(n, floor(k) + 1, p)``; d/dn raises "
+                           "GradientError (betainc in a parameter).")
+nbinom_logcdf = NBINOM.method("logcdf", "``log(cdf)``.")
+nbinom_sf = NBINOM.method("sf", "``betaincc(n, floor(k) + 1, p)``.")
+nbinom_logsf = NBINOM.method("logsf", "``log(sf)``.")
