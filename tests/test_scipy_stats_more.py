@@ -32,7 +32,7 @@ from funcdiff.core.errors import FuncdiffValueError, GradientError
 from funcdiff.scipy import stats as fs
 from funcdiff.test_util import check_grads
 
-from _helpers import nep50
+from _helpers import DEFAULT, assert_same, nep50
 
 ss = pytest.importorskip("scipy.stats")
 
@@ -62,10 +62,7 @@ def concrete(f, *args):
 
 
 def assert_close(got, want, rtol=1e-9):
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    assert got.dtype == want.dtype, (got.dtype, want.dtype)
-    np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * 1e-3, equal_nan=True)
+    assert_same(got, want, tols={DEFAULT: (rtol, rtol * 1e-3)}, exact_kinds="")
 
 
 def _arg(rng, shape, kind, sample):
