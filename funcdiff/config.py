@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from .core import trace as _trace
+from .core.debug import flags as _debug_flags
 
 logger = logging.getLogger("funcdiff")
 
@@ -27,11 +27,11 @@ class _Config:
 
     @property
     def debug_nans(self):
-        return _trace._debug.nans
+        return _debug_flags.nans
 
     @debug_nans.setter
     def debug_nans(self, value):
-        _trace._Debug.nans = bool(value)
+        _debug_flags.nans = bool(value)
 
     @contextlib.contextmanager
     def debug_nans_enabled(self, value=True):

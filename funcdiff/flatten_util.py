@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .tree_util import tree_flatten, tree_unflatten
+from . import numpy as fnp
 
 
 def ravel_pytree(tree):
@@ -11,7 +12,6 @@ def ravel_pytree(tree):
     NumPy does); ``unravel(flat)`` rebuilds the tree with each leaf's shape and dtype.
     Works on traced values, so Jacobians and Hessians of pytree functions can be had
     as one matrix."""
-    from . import numpy as fnp
     leaves, treedef = tree_flatten(tree)
     shapes = [np.shape(x) if not hasattr(x, "aval") else x.shape for x in leaves]
     dtypes = [np.result_type(x) if not hasattr(x, "aval") else x.dtype for x in leaves]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .api import jvp, vjp
+from .api.autodiff import jvp, vjp
 from .core.errors import FuncdiffError
 from .tree_util import tree_flatten, tree_map, tree_unflatten
 

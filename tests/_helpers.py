@@ -109,8 +109,17 @@ def leaves(x):
 
 
 def assert_same(got, want, exact=False, tols=None, *, exact_kinds="biu", tol_dtype=None,
-                tree=False):
-    """Same shape, dtype and values (exact or to ``tol``); ``tree``: leaf by leaf."""
+                tree=False, pytree=False):
+    """Same shape, dtype and values (exact or to ``tol``); ``tree``: leaf by leaf of
+    nested lists and tuples; ``pytree``: leaf by leaf of pytrees of the same structure
+    (``funcdiff.tree_util``)."""
+    if pytree:
+        got_leaves, got_tree = fd.tree_util.tree_flatten(got)
+        want_leaves, want_tree = fd.tree_util.tree_flatten(want)
+        assert got_tree == want_tree, (got_tree, want_tree)
+        for g, w in zip(got_leaves, want_leaves):
+            assert_same(g, w, exact, tols, exact_kinds=exact_kinds, tol_dtype=tol_dtype)
+        return
     if tree:
         got, want = leaves(got), leaves(want)
         assert len(got) == len(want)

@@ -23,6 +23,7 @@ from funcdiff.core.trace import Tracer, state
 from funcdiff.flatten_util import ravel_pytree
 from funcdiff.primitives import elementwise as ew
 from funcdiff.tree_util import tree_leaves, tree_map, tree_structure
+from _helpers import DEFAULT, assert_same
 
 Params = collections.namedtuple("Params", "w b")
 
@@ -55,11 +56,7 @@ def _num_grad(f, x, eps=1e-6):
 
 
 def _assert_tree_close(got, want, rtol=1e-6, atol=1e-8):
-    assert tree_structure(got) == tree_structure(want), (tree_structure(got),
-                                                         tree_structure(want))
-    for g, w in zip(tree_leaves(got), tree_leaves(want)):
-        assert np.shape(g) == np.shape(w)
-        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol)
+    assert_same(got, want, tols={DEFAULT: (rtol, atol)}, exact_kinds="", pytree=True)
 
 
 def _loss(p, x):

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 import funcdiff as fd
 import funcdiff.numpy as fnp
-from funcdiff.checkpoint import (checkpoint_p, name_p, optimization_barrier_p,
-                                 saved_residuals)
-from _helpers import measured_peak
+from funcdiff.checkpoint import saved_residuals
+from funcdiff.higher_order.checkpoint import checkpoint_p, name_p, optimization_barrier_p
+from _helpers import DEFAULT, assert_same, measured_peak
 
 cp = fd.checkpoint_policies
 POLICIES = [None, cp.nothing_saveable, cp.everything_saveable, cp.dots_saveable,
@@ -26,13 +26,7 @@ POLICIES = [None, cp.nothing_saveable, cp.everything_saveable, cp.dots_saveable,
 
 
 def _close(a, b, rtol=1e-10, atol=1e-12):
-    la, ta = fd.tree_util.tree_flatten(a)
-    lb, tb = fd.tree_util.tree_flatten(b)
-    assert ta == tb
-    for x, y in zip(la, lb):
-        x, y = np.asarray(x), np.asarray(y)
-        assert x.shape == y.shape and x.dtype == y.dtype
-        np.testing.assert_allclose(x, y, rtol=rtol, atol=atol)
+    assert_same(a, b, tols={DEFAULT: (rtol, atol)}, pytree=True)
 
 
 # --- a small random program generator -------------------------------------------------
@@ -310,7 +304,7 @@ def test_eager_grad_reuses_the_forward_values(rng, monkeypatch):
     """Eager grad traces the checkpointed function with concrete values (so its Python
     control flow works) and its jvp rule reuses those primal outputs: the checkpoint's
     forward is not bound a second time, only its tangent half."""
-    mod = sys.modules["funcdiff.checkpoint"]
+    mod = sys.modules["funcdiff.higher_order.checkpoint"]
     hits = []
     orig = mod._memo_hit
 

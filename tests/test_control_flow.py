@@ -27,6 +27,7 @@ from funcdiff.transforms.jvp import jvp_jaxpr
 from funcdiff.transforms.partial_eval import partial_eval_jaxpr
 from funcdiff.transforms.transpose import transpose_jaxpr
 from funcdiff.tree_util import tree_leaves, tree_structure
+from _helpers import DEFAULT, assert_same
 
 Pair = collections.namedtuple("Pair", "a b")
 
@@ -34,13 +35,7 @@ Pair = collections.namedtuple("Pair", "a b")
 # --- helpers ------------------------------------------------------------------------------
 
 def _close(got, want, rtol=1e-9, atol=1e-12):
-    assert tree_structure(got) == tree_structure(want), (tree_structure(got),
-                                                         tree_structure(want))
-    for g, w in zip(tree_leaves(got), tree_leaves(want)):
-        g, w = np.asarray(g), np.asarray(w)
-        assert g.shape == w.shape, (g.shape, w.shape)
-        assert g.dtype == w.dtype, (g.dtype, w.dtype)
-        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol)
+    assert_same(got, want, tols={DEFAULT: (rtol, atol)}, pytree=True)
 
 
 def _prims(jaxpr):

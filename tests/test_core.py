@@ -79,7 +79,7 @@ def test_printer_params_sorted_and_names_roll_over():
 
 
 def test_printer_with_source_lines():
-    from funcdiff.core.pretty import pp_jaxpr
+    from funcdiff.core.ir import pp_jaxpr
     closed = fd.make_jaxpr(_printed_fn)(np.ones((2, 3)), np.float64(3.0))
     line = _line_of(_printed_fn, "fnp.sin(x)")
     assert f"sin b  # {__file__}:{line} (_printed_fn)" in pp_jaxpr(closed, source=True)

@@ -13,7 +13,9 @@ from funcdiff.core.avals import ShapedArray
 from funcdiff.core.ir import ClosedJaxpr
 from funcdiff.core.trace import trace_flat
 from funcdiff.jit import passes
-from funcdiff.jit.codegen import INPLACE_MIN_SIZE, compile_jaxpr
+from funcdiff.jit.codegen import compile_jaxpr
+from funcdiff.jit.memory import INPLACE_MIN_SIZE
+from _helpers import DEFAULT, assert_same
 
 rng = np.random.default_rng(0)
 
@@ -43,12 +45,9 @@ CORPUS = [
 
 
 def _assert_same(a, b):
-    la, lb = fd.tree_util.tree_leaves(a), fd.tree_util.tree_leaves(b)
-    assert len(la) == len(lb)
-    for x, y in zip(la, lb):
-        x, y = np.asarray(x), np.asarray(y)
-        assert x.shape == y.shape and x.dtype == y.dtype, (x.dtype, y.dtype, x.shape, y.shape)
-        np.testing.assert_allclose(x, y, rtol=1e-5 if x.dtype == np.float32 else 1e-12)
+    """Leaf by leaf (a single result and a one-element list of it compare equal)."""
+    assert_same(fd.tree_util.tree_leaves(a), fd.tree_util.tree_leaves(b),
+                tols={np.float32: (1e-5, 0), DEFAULT: (1e-12, 0)}, tree=True)
 
 
 @pytest.mark.parametrize("name,f,args", CORPUS, ids=[c[0] for c in CORPUS])

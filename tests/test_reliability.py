@@ -407,7 +407,7 @@ def test_eight_threads_same_transforms_no_cross_talk():
 def test_threads_share_the_eager_linearize_cache_without_cross_talk():
     """grad of one function at 8 different inputs at once: the linearization recipe is
     shared (same IR structure) but each call's residuals are its own."""
-    from funcdiff.transforms import linearize as lin
+    from funcdiff.api import executor as lin
 
     def f(x):
         return fnp.sum(fnp.exp(fnp.sin(x)) * x)
@@ -539,7 +539,7 @@ def _chain_value(x, n_eqns):
 
 @pytest.fixture(scope="module")
 def big():
-    from funcdiff.transforms import linearize
+    from funcdiff.api import executor as linearize
     n = 100_000
     f = _chain(n)
     x = np.linspace(-1.0, 1.0, 3)

@@ -15,7 +15,7 @@ import funcdiff as fd
 import funcdiff.numpy as fnp
 import funcdiff.tree_util as tree_util
 from funcdiff.config import config
-from funcdiff.transforms import vmap as vmap_mod
+from funcdiff.higher_order import call as call_mod
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_vmap_of_jit_keeps_a_bounded_number_of_batch_sizes(small_jit_cache):
         np.testing.assert_allclose(h(x), np.sin(x) * 2.0 + x)
     gc.collect()
     (entry,) = g._cache.values()
-    per = vmap_mod._sub_cache[entry.call[0]]
+    per = call_mod._sub_cache[entry.call[0]]
     assert len(per) == small_jit_cache
     # the most recent batch sizes are the ones kept (least recently used dropped)
     assert {k[1] for k in per} == set(range(n_sizes - small_jit_cache + 1, n_sizes + 1))

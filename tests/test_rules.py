@@ -35,9 +35,11 @@ from funcdiff.core.primitive import registry
 
 def _import_all_primitives():
     """Import every module that may define primitives, so the registry is complete."""
+    import funcdiff.higher_order as higher
     import funcdiff.primitives as prims
-    for m in pkgutil.iter_modules(prims.__path__):
-        importlib.import_module(f"funcdiff.primitives.{m.name}")
+    for pkg in (prims, higher):
+        for m in pkgutil.iter_modules(pkg.__path__):
+            importlib.import_module(f"{pkg.__name__}.{m.name}")
     for pkg in ("funcdiff.jit", "funcdiff.lax", "funcdiff.scipy"):
         try:
             importlib.import_module(pkg)
@@ -1011,9 +1013,9 @@ def _real_scalar(out):
 
 
 def _check_transformed_jaxprs(f, args, rng):
-    from funcdiff._flat import flatten_args, flatten_fun, leaf_aval
+    from funcdiff.api._flat import flatten_args, flatten_fun, leaf_aval
     from funcdiff.transforms.jvp import jvp_jaxpr
-    from funcdiff.transforms.linearize import linearize_flat
+    from funcdiff.api.executor import linearize_flat
 
     tangents = tuple(_rand_like(rng, a) for a in args)
     out = f(*args)
@@ -1148,8 +1150,8 @@ def test_internal_primitives_are_reached():
 
 
 def _custom_lin_in_linearization(f):
-    from funcdiff._flat import flatten_args, flatten_fun, leaf_aval
-    from funcdiff.transforms.linearize import linearize_flat
+    from funcdiff.api._flat import flatten_args, flatten_fun, leaf_aval
+    from funcdiff.api.executor import linearize_flat
     leaves, tree = flatten_args((1.0,))
     flat_f, _ = flatten_fun(f, tree)
     lin = linearize_flat(flat_f, leaves, [leaf_aval(x) for x in leaves])

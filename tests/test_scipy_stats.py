@@ -31,6 +31,7 @@ import funcdiff as fd
 from funcdiff.core.errors import GradientError
 from funcdiff.scipy import stats as fs
 from funcdiff.test_util import check_grads
+from _helpers import DEFAULT, assert_same
 
 ss = pytest.importorskip("scipy.stats")
 
@@ -46,10 +47,7 @@ def traced(f, *args):
 
 
 def assert_close(got, want, rtol=1e-9):
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.shape == want.shape, (got.shape, want.shape)
-    assert got.dtype == want.dtype, (got.dtype, want.dtype)
-    np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * 1e-3, equal_nan=True)
+    assert_same(got, want, tols={DEFAULT: (rtol, rtol * 1e-3)}, exact_kinds="")
 
 
 def quiet():

@@ -63,6 +63,7 @@ def import_everything():
 
 # Module that defines a primitive (its impl's module) -> section title, in page order.
 GROUPS = [
+    ("funcdiff.primitives.base", "Structural (what every rule helper binds)"),
     ("funcdiff.primitives.elementwise", "Elementwise"),
     ("funcdiff.primitives.shape", "Shape and creation"),
     ("funcdiff.primitives.reduce", "Reductions and scans"),
@@ -74,11 +75,13 @@ GROUPS = [
     ("funcdiff.primitives.matfun", "Matrix functions"),
     ("funcdiff.primitives.special", "Special functions"),
     ("funcdiff.primitives.fft", "Fourier transforms"),
-    ("funcdiff.primitives.control_flow", "Control flow"),
-    ("funcdiff.primitives.custom", "Custom derivatives"),
-    ("funcdiff.primitives.solves", "Implicit solves"),
-    ("funcdiff.primitives.call", "Calls"),
-    ("funcdiff.checkpoint", "Checkpointing"),
+    ("funcdiff.higher_order.cond", "Control flow: cond"),
+    ("funcdiff.higher_order.while_loop", "Control flow: while loops"),
+    ("funcdiff.higher_order.scan", "Control flow: scan"),
+    ("funcdiff.higher_order.custom", "Custom derivatives"),
+    ("funcdiff.higher_order.solves", "Implicit solves"),
+    ("funcdiff.higher_order.call", "Calls"),
+    ("funcdiff.higher_order.checkpoint", "Checkpointing"),
     ("funcdiff.jit.passes.fuse", "Made by jit's optimizer only"),
 ]
 

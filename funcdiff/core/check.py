@@ -7,8 +7,7 @@ into jaxprs held in params.
 from __future__ import annotations
 
 from .errors import FuncdiffError
-from .ir import ClosedJaxpr, Jaxpr, Literal, Var
-from .pretty import _Namer, pp_eqn
+from .ir import ClosedJaxpr, Jaxpr, Literal, Var, _Namer, pp_eqn
 
 
 class JaxprTypeError(FuncdiffError, TypeError):

@@ -7,7 +7,8 @@ Where the check runs:
 
 * every primitive bound with concrete values (eager ``funcdiff.numpy`` calls, the
   forward passes of ``grad``/``jvp``/``vjp``, ``vmap`` run eagerly): ``check_nans``,
-  called by ``core.trace`` after each ``impl``;
+  called by ``core.trace`` after each ``impl`` while ``flags.nans`` is set (the one
+  switch ``funcdiff.config.debug_nans`` reads and writes);
 * compiled code (``jit``, and the compiled linear / backward programs eager ``grad`` and
   ``jvp`` reuse): only its outputs are checked (``check_compiled``); when one has a NaN
   that the inputs did not, the program's jaxpr is re-run op by op with the primitives'
@@ -25,6 +26,18 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import FuncdiffError, where_str
+from .ir import ClosedJaxpr, Jaxpr, eval_eqns
+
+
+class _Flags:
+    """The debugging switches: ``nans`` is ``funcdiff.config.debug_nans``."""
+    __slots__ = ("nans",)
+
+    def __init__(self):
+        self.nans = False
+
+
+flags = _Flags()
 
 
 class FloatingPointNaNError(FuncdiffError, FloatingPointError):
@@ -59,18 +72,11 @@ def _message(name, vals, src, phase):
 
 
 def _inner_call(prim, params, vals):
-    """``(jaxpr, consts, args)`` of the jaxpr a call-like eqn runs on ``vals``, or None."""
-    from .ir import ClosedJaxpr, Jaxpr
-    name = prim.name
-    if name == "cond" and "branches" in params:
-        k = int(np.clip(np.asarray(vals[0]).astype(np.int64), 0, len(params["branches"]) - 1))
-        sub, args = params["branches"][k], list(vals[1:])
-    else:
-        sub = params.get("jaxpr", params.get("call_jaxpr"))
-        args = list(vals)
-    if name in ("scan", "while_loop", "while_lin", "while_lin_transpose"):
+    """``(jaxpr, consts, args)`` of the one sub-program a call-like eqn runs on ``vals``
+    (the primitive's ``called_jaxpr``), or None (loops are reported as a whole)."""
+    if prim.called_jaxpr is None:
         return None
-    consts = []
+    sub, consts, args = prim.called_jaxpr(params, vals)
     if isinstance(sub, ClosedJaxpr):
         sub, consts = sub.jaxpr, list(sub.consts)
     if not isinstance(sub, Jaxpr) or len(sub.invars) != len(args):
@@ -105,19 +111,13 @@ def find_nan(jaxpr, consts, args, phase=""):
     """Run ``jaxpr`` op by op with each primitive's NumPy ``impl`` (recording nothing),
     raising at the first eqn that makes a NaN from NaN-free inputs.  Returns the outputs
     if none does."""
-    from .ir import Var
-    env = dict(zip(jaxpr.constvars, consts))
-    env.update(zip(jaxpr.invars, args))
+    def apply(eqn, ins):
+        out = eqn.primitive.impl(*ins, **eqn.params)
+        check_nans(eqn.primitive, ins, out, eqn.source_info, eqn.params, phase)
+        return out
+
     with np.errstate(all="ignore"):
-        for eqn in jaxpr.eqns:
-            ins = [env[v] if type(v) is Var else v.val for v in eqn.invars]
-            out = eqn.primitive.impl(*ins, **eqn.params)
-            check_nans(eqn.primitive, ins, out, eqn.source_info, eqn.params, phase)
-            if eqn.primitive.multiple_results:
-                env.update(zip(eqn.outvars, out))
-            else:
-                env[eqn.outvars[0]] = out
-    return [env[v] if type(v) is Var else v.val for v in jaxpr.outvars]
+        return eval_eqns(jaxpr, consts, args, apply)
 
 
 def check_compiled(outs, jaxpr, consts, args, what, phase=""):
@@ -130,8 +130,3 @@ def check_compiled(outs, jaxpr, consts, args, what, phase=""):
         f"{what} produced a NaN from inputs without NaNs{' in ' + phase if phase else ''}, "
         "but re-running it op by op did not reproduce it (a NaN from the compiled code "
         "only).  Run without jit to investigate, or turn funcdiff.config.debug_nans off.")
-
-
-def enabled() -> bool:
-    from .trace import _Debug
-    return _Debug.nans

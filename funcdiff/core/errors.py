@@ -2,6 +2,7 @@
 built-in exception (``TypeError``, ``ValueError``, ``IndexError``), as in JAX, so both
 ``except FuncdiffError`` and ``except TypeError`` work.  Messages say what happened,
 the shapes/types involved, the user's line, and what to do instead."""
+from .source import current_source_info
 
 
 class FuncdiffError(Exception):
@@ -18,7 +19,6 @@ class FuncdiffError(Exception):
 
 
 def _with_user_line(msg):
-    from .trace import current_source_info   # (trace imports this module)
     src = current_source_info()
     if src is None:
         return msg

@@ -1,47 +1,46 @@
-"""``eval_jaxpr``: the reference executor.
+"""Evaluating jaxprs: the reference executor and the hook through which primitives
+holding jaxprs run their sub-programs.
 
-An iterative read/write loop over the eqns (no recursion, so 100,000-eqn jaxprs run)
-that deletes every intermediate right after its last use, so peak memory follows the
-IR's liveness.  With no trace active it calls each primitive's NumPy ``impl``; under an
-enclosing trace it ``bind``s, so evaluating a transformed jaxpr on tracers records it.
+Every evaluator runs ``core.ir.eval_eqns``, the one interpreter loop (these, the
+op-by-op NaN search of ``core.debug``, the jvp and batching interpreters of
+``funcdiff.transforms``): an iterative read/write loop over the eqns (no recursion, so
+100,000-eqn jaxprs run) that deletes every intermediate right after its last use, so
+peak memory follows the IR's liveness.
+
+``eval_jaxpr`` runs a jaxpr: with no trace active each primitive's NumPy ``impl`` runs;
+under an enclosing trace each eqn is ``bind``-ed, so evaluating a transformed jaxpr on
+tracers records it.  ``eval_jaxpr_impl`` always runs the ``impl``s (the ``impl`` of
+primitives holding jaxprs).
+
+``subprogram(jaxpr, name)`` is how ``cond``, ``while_loop``, ``scan`` and ``jit_call``
+get a function running a const-free sub-jaxpr on concrete values.  By default that is
+this interpreter; ``funcdiff.jit`` installs its compiler (``set_subprogram_compiler``)
+when it is imported, so the sub-programs run as generated NumPy code.  The hook keeps
+the higher-order primitives independent of ``jit``, which sits above them.
 """
 from __future__ import annotations
 
-from .ir import Var
-from .trace import bind, state
+from .ir import eval_eqns
+from .source import source_context, state
+from .trace import bind
+
+
+def _bind_eqn(eqn, invals):
+    """Bind an eqn's primitive; under a trace the recorded eqn keeps the original's
+    user line."""
+    if not state.stack:
+        return bind(eqn.primitive, invals, eqn.params)
+    with source_context(eqn.source_info):
+        return bind(eqn.primitive, invals, eqn.params)
+
+
+def _impl_eqn(eqn, invals):
+    return eqn.primitive.impl(*invals, **eqn.params)
 
 
 def eval_jaxpr(jaxpr, consts, *args):
     """Run ``jaxpr`` on ``consts`` and ``args``; returns the list of outputs."""
-    env = {}
-    for v, x in zip(jaxpr.constvars, consts):
-        env[v] = x
-    if len(args) != len(jaxpr.invars):
-        raise TypeError(f"jaxpr takes {len(jaxpr.invars)} arguments, got {len(args)}")
-    for v, x in zip(jaxpr.invars, args):
-        env[v] = x
-    dying = jaxpr.last_use()
-    tracing = bool(state.stack)
-    for eqn, dead in zip(jaxpr.eqns, dying):
-        invals = [env[v] if type(v) is Var else v.val for v in eqn.invars]
-        prim = eqn.primitive
-        if tracing:
-            prev = state.source_override
-            state.source_override = eqn.source_info
-            try:
-                out = bind(prim, invals, eqn.params)
-            finally:
-                state.source_override = prev
-        else:
-            out = bind(prim, invals, eqn.params)
-        if prim.multiple_results:
-            for v, x in zip(eqn.outvars, out):
-                env[v] = x
-        else:
-            env[eqn.outvars[0]] = out
-        for v in dead:
-            del env[v]
-    return [env[v] if type(v) is Var else v.val for v in jaxpr.outvars]
+    return eval_eqns(jaxpr, consts, args, _bind_eqn)
 
 
 def eval_closed(closed, *args):
@@ -51,15 +50,26 @@ def eval_closed(closed, *args):
 def eval_jaxpr_impl(jaxpr, consts, *args):
     """Run ``jaxpr`` on concrete values with each primitive's NumPy ``impl``, recording
     nothing even if a trace is active: the ``impl`` of primitives that hold jaxprs."""
-    env = dict(zip(jaxpr.constvars, consts))
-    env.update(zip(jaxpr.invars, args))
-    for eqn, dead in zip(jaxpr.eqns, jaxpr.last_use()):
-        out = eqn.primitive.impl(*[env[v] if type(v) is Var else v.val for v in eqn.invars],
-                                 **eqn.params)
-        if eqn.primitive.multiple_results:
-            env.update(zip(eqn.outvars, out))
-        else:
-            env[eqn.outvars[0]] = out
-        for v in dead:
-            del env[v]
-    return [env[v] if type(v) is Var else v.val for v in jaxpr.outvars]
+    return eval_eqns(jaxpr, consts, args, _impl_eqn)
+
+
+# --- sub-programs ------------------------------------------------------------------------
+
+def _interpreted(jaxpr, name="sub"):
+    return lambda *args: eval_jaxpr_impl(jaxpr, [], *args)
+
+
+_compiler = [_interpreted]
+
+
+def subprogram(jaxpr, name="sub"):
+    """A function ``(*args) -> list`` running the const-free ``jaxpr`` on concrete values:
+    compiled NumPy code once ``funcdiff.jit`` is loaded (cached per jaxpr there), the
+    interpreter before."""
+    return _compiler[0](jaxpr, name)
+
+
+def set_subprogram_compiler(compile_fn):
+    """Install ``compile_fn(jaxpr, name) -> callable`` as the way sub-programs run
+    (``funcdiff.jit`` installs its cached compiler)."""
+    _compiler[0] = compile_fn

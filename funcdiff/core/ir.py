@@ -9,15 +9,18 @@ Grammar (what ``print(jaxpr)`` shows)::
 Variables are assigned once.  A ``Var`` is identified by the object itself; names
 (``a b c``) are given only when printing.  A ``Literal`` holds a scalar constant (a
 Python scalar keeps its weak type).  An ``Eqn`` records where in user code it was made.
+
+Printing follows JAX's ``make_jaxpr``: names ``a b c ... z ba bb ...`` are given at
+print time, binders nobody reads print as ``_``, params are sorted, and params holding
+jaxprs print nested and indented (the printer is at the end of this module).
 """
 from __future__ import annotations
 
 import struct
-from typing import NamedTuple
 
 import numpy as np
 
-from .avals import ShapedArray, aval_of_value
+from .avals import ShapedArray, aval_of_value, short_dtype
 
 
 _new_object = object.__new__
@@ -48,32 +51,7 @@ class Literal:
         return f"Literal({self.val!r})"
 
 
-def new_literal(val, aval: ShapedArray) -> Literal:
-    """``Literal(val, aval)`` without the constructor call (tracing's hot path)."""
-    lit = _new_object(Literal)
-    lit.val = val
-    lit.aval = aval
-    return lit
-
-
 Atom = Var | Literal
-
-
-class SourceInfo(NamedTuple):
-    filename: str
-    lineno: int
-    function: str
-
-    def __str__(self):
-        return f"{self.filename}:{self.lineno} ({self.function})"
-
-
-def new_source_info(filename, lineno, function) -> SourceInfo:
-    """``SourceInfo(...)`` built directly as a tuple (no Python-level ``__new__``)."""
-    return _new_tuple(SourceInfo, (filename, lineno, function))
-
-
-_new_tuple = tuple.__new__
 
 
 class Eqn:
@@ -107,7 +85,6 @@ class Eqn:
         return Eqn(**d)
 
     def __repr__(self):
-        from .pretty import pp_eqn
         return pp_eqn(self)
 
 
@@ -134,7 +111,6 @@ class Jaxpr:
         return self._last_use
 
     def __str__(self):
-        from .pretty import pp_jaxpr
         return pp_jaxpr(self)
 
     __repr__ = __str__
@@ -158,6 +134,30 @@ def compute_last_use(jaxpr: Jaxpr):
             if v not in last and v not in keep:
                 dying[i].append(v)
     return dying
+
+
+def eval_eqns(jaxpr, consts, args, apply, side_envs=()):
+    """The interpreter loop.  ``apply(eqn, invals)`` computes an eqn's output (a list for
+    ``multiple_results`` primitives); the outputs are written to the environment, and
+    every var is deleted from it (and from each dict in ``side_envs``, e.g. a tangent
+    environment ``apply`` keeps) right after its last use.  Returns the values of
+    ``jaxpr.outvars``."""
+    if len(args) != len(jaxpr.invars):
+        raise TypeError(f"jaxpr takes {len(jaxpr.invars)} arguments, got {len(args)}")
+    env = dict(zip(jaxpr.constvars, consts))
+    env.update(zip(jaxpr.invars, args))
+    for eqn, dead in zip(jaxpr.eqns, jaxpr.last_use()):
+        out = apply(eqn, [env[v] if type(v) is Var else v.val for v in eqn.invars])
+        if eqn.primitive.multiple_results:
+            for v, x in zip(eqn.outvars, out):
+                env[v] = x
+        else:
+            env[eqn.outvars[0]] = out
+        for v in dead:
+            del env[v]
+            for side in side_envs:
+                side.pop(v, None)
+    return [env[v] if type(v) is Var else v.val for v in jaxpr.outvars]
 
 
 class ClosedJaxpr:
@@ -268,7 +268,147 @@ _PLAIN_SCALARS = frozenset([int, float, bool, np.float64, np.float32, np.float16
                             np.uint16, np.uint8, np.bool_])
 
 
-def jaxpr_as_fun(closed: ClosedJaxpr):
-    from .interpret import eval_jaxpr
-    return lambda *args: eval_jaxpr(closed.jaxpr, closed.consts, *args)
+def closure_convert(closed: ClosedJaxpr, pos: int = 0):
+    """``(jaxpr, consts)``: a const-free ``Jaxpr`` whose invars take ``closed``'s
+    constvars at position ``pos``, and the const values to pass there.  How jaxprs
+    become params of call and control-flow eqns (params never hold tracers; sub-programs
+    compare by identity).  Without constvars the jaxpr itself is returned."""
+    j = closed.jaxpr
+    if not j.constvars:
+        return j, []
+    invars = j.invars[:pos] + j.constvars + j.invars[pos:]
+    return Jaxpr([], invars, j.outvars, j.eqns), list(closed.consts)
 
+
+# --- printing (what ``print(jaxpr)`` shows) ------------------------------------------
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _name(i: int) -> str:
+    s = ""
+    while True:
+        s = _LETTERS[i % 26] + s
+        i //= 26
+        if i == 0:
+            return s
+
+
+class _Namer:
+    def __init__(self):
+        self.names = {}
+
+    def __call__(self, v) -> str:
+        if isinstance(v, Literal):
+            return pp_literal(v)
+        n = self.names.get(v)
+        if n is None:
+            n = self.names[v] = _name(len(self.names))
+        return n
+
+
+def pp_literal(lit: Literal) -> str:
+    val = lit.val
+    if isinstance(val, np.generic):
+        s = repr(val.item())
+    else:
+        s = repr(val)
+    if lit.aval.weak_type:
+        return s
+    return f"{s}:{short_dtype(lit.aval.dtype)}"
+
+
+class _Text:
+    """A nested jaxpr param, printed on its own lines: kept as a list of lines (joined
+    once at the top), so printing a deeply nested jaxpr costs its size, not size x depth
+    (1,000 nested ``jit`` calls print in milliseconds)."""
+
+    __slots__ = ("lines",)
+
+    def __init__(self, lines):
+        self.lines = lines
+
+
+def _pp_param(v, indent, namer):
+    if isinstance(v, ClosedJaxpr):
+        v = v.jaxpr
+    if isinstance(v, Jaxpr):
+        out = [""]
+        _pp_jaxpr_lines(v, indent + 4, _Namer(), False, out)
+        return _Text(out)
+    if isinstance(v, (tuple, list)) and v and all(isinstance(x, (Jaxpr, ClosedJaxpr)) for x in v):
+        parts = [_pp_param(x, indent, namer) for x in v]
+        out = ["("]
+        for i, p in enumerate(parts):
+            if i:
+                out[-1] += ","
+            out[-1] += p.lines[0]
+            out.extend(p.lines[1:])
+        out[-1] += ")"
+        return _Text(out)
+    if isinstance(v, np.dtype) or (isinstance(v, type) and issubclass(v, np.generic)):
+        return np.dtype(v).name
+    return str(v)
+
+
+def _eqn_lines(eqn: Eqn, namer, indent, used, source):
+    """The eqn as a list of lines (more than one when a param holds a jaxpr)."""
+
+    def binder(v):
+        if used is not None and v not in used:
+            return f"_:{v.aval.str_short()}"
+        return f"{namer(v)}:{v.aval.str_short()}"
+
+    lhs = " ".join(binder(v) for v in eqn.outvars)
+    lines = [f"{lhs} = {eqn.primitive.name}"]
+    if eqn.params:
+        lines[-1] += "["
+        for i, k in enumerate(sorted(eqn.params)):
+            p = _pp_param(eqn.params[k], indent, namer)
+            lines[-1] += (", " if i else "") + f"{k}="
+            if isinstance(p, _Text):
+                lines[-1] += p.lines[0]
+                lines.extend(p.lines[1:])
+            else:
+                lines[-1] += p
+        lines[-1] += "]"
+    rhs = " ".join(namer(v) for v in eqn.invars)
+    lines[-1] = f"{lines[-1]} {rhs}".rstrip()
+    if source and eqn.source_info is not None:
+        lines[-1] += f"  # {eqn.source_info}"
+    return lines
+
+
+def pp_eqn(eqn: Eqn, namer=None, indent=0, used=None, source=False) -> str:
+    return "\n".join(_eqn_lines(eqn, namer or _Namer(), indent, used, source))
+
+
+def _pp_jaxpr_lines(jaxpr: Jaxpr, indent: int, namer: _Namer, source, out):
+    used = {v for e in jaxpr.eqns for v in e.invars if isinstance(v, Var)}
+    used |= {v for v in jaxpr.outvars if isinstance(v, Var)}
+    pad = " " * indent
+
+    def binder(v):
+        return f"{namer(v)}:{v.aval.str_short()}"
+
+    consts = " ".join(binder(v) for v in jaxpr.constvars)
+    ins = " ".join(binder(v) for v in jaxpr.invars)
+    out.append(f"{pad}{{ lambda {consts}; {ins}. let")
+    for e in jaxpr.eqns:
+        lines = _eqn_lines(e, namer, indent + 4, used, source)
+        out.append(pad + "    " + lines[0])
+        out.extend(lines[1:])
+    outs = ", ".join(namer(v) for v in jaxpr.outvars)   # JAX: (a,) and (a, b)
+    out.append(f"{pad}  in ({outs}{',' if len(jaxpr.outvars) == 1 else ''}) }}")
+    return out
+
+
+def _pp_jaxpr(jaxpr: Jaxpr, indent: int, namer: _Namer, source=False) -> str:
+    return "\n".join(_pp_jaxpr_lines(jaxpr, indent, namer, source, []))
+
+
+def pp_jaxpr(jaxpr, source: bool = False) -> str:
+    """Text of a (closed) jaxpr; ``source=True`` appends each eqn's user line."""
+    if isinstance(jaxpr, ClosedJaxpr):
+        jaxpr = jaxpr.jaxpr
+    return _pp_jaxpr(jaxpr, 0, _Namer(), source)

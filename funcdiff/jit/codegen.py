@@ -2,8 +2,9 @@
 
 The source reads like hand-written NumPy: one statement per eqn, each with the user
 line it came from as a comment, ``del`` after last use (peak memory follows liveness),
-and elementwise results written ``out=`` into a dead operand's buffer when it has the
-right shape and dtype and nothing else views it.  Identifiers are generated (ASCII);
+and large elementwise results written ``out=`` into a dead operand's buffer when it has
+the right shape and dtype and nothing else views it (``memory.py``: the model
+``cost_analysis`` predicts peak memory from).  Identifiers are generated (ASCII);
 constants and non-trivial params are passed in as globals, never pasted as reprs; the
 few strings that do reach the source (source locations in comments, names inside
 identifiers) go through ``pysource``, which escapes them.  Operands are pasted through
@@ -16,42 +17,25 @@ from __future__ import annotations
 import itertools
 import linecache
 import math
+import threading
 import weakref
 
 import numpy as np
 
-from .._np_compat import LEGACY_PROMOTION, promotes_by_value
-from ..core.ir import Literal, Var
+from ..core.ir import ClosedJaxpr, Literal, Var
 from . import runtime as _rt
+from .memory import by_value, inplace_buffer, owns, shares_input_memory, viewed_vars
+from .passes import lower
 from .pysource import identifier, is_identifier, location_comment, operand
 
 _counter = itertools.count()
-# Below this many elements `out=` costs more (keyword parsing) than the allocation it
-# saves, so small arrays use plain operators.
-INPLACE_MIN_SIZE = 4096
-# non-ufunc primitives whose NumPy spelling always returns a new array
-_FRESH_RESULT_PRIMS = frozenset(("dot_general", "reduce_sum", "reduce_max", "reduce_min",
-                                 "reduce_prod", "sort"))
-
-
-def _is_ufunc_prim(prim):
-    return isinstance(getattr(prim, "np_fn", None), np.ufunc)
-
-
-def _by_value(eqn):
-    """NumPy 1.x would promote this elementwise eqn's operands by value: it runs the
-    primitive's impl, which promotes as NumPy 2 and the IR do (funcdiff/_np_compat.py)."""
-    return LEGACY_PROMOTION and hasattr(eqn.primitive, "np_fn") and \
-        promotes_by_value(eqn.invars)
-
-
-# Arithmetic whose weak Python-int literal operands may be written as floats when the
-# result is floating: NumPy converts the int to the array's dtype either way (exactly,
-# for small ints), but converting a Python float is much faster (x * 2.0 vs x * 2).
-_FLOAT_LITERAL_PRIMS = {"add", "sub", "mul", "div", "maximum", "minimum"}
 
 
 def _float_literal(a, text):
+    """A weak Python-int literal written as a float (the primitive's
+    ``float_literal_ok``): NumPy converts the int to the array's dtype either way
+    (exactly, for small ints), but converting a Python float is much faster (x * 2.0 vs
+    x * 2)."""
     if type(a) is Literal and type(a.val) is int and a.aval.weak_type and \
             abs(a.val) <= 2048:   # exact in every float dtype, float16 included
         return repr(float(a.val))
@@ -101,6 +85,11 @@ class _Gen:
             return repr(v)
         return self.const(v, "lit")
 
+    def subprogram(self, jaxpr, name, hint):
+        """A new global holding the compiled function of the const-free sub-``jaxpr``
+        (how control-flow and call primitives emit a call of their body)."""
+        return self.const(compiled(jaxpr, name), hint)
+
     def param(self, v):
         """Inline only plain ints/bools/None/tuples of them and dtypes; else a global."""
         if v is None or type(v) in (bool, int):
@@ -128,7 +117,7 @@ class _Gen:
     def expr(self, eqn, args):
         prim = eqn.primitive
         emit = prim.emit
-        weak_out = any(v.aval.weak_type for v in eqn.outvars) or _by_value(eqn)
+        weak_out = any(v.aval.weak_type for v in eqn.outvars) or by_value(eqn)
         self.eqn = eqn   # for emit callables that need avals
         if callable(emit) and not weak_out:
             return emit(args, eqn.params, self)
@@ -156,43 +145,22 @@ class _Gen:
         those call the ufunc instead (the primitive's ``py_kinds``)."""
         if not all(type(a) is Literal or a in self.maybe_python for a in eqn.invars):
             return True
-        kinds = getattr(eqn.primitive, "py_kinds", None)
+        kinds = eqn.primitive.py_kinds
         if kinds is not None and eqn.outvars[0].aval.dtype.kind not in kinds:
             return False
         self.maybe_python.update(eqn.outvars)    # the operator's result is Python too
         return True
-
-    def _may_share_input_memory(self):
-        """Vars that may be an input or constant, a view of one, or a read-only
-        broadcast: returned as they are, the caller could write into its own argument
-        (or hit a read-only array).  Ufuncs, products and reductions make fresh arrays;
-        any other primitive (reshape, transpose, slicing, a runtime helper...) is
-        assumed to return a view of its operands."""
-        j = self.jaxpr
-        shared = set(j.invars) | set(j.constvars)
-        for eqn in j.eqns:
-            name = eqn.primitive.name
-            if name == "broadcast_to" or (
-                    not _is_ufunc_prim(eqn.primitive) and name not in _FRESH_RESULT_PRIMS
-                    and any(type(a) is Var and a in shared for a in eqn.invars)):
-                shared.update(eqn.outvars)
-        return shared
 
     def generate(self):
         j = self.jaxpr
         dying = j.last_use()
         outputs = {v for v in j.outvars if type(v) is Var}
         owned = set()            # vars holding fresh buffers this function allocated
-        viewed = set()           # vars some view-producing (or unknown) eqn reads
-        for eqn in j.eqns:
-            if not _is_ufunc_prim(eqn.primitive) and \
-                    eqn.primitive.name not in _FRESH_RESULT_PRIMS:
-                viewed.update(v for v in eqn.invars if type(v) is Var)
+        viewed = viewed_vars(j)  # vars some view-producing (or unknown) eqn reads
         body = []
         for eqn, dead in zip(j.eqns, dying):
             args = [self.atom(a) for a in eqn.invars]
-            if eqn.primitive.name in _FLOAT_LITERAL_PRIMS and \
-                    eqn.outvars[0].aval.dtype.kind in "fc":
+            if eqn.primitive.float_literal_ok and eqn.outvars[0].aval.dtype.kind in "fc":
                 args = [_float_literal(a, s) for a, s in zip(eqn.invars, args)]
             args = [operand(s) for s in args]   # -2.0 -> (-2.0): safe in every slot
             outs = eqn.outvars
@@ -205,34 +173,25 @@ class _Gen:
                 body.append(f"{lhs} = {self.expr(eqn, args)}{comment}")
             else:
                 out = outs[0]
-                buf = None
-                if _is_ufunc_prim(eqn.primitive) and out.aval.size >= INPLACE_MIN_SIZE \
-                        and not out.aval.weak_type and not _by_value(eqn):
-                    for a in eqn.invars:
-                        if (type(a) is Var and a in owned and a in dead and a not in viewed
-                                and a not in outputs and a.aval.shape == out.aval.shape
-                                and a.aval.dtype == out.aval.dtype):
-                            buf = a
-                            break
+                buf = inplace_buffer(eqn, owned, viewed, dead, outputs)
                 name = self.new_name()
                 self.names[out] = name
                 if buf is not None:
-                    uf = eqn.primitive.np_fn
+                    uf = eqn.primitive.ufunc
                     ufn = f"np.{uf.__name__}" if getattr(np, uf.__name__, None) is uf \
                         else self.const(uf, f"u_{eqn.primitive.name}")
                     body.append(f"{name} = {ufn}({', '.join(args)}, out={self.names[buf]})"
                                 f"{comment}")
                 else:
                     body.append(f"{name} = {self.expr(eqn, args)}{comment}")
-                if out.aval.ndim and (_is_ufunc_prim(eqn.primitive) or
-                                      eqn.primitive.name == "dot_general"):
+                if owns(eqn, out):
                     owned.add(out)
             gone = [self.names[v] for v in dead if v not in outputs and v in self.names
                     and not self.names[v].startswith("c")]
             if gone:
                 body.append(f"del {', '.join(gone)}")
         rets = []
-        shared = self._may_share_input_memory() if self.copy_inputs else set()
+        shared = shares_input_memory(j) if self.copy_inputs else set()
         for v in j.outvars:
             a = self.atom(v)
             rets.append(f"_rt.copy_out({a})" if type(v) is Var and v in shared else a)
@@ -270,3 +229,20 @@ def _with_subprograms(source, globals_):
     subs = [f"\n# {name}:\n{value.__funcdiff_source__}" for name, value in globals_.items()
             if hasattr(value, "__funcdiff_source__")]
     return source + "".join(subs)
+
+
+# compiled code for the sub-jaxprs of call and control-flow eqns (what their impl runs
+# eagerly, through core.interpret.subprogram, and what their emitted code calls)
+_call_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_call_lock = threading.Lock()
+
+
+def compiled(jaxpr, name="jit"):
+    """The compiled NumPy function of a (const-free) ``Jaxpr``, cached weakly by the
+    jaxpr object."""
+    fn = _call_cache.get(jaxpr)
+    if fn is None:
+        fn, _ = compile_jaxpr(lower(ClosedJaxpr(jaxpr, [])), name)
+        with _call_lock:
+            _call_cache[jaxpr] = fn
+    return fn

@@ -2,7 +2,7 @@
 
 ``cond``, ``switch``, ``while_loop``, ``fori_loop``, ``scan`` (and ``map``) take Python
 functions on pytrees.  Each function is traced once, abstractly, into a jaxpr held by one
-primitive (see ``funcdiff/primitives/control_flow.py``), so:
+primitive (see ``funcdiff/higher_order/``), so:
 
 * outside ``jit`` they run at once, eagerly (the loop runs compiled NumPy code);
 * under ``jit`` they compile into the generated program, whatever the trip count;
@@ -16,14 +16,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._flat import flatten_fun, leaf_operand
+from ..api._flat import flatten_fun, leaf_operand
 from ..core.avals import ShapedArray
 from ..core.errors import ConcretizationError, FuncdiffTypeError, FuncdiffValueError
 from ..core.trace import Tracer, get_aval, trace_flat
-from ..custom_derivatives import stop_gradient
-from ..primitives import control_flow as _cf
-from ..primitives.elementwise import add, convert_element_type, lt, ne
-from ..primitives.elementwise import maximum as _max, minimum as _min
+from ..api.custom_derivatives import stop_gradient
+from ..core.ir import closure_convert
+from ..higher_order._common import same_aval
+from ..higher_order.cond import bind_cond
+from ..higher_order.scan import scan_p
+from ..higher_order.while_loop import while_p
+from ..primitives.base import add, convert_element_type
+from ..primitives.elementwise import lt, maximum as _max, minimum as _min, ne
 from ..tree_util import tree_flatten, tree_unflatten
 from ._solves import custom_linear_solve, custom_root
 
@@ -237,7 +241,7 @@ def _switch(index, funs, operands, what, names):
         flat, store = flatten_fun(f, in_tree)
         closed.append(trace_flat(lambda *xs, flat=flat: _cast_outs(
             flat(*xs), targets), avals, kind=what)[0])
-    return tree_unflatten(tree0, _cf.bind_cond(index, closed, leaves))
+    return tree_unflatten(tree0, bind_cond(index, closed, leaves))
 
 
 def _join_outputs(what, names, tree, outs):
@@ -250,8 +254,8 @@ def _join_outputs(what, names, tree, outs):
         strong = [a for a in cands if not a.weak_type]
         ref = strong[0] if strong else cands[0]
         for a, name in zip(cands, names):
-            ok = _cf._same(a, ref) or (a.weak_type and a.shape == ref.shape)
-            if not ok or (strong and not _cf._same(a, ref) and not a.weak_type):
+            ok = same_aval(a, ref) or (a.weak_type and a.shape == ref.shape)
+            if not ok or (strong and not same_aval(a, ref) and not a.weak_type):
                 j = cands.index(ref)
                 raise FuncdiffTypeError(
                     f"{what}: every branch must return the same shapes and dtypes, but "
@@ -309,9 +313,9 @@ def while_loop(cond_fun, body_fun, init_val):
         raise FuncdiffTypeError(
             f"while_loop: cond_fun must return a boolean scalar, got {ca.str_short()}.  "
             "Compare explicitly (e.g. err > tol), and reduce arrays with .all() / .any().")
-    cj, cconsts = _cf._closure_convert(cond)
-    bj, bconsts = _cf._closure_convert(body)
-    outs = _cf.while_p.bind(*cconsts, *bconsts, *leaves, cond_jaxpr=cj, body_jaxpr=bj,
+    cj, cconsts = closure_convert(cond)
+    bj, bconsts = closure_convert(body)
+    outs = while_p.bind(*cconsts, *bconsts, *leaves, cond_jaxpr=cj, body_jaxpr=bj,
                             cond_nconsts=len(cconsts), body_nconsts=len(bconsts))
     return tree_unflatten(tree, outs)
 
@@ -421,8 +425,8 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     body, c_avals, store = _trace_body("scan", "f", make_flat, c_tree, _avals(c_leaves),
                                        x_avals)
     c_leaves = [_convert(x, a) for x, a in zip(c_leaves, c_avals)]
-    bj, consts = _cf._closure_convert(body)
-    outs = _cf.scan_p.bind(*consts, *c_leaves, *x_leaves, jaxpr=bj, length=length,
+    bj, consts = closure_convert(body)
+    outs = scan_p.bind(*consts, *c_leaves, *x_leaves, jaxpr=bj, length=length,
                            reverse=bool(reverse), num_consts=len(consts), num_carry=nk)
     return (tree_unflatten(c_tree, outs[:nk]),
             tree_unflatten(store["y_tree"], outs[nk:]))

@@ -2,18 +2,18 @@
 equations they solve (implicit differentiation), with JAX's semantics.
 
 Each user function is traced once, abstractly, into a jaxpr held by one primitive
-(``funcdiff/primitives/solves.py``); values the functions close over become operands, so
+(``funcdiff/higher_order/solves.py``); values the functions close over become operands, so
 derivatives with respect to them flow through the implicit rules.
 """
 from __future__ import annotations
 
-from .._flat import flatten_fun, leaf_operand
-from ..api import linearize, vjp
+from ..api._flat import flatten_fun, leaf_operand
+from ..api.autodiff import linearize, vjp
 from ..core.errors import FuncdiffTypeError, StructureError
+from ..core.ir import closure_convert
 from ..core.trace import get_aval, trace_flat
-from ..primitives import solves as _solves
-from ..primitives.control_flow import _closure_convert
-from ..primitives.shape import full
+from ..higher_order import solves as _solves
+from ..primitives.base import full
 from ..tree_util import tree_flatten, tree_unflatten
 
 __all__ = ["custom_root", "custom_linear_solve"]
@@ -30,7 +30,7 @@ def _trace(fun, in_tree, avals, what):
     closed over."""
     flat, store = flatten_fun(fun, in_tree)
     closed, _, _ = trace_flat(flat, list(avals), kind=what)
-    j, consts = _closure_convert(closed)
+    j, consts = closure_convert(closed)
     return j, consts, store["out_tree"], [v.aval for v in j.outvars]
 
 

@@ -9,7 +9,9 @@ from numpy import (bool_, complex64, complex128, dtype, e, float16, float32,  # 
                    integer, floating, inexact, number, complexfloating, signedinteger,
                    finfo, iinfo, issubdtype, ndarray)
 
-from ._core import Array, FUNCTIONS  # noqa: F401
+import sys
+
+from ._core import FUNCTIONS  # noqa: F401
 from ._math import *  # noqa: F401,F403
 from ._math import around, real, imag, where, clip, positive  # noqa: F401
 from ._reductions import *  # noqa: F401,F403
@@ -17,6 +19,7 @@ from ._creation import *  # noqa: F401,F403
 from ._shape import *  # noqa: F401,F403
 from ._products import *  # noqa: F401,F403
 from ._indexing import *  # noqa: F401,F403
+from ._indexing import Array  # noqa: F401
 from ._ufuncs import *  # noqa: F401,F403
 from ._predicates import *  # noqa: F401,F403
 from ._arrayapi import *  # noqa: F401,F403
@@ -34,6 +37,7 @@ from ._quantiles import *  # noqa: F401,F403
 from ._nanfunctions import *  # noqa: F401,F403
 from ._histograms import *  # noqa: F401,F403
 from ._setops import *  # noqa: F401,F403
-from . import linalg  # noqa: F401
-from . import fft  # noqa: F401
-from . import _methods  # noqa: F401  (attaches operators and methods to tracers)
+from . import fft, linalg  # noqa: F401
+from . import _methods
+
+_methods.install(sys.modules[__name__])   # operators, methods and NumPy dispatch on tracers

@@ -11,8 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
-from ..primitives import elementwise as ew
-from ..primitives import shape as sh
+from ..primitives import base as pb, shape as sh
 from ._core import FUNCTIONS, aval, canonical_axis, implements, operand
 from ._math import _no_out
 from ._products import matmul
@@ -44,7 +43,7 @@ def astype(x, dtype, /, *, copy=True, device=None):
     a = aval(x)
     if a.dtype == dtype and not a.weak_type:
         return x
-    return ew.convert_element_type(x, dtype=dtype)
+    return pb.convert_element_type(x, dtype=dtype)
 
 
 @_export("permute_dims")
@@ -78,7 +77,7 @@ def unstack(x, /, *, axis=0):
     ax = canonical_axis(axis, len(shape))
     x = moveaxis(x, ax, 0)
     rest = aval(x).shape[1:]
-    return tuple(sh.reshape(sh.slice_(x, (i,) + (0,) * len(rest), (i + 1,) + rest), rest)
+    return tuple(pb.reshape(sh.slice_(x, (i,) + (0,) * len(rest), (i + 1,) + rest), rest)
                  for i in range(shape[ax]))
 
 
@@ -99,7 +98,7 @@ def _gufunc(name, ncore, compute, x1, x2, out, dtype, axes, axis, keepdims=False
         raise FuncdiffTypeError(f"`{name}`: cannot specify both 'axis' and 'axes'")
     x, y = operand(x1), operand(x2)
     if dtype is not None:
-        x, y = (ew.convert_element_type(v, dtype=np.dtype(dtype)) for v in (x, y))
+        x, y = (pb.convert_element_type(v, dtype=np.dtype(dtype)) for v in (x, y))
     nds = (aval(x).ndim, aval(y).ndim)
     for i, (n, k) in enumerate(zip(nds, ncore)):
         if n < k:
@@ -122,7 +121,7 @@ def _gufunc(name, ncore, compute, x1, x2, out, dtype, axes, axis, keepdims=False
     if keepdims:
         if k_out:
             raise FuncdiffValueError(f"`{name}`: keepdims= needs a scalar core output")
-        r = sh.reshape(r, aval(r).shape + (1,))
+        r = pb.reshape(r, aval(r).shape + (1,))
         k_out = 1
         axes = None if axis is None else [None, None, (axis,)]
     nr = aval(r).ndim
@@ -132,21 +131,21 @@ def _gufunc(name, ncore, compute, x1, x2, out, dtype, axes, axis, keepdims=False
 
 
 def _row(v):
-    return sh.reshape(v, aval(v).shape[:-1] + (1, aval(v).shape[-1]))
+    return pb.reshape(v, aval(v).shape[:-1] + (1, aval(v).shape[-1]))
 
 
 def _col(v):
-    return sh.reshape(v, aval(v).shape + (1,))
+    return pb.reshape(v, aval(v).shape + (1,))
 
 
 def _conj(v):
-    return ew.conj(v) if aval(v).dtype.kind == "c" else v
+    return pb.conj(v) if aval(v).dtype.kind == "c" else v
 
 
 def _drop(r, *axes):
     shape = aval(r).shape
     nd = len(shape)
-    return sh.reshape(r, tuple(d for i, d in enumerate(shape) if i - nd not in axes))
+    return pb.reshape(r, tuple(d for i, d in enumerate(shape) if i - nd not in axes))
 
 
 def _vecdot(x, y):

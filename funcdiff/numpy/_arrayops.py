@@ -27,12 +27,13 @@ import numpy as np
 
 from ..core.errors import ConcretizationError, FuncdiffTypeError, FuncdiffValueError
 from ..core.trace import Tracer, current_source_info, state
+from ..primitives import base as pb
 from ..primitives import elementwise as ew
 from ..primitives import shape as sp
-from ..vmap_api import vmap
-from ._core import FUNCTIONS, as_array, aval, canonical_axis, implements, operand
-from ._creation import asarray
-from ._indexing import _update, getitem, take
+from ..api.vmap import vmap
+from ._core import FUNCTIONS, aval, canonical_axis, implements, operand
+from ._creation import asarray, creation
+from ._indexing import _update, as_array, getitem, take
 from ._sizes import concrete
 from ._math import where
 from ._products import diag
@@ -177,7 +178,7 @@ def resize(a, new_shape):
         return sp.full(new_shape, 0, aval(x).dtype)
     flat = _reshape(x, (1, n))
     reps = -(-size // n)
-    flat = _reshape(sp.broadcast_to(flat, (reps, n)), (-1,))
+    flat = _reshape(pb.broadcast_to(flat, (reps, n)), (-1,))
     return sp.reshape(_slice_axis(flat, 0, 0, size), new_shape)
 
 
@@ -235,7 +236,7 @@ def rollaxis(a, axis, start=0):
     axes = list(range(n))
     axes.remove(axis)
     axes.insert(start, axis)
-    return sp.transpose(x, tuple(axes))
+    return pb.transpose(x, tuple(axes))
 
 
 def _axis_error_msg(msg):
@@ -253,7 +254,7 @@ def apply_along_axis(func1d, axis, arr, *args, **kwargs):
     x = _arr(arr)
     n = _ndim(x)
     ax = canonical_axis(operator_index(axis), n)
-    x = sp.transpose(x, tuple(i for i in range(n) if i != ax) + (ax,))
+    x = pb.transpose(x, tuple(i for i in range(n) if i != ax) + (ax,))
     batch = _shape(x)[:-1]
     if any(d == 0 for d in batch):
         raise FuncdiffValueError("Cannot apply_along_axis when any iteration dimensions "
@@ -264,7 +265,7 @@ def apply_along_axis(func1d, axis, arr, *args, **kwargs):
     out = sp.reshape(out, batch + res_shape)
     k, r = len(batch), len(res_shape)
     perm = tuple(range(ax)) + tuple(range(k, k + r)) + tuple(range(ax, k))
-    return sp.transpose(out, perm)
+    return pb.transpose(out, perm)
 
 
 @implements(np.apply_over_axes)
@@ -459,7 +460,7 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
     return kind(out)
 
 
-@implements(np.indices, creation=True)
+@creation(np.indices)
 def indices(dimensions, dtype=int, sparse=False):
     """NumPy's ``indices``: the index grid of ``dimensions`` (stacked, or a tuple of
     broadcastable arrays when ``sparse``)."""
@@ -471,7 +472,7 @@ def indices(dimensions, dtype=int, sparse=False):
         shape = (1,) * i + (d,) + (1,) * (n - i - 1)
         idx = sp.reshape(sp.iota(0, d, 1, dt), shape)
         if not sparse:
-            idx = sp.broadcast_to(idx, dims)
+            idx = pb.broadcast_to(idx, dims)
         res.append(idx)
     if sparse:
         return tuple(res)

@@ -18,62 +18,21 @@ import numpy as np
 
 from .._np_compat import NUMPY2
 from ..core.avals import ShapedArray
-from ..core.errors import FuncdiffError, FuncdiffTypeError
-from ..core.trace import _Debug, Tracer, current_source_info, get_aval, state
+from ..core.debug import check_function, flags as debug_flags
+from ..core.errors import FuncdiffError, FuncdiffTypeError, FuncdiffValueError
+from ..core.trace import Tracer, current_source_info, get_aval, state
+from ..primitives.base import convert_element_type, reshape, result_dtype
+from ..primitives.shape import concatenate
 
 FUNCTIONS: dict[object, object] = {}      # numpy callable -> funcdiff function
+# callables run when NumPy's dispatch meets a function with no registration; one that
+# returns True has registered more (see _methods._lookup)
+ON_LOOKUP_MISS: list = []
 UFUNC_METHODS: dict[tuple, object] = {}   # (ufunc, "reduce"/"accumulate") -> function
 _PY = (bool, int, float, complex)
 
 
-class Array(np.ndarray):
-    """What funcdiff.numpy's creation functions return outside transforms: a plain
-    ``ndarray`` plus JAX's functional ``.at[idx].set(v)`` updates, so code written for
-    transforms also runs when called plainly.  Results of NumPy operations on it stay
-    ``Array``; ``numpy.asarray`` turns it back into a base ``ndarray``.
-
-    Indexed by a traced value (``a[i]`` inside ``jit``, ``vmap``, a loop body), it is a
-    constant of the trace and the indexing is recorded (a ``gather``), as a ``jax.Array``
-    would be; a plain ``ndarray`` cannot do this (NumPy needs the index's value)."""
-
-    @property
-    def at(self):
-        from ._indexing import _IndexUpdateHelper
-        return _IndexUpdateHelper(self)
-
-    def __getitem__(self, idx):
-        # (hot: plain indexing pays two type checks; tracers exist only inside a trace)
-        t = type(idx)
-        if t is Tracer or ((t is tuple or t is list or t is slice)
-                           and _has_traced_index(idx)):
-            from ._indexing import getitem   # (_indexing imports this module)
-            return getitem(self, idx)
-        return _ndarray_getitem(self, idx)
-
-
-_ndarray_getitem = np.ndarray.__getitem__
-
-
-def _has_traced_index(idx) -> bool:
-    """Whether an index (tuple, list, slice bounds included) holds a tracer."""
-    t = type(idx)
-    if t is Tracer:
-        return True
-    if t is tuple or t is list:
-        return any(_has_traced_index(e) for e in idx)
-    if t is slice:
-        return Tracer in (type(idx.start), type(idx.stop), type(idx.step))
-    return False
-
-
-def as_array(x):
-    """Eager results of creation functions: an ``Array`` view (0-d stays as NumPy gives)."""
-    if isinstance(x, np.ndarray) and type(x) is not Array:
-        return x.view(Array)
-    return x
-
-
-def implements(np_fn, *, name=None, creation=False, nin=None, prim=None, numpy2_kwargs=(),
+def implements(np_fn, *, name=None, eager_wrap=None, nin=None, prim=None, numpy2_kwargs=(),
                numpy1=None):
     """Register a traced implementation of ``np_fn`` with an eager fast path.
 
@@ -97,11 +56,11 @@ def implements(np_fn, *, name=None, creation=False, nin=None, prim=None, numpy2_
                 if any(k in kwargs for k in numpy2_kwargs):
                     return (numpy1 or traced)(*args, **kwargs)
                 return np_fn(*args, **kwargs)
-        if creation:
+        if eager_wrap is not None:
             @functools.wraps(traced)
             def f(*args, **kwargs):
                 if not state.stack:
-                    return as_array(np_call(*args, **kwargs))
+                    return eager_wrap(np_call(*args, **kwargs))
                 try:
                     return traced(*args, **kwargs)
                 except FuncdiffError as e:
@@ -112,7 +71,7 @@ def implements(np_fn, *, name=None, creation=False, nin=None, prim=None, numpy2_
             def f(*args, **kwargs):
                 stack = state.stack
                 if not stack:
-                    if _Debug.nans:
+                    if debug_flags.nans:
                         return _checked(np_call, args, kwargs)
                     return np_call(*args, **kwargs)
                 try:
@@ -130,7 +89,7 @@ def implements(np_fn, *, name=None, creation=False, nin=None, prim=None, numpy2_
             def f(*args, **kwargs):
                 stack = state.stack
                 if not stack:
-                    if _Debug.nans:
+                    if debug_flags.nans:
                         return _checked(np_call, args, kwargs)
                     return np_call(*args, **kwargs)
                 try:
@@ -149,7 +108,7 @@ def implements(np_fn, *, name=None, creation=False, nin=None, prim=None, numpy2_
             @functools.wraps(traced)
             def f(*args, **kwargs):
                 if not state.stack:
-                    if _Debug.nans:
+                    if debug_flags.nans:
                         return _checked(np_call, args, kwargs)
                     return np_call(*args, **kwargs)
                 try:
@@ -172,7 +131,6 @@ _NO_PARAMS: dict = {}   # shared, never mutated (process copies params into the 
 def _checked(np_fn, args, kwargs):
     """The eager fast path with ``funcdiff.config.debug_nans`` on: NumPy's result, after
     checking it has no NaN the arguments did not have."""
-    from ..core.debug import check_function
     out = np_fn(*args, **kwargs)
     check_function(getattr(np_fn, "__name__", "function"), args, kwargs, out,
                    current_source_info())
@@ -189,13 +147,8 @@ def _locate(e, fname):
         e.args = (f"{e.args[0]}\n  (in `{fname}`, at {src})",) + e.args[1:]
 
 
-def is_traced(x) -> bool:
-    return type(x) is Tracer
-
-
 def cast(x, dtype):
     """``x`` as ``dtype`` (and strong): a convert eqn only when something changes."""
-    from ..primitives.elementwise import convert_element_type
     a = aval(x)
     dtype = np.dtype(dtype)
     if a.dtype == dtype and not a.weak_type:
@@ -213,25 +166,30 @@ def _contains_tracer(x) -> bool:
 
 def operand(x, dtype=None):
     """Any array-like as a primitive operand: a Tracer, a Python scalar (weak), a NumPy
-    scalar or an ndarray.  Lists/tuples holding tracers are stacked with
-    ``funcdiff.numpy.array``."""
+    scalar or an ndarray.  Lists/tuples holding tracers are stacked, as
+    ``funcdiff.numpy.array`` does (``to_array``)."""
     t = type(x)
     if t is Tracer or t in _PY:
         out = x
     elif isinstance(x, (np.ndarray, np.generic)):
         out = x
     elif isinstance(x, (list, tuple)):
-        if _contains_tracer(x):
-            from ._creation import array
-            out = array(x)
-        else:
+        if not _contains_tracer(x):
             out = np.asarray(x)
+        elif not state.stack:
+            out = np.array(x)   # (raises: tracers outside their transform are leaked)
+        else:
+            try:
+                out = to_array(x)
+            except FuncdiffError as e:
+                _locate(e, "array")
+                raise
+
     elif hasattr(x, "__array__") or hasattr(x, "__array_interface__"):
         out = np.asarray(x)
     else:
         raise FuncdiffTypeError(f"{t.__name__} is not an array-like value")
     if dtype is not None:
-        from ..primitives.elementwise import convert_element_type
         if get_aval(out).dtype != np.dtype(dtype):
             out = convert_element_type(out, dtype=np.dtype(dtype))
     return out
@@ -273,5 +231,49 @@ def canonical_axes(axis, ndim_):
 
 def result_type(*args):
     """NumPy's promotion of the operands, honouring weak Python scalars."""
-    from ..primitives._rules import result_dtype
     return result_dtype(np.add, *[aval(operand(a)) for a in args])
+
+
+# --- array conversion (funcdiff.numpy.array, and operand() of lists of tracers) ------
+
+def _record(x):
+    """``x`` as a traced value: constants go through one (identity) convert eqn."""
+    if type(x) is Tracer:
+        return x
+    return convert_element_type(x, dtype=aval(x).dtype)
+
+
+def _stack_sequence(obj):
+    """A (nested) list/tuple holding tracers as one traced array."""
+    parts = [_stack_sequence(e) if isinstance(e, (list, tuple)) and _contains_tracer(e)
+             else (e if type(e) is Tracer else np.asarray(e)) for e in obj]
+    shapes = {aval(p).shape for p in parts}
+    if len(shapes) != 1:
+        raise FuncdiffValueError(
+            "setting an array element with a sequence: the requested array has an "
+            f"inhomogeneous shape (elements of shapes {sorted(shapes)}).  Every element "
+            "of a list passed to funcdiff.numpy.array must have the same shape.")
+    (shape,) = shapes
+    # a weak (Python-scalar) tracer counts with its default dtype, as NumPy's
+    # sequence conversion treats Python scalars
+    dtype = np.result_type(*[aval(p).dtype for p in parts])
+    rows = [reshape(cast(p, dtype), (1,) + shape) for p in parts]
+    if len(rows) == 1:
+        return _record(rows[0])
+    return concatenate(rows, 0)
+
+
+def to_array(obj, dtype=None, ndmin=0):
+    """What ``funcdiff.numpy.array`` computes under a trace: ``obj`` as a traced array of
+    ``dtype`` with at least ``ndmin`` axes, lists holding tracers stacked."""
+    if type(obj) is Tracer:
+        x = obj
+    elif isinstance(obj, (list, tuple)) and _contains_tracer(obj):
+        x = _stack_sequence(obj)
+    else:
+        x = np.asarray(obj, dtype=dtype)
+    x = cast(x, dtype if dtype is not None else aval(x).dtype)
+    nd = aval(x).ndim
+    if ndmin > nd:
+        x = reshape(x, (1,) * (ndmin - nd) + aval(x).shape)
+    return _record(x)

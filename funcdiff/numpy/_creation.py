@@ -22,11 +22,17 @@ import numpy as np
 from ..core.avals import ShapedArray
 from ..core.errors import FuncdiffValueError
 from ..core.trace import Tracer
-from ..primitives import elementwise as ew
-from ..primitives import shape as sh
-from ..primitives._rules import result_dtype
-from ._core import _contains_tracer, aval, canonical_axis, implements, operand
-from ._core import cast as _cast
+from ..primitives import base as pb, elementwise as ew, shape as sh
+from ..primitives.base import result_dtype
+from ._core import (_contains_tracer, _record, aval, canonical_axis, cast as _cast,
+                    implements, operand, to_array)
+from ._indexing import as_array
+
+
+def creation(np_fn, **kw):
+    """``implements`` for functions that make arrays: outside transforms they return a
+    ``funcdiff.numpy.Array`` (an ``ndarray`` with ``.at[]``)."""
+    return implements(np_fn, eager_wrap=as_array, **kw)
 
 __all__ = ["array", "asarray", "asanyarray", "ascontiguousarray", "copy", "zeros", "ones",
            "full", "empty", "zeros_like", "ones_like", "full_like", "empty_like", "arange",
@@ -34,13 +40,6 @@ __all__ = ["array", "asarray", "asanyarray", "ascontiguousarray", "copy", "zeros
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-def _record(x):
-    """``x`` as a traced value: constants go through one (identity) convert eqn."""
-    if type(x) is Tracer:
-        return x
-    return ew.convert_element_type(x, dtype=aval(x).dtype)
-
 
 def _shape_tuple(shape):
     if isinstance(shape, (list, tuple)):
@@ -55,96 +54,62 @@ def _check_shape(name, shape):
     return shape
 
 
-def _stack_sequence(obj):
-    """A (nested) list/tuple holding tracers as one traced array."""
-    parts = [_stack_sequence(e) if isinstance(e, (list, tuple)) and _contains_tracer(e)
-             else (e if type(e) is Tracer else np.asarray(e)) for e in obj]
-    shapes = {aval(p).shape for p in parts}
-    if len(shapes) != 1:
-        raise FuncdiffValueError(
-            "setting an array element with a sequence: the requested array has an "
-            f"inhomogeneous shape (elements of shapes {sorted(shapes)}).  Every element "
-            "of a list passed to funcdiff.numpy.array must have the same shape.")
-    (shape,) = shapes
-    # a weak (Python-scalar) tracer counts with its default dtype, as NumPy's
-    # sequence conversion treats Python scalars
-    dtype = np.result_type(*[aval(p).dtype for p in parts])
-    rows = [sh.reshape(_cast(p, dtype), (1,) + shape) for p in parts]
-    if len(rows) == 1:
-        return _record(rows[0])
-    return sh.concatenate(rows, 0)
-
-
-def _to_array(obj, dtype=None, ndmin=0):
-    if type(obj) is Tracer:
-        x = obj
-    elif isinstance(obj, (list, tuple)) and _contains_tracer(obj):
-        x = _stack_sequence(obj)
-    else:
-        x = np.asarray(obj, dtype=dtype)
-    x = _cast(x, dtype if dtype is not None else aval(x).dtype)
-    nd = aval(x).ndim
-    if ndmin > nd:
-        x = sh.reshape(x, (1,) * (ndmin - nd) + aval(x).shape)
-    return _record(x)
-
-
 # --- array, asarray, copy ---------------------------------------------------------------------
 
-@implements(np.array, creation=True)
+@creation(np.array)
 def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0,  # noqa: A002
           ndmax=0, like=None):
     """NumPy's ``array``: a traced value is returned as is (cast if ``dtype`` asks);
     (nested) lists mixing traced values and numbers are stacked, so derivatives flow to
     each traced element."""
-    return _to_array(object, dtype, ndmin)
+    return to_array(object, dtype, ndmin)
 
 
-@implements(np.asarray, creation=True)
+@creation(np.asarray)
 def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
     """NumPy's ``asarray``: as ``array`` (traced values pass through unchanged)."""
-    return _to_array(a, dtype)
+    return to_array(a, dtype)
 
 
-@implements(np.asanyarray, creation=True)
+@creation(np.asanyarray)
 def asanyarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
     """NumPy's ``asanyarray``: as ``asarray``."""
-    return _to_array(a, dtype)
+    return to_array(a, dtype)
 
 
-@implements(np.ascontiguousarray, creation=True)
+@creation(np.ascontiguousarray)
 def ascontiguousarray(a, dtype=None, *, like=None):
     """NumPy's ``ascontiguousarray`` (at least 1-d): as ``asarray`` with ``ndmin=1``."""
-    return _to_array(a, dtype, ndmin=1)
+    return to_array(a, dtype, ndmin=1)
 
 
-@implements(np.copy, creation=True)
+@creation(np.copy)
 def copy(a, order="K", subok=False):
     """NumPy's ``copy``.  Traced values are immutable, so a traced input is returned
     itself; the derivative is the identity."""
-    return _to_array(a)
+    return to_array(a)
 
 
 # --- zeros, ones, full, empty -------------------------------------------------------------------
 
 def _constant(name, shape, value, dtype):
     shape = _check_shape(name, _shape_tuple(shape))
-    return sh.full(shape, value, np.dtype(float if dtype is None else dtype))
+    return pb.full(shape, value, np.dtype(float if dtype is None else dtype))
 
 
-@implements(np.zeros, creation=True)
+@creation(np.zeros)
 def zeros(shape, dtype=None, order="C", *, device=None, like=None):
     """An array of zeros (float64 by default), recorded as a ``full`` eqn when traced."""
     return _constant("zeros", shape, 0, dtype)
 
 
-@implements(np.ones, creation=True, numpy2_kwargs=("device",))
+@creation(np.ones, numpy2_kwargs=("device",))
 def ones(shape, dtype=None, order="C", *, device=None, like=None):
     """An array of ones (float64 by default), recorded as a ``full`` eqn when traced."""
     return _constant("ones", shape, 1, dtype)
 
 
-@implements(np.empty, creation=True)
+@creation(np.empty)
 def empty(shape, dtype=None, order="C", *, device=None, like=None):
     """NumPy's ``empty``; zeros when traced (NumPy leaves the contents unspecified)."""
     return _constant("empty", shape, 0, dtype)
@@ -157,16 +122,16 @@ def _fill(name, shape, fill_value, dtype):
     if _contains_tracer(fill_value):
         v = operand(fill_value)
         dt = np.dtype(dtype) if dtype is not None else aval(v).dtype
-        return _record(sh.broadcast_to(_cast(v, dt), shape))
+        return _record(pb.broadcast_to(_cast(v, dt), shape))
     v = np.asarray(fill_value)
     dt = np.dtype(dtype) if dtype is not None else v.dtype
     v = v.astype(dt)
     if v.ndim == 0:
-        return sh.full(shape, v.item(), dt)
-    return _record(sh.broadcast_to(v, shape))
+        return pb.full(shape, v.item(), dt)
+    return _record(pb.broadcast_to(v, shape))
 
 
-@implements(np.full, creation=True, numpy2_kwargs=("device",))
+@creation(np.full, numpy2_kwargs=("device",))
 def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
     """An array of ``shape`` filled with ``fill_value`` (which may be traced, or an array
     that broadcasts to ``shape``); the dtype is the fill value's unless given."""
@@ -181,29 +146,29 @@ def _like(a, dtype, shape):
     return dt, shp
 
 
-@implements(np.zeros_like, creation=True, numpy2_kwargs=("device",))
+@creation(np.zeros_like, numpy2_kwargs=("device",))
 def zeros_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
     """Zeros with ``a``'s shape and dtype (no dependence on ``a``'s values)."""
     dt, shp = _like(a, dtype, shape)
-    return sh.full(_check_shape("zeros_like", shp), 0, dt)
+    return pb.full(_check_shape("zeros_like", shp), 0, dt)
 
 
-@implements(np.ones_like, creation=True, numpy2_kwargs=("device",))
+@creation(np.ones_like, numpy2_kwargs=("device",))
 def ones_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
     """Ones with ``a``'s shape and dtype (no dependence on ``a``'s values)."""
     dt, shp = _like(a, dtype, shape)
-    return sh.full(_check_shape("ones_like", shp), 1, dt)
+    return pb.full(_check_shape("ones_like", shp), 1, dt)
 
 
-@implements(np.empty_like, creation=True)
+@creation(np.empty_like)
 def empty_like(prototype, /, dtype=None, order="K", subok=True, shape=None, *,
                device=None):
     """NumPy's ``empty_like``; zeros when traced."""
     dt, shp = _like(prototype, dtype, shape)
-    return sh.full(_check_shape("empty_like", shp), 0, dt)
+    return pb.full(_check_shape("empty_like", shp), 0, dt)
 
 
-@implements(np.full_like, creation=True, numpy2_kwargs=("device",))
+@creation(np.full_like, numpy2_kwargs=("device",))
 def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *,
               device=None):
     """``fill_value`` (possibly traced) cast to ``a``'s dtype (unsafely, as NumPy's
@@ -224,7 +189,7 @@ def _concrete(v, what):
     return v
 
 
-@implements(np.arange, creation=True)
+@creation(np.arange)
 def arange(start=None, stop=None, step=None, dtype=None, *, device=None, like=None):
     """``arange([start,] stop[, step], dtype=None)``: the length must be known, so traced
     bounds need concrete values (outside ``jit``; under ``jit`` mark them static).  A
@@ -246,7 +211,7 @@ def arange(start=None, stop=None, step=None, dtype=None, *, device=None, like=No
         i = sh.iota(0, n, 1, dt)
         s = _cast(operand(start), dt)
         d = _cast(operand(1 if step is None else step), dt)
-        return ew.add(s, ew.mul(i, d))
+        return pb.add(s, ew.mul(i, d))
     if all(type(v) in (int, float) for v in (c_start, c_stop, c_step)):
         return sh.iota(c_start, c_stop, c_step, dt)
     # NumPy scalars (or concrete values of tracers) step in their own precision, e.g.
@@ -254,7 +219,7 @@ def arange(start=None, stop=None, step=None, dtype=None, *, device=None, like=No
     return _record(ref)
 
 
-@implements(np.linspace, creation=True, numpy2_kwargs=("device",))
+@creation(np.linspace, numpy2_kwargs=("device",))
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
              device=None):
     """``num`` evenly spaced values from ``start`` to ``stop`` (NumPy's algorithm:
@@ -272,27 +237,27 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
         dt = np.dtype(np.float64)
     s, e = _cast(s, dt), _cast(e, dt)
     bshape = np.broadcast_shapes(aval(s).shape, aval(e).shape)
-    s, e = sh.broadcast_to(s, bshape), sh.broadcast_to(e, bshape)
+    s, e = pb.broadcast_to(s, bshape), pb.broadcast_to(e, bshape)
     delta = ew.sub(e, s)
-    y = sh.reshape(sh.iota(0, num, 1, dt), (num,) + (1,) * len(bshape))
+    y = pb.reshape(sh.iota(0, num, 1, dt), (num,) + (1,) * len(bshape))
     if div > 0:
         step = ew.div(delta, float(div))
         y = ew.mul(y, step)
     else:
-        step = sh.full(bshape, np.nan, dt)
+        step = pb.full(bshape, np.nan, dt)
         y = ew.mul(y, delta)
-    y = ew.add(y, s)
+    y = pb.add(y, s)
     if endpoint and num > 1:
         zeros_ = (0,) * len(bshape)
         head = sh.slice_(y, (0,) + zeros_, (num - 1,) + bshape)
-        y = sh.concatenate([head, sh.reshape(e, (1,) + bshape)], 0)
-    y = sh.broadcast_to(y, (num,) + bshape)
+        y = sh.concatenate([head, pb.reshape(e, (1,) + bshape)], 0)
+    y = pb.broadcast_to(y, (num,) + bshape)
     nd = 1 + len(bshape)
     ax = canonical_axis(axis, nd)
     if ax != 0:
         perm = list(range(1, nd))
         perm.insert(ax, 0)
-        y = sh.transpose(y, perm)
+        y = pb.transpose(y, perm)
     if dtype is not None:
         dtype = np.dtype(dtype)
         if dtype.kind in "iub":
@@ -312,26 +277,26 @@ def _grid(N, M, k):
     k = operator.index(k)
     _check_shape("eye", (N, M))
     idx = np.dtype(np.intp)
-    rows = sh.reshape(sh.iota(0, N, 1, idx), (N, 1))
-    cols = sh.reshape(sh.iota(0, M, 1, idx), (1, M))
-    return ew.add(rows, k) if k else rows, cols
+    rows = pb.reshape(sh.iota(0, N, 1, idx), (N, 1))
+    cols = pb.reshape(sh.iota(0, M, 1, idx), (1, M))
+    return pb.add(rows, k) if k else rows, cols
 
 
-@implements(np.eye, creation=True, numpy2_kwargs=("device",))
+@creation(np.eye, numpy2_kwargs=("device",))
 def eye(N, M=None, k=0, dtype=float, order="C", *, device=None, like=None):
     """Ones on the ``k``-th diagonal of an ``N x M`` array, zeros elsewhere."""
     r, c = _grid(N, M, k)
-    return ew.convert_element_type(ew.eq(r, c), dtype=np.dtype(dtype))
+    return pb.convert_element_type(ew.eq(r, c), dtype=np.dtype(dtype))
 
 
-@implements(np.identity, creation=True)
+@creation(np.identity)
 def identity(n, dtype=None, *, like=None):
     """The ``n x n`` identity (float64 by default)."""
     return eye(n, dtype=float if dtype is None else dtype)
 
 
-@implements(np.tri, creation=True)
+@creation(np.tri)
 def tri(N, M=None, k=0, dtype=float, *, like=None):
     """Ones at and below the ``k``-th diagonal of an ``N x M`` array, zeros above."""
     r, c = _grid(N, M, k)
-    return ew.convert_element_type(ew.ge(r, c), dtype=np.dtype(dtype))
+    return pb.convert_element_type(ew.ge(r, c), dtype=np.dtype(dtype))

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..core.trace import Tracer
+from ..primitives import base as pb
 from ..primitives import elementwise as ew
 from ..primitives import shape as sp
 from ._core import aval, canonical_axis, implements, operand
@@ -77,7 +78,7 @@ def diff(a, n=1, axis=-1, prepend=_NoValue, append=_NoValue):
             if _ndim(e) == 0:
                 shape = list(_shape(x))
                 shape[axis] = 1
-                e = sp.broadcast_to(e, tuple(shape))
+                e = pb.broadcast_to(e, tuple(shape))
             parts.append(e)
     if len(parts) > 1:
         x = concatenate.traced(parts, axis=axis)

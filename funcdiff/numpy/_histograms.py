@@ -29,6 +29,7 @@ import numpy as np
 
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..core.trace import Tracer
+from ..primitives import base as pb
 from ..primitives import elementwise as ew
 from ..primitives import shape as sh
 from ..primitives.indexing import make_indexer, scatter_add
@@ -115,8 +116,8 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         return _interp_real(x, xp, fp, left, right)
     parts = [_interp_real(x, xp, part(fp), None if b is None else part(b),
                           None if c is None else part(c))
-             for part in (ew.real, ew.imag) for b, c in [(left, right)]]
-    return ew.make_complex(*parts)
+             for part in (ew.real, pb.imag) for b, c in [(left, right)]]
+    return pb.make_complex(*parts)
 
 
 # --- bincount --------------------------------------------------------------------------------
@@ -168,7 +169,7 @@ def bincount(x, /, weights=None, minlength=0, *, length=None):
         x = ew.maximum(x, 0)
         valid = ew.lt(x, length)
     dtype = _INTP if weights is None else _F64
-    return _count_into(x, sh.broadcast_to(valid, xa.shape), length, weights, dtype)
+    return _count_into(x, pb.broadcast_to(valid, xa.shape), length, weights, dtype)
 
 
 # --- histogram ------------------------------------------------------------------------------

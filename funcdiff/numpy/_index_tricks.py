@@ -25,11 +25,12 @@ import numpy as np
 from ..core.errors import ConcretizationError, FuncdiffError, FuncdiffTypeError, \
     FuncdiffValueError
 from ..core.trace import Tracer, current_source_info, state
+from ..primitives import base as pb
 from ..primitives import elementwise as ew
 from ..primitives import shape as sh
 from ..primitives.indexing import gather, make_indexer
-from ._core import as_array, aval, cast, implements, operand
-from ._indexing import nonzero
+from ._core import aval, cast, implements, operand
+from ._indexing import as_array, nonzero
 from ._shape import broadcast_arrays, concatenate
 from ._sizes import concrete, implements_sized, known
 
@@ -73,7 +74,7 @@ def _in_bounds(i, n, error):
         if np.any(bad):
             raise error(val[bad].flat[0])
         return i
-    probe = sh.broadcast_to(sh.full((), 0, np.intp), (n,))
+    probe = pb.broadcast_to(sh.full((), 0, np.intp), (n,))
     j = ew.select(ew.lt(i, 0), n, i)
     return ew.add(i, gather(probe, j, indexer=make_indexer([("array", 0)])))
 

@@ -31,11 +31,11 @@ import numpy as np
 from ..core.errors import (FuncdiffIndexError, FuncdiffTypeError,
                            FuncdiffValueError, NonConcreteBooleanIndexError, ShapeError)
 from ..core.trace import Tracer, current_source_info, leak_error, state
-from ..primitives import elementwise as ew
+from ..primitives import base as pb, elementwise as ew
 from ..primitives.indexing import SCATTERS, gather, indexed_shape, make_indexer
-from ..primitives import shape as sh
-from ..primitives.shape import reshape, rev, slice_
-from ._core import as_array, aval, canonical_axis, implements, operand
+from ..primitives.base import full, reshape
+from ..primitives.shape import concatenate, rev, slice_
+from ._core import aval, canonical_axis, implements, operand
 from ._sizes import concrete, implements_sized, padded, static_size, true_positions
 
 __all__ = ["take", "take_along_axis", "nonzero", "flatnonzero", "argwhere"]
@@ -232,6 +232,53 @@ def _insert_bool0(y, entries, bool0, x_ndim):
                                            for s in idx]))
 
 
+# --- funcdiff.numpy.Array: what creation functions return outside transforms -----------
+
+class Array(np.ndarray):
+    """What funcdiff.numpy's creation functions return outside transforms: a plain
+    ``ndarray`` plus JAX's functional ``.at[idx].set(v)`` updates, so code written for
+    transforms also runs when called plainly.  Results of NumPy operations on it stay
+    ``Array``; ``numpy.asarray`` turns it back into a base ``ndarray``.
+
+    Indexed by a traced value (``a[i]`` inside ``jit``, ``vmap``, a loop body), it is a
+    constant of the trace and the indexing is recorded (a ``gather``), as a ``jax.Array``
+    would be; a plain ``ndarray`` cannot do this (NumPy needs the index's value)."""
+
+    @property
+    def at(self):
+        return _IndexUpdateHelper(self)
+
+    def __getitem__(self, idx):
+        # (hot: plain indexing pays two type checks; tracers exist only inside a trace)
+        t = type(idx)
+        if t is Tracer or ((t is tuple or t is list or t is slice)
+                           and _has_traced_index(idx)):
+            return getitem(self, idx)
+        return _ndarray_getitem(self, idx)
+
+
+_ndarray_getitem = np.ndarray.__getitem__
+
+
+def _has_traced_index(idx) -> bool:
+    """Whether an index (tuple, list, slice bounds included) holds a tracer."""
+    t = type(idx)
+    if t is Tracer:
+        return True
+    if t is tuple or t is list:
+        return any(_has_traced_index(e) for e in idx)
+    if t is slice:
+        return Tracer in (type(idx.start), type(idx.stop), type(idx.step))
+    return False
+
+
+def as_array(x):
+    """Eager results of creation functions: an ``Array`` view (0-d stays as NumPy gives)."""
+    if isinstance(x, np.ndarray) and type(x) is not Array:
+        return x.view(Array)
+    return x
+
+
 def getitem(x, idx):
     """``x[idx]`` with NumPy's semantics; traced when a trace is active."""
     if not state.stack:
@@ -333,7 +380,7 @@ class _IndexUpdateRef:
 def _negated(values):
     v = operand(values)
     if type(v) is Tracer or state.stack:
-        return ew.neg(v)
+        return pb.neg(v)
     return np.negative(v)
 
 
@@ -367,7 +414,7 @@ def _update(op, x, idx, values, mode):
         raise ShapeError(f"`.at[].{op}`: could not broadcast values of shape {va.shape} "
                          f"into the indexed shape {shape} (array of shape {xa.shape})")
     if va.dtype != xa.dtype:
-        v = ew.convert_element_type(v, dtype=xa.dtype)
+        v = pb.convert_element_type(v, dtype=xa.dtype)
         if not isinstance(v, (np.ndarray, Tracer)):
             v = np.asarray(v, xa.dtype)
     out = SCATTERS[op](x, *arrays, v, indexer=indexer)
@@ -536,6 +583,6 @@ def argwhere(a, *, size=None, fill_value=None):
     if size is None:
         return np.argwhere(concrete(x, "argwhere"))
     if aval(x).ndim == 0:      # as JAX: (size, 0)
-        return sh.full((size, 0), 0, np.intp)
+        return full((size, 0), 0, np.intp)
     cols = _nonzero_sized(x, size, fill_value, "argwhere")
-    return sh.concatenate([reshape(c, (size, 1)) for c in cols], 1)
+    return concatenate([reshape(c, (size, 1)) for c in cols], 1)

@@ -25,8 +25,8 @@ import numpy as np
 
 from ..core.errors import FuncdiffTypeError
 from ..core.trace import Tracer
-from ._core import aval, implements
-from ._creation import _contains_tracer, _record, array
+from ._core import _contains_tracer, _record, aval, implements
+from ._creation import array, creation
 
 __all__ = ["einsum_path", "array_repr", "array_str", "get_printoptions",
            "set_printoptions", "printoptions", "from_dlpack", "frombuffer", "fromfile",
@@ -73,7 +73,7 @@ def array_str(a, max_line_width=None, precision=None, suppress_small=None):
 
 # --- creation and reading ----------------------------------------------------------------------
 
-@implements(np.from_dlpack, creation=True)
+@creation(np.from_dlpack)
 def from_dlpack(x, /, *, device=None, copy=None):
     """NumPy's ``from_dlpack``; a traced value is returned as it is."""
     if type(x) is Tracer:
@@ -82,25 +82,25 @@ def from_dlpack(x, /, *, device=None, copy=None):
     return _record(np.from_dlpack(x, **kw))
 
 
-@implements(np.frombuffer, creation=True)
+@creation(np.frombuffer)
 def frombuffer(buffer, dtype=float, count=-1, offset=0, *, like=None):
     """NumPy's ``frombuffer`` (a constant of the trace)."""
     return _record(np.frombuffer(buffer, dtype, count, offset))
 
 
-@implements(np.fromfile, creation=True)
+@creation(np.fromfile)
 def fromfile(file, dtype=float, count=-1, sep="", offset=0, *, like=None):
     """NumPy's ``fromfile`` (a constant of the trace)."""
     return _record(np.fromfile(file, dtype, count, sep, offset))
 
 
-@implements(np.fromstring, creation=True)
+@creation(np.fromstring)
 def fromstring(string, dtype=float, count=-1, *, sep, like=None):
     """NumPy's ``fromstring`` (a constant of the trace)."""
     return _record(np.fromstring(string, dtype, count, sep=sep))
 
 
-@implements(np.fromiter, creation=True)
+@creation(np.fromiter)
 def fromiter(iter, dtype, count=-1, *, like=None):  # noqa: A002 - NumPy's name
     """NumPy's ``fromiter``: items that are traced values are stacked (so derivatives
     flow to them); otherwise NumPy's result, a constant of the trace."""
@@ -113,7 +113,7 @@ def fromiter(iter, dtype, count=-1, *, like=None):  # noqa: A002 - NumPy's name
     return _record(np.fromiter(items, dtype, len(items)))
 
 
-@implements(np.load, creation=True)
+@creation(np.load)
 def load(file, mmap_mode=None, allow_pickle=False, fix_imports=True, encoding="ASCII",
          **kwargs):
     """NumPy's ``load`` (arrays are constants of the trace; ``.npz`` archives are

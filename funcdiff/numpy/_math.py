@@ -4,9 +4,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
-from ..primitives import elementwise as ew
-from ..primitives._rules import result_dtype
+from ..primitives import base as pb, elementwise as ew
+from ..primitives.base import result_dtype
 from ._core import UFUNC_METHODS, aval, implements, operand
+from ._indexing import _nonzero
 from ._sizes import implements_sized
 
 __all__: list[str] = []
@@ -30,7 +31,7 @@ def _export(f, name):
 
 
 def _cast(x, dtype):
-    return x if dtype is None else ew.convert_element_type(x, dtype=dtype)
+    return x if dtype is None else pb.convert_element_type(x, dtype=dtype)
 
 
 def _prim_of(bind):
@@ -63,7 +64,7 @@ def _rint(x):
 
 
 for _name, _np, _bind in [
-        ("negative", np.negative, ew.neg), ("sin", np.sin, ew.sin), ("cos", np.cos, ew.cos),
+        ("negative", np.negative, pb.neg), ("sin", np.sin, ew.sin), ("cos", np.cos, ew.cos),
         ("tan", np.tan, ew.tan), ("arcsin", np.arcsin, ew.asin),
         ("arccos", np.arccos, ew.acos), ("arctan", np.arctan, ew.atan),
         ("sinh", np.sinh, ew.sinh), ("cosh", np.cosh, ew.cosh), ("tanh", np.tanh, ew.tanh),
@@ -75,14 +76,14 @@ for _name, _np, _bind in [
         ("square", np.square, ew.square), ("reciprocal", np.reciprocal, ew.reciprocal),
         ("absolute", np.absolute, ew.abs_), ("sign", np.sign, ew.sign),
         ("floor", np.floor, ew.floor), ("ceil", np.ceil, ew.ceil), ("rint", np.rint, _rint),
-        ("trunc", np.trunc, ew.trunc), ("conjugate", np.conjugate, ew.conj),
+        ("trunc", np.trunc, ew.trunc), ("conjugate", np.conjugate, pb.conj),
         ("logical_not", np.logical_not, ew.logical_not), ("isfinite", np.isfinite, ew.isfinite),
         ("isnan", np.isnan, ew.isnan), ("isinf", np.isinf, ew.isinf),
         ("invert", np.invert, ew.invert)]:
     unary(_name, _np, _bind)
 
 for _name, _np, _bind in [
-        ("add", np.add, ew.add), ("subtract", np.subtract, ew.sub),
+        ("add", np.add, pb.add), ("subtract", np.subtract, ew.sub),
         ("multiply", np.multiply, ew.mul), ("divide", np.divide, ew.div),
         ("power", np.power, ew.power), ("maximum", np.maximum, ew.maximum),
         ("minimum", np.minimum, ew.minimum), ("arctan2", np.arctan2, ew.atan2),
@@ -119,7 +120,7 @@ def positive(x, /, out=None, *, where=True, **kwargs):
         raise FuncdiffTypeError("ufunc 'positive' did not contain a loop with signature "
                                 "matching types bool")
     if a.weak_type:  # np.positive(2.0) is a float64, not a weak scalar
-        x = ew.convert_element_type(x, dtype=a.dtype)
+        x = pb.convert_element_type(x, dtype=a.dtype)
     return _cast(x, dtype)
 
 
@@ -139,12 +140,12 @@ __all__ += ["positive", "round", "around"]
 
 @implements(np.real)
 def real(val):
-    return ew.real(operand(val))
+    return pb.real(operand(val))
 
 
 @implements(np.imag)
 def imag(val):
-    return ew.imag(operand(val))
+    return pb.imag(operand(val))
 
 
 @implements_sized(np.where)
@@ -152,7 +153,6 @@ def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
     """NumPy's ``where``.  With one argument it is ``nonzero(condition)``, and takes
     JAX's ``size=``/``fill_value=`` (see ``nonzero``)."""
     if x is None and y is None:
-        from ._indexing import _nonzero   # (_indexing imports this module)
         return _nonzero(condition, size, fill_value, "where")
     if x is None or y is None:
         raise FuncdiffValueError("either both or neither of x and y should be given")
@@ -195,12 +195,12 @@ def sinc(x):
     sinc''(0) = -pi**2/3)."""
     x = operand(x)
     if aval(x).dtype.kind not in "fc":
-        x = ew.convert_element_type(x, dtype=np.float64)
+        x = pb.convert_element_type(x, dtype=np.float64)
     px = ew.mul(x, np.pi)
     small = ew.lt(ew.abs_(px), _SINC_TAYLOR)
     safe = ew.select(small, 1.0, px)
     p2 = ew.square(ew.select(small, px, 0.0))
-    taylor = ew.add(ew.sub(1.0, ew.div(p2, 6.0)), ew.div(ew.square(p2), 120.0))
+    taylor = pb.add(ew.sub(1.0, ew.div(p2, 6.0)), ew.div(ew.square(p2), 120.0))
     return ew.select(small, taylor, ew.div(ew.sin(safe), safe))
 
 

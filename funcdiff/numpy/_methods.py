@@ -32,20 +32,21 @@ import numpy as np
 from ..core.errors import ConcretizationError, DerivativeCutWarning, FuncdiffTypeError, \
     TracerArrayConversionError, TracerBufferWriteError, UnsupportedNumpyFunctionError
 from ..core.ir import Var
-from ..core.trace import _NP_DIR, Tracer, current_source_info, leak_error, \
+from ..core.source import NP_DIR as _NP_DIR
+from ..core.trace import Tracer, current_source_info, leak_error, \
     numpy_may_replace
 from ..tree_util import tree_leaves, tree_map
-from ._core import FUNCTIONS, UFUNC_METHODS
+from . import fft as fnp_fft, linalg as fnp_linalg
+from ._core import FUNCTIONS, ON_LOOKUP_MISS, UFUNC_METHODS
+from ._indexing import _IndexUpdateHelper, getitem
+from ..primitives.base import convert_element_type
 from ._index_tricks import called_from_axis_concatenator, concat_part
 
 
-_FNP = []
+_FNP = []   # funcdiff.numpy itself, given to ``install``
 
 
 def _fnp():
-    if not _FNP:
-        from .. import numpy as fnp
-        _FNP.append(fnp)
     return _FNP[0]
 
 
@@ -112,7 +113,6 @@ def _transpose(self, *axes):
 
 
 def _astype(self, dtype, copy=True, **kwargs):
-    from ..primitives.elementwise import convert_element_type
     dtype = np.dtype(dtype)
     if dtype == self.dtype and not self.weak_type:
         return self
@@ -478,12 +478,10 @@ Tracer.itemsize = property(lambda self: self.aval.dtype.itemsize)
 
 
 def _getitem(self, idx):
-    from ._indexing import getitem
     return getitem(self, idx)
 
 
 def _at(self):
-    from ._indexing import _IndexUpdateHelper
     return _IndexUpdateHelper(self)
 
 
@@ -594,13 +592,16 @@ def _outer(f, a, b, **kwargs):
 
 
 def _lookup(func):
-    """The funcdiff function registered for a NumPy/SciPy callable, or None.  SciPy's
-    registrations are made when ``funcdiff.scipy`` is imported, which ``import funcdiff``
-    does not do (it would import SciPy): a SciPy function seen here imports it first."""
+    """The funcdiff function registered for a NumPy/SciPy callable, or None.  On a miss
+    the ``ON_LOOKUP_MISS`` hooks may register more (``funcdiff.scipy``'s functions are
+    registered when it is imported, which ``import funcdiff`` does not do -- it would
+    import SciPy -- so funcdiff's top-level package installs a hook importing it when a
+    SciPy function meets a traced value)."""
     f = FUNCTIONS.get(func)
-    if f is None and "scipy" in sys.modules and "funcdiff.scipy" not in sys.modules:
-        import funcdiff.scipy  # noqa: F401  (registers scipy.special/linalg/... functions)
-        f = FUNCTIONS.get(func)
+    if f is None:
+        for hook in ON_LOOKUP_MISS:
+            if hook():
+                return FUNCTIONS.get(func)
     return f
 
 
@@ -686,7 +687,6 @@ Tracer.__array_function__ = _array_function
 # plain-Python wrappers such as the deprecated ``row_stack`` call a dispatched function).
 
 def _register_aliases():
-    from . import fft as fnp_fft, linalg as fnp_linalg
     for ours, theirs in ((_fnp(), np), (fnp_linalg, np.linalg), (fnp_fft, np.fft)):
         for name in [n for n in dir(ours) if not n.startswith("_")]:
             f, np_f = getattr(ours, name, None), getattr(theirs, name, None)
@@ -695,4 +695,8 @@ def _register_aliases():
                 FUNCTIONS[np_f] = f
 
 
-_register_aliases()
+def install(fnp):
+    """Attach the NumPy-like surface to ``Tracer``, calling the functions of ``fnp``
+    (``funcdiff.numpy``, which calls this once everything in it is defined)."""
+    _FNP[:] = [fnp]
+    _register_aliases()

@@ -26,11 +26,8 @@ import numpy as np
 
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..core.trace import Tracer
-from ..primitives import elementwise as ew
-from ..primitives import reduce as rd
-from ..primitives import shape as sh
-from ._core import aval, implements, operand
-from ._core import cast as _to
+from ..primitives import base as pb, elementwise as ew, reduce as rd, shape as sh
+from ._core import aval, cast as _to, implements, operand
 from ._products import matmul
 from ._signal import convolve
 from ._ufuncs import _strong
@@ -45,7 +42,7 @@ _RankWarning = getattr(getattr(np, "exceptions", np), "RankWarning", UserWarning
 def _arr1(x):
     """``numpy.atleast_1d`` of an operand (weak scalars become strong)."""
     x = _strong(x)
-    return sh.reshape(x, (1,)) if aval(x).ndim == 0 else x
+    return pb.reshape(x, (1,)) if aval(x).ndim == 0 else x
 
 
 def _value(x):
@@ -61,7 +58,7 @@ def _part(x, start, stop):
 
 
 def _at(x, i):
-    return sh.reshape(sh.slice_(x, (i,), (i + 1,)), ())
+    return pb.reshape(sh.slice_(x, (i,), (i + 1,)), ())
 
 
 def _len(x):
@@ -69,7 +66,7 @@ def _len(x):
 
 
 def _zeros(n, dtype):
-    return sh.full((n,), 0, np.dtype(dtype))
+    return pb.full((n,), 0, np.dtype(dtype))
 
 
 def _check_1d(name, x):
@@ -98,7 +95,7 @@ def _add_aligned(a1, a2, sign):
         a1 = sh.concatenate([_zeros(n2 - n1, aval(a1).dtype), a1], 0)
     elif n1 > n2:
         a2 = sh.concatenate([_zeros(n1 - n2, aval(a2).dtype), a2], 0)
-    return ew.add(a1, a2) if sign > 0 else ew.sub(a1, a2)
+    return pb.add(a1, a2) if sign > 0 else ew.sub(a1, a2)
 
 
 @implements(np.polyadd)
@@ -131,7 +128,7 @@ def polydiv(u, v):
     known; under ``jit``/``vmap`` the structural remainder (length ``len(v) - 1``) is
     returned."""
     u, v = _arr1(u), _arr1(v)
-    u, v = ew.add(u, 0.0), ew.add(v, 0.0)          # NumPy: + 0.0 (ints become float)
+    u, v = pb.add(u, 0.0), pb.add(v, 0.0)          # NumPy: + 0.0 (ints become float)
     dt = np.result_type(aval(u).dtype, aval(v).dtype)
     m, n = _len(u) - 1, _len(v) - 1
     v0 = _at(v, 0)
@@ -140,7 +137,7 @@ def polydiv(u, v):
     qs = []
     for k in range(m - n + 1):
         d = ew.mul(scale, _at(r, k))
-        qs.append(sh.reshape(_to(d, dt), (1,)))
+        qs.append(pb.reshape(_to(d, dt), (1,)))
         dv = ew.mul(d, v)
         r = ew.sub(r, sh.pad(dv, np.zeros((), aval(dv).dtype)[()], ((k, m - n - k, 0),)))
     q = sh.concatenate(qs, 0) if qs else _zeros(1, dt)
@@ -184,7 +181,7 @@ def polyint(p, m=1, k=None):
     p = _strong(p)
     for i in range(m):
         y = ew.div(p, np.arange(_len(p), 0, -1))
-        ki = sh.reshape(_at(k, i), (1,))
+        ki = pb.reshape(_at(k, i), (1,))
         dt = np.result_type(aval(y).dtype, aval(ki).dtype)
         p = sh.concatenate([_to(y, dt), _to(ki, dt)], 0)
     return p
@@ -196,11 +193,11 @@ def polyval(p, x):
     (NumPy's own order of operations, so its values and dtypes)."""
     p = _strong(p)
     if aval(p).ndim == 0:
-        p = sh.reshape(p, (1,))
+        p = pb.reshape(p, (1,))
     x = _strong(x)
-    y = sh.full(aval(x).shape, 0, aval(x).dtype)
+    y = pb.full(aval(x).shape, 0, aval(x).dtype)
     for i in range(_len(p)):
-        y = ew.add(ew.mul(y, x), _at(p, i))
+        y = pb.add(ew.mul(y, x), _at(p, i))
     return y
 
 
@@ -216,9 +213,9 @@ def vander(x, N=None, increasing=False):
     N = n if N is None else int(N)
     dt = np.promote_types(a.dtype, int)
     x = _to(x, dt)
-    cols = [sh.full((n, min(N, 1)), 1, dt)]
+    cols = [pb.full((n, min(N, 1)), 1, dt)]
     if N > 1:
-        cols.append(rd.cumprod(sh.broadcast_to(sh.reshape(x, (n, 1)), (n, N - 1)), 1))
+        cols.append(rd.cumprod(pb.broadcast_to(pb.reshape(x, (n, 1)), (n, N - 1)), 1))
     v = sh.concatenate(cols, 1) if len(cols) > 1 else cols[0]
     return v if increasing else sh.rev(v, (1,))
 
@@ -228,7 +225,7 @@ def _companion(p):
     below the diagonal; its eigenvalues are the roots."""
     n = _len(p) - 1
     dt = aval(p).dtype
-    first = sh.reshape(ew.div(ew.neg(_part(p, 1, n + 1)), _at(p, 0)), (1, n))
+    first = pb.reshape(ew.div(pb.neg(_part(p, 1, n + 1)), _at(p, 0)), (1, n))
     if n == 1:
         return first
     return sh.concatenate([first, np.eye(n - 1, n, dtype=dt)], 0)
@@ -246,10 +243,10 @@ def roots(p):
     pv = _value(p)
     if pv is None:                       # jit/vmap: structural, p[0] assumed nonzero
         return eigvals(_companion(p)) if _len(p) > 1 else \
-            sh.full((0,), 0, np.dtype(np.float64))
+            pb.full((0,), 0, np.dtype(np.float64))
     nz = np.flatnonzero(pv)
     if nz.size == 0:
-        return sh.full((0,), 0, np.dtype(np.float64))
+        return pb.full((0,), 0, np.dtype(np.float64))
     lead, last = int(nz[0]), int(nz[-1])
     trailing = _len(p) - last - 1
     parts = []
@@ -264,9 +261,9 @@ def roots(p):
         # with the derivative of the roots near 0 (of a simple root: -dp[-1] / p[-2])
         parts.append(eigvals(_companion(_part(p, last, _len(p)))))
     if not parts:
-        return sh.full((0,), 0, np.dtype(np.float64))
+        return pb.full((0,), 0, np.dtype(np.float64))
     # NumPy's eigvals is real when all the (nonzero) roots are: so is the result
-    parts = [ew.real(r) if real else r for r in parts]
+    parts = [pb.real(r) if real else r for r in parts]
     return sh.concatenate(parts, 0) if len(parts) > 1 else parts[0]
 
 
@@ -286,16 +283,16 @@ def poly(seq_of_zeros):
     if n == 0:
         return 1.0
     dt = aval(z).dtype
-    a = sh.full((1,), 1, dt)
+    a = pb.full((1,), 1, dt)
     for i in range(n):
         # convolve(a, [1, -z_i]) = [a, 0] + [0, -z_i a]
-        a = ew.add(sh.concatenate([a, _zeros(1, dt)], 0),
-                   sh.concatenate([_zeros(1, dt), ew.mul(ew.neg(_at(z, i)), a)], 0))
+        a = pb.add(sh.concatenate([a, _zeros(1, dt)], 0),
+                   sh.concatenate([_zeros(1, dt), ew.mul(pb.neg(_at(z, i)), a)], 0))
     zv = _value(z)
     if dt.kind == "c" and zv is not None:
         r = np.asarray(zv, complex)
         if np.all(np.sort(r) == np.sort(r.conjugate())):
-            a = ew.real(a)
+            a = pb.real(a)
     return a
 
 
@@ -305,8 +302,8 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     ``linalg.lstsq`` (differentiable in ``x``, ``y`` and ``w``).  The RankWarning needs
     the rank's value, so it is only given outside ``jit``/``vmap``."""
     order = int(deg) + 1
-    x = ew.add(operand(x), 0.0)
-    y = ew.add(operand(y), 0.0)
+    x = pb.add(operand(x), 0.0)
+    y = pb.add(operand(y), 0.0)
     if deg < 0:
         raise FuncdiffValueError("expected deg >= 0")
     if aval(x).ndim != 1:
@@ -324,30 +321,30 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     lhs = vander(x, order)
     rhs = y
     if w is not None:
-        w = ew.add(operand(w), 0.0)
+        w = pb.add(operand(w), 0.0)
         w = _to(w, aval(w).dtype)
         if aval(w).ndim != 1:
             raise FuncdiffTypeError("expected a 1-d array for weights")
         if aval(w).shape[0] != aval(y).shape[0]:
             raise FuncdiffTypeError("expected w and y to have the same length")
         # NumPy scales in place: lhs and rhs keep their dtypes
-        lhs = _to(ew.mul(lhs, sh.reshape(w, (n, 1))), aval(lhs).dtype)
-        rhs = _to(ew.mul(rhs, sh.reshape(w, (n, 1)) if aval(rhs).ndim == 2 else w),
+        lhs = _to(ew.mul(lhs, pb.reshape(w, (n, 1))), aval(lhs).dtype)
+        rhs = _to(ew.mul(rhs, pb.reshape(w, (n, 1)) if aval(rhs).ndim == 2 else w),
                   aval(rhs).dtype)
-    scale = ew.sqrt(rd.reduce_sum(ew.mul(lhs, lhs), (0,)))
+    scale = ew.sqrt(pb.reduce_sum(ew.mul(lhs, lhs), (0,)))
     lhs = ew.div(lhs, scale)
     c, resids, rank, s = lstsq(lhs, rhs, rcond)
     c = ew.div(c, scale) if aval(c).ndim == 1 else \
-        ew.div(c, sh.reshape(scale, (order, 1)))
+        ew.div(c, pb.reshape(scale, (order, 1)))
     rv = _value(rank) if type(rank) is Tracer else rank
     if rv is not None and int(rv) != order and not full:
         warnings.warn("Polyfit may be poorly conditioned", _RankWarning, stacklevel=3)
     if full:
         return c, resids, rank, s, rcond
     if cov:
-        vbase = inv(matmul(sh.transpose(lhs, (1, 0)), lhs))
-        vbase = ew.div(vbase, ew.mul(sh.reshape(scale, (order, 1)),
-                                     sh.reshape(scale, (1, order))))
+        vbase = inv(matmul(pb.transpose(lhs, (1, 0)), lhs))
+        vbase = ew.div(vbase, ew.mul(pb.reshape(scale, (order, 1)),
+                                     pb.reshape(scale, (1, order))))
         if cov == "unscaled":
             fac = 1
         else:
@@ -357,5 +354,5 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
             fac = ew.div(resids, n - order)
         if aval(y).ndim == 1:
             return c, ew.mul(vbase, fac)
-        return c, ew.mul(sh.reshape(vbase, (order, order, 1)), fac)
+        return c, ew.mul(pb.reshape(vbase, (order, order, 1)), fac)
     return c

@@ -17,8 +17,7 @@ import numpy as np
 
 from ..core.avals import weak_sample
 from ..core.trace import Tracer
-from ..primitives import elementwise as ew
-from ..primitives import shape as sh
+from ..primitives import base as pb, elementwise as ew
 from ._core import aval, implements, operand
 from ._reductions import all as _all
 from ._ufuncs import _strong as _array
@@ -45,14 +44,14 @@ def isclose(a, b, rtol=1.e-5, atol=1.e-8, equal_nan=False):
     if not ya.weak_type:     # NumPy makes b inexact (abs(MIN_INT) would overflow)
         dt = np.result_type(ya.dtype, 1.0)
         if dt != ya.dtype:
-            y = ew.convert_element_type(y, dtype=dt)
+            y = pb.convert_element_type(y, dtype=dt)
     elif ya.dtype.kind in "iub":
-        y = ew.convert_element_type(y, dtype=np.float64, weak_type=True)
+        y = pb.convert_element_type(y, dtype=np.float64, weak_type=True)
     # the distance only where both are finite (NumPy silences inf - inf; here it is
     # never computed): elsewhere only x == y can hold
     finite = ew.logical_and(ew.isfinite(x), ew.isfinite(y))
     xs, ys = ew.select(finite, x, 0), ew.select(finite, y, 0)
-    close = ew.le(ew.abs_(ew.sub(xs, ys)), ew.add(operand(atol),
+    close = ew.le(ew.abs_(ew.sub(xs, ys)), pb.add(operand(atol),
                                                   ew.mul(operand(rtol), ew.abs_(ys))))
     result = ew.logical_or(ew.logical_and(close, finite), ew.eq(x, y))
     if equal_nan:
@@ -99,8 +98,8 @@ def iscomplex(x):
     x = _array(x)
     a = aval(x)
     if a.dtype.kind == "c":
-        return ew.ne(ew.imag(x), 0)
-    return sh.full(a.shape, False, np.dtype(bool))
+        return ew.ne(pb.imag(x), 0)
+    return pb.full(a.shape, False, np.dtype(bool))
 
 
 @implements(np.isreal)
@@ -108,8 +107,8 @@ def isreal(x):
     """Like numpy.isreal: ``imag(x) == 0``."""
     x = _array(x)
     if aval(x).dtype.kind == "c":
-        return ew.eq(ew.imag(x), 0)
-    return sh.full(aval(x).shape, True, np.dtype(bool))
+        return ew.eq(pb.imag(x), 0)
+    return pb.full(aval(x).shape, True, np.dtype(bool))
 
 
 @implements(np.iscomplexobj)
@@ -172,11 +171,11 @@ def real_if_close(a, tol=100):
         return x
     if tol > 1:
         tol = np.finfo(dt).eps * tol
-    small = _all(ew.lt(ew.abs_(ew.imag(x)), tol))
+    small = _all(ew.lt(ew.abs_(pb.imag(x)), tol))
     if small.concrete_value("funcdiff.numpy.real_if_close (whether the result is real "
                             "depends on the values; call it outside jit/vmap or take "
                             "the real part explicitly)"):
-        return ew.real(x)
+        return pb.real(x)
     return x
 
 

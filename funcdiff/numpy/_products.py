@@ -21,10 +21,10 @@ import numpy as np
 
 from .._np_compat import NUMPY2
 from ..core.errors import FuncdiffTypeError, ShapeError
-from ..primitives import shape as sp
+from ..primitives import base as pb, shape as sp
 from ..primitives.dot import dot_general
-from ..primitives.elementwise import conj, convert_element_type, mul, neg, sub
-from ..primitives.reduce import reduce_sum
+from ..primitives.base import conj, convert_element_type, neg, reduce_sum
+from ..primitives.elementwise import mul, sub
 from ._core import aval, canonical_axis, implements
 from ._shape import _arr, _moveaxis, _reshape, _slice_axis
 
@@ -117,7 +117,7 @@ def outer(a, b, out=None):
     """NumPy's ``outer``: ``ravel(a)[:, None] * ravel(b)[None, :]``."""
     _no_out("outer", out)
     x, y = _reshape(_arr(a), (-1,)), _reshape(_arr(b), (-1,))
-    return _mul(sp.reshape(x, (_shape(x)[0], 1)), sp.reshape(y, (1, _shape(y)[0])))
+    return _mul(pb.reshape(x, (_shape(x)[0], 1)), pb.reshape(y, (1, _shape(y)[0])))
 
 
 # --- matmul ----------------------------------------------------------------------------------
@@ -159,7 +159,7 @@ def matmul(x1, x2, /, out=None, *, casting="same_kind", order="K", dtype=None, s
         # (n, k) @ (..., k, m): dot_general gives (n, ..., m); move n next to m
         r = _dot(x, y, (1,), (ky,))
         nb = len(sy) - 2
-        return sp.transpose(r, tuple(range(1, nb + 1)) + (0, nb + 1))
+        return pb.transpose(r, tuple(range(1, nb + 1)) + (0, nb + 1))
     bx, by = sx[:-2], sy[:-2]
     try:
         bs = np.broadcast_shapes(bx, by)
@@ -167,9 +167,9 @@ def matmul(x1, x2, /, out=None, *, casting="same_kind", order="K", dtype=None, s
         raise ShapeError(f"matmul: the batch dimensions of shapes {sx} and {sy} do not "
                          "broadcast together") from None
     if bx != bs:
-        x = sp.broadcast_to(x, bs + sx[-2:])
+        x = pb.broadcast_to(x, bs + sx[-2:])
     if by != bs:
-        y = sp.broadcast_to(y, bs + sy[-2:])
+        y = pb.broadcast_to(y, bs + sy[-2:])
     nb = len(bs)
     return _dot(x, y, (nb + 1,), (nb,), tuple(range(nb)), tuple(range(nb)))
 
@@ -218,7 +218,7 @@ def _diag_last2(x, offset):
         count, start = max(0, min(n, m - offset)), offset
     else:
         count, start = max(0, min(n + offset, m)), -offset * m
-    flat = sp.reshape(x, lead + (n * m,))
+    flat = pb.reshape(x, lead + (n * m,))
     k = len(lead)
     if count == 0:
         return sp.slice_(flat, (0,) * (k + 1), lead + (0,))
@@ -238,7 +238,7 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
     if i == j:
         raise ValueError("axis1 and axis2 cannot be the same")
     perm = [k for k in range(n) if k not in (i, j)] + [i, j]
-    return _diag_last2(sp.transpose(x, perm), int(offset))
+    return _diag_last2(pb.transpose(x, perm), int(offset))
 
 
 @functools.lru_cache(maxsize=None)
@@ -277,7 +277,7 @@ def diag(v, k=0):
         used = lo + (n - 1) * (N + 1) + 1
         # interior padding N between elements puts them N + 1 apart: the diagonal
         flat = sp.pad(x, zero, [(lo, N * N - used, N)])
-    return sp.reshape(flat, (N, N))
+    return pb.reshape(flat, (N, N))
 
 
 # --- einsum ----------------------------------------------------------------------------------
@@ -407,13 +407,13 @@ def _einsum_prepare(x, ls, sizes, needed):
         p = ls.index(lab)
         q = ls.index(lab, p + 1)
         rest = [i for i in range(len(ls)) if i not in (p, q)]
-        x = _diag_last2(sp.transpose(x, rest + [p, q]), 0)
+        x = _diag_last2(pb.transpose(x, rest + [p, q]), 0)
         ls = [ls[i] for i in rest] + [lab]
     shp = _shape(x)
     if any(d == 1 and sizes[lab] != 1 for lab, d in zip(ls, shp)):
         keep = [i for i, (lab, d) in enumerate(zip(ls, shp)) if not (d == 1 and
                                                                        sizes[lab] != 1)]
-        x = sp.reshape(x, tuple(shp[i] for i in keep))
+        x = pb.reshape(x, tuple(shp[i] for i in keep))
         ls = [ls[i] for i in keep]
     return _sum_labels(x, ls, {lab for lab in ls if lab not in needed})
 
@@ -460,7 +460,7 @@ def _einsum(xs, labels, out_labels, sizes):
         ops = [op for k, op in enumerate(ops) if k not in (i, j)] + [r]
     x, ls = ops[0]
     x, ls = _sum_labels(x, ls, {lab for lab in ls if lab not in out_labels})
-    return sp.transpose(x, tuple(ls.index(lab) for lab in out_labels))
+    return pb.transpose(x, tuple(ls.index(lab) for lab in out_labels))
 
 
 @implements(np.einsum)
@@ -509,14 +509,14 @@ def kron(a, b):
     nd = max(_ndim(x), _ndim(y))
     sx = (1,) * (nd - _ndim(x)) + _shape(x)
     sy = (1,) * (nd - _ndim(y)) + _shape(y)
-    x2 = sp.reshape(x, tuple(v for d in sx for v in (d, 1)))
-    y2 = sp.reshape(y, tuple(v for d in sy for v in (1, d)))
-    return sp.reshape(_mul(x2, y2), tuple(p * q for p, q in zip(sx, sy)))
+    x2 = pb.reshape(x, tuple(v for d in sx for v in (d, 1)))
+    y2 = pb.reshape(y, tuple(v for d in sy for v in (1, d)))
+    return pb.reshape(_mul(x2, y2), tuple(p * q for p, q in zip(sx, sy)))
 
 
 def _component(x, i):
     shp = _shape(x)
-    return sp.reshape(_slice_axis(x, len(shp) - 1, i, i + 1), shp[:-1])
+    return pb.reshape(_slice_axis(x, len(shp) - 1, i, i + 1), shp[:-1])
 
 
 @implements(np.cross)
@@ -562,6 +562,6 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
         cp1 = mul(a2, b0)
     comps = [_cast(c, dt) for c in (cp0, cp1, cp2)]
     shp = _shape(comps[2])
-    r = sp.concatenate([sp.reshape(c, shp + (1,)) for c in comps], len(shp))
+    r = sp.concatenate([pb.reshape(c, shp + (1,)) for c in comps], len(shp))
     return _moveaxis(r, -1, axisc)
 

@@ -24,6 +24,7 @@ import operator
 import numpy as np
 
 from ..core.errors import FuncdiffIndexError, FuncdiffTypeError, FuncdiffValueError
+from ..primitives import base as pb
 from ..primitives import elementwise as ew
 from ..primitives import reduce as rd
 from ..primitives import shape as sh
@@ -63,7 +64,7 @@ def _flatten_axes(x, axis):
     axes = canonical_axes(axis, xa.ndim)
     keep = [i for i in range(xa.ndim) if i not in axes]
     if list(keep) + list(axes) != list(range(xa.ndim)):
-        x = sh.transpose(x, tuple(keep) + tuple(axes))
+        x = pb.transpose(x, tuple(keep) + tuple(axes))
     kept = tuple(xa.shape[i] for i in keep)
     n = int(np.prod([xa.shape[i] for i in axes], dtype=np.int64))
     kd = tuple(1 if i in axes else d for i, d in enumerate(xa.shape))
@@ -90,12 +91,12 @@ def _pick(s, idx, qshape):
     nb, nq = len(batch), len(qshape)
     if aval(idx).ndim == nq:
         idx = sh.reshape(idx, qshape + (1,) * nb)
-    idx = sh.broadcast_to(idx, qshape + batch)
-    idx = sh.transpose(idx, tuple(range(nq, nq + nb)) + tuple(range(nq)))
+    idx = pb.broadcast_to(idx, qshape + batch)
+    idx = pb.transpose(idx, tuple(range(nq, nq + nb)) + tuple(range(nq)))
     m = int(np.prod(qshape, dtype=np.int64))
     out = take_along_axis(s, sh.reshape(idx, batch + (m,)), nb)
     out = sh.reshape(out, batch + qshape)
-    return sh.transpose(out, tuple(range(nb, nb + nq)) + tuple(range(nb)))
+    return pb.transpose(out, tuple(range(nb, nb + nq)) + tuple(range(nb)))
 
 
 # --- NumPy's index arithmetic -----------------------------------------------------------------
@@ -219,9 +220,9 @@ def _check_weights(name, w, a, axis, method):
             raise FuncdiffValueError("Shape of weights must be consistent with shape of a "
                                      "along specified axis.")
         order = np.argsort(axes)
-        w = sh.transpose(w, tuple(int(i) for i in order))
+        w = pb.transpose(w, tuple(int(i) for i in order))
         w = sh.reshape(w, tuple(s_ if ax in axes else 1 for ax, s_ in enumerate(xa.shape)))
-        w = sh.broadcast_to(w, xa.shape)
+        w = pb.broadcast_to(w, xa.shape)
     known = concrete_value(w)
     if known is not None and np.any(known < 0):
         raise FuncdiffValueError("Weights must be non-negative.")

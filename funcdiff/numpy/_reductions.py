@@ -27,11 +27,9 @@ import numpy as np
 from ..core.avals import ShapedArray
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..core.trace import Tracer
-from ..primitives import elementwise as ew
-from ..primitives import reduce as rd
-from ..primitives import shape as sh
-from ._core import UFUNC_METHODS, aval, canonical_axes, canonical_axis, implements, operand
-from ._core import cast as _cast
+from ..primitives import base as pb, elementwise as ew, reduce as rd, shape as sh
+from ._core import (UFUNC_METHODS, aval, canonical_axes, canonical_axis, cast as _cast,
+                    implements, operand)
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std", "cumsum",
            "cumprod", "argmax", "argmin", "all", "any", "nansum", "nanmean",
@@ -101,7 +99,7 @@ def _axes(axis, ndim_, strict=False):
 
 def _keep(r, shape, axes, keepdims):
     if keepdims:
-        return sh.reshape(r, rd._keepdims_shape(shape, axes))
+        return pb.reshape(r, pb._keepdims_shape(shape, axes))
     return r
 
 
@@ -115,7 +113,7 @@ def _mask(where, shape, name):
         raise FuncdiffTypeError(f"`{name}`: where= must be a boolean mask, got "
                                 f"{wa.str_short()} (NumPy casts it to bool only under "
                                 "the 'safe' rule)")
-    return sh.broadcast_to(w, shape)
+    return pb.broadcast_to(w, shape)
 
 
 def _reduced_size(shape, axes):
@@ -126,7 +124,7 @@ def _count(shape, axes, mask, dtype):
     """Number of elements each reduction sees, as a scalar or (with a mask) an array."""
     if mask is None:
         return _reduced_size(shape, axes)
-    return rd.reduce_sum(_cast(mask, dtype), axes)
+    return pb.reduce_sum(_cast(mask, dtype), axes)
 
 
 # --- sum, prod -----------------------------------------------------------------------------
@@ -145,7 +143,7 @@ def _plain_float(a, min_itemsize):
 
 
 def _sum_all(a):
-    return rd.reduce_sum_p.bind(a, axes=_ALL_AXES[len(a.ir_var.aval.shape)])
+    return pb.reduce_sum_p.bind(a, axes=_ALL_AXES[len(a.ir_var.aval.shape)])
 
 
 def _sum_like(name, reducer, combine, identity, dtype_rule, a, axis, dtype, out, keepdims,
@@ -174,7 +172,7 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NoValue,  #
     if axis is None and dtype is None and out is None and not keepdims and \
             initial is _NoValue and where is _NoValue and _plain_float(a, 2):
         return _sum_all(a)
-    return _sum_like("sum", rd.reduce_sum, ew.add, 0, _sum_dtype, a, axis, dtype, out,
+    return _sum_like("sum", pb.reduce_sum, pb.add, 0, _sum_dtype, a, axis, dtype, out,
                      keepdims, initial, where)
 
 
@@ -288,11 +286,11 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_No
         mu = operand(mean)
     else:
         mu = _divide(sum(x, axis=axes, keepdims=True, where=w),
-                     n if isinstance(n, int) else sh.reshape(
-                         n, rd._keepdims_shape(xa.shape, axes)), dt)
+                     n if isinstance(n, int) else pb.reshape(
+                         n, pb._keepdims_shape(xa.shape, axes)), dt)
     d = ew.sub(x, mu)
     if aval(d).dtype.kind == "c":
-        sq = ew.add(ew.square(ew.real(d)), ew.square(ew.imag(d)))
+        sq = pb.add(ew.square(pb.real(d)), ew.square(pb.imag(d)))
     else:
         sq = ew.mul(d, d)
     s = sum(sq, axis=axes, where=w)
@@ -335,14 +333,14 @@ def _extremum(name, ufunc_name, reducer, combine, a, axis, out, keepdims, initia
             f"reduction operation '{ufunc_name}' does not have an identity, so to use a "
             "where mask one has to specify 'initial'")
     init = _scalar_of(initial, xa.dtype) if has_init else None
-    out_shape = rd._reduce_shape(xa, axes)
+    out_shape = pb._reduce_shape(xa, axes)
     if _reduced_size(xa.shape, axes) == 0 and axes:
         if not has_init:
             raise FuncdiffValueError(
                 f"zero-size array to reduction operation {ufunc_name} which has no "
                 "identity")
-        r = sh.broadcast_to(init, out_shape) if isinstance(init, Tracer) else \
-            sh.full(out_shape, init.item(), xa.dtype)
+        r = pb.broadcast_to(init, out_shape) if isinstance(init, Tracer) else \
+            pb.full(out_shape, init.item(), xa.dtype)
         return _keep(r, xa.shape, axes, keepdims)
     if m is not None:
         x = ew.select(m, x, init)
@@ -420,7 +418,7 @@ def _flat_or_axis(x, xa, axis):
     if axis is None or xa.ndim == 0:
         if axis is not None:
             canonical_axis(operator.index(axis), 0)
-        return sh.reshape(x, (xa.size,)), 0
+        return pb.reshape(x, (xa.size,)), 0
     return x, canonical_axis(operator.index(axis), xa.ndim)
 
 
@@ -436,14 +434,14 @@ def _arg(name, prim, a, axis, out, keepdims):
         raise FuncdiffValueError(f"attempt to get {name} of an empty sequence")
     if int(np.prod(out_shape, dtype=np.int64)) == 0:
         # (the argmax primitive rejects every size-0 operand; NumPy allows this one)
-        r = sh.full(out_shape, 0, _INTP)
+        r = pb.full(out_shape, 0, _INTP)
     else:
         r = prim.bind(x, axis=ax, index_dtype=_INTP)
     if keepdims:
         if axis is None:
-            r = sh.reshape(r, (1,) * len(shape))
+            r = pb.reshape(r, (1,) * len(shape))
         else:
-            r = sh.reshape(r, xs[:ax] + (1,) + xs[ax + 1:])
+            r = pb.reshape(r, xs[:ax] + (1,) + xs[ax + 1:])
     return r
 
 
@@ -507,7 +505,7 @@ def _cumulative_include(name, fn, identity, x, axis, dtype, out, include_initial
         ra = aval(r)
         first = list(ra.shape)
         first[ax] = 1
-        r = sh.concatenate([sh.full(first, identity, ra.dtype), r], ax)
+        r = sh.concatenate([pb.full(first, identity, ra.dtype), r], ax)
     return r
 
 

@@ -27,15 +27,16 @@ import numpy as np
 
 from ..core.errors import FuncdiffIndexError, FuncdiffTypeError, FuncdiffValueError
 from ..core.trace import Tracer, state
+from ..primitives import base as pb
 from ..primitives import elementwise as ew
 from ..primitives import shape as sh
-from ..primitives.custom import stop_gradient_p
+from ..primitives.elementwise import stop_gradient_p
 from ..primitives.indexing import make_indexer, scatter
 from ..primitives.reduce import cumsum, reduce_or_p, reduce_sum
-from ..vmap_api import vmap
-from ._core import as_array, aval, canonical_axis, cast, implements, operand
+from ..api.vmap import vmap
+from ._core import aval, canonical_axis, cast, implements, operand
 from ._creation import array
-from ._indexing import getitem, _update
+from ._indexing import _update, as_array, getitem
 from ._shape import broadcast_arrays, stack
 from ._sizes import concrete, implements_sized, known, padded, static_size, true_positions
 
@@ -135,7 +136,7 @@ def select(condlist, choicelist, default=0):
         out = ew.select(c, cast(operand(v), dtype), out)
     shape = np.broadcast_shapes(*[aval(operand(v)).shape for v in
                                   conds + list(choicelist) + [default]])
-    return out if aval(out).shape == shape else sh.broadcast_to(out, shape)
+    return out if aval(out).shape == shape else pb.broadcast_to(out, shape)
 
 
 # --- piecewise ----------------------------------------------------------------------------------
@@ -149,7 +150,7 @@ def _mask_for(c, shape):
             f"`piecewise`: boolean index did not match indexed array: a condition of shape "
             f"{ca.shape} for x of shape {shape}")
     c = sh.reshape(c, ca.shape + (1,) * (len(shape) - ca.ndim))
-    return c if aval(c).shape == shape else sh.broadcast_to(c, shape)
+    return c if aval(c).shape == shape else pb.broadcast_to(c, shape)
 
 
 def _first_inside(x, m):
@@ -221,7 +222,7 @@ def piecewise(x, condlist, funclist, *args, **kw):
                 if ck:
                     r = func(sh.reshape(x, (1,) + xa.shape), *args, **kw) \
                         if callable(func) else func
-                    y = sh.reshape(sh.broadcast_to(cast(operand(r), xa.dtype),
+                    y = sh.reshape(pb.broadcast_to(cast(operand(r), xa.dtype),
                                                    (1,) + xa.shape), xa.shape)
                 continue
             if not callable(func):

@@ -15,10 +15,9 @@ import numpy as np
 
 from ..core.errors import FuncdiffValueError
 from ..core.trace import Tracer
-from ..primitives import elementwise as ew
-from ..primitives import shape as sh
-from ._core import aval, implements, operand
-from ._creation import _concrete as _concrete_int, _record, linspace
+from ..primitives import base as pb, elementwise as ew, shape as sh
+from ._core import _record, aval, operand
+from ._creation import _concrete as _concrete_int, creation, linspace
 from ._math import power
 from ._shape import expand_dims, moveaxis
 from ._ufuncs import _strong, i0
@@ -26,7 +25,7 @@ from ._ufuncs import _strong, i0
 __all__ = ["logspace", "geomspace", "bartlett", "blackman", "hamming", "hanning", "kaiser"]
 
 
-@implements(np.logspace, creation=True)
+@creation(np.logspace)
 def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
     """Like numpy.logspace: ``base ** linspace(start, stop, num)``."""
     num = operator.index(_concrete_int(num, "logspace's num"))
@@ -38,16 +37,16 @@ def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
         base = expand_dims(base, axis)
     y = linspace(start, stop, num=num, endpoint=endpoint, axis=axis)
     out = power(base, y)
-    return out if dtype is None else ew.convert_element_type(out, dtype=np.dtype(dtype))
+    return out if dtype is None else pb.convert_element_type(out, dtype=np.dtype(dtype))
 
 
 def _ndmin(x, n):
     x = _strong(x)
     shape = aval(x).shape
-    return sh.reshape(x, (1,) * (n - len(shape)) + shape) if len(shape) < n else x
+    return pb.reshape(x, (1,) * (n - len(shape)) + shape) if len(shape) < n else x
 
 
-@implements(np.geomspace, creation=True)
+@creation(np.geomspace)
 def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     """Like numpy.geomspace (NumPy's algorithm: rotate ``start`` to the positive real
     axis, ``logspace`` of the logs, exact endpoints, rotate back).  Zero endpoints are a
@@ -61,8 +60,8 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     dt = np.result_type(aval(start).dtype, aval(stop).dtype, float(num),
                         np.zeros((), dtype))
     dtype = dt if dtype is None else np.dtype(dtype)
-    start = ew.convert_element_type(start, dtype=dt)
-    stop = ew.convert_element_type(stop, dtype=dt)
+    start = pb.convert_element_type(start, dtype=dt)
+    stop = pb.convert_element_type(stop, dtype=dt)
     out_sign = ew.sign(start)
     start = ew.div(start, out_sign)
     stop = ew.div(stop, out_sign)
@@ -70,17 +69,17 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
                       base=10.0, dtype=dt)
     if num > 0:
         bshape = aval(result).shape[1:]
-        ends = [sh.reshape(sh.broadcast_to(start, bshape), (1,) + bshape)]
+        ends = [pb.reshape(pb.broadcast_to(start, bshape), (1,) + bshape)]
         mid_end = num - 1 if (num > 1 and endpoint) else num
         if mid_end > 1:
             ends.append(sh.slice_(result, (1,) + (0,) * len(bshape), (mid_end,) + bshape))
         if num > 1 and endpoint:
-            ends.append(sh.reshape(sh.broadcast_to(stop, bshape), (1,) + bshape))
+            ends.append(pb.reshape(pb.broadcast_to(stop, bshape), (1,) + bshape))
         result = sh.concatenate(ends, 0) if len(ends) > 1 else ends[0]
     result = ew.mul(result, out_sign)
     if axis != 0:
         result = moveaxis(result, 0, axis)
-    return result if dtype == dt else ew.convert_element_type(result, dtype=dtype)
+    return result if dtype == dt else pb.convert_element_type(result, dtype=dtype)
 
 
 def _window(np_fn):
@@ -91,14 +90,14 @@ def _window(np_fn):
 
     window.__name__ = window.__qualname__ = name
     window.__doc__ = f"Like numpy.{name}: a constant (no traced arguments)."
-    globals()[name] = implements(np_fn, creation=True)(window)
+    globals()[name] = creation(np_fn)(window)
 
 
 for _fn in (np.bartlett, np.blackman, np.hamming, np.hanning):
     _window(_fn)
 
 
-@implements(np.kaiser, creation=True)
+@creation(np.kaiser)
 def kaiser(M, beta):
     """Like numpy.kaiser: ``i0(beta * sqrt(1 - ((n - alpha) / alpha)**2)) / i0(beta)``,
     differentiable in ``beta``."""
@@ -108,10 +107,10 @@ def kaiser(M, beta):
     dt = np.result_type(np.float64, beta.dtype)   # numpy.array([0.0, M, beta])
     values = np.array([0.0, M], dt)
     if values[1] == 1:
-        return sh.full((1,), 1, dt)
+        return pb.full((1,), 1, dt)
     n = np.arange(0, values[1])
     alpha = (values[1] - 1) / 2.0
     with np.errstate(all="ignore"):
         shape = np.sqrt(1 - ((n - alpha) / alpha) ** 2.0)
-    b = ew.convert_element_type(beta, dtype=dt)
+    b = pb.convert_element_type(beta, dtype=dt)
     return ew.div(i0(ew.mul(b, shape)), i0(b))

@@ -22,6 +22,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..core.errors import FuncdiffValueError
+from ..primitives import base as pb
 from ..primitives import elementwise as ew
 from ..primitives import reduce as rd
 from ..primitives import shape as sh
@@ -156,7 +157,7 @@ def _unique(name, ar, return_index, return_inverse, return_counts, axis, equal_n
     else:
         ax = canonical_axis(operator.index(axis), len(shape))
         if ax:
-            x = sh.transpose(x, (ax,) + tuple(i for i in range(len(shape)) if i != ax))
+            x = pb.transpose(x, (ax,) + tuple(i for i in range(len(shape)) if i != ax))
     n = aval(x).shape[0]
     if n == 0 and size:
         if fill_value is None:
@@ -170,7 +171,7 @@ def _unique(name, ar, return_index, return_inverse, return_counts, axis, equal_n
         vals = _fill(vals, count, size_, fill_value)
     if ax:
         nd = aval(vals).ndim
-        vals = sh.transpose(vals, tuple(range(1, ax + 1)) + (0,) + tuple(range(ax + 1, nd)))
+        vals = pb.transpose(vals, tuple(range(1, ax + 1)) + (0,) + tuple(range(ax + 1, nd)))
     out = [vals]
     if return_index:
         out.append(getitem(perm, ind) if n else sh.full((size_,), 0, _INTP))

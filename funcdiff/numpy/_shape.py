@@ -15,9 +15,11 @@ import numpy as np
 
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError, ShapeError
 from ..core.trace import Tracer
-from ..primitives import shape as sp
-from ..primitives.elementwise import convert_element_type, mul, sub
+from ..primitives import base as pb, shape as sp
+from ..primitives.base import convert_element_type
+from ..primitives.elementwise import mul, sub
 from ._core import aval, canonical_axis, implements, operand
+from ._indexing import take
 
 __all__ = ["reshape", "transpose", "swapaxes", "moveaxis", "expand_dims", "squeeze",
            "concatenate", "stack", "hstack", "vstack", "dstack", "column_stack",
@@ -99,7 +101,7 @@ def _unstack(x):
     shp = _shape(x)
     if not shp:
         raise TypeError("iteration over a 0-d array")
-    return [sp.reshape(_slice_axis(x, 0, i, i + 1), shp[1:]) for i in range(shp[0])]
+    return [pb.reshape(_slice_axis(x, 0, i, i + 1), shp[1:]) for i in range(shp[0])]
 
 
 def _as_list(arrays, name):
@@ -128,7 +130,7 @@ def _order(a, order, name):
 
 def _reverse_axes(x):
     n = _ndim(x)
-    return sp.transpose(x, tuple(range(n - 1, -1, -1)))
+    return pb.transpose(x, tuple(range(n - 1, -1, -1)))
 
 
 # --- reshape, ravel, transpose -------------------------------------------------------------
@@ -160,8 +162,8 @@ def _reshape(x, newshape, order="C"):
     shape_ = _infer_shape(newshape, a.size, a.shape)
     if order == "F":
         # column-major reshape = reverse the axes, reshape row-major, reverse back
-        return _reverse_axes(sp.reshape(_reverse_axes(x), shape_[::-1]))
-    return sp.reshape(x, shape_)
+        return _reverse_axes(pb.reshape(_reverse_axes(x), shape_[::-1]))
+    return pb.reshape(x, shape_)
 
 
 @implements(np.reshape, numpy2_kwargs=("shape", "copy"))
@@ -196,7 +198,7 @@ def transpose(a, axes=None):
     if len(axes) != n:
         raise ValueError("axes don't match array")
     perm = _normalize_axes(axes, n, "transpose")
-    return sp.transpose(x, perm)
+    return pb.transpose(x, perm)
 
 
 @implements(np.swapaxes)
@@ -207,7 +209,7 @@ def swapaxes(a, axis1, axis2):
     i, j = canonical_axis(axis1, n), canonical_axis(axis2, n)
     perm = list(range(n))
     perm[i], perm[j] = perm[j], perm[i]
-    return sp.transpose(x, perm)
+    return pb.transpose(x, perm)
 
 
 def _moveaxis(x, source, destination):
@@ -220,7 +222,7 @@ def _moveaxis(x, source, destination):
     order = [i for i in range(n) if i not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
-    return sp.transpose(x, order)
+    return pb.transpose(x, order)
 
 
 @implements(np.moveaxis)
@@ -238,7 +240,7 @@ def expand_dims(a, axis):
     axes = _normalize_axes(axis, out_ndim, "expand_dims")
     it = iter(shp)
     new = tuple(1 if i in axes else next(it) for i in range(out_ndim))
-    return sp.reshape(x, new)
+    return pb.reshape(x, new)
 
 
 @implements(np.squeeze)
@@ -253,7 +255,7 @@ def squeeze(a, axis=None):
         if any(shp[i] != 1 for i in axes):
             raise ShapeError("cannot select an axis to squeeze out which has size not "
                              f"equal to one (shape {shp}, axis {axis})")
-    return sp.reshape(x, tuple(d for i, d in enumerate(shp) if i not in axes))
+    return pb.reshape(x, tuple(d for i, d in enumerate(shp) if i not in axes))
 
 
 # --- joining -------------------------------------------------------------------------------
@@ -305,7 +307,7 @@ def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
             raise ValueError("need at least one array to concatenate")
         ax = canonical_axis(axis, len(shp) - 1)
         y = _moveaxis(x, 0, ax)
-        return sp.reshape(y, shp[1:ax + 1] + (shp[0] * shp[ax + 1],) + shp[ax + 2:])
+        return pb.reshape(y, shp[1:ax + 1] + (shp[0] * shp[ax + 1],) + shp[ax + 2:])
     xs = _cast_all(_as_list(arrays, "concatenate"), dtype, casting, "concatenate")
     if axis is None:
         xs = [_reshape(x, (-1,)) for x in xs]
@@ -340,12 +342,12 @@ def _atleast(x, n):
     if len(shp) >= n:
         return x
     if n == 1:
-        return sp.reshape(x, (1,))
+        return pb.reshape(x, (1,))
     if n == 2:
-        return sp.reshape(x, (1,) * (2 - len(shp)) + shp)
+        return pb.reshape(x, (1,) * (2 - len(shp)) + shp)
     # atleast_3d: 0-d -> (1, 1, 1), (N,) -> (1, N, 1), (M, N) -> (M, N, 1)
     new = {0: (1, 1, 1), 1: (1,) + shp + (1,), 2: shp + (1,)}[len(shp)]
-    return sp.reshape(x, new)
+    return pb.reshape(x, new)
 
 
 def _atleast_fn(n, np_fn):
@@ -395,7 +397,7 @@ def column_stack(tup):
     xs = []
     for a in _as_list(tup, "column_stack"):
         shp = _shape(a)
-        xs.append(sp.reshape(a, (shp[0] if shp else 1, 1)) if len(shp) < 2 else a)
+        xs.append(pb.reshape(a, (shp[0] if shp else 1, 1)) if len(shp) < 2 else a)
     return _concat(xs, 1, "column_stack")
 
 
@@ -481,9 +483,9 @@ def _repeat_each(x, ax, count):
     """Every element along ``ax`` repeated ``count`` times: insert an axis after ``ax``,
     broadcast it to ``count``, merge the two (exact and linear)."""
     shp = _shape(x)
-    y = sp.reshape(x, shp[:ax + 1] + (1,) + shp[ax + 1:])
-    y = sp.broadcast_to(y, shp[:ax + 1] + (count,) + shp[ax + 1:])
-    return sp.reshape(y, shp[:ax] + (shp[ax] * count,) + shp[ax + 1:])
+    y = pb.reshape(x, shp[:ax + 1] + (1,) + shp[ax + 1:])
+    y = pb.broadcast_to(y, shp[:ax + 1] + (count,) + shp[ax + 1:])
+    return pb.reshape(y, shp[:ax] + (shp[ax] * count,) + shp[ax + 1:])
 
 
 @implements(np.tile)
@@ -501,8 +503,8 @@ def tile(A, reps):
     # (s0, s1, ...) -> (1, s0, 1, s1, ...) -> (r0, s0, r1, s1, ...) -> (r0*s0, r1*s1, ...)
     inter = tuple(v for s in shp for v in (1, s))
     big = tuple(v for r, s in zip(reps, shp) for v in (r, s))
-    y = sp.broadcast_to(sp.reshape(x, inter), big)
-    return sp.reshape(y, tuple(r * s for r, s in zip(reps, shp)))
+    y = pb.broadcast_to(pb.reshape(x, inter), big)
+    return pb.reshape(y, tuple(r * s for r, s in zip(reps, shp)))
 
 
 _MAX_RUNS = 8
@@ -544,7 +546,6 @@ def repeat(a, repeats, axis=None):
     # runs of equal counts become one slice repeated together; many runs: one gather
     starts = ([0] if n else []) + [i for i in range(1, n) if counts[i] != counts[i - 1]]
     if len(starts) > _MAX_RUNS:
-        from ._indexing import take
         return take.traced(x, np.repeat(np.arange(n), counts), axis=ax)
     pieces = []
     for i, j in zip(starts, starts[1:] + [n]):
@@ -565,7 +566,7 @@ def broadcast_to(array, shape, subok=False):
     shape = tuple(operator_index(d) for d in shape)
     if any(d < 0 for d in shape):
         raise ValueError("all elements of broadcast shape must be non-negative")
-    return sp.broadcast_to(x, shape)
+    return pb.broadcast_to(x, shape)
 
 
 @implements(np.broadcast_arrays)
@@ -577,7 +578,7 @@ def broadcast_arrays(*args, subok=False):
     except ValueError:
         raise ShapeError("shape mismatch: objects cannot be broadcast to a single shape: "
                          f"{', '.join(str(_shape(x)) for x in xs)}") from None
-    return _BSEQ(sp.broadcast_to(x, shape_) for x in xs)
+    return _BSEQ(pb.broadcast_to(x, shape_) for x in xs)
 
 
 broadcast_shapes = np.broadcast_shapes
@@ -628,7 +629,7 @@ def roll(a, shift, axis=None):
     if axis is None:
         shp = _shape(x)
         flat = _reshape(x, (-1,))
-        return sp.reshape(_roll_axis(flat, 0, int(np.sum(shift))), shp)
+        return pb.reshape(_roll_axis(flat, 0, int(np.sum(shift))), shp)
     n = _ndim(x)
     b = np.broadcast(shift, axis)
     if b.ndim > 1:
@@ -663,8 +664,8 @@ def rot90(m, k=1, axes=(0, 1)):
     perm = list(range(n))
     perm[a0], perm[a1] = perm[a1], perm[a0]
     if k == 1:
-        return sp.transpose(sp.rev(x, (a1,)), perm)
-    return sp.rev(sp.transpose(x, perm), (a1,))
+        return pb.transpose(sp.rev(x, (a1,)), perm)
+    return sp.rev(pb.transpose(x, perm), (a1,))
 
 
 # --- pad -----------------------------------------------------------------------------------
@@ -712,14 +713,14 @@ def _value_pairs(values, ndim_, dtype):
         v = convert_element_type(v, dtype=dtype)
     shp = _shape(v)
     if len(shp) < 3 and int(np.prod(shp)) == 1:
-        s = sp.reshape(v, ())
+        s = pb.reshape(v, ())
         return [(s, s)] * ndim_
     if len(shp) < 3 and int(np.prod(shp)) == 2 and shp != (2, 1):
-        flat = sp.reshape(v, (2,))
-        a, b = (sp.reshape(_slice_axis(flat, 0, i, i + 1), ()) for i in range(2))
+        flat = pb.reshape(v, (2,))
+        a, b = (pb.reshape(_slice_axis(flat, 0, i, i + 1), ()) for i in range(2))
         return [(a, b)] * ndim_
-    full_ = sp.broadcast_to(v, (ndim_, 2))
-    return [tuple(sp.reshape(sp.slice_(full_, (i, j), (i + 1, j + 1)), ())
+    full_ = pb.broadcast_to(v, (ndim_, 2))
+    return [tuple(pb.reshape(sp.slice_(full_, (i, j), (i + 1, j + 1)), ())
                   for j in range(2)) for i in range(ndim_)]
 
 
@@ -729,11 +730,11 @@ def _pad_edge(cur, ax, lo, hi):
     parts = []
     if lo:
         edge = _slice_axis(cur, ax, 0, 1)
-        parts.append(sp.broadcast_to(edge, shp[:ax] + (lo,) + shp[ax + 1:]))
+        parts.append(pb.broadcast_to(edge, shp[:ax] + (lo,) + shp[ax + 1:]))
     parts.append(cur)
     if hi:
         edge = _slice_axis(cur, ax, n - 1, n)
-        parts.append(sp.broadcast_to(edge, shp[:ax] + (hi,) + shp[ax + 1:]))
+        parts.append(pb.broadcast_to(edge, shp[:ax] + (hi,) + shp[ax + 1:]))
     return sp.concatenate(parts, ax) if len(parts) > 1 else cur
 
 

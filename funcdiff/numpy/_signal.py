@@ -13,8 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.errors import FuncdiffValueError
-from ..primitives import elementwise as ew
-from ..primitives import shape as sh
+from ..primitives import base as pb, elementwise as ew, shape as sh
 from ._core import aval, implements
 from ._products import matmul
 from ._ufuncs import _strong
@@ -30,7 +29,7 @@ def _seq(x, scalar_ok=True):
     if a.ndim == 0:
         if not scalar_ok:
             raise FuncdiffValueError("object of too small depth for desired array")
-        x = sh.reshape(x, (1,))
+        x = pb.reshape(x, (1,))
     elif a.ndim > 1:
         raise FuncdiffValueError("object too deep for desired array")
     return x
@@ -41,10 +40,10 @@ def _conv_full(x, h):
     common dtype."""
     n, k = aval(x).shape[0], aval(h).shape[0]
     dt = np.result_type(aval(x).dtype, aval(h).dtype)
-    x = x if aval(x).dtype == dt else ew.convert_element_type(x, dtype=dt)
-    h = h if aval(h).dtype == dt else ew.convert_element_type(h, dtype=dt)
+    x = x if aval(x).dtype == dt else pb.convert_element_type(x, dtype=dt)
+    h = h if aval(h).dtype == dt else pb.convert_element_type(h, dtype=dt)
     if k == 1:
-        return ew.mul(x, sh.reshape(h, ()))
+        return ew.mul(x, pb.reshape(h, ()))
     xpad = sh.pad(x, np.zeros((), dt)[()], ((k - 1, k - 1, 0),))
     idx = np.arange(n + k - 1)[:, None] + np.arange(k)[None, :]
     windows = xpad[idx]                       # (n + k - 1, k): a gather
@@ -89,7 +88,7 @@ def correlate(a, v, mode="valid"):
     a, v = _seq(a, False), _seq(v, False)
     _check(a, v)
     n, m = aval(a).shape[0], aval(v).shape[0]
-    w = sh.rev(ew.conj(v) if aval(v).dtype.kind == "c" else v, (0,))
+    w = sh.rev(pb.conj(v) if aval(v).dtype.kind == "c" else v, (0,))
     full = _conv_full(a, w) if n >= m else _conv_full(w, a)
     # NumPy's 'same' window: centred on the longer operand; when v is the longer one it
     # computes the correlation the other way round and reverses, which moves the centre

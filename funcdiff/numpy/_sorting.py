@@ -23,6 +23,7 @@ import numpy as np
 
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..core.trace import Tracer
+from ..primitives import base as pb
 from ..primitives import elementwise as ew
 from ..primitives import shape as sh
 from ..primitives.sort import iota_along, sort as _sort
@@ -57,7 +58,7 @@ def along_last(x, axis):
     ax = canonical_axis(operator.index(axis), xa.ndim)
     if ax != xa.ndim - 1:
         perm = tuple(i for i in range(xa.ndim) if i != ax) + (ax,)
-        x = sh.transpose(x, perm)
+        x = pb.transpose(x, perm)
     return x, ax
 
 
@@ -70,7 +71,7 @@ def restore_axis(y, ax):
         return y
     perm = list(range(nd - 1))
     perm.insert(ax, nd - 1)
-    return sh.transpose(y, tuple(perm))
+    return pb.transpose(y, tuple(perm))
 
 
 def sort_last(*xs, num_keys=1):
@@ -216,7 +217,7 @@ def _complex_less(x, y):
     """NumPy's complex sort order (npysort's ``CLT``): lexicographic, except that a
     value with a NaN imaginary part sorts after every value of the same NaN-class with
     a real one: ``[R + Rj, R + nanj, nan + Rj, nan + nanj]``."""
-    xr, xi, yr, yi = ew.real(x), ew.imag(x), ew.real(y), ew.imag(y)
+    xr, xi, yr, yi = ew.real(x), pb.imag(x), ew.real(y), pb.imag(y)
     x_ni, y_ni, x_nr, y_nr = ew.isnan(xi), ew.isnan(yi), ew.isnan(xr), ew.isnan(yr)
     lt, gt = ew.lt(xr, yr), ew.gt(xr, yr)
     eq = ew.logical_or(ew.eq(xr, yr), ew.logical_and(x_nr, y_nr))

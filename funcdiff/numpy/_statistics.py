@@ -20,6 +20,7 @@ import numpy as np
 
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..core.trace import Tracer
+from ..primitives import base as pb
 from ..primitives import elementwise as ew
 from ..primitives import shape as sp
 from ._core import aval, implements, operand
@@ -57,7 +58,7 @@ def _known(x):
 
 
 def _T(x):
-    return sp.transpose(x, tuple(range(_ndim(x) - 1, -1, -1)))
+    return pb.transpose(x, tuple(range(_ndim(x) - 1, -1, -1)))
 
 
 # --- average ---------------------------------------------------------------------------------
@@ -84,7 +85,7 @@ def _weights(weights, a_shape, axis):
         if _shape(w) != tuple(a_shape[ax] for ax in axis):
             raise FuncdiffValueError("Shape of weights must be consistent with shape of a "
                                      "along specified axis.")
-        w = sp.transpose(w, tuple(int(i) for i in np.argsort(axis)))
+        w = pb.transpose(w, tuple(int(i) for i in np.argsort(axis)))
         w = sp.reshape(w, tuple(s if ax in axis else 1 for ax, s in enumerate(a_shape)))
     return w
 
@@ -118,7 +119,7 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=_NoValue):
         avg = divide(_sum.traced(prod, axis=axis, **kw), scl)
     if returned:
         if _shape(scl) != _shape(avg):
-            scl = sp.broadcast_to(scl, _shape(avg))
+            scl = pb.broadcast_to(scl, _shape(avg))
         return avg, scl
     return avg
 
@@ -229,8 +230,8 @@ def corrcoef(x, y=None, rowvar=True, bias=_NoValue, ddof=_NoValue, *, dtype=None
     c = _cast(divide(c, sp.reshape(stddev, (1, n))), cdt)
     if cdt.kind == "c":
         re = clip(ew.real(c), -1, 1)
-        im = clip(ew.imag(c), -1, 1)
-        return _cast(ew.make_complex(re, im), cdt)
+        im = clip(pb.imag(c), -1, 1)
+        return _cast(pb.make_complex(re, im), cdt)
     return clip(c, -1, 1)
 
 

@@ -21,10 +21,8 @@ import operator
 import numpy as np
 
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
-from ..primitives import elementwise as ew
-from ..primitives import reduce as rd
-from ..primitives import shape as sh
-from ..primitives._rules import result_dtype
+from ..primitives import base as pb, elementwise as ew, shape as sh
+from ..primitives.base import result_dtype
 from ..primitives.special import i0 as _i0
 from ._core import UFUNC_METHODS, aval, canonical_axes, cast, implements, operand
 from ._math import _no_out, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, \
@@ -115,7 +113,7 @@ def angle(z, deg=False):
     the derivative is 0, as ``arctan2``'s at the origin (docs/subgradients.md)."""
     z = _strong(z)
     if aval(z).dtype.kind == "c":
-        a = arctan2(ew.imag(z), ew.real(z))
+        a = arctan2(pb.imag(z), pb.real(z))
     else:
         a = arctan2(0, z)
     if deg:
@@ -134,7 +132,7 @@ def fabs(x, dt):
       "d/dx1 is 0 at x1 = 0 (as abs'), d/dx2 is 0.")
 def copysign(x1, x2, dt):
     a = ew.abs_(_to(x1, dt))
-    return ew.select(ew.zero_grad_ufunc("signbit", _to(x2, dt)), ew.neg(a), a)
+    return ew.select(ew.zero_grad_ufunc("signbit", _to(x2, dt)), pb.neg(a), a)
 
 
 _zero_grad(np.signbit, 1, "Like numpy.signbit (boolean; no derivative).")
@@ -200,12 +198,12 @@ def frexp(x, dts):
     # floor(log2|x|) + 1 is the exponent up to one step of rounding; ldexp (exact)
     # then tells which way to correct it
     ax = ew.select(regular, ew.abs_(x), 1.0)
-    e = ew.add(ew.convert_element_type(ew.floor(ew.log2(ax)), dtype=dts[1]), 1)
-    am = ew.abs_(ew.ldexp(x, ew.neg(e)))
-    up = ew.convert_element_type(ew.logical_and(regular, ew.ge(am, 1.0)), dtype=dts[1])
-    down = ew.convert_element_type(ew.logical_and(regular, ew.lt(am, 0.5)), dtype=dts[1])
-    e = ew.select(regular, ew.sub(ew.add(e, up), down), 0)
-    return ew.ldexp(x, ew.neg(e)), e
+    e = pb.add(pb.convert_element_type(ew.floor(ew.log2(ax)), dtype=dts[1]), 1)
+    am = ew.abs_(ew.ldexp(x, pb.neg(e)))
+    up = pb.convert_element_type(ew.logical_and(regular, ew.ge(am, 1.0)), dtype=dts[1])
+    down = pb.convert_element_type(ew.logical_and(regular, ew.lt(am, 0.5)), dtype=dts[1])
+    e = ew.select(regular, ew.sub(pb.add(e, up), down), 0)
+    return ew.ldexp(x, pb.neg(e)), e
 
 
 @_def(np.modf, 1, "Like numpy.modf: ``(frac, whole)`` with ``whole = trunc(x)`` "
@@ -215,7 +213,7 @@ def modf(x, dts):
     whole = ew.trunc(x)
     neg = ew.zero_grad_ufunc("signbit", x)
     # x - trunc(x) has C's sign: -(trunc(x) - x) for negative x (so -2.0 gives -0.0)
-    frac = ew.select(neg, ew.neg(ew.sub(whole, x)), ew.sub(x, whole))
+    frac = ew.select(neg, pb.neg(ew.sub(whole, x)), ew.sub(x, whole))
     zero = np.zeros((), dts[0])
     frac = ew.select(ew.isinf(x), ew.select(neg, -zero, zero), frac)
     return frac, whole
@@ -257,12 +255,12 @@ if hasattr(np, "bitwise_count"):   # NumPy >= 2.0
 def _bits_axis(x, axis):
     """``x`` flattened (``axis=None``) or with ``axis`` moved last; and how to undo it."""
     if axis is None:
-        return sh.reshape(x, (aval(x).size,)), lambda y: y
+        return pb.reshape(x, (aval(x).size,)), lambda y: y
     nd = aval(x).ndim
     (ax,) = canonical_axes(axis, nd)
     perm = tuple(i for i in range(nd) if i != ax) + (ax,)
     inv = tuple(int(i) for i in np.argsort(perm))
-    return sh.transpose(x, perm), lambda y: sh.transpose(y, inv)
+    return pb.transpose(x, perm), lambda y: pb.transpose(y, inv)
 
 
 def _bit_weights(bitorder):
@@ -284,12 +282,12 @@ def packbits(a, /, axis=None, bitorder="big"):
     shape = aval(x).shape
     n = shape[-1]
     nb = -(-n // 8)
-    bits = ew.convert_element_type(x, dtype=np.uint8)
+    bits = pb.convert_element_type(x, dtype=np.uint8)
     bits = sh.pad(bits, np.uint8(0), tuple((0, 0, 0) for _ in shape[:-1]) +
                   ((0, 8 * nb - n, 0),))
-    bits = sh.reshape(bits, shape[:-1] + (nb, 8))
-    packed = ew.convert_element_type(
-        rd.reduce_sum(ew.mul(bits, w), (len(shape),)), dtype=np.uint8)
+    bits = pb.reshape(bits, shape[:-1] + (nb, 8))
+    packed = pb.convert_element_type(
+        pb.reduce_sum(ew.mul(bits, w), (len(shape),)), dtype=np.uint8)
     return back(packed)
 
 
@@ -305,9 +303,9 @@ def unpackbits(a, /, axis=None, count=None, bitorder="big"):
     shape = aval(x).shape
     n = shape[-1]
     bits = ew.bitwise_and(ew.zero_grad_ufunc(
-        "right_shift", sh.reshape(x, shape + (1,)), np.log2(w).astype(np.uint8)), 1)
-    bits = ew.convert_element_type(bits, dtype=np.uint8)
-    bits = sh.reshape(bits, shape[:-1] + (8 * n,))
+        "right_shift", pb.reshape(x, shape + (1,)), np.log2(w).astype(np.uint8)), 1)
+    bits = pb.convert_element_type(bits, dtype=np.uint8)
+    bits = pb.reshape(bits, shape[:-1] + (8 * n,))
     if count is not None:
         count = operator.index(count)
         keep = count if count >= 0 else max(8 * n + count, 0)
@@ -363,7 +361,7 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
         return ew.select(ew.eq(d, -np.inf), fills[2], d2)
 
     if dt.kind == "c":
-        return ew.make_complex(fix(ew.real(x)), fix(ew.imag(x)))
+        return pb.make_complex(fix(pb.real(x)), fix(pb.imag(x)))
     return fix(x)
 
 
@@ -379,12 +377,12 @@ def _fold(f, x):
         shape = aval(x).shape
         n = shape[-1]
         if n == 1:
-            return sh.reshape(x, shape[:-1])
+            return pb.reshape(x, shape[:-1])
         h, lead = n // 2, shape[:-1]
-        pairs = sh.reshape(sh.slice_(x, (0,) * len(shape), lead + (2 * h,)), lead + (h, 2))
+        pairs = pb.reshape(sh.slice_(x, (0,) * len(shape), lead + (2 * h,)), lead + (h, 2))
         z = (0,) * len(lead)
-        y = f(sh.reshape(sh.slice_(pairs, z + (0, 0), lead + (h, 1)), lead + (h,)),
-              sh.reshape(sh.slice_(pairs, z + (0, 1), lead + (h, 2)), lead + (h,)))
+        y = f(pb.reshape(sh.slice_(pairs, z + (0, 0), lead + (h, 1)), lead + (h,)),
+              pb.reshape(sh.slice_(pairs, z + (0, 1), lead + (h, 2)), lead + (h,)))
         if n % 2:
             y = sh.concatenate([y, sh.slice_(x, z + (n - 1,), shape)], len(lead))
         x = y
@@ -406,9 +404,9 @@ def _last(x, axes):
     """``x`` with ``axes`` moved to the end and merged into one."""
     shape = aval(x).shape
     keep = [i for i in range(len(shape)) if i not in axes]
-    x = sh.transpose(x, tuple(keep) + tuple(axes))
+    x = pb.transpose(x, tuple(keep) + tuple(axes))
     n = int(np.prod([shape[a] for a in axes], dtype=np.int64))
-    return sh.reshape(x, tuple(shape[i] for i in keep) + (n,))
+    return pb.reshape(x, tuple(shape[i] for i in keep) + (n,))
 
 
 def _ufunc_reduce(u, f, nan_extremum=None):
@@ -442,14 +440,14 @@ def _ufunc_reduce(u, f, nan_extremum=None):
                                          f"{u.__name__} which has no identity")
             out_shape = tuple(1 if i in axes else d for i, d in enumerate(shape)
                               if keepdims or i not in axes)
-            r = sh.full(out_shape, u.identity if initial is np._NoValue else 0, dt)
+            r = pb.full(out_shape, u.identity if initial is np._NoValue else 0, dt)
             if initial is not np._NoValue:
-                return _to(ew.add(r, operand(initial)), dt)
+                return _to(pb.add(r, operand(initial)), dt)
             return r
         else:
             r = _fold(f, _last(x, axes)) if axes else x
             if keepdims:
-                r = sh.reshape(r, tuple(1 if i in axes else d for i, d in enumerate(shape)))
+                r = pb.reshape(r, tuple(1 if i in axes else d for i, d in enumerate(shape)))
         if initial is not np._NoValue:
             r = _to(f(operand(initial), r), dt)
         return r
@@ -472,8 +470,8 @@ def _ufunc_accumulate(u, f):
         (ax,) = canonical_axes(axis, nd)
         x = _to(x, result_dtype(u, aval(x), aval(x)))
         perm = tuple(i for i in range(nd) if i != ax) + (ax,)
-        y = _prefix(f, sh.transpose(x, perm))
-        return sh.transpose(y, tuple(int(i) for i in np.argsort(perm)))
+        y = _prefix(f, pb.transpose(x, perm))
+        return pb.transpose(y, tuple(int(i) for i in np.argsort(perm)))
 
     accumulate.__doc__ = f"NumPy's ``{name}``."
     return accumulate

@@ -30,10 +30,11 @@ import warnings
 import numpy as np
 
 from ..core.errors import FuncdiffTypeError
-from ..primitives import elementwise as ew
-from ..primitives.fft import NORMS, fft as _fft_bind
+from ..primitives import base as pb, elementwise as ew
+from ..primitives.fft import fft as _fft_bind, NORMS
 from ..primitives.shape import pad, slice_
 from ._core import aval, canonical_axis, implements, operand
+from ._shape import roll
 
 __all__ = ["fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2",
            "irfft2", "rfftn", "irfftn", "fftshift", "ifftshift", "fftfreq", "rfftfreq"]
@@ -108,7 +109,7 @@ def _fit(x, axis, n):
 
 
 def _cast(x, dtype):
-    return x if aval(x).dtype == dtype else ew.convert_element_type(x, dtype=dtype)
+    return x if aval(x).dtype == dtype else pb.convert_element_type(x, dtype=dtype)
 
 
 def _transform(a, kind, axes, lengths, norm, irfft_n=None):
@@ -274,7 +275,6 @@ irfft2 = _make_nd("irfft", np.fft.irfft2, (-2, -1))
 
 
 def _shift(x, axes, sign):
-    from ._shape import roll
     x = operand(x)
     shape = aval(x).shape
     if axes is None:

@@ -44,13 +44,15 @@ import numpy as np
 
 from .. import _np_compat
 from ..core.errors import FuncdiffValueError, ShapeError
-from ..primitives import elementwise as ew
-from ..primitives import linalg as la
+from ..primitives import base as pb, elementwise as ew, linalg as la
 from ..primitives.dot import dot_general
-from ..primitives.reduce import reduce_max, reduce_min, reduce_sum
-from ..primitives.shape import broadcast_to, reshape, slice_, transpose
+from ..primitives.base import broadcast_to, full, reduce_sum, reshape, transpose
+from ..primitives.reduce import reduce_max, reduce_min, reduce_or_p
+from ..primitives.shape import iota, slice_
 from . import _products
 from ._core import aval, canonical_axis, implements, operand
+from ._products import dot
+from ..api.custom_derivatives import custom_jvp
 
 __all__ = ["norm", "inv", "solve", "det", "slogdet", "cholesky", "eigh", "eigvalsh",
            "matrix_power", "multi_dot", "svd", "svdvals", "pinv", "eig", "eigvals", "qr",
@@ -114,7 +116,7 @@ def _linalg_dtype(name, *avals):
 
 
 def _cast(x, dtype):
-    return x if aval(x).dtype == dtype else ew.convert_element_type(x, dtype=dtype)
+    return x if aval(x).dtype == dtype else pb.convert_element_type(x, dtype=dtype)
 
 
 def _square(name, a):
@@ -162,8 +164,8 @@ def _safe_sqrt(s):
 def _abs2(x):
     """|x|^2, real."""
     if aval(x).dtype.kind == "c":
-        re, im = ew.real(x), ew.imag(x)
-        return ew.add(ew.mul(re, re), ew.mul(im, im))
+        re, im = pb.real(x), pb.imag(x)
+        return pb.add(ew.mul(re, re), ew.mul(im, im))
     return ew.mul(x, x)
 
 
@@ -234,12 +236,12 @@ def _vector_norm(x, ord, ax, keepdims):
             if ord == -np.inf:
                 raise ValueError("zero-size array to reduction operation minimum which "
                                  "has no identity")
-            ret = ew.convert_element_type(reduce_sum(ew.abs_(x), (ax,)), dtype=rdt)
+            ret = pb.convert_element_type(reduce_sum(ew.abs_(x), (ax,)), dtype=rdt)
         else:
             red = reduce_max if ord == np.inf else reduce_min
             ret = red(ew.abs_(x), (ax,))
     elif ord == 0:
-        ret = reduce_sum(ew.convert_element_type(ew.ne(x, 0), dtype=rdt), (ax,))
+        ret = reduce_sum(pb.convert_element_type(ew.ne(x, 0), dtype=rdt), (ax,))
     elif ord == 1:
         ret = reduce_sum(ew.abs_(x), (ax,))
     elif ord is None or ord == 2:
@@ -440,7 +442,7 @@ def matrix_power(a, n):
     if n == 0:
         eye = np.eye(aa.shape[-1], dtype=aa.dtype)
         return broadcast_to(eye, aa.shape) if aa.ndim > 2 else \
-            ew.add(eye, np.zeros((), aa.dtype)[()])
+            pb.add(eye, np.zeros((), aa.dtype)[()])
     if n < 0:
         a = la.inv(_cast(a, _linalg_dtype("matrix_power", aa)))
         n = -n
@@ -469,8 +471,7 @@ def multi_dot(arrays, *, out=None):
         a, b = arrays
         if aval(a).ndim <= 2 and aval(b).ndim <= 2 and aval(a).ndim and aval(b).ndim:
             return _matmul2(a, b)
-        from .. import numpy as fnp
-        return fnp.dot(a, b)
+        return dot(a, b)
     nd_first, nd_last = aval(arrays[0]).ndim, aval(arrays[-1]).ndim
     if nd_first == 1:
         arrays[0] = reshape(arrays[0], (1,) + aval(arrays[0]).shape)
@@ -545,7 +546,6 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
 def _svd_hermitian(a, compute_uv):
     """NumPy's ``svd(hermitian=True)``: eigh, ``s = |w|`` sorted descending (as
     ``argsort(s)[..., ::-1]``: ties in reverse index order), signs moved into ``vh``."""
-    from ..primitives.shape import iota
     w, u = la.eigh(a) if compute_uv else (la.eigh(a, compute_v=False)[0], None)
     wa = aval(w)
     n = wa.shape[-1]
@@ -554,9 +554,9 @@ def _svd_hermitian(a, compute_uv):
     later = np.triu(np.ones((n, n), dtype=bool), 1)
     before = ew.logical_or(ew.gt(la._row(s), la._col(s)),
                     ew.logical_and(ew.eq(la._row(s), la._col(s)), later))
-    pos = reduce_sum(ew.convert_element_type(before, dtype=np.intp), (wa.ndim,))
+    pos = reduce_sum(pb.convert_element_type(before, dtype=np.intp), (wa.ndim,))
     onehot = ew.eq(reshape(iota(0, n, 1, np.intp), (n, 1)), la._row(pos))  # [r, i]
-    perm = ew.convert_element_type(onehot, dtype=wa.dtype)
+    perm = pb.convert_element_type(onehot, dtype=wa.dtype)
     s_sorted = reduce_sum(ew.mul(perm, la._row(s)), (wa.ndim,))
     if not compute_uv:
         return s_sorted
@@ -589,9 +589,8 @@ def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
     if aval(A).ndim < 2:
         nz = ew.ne(A, 0)
         if aval(nz).ndim:
-            from ..primitives.reduce import reduce_or_p
             nz = reduce_or_p.bind(nz, axes=tuple(range(aval(nz).ndim)))
-        return ew.convert_element_type(nz, dtype=np.dtype(int))
+        return pb.convert_element_type(nz, dtype=np.dtype(int))
     S = svd(A, compute_uv=False, hermitian=hermitian)
     sa = aval(S)
     if tol is None:
@@ -603,7 +602,7 @@ def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
         tol = ew.mul(la._col(ew.maximum(smax, np.zeros((), sa.dtype)[()])), rtol)
     else:
         tol = _trailing_axis(operand(tol))
-    big = ew.convert_element_type(ew.gt(S, tol), dtype=np.intp)
+    big = pb.convert_element_type(ew.gt(S, tol), dtype=np.intp)
     return reduce_sum(big, (sa.ndim - 1,))
 
 
@@ -618,7 +617,7 @@ def _pinv_value(a, rcond, hermitian):
     rc = _trailing_axis(rcond)
     if hermitian:
         # NumPy: svd(conj(a), hermitian=True) = eigh(conj(a)); pinv = conj(V) diag(1/w) V^T
-        w, v = la.eigh(ew.conj(a) if aval(a).dtype.kind == "c" else a)
+        w, v = la.eigh(pb.conj(a) if aval(a).dtype.kind == "c" else a)
         s = ew.abs_(w)
     else:
         s, u, vh = la.svd(a, full_matrices=False)
@@ -630,7 +629,7 @@ def _pinv_value(a, rcond, hermitian):
     winv = ew.select(large, ew.div(one, ew.select(large, w, one)),
                      np.zeros((), aval(w).dtype)[()])
     if hermitian:
-        vc = ew.conj(v) if aval(v).dtype.kind == "c" else v
+        vc = pb.conj(v) if aval(v).dtype.kind == "c" else v
         return la._matmul(ew.mul(vc, la._row(winv)), la._mT(v))
     return la._matmul(ew.mul(la._H(vh), la._row(winv)), la._H(u))
 
@@ -644,16 +643,15 @@ def _pinv_jvp_rule(pinv_fn, hermitian):
             a, da = la._sym_from_triangle(a, True), la._sym_from_triangle(da, True)
         mm = la._matmul
         pH, daH = la._H(p), la._H(da)
-        t1 = ew.neg(mm(p, mm(da, p)))                                 # -P dA P
+        t1 = pb.neg(mm(p, mm(da, p)))                                 # -P dA P
         t2 = mm(mm(p, pH), ew.sub(daH, mm(mm(daH, a), p)))            # P P^H dA^H (I - A P)
         x = mm(daH, mm(pH, p))
         t3 = ew.sub(x, mm(p, mm(a, x)))                               # (I - P A) dA^H P^H P
-        return p, ew.add(ew.add(t1, t2), t3)
+        return p, pb.add(pb.add(t1, t2), t3)
     return rule
 
 
 def _make_pinv(hermitian):
-    from ..custom_derivatives import custom_jvp
 
     def pinv_core(a, rcond):
         return _pinv_value(a, rcond, hermitian)
@@ -687,7 +685,6 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
     aa = aval(a)
     m, n = aa.shape[-2:]
     if aa.size == 0 and m * n == 0:
-        from ..primitives.shape import full
         return full(aa.shape[:-2] + (n, m), 0, aa.dtype)
     a = _cast(a, _linalg_dtype("pinv", aa))
     if hermitian:
@@ -737,7 +734,6 @@ def lstsq(a, b, rcond=None):
         rcond = eps                     # LAPACK: rcond < 0 means machine precision
     k = min(m, n)
     if k == 0:
-        from ..primitives.shape import full
         x = full((n, n_rhs), 0, t)
         s = full((0,), 0, real_t)
         rank = np.int32(0)
@@ -746,7 +742,7 @@ def lstsq(a, b, rcond=None):
         s = la.svd(a, compute_uv=False)[0]
         smax = reshape(slice_(s, (0,), (1,)), ())
         thresh = ew.mul(operand(rcond), smax)
-        rank = reduce_sum(ew.convert_element_type(ew.gt(s, thresh), dtype=np.int32), (0,))
+        rank = reduce_sum(pb.convert_element_type(ew.gt(s, thresh), dtype=np.int32), (0,))
     full_rank = None
     if m > n:
         rv = getattr(rank, "_val", rank)

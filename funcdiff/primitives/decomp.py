@@ -28,13 +28,14 @@ import numpy as np
 
 from ..core.avals import ShapedArray
 from ..core.errors import FuncdiffValueError, ShapeError
-from ..core.primitive import Primitive
-from ._rules import Zero, aval, fit_to, instantiate
-from .elementwise import add, convert_element_type, eq, select
+from ..core.trace import Primitive
+from .base import Zero, add, aval, convert_element_type, fit_to, instantiate
+from .elementwise import eq, select
 from .linalg import (_check_dtype, _check_square, _cols, _front_batcher,
                      _matmul, _mT, _rows, _zero_scalar, _zeros_out,
                      triangular_solve)
-from .shape import iota, pad, reshape
+from .base import reshape
+from .shape import iota, pad
 from .special import no_derivative_p
 
 try:  # LAPACK through SciPy; NumPy fallback for lu below

@@ -13,12 +13,15 @@ import numpy as np
 
 from ..core.avals import ShapedArray
 from ..core.errors import ShapeError
-from ..core.primitive import Primitive
-from ._rules import Zero, add_tangents, aval, cast_ct, fit_to, is_undefined, result_dtype
-from .shape import transpose
+from ..core.trace import Primitive
+from .base import (Zero, add_tangents, aval, cast_ct, fit_to, is_undefined, reshape,
+                   result_dtype, shift_axes, transpose)
+from .elementwise import mul
 
 dot_general_p = Primitive("dot_general")
 dot_general_p.linear = True
+dot_general_p.returns_new_array = True   # matmul / einsum / tensordot: new arrays
+dot_general_p.owns_output = True
 
 
 def dot_general(x, y, dimension_numbers):
@@ -160,7 +163,6 @@ dot_general_p.emit = _dot_emit
 def _dot_batch(args, dims, *, dimension_numbers):
     """The batch axis becomes a dot_general batch dimension when both operands are
     mapped, and stays a free axis when only one is (no data movement either way)."""
-    from .batching import shift_axes
     (x, y), (bx, by) = args, dims
     (lc, rc), (lb, rb) = dimension_numbers
     lc2, lb2, rc2, rb2 = shift_axes(lc, bx), shift_axes(lb, bx), shift_axes(rc, by), \
@@ -183,8 +185,6 @@ def _batched_outer(x, y, bx, by, lb, rb):
     """A batch of products without contraction (per-example outer products, as in
     per-example weight gradients) as a broadcasting ``mul``: NumPy's batched matmul with
     an inner dimension of 1 is many times slower than the elementwise product."""
-    from .elementwise import mul
-    from .shape import reshape
     xa, ya = aval(x), aval(y)
     xf, yf = _free(xa.ndim, (bx,), lb), _free(ya.ndim, (by,), rb)
     x = transpose(x, (bx,) + tuple(lb) + tuple(xf))

@@ -13,199 +13,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._np_compat import LEGACY_PROMOTION, nep50_operands
-from ..core.avals import ShapedArray, aval_of_value, is_python_scalar
+from ..core.avals import ShapedArray
 from ..core.errors import FuncdiffTypeError
-from ..core.primitive import Primitive
-from ._rules import (Zero, aval, broadcast_shapes, cast_ct, defjvp, defjvp_out,
-                     defjvp_zero, instantiate, is_undefined, result_dtype, unbroadcast)
-from .batching import broadcasting_batcher, defbroadcasting, defvectorized
-
-_PY = (bool, int, float, complex)
-
-
-def _impl(np_fn):
-    """NumPy's function, keeping results of all-Python-scalar operands Python scalars
-    (weakly typed), so promotion at run time matches the abstract rule."""
-
-    def impl(*args):
-        out = np_fn(*args)
-        if isinstance(out, np.generic) and all(type(a) in _PY for a in args):
-            return out.item()
-        return out
-
-    if LEGACY_PROMOTION:
-        impl = _legacy_impl(np_fn, impl)
-    impl.__name__ = getattr(np_fn, "__name__", "impl")
-    return impl
-
-
-def _legacy_impl(np_fn, impl):
-    """NumPy 1.x: ``impl`` computing in the dtype NumPy 2 (and the abstract rule) gives.
-    Strong 0-d operands are promoted by dtype, not by value (``nep50_operands``), and a
-    Python scalar too large for the other operand's dtype, which NumPy 1.x promotes by
-    value, is cast back to the abstract rule's dtype, as NumPy 2 would compute it (an
-    integer out of the integer dtype's range raises OverflowError, as in NumPy 2)."""
-    ufunc = isinstance(np_fn, np.ufunc)
-
-    def legacy_impl(*args):
-        fixed = nep50_operands(args)
-        if fixed is None:
-            out = impl(*args)
-            if type(out) in _PY or not any(type(a) in _PY for a in args):
-                return out
-        else:
-            ops, all_0d = fixed
-            out = np_fn(*ops)
-            if all_0d:
-                out = out[0] if ufunc else out.reshape(())
-        want = result_dtype(np_fn, *[aval_of_value(a) for a in args])
-        if out.dtype != want:
-            if want.kind in "iu":   # as NumPy 2: no silent wrap-around
-                for a in args:
-                    if type(a) is int and not np.iinfo(want).min <= a <= np.iinfo(want).max:
-                        raise OverflowError(f"Python integer {a} out of bounds for {want}")
-            out = want.type(out) if isinstance(out, np.generic) else out.astype(want)
-        return out
-
-    return legacy_impl
-
-
-def _elementwise_abstract(name, np_fn, out_dtype=None):
-    # Hot in tracing, so one- and two-operand calls take fast paths: the output dtype is
-    # memoized per (dtype, weak) combination, and when the output aval equals an
-    # operand's (sin(x), x * 2.0, x + y on equal avals) that (immutable) aval is reused.
-    dtypes: dict = {}
-
-    def abstract_eval(*avals):
-        n = len(avals)
-        if n == 1:
-            a = avals[0]
-            if out_dtype is not None:
-                return ShapedArray(a.shape, out_dtype)
-            key = (a.dtype, a.weak_type)
-            dtype = dtypes.get(key)
-            if dtype is None:
-                dtype = dtypes[key] = result_dtype(np_fn, a)
-            return a if dtype == a.dtype else ShapedArray(a.shape, dtype, a.weak_type)
-        if n == 2:
-            a, b = avals
-            sa, sb = a.shape, b.shape
-            shape = sa if (sa == sb or sb == ()) else sb if sa == () else broadcast_shapes(
-                name, sa, sb)
-            if out_dtype is not None:
-                return ShapedArray(shape, out_dtype)
-            key = (a.dtype, a.weak_type, b.dtype, b.weak_type)
-            dtype = dtypes.get(key)
-            if dtype is None:
-                dtype = dtypes[key] = result_dtype(np_fn, a, b)
-            weak = a.weak_type and b.weak_type
-            if shape is sa and dtype == a.dtype and weak == a.weak_type:
-                return a
-            if shape is sb and dtype == b.dtype and weak == b.weak_type:
-                return b
-            return ShapedArray(shape, dtype, weak)
-        shape = broadcast_shapes(name, *[a.shape for a in avals])
-        dtype = out_dtype if out_dtype is not None else result_dtype(np_fn, *avals)
-        weak = all(a.weak_type for a in avals) and out_dtype is None
-        return ShapedArray(shape, dtype, weak)
-    return abstract_eval
-
-
-def _elementwise_cost(transcendental):
-    def cost(avals_in, avals_out, **params):
-        n = avals_out[0].size
-        return {"flops": n, "transcendentals": n if transcendental else 0}
-    return cost
-
-
-def elementwise(name, np_fn, *, transcendental=False, out_dtype=None, float_only=False,
-                emit=None, py_kinds=None):
-    """A new elementwise primitive wrapping ``np_fn``.  ``py_kinds``: for an operator
-    ``emit``, the result dtype kinds for which the operator on Python scalars gives
-    NumPy's result (None: all); jit's code calls ``np_fn`` when every operand may be a
-    Python scalar and the kind is not among them (``~True`` is -2, ``1 / 0`` raises)."""
-    prim = Primitive(name)
-    prim.np_fn = np_fn
-    prim.py_kinds = py_kinds
-    prim.impl = _impl(np_fn)
-    abstract = _elementwise_abstract(name, np_fn, out_dtype)
-    if float_only:
-        def abstract_checked(*avals):
-            for a in avals:
-                if a.dtype.kind not in "fc":
-                    raise FuncdiffTypeError(f"`{name}` needs floating-point operands, "
-                                            f"got {a.str_short()}")
-            return abstract(*avals)
-        prim.abstract_eval = abstract_checked
-    else:
-        prim.abstract_eval = abstract
-    prim.cost = _elementwise_cost(transcendental)
-    prim.batch = broadcasting_batcher(prim)   # vmap: align batch axes, NumPy broadcasts
-    nargs = getattr(np_fn, "nin", 1)
-    prim.emit = emit or ("np." + np_fn.__name__ + "(" +
-                         ", ".join("{%d}" % i for i in range(nargs)) + ")")
-    return prim
-
-
-# --- user-level functions binding the primitives (used by rules and funcdiff.numpy) ---
-
-def _binder(prim):
-    def f(*args):
-        return prim.bind(*args)
-    f.__name__ = prim.name
-    f.__doc__ = f"Bind the `{prim.name}` primitive."
-    f.primitive = prim   # lets hot callers (funcdiff.numpy) call prim.bind directly
-    return f
-
+from ..core.trace import Primitive
+from .base import (defvectorized, _PY, Zero, _binder, _elementwise_cost, _impl, _linear_binop_transpose,
+                   add, add_tangents, aval, broadcast_shapes, broadcasting_batcher,
+                   convert_element_type, defbroadcasting, defjvp, defjvp_out, defjvp_zero,
+                   conj, elementwise, fit_to, is_undefined, neg, real,
+                   result_dtype, unbroadcast)
 
 # --- arithmetic ------------------------------------------------------------------------
 
-add_p = elementwise("add", np.add, emit="{0} + {1}", py_kinds="iufc")
-sub_p = elementwise("sub", np.subtract, emit="{0} - {1}", py_kinds="iufc")
-mul_p = elementwise("mul", np.multiply, emit="{0} * {1}", py_kinds="iufc")
-div_p = elementwise("div", np.true_divide, emit="{0} / {1}", py_kinds="")
-neg_p = elementwise("neg", np.negative, emit="-{0}", py_kinds="iufc")
-add, sub, mul, div, neg = map(_binder, (add_p, sub_p, mul_p, div_p, neg_p))
+sub_p = elementwise("sub", np.subtract, emit="{0} - {1}", numexpr="({0}-{1})",
+                    float_literal_ok=True, py_kinds="iufc")
+mul_p = elementwise("mul", np.multiply, emit="{0} * {1}", numexpr="({0}*{1})",
+                    float_literal_ok=True, py_kinds="iufc")
+div_p = elementwise("div", np.true_divide, emit="{0} / {1}", numexpr="({0}/{1})",
+                    float_literal_ok=True, py_kinds="")
+sub, mul, div = map(_binder, (sub_p, mul_p, div_p))
 
-
-def _linear_binop_transpose(sign_y):
-    def transpose(ct, x, y):
-        cx = unbroadcast(ct, aval(x)) if is_undefined(x) else None
-        cy = None
-        if is_undefined(y):
-            cy = unbroadcast(ct if (sign_y > 0 or type(ct) is Zero) else neg(ct), aval(y))
-        return [cx, cy]
-    return transpose
-
-
-def _add_jvp(primals, tangents):
-    x, y = primals
-    tx, ty = tangents
-    out = add(x, y)
-    oa = aval(out)
-    if type(tx) is Zero and type(ty) is Zero:
-        return out, Zero(oa.strengthen())
-    from ._rules import fit_to
-    if type(tx) is Zero:
-        return out, fit_to(ty, oa)
-    if type(ty) is Zero:
-        return out, fit_to(tx, oa)
-    return out, fit_to(add(tx, ty), oa)
-
-
-add_p.jvp = _add_jvp
-add_p.transpose = _linear_binop_transpose(+1)
-add_p.linear = True
 
 defjvp(sub_p, lambda t, x, y: t, lambda t, x, y: neg(t))
 sub_p.transpose = _linear_binop_transpose(-1)
 sub_p.linear = True
-
-defjvp(neg_p, lambda t, x: neg(t))
-neg_p.transpose = lambda ct, x: [Zero(aval(x).strengthen()) if type(ct) is Zero else
-                                  cast_ct(neg(ct), aval(x))]
-neg_p.linear = True
 
 # mul and div are linear in one operand at a time (the other is a residual)
 defjvp(mul_p, lambda t, x, y: mul(t, y), lambda t, x, y: mul(x, t))
@@ -244,30 +74,30 @@ div_p.linear = True
 
 # --- unary math --------------------------------------------------------------------------
 
-sin_p = elementwise("sin", np.sin, transcendental=True)
-cos_p = elementwise("cos", np.cos, transcendental=True)
-tan_p = elementwise("tan", np.tan, transcendental=True)
-asin_p = elementwise("asin", np.arcsin, transcendental=True)
-acos_p = elementwise("acos", np.arccos, transcendental=True)
-atan_p = elementwise("atan", np.arctan, transcendental=True)
-sinh_p = elementwise("sinh", np.sinh, transcendental=True)
-cosh_p = elementwise("cosh", np.cosh, transcendental=True)
-tanh_p = elementwise("tanh", np.tanh, transcendental=True)
-asinh_p = elementwise("asinh", np.arcsinh, transcendental=True)
-acosh_p = elementwise("acosh", np.arccosh, transcendental=True)
-atanh_p = elementwise("atanh", np.arctanh, transcendental=True)
-exp_p = elementwise("exp", np.exp, transcendental=True)
+sin_p = elementwise("sin", np.sin, transcendental=True, numexpr="sin({0})")
+cos_p = elementwise("cos", np.cos, transcendental=True, numexpr="cos({0})")
+tan_p = elementwise("tan", np.tan, transcendental=True, numexpr="tan({0})")
+asin_p = elementwise("asin", np.arcsin, transcendental=True, numexpr="arcsin({0})")
+acos_p = elementwise("acos", np.arccos, transcendental=True, numexpr="arccos({0})")
+atan_p = elementwise("atan", np.arctan, transcendental=True, numexpr="arctan({0})")
+sinh_p = elementwise("sinh", np.sinh, transcendental=True, numexpr="sinh({0})")
+cosh_p = elementwise("cosh", np.cosh, transcendental=True, numexpr="cosh({0})")
+tanh_p = elementwise("tanh", np.tanh, transcendental=True, numexpr="tanh({0})")
+asinh_p = elementwise("asinh", np.arcsinh, transcendental=True, numexpr="arcsinh({0})")
+acosh_p = elementwise("acosh", np.arccosh, transcendental=True, numexpr="arccosh({0})")
+atanh_p = elementwise("atanh", np.arctanh, transcendental=True, numexpr="arctanh({0})")
+exp_p = elementwise("exp", np.exp, transcendental=True, numexpr="exp({0})")
 exp2_p = elementwise("exp2", np.exp2, transcendental=True)
-expm1_p = elementwise("expm1", np.expm1, transcendental=True)
-log_p = elementwise("log", np.log, transcendental=True)
+expm1_p = elementwise("expm1", np.expm1, transcendental=True, numexpr="expm1({0})")
+log_p = elementwise("log", np.log, transcendental=True, numexpr="log({0})")
 log2_p = elementwise("log2", np.log2, transcendental=True)
-log10_p = elementwise("log10", np.log10, transcendental=True)
-log1p_p = elementwise("log1p", np.log1p, transcendental=True)
-sqrt_p = elementwise("sqrt", np.sqrt, transcendental=True)
+log10_p = elementwise("log10", np.log10, transcendental=True, numexpr="log10({0})")
+log1p_p = elementwise("log1p", np.log1p, transcendental=True, numexpr="log1p({0})")
+sqrt_p = elementwise("sqrt", np.sqrt, transcendental=True, numexpr="sqrt({0})")
 cbrt_p = elementwise("cbrt", np.cbrt, transcendental=True)
-square_p = elementwise("square", np.square)
-reciprocal_p = elementwise("reciprocal", np.reciprocal)
-abs_p = elementwise("abs", np.absolute, emit="np.abs({0})")
+square_p = elementwise("square", np.square, numexpr="({0}*{0})")
+reciprocal_p = elementwise("reciprocal", np.reciprocal, numexpr="(1.0/{0})")
+abs_p = elementwise("abs", np.absolute, emit="np.abs({0})", numexpr="abs({0})")
 
 (sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, asinh, acosh, atanh, exp, exp2, expm1,
  log, log2, log10, log1p, sqrt, cbrt, square, reciprocal, abs_) = map(_binder, (
@@ -360,6 +190,17 @@ for _p in (sign_p, floor_p, ceil_p, round_p, trunc_p, floor_divide_p, eq_p, ne_p
            bitwise_and_p, bitwise_or_p, bitwise_xor_p, invert_p):
     defjvp_zero(_p)
 
+# --- stop_gradient ---------------------------------------------------------------------
+
+stop_gradient_p = Primitive("stop_gradient")
+stop_gradient_p.impl = lambda x: x
+stop_gradient_p.abstract_eval = lambda x: x
+stop_gradient_p.cost = lambda ai, ao: {"flops": 0, "transcendentals": 0}
+stop_gradient_p.emit = "{0}"
+stop_gradient_p.returns_view = True
+defjvp_zero(stop_gradient_p)
+defvectorized(stop_gradient_p)
+
 # --- select (NumPy's where) ---------------------------------------------------------------
 
 select_p = Primitive("select")
@@ -393,7 +234,6 @@ def _select_jvp(primals, tangents):
     oa = aval(out)
     if type(tx) is Zero and type(ty) is Zero:
         return out, Zero(oa.strengthen())
-    from ._rules import fit_to
     zero = np.zeros((), oa.dtype)[()]
     tx = zero if type(tx) is Zero else tx
     ty = zero if type(ty) is Zero else ty
@@ -427,7 +267,7 @@ max_p = elementwise("max", np.maximum)
 min_p = elementwise("min", np.minimum)
 pow_p = elementwise("pow", np.power, transcendental=True, emit="{0} ** {1}",
                     py_kinds="")
-atan2_p = elementwise("atan2", np.arctan2, transcendental=True)
+atan2_p = elementwise("atan2", np.arctan2, transcendental=True, numexpr="arctan2({0},{1})")
 rem_p = elementwise("rem", np.remainder, emit="{0} % {1}", py_kinds="")
 fmod_p = elementwise("fmod", np.fmod)
 logaddexp_p = elementwise("logaddexp", np.logaddexp, transcendental=True)
@@ -510,7 +350,6 @@ def _logaddexp_jvp(primals, tangents):
     out = logaddexp(x, y)
     oa = aval(out)
     total = Zero(oa.strengthen())
-    from ._rules import add_tangents, fit_to
     # exp(x - out) is at most 1: exact for |x| up to the float range, 0 for -inf inputs
     for t, v in ((tx, x), (ty, y)):
         if type(t) is not Zero:
@@ -532,98 +371,6 @@ def _hypot_jvp_rule(which):
 
 
 defjvp(hypot_p, _hypot_jvp_rule(0), _hypot_jvp_rule(1))
-
-# --- complex parts ----------------------------------------------------------------------
-
-real_p = elementwise("real", np.real)
-imag_p = elementwise("imag", np.imag)
-conj_p = elementwise("conj", np.conjugate)
-complex_p = elementwise("complex", lambda x, y: np.add(x, np.multiply(y, 1j)),
-                        emit="{0} + 1j * {1}")
-real, imag, conj, make_complex = map(_binder, (real_p, imag_p, conj_p, complex_p))
-
-
-def _real_abstract(a):
-    dt = np.empty(0, a.dtype).real.dtype
-    return ShapedArray(a.shape, dt, a.weak_type)
-
-
-real_p.abstract_eval = imag_p.abstract_eval = _real_abstract
-real_p.impl = lambda x: np.real(x) if not is_python_scalar(x) else complex(x).real
-imag_p.impl = lambda x: np.imag(x) if not is_python_scalar(x) else complex(x).imag
-
-
-def _complex_transpose(ct, x, y):
-    return [unbroadcast(real(ct), aval(x)) if is_undefined(x) else None,
-            unbroadcast(neg(imag(ct)), aval(y)) if is_undefined(y) else None]
-
-
-defjvp(real_p, lambda t, x: real(t))
-defjvp(imag_p, lambda t, x: imag(t))
-defjvp(conj_p, lambda t, x: conj(t))
-defjvp(complex_p, lambda t, x, y: make_complex(t, 0.0),
-       lambda t, x, y: make_complex(0.0, t))
-for _p in (real_p, imag_p, conj_p, complex_p):
-    _p.linear = True
-real_p.transpose = lambda ct, x: [
-    Zero(aval(x).strengthen()) if type(ct) is Zero else
-    cast_ct(make_complex(ct, 0.0), aval(x))]
-imag_p.transpose = lambda ct, x: [
-    Zero(aval(x).strengthen()) if type(ct) is Zero else
-    cast_ct(make_complex(0.0, neg(ct)), aval(x))]
-conj_p.transpose = lambda ct, x: [
-    Zero(aval(x).strengthen()) if type(ct) is Zero else cast_ct(conj(ct), aval(x))]
-complex_p.transpose = lambda ct, x, y: (
-    [Zero(aval(x).strengthen()) if is_undefined(x) else None,
-     Zero(aval(y).strengthen()) if is_undefined(y) else None]
-    if type(ct) is Zero else _complex_transpose(ct, x, y))
-
-# --- dtype conversion -------------------------------------------------------------------
-
-convert_element_type_p = Primitive("convert_element_type")
-
-
-def convert_element_type(x, *, dtype, weak_type=False):
-    return convert_element_type_p.bind(x, dtype=np.dtype(dtype), weak_type=weak_type)
-
-
-def _convert_impl(x, *, dtype, weak_type=False):
-    if weak_type and np.ndim(x) == 0:
-        return np.asarray(x).astype(dtype).item()
-    if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
-        return dtype.type(x) if dtype.kind != "c" or np.iscomplexobj(x) else dtype.type(x)
-    return np.asarray(x).astype(dtype, copy=False)
-
-
-def _convert_abstract(x, *, dtype, weak_type=False):
-    return ShapedArray(x.shape, dtype, weak_type)
-
-
-def _convert_jvp(primals, tangents, *, dtype, weak_type=False):
-    (x,), (t,) = primals, tangents
-    out = convert_element_type(x, dtype=dtype, weak_type=weak_type)
-    oa = aval(out)
-    if type(t) is Zero or dtype.kind not in "fc":
-        return out, Zero(oa.strengthen())
-    if aval(t).dtype.kind == "c" and dtype.kind != "c":
-        t = real(t)
-    return out, convert_element_type(t, dtype=dtype)
-
-
-def _convert_transpose(ct, x, *, dtype, weak_type=False):
-    if type(ct) is Zero:
-        return [Zero(aval(x).strengthen())]
-    return [cast_ct(ct, aval(x))]
-
-
-convert_element_type_p.impl = _convert_impl
-convert_element_type_p.abstract_eval = _convert_abstract
-convert_element_type_p.jvp = _convert_jvp
-convert_element_type_p.transpose = _convert_transpose
-convert_element_type_p.linear = True
-convert_element_type_p.cost = lambda ai, ao, **p: {"flops": 0, "transcendentals": 0}
-convert_element_type_p.emit = "np.asarray({0}).astype({dtype})"
-defvectorized(convert_element_type_p)
 
 # erf and expit: special functions whose derivatives are elementary
 _SQRT_PI = float(np.sqrt(np.pi))
@@ -666,15 +413,6 @@ defjvp(erf_p, lambda t, x: mul(t, mul(2.0 / _SQRT_PI, exp(neg(square(x))))))
 # expit'(x) = expit(x) expit(-x): unlike out * (1 - out), exact where expit(x) rounds
 # to 1 (x > ~37), down to the float range
 defjvp_out(logistic_p, lambda t, out, x: mul(t, mul(out, logistic(neg(x)))))
-
-
-def check_float(name, a):
-    if a.dtype.kind not in "fc":
-        raise FuncdiffTypeError(f"`{name}` needs a floating-point operand, got "
-                                f"{a.str_short()}")
-
-
-instantiate  # re-export for rules elsewhere
 
 
 # --- more NumPy ufuncs: nextafter, ldexp, and the zero-derivative ones --------------------

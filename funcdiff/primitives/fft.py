@@ -43,10 +43,9 @@ import numpy as np
 from .._np_compat import NUMPY2
 from ..core.avals import ShapedArray
 from ..core.errors import FuncdiffTypeError, ShapeError
-from ..core.primitive import Primitive
-from ._rules import Zero, aval, deflinear, instantiate
-from .batching import shift_axes
-from .elementwise import conj, mul, real
+from ..core.trace import Primitive
+from .base import Zero, aval, conj, deflinear, instantiate, real, shift_axes
+from .elementwise import mul
 from .shape import pad
 
 FFT_TYPES = ("fft", "ifft", "rfft", "irfft")

@@ -57,10 +57,12 @@ import numpy as np
 
 from ..core.avals import ShapedArray
 from ..core.errors import FuncdiffIndexError, FuncdiffTypeError, ShapeError
-from ..core.primitive import Primitive
-from ._rules import Zero, aval, cast_ct, is_undefined, unbroadcast
-from .elementwise import add, convert_element_type, div, eq, mul, select
-from .shape import broadcast_to, full, reshape
+from ..core.trace import Primitive
+from .base import (Zero, add, aval, axis_size, batch_at_front_padded, broadcast_batch,
+                   broadcast_to, cast_ct, convert_element_type, expand_dims, full,
+                   is_undefined, moveaxis, reshape, unbroadcast)
+from .elementwise import div, eq, mul, select
+from .shape import iota
 
 # --- the indexer -----------------------------------------------------------------------------
 
@@ -253,8 +255,6 @@ def _batched_indexing(x, dx, idx, didx, indexer, size, need_x):
     ``x`` comes out mapped even if it was not (scatters: the output is ``x``'s shape).
     Returns ``(x, idx, indexer, x_bdim, out_bdim)``: ``x_bdim`` the batch axis of the new
     ``x`` (None if not mapped), ``out_bdim`` that of the indexed result."""
-    from .batching import batch_at_front_padded, broadcast_batch, moveaxis
-    from .shape import iota
     idx = list(idx)
     if need_x and dx is None:
         x, dx = broadcast_batch(x, size, 0), 0
@@ -283,7 +283,6 @@ def _batched_indexing(x, dx, idx, didx, indexer, size, need_x):
 
 
 def _gather_batch(args, dims, *, indexer):
-    from .batching import axis_size
     x, *idx = args
     dx, *didx = dims
     x, idx, indexer, _, out_bdim = _batched_indexing(x, dx, idx, didx, indexer,
@@ -294,7 +293,6 @@ def _gather_batch(args, dims, *, indexer):
 def _updates_for(u, du, bdim, rank):
     """Updates that broadcast to a batched indexed shape of per-example rank ``rank``
     whose batch axis is ``bdim``."""
-    from .batching import batch_at_front_padded, expand_dims, moveaxis
     ua = aval(u)
     if du is not None:
         return moveaxis(batch_at_front_padded(u, du, rank), 0, bdim)
@@ -307,7 +305,6 @@ def _updates_for(u, du, bdim, rank):
 
 def _scatter_batcher(prim):
     def batch(args, dims, *, indexer):
-        from .batching import axis_size
         x, *idx, u = args
         dx, *didx, du = dims
         size = axis_size(args, dims)
@@ -561,7 +558,6 @@ def _winning_updates(x, idx, indexer):
 
 
 def _iota_int(n):
-    from .shape import iota
     return iota(0, n, 1, np.intp)
 
 

@@ -31,12 +31,14 @@ import numpy as np
 
 from ..core.avals import ShapedArray
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError, ShapeError
-from ..core.primitive import Primitive
-from ._rules import Zero, aval, fit_to, instantiate, is_undefined
+from ..core.trace import Primitive
+from .base import (Zero, add, aval, axis_size, bdim_at_front, broadcast_to, conj,
+                   convert_element_type, fit_to, imag, instantiate, is_undefined,
+                   make_complex, moveaxis, neg, real, reduce_sum, reshape, transpose)
 from .dot import dot_general
-from .elementwise import add, conj, div, mul, neg, real, select, sub
-from .reduce import reduce_sum
-from .shape import reshape, transpose
+from .elementwise import abs_, div, eq, mul, select, sub
+from .reduce import argmax_p, _exclusive_products
+from .shape import concatenate, iota, pad, slice_
 
 try:  # optional accelerator for triangular solves; NumPy fallback below
     import scipy.linalg as _sla
@@ -119,7 +121,6 @@ def _sym_from_triangle(t, lower):
     eye = np.eye(n, dtype=bool)
     diag = select(eye, t, _zero_scalar(aval(t).dtype))
     if _is_complex(t):
-        from .elementwise import convert_element_type
         diag = convert_element_type(real(diag), dtype=aval(t).dtype)
     return add(add(strict, _H(strict)), diag)
 
@@ -641,20 +642,17 @@ def _col(v):
 
 def _cols(x, start, stop):
     """``x[..., :, start:stop]``."""
-    from .shape import slice_
     xa = aval(x)
     return slice_(x, (0,) * (xa.ndim - 1) + (start,), xa.shape[:-1] + (stop,))
 
 
 def _rows(x, start, stop):
     """``x[..., start:stop, :]``."""
-    from .shape import slice_
     xa = aval(x)
     return slice_(x, (0,) * (xa.ndim - 2) + (start, 0), xa.shape[:-2] + (stop, xa.shape[-1]))
 
 
 def _to_complex(x, dtype):
-    from .elementwise import convert_element_type
     return x if aval(x).dtype == dtype else convert_element_type(x, dtype=np.dtype(dtype))
 
 
@@ -736,7 +734,6 @@ def _svd_abstract(a, *, full_matrices, compute_uv):
 
 def _safe_reciprocal(x):
     """1/x, and 0 where x == 0 (double where: no NaN in derivatives either)."""
-    from .elementwise import eq
     zero = eq(x, 0)
     one = np.ones((), aval(x).dtype)[()]
     return select(zero, _zero_scalar(aval(x).dtype), div(one, select(zero, one, x)))
@@ -783,11 +780,9 @@ def _svd_jvp(primals, tangents, *, full_matrices, compute_uv):
         dahu = _matmul(_H(ta), u1)
         dv = add(dv, div(sub(dahu, _matmul(v1, _matmul(vh1, dahu))), s_row))
     if full_matrices and m > n:       # the complement's basis: minimal rotation
-        from .shape import concatenate
         u2 = _cols(u, k, m)
         du = concatenate([du, neg(_matmul(u1, _matmul(_H(du), u2)))], nd - 1)
     if full_matrices and n > m:
-        from .shape import concatenate
         v2 = _H(_rows(vh, k, n))
         dv = concatenate([dv, neg(_matmul(v1, _matmul(_H(dv), v2)))], nd - 1)
     return outs, [ds, fit_to(du, aval(u)), fit_to(_H(dv), aval(vh))]
@@ -844,9 +839,6 @@ def _eig_abstract(a, *, compute_v):
 
 
 def _eig_jvp(primals, tangents, *, compute_v):
-    from .elementwise import abs_, eq, imag, make_complex
-    from .reduce import argmax_p
-    from .shape import iota
     (a,), (ta,) = primals, tangents
     w, v = eig_p.bind(a, compute_v=True)
     outs = [w, v] if compute_v else _same_primals(eig_p, a, compute_v=False)
@@ -938,7 +930,6 @@ def _qr_jvp_tall(q, r, dx):
 
 
 def _qr_jvp(primals, tangents, *, full_matrices):
-    from .shape import concatenate, pad
     (a,), (ta,) = primals, tangents
     q, r = qr_p.bind(a, full_matrices=full_matrices)
     aa = aval(a)
@@ -1055,8 +1046,6 @@ def _det_jvp(primals, tangents):
 def _leave_two_out(s):
     """``P_ik = prod_{l not in {i, k}} s_l`` (``P_ii = prod_{l != i} s_l``), without
     division: exclusive products along the rows of ``s`` with the diagonal set to 1."""
-    from .reduce import _exclusive_products
-    from .shape import broadcast_to
     sa = aval(s)
     n = sa.shape[-1]
     x = select(np.eye(n, dtype=bool), np.ones((), sa.dtype)[()],
@@ -1100,7 +1089,6 @@ adjugate_p.cost = _cube_cost(14)
 def _front_batcher(prim):
     """Leading axes are batch axes: move the mapped axis to the front (broadcast
     unmapped operands of two-operand primitives to the batch size)."""
-    from .batching import axis_size, bdim_at_front
 
     def batch(args, dims, **params):
         size = axis_size(args, dims)
@@ -1118,7 +1106,6 @@ def _front_batcher(prim):
 def _solve_batcher(prim):
     """``solve``/``triangular_solve``: with the matrix unmapped, the examples' right-hand
     sides become extra columns (one factorization for all); else batch at the front."""
-    from .batching import moveaxis
     front = _front_batcher(prim)
 
     def batch(args, dims, **params):

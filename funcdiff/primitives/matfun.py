@@ -37,12 +37,12 @@ import numpy as np
 
 from ..core.avals import ShapedArray
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError, ShapeError
-from ..core.primitive import Primitive
-from ._rules import Zero, aval, fit_to, instantiate, is_undefined
-from .elementwise import neg, sub
+from ..core.trace import Primitive
+from .base import Zero, aval, fit_to, full, instantiate, is_undefined, neg
+from .elementwise import sub
 from .linalg import (SCIPY_BATCHED, _batch_loop, _check_dtype, _check_square, _front_batcher,
                      _matmul, _mT)
-from .shape import concatenate, full, slice_
+from .shape import concatenate, slice_
 
 try:  # optional accelerator; NumPy fallbacks below
     import scipy.linalg as _sla

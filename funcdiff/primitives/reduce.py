@@ -1,5 +1,6 @@
-"""Reductions and cumulative ops: reduce_sum / max / min / prod, argmax / argmin,
-reduce_and / or, cumsum / cumprod.  ``axes`` is a sorted tuple of non-negative ints;
+"""Reductions and cumulative ops: reduce_max / min / prod, argmax / argmin, reduce_and /
+or, cumsum / cumprod (reduce_sum and the reducer factory are in base.py, as the rule
+helpers bind reduce_sum).  ``axes`` is a sorted tuple of non-negative ints;
 reductions keep their operand's dtype (``funcdiff.numpy`` casts first, as NumPy does).
 
 Subgradients: ``reduce_max``/``reduce_min`` split the tangent evenly between tied
@@ -11,84 +12,20 @@ import numpy as np
 
 from ..core.avals import ShapedArray
 from ..core.errors import ShapeError
-from ..core.primitive import Primitive
-from ._rules import Zero, aval, defjvp_zero, deflinear, fit_to, instantiate
-from .elementwise import convert_element_type, div, eq, mul, select
-from .shape import broadcast_to, reshape, rev, transpose
-from .batching import defaxis, defreducer
+from ..core.trace import Primitive
+from .base import (Zero, _check_axes, _reduce_cost, _reduce_shape, _reducer, aval,
+                   broadcast_to, convert_element_type, defaxis, defjvp_zero, deflinear,
+                   defreducer, expand_reduced, fit_to, full, instantiate, reduce_sum,
+                   reshape, transpose)
+from .elementwise import div, eq, lt, mul, select
+from .shape import concatenate, iota, rev, slice_
 
-
-def _check_axes(name, x, axes):
-    if any(not 0 <= a < max(x.ndim, 1) for a in axes) or len(set(axes)) != len(axes):
-        raise ShapeError(f"`{name}`: axes {axes} invalid for shape {x.shape}")
-
-
-def _reduce_shape(x, axes):
-    return tuple(d for i, d in enumerate(x.shape) if i not in axes)
-
-
-def _keepdims_shape(shape, axes):
-    return tuple(1 if i in axes else d for i, d in enumerate(shape))
-
-
-def _reduce_cost(avals_in, avals_out, **params):
-    return {"flops": avals_in[0].size, "transcendentals": 0}
-
-
-def _reducer(name, np_fn, keep_dtype=True):
-    p = Primitive(name)
-
-    # the ufunc's own reduce: what np.sum/np.max/... call, without their Python wrapper
-    ufunc = {np.sum: np.add, np.prod: np.multiply, np.max: np.maximum,
-             np.min: np.minimum}.get(np_fn)
-
-    def impl(x, *, axes):
-        x = np.asarray(x)
-        if ufunc is not None:
-            return ufunc.reduce(x, axis=axes, dtype=x.dtype) if keep_dtype and \
-                np_fn in (np.sum, np.prod) else ufunc.reduce(x, axis=axes)
-        return np_fn(x, axis=axes)
-
-    def abstract_eval(x, *, axes):
-        _check_axes(name, x, axes)
-        if not keep_dtype:
-            return ShapedArray(_reduce_shape(x, axes), np.dtype(bool))
-        return ShapedArray(_reduce_shape(x, axes), x.dtype)
-
-    p.impl = impl
-    p.abstract_eval = abstract_eval
-    p.cost = _reduce_cost
-    p.emit = (f"np.{np_fn.__name__}({{0}}, axis={{axes}}, dtype={{out_dtype}})"
-              if np_fn in (np.sum, np.prod) else f"np.{np_fn.__name__}({{0}}, axis={{axes}})")
-    defreducer(p, "axes")
-    return p
-
-
-def expand_reduced(y, shape, axes):
-    """Broadcast a reduction's result back to the operand's shape."""
-    return broadcast_to(reshape(y, _keepdims_shape(shape, axes)), shape)
-
-
-# --- sum ---------------------------------------------------------------------------------
-
-reduce_sum_p = _reducer("reduce_sum", np.sum)
-
-
-def reduce_sum(x, axes):
-    axes = tuple(sorted(int(a) for a in axes))
-    if not axes:
-        return x
-    return reduce_sum_p.bind(x, axes=axes)
-
-
-deflinear(reduce_sum_p, lambda ct, x, *, axes: [
-    Zero(aval(x).strengthen()) if type(ct) is Zero else
-    expand_reduced(ct, aval(x).shape, axes)])
 
 # --- max / min -----------------------------------------------------------------------------
 
 reduce_max_p = _reducer("reduce_max", np.max)
 reduce_min_p = _reducer("reduce_min", np.min)
+reduce_max_p.returns_new_array = reduce_min_p.returns_new_array = True
 
 
 def reduce_max(x, axes):
@@ -120,6 +57,7 @@ _minmax_jvp(reduce_min_p)
 # --- prod ---------------------------------------------------------------------------------
 
 reduce_prod_p = _reducer("reduce_prod", np.prod)
+reduce_prod_p.returns_new_array = True
 
 
 def reduce_prod(x, axes):
@@ -132,8 +70,6 @@ def _exclusive_products(x, axis):
     n = aval(x).shape[axis]
     if n == 0:
         return x
-    from .elementwise import mul as _mul
-    from .shape import concatenate, full, slice_
     xa = aval(x)
     one_shape = list(xa.shape)
     one_shape[axis] = 1
@@ -147,7 +83,7 @@ def _exclusive_products(x, axis):
 
     left = cumprod(shifted(x), axis)                       # prod_{j < i}
     right = rev(cumprod(shifted(rev(x, (axis,))), axis), (axis,))  # prod_{j > i}
-    return _mul(left, right)
+    return mul(left, right)
 
 
 def _prod_jvp(primals, tangents, *, axes):
@@ -253,8 +189,6 @@ def _cumprod_jvp(primals, tangents, *, axis, reverse=False):
         xr, tr = rev(x, (axis,)), rev(instantiate(t), (axis,))
         _, t_out = _cumprod_jvp((xr,), (tr,), axis=axis)
         return out, rev(t_out, (axis,))
-    from .elementwise import lt
-    from .shape import iota
     # k indexes a new leading axis; positions j along `axis`
     bshape = (n,) + xa.shape
     kk = reshape(iota(0, n, 1, np.int64), (n,) + (1,) * xa.ndim)

@@ -1,142 +1,18 @@
-"""Shape primitives: broadcast_to, reshape, transpose, rev, pad, slice, concatenate and
-the creation primitives full / iota.  All are linear; each block holds the primitive,
-its shape rule, jvp (via ``deflinear``) and transpose."""
+"""Shape primitives: rev, pad, slice, concatenate and the creation primitive iota (the
+structural ones every rule helper binds -- broadcast_to, reshape, transpose, full -- are
+in base.py).  All are linear; each block holds the primitive, its shape rule, jvp (via
+``deflinear``), transpose and batching rule.  ``loop_batcher`` (a generic, slow batching
+rule) is here because it slices and concatenates."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..core.avals import ShapedArray
-from ..core.errors import FuncdiffTypeError, ShapeError
-from ..core.primitive import Primitive
-from ._rules import Zero, aval, deflinear, is_undefined, unbroadcast
-from . import batching
-
-def _no_flops(avals_in, avals_out, **params):
-    return {"flops": 0, "transcendentals": 0}
-
-
-def _shape_prim(name):
-    p = Primitive(name)
-    p.cost = _no_flops
-    return p
-
-
-def _zero_ct(x):
-    return Zero(aval(x).strengthen())
-
-
-# --- broadcast_to --------------------------------------------------------------------
-
-broadcast_to_p = _shape_prim("broadcast_to")
-
-
-def broadcast_to(x, shape):
-    shape = tuple(int(d) for d in shape)
-    if aval(x).shape == shape:
-        return x
-    return broadcast_to_p.bind(x, shape=shape)
-
-
-broadcast_to_p.impl = lambda x, *, shape: np.broadcast_to(x, shape)
-
-
-def _broadcast_to_abstract(x, *, shape):
-    try:
-        if np.broadcast_shapes(x.shape, shape) != shape:
-            raise ValueError
-    except ValueError:
-        raise ShapeError(f"`broadcast_to`: cannot broadcast shape {x.shape} to {shape}") \
-            from None
-    return ShapedArray(shape, x.dtype)
-
-
-broadcast_to_p.abstract_eval = _broadcast_to_abstract
-deflinear(broadcast_to_p, lambda ct, x, *, shape: [unbroadcast(ct, aval(x))])
-broadcast_to_p.emit = "np.broadcast_to({0}, {shape})"
-
-
-def _broadcast_to_batch(args, dims, *, shape):
-    # batch axis first, then 1s so the per-example part lines up on the right
-    (x,), (d,) = args, dims
-    x = batching.batch_at_front_padded(x, d, len(shape))
-    return broadcast_to(x, (aval(x).shape[0],) + shape), 0
-
-
-broadcast_to_p.batch = _broadcast_to_batch
-
-# --- reshape ---------------------------------------------------------------------------
-
-reshape_p = _shape_prim("reshape")
-
-
-def reshape(x, shape):
-    shape = tuple(int(d) for d in shape)
-    if aval(x).shape == shape:
-        return x
-    return reshape_p.bind(x, shape=shape)
-
-
-reshape_p.impl = lambda x, *, shape: np.reshape(x, shape)
-
-
-def _reshape_abstract(x, *, shape):
-    if int(np.prod(shape, dtype=np.int64)) != x.size:
-        raise ShapeError(f"`reshape`: cannot reshape an array of shape {x.shape} "
-                         f"(size {x.size}) into shape {shape}")
-    return ShapedArray(shape, x.dtype, x.weak_type)
-
-
-reshape_p.abstract_eval = _reshape_abstract
-deflinear(reshape_p, lambda ct, x, *, shape: [
-    _zero_ct(x) if type(ct) is Zero else reshape(ct, aval(x).shape)])
-reshape_p.emit = "np.reshape({0}, {shape})"
-
-
-def _reshape_batch(args, dims, *, shape):
-    (x,), (d,) = args, dims
-    x = batching.moveaxis(x, d, 0)
-    return reshape(x, (aval(x).shape[0],) + shape), 0
-
-
-reshape_p.batch = _reshape_batch
-
-# --- transpose -------------------------------------------------------------------------
-
-transpose_p = _shape_prim("transpose")
-
-
-def transpose(x, perm):
-    perm = tuple(int(p) for p in perm)
-    if perm == tuple(range(len(perm))):
-        return x
-    return transpose_p.bind(x, perm=perm)
-
-
-transpose_p.impl = lambda x, *, perm: np.transpose(x, perm)
-
-
-def _transpose_abstract(x, *, perm):
-    if sorted(perm) != list(range(x.ndim)):
-        raise ShapeError(f"`transpose`: axes {perm} are not a permutation of the "
-                         f"{x.ndim} axes of shape {x.shape}")
-    return ShapedArray(tuple(x.shape[p] for p in perm), x.dtype, x.weak_type)
-
-
-transpose_p.abstract_eval = _transpose_abstract
-deflinear(transpose_p, lambda ct, x, *, perm: [
-    _zero_ct(x) if type(ct) is Zero else transpose(ct, tuple(np.argsort(perm)))])
-transpose_p.emit = "np.transpose({0}, {perm})"
-
-
-def _transpose_batch(args, dims, *, perm):
-    # one transpose that also keeps the batch axis where it was
-    (x,), (d,) = args, dims
-    new = [batching.shift_axis(p, d) for p in perm]
-    new.insert(d, d)
-    return transpose(x, tuple(new)), d
-
-
-transpose_p.batch = _transpose_batch
+from ..core.errors import ShapeError
+from .base import (Zero, _shape_prim, _zero_ct, aval, axis_size, bdim_at_front, cast_ct,
+                   defaxes, deflinear, expand_dims, fit_to, full, instantiate, is_undefined,
+                   moveaxis, reduce_sum, reshape, shift_axis, zeros_like_aval)
+from .elementwise import select, sub
 
 # --- rev (flip) --------------------------------------------------------------------------
 
@@ -152,22 +28,10 @@ rev_p.impl = lambda x, *, axes: np.flip(x, axes)
 rev_p.abstract_eval = lambda x, *, axes: x
 deflinear(rev_p, lambda ct, x, *, axes: [_zero_ct(x) if type(ct) is Zero else rev(ct, axes)])
 rev_p.emit = "np.flip({0}, {axes})"
-batching.defaxes(rev_p, "axes")
+rev_p.returns_view = True
+defaxes(rev_p, "axes")
 
-# --- full and iota (creation) ------------------------------------------------------------
-
-full_p = _shape_prim("full")
-
-
-def full(shape, value, dtype):
-    """A constant array, recorded as an eqn under a trace (so ``.at[]`` works on it)."""
-    return full_p.bind(shape=tuple(int(d) for d in shape), value=value, dtype=np.dtype(dtype))
-
-
-full_p.impl = lambda *, shape, value, dtype: np.full(shape, value, dtype)
-full_p.abstract_eval = lambda *, shape, value, dtype: ShapedArray(shape, dtype)
-full_p.jvp = lambda primals, tangents, **p: (full(**p), Zero(ShapedArray(p["shape"], p["dtype"])))
-full_p.emit = "np.full({shape}, {value}, {dtype})"
+# --- iota (creation; full is in base.py) ------------------------------------------------
 
 iota_p = _shape_prim("iota")
 iota_p.impl = lambda *, start, stop, step, dtype: np.arange(start, stop, step, dtype=dtype)
@@ -234,7 +98,6 @@ def _pad_jvp(primals, tangents, *, config):
     out = pad(x, v, config)
     if type(tx) is Zero and type(tv) is Zero:
         return out, Zero(aval(out).strengthen())
-    from ._rules import instantiate
     tx = instantiate(tx)
     tv = np.zeros((), aval(out).dtype)[()] if type(tv) is Zero else tv
     return out, pad(tx, tv, config)
@@ -250,10 +113,8 @@ def _pad_transpose(ct, x, v, *, config):
     ct_x = slice_(unpadded, (0,) * ux.ndim, ux.shape, tuple(it + 1 for _, _, it in config))
     res = [ct_x if is_undefined(x) else None]
     if is_undefined(v):
-        from .reduce import reduce_sum
         total = reduce_sum(ct, axes=tuple(range(cta.ndim)))
         inner = reduce_sum(ct_x, axes=tuple(range(cta.ndim)))
-        from .elementwise import sub
         res.append(sub(total, inner))
     else:
         res.append(None)
@@ -275,13 +136,12 @@ def _pad_batch(args, dims, *, config):
         config.insert(dx, (0, 0, 0))
         return pad(x, v, config), dx
     # a per-example padding value: pad with zeros, then select v where padding went
-    from .elementwise import select
-    size = batching.axis_size(args, dims)
-    x = batching.bdim_at_front(x, dx, size)
+    size = axis_size(args, dims)
+    x = bdim_at_front(x, dx, size)
     xa = aval(x)
     padded = pad(x, np.zeros((), xa.dtype)[()], [(0, 0, 0)] + list(config))
     inside = pad(full(xa.shape[1:], True, np.bool_), False, config)
-    v = batching.moveaxis(v, dv, 0)
+    v = moveaxis(v, dv, 0)
     v = reshape(v, (size,) + (1,) * len(config))
     return select(inside, padded, v), 0
 
@@ -329,6 +189,7 @@ def _slice_transpose(ct, x, *, start, limit, strides):
 
 
 slice_p.impl = _slice_impl
+slice_p.returns_view = True
 slice_p.abstract_eval = _slice_abstract
 deflinear(slice_p, _slice_transpose)
 slice_p.emit = lambda args, params, gen: "{}[{}]".format(args[0], ", ".join(
@@ -382,14 +243,12 @@ def _concatenate_jvp(primals, tangents, *, axis):
     out = concatenate_p.bind(*primals, axis=axis)
     if all(type(t) is Zero for t in tangents):
         return out, Zero(aval(out).strengthen())
-    from ._rules import fit_to, zeros_like_aval
     tans = [zeros_like_aval(aval(p).strengthen()) if type(t) is Zero else t
             for p, t in zip(primals, tangents)]
     return out, fit_to(concatenate_p.bind(*tans, axis=axis), aval(out))
 
 
 def _concatenate_transpose(ct, *xs, axis):
-    from ._rules import cast_ct
     res = []
     offset = 0
     for x in xs:
@@ -421,15 +280,38 @@ concatenate_p.emit = "np.concatenate([{args}], axis={axis})"
 def _concatenate_batch(args, dims, *, axis):
     d0 = next(d for d in dims if d is not None)
     if all(d == d0 for d in dims):    # all mapped along the same axis: keep it
-        return concatenate(args, batching.shift_axis(axis, d0)), d0
-    size = batching.axis_size(args, dims)
-    return concatenate([batching.bdim_at_front(x, d, size) for x, d in zip(args, dims)],
+        return concatenate(args, shift_axis(axis, d0)), d0
+    size = axis_size(args, dims)
+    return concatenate([bdim_at_front(x, d, size) for x, d in zip(args, dims)],
                        axis + 1), 0
 
 
 concatenate_p.batch = _concatenate_batch
 
 
-def check_no_int(name, a):
-    if a.dtype.kind not in "fc":
-        raise FuncdiffTypeError(f"`{name}` needs floating-point values, got {a.str_short()}")
+def index_axis(x, i: int, axis: int):
+    """``x`` indexed at ``i`` along ``axis`` (slice + reshape: no gather)."""
+    shape = aval(x).shape
+    start = [0] * len(shape)
+    limit = list(shape)
+    start[axis], limit[axis] = i, i + 1
+    return reshape(slice_(x, start, limit), shape[:axis] + shape[axis + 1:])
+
+
+def loop_batcher(prim):
+    """A correct but slow rule for any primitive: bind it once per example and stack the
+    results (under ``jit`` the loop is unrolled into the jaxpr).  A stopgap for
+    primitives whose vectorized rule is not written yet."""
+    def batch(args, dims, **params):
+        size = axis_size(args, dims)
+        per = []
+        for i in range(size):
+            ex = [x if d is None else index_axis(x, i, d) for x, d in zip(args, dims)]
+            out = prim.bind(*ex, **params)
+            per.append(list(out) if prim.multiple_results else [out])
+        n_out = len(per[0]) if per else 0
+        outs = [concatenate([expand_dims(p[k], 0) for p in per], 0) for k in range(n_out)]
+        if prim.multiple_results:
+            return outs, [0] * n_out
+        return outs[0], 0
+    return batch

@@ -25,11 +25,10 @@ import numpy as np
 
 from ..core.avals import ShapedArray
 from ..core.errors import FuncdiffTypeError, ShapeError
-from ..core.primitive import Primitive
-from ._rules import Zero, aval
-from .batching import axis_size, matchaxis, shift_axis
+from ..core.trace import Primitive
+from .base import Zero, aval, axis_size, broadcast_to, matchaxis, reshape, shift_axis
 from .indexing import gather, make_indexer
-from .shape import broadcast_to, iota, reshape
+from .shape import iota
 
 sort_p = Primitive("sort", multiple_results=True)
 sort_p.doc = ("`sort(*xs, dimension, num_keys)`: stable sort of all operands along "
@@ -135,5 +134,6 @@ sort_p.jvp = _sort_jvp
 sort_p.batch = _sort_batch
 sort_p.cost = _sort_cost
 sort_p.emit = _sort_emit
+sort_p.returns_new_array = True   # np.lexsort + take_along_axis: new arrays
 
 __all__ = ["sort", "sort_p", "iota_along", "take_along_axis"]

@@ -58,14 +58,14 @@ import numpy as np
 
 from ..core.avals import ShapedArray
 from ..core.errors import FuncdiffTypeError, GradientError
-from ..core.primitive import Primitive
+from ..core.trace import Primitive
 from . import _special_np as _np_fb
-from ._rules import Zero, aval, broadcast_shapes, defjvp, defjvp_out, fit_to
-from ._special_np import (SciPyRequiredError, digamma_np, erfc_np, gammaln_np,  # noqa: F401
-                          polygamma_np, scipy_required)
-from .batching import broadcasting_batcher
-from .elementwise import (abs_, add, cos, div, eq, exp, isinf, log, log1p, lt, mul, neg,
-                          rem, round_, select, sign, sin, square, sub, trunc)
+from .base import (Zero, add, aval, broadcast_shapes, broadcasting_batcher, defjvp,
+                   defjvp_out, fit_to, neg)
+from ._special_np import (digamma_np, erfc_np, gammaln_np, polygamma_np, scipy_required,
+                          SciPyRequiredError)
+from .elementwise import (abs_, cos, div, eq, exp, isinf, log, log1p, lt, mul, rem, round_,
+                          select, sign, sin, square, sub, trunc)
 
 try:  # SciPy is optional
     from scipy import special as _sp  # type: ignore

@@ -52,12 +52,12 @@ import numpy as np
 
 from ..core.avals import ShapedArray, aval_of_value
 from ..core.errors import FuncdiffTypeError
-from ..core.primitive import Primitive
-from ._rules import aval, broadcast_shapes, defjvp
+from ..core.trace import Primitive
 from ._special_np import scipy_required
-from .batching import broadcasting_batcher
-from .elementwise import (abs_, add, convert_element_type, cos, div, eq, erf, exp, ge, imag, log,
-                          lt, maximum, mul, neg, real, select, sign, sin, sqrt, square, sub, trunc)
+from .base import (add, aval, broadcast_shapes, broadcasting_batcher, convert_element_type,
+                   defjvp, imag, neg, real)
+from .elementwise import (abs_, cos, div, eq, erf, exp, ge, log, lt, maximum, mul, select, sign,
+                          sin, sqrt, square, sub, trunc)
 from .special import _NO_PARAM_GRAD, _cost, _no_grad, digamma
 
 try:  # SciPy is optional

@@ -8,14 +8,15 @@ import numpy as np
 
 from .. import numpy as fnp
 from ..core.errors import FuncdiffValueError
-from ..custom_derivatives import custom_jvp
+from ..api.custom_derivatives import custom_jvp
 from ..numpy._core import aval
 from ..primitives import decomp as dc
 from ..primitives import elementwise as ew
 from ..primitives import linalg as la
 from ..primitives import matfun as mf
 from ..primitives.reduce import reduce_max, reduce_sum
-from ..primitives.shape import broadcast_to, full, pad, reshape, slice_
+from ..primitives.base import broadcast_to, full, reshape
+from ..primitives.shape import pad, slice_
 from ._linalg_util import (arr, batch_shape, blas_dtype, cast, complex_dtype, concrete,
                            conj, pack, real_dtype, scipy_linalg)
 

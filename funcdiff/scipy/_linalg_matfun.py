@@ -8,15 +8,16 @@ import warnings
 import numpy as np
 
 from .. import numpy as fnp
-from ..api import jvp as _jvp
+from ..api.autodiff import jvp as _jvp
 from ..core.errors import (ConcretizationError, GradientError, TracerArrayConversionError)
-from ..custom_derivatives import custom_jvp
+from ..api.custom_derivatives import custom_jvp
 from ..numpy._core import aval
+from ..primitives import base as pb
 from ..primitives import elementwise as ew
 from ..primitives import linalg as la
 from ..primitives import matfun as mf
 from ..primitives.reduce import reduce_sum
-from ..primitives.shape import broadcast_to, full, reshape
+from ..primitives.base import broadcast_to, full, reshape
 from ._linalg_decomp import _schur_dtype
 from ._linalg_util import (LinAlgError, NoValue, arr, batch_shape, blas_dtype, cast, conj,
                            pack, scipy_linalg)
@@ -246,7 +247,7 @@ def sinm(A):
     """``sin(A) = Im expm(iA)`` (real ``A``), ``(expm(iA) - expm(-iA)) / 2i`` else."""
     a, ac, cplx = _trig_operand(A)
     if not cplx:
-        return ew.imag(_expm_i(ac, 1))
+        return pb.imag(_expm_i(ac, 1))
     return ew.mul(ew.sub(_expm_i(ac, 1), _expm_i(ac, -1)),
                   np.asarray(-0.5j, aval(ac).dtype)[()])
 

@@ -14,7 +14,8 @@ from ..primitives import decomp as dc
 from ..primitives import elementwise as ew
 from ..primitives import linalg as la
 from ..primitives.reduce import reduce_sum
-from ..primitives.shape import broadcast_to, full, iota, reshape, slice_
+from ..primitives.base import broadcast_to, full, reshape
+from ..primitives.shape import iota, slice_
 from ._linalg_util import (arr, b_core, batch_shape, blas_dtype, cast, conj,
                            det_dtype, lapack_dtype, pack, rhs, scipy_linalg, tri, unvec)
 

@@ -15,7 +15,8 @@ from .. import numpy as fnp
 from ..core.trace import Tracer
 from ..numpy._core import aval
 from ..primitives import elementwise as ew
-from ..primitives.shape import broadcast_to, concatenate, full, pad, reshape
+from ..primitives.base import broadcast_to, full, reshape
+from ..primitives.shape import concatenate, pad
 from ._linalg_util import arr, batch_shape, cast, concrete, scipy_linalg
 
 

@@ -8,10 +8,11 @@ import math
 import numpy as np
 
 from ..core.trace import Tracer
+from ..numpy import asarray
 from ..numpy._core import aval
 from ..primitives import elementwise as ew
 from ..primitives import linalg as _la
-from ..primitives.shape import broadcast_to, reshape
+from ..primitives.base import broadcast_to, reshape
 from ._fastpath import scipy_fast_path
 
 try:  # SciPy is optional at run time
@@ -89,7 +90,6 @@ def arr(x):
     if type(x) is Tracer:
         return x
     if isinstance(x, (list, tuple)) and any(type(e) is Tracer for e in _flat(x)):
-        from ..numpy import asarray
         return asarray(x)
     return np.asarray(x)
 

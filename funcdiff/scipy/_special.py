@@ -8,17 +8,19 @@ import math
 
 import numpy as np
 
+from .. import numpy as fnp
 from ..core.avals import ShapedArray
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..core.trace import Tracer, state
 from ..numpy._core import FUNCTIONS, aval, canonical_axes, operand
+from ..primitives import base as pb
 from ..primitives import elementwise as ew
 from ..primitives import reduce as rd
 from ..primitives import shape as sh
 from ..primitives import special as sp_prims  # noqa: F401  (registers the primitives)
 from ..primitives import special_more as spm
-from ..primitives._rules import result_dtype
-from ..primitives.custom import stop_gradient_p
+from ..primitives.base import result_dtype
+from ..primitives.elementwise import stop_gradient_p
 from ..primitives.special import SciPyRequiredError  # noqa: F401  (re-exported)
 from ._fastpath import scipy_fast_path
 
@@ -385,7 +387,6 @@ def multigammaln(a, d):
     if av is not None and np.any(av <= 0.5 * (d - 1)):
         raise FuncdiffValueError(f"condition a ({np.min(av)}) > 0.5 * (d-1) "
                                  f"({0.5 * (d - 1)}) not met")
-    from .. import numpy as fnp
     a = operand(a)
     terms = fnp.stack([gammaln(fnp.subtract(a, (j - 1.0) / 2)) for j in range(1, d + 1)])
     return fnp.add(np.float64(d * (d - 1) * 0.25) * np.log(np.pi), fnp.sum(terms, axis=0))
@@ -641,7 +642,7 @@ def _axes_of(axis, ndim):
 
 
 def _keep(x, shape, axes):
-    return sh.reshape(x, rd._keepdims_shape(shape, axes))
+    return sh.reshape(x, pb._keepdims_shape(shape, axes))
 
 
 def _shift(x, axes):
@@ -715,14 +716,14 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     if b is not None:
         b = _cast(operand(b), dt)
         shape = np.broadcast_shapes(aval(a).shape, aval(b).shape)
-        a, b = sh.broadcast_to(a, shape), sh.broadcast_to(b, shape)
+        a, b = pb.broadcast_to(a, shape), pb.broadcast_to(b, shape)
     if aval(a).ndim == 0:
         a = sh.reshape(a, (1,))
         if b is not None:
             b = sh.reshape(b, (1,))
     xa = aval(a)
     axes = _axes_of(axis, xa.ndim)
-    out_shape = rd._keepdims_shape(xa.shape, axes)
+    out_shape = pb._keepdims_shape(xa.shape, axes)
     if xa.size == 0:
         out = sh.full(out_shape, -np.inf, dt)
         sgn = sh.full(out_shape, -1.0, dt)

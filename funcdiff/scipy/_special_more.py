@@ -26,8 +26,8 @@ import numpy as np
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..core.trace import Tracer
 from ..numpy._core import aval, operand
+from ..primitives import base as pb
 from ..primitives import elementwise as ew
-from ..primitives import shape as sh
 from ..primitives import special as sp_prims
 from ..primitives import special_more as spm
 from ._special import (_cast, _in_f64, _loop_args, _one, _require_scipy, _sp, _special,
@@ -316,7 +316,7 @@ def bessel_jn(z, *, v, n_iter=50):
     (z,) = _loop_args("jv", 0.0, z)[1:]
     shape = aval(z).shape
     orders = np.arange(int(v) + 1, dtype=aval(z).dtype).reshape((-1,) + (1,) * len(shape))
-    return sp_prims.jv(orders, sh.broadcast_to(z, (1,) + shape))
+    return sp_prims.jv(orders, pb.broadcast_to(z, (1,) + shape))
 
 
 @_special("i0e")

@@ -39,6 +39,7 @@ from .. import numpy as fnp
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..numpy import fft as _nfft
 from ..numpy._core import aval, canonical_axis, cast, operand
+from ..primitives import base as pb
 from ..primitives import elementwise as ew
 from ._fastpath import scipy_function
 
@@ -149,7 +150,7 @@ def _dct_axes(x, type, axes, inorm, orthogonalize):
         return r
     if aval(x).dtype.kind == "c":      # SciPy: real and imaginary parts, default ortho
         ortho = inorm == 1
-        return ew.make_complex(real_part(ew.real(x), ortho), real_part(ew.imag(x), ortho))
+        return pb.make_complex(real_part(ew.real(x), ortho), real_part(pb.imag(x), ortho))
     ortho = (inorm == 1) if orthogonalize is None else bool(orthogonalize)
     return real_part(x, ortho)
 

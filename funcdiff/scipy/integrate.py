@@ -54,15 +54,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .. import lax
-from .._flat import leaf_operand
-from ..api import vjp
+from .. import lax, numpy as fnp
+from ..api._flat import leaf_operand
+from ..api.autodiff import vjp
 from ..core.avals import ShapedArray
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..core.interpret import eval_jaxpr
 from ..core.ir import Jaxpr
 from ..core.trace import Tracer, get_aval, state, trace_flat
-from ..custom_derivatives import custom_vjp
+from ..api.custom_derivatives import custom_vjp
 from ..numpy._core import operand
 from ..tree_util import tree_flatten, tree_unflatten
 from ._fastpath import scipy_function
@@ -80,7 +80,6 @@ _NO_CAP = 2 ** 62
 
 
 def _fnp():
-    from .. import numpy as fnp
     return fnp
 
 

@@ -37,6 +37,7 @@ import math
 
 import numpy as np
 
+from .. import numpy as fnp
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..core.trace import state
 from ..numpy._core import aval, canonical_axis
@@ -64,7 +65,6 @@ def _scipy(sp_name):
 
 
 def _fnp():
-    from .. import numpy as fnp
     return fnp
 
 

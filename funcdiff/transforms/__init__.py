@@ -1,1 +1,4 @@
-"""IR -> IR transforms: jvp, partial evaluation, transpose, dead-code elimination."""
+"""IR -> IR transforms, built on the primitives' rules: ``jvp``, ``partial_eval`` (with
+checkpoint's remat variant), ``transpose``, ``vmap`` (batching), ``dce`` and
+``linearize`` (jvp + partial evaluation).  No caches, no compilation: the eager executor
+(``funcdiff.api.executor``) and ``jit`` do that above."""

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from ..core.ad_types import Zero
 from ..core.errors import GradientError
-from ..core.ir import ClosedJaxpr, Var
-from ..core.trace import state, trace_flat
+from ..core.ir import ClosedJaxpr, eval_eqns, Var
+from ..core.trace import memo_outputs, source_context, trace_flat
+from ..primitives.base import instantiate as inst
 
 
 def jvp_eval(jaxpr, consts, primals, tangents, known=None):
@@ -21,80 +22,43 @@ def jvp_eval(jaxpr, consts, primals, tangents, known=None):
     those eqns are not run again (the rules see the known outputs through
     ``memo_outputs``), so eager ``jvp``/``grad`` run the forward pass once.
     """
-    env = {}
-    tenv = {}
-    for v, x in zip(jaxpr.constvars, consts):
-        env[v] = x
-    for v, x, t in zip(jaxpr.invars, primals, tangents):
-        env[v] = x
-        if type(t) is not Zero:
-            tenv[v] = t
-    dying = jaxpr.last_use()
-    outset = set(v for v in jaxpr.outvars if type(v) is Var)
-    # source_context / memo_outputs spelled out below (this loop runs once per eqn of
-    # every differentiated program; generator-based context managers cost ~1 us each)
-    st = state
-    for eqn, dead in zip(jaxpr.eqns, dying):
+    tenv = {v: t for v, t in zip(jaxpr.invars, tangents) if type(t) is not Zero}
+    def apply(eqn, invals):
         prim = eqn.primitive
-        invals = [env[v] if type(v) is Var else v.val for v in eqn.invars]
         tans = [tenv.get(v) if type(v) is Var else None for v in eqn.invars]
         known_out = None
         if known is not None and eqn.outvars[0] in known:
             known_out = [known[v] for v in eqn.outvars]
             if not prim.multiple_results:
                 known_out = known_out[0]
-        any_tangent = False
-        for t in tans:
+        for t in tans:      # (a loop, not all(...): this runs once per eqn)
             if t is not None:
-                any_tangent = True
                 break
-        if not any_tangent:
-            if known_out is not None:
-                outs = known_out
-            else:
-                prev_src = st.source_override
-                st.source_override = eqn.source_info
-                try:
-                    outs = prim.bind(*invals, **eqn.params)
-                finally:
-                    st.source_override = prev_src
-            outs = outs if prim.multiple_results else [outs]
-            for v, x in zip(eqn.outvars, outs):
-                env[v] = x
         else:
-            if prim.jvp is None:
-                raise GradientError(
-                    f"funcdiff cannot differentiate `{prim.name}` (no jvp rule), used at "
-                    f"{eqn.source_info}.  Wrap that computation in funcdiff.stop_gradient if "
-                    "its derivative is not needed, or give it a rule with "
-                    "funcdiff.custom_jvp.")
-            tans = [Zero(v.aval.strengthen()) if t is None else t
-                    for v, t in zip(eqn.invars, tans)]
-            prev_src = st.source_override
-            st.source_override = eqn.source_info
-            try:
-                if known_out is not None:
-                    prev_memo = st.memo
-                    st.memo = (prim, tuple(invals), known_out, eqn.params)
-                    try:
-                        outs, touts = prim.jvp(invals, tans, **eqn.params)
-                    finally:
-                        st.memo = prev_memo
-                else:
+            if known_out is not None:
+                return known_out
+            with source_context(eqn.source_info):
+                return prim.bind(*invals, **eqn.params)
+        if prim.jvp is None:
+            raise GradientError(
+                f"funcdiff cannot differentiate `{prim.name}` (no jvp rule), used at "
+                f"{eqn.source_info}.  Wrap that computation in funcdiff.stop_gradient if "
+                "its derivative is not needed, or give it a rule with "
+                "funcdiff.custom_jvp.")
+        tans = [Zero(v.aval.strengthen()) if t is None else t
+                for v, t in zip(eqn.invars, tans)]
+        with source_context(eqn.source_info):
+            if known_out is not None:
+                with memo_outputs(prim, invals, eqn.params, known_out):
                     outs, touts = prim.jvp(invals, tans, **eqn.params)
-            finally:
-                st.source_override = prev_src
-            if not prim.multiple_results:
-                outs, touts = [outs], [touts]
-            for v, x, t in zip(eqn.outvars, outs, touts):
-                env[v] = x
-                if type(t) is not Zero:
-                    tenv[v] = t
-        for v in dead:
-            if v not in outset:
-                env.pop(v, None)
-                tenv.pop(v, None)
-    p_out = [env[v] if type(v) is Var else v.val for v in jaxpr.outvars]
+            else:
+                outs, touts = prim.jvp(invals, tans, **eqn.params)
+        for v, t in zip(eqn.outvars, touts if prim.multiple_results else [touts]):
+            if type(t) is not Zero:
+                tenv[v] = t
+        return outs
+
+    p_out = eval_eqns(jaxpr, consts, primals, apply, (tenv,))
     t_out = [(tenv.get(v) if type(v) is Var else None) for v in jaxpr.outvars]
     t_out = [Zero(v.aval.strengthen()) if t is None else t
              for v, t in zip(jaxpr.outvars, t_out)]
@@ -108,7 +72,6 @@ def jvp_jaxpr(closed: ClosedJaxpr, nonzeros, instantiate=True):
     tangent output is materialised; otherwise zero ones are dropped and the returned
     ``out_nonzeros`` says which remain.
     """
-    from ..primitives._rules import instantiate as inst
     in_avals = closed.in_avals
     n = len(in_avals)
     t_avals = [a.strengthen() for a, nz in zip(in_avals, nonzeros) if nz]

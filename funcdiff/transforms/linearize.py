@@ -1,336 +1,75 @@
-"""Linearization and vjp on flat lists: jvp + partial evaluation (+ transpose).
+"""Linearization as IR -> IR: jvp + partial evaluation of a traced program.
 
-``linearize_flat`` traces the function once with concrete values (so Python control
-flow works), interprets that jaxpr with jvp rules while tracing only the tangents,
-splits the result into known (primal) and linear (tangent) parts, and gets the known
-values -- at top level straight from the trace, so the forward pass runs once; under an
-enclosing transform by evaluating the known jaxpr there, so outer transforms see it.
+``linearize_jaxpr`` interprets a traced jaxpr with jvp rules while tracing only the
+tangents, and splits the result by partial evaluation into a known (primal) part and a
+linear (tangent) part::
+
+    known:  (data or nothing) -> (primal outs..., residuals...)
+    linear: (residuals..., tangents...) -> (tangent outs...)
+
+Running these, caching them by the IR's structure and compiling them is the eager
+executor's job (``funcdiff.api.executor``): nothing here caches or compiles.
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
-import numpy as np
-
 from ..core.ad_types import Zero
-from ..core.avals import is_differentiable_dtype
-from ..core.interpret import eval_jaxpr
-from ..core.ir import ClosedJaxpr, Jaxpr, Literal, Var, literal_key, param_key
-from ..core.debug import check_compiled, check_nans
-from ..core.trace import _Debug, Tracer, state, trace_active, trace_flat
+from ..core.trace import trace_flat
+from ..primitives.base import instantiate
 from .dce import dce_jaxpr
 from .jvp import jvp_eval
 from .partial_eval import partial_eval_jaxpr
-from .transpose import transpose_jaxpr
 
 
-def _concrete(x):
-    return x._val if type(x) is Tracer else x
-
-
-class Linearized:
-    """Result of ``linearize_flat``: primal outputs, the linear jaxpr
-    ``(residuals..., tangents...) -> tangent outs`` and the residual values.  The jaxprs
-    (and their compiled forms) live in a ``_Recipe`` shared by every call that traced
-    to the same IR."""
-
-    def __init__(self, primal_outs, recipe, residuals):
-        self.primal_outs = primal_outs
-        self.recipe = recipe
-        self.residuals = residuals
-
-    lin_jaxpr = property(lambda self: self.recipe.lin_jaxpr)
-    diff_mask = property(lambda self: self.recipe.diff_mask)
-    out_avals = property(lambda self: self.recipe.out_avals)
-
-    def jvp(self, tangents):
-        """Apply the linear map to tangents of the differentiable inputs."""
-        if trace_active():
-            return eval_jaxpr(self.recipe.lin_jaxpr, [], *self.residuals, *tangents)
-        outs = self.recipe.lin_fn()(*self.residuals, *tangents)
-        if _Debug.nans:
-            check_compiled(outs, self.recipe.lin_jaxpr, [], [*self.residuals, *tangents],
-                           "the linearized (jvp) program", "forward mode (jvp)")
-        return outs
-
-    def backward(self):
-        return self.recipe.backward()
-
-    def vjp(self, cts):
-        """Cotangents of the differentiable inputs for output cotangents ``cts``."""
-        if trace_active():
-            b = self.recipe.backward()
-            return eval_jaxpr(b.jaxpr, b.consts, *self.residuals, *cts)
-        outs = self.recipe.backward_fn()(*self.residuals, *cts)
-        if _Debug.nans:
-            b = self.recipe.backward()
-            check_compiled(outs, b.jaxpr, b.consts, [*self.residuals, *cts],
-                           "the backward program", "the backward pass (vjp/grad)")
-        return outs
-
-
-class _Recipe:
-    """Everything about a linearization that depends only on the traced IR's structure:
-    the linear jaxpr, its transpose, compiled forms, and (for the eager cache) how to
-    get the residuals from a new trace's values."""
-
-    def __init__(self, lin_jaxpr, n_res, diff_mask, out_avals):
-        self.lin_jaxpr = lin_jaxpr
-        self.n_res = n_res
-        self.diff_mask = diff_mask
-        self.out_avals = out_avals
-        self.sources = None       # which data values the known jaxpr reads
-        self.known_closed = None  # (data values...) -> (primal outs..., residuals...)
-        self._known_fn = None
-        self._backward = self._backward_fn = self._lin_fn = None
-
-    def known(self, data):
-        """Primal outputs and residuals for a new call's trace-0 values."""
-        if self._known_fn is None:
-            self._known_fn = _compile(self.known_closed, "known")
-        args = [data[i] for i in self.sources]
-        outs = self._known_fn(*args)
-        if _Debug.nans:
-            k = self.known_closed
-            check_compiled(outs, k.jaxpr, k.consts, args, "the forward program",
-                           "the forward pass")
-        return outs
-
-    def backward(self):
-        if self._backward is None:
-            self._backward = transpose_jaxpr(self.lin_jaxpr, self.n_res)
-        return self._backward
-
-    def backward_fn(self):
-        if self._backward_fn is None:
-            self._backward_fn = _compile(self.backward(), "backward")
-        return self._backward_fn
-
-    def lin_fn(self):
-        if self._lin_fn is None:
-            self._lin_fn = _compile(ClosedJaxpr(self.lin_jaxpr, []), "linear")
-        return self._lin_fn
-
-
-def _compile(closed, name):
-    from ..jit.codegen import compile_jaxpr
-    from ..jit.passes import optimize
-    return compile_jaxpr(optimize(closed), name, copy_inputs=False)[0]
-
-
-# -- the eager cache: calls that trace to the same IR reuse the linearization ----------
-
-_CACHE: "OrderedDict" = OrderedDict()
-_CACHE_SIZE = 256
-_lock = threading.Lock()
-
-
-def _structure_key(jaxpr, extra, _memo=None):
-    """A hashable key equal for jaxprs of identical structure (primitives, params,
-    wiring, avals, literal values; sub-jaxprs in params by their own structure); None if
-    the jaxpr must not be cached (it holds user-written rules or closed sub-jaxprs).
-
-    Vars are numbered in definition order (constvars, invars, then eqn outputs), so
-    equal keys mean equal jaxprs up to renaming.  Kept to one pass with no helper calls
-    in the common case: it runs on every eager grad/vjp call."""
-    memo = {} if _memo is None else _memo
-    ids = {}
-    n = 0
-    for v in jaxpr.constvars:
-        ids[v] = n
-        n += 1
-    for v in jaxpr.invars:
-        ids[v] = n
-        n += 1
-    parts = [extra, tuple([v.aval for v in jaxpr.constvars]),
-             tuple([v.aval for v in jaxpr.invars])]
-    append = parts.append
-    uncacheable = _UNCACHEABLE
-    for e in jaxpr.eqns:
-        prim = e.primitive
-        if prim.name in uncacheable:
-            return None
-        ins = []
-        for a in e.invars:
-            ins.append(ids[a] if type(a) is Var else literal_key(a))
-        params = e.params
-        if params:
-            pk = []
-            for name in sorted(params):
-                key = _param_structure(params[name], memo)
-                if key is None:
-                    return None
-                pk.append((name, key))
-            append((prim, tuple(ins), tuple(pk), len(e.outvars)))
-        else:
-            append((prim, tuple(ins), len(e.outvars)))
-        for v in e.outvars:
-            ids[v] = n
-            n += 1
-    append(tuple([ids[a] if type(a) is Var else literal_key(a) for a in jaxpr.outvars]))
-    return tuple(parts)
-
-
-def _param_structure(val, memo):
-    t = type(val)
-    if t is int or t is str or val is None or isinstance(val, np.dtype):
-        return val                        # (bools and floats: value_key, below)
-    if t is tuple:
-        for x in val:
-            if type(x) is not int:
-                break
-        else:
-            return val                    # axes, shapes
-    if isinstance(val, Jaxpr):            # const-free sub-jaxprs (calls, control flow)
-        key = memo.get(id(val))
-        if key is None:
-            key = memo[id(val)] = _structure_key(val, (), memo)
-        return key
-    if isinstance(val, (tuple, list)) and any(isinstance(x, (Jaxpr, ClosedJaxpr))
-                                              for x in val):
-        keys = tuple(_param_structure(x, memo) for x in val)
-        return None if any(k is None for k in keys) else keys
-    if isinstance(val, ClosedJaxpr) or callable(val):
-        return None
-    return param_key(val)
-
-
-# user-written rules may compute with concrete values in Python: never cached
-_UNCACHEABLE = {"custom_jvp_call", "custom_vjp_call"}
-
-
-def _data(closed0, trace0, vals):
-    """Every value trace 0 knows, in a fixed order: consts, inputs, eqn outputs."""
-    values = trace0.values
-    data = [_concrete(c) for c in closed0.consts] if closed0.consts else []
-    data += vals
-    for e in closed0.jaxpr.eqns:
-        for v in e.outvars:
-            data.append(values[v])
-    return data
-
-
-def _data_vars(jaxpr):
+def data_vars(jaxpr):
+    """Every var a trace with concrete values knows, in a fixed order: consts, inputs,
+    eqn outputs."""
     return list(jaxpr.constvars) + list(jaxpr.invars) + [
         v for e in jaxpr.eqns for v in e.outvars]
 
 
-def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None):
-    """Linearize ``flat_fun(*primals) -> list`` (tangents for float/complex inputs only).
+def linearize_jaxpr(closed0, avals, diff_mask, n_t, primals=None, data=None):
+    """Split the jvp of ``closed0`` (traced from a function of inputs with ``avals``;
+    tangents for the inputs in ``diff_mask``, for its first ``n_t`` outputs) into known
+    and linear jaxprs.  Returns ``(known_jaxpr, linear_jaxpr, residuals, closed1,
+    trace1)``: the trace of the jvp (``closed1``, whose consts the known jaxpr reads,
+    and ``trace1``, whose ``values`` hold what it computed).
 
-    ``n_tangent_outs``: only the first n outputs get tangents (the rest are auxiliary);
-    an int, or a callable giving it once the function has been traced.
-
-    At top level with concrete inputs, every value of the first trace enters the
-    linearization trace as a *data input* (an invar carrying its value), never as a
-    constant: the linear jaxpr then depends only on the IR's structure, so it is cached
-    by that structure and reused by later calls (which only gather their residuals).
+    * ``data`` given (top level, concrete inputs): every value of ``closed0``'s trace
+      (``data_vars`` order) enters as a data input carrying its value, never as a
+      constant, so the linear jaxpr depends only on the IR's structure; the known jaxpr
+      maps the data to the primal outputs and residuals.
+    * otherwise ``primals`` (values of an enclosing trace) enter as constants: the
+      tangents are the only inputs, and the known jaxpr takes none.
     """
-    top = not state.stack
-    vals = [p._val if type(p) is Tracer else p for p in primals]
-    concrete = True
-    for v in vals:
-        if v is None:
-            concrete = False
-            break
-    closed0, _, trace0 = trace_flat(flat_fun, avals, vals if concrete else None,
-                                    kind="linearize")
     j0 = closed0.jaxpr
     n_out = len(j0.outvars)
-    n_t = n_out if n_tangent_outs is None else (
-        n_tangent_outs() if callable(n_tangent_outs) else n_tangent_outs.__index__())
-    diff_mask = [is_differentiable_dtype(a.dtype) for a in avals]
     t_avals = [a.strengthen() for a, d in zip(avals, diff_mask) if d]
 
-    if not (top and concrete):
-        return _linearize_nested(closed0, primals, avals, diff_mask, t_avals, n_out, n_t)
+    def tangents_in(it):
+        return [next(it) if d else Zero(a.strengthen()) for a, d in zip(avals, diff_mask)]
 
-    key = _structure_key(j0, (n_t, tuple(diff_mask)))
-    data = _data(closed0, trace0, vals)
-    if key is not None:
-        recipe = _CACHE.get(key)
-        if recipe is not None:
-            with _lock:
-                try:
-                    _CACHE.move_to_end(key)
-                except KeyError:    # evicted by another thread meanwhile
-                    pass
-            known = recipe.known(data)
-            return Linearized(known[:n_out], recipe, known[n_out:])
+    if data is None:
+        def lin_fun(*tangents):
+            tans = tangents_in(iter(tangents))
+            outs, touts = jvp_eval(j0, closed0.consts, list(primals), tans)
+            return outs + [instantiate(t) for t in touts[:n_t]]
 
-    out_avals = [v.aval for v in j0.outvars]
-    dvars = _data_vars(j0)
-    n_data, nc, ni = len(dvars), len(j0.constvars), len(j0.invars)
+        closed1, _, trace1 = trace_flat(lin_fun, t_avals, kind="linearize")
+        unknowns = [True] * len(t_avals)
+    else:
+        dvars = data_vars(j0)
+        n_data, nc, ni = len(dvars), len(j0.constvars), len(j0.invars)
 
-    def lin_fun(*args):
-        d, it = args[:n_data], iter(args[n_data:])
-        tans = [next(it) if m else Zero(a.strengthen()) for a, m in zip(avals, diff_mask)]
-        known_env = dict(zip(dvars[nc + ni:], d[nc + ni:]))
-        outs, touts = jvp_eval(j0, list(d[:nc]), list(d[nc:nc + ni]), tans, known_env)
-        from ..primitives._rules import instantiate
-        return outs + [instantiate(t) for t in touts[:n_t]]
+        def lin_fun(*args):
+            d, tans = args[:n_data], tangents_in(iter(args[n_data:]))
+            known_env = dict(zip(dvars[nc + ni:], d[nc + ni:]))
+            outs, touts = jvp_eval(j0, list(d[:nc]), list(d[nc:nc + ni]), tans, known_env)
+            return outs + [instantiate(t) for t in touts[:n_t]]
 
-    closed1, _, trace1 = trace_flat(lin_fun, [v.aval for v in dvars] + t_avals,
-                                    data + [None] * len(t_avals), kind="linearize")
+        closed1, _, trace1 = trace_flat(lin_fun, [v.aval for v in dvars] + t_avals,
+                                        list(data) + [None] * len(t_avals),
+                                        kind="linearize")
+        unknowns = [False] * n_data + [True] * len(t_avals)
     known_j, lin_j, _, residuals = partial_eval_jaxpr(
-        closed1.jaxpr, [False] * n_data + [True] * len(t_avals),
-        [False] * n_out + [True] * n_t)
-    known_vals = _read_known(known_j, closed1.consts, trace1.values)
-    recipe = _Recipe(dce_jaxpr(lin_j), len(residuals), diff_mask, out_avals)
-    if key is not None:
-        kj, kept = dce_jaxpr(known_j, prune_invars=True)
-        recipe.sources = [i for i, k in enumerate(kept) if k]
-        recipe.known_closed = ClosedJaxpr(kj, closed1.consts)
-        with _lock:
-            _CACHE[key] = recipe
-            while len(_CACHE) > _CACHE_SIZE:
-                _CACHE.popitem(last=False)
-    return Linearized(known_vals[:n_out], recipe, known_vals[n_out:])
-
-
-def _linearize_nested(closed0, primals, avals, diff_mask, t_avals, n_out, n_t):
-    """Under an enclosing transform: the known part is evaluated there (so outer
-    transforms see it); nothing is cached (the values are the outer trace's)."""
-    def lin_fun(*tangents):
-        it = iter(tangents)
-        tans = [next(it) if d else Zero(a.strengthen()) for a, d in zip(avals, diff_mask)]
-        outs, touts = jvp_eval(closed0.jaxpr, closed0.consts, list(primals), tans)
-        from ..primitives._rules import instantiate
-        return outs + [instantiate(t) for t in touts[:n_t]]
-
-    closed1, _, _ = trace_flat(lin_fun, t_avals, kind="linearize")
-    known_j, lin_j, _, residuals = partial_eval_jaxpr(
-        closed1.jaxpr, [True] * len(t_avals), [False] * n_out + [True] * n_t)
-    known_vals = eval_jaxpr(dce_jaxpr(known_j), closed1.consts)
-    recipe = _Recipe(dce_jaxpr(lin_j), len(residuals), diff_mask,
-                     [v.aval for v in closed0.jaxpr.outvars])
-    return Linearized(known_vals[:n_out], recipe, known_vals[n_out:])
-
-
-def _read_known(jaxpr, consts, values):
-    """The known jaxpr's outputs at top level: values recorded while tracing, running
-    only the eqns whose results were not computed then (e.g. the residual outputs a
-    call primitive's partial-eval rule adds)."""
-    env = {v: _concrete(c) for v, c in zip(jaxpr.constvars, consts)}
-    needed = set()
-    for v in jaxpr.outvars:
-        if type(v) is not Literal and v not in env and v not in values:
-            needed.add(v)
-    if needed:
-        for eqn in jaxpr.eqns:
-            if all(v in values or v in env for v in eqn.outvars):
-                continue
-            ins = [v.val if type(v) is Literal else env[v] if v in env else values[v]
-                   for v in eqn.invars]
-            out = eqn.primitive.impl(*ins, **eqn.params)
-            if _Debug.nans:
-                check_nans(eqn.primitive, ins, out, eqn.source_info, eqn.params,
-                           "the forward pass")
-            env.update(zip(eqn.outvars, out if eqn.primitive.multiple_results else [out]))
-
-    def read(v):
-        if type(v) is Literal:
-            return v.val
-        return env[v] if v in env else values[v]
-    return [read(v) for v in jaxpr.outvars]
+        closed1.jaxpr, unknowns, [False] * n_out + [True] * n_t)
+    return known_j, dce_jaxpr(lin_j), residuals, closed1, trace1

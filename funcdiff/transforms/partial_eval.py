@@ -10,11 +10,40 @@ unknown var is unknown; the rest are known.  Known vars read by unknown eqns bec
 Primitives that hold jaxprs (calls, checkpoint, control flow) may define
 ``partial_eval(eqn, unknowns_in) -> (known_eqns, unknown_eqns, residual vars)`` to split
 themselves instead of going entirely to the unknown side.
+
+``partial_eval_remat`` is the variant ``checkpoint`` uses: the same split, but only the
+residuals a policy allows are saved; the known eqns the unknown side needs beyond those
+are replayed there.
 """
 from __future__ import annotations
 
 from ..core.errors import FuncdiffError
-from ..core.ir import Jaxpr, Literal, Var
+from ..core.ir import Jaxpr, Var
+from .dce import dce_jaxpr
+
+
+def _split_eqns(jaxpr: Jaxpr, unknowns_in):
+    """The loop both splits share: ``(tagged, unknown)`` where ``tagged`` lists
+    ``(eqn, is_unknown)`` in program order (primitives with a ``partial_eval`` rule
+    contribute their own known and unknown eqns) and ``unknown`` is the set of unknown
+    vars."""
+    unknown = {v for v, u in zip(jaxpr.invars, unknowns_in) if u}
+    tagged = []
+    for eqn in jaxpr.eqns:
+        ins_unknown = [type(v) is Var and v in unknown for v in eqn.invars]
+        if not any(ins_unknown):
+            tagged.append((eqn, False))
+            continue
+        rule = eqn.primitive.partial_eval
+        if rule is not None and not all(ins_unknown):
+            k_eqns, u_eqns, u_outs = rule(eqn, ins_unknown)
+            tagged.extend((e, False) for e in k_eqns)
+            tagged.extend((e, True) for e in u_eqns)
+            unknown.update(u_outs)
+        else:
+            tagged.append((eqn, True))
+            unknown.update(eqn.outvars)
+    return tagged, unknown
 
 
 def partial_eval_jaxpr(jaxpr: Jaxpr, unknowns_in, instantiate):
@@ -22,22 +51,9 @@ def partial_eval_jaxpr(jaxpr: Jaxpr, unknowns_in, instantiate):
     value there becomes a residual passed through); ``instantiate=None`` sends each
     output where its dataflow puts it.  Returns
     ``(known_jaxpr, unknown_jaxpr, out_unknowns, residuals)``."""
-    unknown = {v for v, u in zip(jaxpr.invars, unknowns_in) if u}
-    known_eqns, unknown_eqns = [], []
-    for eqn in jaxpr.eqns:
-        ins_unknown = [type(v) is Var and v in unknown for v in eqn.invars]
-        if not any(ins_unknown):
-            known_eqns.append(eqn)
-            continue
-        rule = eqn.primitive.partial_eval
-        if rule is not None and not all(ins_unknown):
-            k_eqns, u_eqns, u_outs = rule(eqn, ins_unknown)
-            known_eqns.extend(k_eqns)
-            unknown_eqns.extend(u_eqns)
-            unknown.update(u_outs)
-        else:
-            unknown_eqns.append(eqn)
-            unknown.update(eqn.outvars)
+    tagged, unknown = _split_eqns(jaxpr, unknowns_in)
+    known_eqns = [e for e, u in tagged if not u]
+    unknown_eqns = [e for e, u in tagged if u]
 
     out_unknowns = []
     if instantiate is None:
@@ -70,11 +86,60 @@ def partial_eval_jaxpr(jaxpr: Jaxpr, unknowns_in, instantiate):
     known_outs = [v for v, u in zip(jaxpr.outvars, out_unknowns) if not u]
     known = Jaxpr(jaxpr.constvars, [v for v, u in zip(jaxpr.invars, unknowns_in) if not u],
                   known_outs + residuals, known_eqns)
-    # the unknown side gets fresh binders for residuals so each jaxpr is self-contained
+    # the residual vars themselves are the unknown side's leading binders (each jaxpr is
+    # self-contained: it defines every var it reads)
     unknown_jaxpr = Jaxpr([], residuals + [v for v, u in zip(jaxpr.invars, unknowns_in) if u],
                           [v for v, u in zip(jaxpr.outvars, out_unknowns) if u], unknown_eqns)
     return known, unknown_jaxpr, out_unknowns, residuals
 
 
-def is_literal(v) -> bool:
-    return isinstance(v, Literal)
+def partial_eval_remat(jaxpr: Jaxpr, unknowns_in, saveable):
+    """Split ``jaxpr`` (no constvars) saving only the results of eqns for which
+    ``saveable(eqn)`` holds (``checkpoint``'s policy).
+
+    Returns ``(known, staged, out_unknowns, inputs_used, saved)``:
+
+    * ``known``: (known invars) -> (known outs..., saved...);
+    * ``staged``: (inputs_used..., saved..., unknown invars) -> (unknown outs...): the
+      known eqns the unknown ones need and the policy did not save are replayed here;
+    * ``inputs_used``: indices of known invars the staged jaxpr reads;
+    * ``saved``: the inner vars saved as residuals.
+    """
+    assert not jaxpr.constvars
+    tagged, unknown = _split_eqns(jaxpr, unknowns_in)
+    out_unknowns = [type(v) is Var and v in unknown for v in jaxpr.outvars]
+    defs = {v: e for e, u in tagged if not u for v in e.outvars}
+    known_in = {v: i for i, (v, u) in enumerate(zip(jaxpr.invars, unknowns_in)) if not u}
+
+    # walk back from what the unknown eqns read: inputs are passed, saveable eqns'
+    # results are saved, everything else is replayed (and its operands needed in turn)
+    work = [v for e, u in tagged if u for v in e.invars
+            if type(v) is Var and v not in unknown]
+    seen, replay, saved, used = set(), set(), [], set()
+    while work:
+        v = work.pop()
+        if v in seen:
+            continue
+        seen.add(v)
+        if v in known_in:
+            used.add(known_in[v])
+            continue
+        e = defs[v]
+        if id(e) in replay:
+            continue
+        if saveable(e):
+            saved.append(v)
+        else:
+            replay.add(id(e))
+            work.extend(a for a in e.invars if type(a) is Var and a not in seen)
+    inputs_used = sorted(used)
+    order = {id(e): i for i, (e, _) in enumerate(tagged)}
+    saved.sort(key=lambda v: order[id(defs[v])])
+    known_outs = [v for v, u in zip(jaxpr.outvars, out_unknowns) if not u]
+    known = dce_jaxpr(Jaxpr([], [v for v, u in zip(jaxpr.invars, unknowns_in) if not u],
+                            known_outs + saved, [e for e, u in tagged if not u]))
+    staged = Jaxpr([], [jaxpr.invars[i] for i in inputs_used] + saved +
+                   [v for v, u in zip(jaxpr.invars, unknowns_in) if u],
+                   [v for v, u in zip(jaxpr.outvars, out_unknowns) if u],
+                   [e for e, u in tagged if u or id(e) in replay])
+    return known, staged, out_unknowns, inputs_used, saved

@@ -12,6 +12,7 @@ from ..core.ad_types import UndefPrimal, Zero
 from ..core.errors import GradientError
 from ..core.ir import Jaxpr, Var
 from ..core.trace import source_context, trace_flat
+from ..primitives.base import add, instantiate
 
 
 def _add_ct(env, v, ct):
@@ -21,7 +22,6 @@ def _add_ct(env, v, ct):
     if prev is None:
         env[v] = ct
     else:
-        from ..primitives.elementwise import add
         env[v] = add(prev, ct)
 
 
@@ -79,7 +79,6 @@ def backward_pass(jaxpr: Jaxpr, consts, args, cts_out, read=None, where=""):
 def transpose_jaxpr(jaxpr: Jaxpr, num_res: int, ct_avals=None):
     """IR -> IR: a jaxpr ``(residuals..., linear inputs...) -> outs`` linear in the
     inputs becomes ``(residuals..., cts...) -> (input cts...)``, with zeros instantiated."""
-    from ..primitives._rules import instantiate
     res_avals = [v.aval for v in jaxpr.invars[:num_res]]
     lin_avals = [v.aval for v in jaxpr.invars[num_res:]]
     if ct_avals is None:

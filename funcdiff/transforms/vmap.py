@@ -6,7 +6,7 @@ active) it computes the batched result with NumPy; under a trace it *records* th
 batched program, so ``batch_jaxpr`` is just ``batch_eval`` traced (the pattern of
 ``jvp_eval``/``jvp_jaxpr``).  An eqn none of whose inputs is mapped is bound unchanged;
 otherwise its primitive's rule ``batch(args, dims, **params) -> (out, out_dim)`` runs
-(see ``funcdiff/primitives/batching.py`` for the conventions and helpers).
+(see ``funcdiff/primitives/base.py`` for the conventions and helpers).
 
 ``vmap_flat`` is the transform on flat lists that ``funcdiff.vmap`` and the rules of
 primitives holding user functions (custom_jvp / custom_vjp) build on: trace the function
@@ -15,15 +15,11 @@ real batched inputs.
 """
 from __future__ import annotations
 
-import threading
-import weakref
-from collections import OrderedDict
-
-from ..config import config
 from ..core.avals import ShapedArray
 from ..core.errors import ConcretizationError, FuncdiffError, FuncdiffValueError
-from ..core.ir import ClosedJaxpr, Jaxpr, Var
+from ..core.ir import ClosedJaxpr, eval_eqns, Jaxpr, Var
 from ..core.trace import get_aval, new_trace, source_context, trace_flat
+from ..primitives.base import matchaxis
 
 
 class BatchingError(FuncdiffValueError):
@@ -74,43 +70,30 @@ def _check_out(prim, eqn, outs, odims, size):
 def batch_eval(jaxpr: Jaxpr, consts, args, dims, size: int):
     """Evaluate ``jaxpr`` on batched ``args`` (``dims[i]``: the batch axis of ``args[i]``
     or ``None``; consts are not mapped).  Returns ``(outs, out_dims)``."""
-    env = {}
-    denv = {}
-    for v, x in zip(jaxpr.constvars, consts):
-        env[v] = x
-    if len(args) != len(jaxpr.invars):
-        raise TypeError(f"jaxpr takes {len(jaxpr.invars)} arguments, got {len(args)}")
-    for v, x, d in zip(jaxpr.invars, args, dims):
-        env[v] = x
-        if d is not None:
-            denv[v] = d
-    outset = {v for v in jaxpr.outvars if type(v) is Var}
-    for eqn, dead in zip(jaxpr.eqns, jaxpr.last_use()):
+    denv = {v: d for v, d in zip(jaxpr.invars, dims) if d is not None}
+
+    def apply(eqn, invals):
         prim = eqn.primitive
-        invals = [env[v] if type(v) is Var else v.val for v in eqn.invars]
         indims = [denv.get(v) if type(v) is Var else None for v in eqn.invars]
         if all(d is None for d in indims):
             with source_context(eqn.source_info):
-                outs = prim.bind(*invals, **eqn.params)
-            outs = outs if prim.multiple_results else [outs]
-            odims = [None] * len(outs)
-        else:
-            if prim.batch is None:
-                raise _missing_rule(prim, eqn)
-            with source_context(eqn.source_info):
-                outs, odims = prim.batch(invals, indims, **eqn.params)
-            if not prim.multiple_results:
-                outs, odims = [outs], [odims]
-            _check_out(prim, eqn, outs, odims, size)
-        for v, x, d in zip(eqn.outvars, outs, odims):
-            env[v] = x
+                return prim.bind(*invals, **eqn.params)
+        if prim.batch is None:
+            raise _missing_rule(prim, eqn)
+        with source_context(eqn.source_info):
+            outs, odims = prim.batch(invals, indims, **eqn.params)
+        if not prim.multiple_results:
+            _check_out(prim, eqn, [outs], [odims], size)
+            if odims is not None:
+                denv[eqn.outvars[0]] = odims
+            return outs
+        _check_out(prim, eqn, outs, odims, size)
+        for v, d in zip(eqn.outvars, odims):
             if d is not None:
                 denv[v] = d
-        for v in dead:
-            if v not in outset:
-                env.pop(v, None)
-                denv.pop(v, None)
-    outs = [env[v] if type(v) is Var else v.val for v in jaxpr.outvars]
+        return outs
+
+    outs = eval_eqns(jaxpr, consts, args, apply, (denv,))
     odims = [denv.get(v) if type(v) is Var else None for v in jaxpr.outvars]
     return outs, odims
 
@@ -118,7 +101,6 @@ def batch_eval(jaxpr: Jaxpr, consts, args, dims, size: int):
 def move_outputs(outs, odims, want, size):
     """Outputs with their batch axes at ``want`` (an int, or None to leave unmapped
     outputs unmapped and mapped ones where they are), broadcasting unmapped ones."""
-    from ..primitives.batching import matchaxis
     if want is None:
         return list(outs), list(odims)
     return [matchaxis(o, d, want, size) for o, d in zip(outs, odims)], [want] * len(outs)
@@ -142,46 +124,6 @@ def batch_jaxpr(closed: ClosedJaxpr, in_dims, size: int, out_dim=None):
 
     new, _, _ = trace_flat(fun, in_avals, kind="vmap")
     return new, store["dims"]
-
-
-# Batched sub-jaxprs of call primitives, cached per (jaxpr object, dims, size) so that
-# repeated calls reuse one batched jaxpr (and hence its compiled code).  Per jaxpr the
-# entries are a bounded LRU (config.jit_cache_size, as jit's own cache): each batch size
-# is an entry, and a jitted function vmapped over ever new batch sizes would otherwise
-# keep a compiled program (and its linecache source) for every one of them for as long
-# as the jit cache keeps the jaxpr.
-_sub_cache: "weakref.WeakKeyDictionary[Jaxpr, OrderedDict]" = weakref.WeakKeyDictionary()
-_sub_lock = threading.Lock()
-
-
-def batch_subjaxpr(jaxpr: Jaxpr, in_dims, size: int, out_dim=None):
-    """``batch_jaxpr`` for a const-free ``Jaxpr`` (the ``jaxpr`` param of call
-    primitives), closure-converted: returns ``(jaxpr, consts, out_dims)`` where the new
-    jaxpr takes ``consts`` as leading inputs.  Cached."""
-    key = (tuple(in_dims), size, out_dim)
-    with _sub_lock:
-        per = _sub_cache.get(jaxpr)
-        if per is not None and key in per:
-            per.move_to_end(key)
-            return per[key]
-    closed, odims = batch_jaxpr(ClosedJaxpr(jaxpr, []), in_dims, size, out_dim)
-    j = closed.jaxpr
-    converted = Jaxpr([], j.constvars + j.invars, j.outvars, j.eqns) if j.constvars else j
-    result = (converted, list(closed.consts), odims)
-    if not any(_is_tracer(c) for c in closed.consts):
-        with _sub_lock:
-            per = _sub_cache.get(jaxpr)
-            if per is None:
-                per = _sub_cache[jaxpr] = OrderedDict()
-            per[key] = result
-            while len(per) > config.jit_cache_size:
-                per.popitem(last=False)
-    return result
-
-
-def _is_tracer(x):
-    from ..core.trace import Tracer
-    return type(x) is Tracer
 
 
 def vmap_flat(fun, args, dims, size: int, out_dim=0, what="vmap"):

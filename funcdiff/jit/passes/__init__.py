@@ -3,6 +3,7 @@ own, and preserves semantics.  ``optimize`` runs them as a named pipeline to a f
 point."""
 from __future__ import annotations
 
+from ...config import config
 from .cse import cse
 from .dce import dce
 from .fold import fold_constants
@@ -32,7 +33,6 @@ def optimize(closed, max_rounds=4, trace=None):
 
 def lower(closed):
     """The full pipeline jit compiles: ``optimize``, then fusion (when enabled)."""
-    from ...config import config
     closed = optimize(closed)
     return fuse_elementwise(closed) if config.numexpr_fusion else closed
 

@@ -2,11 +2,7 @@
 same operands, same params) reuses its outputs."""
 from __future__ import annotations
 
-from ...core.ir import ClosedJaxpr, Jaxpr, Literal, Var, literal_key, param_key
-
-
-def _atom_key(a):
-    return literal_key(a) if type(a) is Literal else a
+from ...core.ir import ClosedJaxpr, Jaxpr, Var, literal_key, param_key
 
 
 def cse(closed: ClosedJaxpr) -> ClosedJaxpr:

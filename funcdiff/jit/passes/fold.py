@@ -11,8 +11,6 @@ import numpy as np
 from ...core.ir import ClosedJaxpr, Jaxpr, Literal, Var, literal_or_none
 
 _MAX_FOLD_SIZE = 1 << 20   # elements; larger results are computed at run time
-# broadcasts are views at run time: folding them would materialize memory for nothing
-_NO_FOLD = {"broadcast_to"}
 
 
 def fold_constants(closed: ClosedJaxpr) -> ClosedJaxpr:
@@ -30,8 +28,9 @@ def fold_constants(closed: ClosedJaxpr) -> ClosedJaxpr:
             if type(a) is not Literal and a not in known:
                 all_known = False
                 break
-        foldable = (all_known and getattr(eqn.primitive, "inline", None) is None
-                    and eqn.primitive.name not in _NO_FOLD
+        # (calls are inlined instead; a primitive may decline, e.g. broadcasts, views at
+        # run time that folding would materialize)
+        foldable = (all_known and eqn.primitive.inline is None and eqn.primitive.foldable
                     and all(v.aval.size <= _MAX_FOLD_SIZE for v in eqn.outvars)
                     and not any(hasattr(known.get(a), "_trace") for a in invars))
         if foldable:

@@ -7,10 +7,14 @@ eqn sits where the chain's last eqn was (every input of the chain is defined bef
 it).  Only float64 outputs, operands of the output's shape or finite real scalars (no
 other broadcasting), no weak types.
 
-Accuracy: arithmetic (``_EXACT``: + - * / negation, abs, square, reciprocal) is rounded
-by IEEE 754 in numexpr as in NumPy, so it fuses bit for bit -- with numexpr's own
+Which primitives fuse, and how they are written, is declared on each primitive: its
+``numexpr`` template (``"sin({0})"``; every template bracketed, so it is a primary
+wherever it lands).
+
+Accuracy: arithmetic (+ - * / negation, abs, square, reciprocal) is rounded by IEEE
+754 in numexpr as in NumPy, so it fuses bit for bit -- with numexpr's own
 rewrites turned off (``optimization='none'``: by default it turns ``x / 3.0`` into
-``x * 0.333...``, which rounds differently).  Functions (``_FUNCTIONS``)
+``x * 0.333...``, which rounds differently).  Functions (sin, exp, arctan2, ...)
 come from the C math library in numexpr (or Intel's VML), while NumPy uses its own SIMD
 versions for some of them on some CPUs: there a fused function may differ from NumPy's
 result by a few ulp (measured: 3 ulp for tanh on an AVX2 x86, where the others agree
@@ -32,7 +36,7 @@ import math
 import numpy as np
 
 from ...core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var
-from ...core.primitive import Primitive
+from ...core.trace import Primitive
 from ..pysource import operand, string_literal
 
 try:  # optional extra `fast`
@@ -42,21 +46,14 @@ except ImportError:  # pragma: no cover - exercised in runs without numexpr
 
 FUSE_MIN_SIZE = 1 << 16   # elements: below this numexpr's call overhead dominates
 
-# primitive -> numexpr template (every template bracketed: a primary wherever it lands)
-_EXACT = {"neg": "(-{0})", "abs": "abs({0})", "square": "({0}*{0})",
-          "reciprocal": "(1.0/{0})", "add": "({0}+{1})", "sub": "({0}-{1})",
-          "mul": "({0}*{1})", "div": "({0}/{1})"}
-_FUNCTIONS = {"sin": "sin({0})", "cos": "cos({0})", "tan": "tan({0})",
-              "asin": "arcsin({0})", "acos": "arccos({0})", "atan": "arctan({0})",
-              "sinh": "sinh({0})", "cosh": "cosh({0})", "tanh": "tanh({0})",
-              "asinh": "arcsinh({0})", "acosh": "arccosh({0})", "atanh": "arctanh({0})",
-              "exp": "exp({0})", "expm1": "expm1({0})", "log": "log({0})",
-              "log1p": "log1p({0})", "log10": "log10({0})", "sqrt": "sqrt({0})",
-              "atan2": "arctan2({0},{1})"}
-_TEMPLATES = {**_EXACT, **_FUNCTIONS}
-# how many times each operand is written out in its template (square's twice); zipped
-# with an eqn's operands, which cuts it to the arity
-_USES = {name: (t.count("{0}"), t.count("{1}")) for name, t in _TEMPLATES.items()}
+
+
+def _uses(template):
+    """How many times each operand is written out in a template (square's twice); zipped
+    with an eqn's operands, which cuts it to the arity."""
+    return template.count("{0}"), template.count("{1}")
+
+
 _F64 = np.dtype(np.float64)
 
 numexpr_fused_p = Primitive("numexpr_fused")
@@ -67,6 +64,7 @@ def _fused_impl(*args, expr, names, aval):
 
 
 numexpr_fused_p.impl = _fused_impl
+numexpr_fused_p.returns_new_array = True   # numexpr.evaluate allocates its result
 numexpr_fused_p.abstract_eval = lambda *avals, expr, names, aval: aval
 numexpr_fused_p.cost = lambda ai, ao, **p: {"flops": ao[0].size * p["expr"].count("("),
                                             "transcendentals": 0}
@@ -98,7 +96,7 @@ def _literal_text(val):
 
 
 def _eligible(eqn):
-    if eqn.primitive.name not in _TEMPLATES:
+    if eqn.primitive.numexpr is None:
         return False
     out = eqn.outvars[0].aval
     if out.dtype != _F64 or out.size < FUSE_MIN_SIZE or out.weak_type:
@@ -131,7 +129,7 @@ def fuse_elementwise(closed: ClosedJaxpr) -> ClosedJaxpr:
         if not _eligible(e):
             continue
         leaves, ops = 0, 1
-        for a, n in zip(e.invars, _USES[e.primitive.name]):
+        for a, n in zip(e.invars, _uses(e.primitive.numexpr)):
             if type(a) is Var and a in producer and uses[a] == 1 and a not in outs:
                 sl, so = size[a]
                 if leaves + n * sl <= MAX_LEAVES and ops + n * so <= MAX_OPS:
@@ -161,7 +159,7 @@ def fuse_elementwise(closed: ClosedJaxpr) -> ClosedJaxpr:
             else:
                 parts.append(a)
                 leaves.append(a)
-        fmt = _TEMPLATES[e.primitive.name]
+        fmt = e.primitive.numexpr
         t = fmt.format(*[p if isinstance(p, str) else _Leaf(p) for p in parts])
         if out in absorbed:
             text[out], leaves_of[out] = t, leaves

@@ -10,7 +10,7 @@ from ...core.ir import ClosedJaxpr, Jaxpr, Var
 
 def inline_calls(closed: ClosedJaxpr) -> ClosedJaxpr:
     j = closed.jaxpr
-    if not any(getattr(e.primitive, "inline", None) for e in j.eqns):
+    if not any(e.primitive.inline for e in j.eqns):
         return closed
     subst = {}
 
@@ -23,7 +23,7 @@ def inline_calls(closed: ClosedJaxpr) -> ClosedJaxpr:
     out = []
     while work:
         eqn = work.popleft()
-        inline = getattr(eqn.primitive, "inline", None)
+        inline = eqn.primitive.inline
         if inline is None:
             out.append(eqn.replace(invars=[sub(a) for a in eqn.invars]))
             continue

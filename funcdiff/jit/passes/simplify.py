@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from ...core.ir import ClosedJaxpr, Jaxpr, Literal, Var
+from ...primitives.elementwise import mul_p
 
 
 def _is_const(a, value):
@@ -119,7 +120,6 @@ def _rule_identity(eqn, defs):
             if eqn.params["axes"] == tuple(range(lead)) and src.aval.shape == \
                     e.params["shape"][lead:] and src.aval.dtype.kind in "fc":
                 n = int(np.prod(e.params["shape"][:lead], dtype=np.int64))
-                from ...primitives.elementwise import mul_p
                 lit = Literal(np.asarray(n, src.aval.dtype)[()])
                 # sum over broadcast leading axes -> x * count
                 return eqn.replace(primitive=mul_p, invars=[src, lit], params={})
@@ -146,7 +146,7 @@ def _rule_scalar_operand(eqn, defs, consts):
     """op(x, broadcast(s)) -> op(x, s) when x already has the output's shape: NumPy
     broadcasts the scalar itself, so the broadcast array is never built."""
     prim = eqn.primitive
-    if not isinstance(getattr(prim, "np_fn", None), np.ufunc) or len(eqn.invars) != 2:
+    if prim.ufunc is None or len(eqn.invars) != 2:
         return None
     out = eqn.outvars[0]
     for i in (0, 1):
@@ -199,7 +199,7 @@ def _rule_broadcast_operand(eqn, defs, consts):
             db is None or db.primitive.name not in _BROADCASTS):
         return None
     prim = eqn.primitive
-    if not isinstance(getattr(prim, "np_fn", None), np.ufunc):
+    if prim.ufunc is None:
         return None
     out = eqn.outvars[0]
     oa = out.aval

@@ -29,16 +29,16 @@ import numpy as np
 
 from ... import lax
 from ... import numpy as fnp
-from ..._flat import leaf_operand
-from ...api import value_and_grad
+from ...api._flat import leaf_operand
+from ...api.autodiff import value_and_grad
 from ...core.avals import ShapedArray
 from ...core.errors import ConcretizationError, FuncdiffTypeError, FuncdiffValueError
 from ...core.trace import Tracer, get_aval, trace_flat
 from ...jit import compiled
-from ...primitives.control_flow import _closure_convert
-from ...primitives.solves import host_call_p
+from ...core.ir import closure_convert
+from ...higher_order.solves import host_call_p
 from ...tree_util import register_pytree_node, tree_leaves
-from ...vmap_api import vmap
+from ...api.vmap import vmap
 from .._implicit import differentiating, warn_unconverged
 
 try:
@@ -212,7 +212,7 @@ def minimize(fun, x0, args=(), method="BFGS", jac=None, hess=None, hessp=None,
     # the objective as a program of (consts, x): what SciPy evaluates, with NumPy values
     closed, _, _ = trace_flat(lambda x: list(value_grad(x)), [ShapedArray((n,), _F64)],
                               kind="minimize")
-    vg_jaxpr, consts = _closure_convert(closed)
+    vg_jaxpr, consts = closure_convert(closed)
     warn = differentiating()
     sp_kwargs = dict(method=name, jac=True, hess=hess, hessp=hessp, bounds=bounds,
                      constraints=constraints, tol=tol, callback=callback, options=options)

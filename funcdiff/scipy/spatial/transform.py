@@ -37,7 +37,7 @@ import numpy as np
 from ... import numpy as fnp
 from ...core.errors import FuncdiffTypeError, FuncdiffValueError
 from ...core.trace import Tracer
-from ...custom_derivatives import stop_gradient
+from ...api.custom_derivatives import stop_gradient
 from ...numpy._core import aval
 from ...numpy._sizes import known
 from ...tree_util import register_pytree_node

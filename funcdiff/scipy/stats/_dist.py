@@ -24,7 +24,7 @@ import numpy as np
 from ... import numpy as fnp
 from ...core.errors import FuncdiffTypeError
 from ...core.trace import state
-from ...custom_derivatives import stop_gradient
+from ...api.custom_derivatives import stop_gradient
 
 try:  # SciPy is optional at run time
     from scipy import stats as _stats  # type: ignore

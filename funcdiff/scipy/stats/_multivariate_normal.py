@@ -7,7 +7,7 @@ import numpy as np
 
 from ... import numpy as fnp
 from ...core.errors import FuncdiffValueError
-from ...custom_derivatives import custom_jvp, stop_gradient
+from ...api.custom_derivatives import custom_jvp, stop_gradient
 from ...primitives.linalg import triangular_solve
 from .._special import _concrete
 from ._dist import F64, scipy_eager

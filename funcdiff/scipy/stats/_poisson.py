@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import numpy as fnp
-from ...custom_derivatives import stop_gradient
+from ...api.custom_derivatives import stop_gradient
 from .. import special as fsp
 from ._dist import Discrete, arr, f64, safe, scipy_eager
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from .... import lax
 from .... import numpy as fnp
-from ....api import vjp
+from ....api.autodiff import vjp
 from ....core.errors import FuncdiffTypeError, FuncdiffValueError
 from ....core.trace import get_aval, state, trace_flat
 from ..._implicit import concrete, differentiating, warn_unconverged

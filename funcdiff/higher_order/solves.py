@@ -35,13 +35,14 @@ import numpy as np
 
 from ..core.ad_types import Zero, is_undefined
 from ..core.errors import FuncdiffTypeError, GradientError
-from ..core.interpret import eval_jaxpr
-from ..core.primitive import Primitive
+from ..core.interpret import eval_jaxpr, subprogram
+from ..core.trace import Primitive
+from ..primitives.base import axis_size, matchaxis, moveaxis, neg
+from ..primitives.elementwise import sub
 from ..transforms.jvp import jvp_eval
-from ..transforms.vmap import batch_subjaxpr, batched_aval
-from .batching import axis_size, matchaxis, moveaxis
-from .control_flow import _check_group, _coerce, _compiled, _inst, _split, _sub_cost
-from .elementwise import neg, sub
+from ..transforms.vmap import batched_aval
+from ._common import check_group, coerce, instantiate_as, split
+from .call import batch_subjaxpr
 
 
 def _front(args, dims):
@@ -50,16 +51,17 @@ def _front(args, dims):
             [None if d is None else 0 for d in dims])
 
 
-def _solve_cost(jaxpr):
-    f, t = _sub_cost(jaxpr)
-    return {"flops": f, "transcendentals": t}
+def _solve_cost(avals_in, avals_out, *, sub_cost, solve_jaxpr, **params):
+    """The solver's cost (the other jaxprs run only under transforms)."""
+    c = sub_cost(solve_jaxpr)
+    return {"flops": c["flops"], "transcendentals": c["transcendentals"]}
 
 
 def _emit_solve(name, start, count):
     """Code calling the compiled ``params[name]`` on operands ``[start(params):]`` after
     skipping the other jaxprs' consts (``count(params)`` of them in the middle)."""
     def emit(args, params, gen):
-        fn = gen.const(_compiled(params[name], name), name)
+        fn = gen.subprogram(params[name], name, name)
         i, n = start(params), count(params)
         return f"{fn}({', '.join(args[i:i + n] + args[sum(params['const_lengths']):])})"
     return emit
@@ -74,18 +76,18 @@ custom_root_p.doc = "solve(f, guess), differentiated by the implicit function th
 
 
 def _root_impl(*args, f_jaxpr, solve_jaxpr, ls_jaxpr, const_lengths):
-    _, s_c, _, guess = _split(args, *const_lengths)
-    out = _compiled(solve_jaxpr, "root_solve")(*s_c, *guess)
-    return _coerce(out, [v.aval for v in solve_jaxpr.outvars])
+    _, s_c, _, guess = split(args, *const_lengths)
+    out = subprogram(solve_jaxpr, "root_solve")(*s_c, *guess)
+    return coerce(out, [v.aval for v in solve_jaxpr.outvars])
 
 
 def _root_abstract(*avals, f_jaxpr, solve_jaxpr, ls_jaxpr, const_lengths):
-    f_c, s_c, l_c, guess = _split(avals, *const_lengths)
+    f_c, s_c, l_c, guess = split(avals, *const_lengths)
     n = len(guess)
     x = [v.aval for v in solve_jaxpr.outvars[:n]]
-    _check_group("custom_root", "solve_jaxpr", s_c + guess, solve_jaxpr.invars)
-    _check_group("custom_root", "f_jaxpr", f_c + x, f_jaxpr.invars)
-    _check_group("custom_root", "ls_jaxpr", l_c + x + [v.aval for v in f_jaxpr.outvars],
+    check_group("custom_root", "solve_jaxpr", s_c + guess, solve_jaxpr.invars)
+    check_group("custom_root", "f_jaxpr", f_c + x, f_jaxpr.invars)
+    check_group("custom_root", "ls_jaxpr", l_c + x + [v.aval for v in f_jaxpr.outvars],
                  ls_jaxpr.invars)
     return [v.aval for v in solve_jaxpr.outvars]
 
@@ -94,7 +96,7 @@ def _root_jvp(primals, tangents, *, f_jaxpr, solve_jaxpr, ls_jaxpr, const_length
     outs = custom_root_p.bind(*primals, f_jaxpr=f_jaxpr, solve_jaxpr=solve_jaxpr,
                               ls_jaxpr=ls_jaxpr, const_lengths=const_lengths)
     nf = const_lengths[0]
-    f_c, _, l_c, guess = _split(primals, *const_lengths)
+    f_c, _, l_c, guess = split(primals, *const_lengths)
     df_c = tangents[:nf]
     n = len(guess)
     x = list(outs[:n])
@@ -104,9 +106,9 @@ def _root_jvp(primals, tangents, *, f_jaxpr, solve_jaxpr, ls_jaxpr, const_length
     # f(x*(p), p) = 0  =>  (df/dx) dx* = -(df/dp) dp: the right side is f's jvp in its
     # consts at the solution, and the tangent solver inverts df/dx
     _, rhs = jvp_eval(f_jaxpr, [], list(f_c) + x, list(df_c) + zeros[:n])
-    rhs = [_inst(t, v.aval.strengthen()) for t, v in zip(rhs, f_jaxpr.outvars)]
+    rhs = [instantiate_as(t, v.aval.strengthen()) for t, v in zip(rhs, f_jaxpr.outvars)]
     dx = eval_jaxpr(ls_jaxpr, [], *l_c, *x, *rhs)
-    return outs, [neg(_inst(d, z.aval)) for d, z in zip(dx, zeros)] + zeros[n:]
+    return outs, [neg(instantiate_as(d, z.aval)) for d, z in zip(dx, zeros)] + zeros[n:]
 
 
 def _root_batch(args, dims, *, f_jaxpr, solve_jaxpr, ls_jaxpr, const_lengths):
@@ -114,8 +116,8 @@ def _root_batch(args, dims, *, f_jaxpr, solve_jaxpr, ls_jaxpr, const_lengths):
     mapped at axis 0, so the three agree whatever the consts' mapping."""
     size = axis_size(args, dims)
     args, dims = _front(args, dims)
-    (f_c, s_c, l_c, guess), (fd, sd, ld, gd) = (_split(args, *const_lengths),
-                                                 _split(dims, *const_lengths))
+    (f_c, s_c, l_c, guess), (fd, sd, ld, gd) = (split(args, *const_lengths),
+                                                 split(dims, *const_lengths))
     guess = [matchaxis(g, d, 0, size) for g, d in zip(guess, gd)]
     n = len(guess)
     sj, s_k, _ = batch_subjaxpr(solve_jaxpr, sd + [0] * n, size, out_dim=0)
@@ -132,7 +134,7 @@ custom_root_p.impl = _root_impl
 custom_root_p.abstract_eval = _root_abstract
 custom_root_p.jvp = _root_jvp
 custom_root_p.batch = _root_batch
-custom_root_p.cost = lambda ai, ao, *, solve_jaxpr, **_: _solve_cost(solve_jaxpr)
+custom_root_p.cost = _solve_cost
 custom_root_p.emit = _emit_solve("solve_jaxpr", lambda p: p["const_lengths"][0],
                                  lambda p: p["const_lengths"][1])
 
@@ -148,19 +150,19 @@ _LS_JAXPRS = ("matvec_jaxpr", "vecmat_jaxpr", "solve_jaxpr", "transpose_solve_ja
 
 
 def _ls_impl(*args, const_lengths, solve_jaxpr, **_):
-    _, _, s_c, _, b = _split(args, *const_lengths)
-    out = _compiled(solve_jaxpr, "linear_solve")(*s_c, *b)
-    return _coerce(out, [v.aval for v in solve_jaxpr.outvars])
+    _, _, s_c, _, b = split(args, *const_lengths)
+    out = subprogram(solve_jaxpr, "linear_solve")(*s_c, *b)
+    return coerce(out, [v.aval for v in solve_jaxpr.outvars])
 
 
 def _ls_abstract(*avals, const_lengths, matvec_jaxpr, vecmat_jaxpr, solve_jaxpr,
                  transpose_solve_jaxpr):
-    groups = _split(avals, *const_lengths)
+    groups = split(avals, *const_lengths)
     b = groups[-1]
     for j, c, name in zip((matvec_jaxpr, vecmat_jaxpr, solve_jaxpr, transpose_solve_jaxpr),
                           groups, _LS_JAXPRS):
         if j is not None:
-            _check_group("custom_linear_solve", name, c + b, j.invars)
+            check_group("custom_linear_solve", name, c + b, j.invars)
             outs = [v.aval for v in j.outvars[:len(b)]]
             if [a.shape for a in outs] != [a.shape for a in b]:
                 raise FuncdiffTypeError(
@@ -173,8 +175,8 @@ def _ls_jvp(primals, tangents, **params):
     # A x = b  =>  A dx = db - dA x: one more solve of the same system
     outs = linear_solve_p.bind(*primals, **params)
     cl = params["const_lengths"]
-    mv_c, _, _, _, b = _split(primals, *cl)
-    dmv_c, _, _, _, db = _split(tangents, *cl)
+    mv_c, _, _, _, b = split(primals, *cl)
+    dmv_c, _, _, _, db = split(tangents, *cl)
     nb = len(b)
     x = list(outs[:nb])
     zeros = [Zero(v.aval.strengthen()) for v in params["solve_jaxpr"].outvars]
@@ -187,14 +189,14 @@ def _ls_jvp(primals, tangents, **params):
     if all(type(t) is Zero for t in rhs):
         return outs, zeros
     b_in = params["solve_jaxpr"].invars[len(params["solve_jaxpr"].invars) - nb:]
-    rhs = [_inst(t, v.aval.strengthen()) for t, v in zip(rhs, b_in)]
+    rhs = [instantiate_as(t, v.aval.strengthen()) for t, v in zip(rhs, b_in)]
     dx = linear_solve_p.bind(*primals[:sum(cl)], *rhs, **params)
     return outs, list(dx[:nb]) + zeros[nb:]
 
 
 def _ls_transpose(cts, *args, const_lengths, matvec_jaxpr, vecmat_jaxpr, solve_jaxpr,
                   transpose_solve_jaxpr):
-    mv_c, vm_c, s_c, ts_c, b = _split(args, *const_lengths)
+    mv_c, vm_c, s_c, ts_c, b = split(args, *const_lengths)
     if any(is_undefined(x) for x in mv_c + vm_c + s_c + ts_c):
         raise GradientError(
             "reverse mode through funcdiff.lax.custom_linear_solve: the operator's "
@@ -209,7 +211,7 @@ def _ls_transpose(cts, *args, const_lengths, matvec_jaxpr, vecmat_jaxpr, solve_j
             "Forward mode (jvp, jacfwd) works without it.")
     nb = len(b)
     b_in = transpose_solve_jaxpr.invars[len(transpose_solve_jaxpr.invars) - nb:]
-    ct_x = [_inst(c, v.aval.strengthen()) for c, v in zip(cts[:nb], b_in)]
+    ct_x = [instantiate_as(c, v.aval.strengthen()) for c, v in zip(cts[:nb], b_in)]
     out = linear_solve_p.bind(
         *vm_c, *mv_c, *ts_c, *s_c, *ct_x,
         const_lengths=tuple(const_lengths[i] for i in (1, 0, 3, 2)),
@@ -223,7 +225,7 @@ def _ls_batch(args, dims, *, const_lengths, **jaxprs):
     was not), so matvec, solve and their transposes agree on the layout."""
     size = axis_size(args, dims)
     args, dims = _front(args, dims)
-    groups, gdims = _split(args, *const_lengths), _split(dims, *const_lengths)
+    groups, gdims = split(args, *const_lengths), split(dims, *const_lengths)
     b = [matchaxis(x, d, 0, size) for x, d in zip(groups[-1], gdims[-1])]
     new, operands, lengths = {}, [], []
     for name, c, cd in zip(_LS_JAXPRS, groups, gdims):
@@ -246,7 +248,7 @@ linear_solve_p.jvp = _ls_jvp
 linear_solve_p.transpose = _ls_transpose
 linear_solve_p.linear = True
 linear_solve_p.batch = _ls_batch
-linear_solve_p.cost = lambda ai, ao, *, solve_jaxpr, **_: _solve_cost(solve_jaxpr)
+linear_solve_p.cost = _solve_cost
 linear_solve_p.emit = _emit_solve(
     "solve_jaxpr", lambda p: sum(p["const_lengths"][:2]), lambda p: p["const_lengths"][2])
 

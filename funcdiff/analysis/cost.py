@@ -14,9 +14,10 @@
 ``peak_bytes``     the largest total of live intermediates (outputs included, inputs
                    and constants not: they exist before the call) while the generated
                    code runs: each value freed after its last use, views sharing their
-                   base's buffer, elementwise results written ``out=`` into a dying
-                   operand's buffer -- the same schedule ``jit``'s code generator
-                   follows, so it is what ``tracemalloc`` measures for ``jit(f)``
+                   base's buffer, large elementwise results written ``out=`` into a
+                   dying operand's buffer -- ``jit``'s memory model
+                   (``funcdiff.jit.memory``), which its code generator follows, so it
+                   is what ``tracemalloc`` measures for ``jit(f)``
 ``saved_bytes``    what a reverse pass of this function keeps from its forward half to
                    its backward half: the bytes of the residuals of ``vjp`` w.r.t. every
                    floating-point input (arguments and constants, which exist anyway,
@@ -25,30 +26,18 @@
 ``n_eqns``         eqns at top level (``n_eqns_total`` counts those inside calls too)
 =================  =================================================================
 
-plus ``input_bytes``, ``output_bytes`` and ``consts_bytes``.  ``cost_analysis(f)(*args)``
-traces ``f`` (any function, transformed or not: ``cost_analysis(jacfwd(f))``), runs
-``jit``'s optimization pipeline and returns ``jaxpr_cost`` of the result, the same
-numbers as ``jit(f).lower(*args).cost_analysis()``.
+plus ``input_bytes``, ``output_bytes`` and ``consts_bytes``.  ``funcdiff.cost_analysis(f)``
+(``funcdiff.api.jit``) traces ``f`` (any function, transformed or not:
+``cost_analysis(jacfwd(f))``), runs ``jit``'s optimization pipeline and returns
+``jaxpr_cost`` of the result, the same numbers as ``jit(f).lower(*args).cost_analysis()``.
 """
 from __future__ import annotations
 
-import functools
 import threading
 
-import numpy as np
-
-from .core.ir import ClosedJaxpr, Jaxpr, Var
-
-# primitives whose NumPy result is a view of (an) operand: no new buffer, no data moved
-VIEW_PRIMS = frozenset({"broadcast_to", "reshape", "transpose", "rev", "slice", "name",
-                        "stop_gradient", "real", "optimization_barrier"})
-# ops writing fresh buffers the code generator may reuse with ``out=``
-_FRESH_PRIMS = ("dot_general",)
-_REDUCE_LIKE = ("dot_general", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod")
-
-
-def _is_ufunc_prim(prim):
-    return isinstance(getattr(prim, "np_fn", None), np.ufunc)
+from ..core.ir import ClosedJaxpr, Jaxpr, Var
+from ..jit.memory import alias_source, owns, viewed_vars
+from .residuals import saved_residuals_jaxpr
 
 
 def _sub_jaxprs(eqn):
@@ -86,8 +75,8 @@ def _eqn_cost(eqn):
             f = reps * sum(c["flops"] for c in costs)
             t = reps * sum(c["transcendentals"] for c in costs)
             acc = reps * sum(c["bytes_accessed"] for c in costs)
-        if rule is not None:
-            r = rule(avals_in, avals_out, **eqn.params)
+        if rule is not None:     # (control flow: knows how its bodies' costs combine)
+            r = rule(avals_in, avals_out, sub_cost=_cost, **eqn.params)
             f, t = int(r.get("flops", f)), int(r.get("transcendentals", t))
         return (f, t, acc, max(c["peak_bytes"] for c in costs),
                 1 + sum(c["n_eqns_total"] for c in costs))
@@ -95,7 +84,7 @@ def _eqn_cost(eqn):
         c = {"flops": sum(a.size for a in avals_out), "transcendentals": 0}
     else:
         c = rule(avals_in, avals_out, **eqn.params)
-    if eqn.primitive.name in VIEW_PRIMS:
+    if eqn.primitive.returns_view:
         accessed = 0
     else:
         accessed = sum(a.nbytes for a in avals_in) + sum(a.nbytes for a in avals_out)
@@ -103,36 +92,12 @@ def _eqn_cost(eqn):
             int(c.get("bytes_accessed", accessed)), 0, 1)
 
 
-def _alias_source(eqn, i, owned, viewed, dead, outputs):
-    """The operand var whose buffer output ``i`` of ``eqn`` shares, or None (new)."""
-    prim = eqn.primitive
-    out = eqn.outvars[i]
-    if prim.name in VIEW_PRIMS:
-        ins = [a for a in eqn.invars if type(a) is Var]
-        if prim.multiple_results:
-            a = eqn.invars[i]
-            return a if type(a) is Var else None
-        return ins[0] if ins else None
-    if _is_ufunc_prim(prim) and not prim.multiple_results and out.aval.ndim and \
-            not out.aval.weak_type:
-        # jit's codegen writes the result ``out=`` into a dying operand's fresh buffer
-        for a in eqn.invars:
-            if (type(a) is Var and a in owned and a in dead and a not in viewed
-                    and a not in outputs and a.aval.shape == out.aval.shape
-                    and a.aval.dtype == out.aval.dtype):
-                return a
-    return None
-
-
 def _cost(jaxpr) -> dict:
     if isinstance(jaxpr, ClosedJaxpr):
         jaxpr = jaxpr.jaxpr
     flops = trans = accessed = n_total = 0
     outputs = {v for v in jaxpr.outvars if type(v) is Var}
-    viewed = set()
-    for eqn in jaxpr.eqns:
-        if not _is_ufunc_prim(eqn.primitive) and eqn.primitive.name not in _REDUCE_LIKE:
-            viewed.update(v for v in eqn.invars if type(v) is Var)
+    viewed = viewed_vars(jaxpr)
     external = set(jaxpr.invars) | set(jaxpr.constvars)
     buf_of = {v: v for v in external}
     refs = {v: 1 for v in external}
@@ -158,7 +123,7 @@ def _cost(jaxpr) -> dict:
         peak = max(peak, cur + transient)
         dead_set = set(dead)
         for i, out in enumerate(eqn.outvars):
-            src = _alias_source(eqn, i, owned, viewed, dead_set, outputs)
+            src = alias_source(eqn, i, owned, viewed, dead_set, outputs)
             if src is not None and src in buf_of:
                 b = buf_of[src]
                 buf_of[out] = b
@@ -168,8 +133,7 @@ def _cost(jaxpr) -> dict:
                 refs[out] = 1
                 size[out] = out.aval.nbytes
                 cur += out.aval.nbytes
-            if out.aval.ndim and (_is_ufunc_prim(eqn.primitive) or
-                                  eqn.primitive.name in _FRESH_PRIMS):
+            if owns(eqn, out):
                 owned.add(out)
         peak = max(peak, cur)
         for v in dead:
@@ -182,7 +146,6 @@ def _cost(jaxpr) -> dict:
 def saved_bytes(jaxpr) -> int | None:
     """Bytes of the residuals a reverse pass of ``jaxpr`` keeps (intermediates only;
     arguments and constants exist anyway), or None when it cannot be differentiated."""
-    from .checkpoint import saved_residuals_jaxpr
     try:
         res = saved_residuals_jaxpr(jaxpr)
     except Exception:  # noqa: BLE001 - e.g. a primitive without a jvp rule
@@ -216,19 +179,3 @@ def jaxpr_cost(jaxpr, saved=None, saved_from=None) -> dict:
     if saved:
         out["saved_bytes"] = saved_bytes(jaxpr if saved_from is None else saved_from)
     return out
-
-
-def cost_analysis(f, static_argnums=()):
-    """``cost_analysis(f)(*args)`` -> dict of the predicted costs of running ``f`` (any
-    function, transformed or not) on arguments like ``args``, nothing computed: see
-    ``funcdiff.analysis`` for the keys.  Equal to ``jit(f).lower(*args).cost_analysis()``.
-    """
-    from .api import make_jaxpr
-
-    @functools.wraps(f)
-    def wrapped(*args):
-        closed = make_jaxpr(f, static_argnums=static_argnums)(*args)
-        from .jit.passes import lower      # jit's whole pipeline: the program it runs
-        return jaxpr_cost(lower(closed), saved_from=closed)
-
-    return wrapped

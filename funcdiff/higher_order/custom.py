@@ -1,4 +1,4 @@
-"""``stop_gradient`` and the primitives behind ``custom_jvp`` / ``custom_vjp``.
+"""The primitives behind ``custom_jvp`` / ``custom_vjp``.
 
 ``custom_jvp_call`` holds the traced function as a jaxpr (its consts passed as leading
 operands) and the user's jvp rule as a Python callable: evaluation runs the jaxpr; the
@@ -11,28 +11,20 @@ mode reports that custom_vjp functions only support reverse mode (as in JAX).
 """
 from __future__ import annotations
 
-import numpy as np
-
-from ..core.avals import ShapedArray
 from ..core.errors import GradientError, StructureError
 from ..core.interpret import eval_jaxpr_impl as eval_jaxpr
-from ..core.primitive import Primitive
-from ._rules import Zero, aval, defjvp_zero, instantiate, is_undefined
-from .batching import axis_size, defvectorized, moveaxis
-
-# --- stop_gradient ---------------------------------------------------------------------
-
-stop_gradient_p = Primitive("stop_gradient")
-stop_gradient_p.impl = lambda x: x
-stop_gradient_p.abstract_eval = lambda x: x
-stop_gradient_p.cost = lambda ai, ao: {"flops": 0, "transcendentals": 0}
-stop_gradient_p.emit = "{0}"
-defjvp_zero(stop_gradient_p)
-defvectorized(stop_gradient_p)
+from ..core.trace import Primitive
+from ..primitives.base import Zero, aval, axis_size, full, instantiate, moveaxis, reduce_sum
+from ..transforms.vmap import batched_aval, unbatched_aval, vmap_flat
+from .call import batch_subjaxpr
 
 # --- custom_jvp ------------------------------------------------------------------------
 
 custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
+
+
+def _called_jaxpr(params, vals):
+    return params["call_jaxpr"], [], list(vals)
 
 
 def _cj_impl(*args, call_jaxpr, jvp, num_consts, symbolic_zeros=False):
@@ -73,6 +65,8 @@ def _cj_jvp(primals, tangents, *, call_jaxpr, jvp, num_consts, symbolic_zeros=Fa
 
 
 custom_jvp_call_p.impl = _cj_impl
+custom_jvp_call_p.called_jaxpr = _called_jaxpr
+custom_jvp_call_p.cacheable = False   # the user's rule may compute with concrete values
 custom_jvp_call_p.abstract_eval = _cj_abstract
 custom_jvp_call_p.jvp = _cj_jvp
 
@@ -87,7 +81,6 @@ def _batch_front(args, dims):
 def _cj_batch(args, dims, *, call_jaxpr, jvp, num_consts, symbolic_zeros=False):
     """Batch the function's jaxpr, and wrap the user's jvp rule in vmap (primals and
     tangents mapped alike: a tangent has its primal's shape); every output at axis 0."""
-    from ..transforms.vmap import batch_subjaxpr, vmap_flat
     size = axis_size(args, dims)
     args, dims = _batch_front(args, dims)
     new_j, consts, _ = batch_subjaxpr(call_jaxpr, dims, size, out_dim=0)
@@ -178,6 +171,8 @@ custom_lin_p.abstract_eval = _lin_abstract
 custom_lin_p.transpose = _lin_transpose
 custom_lin_p.linear = True
 custom_vjp_call_p.impl = _cv_impl
+custom_vjp_call_p.called_jaxpr = _called_jaxpr
+custom_vjp_call_p.cacheable = False   # the user's fwd/bwd may compute with concrete values
 custom_vjp_call_p.abstract_eval = _cv_abstract
 custom_vjp_call_p.jvp = _cv_jvp
 
@@ -186,9 +181,6 @@ def _batched_bwd(bwd, res_dims, lin_dims, lin_avals, size):
     """``bwd`` vectorized: residuals mapped along ``res_dims``, output cotangents along
     axis 0.  A cotangent ``bwd`` leaves as None stays None; the cotangent of an unmapped
     input sums its per-example contributions over the batch."""
-    from ..transforms.vmap import vmap_flat
-    from .reduce import reduce_sum
-    from .shape import full
 
     def batched(res, cts):
         n_res = len(res)
@@ -210,7 +202,6 @@ def _batched_bwd(bwd, res_dims, lin_dims, lin_avals, size):
 def _cv_batch(args, dims, *, call_jaxpr, fwd, bwd, num_consts, out_avals):
     """Batch the function's jaxpr; ``fwd`` wrapped in vmap (outputs and residuals at
     axis 0), ``bwd`` by ``_batched_bwd``."""
-    from ..transforms.vmap import batch_subjaxpr, batched_aval, unbatched_aval, vmap_flat
     size = axis_size(args, dims)
     args, dims = _batch_front(args, dims)
     new_j, consts, _ = batch_subjaxpr(call_jaxpr, dims, size, out_dim=0)
@@ -242,7 +233,6 @@ custom_vjp_call_p.batch = _cv_batch
 
 
 def _lin_batch(args, dims, *, bwd, num_res, out_avals):
-    from ..transforms.vmap import batched_aval, unbatched_aval
     size = axis_size(args, dims)
     args, dims = _batch_front(args, dims)
     lin_avals = [unbatched_aval(aval(x), d) for x, d in zip(args[num_res:], dims[num_res:])]
@@ -253,5 +243,3 @@ def _lin_batch(args, dims, *, bwd, num_res, out_avals):
 
 
 custom_lin_p.batch = _lin_batch
-
-np, ShapedArray, is_undefined  # noqa: B018

@@ -22,10 +22,10 @@ import functools
 from dataclasses import dataclass
 
 from ._flat import flatten_args, leaf_aval, leaf_operand
-from .analysis import cost_analysis
-from .api import _fun_name, _jacfwd, _jacrev, make_jaxpr
-from .core.errors import FuncdiffValueError
-from .tree_util import tree_flatten
+from .jit import cost_analysis
+from .autodiff import _fun_name, _jacfwd, _jacrev, make_jaxpr
+from ..core.errors import FuncdiffValueError
+from ..tree_util import tree_flatten
 
 __all__ = ["jacobian", "jacobian_report", "JacobianReport"]
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import functools
 
-from ._flat import (key_str, arg_names, call_leaf_paths, flatten_fun, leaf_aval,
+from ._flat import (arg_names, call_leaf_paths, flatten_fun, key_str, leaf_aval,
                     leaf_operands, leaf_paths, to_output)
-from .core.errors import FuncdiffTypeError, StructureError
-from .transforms.vmap import BatchingError, vmap_flat
-from .tree_util import PyTreeDef, tree_flatten, tree_unflatten
+from ..core.errors import FuncdiffTypeError, StructureError
+from ..transforms.vmap import BatchingError, vmap_flat
+from ..tree_util import PyTreeDef, tree_flatten, tree_unflatten
+from ..primitives.base import matchaxis
 
 __all__ = ["vmap"]
 
@@ -164,7 +165,6 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
         out_spec = _broadcast_prefix(out_axes, out_tree, "out_axes", "output")
         out_paths = leaf_paths(out_tree, "output")
         final = []
-        from .primitives.batching import matchaxis
         for o, d, want, path in zip(outs, odims, out_spec, out_paths):
             a = leaf_aval(o)
             if want is None:

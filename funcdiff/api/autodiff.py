@@ -8,14 +8,14 @@ import functools
 import numpy as np
 
 from ._flat import flatten_args, flatten_fun, leaf_aval, leaf_operand, to_output
-from .core.avals import float0, is_differentiable_dtype
-from .core.errors import GradientError, StructureError, FuncdiffTypeError, FuncdiffValueError
-from .core.trace import current_source_info, trace_flat
-from .primitives.elementwise import convert_element_type
-from .primitives.shape import full, reshape, slice_, transpose
-from .transforms.linearize import linearize_flat
-from .transforms.vmap import batch_eval, move_outputs
-from .tree_util import tree_flatten, tree_map, tree_structure, tree_unflatten
+from ..core.avals import float0, is_differentiable_dtype
+from ..core.errors import GradientError, StructureError, FuncdiffTypeError, FuncdiffValueError
+from ..core.trace import trace_flat
+from ..primitives.base import convert_element_type, full, reshape, transpose
+from ..primitives.shape import slice_
+from .executor import linearize_flat
+from ..transforms.vmap import batch_eval, move_outputs
+from ..tree_util import tree_flatten, tree_unflatten
 
 
 def _argnums_tuple(argnums, nargs, fname):
@@ -540,5 +540,3 @@ def make_jaxpr(f, static_argnums=()):
 
     return wrapped
 
-
-current_source_info, tree_map, tree_structure  # used by submodules' messages

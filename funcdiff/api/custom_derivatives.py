@@ -2,7 +2,7 @@
 
 Outside any transform the decorated function just runs.  Under a transform it is traced
 to a jaxpr and bound as one ``custom_jvp_call`` / ``custom_vjp_call`` eqn that carries the
-user's rule; see ``funcdiff/primitives/custom.py`` for how the rules are applied.
+user's rule; see ``funcdiff/higher_order/custom.py`` for how the rules are applied.
 """
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ import functools
 import inspect
 
 from ._flat import flatten_args, flatten_fun, leaf_aval, leaf_operand
-from .core.errors import FuncdiffTypeError, GradientError, StructureError
-from .core.ir import Jaxpr
-from .core.trace import Tracer, trace_active, trace_flat
-from .primitives.custom import custom_jvp_call_p, custom_vjp_call_p, stop_gradient_p
-from .tree_util import tree_flatten, tree_map, tree_unflatten
+from ..core.errors import FuncdiffTypeError, GradientError, StructureError
+from ..core.ir import closure_convert
+from ..core.trace import Tracer, trace_active, trace_flat
+from ..higher_order.custom import custom_jvp_call_p, custom_vjp_call_p
+from ..primitives.elementwise import stop_gradient_p
+from ..tree_util import tree_flatten, tree_map, tree_unflatten
 
 
 def stop_gradient(x):
@@ -46,12 +47,6 @@ def _merge(nondiff, diff, n):
     return [nondiff[i] if i in nondiff else next(it) for i in range(n)]
 
 
-def _closure_converted(closed):
-    """Move a closed jaxpr's consts into leading invars (so they become operands)."""
-    j = closed.jaxpr
-    return Jaxpr([], j.constvars + j.invars, j.outvars, j.eqns), list(closed.consts)
-
-
 def _trace_fun(fun, nondiff, diff, n):
     leaves, in_tree = flatten_args(diff, fun, [i for i in range(n) if i not in nondiff])
 
@@ -63,7 +58,7 @@ def _trace_fun(fun, nondiff, diff, n):
     vals = [x._val if type(x) is Tracer else x for x in leaves]
     closed, _, _ = trace_flat(flat_f, avals, vals if all(v is not None for v in vals)
                               else None, kind="custom")
-    jaxpr, consts = _closure_converted(closed)
+    jaxpr, consts = closure_convert(closed)
     return leaves, in_tree, store["out_tree"], jaxpr, consts
 
 

@@ -10,10 +10,10 @@ import numbers
 
 import numpy as np
 
-from .core.avals import OPERAND_KINDS, ShapedArray, aval_of_value, check_operand
-from .core.errors import FuncdiffTypeError
-from .core.trace import Tracer
-from .tree_util import PyTreeDef, tree_flatten, tree_unflatten
+from ..core.avals import OPERAND_KINDS, ShapedArray, aval_of_value, check_operand
+from ..core.errors import FuncdiffTypeError
+from ..core.trace import Tracer
+from ..tree_util import PyTreeDef, tree_flatten, tree_unflatten
 
 _PY = (bool, int, float, complex)
 

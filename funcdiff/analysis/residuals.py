@@ -1,0 +1,107 @@
+"""Saved residuals: what a reverse pass of a jaxpr keeps from its forward half to its
+backward half (shape, dtype, bytes and the user line that made each), found by
+linearizing it (jvp + partial evaluation) and reading the residuals of the split.
+``funcdiff.saved_residuals`` / ``print_saved_residuals`` (``funcdiff.api.checkpoint``)
+show them for a function; ``cost_analysis`` adds them up as ``saved_bytes``."""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..core.avals import is_differentiable_dtype, short_dtype
+from ..core.ir import ClosedJaxpr, Jaxpr, Var
+from ..higher_order.checkpoint import name_p
+from ..higher_order.scan import scan_p
+from ..transforms.dce import dce_jaxpr
+from ..transforms.jvp import jvp_jaxpr
+from ..transforms.partial_eval import partial_eval_jaxpr
+
+
+class Residual(NamedTuple):
+    """One value a reverse pass keeps from its forward half to its backward half."""
+    shape: tuple
+    dtype: np.dtype
+    nbytes: int
+    kind: str            # "argument", "constant" or "intermediate"
+    description: str     # e.g. "output of tanh" / "argument 0"
+    source_info: object  # SourceInfo of the user line that made it, or None
+
+    def __str__(self):
+        shape = ",".join(map(str, self.shape))
+        where = f" at {self.source_info}" if self.source_info is not None else ""
+        return (f"{short_dtype(self.dtype)}[{shape}]  {_fmt_bytes(self.nbytes):>10}  "
+                f"{self.description}{where}")
+
+
+def _fmt_bytes(n):
+    for unit, k in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
+        if n >= k:
+            return f"{n / k:.1f} {unit}"
+    return f"{n} B"
+
+
+def _describe(v, eqns_by_out, invars, constvars, depth=0):
+    """(kind, description, source_info) of a residual var of a known jaxpr."""
+    if v in invars:
+        return "argument", f"argument {invars.index(v)}", None
+    if v in constvars:
+        return "constant", "a constant the function closes over", None
+    eqn = eqns_by_out.get(v)
+    if eqn is None:
+        return "intermediate", "an intermediate", None
+    if eqn.primitive.returns_view and not eqn.primitive.multiple_results:
+        src = next((a for a in eqn.invars if type(a) is Var), None)
+        if src is not None:
+            kind, desc, _ = _describe(src, eqns_by_out, invars, constvars, depth + 1)
+            if kind != "intermediate":    # a view of an argument costs no memory
+                return kind, f"{eqn.primitive.name} (a view) of {desc}", eqn.source_info
+    sub = eqn.params.get("jaxpr")
+    if isinstance(sub, ClosedJaxpr):
+        sub = sub.jaxpr
+    if isinstance(sub, Jaxpr) and depth < 50:
+        inner = sub.outvars[eqn.outvars.index(v)]
+        name = eqn.primitive.name
+        stacked = eqn.primitive is scan_p and eqn.outvars.index(v) >= eqn.params["num_carry"]
+        per_iter = ", one per iteration" if stacked else ""
+        if type(inner) is Var:
+            inner_defs = {o: e for e in sub.eqns for o in e.outvars}
+            kind, desc, src = _describe(inner, inner_defs, sub.invars, sub.constvars,
+                                        depth + 1)
+            if kind == "intermediate":
+                return kind, f"{desc} (inside {name}{per_iter})", src
+            what = "a loop carry or x" if eqn.primitive is scan_p else "an input"
+            return "intermediate", f"{what} of {name}{per_iter}", eqn.source_info
+    if eqn.primitive is name_p:
+        return "intermediate", f"named {eqn.params['name']!r}", eqn.source_info
+    return "intermediate", f"output of {eqn.primitive.name}", eqn.source_info
+
+
+def saved_residuals_jaxpr(closed, diff_mask=None):
+    """The residuals of reverse-mode differentiation of ``closed`` w.r.t. the inputs in
+    ``diff_mask`` (default: every floating-point input): a list of ``Residual``."""
+    if not isinstance(closed, ClosedJaxpr):
+        closed = ClosedJaxpr(closed, [])
+    in_avals = closed.in_avals
+    if diff_mask is None:
+        diff_mask = [is_differentiable_dtype(a.dtype) for a in in_avals]
+    diff_mask = list(diff_mask)
+    if not any(diff_mask):
+        return []
+    jv, _ = jvp_jaxpr(closed, diff_mask, instantiate=True)
+    n_in, n_out = len(in_avals), len(closed.jaxpr.outvars)
+    n_t = sum(diff_mask)
+    j = jv.jaxpr
+    known, unknown, _, residuals = partial_eval_jaxpr(
+        j, [False] * n_in + [True] * n_t, [False] * n_out + [True] * n_out)
+    # only residuals the backward pass really reads
+    _, kept = dce_jaxpr(unknown, prune_invars=True)
+    residuals = [r for r, k in zip(residuals, kept) if k]
+    eqns_by_out = {o: e for e in known.eqns for o in e.outvars}
+    invars, constvars = list(j.invars[:n_in]), list(j.constvars)
+    out = []
+    for r in residuals:
+        kind, desc, src = _describe(r, eqns_by_out, invars, constvars)
+        a = r.aval
+        out.append(Residual(tuple(a.shape), a.dtype, int(a.nbytes), kind, desc, src))
+    return out

@@ -1,0 +1,198 @@
+"""``checkpoint`` (alias ``remat``): trade memory for compute in the backward pass.
+
+``checkpoint(f)`` records one ``checkpoint`` call eqn holding ``f``'s jaxpr (see
+``funcdiff.higher_order.checkpoint`` for its rules and the saving policies);
+``checkpoint_name(x, "name")`` tags a value for ``save_only_these_names``.
+
+``checkpoint_sequential(functions, segments)`` checkpoints a chain of layers in
+segments (sqrt(N) by default), as PyTorch's ``torch.utils.checkpoint.checkpoint_sequential``.
+
+``saved_residuals`` / ``print_saved_residuals`` list what a reverse pass keeps from its
+forward to its backward half: shape, dtype, bytes and the user line that made it
+(``funcdiff.analysis.residuals``).
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+from ..analysis.residuals import _fmt_bytes, saved_residuals_jaxpr
+from ..core.avals import is_differentiable_dtype
+from ..core.ir import Eqn, Var, closure_convert
+from ..core.trace import Tracer, current_source_info, state, trace_active, trace_flat
+from ..higher_order.checkpoint import _as_policy, checkpoint_p, name_p
+from ..tree_util import tree_flatten, tree_unflatten
+from ._flat import (arg_names, call_leaf_paths, flatten_fun, leaf_aval, leaf_operand,
+                    leaf_operands)
+from .autodiff import make_jaxpr
+
+
+def checkpoint_name(x, name: str):
+    """Identity that tags ``x`` with ``name`` for ``save_only_these_names`` and
+    ``print_saved_residuals``.  Outside any transform it returns ``x`` itself."""
+    if not isinstance(name, str):
+        raise TypeError(f"checkpoint_name: name must be a str, got {type(name).__name__}")
+    leaves, tree = tree_flatten(x)
+    out = [name_p.bind(leaf_operand(v), name=name) if (trace_active() or
+           type(v) is Tracer) else v for v in leaves]
+    return tree_unflatten(tree, out)
+
+
+def _bind_known(prim, operands, params, out_vals):
+    """Record ``prim`` in the innermost trace with outputs already computed (the body was
+    traced with concrete values), so the forward computation is not run a second time."""
+    trace = state.stack[-1]
+    atoms = [trace.lift(a)[0] for a in operands]
+    out_avals = prim.abstract_eval(*[a.aval for a in atoms], **params)
+    outvars = [Var(a) for a in out_avals]
+    trace.eqns.append(Eqn(prim, atoms, outvars, params, current_source_info()))
+    tracers = []
+    for v, o in zip(outvars, out_vals):
+        if v.aval.weak_type and not isinstance(o, (bool, int, float, complex)):
+            o = o.item()
+        trace.values[v] = o
+        tracers.append(Tracer(trace, v, o))
+    return tracers
+
+
+def checkpoint(fun=None, *, policy=None, prevent_cse=True, static_argnums=()):
+    """``checkpoint(f)`` computes what ``f`` computes, but reverse-mode differentiation
+    does not keep ``f``'s intermediates for the backward pass: it keeps ``f``'s inputs (and
+    what ``policy`` allows) and recomputes the rest when the backward pass needs it.
+
+    Args:
+      fun: the function (pytrees in, pytree out).  Usable as ``@checkpoint`` and
+        ``@checkpoint(policy=...)``.
+      policy: which intermediates may still be saved: ``None`` (= ``nothing_saveable``),
+        one of ``funcdiff.checkpoint_policies`` or any ``(prim, *avals, **params) ->
+        bool``.
+      prevent_cse: keep the recomputation separate from the forward pass under ``jit``
+        (the point of checkpointing; leave it on).
+      static_argnums: positional arguments that are not traced (Python values).
+
+    Returns:
+      A function with ``fun``'s signature.  Outside any transform it is ``fun`` itself.
+    """
+    if fun is None:
+        return lambda f: checkpoint(f, policy=policy, prevent_cse=prevent_cse,
+                                    static_argnums=static_argnums)
+    pol = _as_policy(policy)
+    statics = (static_argnums,) if isinstance(static_argnums, int) else \
+        tuple(static_argnums)
+
+    @functools.wraps(fun)
+    def wrapped(*args, **kwargs):
+        leaves_all = tree_flatten((args, kwargs))[0]
+        if not trace_active() and not any(type(x) is Tracer for x in leaves_all):
+            return fun(*args, **kwargs)
+        n = len(args)
+        nums = {i % n for i in statics if -n <= i < n}
+        static = {i: args[i] for i in nums}
+        dyn = tuple(a for i, a in enumerate(args) if i not in nums)
+        leaves, in_tree = tree_flatten((dyn, kwargs))
+        leaves = leaf_operands(leaves, lambda: call_leaf_paths(
+            in_tree.children[0], arg_names(fun, [i for i in range(n) if i not in nums]),
+            in_tree.children[1]))
+
+        def g(dyn_args, kw):
+            it = iter(dyn_args)
+            full = [static[i] if i in static else next(it) for i in range(n)]
+            return fun(*full, **kw)
+
+        flat_f, store = flatten_fun(g, in_tree)
+        avals = [leaf_aval(x) for x in leaves]
+        vals = [x._val if type(x) is Tracer else x for x in leaves]
+        concrete = all(v is not None for v in vals)
+        closed, out_vals, _ = trace_flat(flat_f, avals, vals if concrete else None,
+                                         kind="checkpoint")
+        j, consts = closure_convert(closed)
+        params = dict(jaxpr=j, policy=pol, prevent_cse=bool(prevent_cse))
+        operands = list(consts) + leaves
+        if concrete and all(o is not None for o in out_vals) and trace_active():
+            outs = _bind_known(checkpoint_p, operands, params, out_vals)
+        else:
+            outs = checkpoint_p.bind(*operands, **params)
+        return tree_unflatten(store["out_tree"], list(outs))
+
+    return wrapped
+
+
+remat = checkpoint
+
+
+def checkpoint_sequential(functions, segments=None, *, policy=None,
+                          checkpoint_last=False):
+    """Apply a chain of one-argument ``functions`` (layers) in ``segments`` checkpointed
+    segments: the backward pass keeps only each segment's input (plus what ``policy``
+    saves) and recomputes one segment at a time.  With ``segments`` = sqrt(N) (the
+    default) memory grows as O(sqrt(N)) instead of O(N), for one extra forward pass.
+
+    As in PyTorch, the last segment is not checkpointed (its intermediates are needed
+    right away by the backward pass); ``checkpoint_last=True`` checkpoints it too.
+
+    Returns ``apply(x)`` computing ``functions[-1](...functions[0](x))``.
+    """
+    functions = list(functions)
+    n = len(functions)
+    if n == 0:
+        return lambda x: x
+    if segments is None:
+        segments = max(1, int(round(math.sqrt(n))))
+    if not isinstance(segments, int) or segments < 1:
+        raise ValueError(f"checkpoint_sequential: segments must be a positive int, got "
+                         f"{segments!r}")
+    segments = min(segments, n)
+    bounds = [round(i * n / segments) for i in range(segments + 1)]
+    chunks = [functions[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+
+    def run(chunk):
+        def segment(x):
+            for f in chunk:
+                x = f(x)
+            return x
+        return segment
+
+    seg_fns = [checkpoint(run(c), policy=policy) for c in chunks[:-1]]
+    seg_fns.append(checkpoint(run(chunks[-1]), policy=policy) if checkpoint_last
+                   else run(chunks[-1]))
+
+    def apply(x):
+        for s in seg_fns:
+            x = s(x)
+        return x
+
+    apply.segments = [len(c) for c in chunks]
+    return apply
+
+
+# --- saved residuals -----------------------------------------------------------------
+
+def saved_residuals(f, *args, argnums=None):
+    """What ``grad``/``vjp`` of ``f`` at ``args`` keep for the backward pass (traced
+    abstractly; nothing is computed): a list of ``Residual`` (shape, dtype, nbytes,
+    kind, description, source_info).  ``argnums`` selects the differentiated
+    positional arguments (default: all floating-point leaves)."""
+    closed = make_jaxpr(f)(*args)
+    mask = None
+    if argnums is not None:
+        nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+        nums = {a % len(args) for a in nums}
+        mask = []
+        for i, a in enumerate(args):
+            for leaf in tree_flatten(a)[0]:
+                mask.append(i in nums and is_differentiable_dtype(
+                    leaf_aval(leaf_operand(leaf)).dtype))
+    return saved_residuals_jaxpr(closed, mask)
+
+
+def print_saved_residuals(f, *args, argnums=None, file=None):
+    """Print every value reverse-mode differentiation of ``f`` keeps from the forward
+    to the backward pass: shape, dtype, bytes and the user line that made it, then the
+    total (arguments, which the caller keeps alive anyway, are listed but not
+    counted)."""
+    res = saved_residuals(f, *args, argnums=argnums)
+    total = sum(r.nbytes for r in res if r.kind == "intermediate")
+    lines = [str(r) for r in res]
+    lines.append(f"total saved (excluding arguments and constants): {_fmt_bytes(total)} "
+                 f"in {sum(r.kind == 'intermediate' for r in res)} array(s)")
+    print("\n".join(lines), file=file)

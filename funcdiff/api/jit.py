@@ -1,0 +1,338 @@
+"""``jit(f)``: trace once per input signature, optimize, generate NumPy code, cache it.
+
+Key = (pytree structure, avals including weak types, static argument values keyed by
+type and exact value, ``core.ir.value_key``).  On a
+miss the function is traced abstractly, the jaxpr runs through the pass pipeline
+(``funcdiff.jit.passes``) and ``codegen`` turns it into a Python function.  Under another
+transform a jitted function binds ``jit_call``, a call primitive holding its jaxpr, so
+``grad(jit(f))``, ``jit(grad(f))`` and ``jit(jit(f))`` all compose.
+"""
+from __future__ import annotations
+
+import functools
+import itertools
+import threading
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+from ..analysis.cost import jaxpr_cost
+from ..config import config, logger
+from ..core.debug import check_compiled, flags as debug_flags
+from ..core.errors import FuncdiffTypeError, FuncdiffValueError
+from ..core.ir import ExactKey, closure_convert
+from ..core.trace import Tracer, relaxed_gc, state, trace_active, trace_flat
+from ..higher_order.call import jit_call_p
+from ..jit.codegen import compile_jaxpr
+from ..jit.passes import lower as _lower_passes
+from ..tree_util import tree_flatten, tree_structure, tree_unflatten
+from ._flat import (arg_names, call_leaf_paths, flatten_fun, leaf_aval, leaf_operands,
+                    to_output)
+from .autodiff import make_jaxpr
+
+CacheInfo = namedtuple("CacheInfo", "hits misses entries maxsize")
+_PY_SCALARS = (bool, int, float, complex)
+_LEAF_TREE = tree_structure(0)
+
+class _Entry:
+    __slots__ = ("closed", "out_tree", "fn", "source", "optimized", "has_tracer_consts",
+                 "call")
+
+
+class Lowered:
+    """What ``jit(f).lower(*args)`` returns: the optimized IR, the generated source and
+    its cost analysis."""
+
+    def __init__(self, entry):
+        self._entry = entry
+
+    @property
+    def jaxpr(self):
+        return self._entry.optimized
+
+    @property
+    def source(self):
+        return self._entry.source
+
+    def cost_analysis(self):
+        return jaxpr_cost(self._entry.optimized, saved_from=self._entry.closed)
+
+    def __repr__(self):
+        return f"Lowered(n_eqns={len(self.jaxpr.eqns)})"
+
+
+_relaxed_gc = relaxed_gc   # (one shared switch: core.trace's)
+
+
+def _static_key(v, what):
+    """A static argument as part of the cache key: keyed by type and exact value
+    (``ExactKey``), so ``1``, ``1.0`` and ``True``, or ``0.0`` and ``-0.0``, which compare
+    equal but make NumPy compute different results, each get their own trace."""
+    try:
+        hash(v)
+    except TypeError:
+        raise FuncdiffTypeError(
+            f"jit: static argument {what} has unhashable type {type(v).__name__}; static "
+            "arguments are cache keys.  Pass a tuple instead of a list (or a frozen "
+            "dataclass), or make it a regular (traced) argument.") from None
+    return ExactKey(v)
+
+
+class JittedFunction:
+    """A jitted function; call it like the original."""
+
+    def __init__(self, fun, static_argnums=(), static_argnames=()):
+        functools.update_wrapper(self, fun)
+        if not hasattr(self, "__name__"):   # functools.partial, callable objects
+            self.__name__ = getattr(type(fun), "__name__", "fun")
+        self._fun = fun
+        self._static_argnums = (static_argnums,) if isinstance(static_argnums, int) \
+            else tuple(static_argnums)
+        self._static_argnames = (static_argnames,) if isinstance(static_argnames, str) \
+            else tuple(static_argnames)
+        self._cache: OrderedDict = OrderedDict()
+        self._hits = self._misses = 0
+        self._lock = threading.RLock()
+        self._last_key = None
+        # Fast path for repeated calls: (signature, compiled fn, out tree) of the last
+        # eager call whose arguments were plain arrays/scalars (no pytrees, statics or
+        # keywords); a call matching the signature skips flattening, the key and the
+        # lock.  Its hits are counted lock-free; its LRU touch is applied at the next
+        # slow-path call.
+        self._fast = None
+        self._fast_key = None
+        self._fast_used = False
+        self._fast_hits = itertools.count()
+
+    # -- signature --------------------------------------------------------------------
+    def _split(self, args, kwargs):
+        n = len(args)
+        nums = tuple(i % n if -n <= i < n else i for i in self._static_argnums)
+        for i in nums:
+            if not 0 <= i < n:
+                raise FuncdiffValueError(
+                    f"jit({self.__name__}): static_argnums={self._static_argnums} but the "
+                    f"function was called with {n} positional argument(s).  static_argnums "
+                    "counts positional arguments from 0; pass static arguments "
+                    "positionally (or name keyword ones in static_argnames).")
+        static = tuple((i, _static_key(args[i], f"#{i}")) for i in sorted(nums))
+        static_kw = tuple(sorted((k, _static_key(v, repr(k))) for k, v in kwargs.items()
+                                 if k in self._static_argnames))
+        dyn = tuple(a for i, a in enumerate(args) if i not in nums)
+        dyn_kw = {k: v for k, v in kwargs.items() if k not in self._static_argnames}
+        leaves, in_tree = tree_flatten((dyn, dyn_kw))
+        leaves = leaf_operands(leaves, lambda: call_leaf_paths(
+            in_tree.children[0], arg_names(self._fun, [i for i in range(n) if i not in nums]),
+            in_tree.children[1]))
+        avals = tuple(leaf_aval(x) for x in leaves)
+        return (in_tree, avals, static, static_kw), leaves, n
+
+    # -- tracing and compiling ----------------------------------------------------------
+    def _trace(self, key, nargs):
+        in_tree, avals, static, static_kw = key
+        static_d = {i: k.value for i, k in static}
+        static_kw_d = {name: k.value for name, k in static_kw}
+        fun = self._fun
+
+        def g(dyn, dyn_kw):
+            it = iter(dyn)
+            full = [static_d[i] if i in static_d else next(it) for i in range(nargs)]
+            return fun(*full, **dyn_kw, **static_kw_d)
+
+        flat_f, store = flatten_fun(lambda pair_dyn, pair_kw: g(pair_dyn, pair_kw),
+                                    in_tree)
+        with _relaxed_gc:
+            closed, _, _ = trace_flat(flat_f, list(avals), kind="jit")
+        entry = _Entry()
+        entry.closed = closed
+        entry.out_tree = store["out_tree"]
+        entry.has_tracer_consts = any(type(c) is Tracer for c in closed.consts)
+        entry.fn = entry.source = entry.optimized = entry.call = None
+        return entry
+
+    def _compile(self, entry):
+        if entry.fn is None:
+            with _relaxed_gc:
+                entry.optimized = _lower_passes(entry.closed)
+                entry.fn, entry.source = compile_jaxpr(entry.optimized, self.__name__)
+        return entry
+
+    def _lookup(self, key, nargs):
+        with self._lock:
+            entry = self._cache.get(key)
+            if entry is not None:
+                self._hits += 1
+                self._cache.move_to_end(key)
+                return entry
+            self._misses += 1
+            if config.log_compiles:
+                logger.warning("jit(%s): tracing %s", self.__name__,
+                               _explain(self._last_key, key))
+            self._last_key = key
+        # Trace without holding the lock: tracing runs user code, which may call other
+        # jitted functions; holding locks across it deadlocks two threads whose jitted
+        # functions call each other.  Two threads missing at once both trace; the first
+        # entry stored wins.
+        entry = self._trace(key, nargs)
+        with self._lock:
+            first = self._cache.get(key)
+            if first is not None:
+                return first
+            if not entry.has_tracer_consts:
+                self._cache[key] = entry
+                while len(self._cache) > config.jit_cache_size:
+                    self._cache.popitem(last=False)
+            return entry
+
+    # -- calling -------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        fast = self._fast
+        if fast is not None and not kwargs:
+            n, sig, fn, out_leaf, out_tree = fast
+            if len(args) == n:
+                if n == 1:   # the common case, spelled out
+                    a = args[0]
+                    t, shape, dtype = sig[0]
+                    ok = type(a) is t and (shape is None or (
+                        a.shape == shape and a.dtype == dtype))
+                else:
+                    ok = _signature_matches(args, sig)
+                if ok and not state.stack and not debug_flags.nans:
+                    next(self._fast_hits)
+                    self._fast_used = True
+                    outs = fn(*args)
+                    if out_leaf:
+                        o = outs[0]
+                        return o if type(o) is np.ndarray else to_output(o)
+                    return tree_unflatten(out_tree, [to_output(o) for o in outs])
+        if self._fast_used:
+            self._touch_fast()
+        key, leaves, nargs = self._split(args, kwargs)
+        entry = self._lookup(key, nargs)
+        if trace_active() or any(type(x) is Tracer for x in leaves):
+            # one call jaxpr per entry: caches keyed by it (the compiled code of the
+            # jit_call impl, vmap's batched sub-jaxprs) then hit on every call
+            if entry.call is None:
+                entry.call = closure_convert(entry.closed)
+            jaxpr, consts = entry.call
+            outs = jit_call_p.bind(*consts, *leaves, jaxpr=jaxpr, name=self.__name__)
+        else:
+            with self._lock:
+                self._compile(entry)
+                self._update_fast(key, entry, args, kwargs)
+            outs = [to_output(o) for o in entry.fn(*leaves)]
+            if debug_flags.nans:   # re-run op by op to name the op that made a NaN
+                check_compiled(outs, entry.closed.jaxpr, entry.closed.consts, leaves,
+                               f"jit({self.__name__})")
+        return tree_unflatten(entry.out_tree, outs)
+
+    def _touch_fast(self):
+        """Apply the fast path's pending LRU touch (before any slow-path lookup)."""
+        with self._lock:
+            self._fast_used = False
+            if self._fast_key is not None and self._fast_key in self._cache:
+                self._cache.move_to_end(self._fast_key)
+
+    def _update_fast(self, key, entry, args, kwargs):
+        """(Under the lock, after an eager slow-path call.)  Point the fast path at this
+        entry when the call qualifies; drop it when its entry has left the cache."""
+        if self._fast is not None and self._fast_key not in self._cache:
+            self._fast = self._fast_key = None
+        if kwargs or self._static_argnums or self._static_argnames or \
+                self._cache.get(key) is not entry:
+            return
+        sig = []
+        for a in args:
+            t = type(a)
+            if t is np.ndarray or isinstance(a, np.generic):
+                sig.append((t, a.shape, a.dtype))
+            elif t in _PY_SCALARS:
+                sig.append((t, None, None))   # a Python scalar's aval is its type's
+            else:
+                return                        # pytrees, array-likes: slow path
+        out_tree = entry.out_tree
+        self._fast = (len(sig), tuple(sig), entry.fn, out_tree == _LEAF_TREE, out_tree)
+        self._fast_key = key
+
+    def lower(self, *args, **kwargs):
+        """The staged program for these arguments: ``.jaxpr``, ``.source``,
+        ``.cost_analysis()``."""
+        key, _, nargs = self._split(args, kwargs)
+        entry = self._lookup(key, nargs)
+        with self._lock:
+            self._compile(entry)
+        return Lowered(entry)
+
+    def cache_info(self) -> CacheInfo:
+        fast_hits = int(repr(self._fast_hits)[len("count("):-1])   # count(n) -> n
+        return CacheInfo(self._hits + fast_hits, self._misses, len(self._cache),
+                         config.jit_cache_size)
+
+    def clear_cache(self):
+        with self._lock:
+            self._cache.clear()
+            self._hits = self._misses = 0
+            self._fast = self._fast_key = None
+            self._fast_used = False
+            self._fast_hits = itertools.count()
+
+    def __get__(self, obj, objtype=None):
+        return self if obj is None else functools.partial(self, obj)
+
+
+def _signature_matches(args, sig):
+    """Whether ``args`` have the fast path's signature: per argument its exact type and,
+    for arrays and NumPy scalars, shape and dtype (a Python scalar's aval is its type's)."""
+    for a, (t, shape, dtype) in zip(args, sig):
+        if type(a) is not t or (shape is not None and (
+                a.shape != shape or a.dtype != dtype)):
+            return False
+    return True
+
+
+def _explain(old, new):
+    """Why a retrace happened, in words."""
+    if old is None:
+        return "for the first time"
+    o_tree, o_avals, o_static, o_kw = old
+    n_tree, n_avals, n_static, n_kw = new
+    reasons = []
+    if o_tree != n_tree:
+        reasons.append(f"argument structure changed from {o_tree} to {n_tree}")
+    elif o_avals != n_avals:
+        for i, (a, b) in enumerate(zip(o_avals, n_avals)):
+            if a != b:
+                reasons.append(f"argument leaf {i} changed from {a.str_short()}"
+                               f"{' (weak)' if a.weak_type else ''} to {b.str_short()}"
+                               f"{' (weak)' if b.weak_type else ''}")
+    if o_static != n_static or o_kw != n_kw:
+        od, nd = dict(o_static + o_kw), dict(n_static + n_kw)
+        for k in sorted(set(od) | set(nd), key=str):
+            if od.get(k) != nd.get(k):
+                reasons.append(f"static argument {k!r} changed from {od.get(k)!r} to "
+                               f"{nd.get(k)!r}")
+    return "because " + "; ".join(reasons) if reasons else "(cache entry evicted)"
+
+
+def jit(fun=None, *, static_argnums=(), static_argnames=()):
+    """Compile ``fun`` to NumPy code, once per input signature.  Usable as ``jit(f)``,
+    ``@jit`` or ``@jit(static_argnums=...)``."""
+    if fun is None:
+        return lambda f: JittedFunction(f, static_argnums, static_argnames)
+    return JittedFunction(fun, static_argnums, static_argnames)
+
+
+def cost_analysis(f, static_argnums=()):
+    """``cost_analysis(f)(*args)`` -> dict of the predicted costs of running ``f`` (any
+    function, transformed or not) on arguments like ``args``, nothing computed: see
+    ``funcdiff.analysis.cost`` for the keys.  Equal to
+    ``jit(f).lower(*args).cost_analysis()``.
+    """
+
+    @functools.wraps(f)
+    def wrapped(*args):
+        closed = make_jaxpr(f, static_argnums=static_argnums)(*args)
+        # jit's whole pipeline: the program it runs
+        return jaxpr_cost(_lower_passes(closed), saved_from=closed)
+
+    return wrapped

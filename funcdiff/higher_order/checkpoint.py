@@ -1,0 +1,350 @@
+"""``checkpoint`` (alias ``remat``): the primitives and the saving policies.
+
+``checkpoint(f)`` (``funcdiff.checkpoint``) records one ``checkpoint`` call eqn holding
+``f``'s jaxpr.  Its rules are those of any call primitive (``call.py``) except two:
+
+* **partial evaluation** (``_checkpoint_partial_eval``).  Linearizing splits the jvp of
+  ``f`` into a known (primal) part and an unknown (tangent) part.  An ordinary call
+  saves every known value the tangent part reads (a *residual*).  ``checkpoint`` saves
+  only the residuals its ``policy`` allows (``partial_eval_remat``); the unknown eqn
+  instead receives the checkpoint's *inputs* and replays the known eqns it needs (the
+  "staged" jaxpr = recomputation + tangent eqns).
+* **transpose** (``_checkpoint_transpose``).  The staged jaxpr is no longer linear: it
+  begins with the replayed forward.  Transposing it splits it again, runs the replay
+  where the backward pass reaches the checkpoint, then transposes the linear rest.
+  The replay reads its inputs through ``optimization_barrier``, an identity primitive
+  that also takes the incoming cotangents as operands: the replay is then a separate
+  computation that no pass can merge (CSE) with the original forward, nor hoist before
+  the backward pass reaches it.  ``checkpoint`` eqns are never inlined by ``jit``'s
+  inline pass (the primitive has no ``inline`` hook), so the forward stays opaque too.
+
+Policies decide, eqn by eqn, what may be saved: ``policy(prim, *avals_in, **params)
+-> bool`` as in JAX.  ``checkpoint_name(x, "name")`` tags a value (the ``name``
+primitive) for ``save_only_these_names``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.ad_types import UndefPrimal, Zero
+from ..core.interpret import eval_jaxpr_impl
+from ..core.ir import ClosedJaxpr, Eqn, Literal, Var, closure_convert
+from ..core.trace import Primitive, Tracer, _memo_hit, source_context, state
+from ..primitives.dot import dot_general_p
+from ..transforms.dce import dce_jaxpr
+from ..transforms.jvp import jvp_jaxpr
+from ..transforms.partial_eval import partial_eval_jaxpr, partial_eval_remat
+from ..transforms.transpose import backward_pass
+from .call import call_jvp, make_call_primitive
+
+
+# --- policies ------------------------------------------------------------------------
+
+class Policy:
+    """A saving policy: ``policy(prim, *avals_in, **params) -> bool`` says whether the
+    output of one eqn of that primitive may be saved for the backward pass.  Policies
+    are params of ``checkpoint`` eqns, so they compare by name (and wrapped function)."""
+
+    __slots__ = ("name", "fn")
+
+    def __init__(self, name, fn):
+        self.name = name
+        self.fn = fn
+
+    def __call__(self, prim, *avals, **params):
+        return bool(self.fn(prim, *avals, **params))
+
+    def __repr__(self):
+        return self.name
+
+    def __eq__(self, other):
+        if type(other) is not Policy:
+            return False
+        if isinstance(self.fn, _Named) and isinstance(other.fn, _Named):
+            return self.name == other.name
+        return self.fn == other.fn
+
+    def __hash__(self):
+        return hash(self.name)
+
+
+class _Named:
+    """Marks a policy function as defined by its name (built-in policies)."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, *a, **k):
+        return self.fn(*a, **k)
+
+
+def _policy(name, fn):
+    return Policy(name, _Named(fn))
+
+
+everything_saveable = _policy("everything_saveable", lambda prim, *a, **p: True)
+nothing_saveable = _policy("nothing_saveable", lambda prim, *a, **p: False)
+
+
+def _is_dot(prim):
+    return prim is dot_general_p
+
+
+dots_saveable = _policy("dots_saveable", lambda prim, *a, **p: _is_dot(prim))
+
+
+def _dot_no_batch(prim, *avals, **params):
+    return _is_dot(prim) and params["dimension_numbers"][1] == ((), ())
+
+
+dots_with_no_batch_dims_saveable = _policy("dots_with_no_batch_dims_saveable",
+                                           _dot_no_batch)
+
+
+def _cheap(prim, *avals, **params):
+    """A non-transcendental elementwise op, or a view of its operand (a shape op):
+    cheaper to replay than to keep."""
+    if prim.returns_view:
+        return True
+    if prim.ufunc is None or prim.cost is None:
+        return False
+    try:
+        c = prim.cost(list(avals), list(avals[:1]), **params)
+    except Exception:  # noqa: BLE001 - unknown rule shape: treat as expensive
+        return False
+    return not c.get("transcendentals", 0)
+
+
+all_but_cheap_elementwise_saveable = _policy(
+    "all_but_cheap_elementwise_saveable", lambda prim, *a, **p: not _cheap(prim, *a, **p))
+
+
+def save_only_these_names(*names):
+    """Save only values tagged ``checkpoint_name(x, n)`` with ``n`` in ``names``."""
+    names = tuple(names)
+    return _policy(f"save_only_these_names{names!r}",
+                   lambda prim, *a, **p: prim is name_p and p["name"] in names)
+
+
+def save_any_names_but_these(*names):
+    """Save every value tagged with ``checkpoint_name`` except those in ``names``."""
+    names = tuple(names)
+    return _policy(f"save_any_names_but_these{names!r}",
+                   lambda prim, *a, **p: prim is name_p and p["name"] not in names)
+
+
+def save_from_both_policies(policy_1, policy_2):
+    """Save what either policy saves."""
+    p1, p2 = _as_policy(policy_1), _as_policy(policy_2)
+    return _policy(f"save_from_both_policies({p1!r}, {p2!r})",
+                   lambda prim, *a, **p: p1(prim, *a, **p) or p2(prim, *a, **p))
+
+
+class checkpoint_policies:  # noqa: N801 - a namespace, spelled as JAX's
+    """The built-in policies, as ``jax.checkpoint_policies``."""
+    everything_saveable = everything_saveable
+    nothing_saveable = nothing_saveable
+    dots_saveable = dots_saveable
+    checkpoint_dots = dots_saveable
+    dots_with_no_batch_dims_saveable = dots_with_no_batch_dims_saveable
+    checkpoint_dots_with_no_batch_dims = dots_with_no_batch_dims_saveable
+    all_but_cheap_elementwise_saveable = all_but_cheap_elementwise_saveable
+    save_only_these_names = staticmethod(save_only_these_names)
+    save_any_names_but_these = staticmethod(save_any_names_but_these)
+    save_from_both_policies = staticmethod(save_from_both_policies)
+
+
+def _as_policy(policy):
+    if policy is None:
+        return nothing_saveable
+    if isinstance(policy, Policy):
+        return policy
+    if callable(policy):
+        return Policy(getattr(policy, "__name__", repr(policy)), policy)
+    raise TypeError(f"checkpoint: policy must be a callable (prim, *avals, **params) -> "
+                    f"bool such as funcdiff.checkpoint_policies.dots_saveable, got "
+                    f"{policy!r}")
+
+
+def _saveable(policy, eqn):
+    return policy(eqn.primitive, *[v.aval for v in eqn.invars], **eqn.params)
+
+
+# --- the name primitive ---------------------------------------------------------------
+
+name_p = Primitive("name")
+name_p.impl = lambda x, *, name: x
+name_p.abstract_eval = lambda x, *, name: x
+name_p.jvp = lambda primals, tangents, *, name: (name_p.bind(primals[0], name=name),
+                                                  tangents[0])
+name_p.transpose = lambda ct, x, *, name: [ct]
+name_p.linear = True
+name_p.cost = lambda avals_in, avals_out, **p: {"flops": 0, "transcendentals": 0}
+name_p.emit = "{0}"
+name_p.returns_view = True
+name_p.batch = lambda args, dims, *, name: (name_p.bind(args[0], name=name), dims[0])
+
+
+# --- the barrier ------------------------------------------------------------------------
+
+optimization_barrier_p = Primitive("optimization_barrier", multiple_results=True)
+optimization_barrier_p.impl = lambda *args: list(args)
+optimization_barrier_p.abstract_eval = lambda *avals: list(avals)
+optimization_barrier_p.cost = lambda avals_in, avals_out, **p: {"flops": 0,
+                                                                "transcendentals": 0}
+optimization_barrier_p.linear = True
+optimization_barrier_p.returns_view = True
+
+
+def optimization_barrier(*xs):
+    """Identity on its operands that no optimization looks through: results computed
+    from its outputs are never merged with results computed from its inputs."""
+    return optimization_barrier_p.bind(*xs)
+
+
+def _barrier_jvp(primals, tangents):
+    outs = optimization_barrier_p.bind(*primals)
+    nz = [t for t in tangents if type(t) is not Zero]
+    t_it = iter(optimization_barrier_p.bind(*nz) if nz else [])
+    return list(outs), [t if type(t) is Zero else next(t_it) for t in tangents]
+
+
+def _barrier_transpose(cts, *args):
+    lin = [type(a) is UndefPrimal for a in args]
+    nz = [c for c, u in zip(cts, lin) if u and type(c) is not Zero]
+    it = iter(optimization_barrier_p.bind(*nz) if nz else [])
+    return [None if not u else (c if type(c) is Zero else next(it))
+            for c, u in zip(cts, lin)]
+
+
+optimization_barrier_p.jvp = _barrier_jvp
+optimization_barrier_p.transpose = _barrier_transpose
+optimization_barrier_p.batch = lambda args, dims: (optimization_barrier_p.bind(*args),
+                                                   list(dims))
+
+
+# --- the checkpoint primitive -----------------------------------------------------------
+
+def _checkpoint_impl(jaxpr, *args, policy, prevent_cse):
+    return eval_jaxpr_impl(jaxpr, [], *args)
+
+
+checkpoint_p = make_call_primitive("checkpoint", _checkpoint_impl)
+
+
+def _emit_checkpoint(args, params, gen):
+    """Generated code calls the sub-jaxpr's own compiled function (compiled once, when
+    the enclosing program is generated)."""
+    fn = gen.subprogram(params["jaxpr"], "checkpoint", "ckpt")
+    return f"{fn}({', '.join(args)})"
+
+
+checkpoint_p.emit = _emit_checkpoint
+
+
+def _checkpoint_jvp(primals, tangents, *, jaxpr, policy, prevent_cse):
+    params = dict(jaxpr=jaxpr, policy=policy, prevent_cse=prevent_cse)
+    known = _memo_hit(checkpoint_p, primals, params) if state.memo is not None else None
+    if known is None:
+        return call_jvp(checkpoint_p, primals, tangents, **params)
+    # Eager linearize already has the primal outputs (computed while tracing): bind a
+    # checkpoint of the tangent half only, so the forward pass is not run again.
+    nonzeros = [type(t) is not Zero for t in tangents]
+    new, out_nz = jvp_jaxpr(ClosedJaxpr(jaxpr, []), nonzeros, instantiate=False)
+    n_out = len(jaxpr.outvars)
+    j, consts = closure_convert(new)
+    j = dce_jaxpr(j, [False] * n_out + [True] * (len(j.outvars) - n_out))
+    nz_t = [t for t in tangents if type(t) is not Zero]
+    t_it = iter(checkpoint_p.bind(*consts, *primals, *nz_t, jaxpr=j, policy=policy,
+                                  prevent_cse=prevent_cse) if any(out_nz) else [])
+    t_outs = [next(t_it) if nz else Zero(v.aval.strengthen())
+              for v, nz in zip(jaxpr.outvars, out_nz)]
+    return list(known), t_outs
+
+
+def _checkpoint_partial_eval(eqn, unknowns):
+    params = {k: v for k, v in eqn.params.items() if k != "jaxpr"}
+    policy = params["policy"]
+    known, staged, out_unknowns, inputs_used, saved = partial_eval_remat(
+        eqn.params["jaxpr"], unknowns, lambda e: _saveable(policy, e))
+    saved_outer = [Var(v.aval) for v in saved]
+    known_outs = [v for v, u in zip(eqn.outvars, out_unknowns) if not u]
+    unknown_outs = [v for v, u in zip(eqn.outvars, out_unknowns) if u]
+    known_eqns = []
+    if known_outs or saved_outer:
+        known_eqns.append(Eqn(checkpoint_p, [a for a, u in zip(eqn.invars, unknowns)
+                                             if not u],
+                              known_outs + saved_outer, dict(params, jaxpr=known),
+                              eqn.source_info))
+    unknown_eqn = Eqn(checkpoint_p,
+                      [eqn.invars[i] for i in inputs_used] + saved_outer +
+                      [a for a, u in zip(eqn.invars, unknowns) if u],
+                      unknown_outs, dict(params, jaxpr=staged), eqn.source_info)
+    return known_eqns, [unknown_eqn], unknown_outs
+
+
+def _checkpoint_transpose(cts, *args, jaxpr, policy, prevent_cse):
+    lin = [type(a) is UndefPrimal for a in args]
+    known, lin_j, out_unknowns, residuals = partial_eval_jaxpr(jaxpr, lin, None)
+    cts = [c for c, u in zip(cts, out_unknowns) if u]  # known outputs carry no linear ct
+    if all(type(c) is Zero for c in cts):
+        return [Zero(a.aval.strengthen()) if u else None for a, u in zip(args, lin)]
+    res_vals = [a for a, u in zip(args, lin) if not u]
+    if prevent_cse:
+        # the replay reads its inputs through a barrier that also takes the cotangents:
+        # it cannot be merged with the forward pass, nor run before the backward pass
+        # reaches this point
+        arr = [i for i, x in enumerate(res_vals) if type(x) is Tracer or
+               isinstance(x, np.ndarray)]
+        nz = [i for i, c in enumerate(cts) if type(c) is not Zero]
+        outs = optimization_barrier_p.bind(*[res_vals[i] for i in arr],
+                                           *[cts[i] for i in nz])
+        res_vals = list(res_vals)
+        cts = list(cts)
+        for i, o in zip(arr, outs[:len(arr)]):
+            res_vals[i] = o
+        for i, o in zip(nz, outs[len(arr):]):
+            cts[i] = o
+    in_cts = _backward_with_replay(known, lin_j, res_vals, len(residuals), cts)
+    it = iter(in_cts)
+    return [next(it) if u else None for u in lin]
+
+
+def _backward_with_replay(known, lin_j, res_vals, n_res, cts):
+    """``backward_pass`` over ``lin_j`` whose residuals (its first ``n_res`` invars) are
+    computed by ``known`` from ``res_vals`` *on demand*: each replayed value is computed
+    right before the first transposed eqn that reads it, so a checkpoint whose policy
+    saved, say, the matmul outputs replays one layer at a time during the backward
+    pass instead of re-materializing the whole forward at once."""
+    env = dict(zip(known.invars, res_vals))
+    defs = {o: e for e in known.eqns for o in e.outvars}
+
+    def get(v):
+        if type(v) is Literal:
+            return v.val
+        stack = [v]
+        while stack:
+            u = stack[-1]
+            if u in env:
+                stack.pop()
+                continue
+            e = defs[u]
+            missing = [a for a in e.invars if type(a) is Var and a not in env]
+            if missing:
+                stack.extend(missing)
+                continue
+            with source_context(e.source_info):
+                out = e.primitive.bind(*[a.val if type(a) is Literal else env[a]
+                                         for a in e.invars], **e.params)
+            env.update(zip(e.outvars, out if e.primitive.multiple_results else [out]))
+            stack.pop()
+        return env[v]
+
+    args = [None] * n_res + [UndefPrimal(v.aval) for v in lin_j.invars[n_res:]]
+    return backward_pass(lin_j, [], args, cts, read=get,
+                         where=" inside a checkpoint")[n_res:]
+
+
+checkpoint_p.jvp = _checkpoint_jvp
+checkpoint_p.partial_eval = _checkpoint_partial_eval
+checkpoint_p.transpose = _checkpoint_transpose
