@@ -140,3 +140,7 @@ def checkpoint_fori_loop(lower, upper, body_fun, init_val, *, schedule="every",
     out, _ = checkpoint_scan(step, init_val, np.arange(lo, max(hi, lo)), schedule=schedule,
                              policy=policy)
     return out
+
+
+def __dir__():
+    return sorted(__all__)   # dir() shows the public names only

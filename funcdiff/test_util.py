@@ -15,6 +15,8 @@ from .api.autodiff import jvp, vjp
 from .core.errors import FuncdiffError
 from .tree_util import tree_flatten, tree_map, tree_unflatten
 
+__all__ = ["check_grads", "check_jvp", "check_vjp", "GradientCheckError"]
+
 _DEFAULT_TOL = {np.dtype(np.float16): 1e-1, np.dtype(np.float32): 3e-2,
                 np.dtype(np.float64): 1e-5, np.dtype(np.complex64): 3e-2,
                 np.dtype(np.complex128): 1e-5}
@@ -154,3 +156,7 @@ def check_grads(f, args, order=1, modes=("fwd", "rev"), atol=None, rtol=None, ep
 
 
 tree_unflatten  # noqa: B018
+
+
+def __dir__():
+    return sorted(__all__)   # dir() shows the public names only

@@ -235,4 +235,8 @@ def tree_all(tree) -> bool:
 
 __all__ = ["register_pytree_node", "register_pytree_node_class", "tree_flatten",
            "tree_unflatten", "tree_leaves", "tree_structure", "tree_map", "PyTreeDef",
-           "tree_all"]
+           "tree_all", "treedef_is_leaf"]
+
+
+def __dir__():
+    return sorted(__all__)   # dir() shows the public names only

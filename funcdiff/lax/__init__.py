@@ -436,3 +436,7 @@ def map(f, xs):  # noqa: A001 - the JAX name
     """``stack([f(x) for x in xs])`` over the leading axis of the pytree ``xs``, as a scan."""
     _, ys = scan(lambda c, x: (c, f(x)), (), xs)
     return ys
+
+
+def __dir__():
+    return sorted(__all__)   # dir() shows the public names only
