@@ -13,6 +13,7 @@ import functools
 import itertools
 import threading
 from collections import OrderedDict, namedtuple
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -40,8 +41,34 @@ class _Entry:
 
 
 class Lowered:
-    """What ``jit(f).lower(*args)`` returns: the optimized IR, the generated source and
-    its cost analysis."""
+    """A program staged for given arguments: what ``jit(f).lower(*args)`` returns.
+
+    Holds the optimized IR (``.jaxpr``), the generated NumPy source (``.source``) and
+    its cost analysis (``.cost_analysis()``), without running anything.
+
+    Parameters
+    ----------
+    entry : object
+        The jit cache entry (internal); create one with ``jit(f).lower(*args)``.
+
+    Examples
+    --------
+    >>> lowered = fd.jit(lambda x: fnp.sin(x) * 2.0).lower(np.ones(3))
+    >>> print(lowered.source)
+    def jit__lambda_(a0):
+        t0 = np.sin(a0)  # ...
+        del a0
+        t1 = t0 * 2.0  # ...
+        del t0
+        return [t1]
+    >>> print(lowered.cost_analysis()["flops"])
+    6
+
+    See Also
+    --------
+    jit : the transform.
+    cost_analysis : the same analysis for any function.
+    """
 
     def __init__(self, entry):
         self._entry = entry
@@ -79,7 +106,31 @@ def _static_key(v, what):
 
 
 class JittedFunction:
-    """A jitted function; call it like the original."""
+    """A function compiled by ``jit``: call it like the original.
+
+    It traces ``fun`` once per input signature (pytree structure, shapes, dtypes,
+    static argument values), compiles the program to NumPy code and caches it.
+
+    Parameters
+    ----------
+    fun : callable
+        The function to compile.
+    static_argnums : int or sequence of int, default ()
+        Positional arguments that are Python values (hashable), part of the cache key.
+    static_argnames : str or sequence of str, default ()
+        The same for keyword arguments.
+
+    Examples
+    --------
+    >>> f = fd.jit(lambda x: x * 2.0)
+    >>> print(f(np.arange(3.0)), f.cache_info().misses)
+    [0. 2. 4.] 1
+
+    See Also
+    --------
+    jit : creates it.
+    Lowered : what ``.lower(*args)`` returns.
+    """
 
     def __init__(self, fun, static_argnums=(), static_argnames=()):
         functools.update_wrapper(self, fun)
@@ -254,9 +305,27 @@ class JittedFunction:
         self._fast = (len(sig), tuple(sig), entry.fn, out_tree == _LEAF_TREE, out_tree)
         self._fast_key = key
 
-    def lower(self, *args, **kwargs):
-        """The staged program for these arguments: ``.jaxpr``, ``.source``,
-        ``.cost_analysis()``."""
+    def lower(self, *args: Any, **kwargs: Any) -> Lowered:
+        """Stage the program for these arguments, without running it.
+
+        Parameters
+        ----------
+        *args, **kwargs : Any
+            Arguments like the ones the function will be called with.
+
+        Returns
+        -------
+        Lowered
+            The optimized IR (``.jaxpr``), generated source (``.source``) and
+            ``.cost_analysis()``.
+
+        Examples
+        --------
+        >>> print(fd.jit(lambda x: x + 1.0).lower(np.ones(2)).jaxpr)
+        { lambda ; a:f64[2]. let
+            b:f64[2] = add a 1.0
+          in (b,) }
+        """
         key, _, nargs = self._split(args, kwargs)
         entry = self._lookup(key, nargs)
         with self._lock:
@@ -264,11 +333,39 @@ class JittedFunction:
         return Lowered(entry)
 
     def cache_info(self) -> CacheInfo:
+        """The cache statistics: ``CacheInfo(hits, misses, entries, maxsize)``.
+
+        Returns
+        -------
+        CacheInfo
+            A named tuple; ``misses`` counts traces (one per new signature).
+
+        Examples
+        --------
+        >>> f = fd.jit(lambda x: x * 2.0)
+        >>> _ = f(np.ones(2)), f(np.ones(2)), f(np.ones(3))
+        >>> print(f.cache_info())
+        CacheInfo(hits=1, misses=2, entries=2, maxsize=64)
+        """
         fast_hits = int(repr(self._fast_hits)[len("count("):-1])   # count(n) -> n
         return CacheInfo(self._hits + fast_hits, self._misses, len(self._cache),
                          config.jit_cache_size)
 
-    def clear_cache(self):
+    def clear_cache(self) -> None:
+        """Drop every compiled program and reset the statistics.
+
+        Returns
+        -------
+        None
+
+        Examples
+        --------
+        >>> f = fd.jit(lambda x: x * 2.0)
+        >>> _ = f(np.ones(2))
+        >>> f.clear_cache()
+        >>> print(f.cache_info().entries)
+        0
+        """
         with self._lock:
             self._cache.clear()
             self._hits = self._misses = 0
@@ -314,19 +411,105 @@ def _explain(old, new):
     return "because " + "; ".join(reasons) if reasons else "(cache entry evicted)"
 
 
-def jit(fun=None, *, static_argnums=(), static_argnames=()):
-    """Compile ``fun`` to NumPy code, once per input signature.  Usable as ``jit(f)``,
-    ``@jit`` or ``@jit(static_argnums=...)``."""
+def jit(fun: Callable[..., Any] | None = None, *,
+        static_argnums: int | Sequence[int] = (),
+        static_argnames: str | Sequence[str] = ()) -> Any:
+    """Compile ``fun`` to NumPy code, once per input signature.
+
+    ``fun`` is traced abstractly (shapes and dtypes only) into a jaxpr, optimized
+    (inlining, constant folding, CSE, dead-code elimination, fusion) and turned into a
+    Python function of NumPy calls, cached per signature.  Usable as ``jit(f)``,
+    ``@jit`` or ``@jit(static_argnums=...)``; it composes with every transform
+    (``grad(jit(f))``, ``jit(grad(f))``, ``vmap(jit(f))``).
+
+    Globals and attributes ``fun`` reads are captured when it is traced: a later
+    change to them is not seen until the cache is cleared.
+
+    Parameters
+    ----------
+    fun : callable, optional
+        The function, taking and returning pytrees of arrays.  Omitted: return a
+        decorator.
+    static_argnums : int or sequence of int, default ()
+        Positional arguments that are Python values (hashable, e.g. sizes, flags),
+        not traced: each distinct value compiles its own program.
+    static_argnames : str or sequence of str, default ()
+        The same for keyword arguments.
+
+    Returns
+    -------
+    JittedFunction
+        The compiled function (or, without ``fun``, a decorator making one), with
+        ``.lower(*args)``, ``.cache_info()`` and ``.clear_cache()``.
+
+    Raises
+    ------
+    ConcretizationError
+        When called, if ``fun`` needs a traced value's concrete value (Python ``if``
+        on it): use ``funcdiff.lax.cond`` or mark the argument static.
+    FuncdiffTypeError
+        When called, if a static argument is unhashable.
+
+    Examples
+    --------
+    >>> @fd.jit
+    ... def f(x):
+    ...     return fnp.sum(fnp.tanh(x) ** 2)
+    >>> x = np.array([0.5, 1.0])
+    >>> bool(np.isclose(f(x), np.sum(np.tanh(x) ** 2)))
+    True
+    >>> g = fd.jit(lambda x, n: x ** n, static_argnums=1)
+    >>> print(g(np.array([2.0]), 3))
+    [8.]
+
+    See Also
+    --------
+    make_jaxpr : the traced program.
+    cost_analysis : what the compiled program costs.
+    """
     if fun is None:
         return lambda f: JittedFunction(f, static_argnums, static_argnames)
     return JittedFunction(fun, static_argnums, static_argnames)
 
 
-def cost_analysis(f, static_argnums=()):
-    """``cost_analysis(f)(*args)`` -> dict of the predicted costs of running ``f`` (any
-    function, transformed or not) on arguments like ``args``, nothing computed: see
-    ``funcdiff.analysis.cost`` for the keys.  Equal to
+def cost_analysis(f: Callable[..., Any],
+                  static_argnums: int | Sequence[int] = ()) -> Callable[..., dict[str, Any]]:
+    """Create a function that predicts the cost of running ``f``, computing nothing.
+
+    ``f`` (any function, transformed or not) is traced and optimized as ``jit`` would;
+    the costs are read off the program: ``flops``, ``transcendentals``,
+    ``bytes_accessed``, ``peak_bytes`` (the peak memory of the compiled program, as
+    ``tracemalloc`` measures it), ``n_eqns``, ``input_bytes``, ``output_bytes``,
+    ``saved_bytes`` (what a reverse pass keeps), ...  Equal to
     ``jit(f).lower(*args).cost_analysis()``.
+
+    Parameters
+    ----------
+    f : callable
+        The function, taking and returning pytrees of arrays.
+    static_argnums : int or sequence of int, default ()
+        Positional arguments that are Python values, not traced.
+
+    Returns
+    -------
+    callable
+        A function with ``f``'s arguments returning a dict of the predicted costs.
+
+    Raises
+    ------
+    ConcretizationError
+        If ``f`` needs the value of a traced argument.
+
+    Examples
+    --------
+    >>> cost = fd.cost_analysis(lambda x: fnp.sin(x) * 2.0)(np.ones(3))
+    >>> print(cost["flops"], cost["transcendentals"], cost["output_bytes"])
+    6 3 24
+
+    See Also
+    --------
+    jit : runs the program analysed here.
+    saved_residuals : what a reverse pass keeps, value by value.
     """
 
     @functools.wraps(f)
