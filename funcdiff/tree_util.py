@@ -2,15 +2,51 @@
 classes, flattened to a list of leaves plus a hashable ``PyTreeDef``."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable, Iterable, TypeVar
 
 from .core.ir import value_key
+
+C = TypeVar("C", bound=type)
 
 _registry: dict[type, tuple[Callable, Callable]] = {}
 
 
-def register_pytree_node(nodetype: type, flatten_func: Callable, unflatten_func: Callable):
-    """``flatten_func(x) -> (children, aux_data)``; ``unflatten_func(aux, children) -> x``."""
+def register_pytree_node(nodetype: type, flatten_func: Callable[[Any], tuple[Iterable[Any], Any]],
+                         unflatten_func: Callable[[Any, Iterable[Any]], Any]) -> None:
+    """Register a type as a pytree node, so transforms look inside its values.
+
+    Parameters
+    ----------
+    nodetype : type
+        The class.
+    flatten_func : callable
+        ``flatten_func(x) -> (children, aux_data)``: the children (pytrees) and the
+        hashable static data.
+    unflatten_func : callable
+        ``unflatten_func(aux_data, children) -> x``.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> from funcdiff import tree_util
+    >>> class Pair:
+    ...     def __init__(self, a, b):
+    ...         self.a, self.b = a, b
+    >>> tree_util.register_pytree_node(
+    ...     Pair, lambda p: ((p.a, p.b), None), lambda aux, ch: Pair(*ch))
+    >>> print(tree_util.tree_leaves(Pair(1.0, [2.0, 3.0])))
+    [1.0, 2.0, 3.0]
+    >>> print(fd.grad(lambda p: p.a * p.b)(Pair(2.0, 5.0)).a)
+    5.0
+
+    See Also
+    --------
+    register_pytree_node_class : the same as a class decorator.
+    tree_flatten : what the registration is used for.
+    """
     _registry[nodetype] = (flatten_func, unflatten_func)
     _LEAF_TYPES.clear()
 
@@ -21,9 +57,42 @@ def register_pytree_node(nodetype: type, flatten_func: Callable, unflatten_func:
 _LEAF_TYPES: set = set()
 
 
-def register_pytree_node_class(cls):
-    """Class decorator: the class provides ``tree_flatten`` and classmethod
-    ``tree_unflatten(aux, children)``."""
+def register_pytree_node_class(cls: C) -> C:
+    """Register a class as a pytree node; a class decorator.
+
+    The class provides the method ``tree_flatten(self) -> (children, aux_data)`` and
+    the classmethod ``tree_unflatten(cls, aux_data, children)``.
+
+    Parameters
+    ----------
+    cls : type
+        The class.
+
+    Returns
+    -------
+    type
+        ``cls`` itself.
+
+    Examples
+    --------
+    >>> from funcdiff import tree_util
+    >>> @tree_util.register_pytree_node_class
+    ... class Params:
+    ...     def __init__(self, w, b):
+    ...         self.w, self.b = w, b
+    ...     def tree_flatten(self):
+    ...         return (self.w, self.b), None
+    ...     @classmethod
+    ...     def tree_unflatten(cls, aux, children):
+    ...         return cls(*children)
+    >>> g = fd.grad(lambda p: fnp.sum(p.w * 2.0) + p.b)(Params(np.ones(2), 0.5))
+    >>> print(g.w, g.b)
+    [2. 2.] 1.0
+
+    See Also
+    --------
+    register_pytree_node : the same for a class you cannot edit.
+    """
     register_pytree_node(cls, lambda x: x.tree_flatten(), cls.tree_unflatten)
     return cls
 
@@ -33,7 +102,32 @@ def _is_namedtuple(x) -> bool:
 
 
 class PyTreeDef:
-    """The structure of a pytree (hashable, comparable)."""
+    """The structure of a pytree: hashable and comparable, with the leaves left out.
+
+    Parameters
+    ----------
+    kind : str or type
+        ``"leaf"``, ``"none"``, ``tuple``, ``list``, ``dict``, a namedtuple class or a
+        registered node type.
+    aux : Any
+        Static data: a dict's keys, a registered node's ``aux_data``.
+    children : iterable of PyTreeDef
+        The structures of the children.
+
+    Examples
+    --------
+    >>> from funcdiff import tree_util
+    >>> leaves, treedef = tree_util.tree_flatten({"a": (1, 2), "b": None})
+    >>> print(treedef, treedef.num_leaves)
+    PyTreeDef({'a': (*, *), 'b': None}) 2
+    >>> print(treedef.unflatten([10, 20]))
+    {'a': (10, 20), 'b': None}
+
+    See Also
+    --------
+    tree_flatten, tree_structure : make one.
+    tree_unflatten : use one.
+    """
 
     __slots__ = ("kind", "aux", "children", "num_leaves", "_hash", "_flat")
 
@@ -64,7 +158,8 @@ class PyTreeDef:
     def __repr__(self):
         return f"PyTreeDef({_pp(self)})"
 
-    def unflatten(self, leaves):
+    def unflatten(self, leaves: Iterable[Any]) -> Any:
+        """Rebuild a pytree of this structure from ``leaves``: ``tree_unflatten(self, leaves)``."""
         return tree_unflatten(self, leaves)
 
 
@@ -168,13 +263,72 @@ def _flatten(x, leaves, is_leaf):
     return _LEAF
 
 
-def tree_flatten(tree, is_leaf=None):
-    """``(leaves, treedef)``."""
+def tree_flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None
+                 ) -> tuple[list[Any], PyTreeDef]:
+    """Flatten a pytree into its leaves and its structure.
+
+    Pytrees are nested tuples, lists, dicts (in sorted key order), None (no leaf),
+    namedtuples and registered classes; anything else is a leaf.
+
+    Parameters
+    ----------
+    tree : pytree
+        The value.
+    is_leaf : callable, optional
+        ``is_leaf(x) -> bool``: treat ``x`` as a leaf even if it is a container.
+
+    Returns
+    -------
+    tuple
+        ``(leaves, treedef)``: the list of leaves, left to right, and the structure.
+
+    Examples
+    --------
+    >>> from funcdiff import tree_util
+    >>> leaves, treedef = tree_util.tree_flatten({"b": [1, 2], "a": 3})
+    >>> print(leaves, treedef)
+    [3, 1, 2] PyTreeDef({'a': *, 'b': [*, *]})
+
+    See Also
+    --------
+    tree_unflatten : the inverse.
+    tree_leaves, tree_structure : one half each.
+    """
     leaves: list = []
     return leaves, _flatten(tree, leaves, is_leaf)
 
 
-def tree_unflatten(treedef: PyTreeDef, leaves):
+def tree_unflatten(treedef: PyTreeDef, leaves: Iterable[Any]) -> Any:
+    """Build a pytree of structure ``treedef`` from ``leaves``.
+
+    Parameters
+    ----------
+    treedef : PyTreeDef
+        The structure, from ``tree_flatten`` or ``tree_structure``.
+    leaves : iterable
+        Exactly ``treedef.num_leaves`` leaves, in ``tree_flatten``'s order.
+
+    Returns
+    -------
+    pytree
+        The rebuilt value.
+
+    Raises
+    ------
+    ValueError
+        If there are too few or too many leaves.
+
+    Examples
+    --------
+    >>> from funcdiff import tree_util
+    >>> treedef = tree_util.tree_structure((1, {"x": 2}))
+    >>> print(tree_util.tree_unflatten(treedef, ["a", "b"]))
+    ('a', {'x': 'b'})
+
+    See Also
+    --------
+    tree_flatten : the inverse.
+    """
     if treedef._flat and (type(leaves) is list or type(leaves) is tuple) and \
             len(leaves) == treedef.num_leaves:
         return treedef.kind(leaves)
@@ -205,16 +359,100 @@ def _unflatten(t: PyTreeDef, it):
     return t.kind(*children)  # namedtuple
 
 
-def tree_leaves(tree, is_leaf=None):
+def tree_leaves(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> list[Any]:
+    """The leaves of a pytree, left to right.
+
+    Parameters
+    ----------
+    tree : pytree
+        The value.
+    is_leaf : callable, optional
+        As in ``tree_flatten``.
+
+    Returns
+    -------
+    list
+        The leaves.
+
+    Examples
+    --------
+    >>> from funcdiff import tree_util
+    >>> print(tree_util.tree_leaves([1, (2, None), {"k": 3}]))
+    [1, 2, 3]
+
+    See Also
+    --------
+    tree_flatten : the leaves and the structure.
+    """
     return tree_flatten(tree, is_leaf)[0]
 
 
-def tree_structure(tree, is_leaf=None) -> PyTreeDef:
+def tree_structure(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> PyTreeDef:
+    """The structure of a pytree, without its leaves.
+
+    Parameters
+    ----------
+    tree : pytree
+        The value.
+    is_leaf : callable, optional
+        As in ``tree_flatten``.
+
+    Returns
+    -------
+    PyTreeDef
+        The structure.
+
+    Examples
+    --------
+    >>> from funcdiff import tree_util
+    >>> print(tree_util.tree_structure({"w": np.ones(3), "b": 0.0}))
+    PyTreeDef({'b': *, 'w': *})
+
+    See Also
+    --------
+    tree_flatten : the leaves and the structure.
+    """
     return tree_flatten(tree, is_leaf)[1]
 
 
-def tree_map(f: Callable, tree, *rest, is_leaf=None):
-    """Apply ``f`` leafwise; ``rest`` trees must have ``tree``'s structure."""
+def tree_map(f: Callable[..., Any], tree: Any, *rest: Any,
+             is_leaf: Callable[[Any], bool] | None = None) -> Any:
+    """Apply ``f`` to every leaf (to corresponding leaves of several trees).
+
+    Parameters
+    ----------
+    f : callable
+        Called as ``f(leaf, *rest_leaves)``.
+    tree : pytree
+        The first tree; its structure is the result's.
+    *rest : pytree
+        More trees of ``tree``'s structure.
+    is_leaf : callable, optional
+        As in ``tree_flatten``.
+
+    Returns
+    -------
+    pytree
+        ``f``'s results in ``tree``'s structure.
+
+    Raises
+    ------
+    ValueError
+        If a tree in ``rest`` has another structure.
+
+    Examples
+    --------
+    >>> from funcdiff import tree_util
+    >>> params = {"w": np.array([1.0, 2.0]), "b": 0.5}
+    >>> grads = {"w": np.array([0.5, 0.5]), "b": 1.0}
+    >>> new = tree_util.tree_map(lambda p, g: p - 0.1 * g, params, grads)
+    >>> print(new["w"], new["b"])
+    [0.95 1.95] 0.4
+
+    See Also
+    --------
+    tree_flatten : the leaves it visits.
+    """
     leaves, treedef = tree_flatten(tree, is_leaf)
     others = []
     for r in rest:
@@ -226,10 +464,55 @@ def tree_map(f: Callable, tree, *rest, is_leaf=None):
 
 
 def treedef_is_leaf(t: PyTreeDef) -> bool:
+    """Whether a structure is a single leaf.
+
+    Parameters
+    ----------
+    t : PyTreeDef
+        The structure.
+
+    Returns
+    -------
+    bool
+        True for the structure of a leaf.
+
+    Examples
+    --------
+    >>> from funcdiff import tree_util
+    >>> print(tree_util.treedef_is_leaf(tree_util.tree_structure(1.0)),
+    ...       tree_util.treedef_is_leaf(tree_util.tree_structure((1.0,))))
+    True False
+
+    See Also
+    --------
+    tree_structure : makes one.
+    """
     return t.kind == "leaf"
 
 
-def tree_all(tree) -> bool:
+def tree_all(tree: Any) -> bool:
+    """Whether every leaf of a pytree is true.
+
+    Parameters
+    ----------
+    tree : pytree
+        The value.
+
+    Returns
+    -------
+    bool
+        ``all(tree_leaves(tree))``.
+
+    Examples
+    --------
+    >>> from funcdiff import tree_util
+    >>> print(tree_util.tree_all({"a": True, "b": [1, 2]}), tree_util.tree_all([1, 0]))
+    True False
+
+    See Also
+    --------
+    tree_leaves : the leaves it checks.
+    """
     return all(tree_leaves(tree))
 
 
