@@ -20,6 +20,30 @@ logger = logging.getLogger("funcdiff")
 
 
 class _Config:
+    """The global switches, ``funcdiff.config``.
+
+    Attributes: ``log_compiles`` (log every jit (re)trace with the reason, through
+    the ``funcdiff`` logger), ``debug_nans`` (raise at the first primitive that makes
+    a NaN from NaN-free inputs), ``jit_cache_size`` (entries kept per jitted
+    function), ``numexpr_fusion`` (let ``jit`` fuse large float64 elementwise chains
+    into numexpr expressions when numexpr is installed).  ``debug_nans_enabled()``
+    and ``logging_compiles()`` are context managers setting a switch for a block.
+
+    Examples
+    --------
+    >>> with fd.config.debug_nans_enabled():
+    ...     try:
+    ...         fd.grad(lambda x: fnp.sum(fnp.log(x)))(np.array([-1.0]))
+    ...     except FloatingPointError:
+    ...         print("NaN caught")
+    NaN caught
+    >>> print(fd.config.debug_nans, fd.config.jit_cache_size)
+    False 64
+
+    See Also
+    --------
+    funcdiff.jit : the cache and compiles these switches concern.
+    """
     def __init__(self):
         self.log_compiles = False
         self.jit_cache_size = 64
