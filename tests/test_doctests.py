@@ -60,8 +60,9 @@ def test_docstring_has_sections(name):
     obj = PUBLIC[name]
     doc = inspect.getdoc(obj) or ""
     assert doc and "\n" in doc, f"{name} has no multi-line docstring"
-    assert doc.splitlines()[0].strip().endswith("."), \
-        f"{name}: the first line should be a one-line summary sentence"
+    summary = doc.split("\n\n")[0]
+    assert summary.rstrip().endswith(".") and len(summary) < 250, \
+        f"{name}: the docstring should start with a short summary sentence"
     missing = _required(obj) - _sections(doc)
     assert not missing, f"{name}'s docstring lacks the section(s) {sorted(missing)}"
 
