@@ -31,7 +31,7 @@ class _Config:
 
     Examples
     --------
-    >>> with fd.config.debug_nans_enabled():
+    >>> with fd.config.debug_nans_enabled(), np.errstate(invalid="ignore"):
     ...     try:
     ...         fd.grad(lambda x: fnp.sum(fnp.log(x)))(np.array([-1.0]))
     ...     except FloatingPointError:
