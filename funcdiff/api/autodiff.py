@@ -11,6 +11,7 @@ from ._flat import flatten_args, flatten_fun, leaf_aval, leaf_operand, to_output
 from ..core.avals import float0, is_differentiable_dtype
 from ..core.errors import GradientError, StructureError, FuncdiffTypeError, FuncdiffValueError
 from ..core.trace import trace_flat
+from ..core.tracebacks import api_boundary
 from ..primitives.base import convert_element_type, full, reshape, transpose
 from ..primitives.shape import slice_
 from .executor import linearize_flat
@@ -196,6 +197,7 @@ def _vjp_core(f, primals, has_aux, fname, user_f=None, positions=None):
     return lin, leaves, in_tree, out_tree, outs, aux
 
 
+@api_boundary
 def vjp(f, *primals, has_aux=False):
     """``(out, vjp_fn)`` (``(out, vjp_fn, aux)`` with ``has_aux``).  ``vjp_fn(ct)`` returns a
     tuple with one cotangent per primal; call it as often as you like."""
@@ -213,7 +215,7 @@ def vjp(f, *primals, has_aux=False):
         g = lin.vjp(cts)
         return _assemble(g, lin.diff_mask, leaves, in_tree)
 
-    result = (tree_unflatten(out_tree, [to_output(o) for o in outs]), vjp_fn)
+    result = (tree_unflatten(out_tree, [to_output(o) for o in outs]), api_boundary(vjp_fn))
     return result + (aux,) if has_aux else result
 
 
@@ -283,7 +285,7 @@ def _value_and_grad(f, argnums, has_aux, allow_int, holomorphic, name):
         value = tree_unflatten(out_tree, [to_output(o) for o in outs])
         return ((value, aux), g) if has_aux else (value, g)
 
-    return vg
+    return api_boundary(vg)
 
 
 def grad(f, argnums=0, has_aux=False, allow_int=False, holomorphic=False):
@@ -304,7 +306,7 @@ def grad(f, argnums=0, has_aux=False, allow_int=False, holomorphic=False):
             return grads, value[1]
         return grads
 
-    return g
+    return api_boundary(g)
 
 
 # --- jvp / linearize ----------------------------------------------------------------------
@@ -323,6 +325,7 @@ def _check_tangents(p_leaves, p_tree, t_leaves, t_tree, fname):
     return out
 
 
+@api_boundary
 def jvp(f, primals, tangents, has_aux=False):
     """Forward mode: ``(f(*primals), J @ tangents)``."""
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
@@ -348,6 +351,7 @@ def _jvp_aux(f, primals, p_leaves, p_tree):
     return lin, out_tree, outs, aux
 
 
+@api_boundary
 def linearize(f, *primals):
     """``(f(*primals), f_jvp)``: evaluate once, then apply the linear map many times."""
     p_leaves, p_tree = flatten_args(primals, f)
@@ -360,7 +364,8 @@ def linearize(f, *primals):
         tans = _check_tangents(p_leaves, p_tree, t_leaves, t_tree, "linearize")
         return tree_unflatten(out_tree, [to_output(t) for t in lin.jvp(tans)])
 
-    return tree_unflatten(out_tree, [to_output(o) for o in lin.primal_outs]), f_jvp
+    return (tree_unflatten(out_tree, [to_output(o) for o in lin.primal_outs]),
+            api_boundary(f_jvp))
 
 
 # --- Jacobians and Hessians -------------------------------------------------------------
@@ -449,7 +454,7 @@ def _jacfwd(f, argnums, has_aux, holomorphic, fname, mode="fwd"):
         jac_ = _jac_tree(blocks, out_tree, in_tree, single)
         return (jac_, aux) if has_aux else jac_
 
-    return jac
+    return api_boundary(jac)
 
 
 def jacrev(f, argnums=0, has_aux=False, holomorphic=False):
@@ -482,7 +487,7 @@ def _jacrev(f, argnums, has_aux, holomorphic, fname):
         jac_ = _jac_tree(blocks, out_tree, in_tree, single)
         return (jac_, aux) if has_aux else jac_
 
-    return jac
+    return api_boundary(jac)
 
 
 def _jac_tree(blocks, out_tree, in_tree, single):
@@ -509,7 +514,7 @@ def hvp(f):
     """``hvp(f)(x, v)``: the Hessian-vector product, forward-over-reverse."""
     def h(x, v):
         return jvp(grad(f), (x,), (v,))[1]
-    return h
+    return api_boundary(h)
 
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "linearize", "jacfwd", "jacrev",
@@ -538,5 +543,5 @@ def make_jaxpr(f, static_argnums=()):
         closed, _, _ = trace_flat(flat_f, [leaf_aval(x) for x in leaves], kind="make_jaxpr")
         return closed
 
-    return wrapped
+    return api_boundary(wrapped)
 

@@ -20,6 +20,7 @@ from ..analysis.residuals import _fmt_bytes, saved_residuals_jaxpr
 from ..core.avals import is_differentiable_dtype
 from ..core.ir import Eqn, Var, closure_convert
 from ..core.trace import Tracer, current_source_info, state, trace_active, trace_flat
+from ..core.tracebacks import api_boundary
 from ..higher_order.checkpoint import _as_policy, checkpoint_p, name_p
 from ..tree_util import tree_flatten, tree_unflatten
 from ._flat import (arg_names, call_leaf_paths, flatten_fun, leaf_aval, leaf_operand,
@@ -114,7 +115,7 @@ def checkpoint(fun=None, *, policy=None, prevent_cse=True, static_argnums=()):
             outs = checkpoint_p.bind(*operands, **params)
         return tree_unflatten(store["out_tree"], list(outs))
 
-    return wrapped
+    return api_boundary(wrapped)
 
 
 remat = checkpoint
@@ -167,6 +168,7 @@ def checkpoint_sequential(functions, segments=None, *, policy=None,
 
 # --- saved residuals -----------------------------------------------------------------
 
+@api_boundary
 def saved_residuals(f, *args, argnums=None):
     """What ``grad``/``vjp`` of ``f`` at ``args`` keep for the backward pass (traced
     abstractly; nothing is computed): a list of ``Residual`` (shape, dtype, nbytes,
@@ -185,6 +187,7 @@ def saved_residuals(f, *args, argnums=None):
     return saved_residuals_jaxpr(closed, mask)
 
 
+@api_boundary
 def print_saved_residuals(f, *args, argnums=None, file=None):
     """Print every value reverse-mode differentiation of ``f`` keeps from the forward
     to the backward pass: shape, dtype, bytes and the user line that made it, then the

@@ -22,6 +22,7 @@ from ..core.debug import check_compiled, flags as debug_flags
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..core.ir import ExactKey, closure_convert
 from ..core.trace import Tracer, relaxed_gc, state, trace_active, trace_flat
+from ..core.tracebacks import api_boundary, reraise_filtered
 from ..higher_order.call import jit_call_p
 from ..jit.codegen import compile_jaxpr
 from ..jit.passes import lower as _lower_passes
@@ -186,45 +187,48 @@ class JittedFunction:
 
     # -- calling -------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        fast = self._fast
-        if fast is not None and not kwargs:
-            n, sig, fn, out_leaf, out_tree = fast
-            if len(args) == n:
-                if n == 1:   # the common case, spelled out
-                    a = args[0]
-                    t, shape, dtype = sig[0]
-                    ok = type(a) is t and (shape is None or (
-                        a.shape == shape and a.dtype == dtype))
-                else:
-                    ok = _signature_matches(args, sig)
-                if ok and not state.stack and not debug_flags.nans:
-                    next(self._fast_hits)
-                    self._fast_used = True
-                    outs = fn(*args)
-                    if out_leaf:
-                        o = outs[0]
-                        return o if type(o) is np.ndarray else to_output(o)
-                    return tree_unflatten(out_tree, [to_output(o) for o in outs])
-        if self._fast_used:
-            self._touch_fast()
-        key, leaves, nargs = self._split(args, kwargs)
-        entry = self._lookup(key, nargs)
-        if trace_active() or any(type(x) is Tracer for x in leaves):
-            # one call jaxpr per entry: caches keyed by it (the compiled code of the
-            # jit_call impl, vmap's batched sub-jaxprs) then hit on every call
-            if entry.call is None:
-                entry.call = closure_convert(entry.closed)
-            jaxpr, consts = entry.call
-            outs = jit_call_p.bind(*consts, *leaves, jaxpr=jaxpr, name=self.__name__)
-        else:
-            with self._lock:
-                self._compile(entry)
-                self._update_fast(key, entry, args, kwargs)
-            outs = [to_output(o) for o in entry.fn(*leaves)]
-            if debug_flags.nans:   # re-run op by op to name the op that made a NaN
-                check_compiled(outs, entry.closed.jaxpr, entry.closed.consts, leaves,
-                               f"jit({self.__name__})")
-        return tree_unflatten(entry.out_tree, outs)
+        try:
+            fast = self._fast
+            if fast is not None and not kwargs:
+                n, sig, fn, out_leaf, out_tree = fast
+                if len(args) == n:
+                    if n == 1:   # the common case, spelled out
+                        a = args[0]
+                        t, shape, dtype = sig[0]
+                        ok = type(a) is t and (shape is None or (
+                            a.shape == shape and a.dtype == dtype))
+                    else:
+                        ok = _signature_matches(args, sig)
+                    if ok and not state.stack and not debug_flags.nans:
+                        next(self._fast_hits)
+                        self._fast_used = True
+                        outs = fn(*args)
+                        if out_leaf:
+                            o = outs[0]
+                            return o if type(o) is np.ndarray else to_output(o)
+                        return tree_unflatten(out_tree, [to_output(o) for o in outs])
+            if self._fast_used:
+                self._touch_fast()
+            key, leaves, nargs = self._split(args, kwargs)
+            entry = self._lookup(key, nargs)
+            if trace_active() or any(type(x) is Tracer for x in leaves):
+                # one call jaxpr per entry: caches keyed by it (the compiled code of the
+                # jit_call impl, vmap's batched sub-jaxprs) then hit on every call
+                if entry.call is None:
+                    entry.call = closure_convert(entry.closed)
+                jaxpr, consts = entry.call
+                outs = jit_call_p.bind(*consts, *leaves, jaxpr=jaxpr, name=self.__name__)
+            else:
+                with self._lock:
+                    self._compile(entry)
+                    self._update_fast(key, entry, args, kwargs)
+                outs = [to_output(o) for o in entry.fn(*leaves)]
+                if debug_flags.nans:   # re-run op by op to name the op that made a NaN
+                    check_compiled(outs, entry.closed.jaxpr, entry.closed.consts, leaves,
+                                   f"jit({self.__name__})")
+            return tree_unflatten(entry.out_tree, outs)
+        except Exception as e:   # (inline, not api_boundary: no extra frame per call)
+            raise reraise_filtered(e)
 
     def _touch_fast(self):
         """Apply the fast path's pending LRU touch (before any slow-path lookup)."""
@@ -254,6 +258,7 @@ class JittedFunction:
         self._fast = (len(sig), tuple(sig), entry.fn, out_tree == _LEAF_TREE, out_tree)
         self._fast_key = key
 
+    @api_boundary
     def lower(self, *args, **kwargs):
         """The staged program for these arguments: ``.jaxpr``, ``.source``,
         ``.cost_analysis()``."""
@@ -335,4 +340,4 @@ def cost_analysis(f, static_argnums=()):
         # jit's whole pipeline: the program it runs
         return jaxpr_cost(_lower_passes(closed), saved_from=closed)
 
-    return wrapped
+    return api_boundary(wrapped)

@@ -20,6 +20,7 @@ from ..api._flat import flatten_fun, leaf_operand
 from ..core.avals import ShapedArray
 from ..core.errors import ConcretizationError, FuncdiffTypeError, FuncdiffValueError
 from ..core.trace import Tracer, get_aval, trace_flat
+from ..core.tracebacks import api_boundary
 from ..api.custom_derivatives import stop_gradient
 from ..core.ir import closure_convert
 from ..higher_order._common import same_aval
@@ -163,6 +164,7 @@ def _concrete_int(x):
 
 # --- cond / switch ----------------------------------------------------------------------------
 
+@api_boundary
 def cond(pred, true_fun, false_fun, *operands):
     """``true_fun(*operands)`` if ``pred`` else ``false_fun(*operands)``, as one traced
     operation (both branches are traced; one runs).
@@ -191,6 +193,7 @@ def cond(pred, true_fun, false_fun, *operands):
     return _switch(index, [false_fun, true_fun], operands, "cond", ["false_fun", "true_fun"])
 
 
+@api_boundary
 def switch(index, branches, *operands):
     """``branches[index](*operands)`` with ``index`` clamped to ``[0, len(branches) - 1]``
     (as JAX does).
@@ -270,6 +273,7 @@ def _join_outputs(what, names, tree, outs):
 
 # --- while_loop / fori_loop -------------------------------------------------------------------
 
+@api_boundary
 def while_loop(cond_fun, body_fun, init_val):
     """``val = init_val; while cond_fun(val): val = body_fun(val); return val``, as one
     traced operation.  Differentiable in forward and reverse mode (reverse mode replays
@@ -320,6 +324,7 @@ def while_loop(cond_fun, body_fun, init_val):
     return tree_unflatten(tree, outs)
 
 
+@api_boundary
 def fori_loop(lower, upper, body_fun, init_val):
     """``val = init_val; for i in range(lower, upper): val = body_fun(i, val)``.
 
@@ -356,6 +361,7 @@ def fori_loop(lower, upper, body_fun, init_val):
 
 # --- scan / map -----------------------------------------------------------------------------------
 
+@api_boundary
 def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     """Loop ``f(carry, x) -> (carry, y)`` over the leading axis of ``xs``, stacking the
     ys: the functional form of ``for x in xs: carry, y = f(carry, x)``.
@@ -432,6 +438,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
             tree_unflatten(store["y_tree"], outs[nk:]))
 
 
+@api_boundary
 def map(f, xs):  # noqa: A001 - the JAX name
     """``stack([f(x) for x in xs])`` over the leading axis of the pytree ``xs``, as a scan."""
     _, ys = scan(lambda c, x: (c, f(x)), (), xs)
