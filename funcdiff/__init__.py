@@ -22,6 +22,7 @@ from .api.custom_derivatives import custom_jvp, custom_vjp, stop_gradient  # noq
 from .api.jacobian import jacobian  # noqa: F401
 from .api.jit import cost_analysis, jit  # noqa: F401
 from .api.vmap import vmap  # noqa: F401
+from .transforms.vmap import BatchingError  # noqa: F401
 from . import lax, numpy  # noqa: F401
 from . import flatten_util, test_util  # noqa: F401
 from .test_util import check_grads  # noqa: F401

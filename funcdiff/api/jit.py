@@ -41,11 +41,13 @@ class _Entry:
 
 
 class Lowered:
-    """What ``jit(f).lower(*args)`` returns: the optimized IR, the generated source and
-    its cost analysis."""
+    """What ``jit(f).lower(*args)`` returns: the optimized IR (``.jaxpr``), the generated
+    source (``.as_text()``, also ``.source``), its cost analysis, and ``.compile()``."""
 
-    def __init__(self, entry):
+    def __init__(self, entry, key=None, name="fun"):
         self._entry = entry
+        self._key = key
+        self._name = name
 
     @property
     def jaxpr(self):
@@ -55,11 +57,75 @@ class Lowered:
     def source(self):
         return self._entry.source
 
+    def as_text(self):
+        """The NumPy source ``jit`` generated for these argument types.
+
+        Examples
+        --------
+        >>> import numpy as np, funcdiff as fd
+        >>> print(fd.jit(lambda x: x * 2.0).lower(np.ones(3)).as_text())  # doctest: +ELLIPSIS
+        def ...
+        """
+        return self._entry.source
+
+    def compile(self):
+        """The compiled program: ``Compiled``, called with the (non-static) arguments
+        it was lowered for; other shapes or dtypes are an error, not a retrace.
+
+        Examples
+        --------
+        >>> import numpy as np, funcdiff as fd
+        >>> run = fd.jit(lambda x: x * 2.0).lower(np.ones(3)).compile()
+        >>> run(np.arange(3.0))
+        array([0., 2., 4.])
+        """
+        return Compiled(self._entry, self._key, self._name)
+
     def cost_analysis(self):
         return jaxpr_cost(self._entry.optimized, saved_from=self._entry.closed)
 
     def __repr__(self):
-        return f"Lowered(n_eqns={len(self.jaxpr.eqns)})"
+        return f"Lowered({self._name}, n_eqns={len(self.jaxpr.eqns)})"
+
+
+class Compiled:
+    """What ``Lowered.compile()`` returns: the generated function for one input
+    signature.  Call it with the arguments ``lower`` saw, static ones left out."""
+
+    def __init__(self, entry, key, name):
+        self._entry, self._key, self._name = entry, key, name
+
+    def as_text(self):
+        """The generated NumPy source."""
+        return self._entry.source
+
+    def cost_analysis(self):
+        return jaxpr_cost(self._entry.optimized, saved_from=self._entry.closed)
+
+    @api_boundary
+    def __call__(self, *args, **kwargs):
+        in_tree, avals = self._key[0], self._key[1]
+        leaves, tree = tree_flatten((args, kwargs))
+        if trace_active() or any(type(x) is Tracer for x in leaves):
+            raise FuncdiffTypeError(
+                f"Compiled({self._name}) was called on traced values (inside grad, vmap or "
+                "jit); a compiled program runs on arrays only.  Call the jitted function "
+                "instead: it composes with every transform.")
+        leaves = leaf_operands(leaves, lambda: call_leaf_paths(
+            tree.children[0], [f"args[{i}]" for i in range(len(args))], tree.children[1]))
+        got = tuple(leaf_aval(x) for x in leaves)
+        if tree != in_tree or got != avals:
+            raise FuncdiffTypeError(
+                f"Compiled({self._name}) was compiled for arguments {in_tree} with types "
+                f"{', '.join(a.str_short() for a in avals) or 'none'} but was called with "
+                f"{tree} of types {', '.join(a.str_short() for a in got) or 'none'}.  "
+                "Pass arguments of the lowered types (static arguments left out), or call "
+                "the jitted function, which compiles once per signature.")
+        outs = [to_output(o) for o in self._entry.fn(*leaves)]
+        return tree_unflatten(self._entry.out_tree, outs)
+
+    def __repr__(self):
+        return f"Compiled({self._name})"
 
 
 _relaxed_gc = relaxed_gc   # (one shared switch: core.trace's)
@@ -82,7 +148,8 @@ def _static_key(v, what):
 class JittedFunction:
     """A jitted function; call it like the original."""
 
-    def __init__(self, fun, static_argnums=(), static_argnames=()):
+    def __init__(self, fun, static_argnums=(), static_argnames=(), donate_argnums=(),
+                 donate_argnames=()):
         functools.update_wrapper(self, fun)
         if not hasattr(self, "__name__"):   # functools.partial, callable objects
             self.__name__ = getattr(type(fun), "__name__", "fun")
@@ -91,6 +158,9 @@ class JittedFunction:
             else tuple(static_argnums)
         self._static_argnames = (static_argnames,) if isinstance(static_argnames, str) \
             else tuple(static_argnames)
+        self._donate_argnums, self._donate_argnames = _check_donation(
+            self.__name__, donate_argnums, donate_argnames, self._static_argnums,
+            self._static_argnames)
         self._cache: OrderedDict = OrderedDict()
         self._hits = self._misses = 0
         self._lock = threading.RLock()
@@ -260,13 +330,13 @@ class JittedFunction:
 
     @api_boundary
     def lower(self, *args, **kwargs):
-        """The staged program for these arguments: ``.jaxpr``, ``.source``,
-        ``.cost_analysis()``."""
+        """The staged program for these arguments: ``.jaxpr``, ``.as_text()``,
+        ``.cost_analysis()``, ``.compile()``."""
         key, _, nargs = self._split(args, kwargs)
         entry = self._lookup(key, nargs)
         with self._lock:
             self._compile(entry)
-        return Lowered(entry)
+        return Lowered(entry, key, self.__name__)
 
     def cache_info(self) -> CacheInfo:
         fast_hits = int(repr(self._fast_hits)[len("count("):-1])   # count(n) -> n
@@ -319,12 +389,43 @@ def _explain(old, new):
     return "because " + "; ".join(reasons) if reasons else "(cache entry evicted)"
 
 
-def jit(fun=None, *, static_argnums=(), static_argnames=()):
+def _check_donation(name, donate_argnums, donate_argnames, static_argnums,
+                    static_argnames):
+    """``donate_argnums`` / ``donate_argnames`` validated as JAX does: ints / strings,
+    none of them static (a static argument is a Python value, not a buffer)."""
+    nums = (donate_argnums,) if isinstance(donate_argnums, int) else tuple(donate_argnums)
+    names = (donate_argnames,) if isinstance(donate_argnames, str) else \
+        tuple(donate_argnames)
+    bad = [i for i in nums if not isinstance(i, int) or isinstance(i, bool)]
+    bad += [n for n in names if not isinstance(n, str)]
+    if bad:
+        raise FuncdiffTypeError(
+            f"jit({name}): donate_argnums takes ints and donate_argnames strings, got "
+            f"{bad[0]!r} of type {type(bad[0]).__name__}")
+    both = sorted(set(nums) & set(static_argnums)) + sorted(set(names) & set(static_argnames))
+    if both:
+        raise FuncdiffValueError(
+            f"jit({name}): argument {both[0]!r} is both static and donated; static "
+            "arguments are Python values, not buffers: drop it from donate_argnums / "
+            "donate_argnames")
+    return nums, names
+
+
+def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=(),
+        donate_argnames=()):
     """Compile ``fun`` to NumPy code, once per input signature.  Usable as ``jit(f)``,
-    ``@jit`` or ``@jit(static_argnums=...)``."""
+    ``@jit`` or ``@jit(static_argnums=...)``.
+
+    ``donate_argnums`` / ``donate_argnames`` (JAX's names and checks) tell ``jit`` the
+    caller will not use those arguments after the call, so their buffers may be reused
+    for results.  funcdiff accepts and validates them but never writes into an
+    argument today: a donated array keeps its value (do not rely on that; JAX deletes
+    donated buffers)."""
     if fun is None:
-        return lambda f: JittedFunction(f, static_argnums, static_argnames)
-    return JittedFunction(fun, static_argnums, static_argnames)
+        return lambda f: JittedFunction(f, static_argnums, static_argnames, donate_argnums,
+                                        donate_argnames)
+    return JittedFunction(fun, static_argnums, static_argnames, donate_argnums,
+                          donate_argnames)
 
 
 def cost_analysis(f, static_argnums=()):

@@ -30,10 +30,13 @@ from ..higher_order.while_loop import while_p
 from ..primitives.base import add, convert_element_type
 from ..primitives.elementwise import lt, maximum as _max, minimum as _min, ne
 from ..tree_util import tree_flatten, tree_unflatten
+from ._slicing import (dynamic_index_in_dim, dynamic_slice, dynamic_slice_in_dim,
+                       dynamic_update_slice, select)
 from ._solves import custom_linear_solve, custom_root
 
 __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "stop_gradient",
-           "custom_root", "custom_linear_solve"]
+           "custom_root", "custom_linear_solve", "select", "dynamic_slice",
+           "dynamic_slice_in_dim", "dynamic_update_slice", "dynamic_index_in_dim"]
 
 
 # --- helpers ------------------------------------------------------------------------------
