@@ -10,7 +10,8 @@ from . import core, tree_util  # noqa: F401
 from .core.check import check_jaxpr  # noqa: F401
 from .core.errors import (ConcretizationError, DerivativeCutWarning,  # noqa: F401
                           FuncdiffError, FuncdiffIndexError, FuncdiffTypeError,
-                          FuncdiffValueError, GradientError, ImplicitGradientWarning,
+                          FuncdiffValueError, FuncdiffWarning, GradientError,
+                          ImplicitGradientWarning, RetraceWarning,
                           NonConcreteBooleanIndexError, ShapeError, StructureError,
                           TracerArrayConversionError, TracerBufferWriteError,
                           TracerLeakError, UnsupportedNumpyFunctionError)

@@ -4,6 +4,10 @@
   argument's shape, dtype or static value changed -- through the ``funcdiff`` logger.
 * ``debug_nans``: raise at the first primitive that makes a NaN from NaN-free inputs.
   Also usable as a context manager: ``with funcdiff.config.debug_nans_enabled(): ...``.
+* ``retrace_warning_threshold``: a ``jit`` function that traces more often than this
+  warns once (``RetraceWarning``), naming the argument that keeps changing.
+* ``compile_log_seconds``: a ``jit`` trace and compile slower than this is logged
+  (warning level) through the ``funcdiff`` logger.
 * ``jit_cache_size``: entries kept per jitted function (least recently used dropped), and
   batched variants (one per batch size) ``vmap`` keeps of each of its programs.
 * ``numexpr_fusion``: let ``jit`` fuse large float64 elementwise chains into numexpr
@@ -30,6 +34,8 @@ class _Config:
     def __init__(self):
         self.log_compiles = False
         self.jit_cache_size = 64
+        self.retrace_warning_threshold = 8
+        self.compile_log_seconds = 1.0
         self.numexpr_fusion = True   # fuse large float64 elementwise chains (if installed)
 
     @property
@@ -80,4 +86,4 @@ class _Config:
 
 config = _Config()
 _SWITCHES = ("log_compiles", "debug_nans", "jit_cache_size", "numexpr_fusion",
-             "traceback_filtering")
+             "traceback_filtering", "retrace_warning_threshold", "compile_log_seconds")

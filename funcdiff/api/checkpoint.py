@@ -22,7 +22,7 @@ from ..core.ir import Eqn, Var, closure_convert
 from ..core.trace import Tracer, current_source_info, state, trace_active, trace_flat
 from ..core.tracebacks import api_boundary
 from ..higher_order.checkpoint import _as_policy, checkpoint_p, name_p
-from ..tree_util import tree_flatten, tree_unflatten
+from ..tree_util import tree_flatten, tree_structure, tree_unflatten
 from ._flat import (arg_names, call_leaf_paths, flatten_fun, leaf_aval, leaf_operand,
                     leaf_operands)
 from .autodiff import make_jaxpr
@@ -175,6 +175,7 @@ def saved_residuals(f, *args, argnums=None):
     kind, description, source_info).  ``argnums`` selects the differentiated
     positional arguments (default: all floating-point leaves)."""
     closed = make_jaxpr(f)(*args)
+    names = call_leaf_paths(tree_structure(tuple(args)), arg_names(f, range(len(args))))
     mask = None
     if argnums is not None:
         nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
@@ -184,7 +185,7 @@ def saved_residuals(f, *args, argnums=None):
             for leaf in tree_flatten(a)[0]:
                 mask.append(i in nums and is_differentiable_dtype(
                     leaf_aval(leaf_operand(leaf)).dtype))
-    return saved_residuals_jaxpr(closed, mask)
+    return saved_residuals_jaxpr(closed, mask, names)
 
 
 @api_boundary

@@ -12,6 +12,8 @@ from __future__ import annotations
 import functools
 import itertools
 import threading
+import time
+import warnings
 from collections import OrderedDict, namedtuple
 
 import numpy as np
@@ -19,7 +21,7 @@ import numpy as np
 from ..analysis.cost import jaxpr_cost
 from ..config import config, logger
 from ..core.debug import check_compiled, flags as debug_flags
-from ..core.errors import FuncdiffTypeError, FuncdiffValueError
+from ..core.errors import FuncdiffTypeError, FuncdiffValueError, RetraceWarning
 from ..core.ir import ExactKey, closure_convert
 from ..core.trace import Tracer, relaxed_gc, state, trace_active, trace_flat
 from ..core.tracebacks import api_boundary, reraise_filtered
@@ -37,7 +39,7 @@ _LEAF_TREE = tree_structure(0)
 
 class _Entry:
     __slots__ = ("closed", "out_tree", "fn", "source", "optimized", "has_tracer_consts",
-                 "call")
+                 "call", "trace_seconds")
 
 
 class Lowered:
@@ -165,6 +167,7 @@ class JittedFunction:
         self._hits = self._misses = 0
         self._lock = threading.RLock()
         self._last_key = None
+        self._retrace_warned = False
         # Fast path for repeated calls: (signature, compiled fn, out tree) of the last
         # eager call whose arguments were plain arrays/scalars (no pytrees, statics or
         # keywords); a call matching the signature skips flattening, the key and the
@@ -212,9 +215,11 @@ class JittedFunction:
 
         flat_f, store = flatten_fun(lambda pair_dyn, pair_kw: g(pair_dyn, pair_kw),
                                     in_tree)
+        t0 = time.perf_counter()
         with _relaxed_gc:
             closed, _, _ = trace_flat(flat_f, list(avals), kind="jit")
         entry = _Entry()
+        entry.trace_seconds = time.perf_counter() - t0
         entry.closed = closed
         entry.out_tree = store["out_tree"]
         entry.has_tracer_consts = any(type(c) is Tracer for c in closed.consts)
@@ -223,9 +228,17 @@ class JittedFunction:
 
     def _compile(self, entry):
         if entry.fn is None:
+            t0 = time.perf_counter()
             with _relaxed_gc:
                 entry.optimized = _lower_passes(entry.closed)
                 entry.fn, entry.source = compile_jaxpr(entry.optimized, self.__name__)
+            seconds = time.perf_counter() - t0
+            if entry.trace_seconds + seconds > config.compile_log_seconds:
+                logger.warning(
+                    "jit(%s): tracing and compiling took %.1f s (tracing %.1f s, optimizing "
+                    "and generating code %.1f s) for %d eqns (%d after optimization)",
+                    self.__name__, entry.trace_seconds + seconds, entry.trace_seconds,
+                    seconds, len(entry.closed.jaxpr.eqns), len(entry.optimized.jaxpr.eqns))
         return entry
 
     def _lookup(self, key, nargs):
@@ -236,9 +249,9 @@ class JittedFunction:
                 self._cache.move_to_end(key)
                 return entry
             self._misses += 1
-            if config.log_compiles:
-                logger.warning("jit(%s): tracing %s", self.__name__,
-                               _explain(self._last_key, key))
+            if config.log_compiles or (self._misses > config.retrace_warning_threshold
+                                       and not self._retrace_warned):
+                self._report_retrace(key, nargs)
             self._last_key = key
         # Trace without holding the lock: tracing runs user code, which may call other
         # jitted functions; holding locks across it deadlocks two threads whose jitted
@@ -299,6 +312,36 @@ class JittedFunction:
             return tree_unflatten(entry.out_tree, outs)
         except Exception as e:   # (inline, not api_boundary: no extra frame per call)
             raise reraise_filtered(e)
+
+    def _report_retrace(self, key, nargs):
+        """(Under the lock, at a cache miss.)  Log the reason with ``log_compiles``; past
+        the threshold, warn once (``RetraceWarning``) naming what changes and the fix."""
+        nums = {i % nargs if -nargs <= i < nargs else i for i in self._static_argnums}
+        dyn_names = arg_names(self._fun, [i for i in range(nargs) if i not in nums])
+
+        def name_leaves(k):
+            return call_leaf_paths(k[0].children[0], dyn_names, k[0].children[1])
+
+        why, kinds = _explain(self._last_key, key, name_leaves,
+                              lambda i: arg_names(self._fun, [i])[0])
+        if config.log_compiles:
+            logger.warning("jit(%s): tracing %s", self.__name__, why)
+        if self._misses > config.retrace_warning_threshold and not self._retrace_warned \
+                and self._last_key is not None:
+            self._retrace_warned = True
+            fixes = "; ".join(_RETRACE_FIXES[k] for k in sorted(kinds))
+            warnings.warn(RetraceWarning(
+                f"jit({self.__name__}) has traced and compiled {self._misses} times (more "
+                f"than funcdiff.config.retrace_warning_threshold="
+                f"{config.retrace_warning_threshold}); the last time {why}.  Each new "
+                f"signature costs a trace and a compile.  To fix: {fixes}."), stacklevel=4)
+
+    def __repr__(self):
+        info = self.cache_info()
+        return (f"<jit({self.__name__}) {getattr(self._fun, '__module__', None)}."
+                f"{getattr(self._fun, '__qualname__', self.__name__)}: "
+                f"{info.entries} compiled signature(s), {info.hits} hit(s), "
+                f"{info.misses} miss(es)>")
 
     def _touch_fast(self):
         """Apply the fast path's pending LRU touch (before any slow-path lookup)."""
@@ -365,28 +408,57 @@ def _signature_matches(args, sig):
     return True
 
 
-def _explain(old, new):
-    """Why a retrace happened, in words."""
+def _explain(old, new, name_leaves, name_static):
+    """Why a retrace happened, in words, and what changed (a set of "structure",
+    "shape", "dtype", "weak", "static").  ``name_leaves(key)`` names the key's argument
+    leaves by pytree path (``x``, ``params['w']``), ``name_static(i)`` a static one."""
     if old is None:
-        return "for the first time"
+        return "for the first time", set()
     o_tree, o_avals, o_static, o_kw = old
     n_tree, n_avals, n_static, n_kw = new
-    reasons = []
+    reasons, kinds = [], set()
     if o_tree != n_tree:
         reasons.append(f"argument structure changed from {o_tree} to {n_tree}")
+        kinds.add("structure")
     elif o_avals != n_avals:
+        names = name_leaves(new)
         for i, (a, b) in enumerate(zip(o_avals, n_avals)):
             if a != b:
-                reasons.append(f"argument leaf {i} changed from {a.str_short()}"
+                reasons.append(f"argument `{names[i]}` changed from {a.str_short()}"
                                f"{' (weak)' if a.weak_type else ''} to {b.str_short()}"
                                f"{' (weak)' if b.weak_type else ''}")
+                kinds.add("shape" if a.shape != b.shape else
+                          "dtype" if a.dtype != b.dtype else "weak")
     if o_static != n_static or o_kw != n_kw:
         od, nd = dict(o_static + o_kw), dict(n_static + n_kw)
         for k in sorted(set(od) | set(nd), key=str):
             if od.get(k) != nd.get(k):
-                reasons.append(f"static argument {k!r} changed from {od.get(k)!r} to "
-                               f"{nd.get(k)!r}")
-    return "because " + "; ".join(reasons) if reasons else "(cache entry evicted)"
+                label = f"{k} (`{name_static(k)}`)" if isinstance(k, int) else repr(k)
+                reasons.append(f"static argument {label} changed from "
+                               f"{_static_value(od.get(k))!r} to {_static_value(nd.get(k))!r}")
+                kinds.add("static")
+    if not reasons:
+        return "(cache entry evicted)", {"evicted"}
+    return "because " + "; ".join(reasons), kinds
+
+
+def _static_value(k):
+    return k.value if isinstance(k, ExactKey) else k
+
+
+_RETRACE_FIXES = {
+    "shape": "pad (or bucket) inputs to a few fixed shapes, or move the changing "
+             "size into a static argument (static_argnums) if it takes few values",
+    "dtype": "cast the inputs to one dtype before the call",
+    "weak": "pass NumPy arrays or scalars (np.float64(x)) rather than mixing them with "
+            "Python numbers",
+    "static": "a static argument retraces on every new value: if it takes many values "
+              "make it a regular (traced) argument, dropping it from static_argnums / "
+              "static_argnames",
+    "structure": "keep the pytree structure of the arguments (list lengths, dict keys) "
+                 "fixed",
+    "evicted": "raise funcdiff.config.jit_cache_size",
+}
 
 
 def _check_donation(name, donate_argnums, donate_argnames, static_argnums,

@@ -86,6 +86,17 @@ class UnsupportedNumpyFunctionError(FuncdiffTypeError):
     """A NumPy function funcdiff does not (yet) trace was applied to a traced value."""
 
 
+class FuncdiffWarning(UserWarning):
+    """Base class of funcdiff's own warnings that are not about derivatives (e.g.
+    ``RetraceWarning``)."""
+
+
+class RetraceWarning(FuncdiffWarning):
+    """A ``jit`` function traced (and compiled) more often than
+    ``funcdiff.config.retrace_warning_threshold``: an argument keeps changing shape,
+    dtype or static value.  Issued once per function, naming the argument."""
+
+
 class DerivativeCutWarning(UserWarning):
     """``float(x)``, ``complex(x)``, ``x.item()``, ``x.tolist()`` (or a ``math.*``
     function, ``"%f" % x``: anything asking for a Python number) on a traced value that
