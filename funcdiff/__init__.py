@@ -12,7 +12,8 @@ from . import tree_util as tree_util  # noqa: F401
 from .core.check import check_jaxpr  # noqa: F401
 from .core.errors import (ConcretizationError, DerivativeCutWarning,  # noqa: F401
                           FuncdiffError, FuncdiffIndexError, FuncdiffTypeError,
-                          FuncdiffValueError, GradientError, ImplicitGradientWarning,
+                          FuncdiffValueError, FuncdiffWarning, GradientError,
+                          ImplicitGradientWarning, RetraceWarning,
                           NonConcreteBooleanIndexError, ShapeError, StructureError,
                           TracerArrayConversionError, TracerBufferWriteError,
                           TracerLeakError, UnsupportedNumpyFunctionError)
@@ -24,6 +25,7 @@ from .api.custom_derivatives import custom_jvp, custom_vjp, stop_gradient  # noq
 from .api.jacobian import jacobian  # noqa: F401
 from .api.jit import cost_analysis, jit  # noqa: F401
 from .api.vmap import vmap  # noqa: F401
+from .transforms.vmap import BatchingError  # noqa: F401
 from . import lax as lax, numpy as numpy  # noqa: F401
 from . import flatten_util as flatten_util, test_util as test_util  # noqa: F401
 from . import typing as typing  # noqa: F401
@@ -48,7 +50,7 @@ __all__ = [
     "eval_jaxpr", "check_jaxpr", "config", "check_grads", "Array",
     # errors
     "FuncdiffError", "FuncdiffTypeError", "FuncdiffValueError", "FuncdiffIndexError",
-    "ConcretizationError", "DerivativeCutWarning", "GradientError",
+    "FuncdiffWarning", "RetraceWarning", "BatchingError", "ConcretizationError", "DerivativeCutWarning", "GradientError",
     "ImplicitGradientWarning", "NonConcreteBooleanIndexError", "ShapeError",
     "StructureError", "TracerArrayConversionError", "TracerBufferWriteError",
     "TracerLeakError", "UnsupportedNumpyFunctionError",

@@ -2,13 +2,18 @@
 classes, flattened to a list of leaves plus a hashable ``PyTreeDef``."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, TypeVar
+import dataclasses
+import functools
+from typing import Any, Callable, Iterable, NamedTuple, TypeVar
 
+from .core.errors import FuncdiffTypeError, FuncdiffValueError
 from .core.ir import value_key
 
 C = TypeVar("C", bound=type)
 
 _registry: dict[type, tuple[Callable, Callable]] = {}
+# registered types that name their children: ``keys(aux, n) -> [key, ...]``
+_registry_keys: dict[type, Callable] = {}
 
 
 def register_pytree_node(nodetype: type, flatten_func: Callable[[Any], tuple[Iterable[Any], Any]],
@@ -48,6 +53,7 @@ def register_pytree_node(nodetype: type, flatten_func: Callable[[Any], tuple[Ite
     tree_flatten : what the registration is used for.
     """
     _registry[nodetype] = (flatten_func, unflatten_func)
+    _registry_keys.pop(nodetype, None)
     _LEAF_TYPES.clear()
 
 
@@ -99,6 +105,9 @@ def register_pytree_node_class(cls: C) -> C:
 
 def _is_namedtuple(x) -> bool:
     return isinstance(x, tuple) and hasattr(type(x), "_fields")
+
+
+_MISSING = object()
 
 
 class PyTreeDef:
@@ -463,6 +472,212 @@ def tree_map(f: Callable[..., Any], tree: Any, *rest: Any,
     return tree_unflatten(treedef, [f(*xs) for xs in zip(leaves, *others)])
 
 
+def tree_reduce(function: Callable, tree, initializer=_MISSING, is_leaf=None):
+    """Reduce the leaves of ``tree`` with ``function`` (``functools.reduce`` over
+    ``tree_leaves(tree)``), as ``jax.tree_util.tree_reduce``.
+
+    Parameters
+    ----------
+    function : callable
+        ``function(accumulated, leaf) -> accumulated``.
+    tree : pytree
+    initializer : optional
+        The starting value; without it the first leaf is, and an empty tree is an error.
+    is_leaf : callable, optional
+        ``is_leaf(x) -> bool``: treat ``x`` as a leaf (do not flatten it).
+
+    Examples
+    --------
+    >>> import operator
+    >>> tree_reduce(operator.add, {"a": 1, "b": (2, 3)})
+    6
+    >>> tree_reduce(max, [], initializer=0)
+    0
+    """
+    leaves = tree_leaves(tree, is_leaf)
+    if initializer is _MISSING:
+        if not leaves:
+            raise FuncdiffTypeError(
+                "tree_reduce of a tree with no leaves needs an initializer "
+                "(tree_reduce(f, tree, initializer))")
+        return functools.reduce(function, leaves)
+    return functools.reduce(function, leaves, initializer)
+
+
+# --- key paths --------------------------------------------------------------------------
+
+class SequenceKey(NamedTuple):
+    """The key of a tuple's or list's child: its index (``[0]`` in ``keystr``)."""
+    idx: int
+
+    def __str__(self):
+        return f"[{self.idx!r}]"
+
+
+class DictKey(NamedTuple):
+    """The key of a dict's child (``['w']`` in ``keystr``)."""
+    key: Any
+
+    def __str__(self):
+        return f"[{self.key!r}]"
+
+
+class GetAttrKey(NamedTuple):
+    """The key of a namedtuple's or dataclass's child: the attribute (``.w``)."""
+    name: str
+
+    def __str__(self):
+        return f".{self.name}"
+
+
+class FlattenedIndexKey(NamedTuple):
+    """The key of a registered node's child that names none: its position (``[0]``)."""
+    key: int
+
+    def __str__(self):
+        return f"[{self.key!r}]"
+
+
+def keystr(keys) -> str:
+    """A key path as text, e.g. ``['params'][0].w``.
+
+    Examples
+    --------
+    >>> keystr((DictKey("params"), SequenceKey(0), GetAttrKey("w")))
+    "['params'][0].w"
+    """
+    return "".join(str(k) for k in keys)
+
+
+def child_keys(t: PyTreeDef) -> list:
+    """The keys of the children of node ``t`` (``SequenceKey(0)``, ``DictKey('w')``, ...)."""
+    kind = t.kind
+    n = len(t.children)
+    if kind is tuple or kind is list:
+        return [SequenceKey(i) for i in range(n)]
+    if kind is dict:
+        return [DictKey(k) for k in t.aux]
+    keys = _registry_keys.get(kind)
+    if keys is not None:
+        return keys(t.aux, n)
+    if kind not in _registry and hasattr(kind, "_fields"):   # namedtuple
+        return [GetAttrKey(f) for f in kind._fields]
+    return [FlattenedIndexKey(i) for i in range(n)]
+
+
+def treedef_paths(treedef: PyTreeDef, prefix=()) -> list:
+    """The key path (a tuple of keys) of each leaf of ``treedef``, in leaf order."""
+    if treedef.kind == "leaf":
+        return [prefix]
+    out: list = []
+    for k, c in zip(child_keys(treedef), treedef.children):
+        out.extend(treedef_paths(c, prefix + (k,)))
+    return out
+
+
+def tree_flatten_with_path(tree, is_leaf=None):
+    """``([(key_path, leaf), ...], treedef)``: ``tree_flatten`` with each leaf's key path,
+    a tuple of ``SequenceKey`` / ``DictKey`` / ``GetAttrKey`` / ``FlattenedIndexKey``.
+
+    Examples
+    --------
+    >>> pairs, _ = tree_flatten_with_path({"w": [1.0, 2.0]})
+    >>> [(keystr(p), x) for p, x in pairs]
+    [("['w'][0]", 1.0), ("['w'][1]", 2.0)]
+    """
+    leaves, treedef = tree_flatten(tree, is_leaf)
+    return list(zip(treedef_paths(treedef), leaves)), treedef
+
+
+def tree_leaves_with_path(tree, is_leaf=None):
+    """``[(key_path, leaf), ...]``, as ``tree_flatten_with_path`` without the treedef.
+
+    Examples
+    --------
+    >>> [keystr(p) for p, _ in tree_leaves_with_path((1, {"b": 2}))]
+    ['[0]', "[1]['b']"]
+    """
+    return tree_flatten_with_path(tree, is_leaf)[0]
+
+
+def tree_map_with_path(f: Callable, tree, *rest, is_leaf=None):
+    """``tree_map`` where ``f`` also receives each leaf's key path first:
+    ``f(path, leaf, *others)``.
+
+    Examples
+    --------
+    >>> tree_map_with_path(lambda p, x: f"{keystr(p)}={x}", {"a": 1, "b": (2,)})
+    {'a': "['a']=1", 'b': ("['b'][0]=2",)}
+    """
+    leaves, treedef = tree_flatten(tree, is_leaf)
+    others = []
+    for r in rest:
+        rl, rt = tree_flatten(r, is_leaf)
+        if rt != treedef:
+            raise FuncdiffValueError(
+                f"tree_map_with_path: structures differ: {treedef} vs {rt}")
+        others.append(rl)
+    paths = treedef_paths(treedef)
+    return tree_unflatten(treedef, [f(p, *xs) for p, *xs in zip(paths, leaves, *others)])
+
+
+def register_dataclass(nodetype=None, data_fields=None, meta_fields=None, drop_fields=()):
+    """Register a dataclass as a pytree node, as ``jax.tree_util.register_dataclass``:
+    ``data_fields`` are children (traced, differentiated), ``meta_fields`` static data
+    (part of the tree structure, so hashable).  Without either list, every field is a
+    child except those declared with ``field(metadata=dict(static=True))``.  Usable as
+    a class decorator; returns the class.  Key paths name the fields (``.w``).
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> @register_dataclass
+    ... @dataclasses.dataclass
+    ... class Layer:
+    ...     w: float
+    ...     name: str = dataclasses.field(default="l", metadata=dict(static=True))
+    >>> tree_leaves(Layer(2.0))
+    [2.0]
+    >>> tree_map(lambda x: x * 3, Layer(2.0))
+    Layer(w=6.0, name='l')
+    """
+    if nodetype is None:
+        return functools.partial(register_dataclass, data_fields=data_fields,
+                                 meta_fields=meta_fields, drop_fields=drop_fields)
+    if (data_fields is None) != (meta_fields is None):
+        raise FuncdiffTypeError(
+            "register_dataclass: pass both data_fields and meta_fields, or neither (then "
+            "fields with metadata static=True are meta fields)")
+    init_fields = None
+    if data_fields is None:
+        if not dataclasses.is_dataclass(nodetype):
+            raise FuncdiffTypeError(
+                f"register_dataclass: {nodetype.__name__} is not a dataclass; decorate it "
+                "with @dataclasses.dataclass first, or pass data_fields and meta_fields")
+        fields = [f for f in dataclasses.fields(nodetype) if f.init]
+        meta_fields = [f.name for f in fields if f.metadata.get("static", False)]
+        data_fields = [f.name for f in fields if not f.metadata.get("static", False)]
+    data_fields, meta_fields = tuple(data_fields), tuple(meta_fields)
+    if dataclasses.is_dataclass(nodetype):
+        init_fields = {f.name for f in dataclasses.fields(nodetype) if f.init}
+        missing = init_fields - set(data_fields) - set(meta_fields) - set(drop_fields)
+        if missing:
+            raise FuncdiffValueError(
+                f"register_dataclass({nodetype.__name__}): init fields {sorted(missing)} are "
+                "in neither data_fields nor meta_fields")
+
+    def flatten(x):
+        return [getattr(x, n) for n in data_fields], tuple(getattr(x, n) for n in
+                                                             meta_fields)
+
+    def unflatten(meta, children):
+        return nodetype(**dict(zip(data_fields, children)), **dict(zip(meta_fields, meta)))
+
+    register_pytree_node(nodetype, flatten, unflatten)
+    _registry_keys[nodetype] = lambda aux, n: [GetAttrKey(f) for f in data_fields]
+    return nodetype
+
+
 def treedef_is_leaf(t: PyTreeDef) -> bool:
     """Whether a structure is a single leaf.
 
@@ -518,7 +733,9 @@ def tree_all(tree: Any) -> bool:
 
 __all__ = ["register_pytree_node", "register_pytree_node_class", "tree_flatten",
            "tree_unflatten", "tree_leaves", "tree_structure", "tree_map", "PyTreeDef",
-           "tree_all", "treedef_is_leaf"]
+           "tree_all", "treedef_is_leaf", "tree_reduce", "register_dataclass",
+           "tree_flatten_with_path", "tree_leaves_with_path", "tree_map_with_path",
+           "keystr", "SequenceKey", "DictKey", "GetAttrKey", "FlattenedIndexKey"]
 
 
 def __dir__():

@@ -1051,6 +1051,12 @@ def render():
         "`AxisError`, a bad keyword a `TypeError`), funcdiff raises the same NumPy error, as",
         "NumPy code expects.",
         "",
+        "An error raised through a transform (`grad`, `jit`, `vmap`, `lax.scan`, ...) reaches",
+        "you with funcdiff's internal frames removed from its traceback, as in JAX: you see",
+        "your own frames, the message, and a note saying frames were hidden.  To see every",
+        "frame, run with `FUNCDIFF_TRACEBACK_FILTERING=off` or call",
+        "`fd.config.update(\"traceback_filtering\", \"off\")`.",
+        "",
     ]
     sections = []
     for c in CASES:

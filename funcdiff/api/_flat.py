@@ -13,7 +13,8 @@ import numpy as np
 from ..core.avals import OPERAND_KINDS, ShapedArray, aval_of_value, check_operand
 from ..core.errors import FuncdiffTypeError
 from ..core.trace import Tracer
-from ..tree_util import PyTreeDef, tree_flatten, tree_unflatten
+from ..tree_util import (PyTreeDef, child_keys, keystr, tree_flatten, tree_unflatten,
+                         treedef_paths)
 
 _PY = (bool, int, float, complex)
 
@@ -66,21 +67,13 @@ def arg_names(fun, positions):
 
 
 def key_str(tree: PyTreeDef, i):
-    if tree.kind is dict:
-        return f"[{tree.aux[i]!r}]"
-    if hasattr(tree.kind, "_fields"):
-        return f".{tree.kind._fields[i]}"
-    return f"[{i}]"
+    """The text of child ``i``'s key in node ``tree`` (``[0]``, ``['w']``, ``.w``)."""
+    return str(child_keys(tree)[i])
 
 
 def leaf_paths(tree: PyTreeDef, prefix: str):
     """A readable path (``args[1]['w']``) for each leaf of ``tree``, in leaf order."""
-    if tree.kind == "leaf":
-        return [prefix]
-    out = []
-    for i, c in enumerate(tree.children):
-        out.extend(leaf_paths(c, prefix + key_str(tree, i)))
-    return out
+    return [prefix + keystr(p) for p in treedef_paths(tree)]
 
 
 def call_leaf_paths(tree: PyTreeDef, names, kwargs_tree: PyTreeDef | None = None):

@@ -13,6 +13,7 @@ from ..core.avals import float0, is_differentiable_dtype
 from ..core.ir import ClosedJaxpr
 from ..core.errors import GradientError, StructureError, FuncdiffTypeError, FuncdiffValueError
 from ..core.trace import trace_flat
+from ..core.tracebacks import api_boundary
 from ..primitives.base import convert_element_type, full, reshape, transpose
 from ..primitives.shape import slice_
 from .executor import linearize_flat
@@ -198,6 +199,7 @@ def _vjp_core(f, primals, has_aux, fname, user_f=None, positions=None):
     return lin, leaves, in_tree, out_tree, outs, aux
 
 
+@api_boundary
 def vjp(f: Callable[..., Any], *primals: Any,
         has_aux: bool = False) -> tuple[Any, ...]:
     """Evaluate ``f`` and return its vector-Jacobian product function (reverse mode).
@@ -257,7 +259,7 @@ def vjp(f: Callable[..., Any], *primals: Any,
         g = lin.vjp(cts)
         return _assemble(g, lin.diff_mask, leaves, in_tree)
 
-    result = (tree_unflatten(out_tree, [to_output(o) for o in outs]), vjp_fn)
+    result = (tree_unflatten(out_tree, [to_output(o) for o in outs]), api_boundary(vjp_fn))
     return result + (aux,) if has_aux else result
 
 
@@ -371,7 +373,7 @@ def _value_and_grad(f, argnums, has_aux, allow_int, holomorphic, name):
         value = tree_unflatten(out_tree, [to_output(o) for o in outs])
         return ((value, aux), g) if has_aux else (value, g)
 
-    return vg
+    return api_boundary(vg)
 
 
 def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
@@ -441,7 +443,7 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
             return grads, value[1]
         return grads
 
-    return g
+    return api_boundary(g)
 
 
 # --- jvp / linearize ----------------------------------------------------------------------
@@ -460,6 +462,7 @@ def _check_tangents(p_leaves, p_tree, t_leaves, t_tree, fname):
     return out
 
 
+@api_boundary
 def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
         has_aux: bool = False) -> tuple[Any, ...]:
     """Evaluate ``f`` and its Jacobian-vector product (forward mode).
@@ -527,6 +530,7 @@ def _jvp_aux(f, primals, p_leaves, p_tree):
     return lin, out_tree, outs, aux
 
 
+@api_boundary
 def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
     """Evaluate ``f`` once and return the linear map ``v -> J @ v`` at that point.
 
@@ -571,7 +575,8 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., 
         tans = _check_tangents(p_leaves, p_tree, t_leaves, t_tree, "linearize")
         return tree_unflatten(out_tree, [to_output(t) for t in lin.jvp(tans)])
 
-    return tree_unflatten(out_tree, [to_output(o) for o in lin.primal_outs]), f_jvp
+    return (tree_unflatten(out_tree, [to_output(o) for o in lin.primal_outs]),
+            api_boundary(f_jvp))
 
 
 # --- Jacobians and Hessians -------------------------------------------------------------
@@ -698,7 +703,7 @@ def _jacfwd(f, argnums, has_aux, holomorphic, fname, mode="fwd"):
         jac_ = _jac_tree(blocks, out_tree, in_tree, single)
         return (jac_, aux) if has_aux else jac_
 
-    return jac
+    return api_boundary(jac)
 
 
 def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
@@ -768,7 +773,7 @@ def _jacrev(f, argnums, has_aux, holomorphic, fname):
         jac_ = _jac_tree(blocks, out_tree, in_tree, single)
         return (jac_, aux) if has_aux else jac_
 
-    return jac
+    return api_boundary(jac)
 
 
 def _jac_tree(blocks, out_tree, in_tree, single):
@@ -862,7 +867,7 @@ def hvp(f: Callable[..., Any]) -> Callable[[Any, Any], Any]:
     """
     def h(x, v):
         return jvp(grad(f), (x,), (v,))[1]
-    return h
+    return api_boundary(h)
 
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "linearize", "jacfwd", "jacrev",
@@ -927,5 +932,5 @@ def make_jaxpr(f: Callable[..., Any],
         closed, _, _ = trace_flat(flat_f, [leaf_aval(x) for x in leaves], kind="make_jaxpr")
         return closed
 
-    return wrapped
+    return api_boundary(wrapped)
 

@@ -21,8 +21,9 @@ from ..analysis.residuals import _fmt_bytes, saved_residuals_jaxpr
 from ..core.avals import is_differentiable_dtype
 from ..core.ir import Eqn, Var, closure_convert
 from ..core.trace import Tracer, current_source_info, state, trace_active, trace_flat
+from ..core.tracebacks import api_boundary
 from ..higher_order.checkpoint import _as_policy, checkpoint_p, name_p
-from ..tree_util import tree_flatten, tree_unflatten
+from ..tree_util import tree_flatten, tree_structure, tree_unflatten
 from ._flat import (arg_names, call_leaf_paths, flatten_fun, leaf_aval, leaf_operand,
                     leaf_operands)
 from .autodiff import make_jaxpr
@@ -188,7 +189,7 @@ def checkpoint(fun: Callable[..., Any] | None = None, *, policy: Any = None,
             outs = checkpoint_p.bind(*operands, **params)
         return tree_unflatten(store["out_tree"], list(outs))
 
-    return wrapped
+    return api_boundary(wrapped)
 
 
 remat = checkpoint
@@ -269,6 +270,7 @@ def checkpoint_sequential(functions: Sequence[Callable[[Any], Any]],
 
 # --- saved residuals -----------------------------------------------------------------
 
+@api_boundary
 def saved_residuals(f: Callable[..., Any], *args: Any,
                     argnums: int | Sequence[int] | None = None) -> list[Residual]:
     """List what ``grad``/``vjp`` of ``f`` at ``args`` keep for the backward pass.
@@ -303,6 +305,7 @@ def saved_residuals(f: Callable[..., Any], *args: Any,
     checkpoint : keep less.
     """
     closed = make_jaxpr(f)(*args)
+    names = call_leaf_paths(tree_structure(tuple(args)), arg_names(f, range(len(args))))
     mask = None
     if argnums is not None:
         nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
@@ -312,9 +315,10 @@ def saved_residuals(f: Callable[..., Any], *args: Any,
             for leaf in tree_flatten(a)[0]:
                 mask.append(i in nums and is_differentiable_dtype(
                     leaf_aval(leaf_operand(leaf)).dtype))
-    return saved_residuals_jaxpr(closed, mask)
+    return saved_residuals_jaxpr(closed, mask, names)
 
 
+@api_boundary
 def print_saved_residuals(f: Callable[..., Any], *args: Any,
                           argnums: int | Sequence[int] | None = None,
                           file: IO[str] | None = None) -> None:

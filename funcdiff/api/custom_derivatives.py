@@ -14,6 +14,7 @@ from ._flat import flatten_args, flatten_fun, leaf_aval, leaf_operand
 from ..core.errors import FuncdiffTypeError, GradientError, StructureError
 from ..core.ir import closure_convert
 from ..core.trace import Tracer, trace_active, trace_flat
+from ..core.tracebacks import api_boundary
 from ..higher_order.custom import custom_jvp_call_p, custom_vjp_call_p
 from ..primitives.elementwise import stop_gradient_p
 from ..tree_util import tree_flatten, tree_map, tree_unflatten
@@ -190,6 +191,7 @@ class custom_jvp:
             return out, total if total is not None else tree_map(lambda o: o * 0, out)
         self.jvp = jvp
 
+    @api_boundary
     def __call__(self, *args, **kwargs):
         args = _resolve(self.fun, args, kwargs)
         if not trace_active():
@@ -285,6 +287,7 @@ class custom_vjp:
         """
         self.fwd, self.bwd = fwd, bwd
 
+    @api_boundary
     def __call__(self, *args, **kwargs):
         args = _resolve(self.fun, args, kwargs)
         if not trace_active():

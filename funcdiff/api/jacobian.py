@@ -26,6 +26,7 @@ from ._flat import flatten_args, leaf_aval, leaf_operand
 from .jit import cost_analysis
 from .autodiff import _fun_name, _jacfwd, _jacrev, make_jaxpr
 from ..core.errors import FuncdiffValueError
+from ..core.tracebacks import api_boundary
 from ..tree_util import tree_flatten
 
 __all__ = ["jacobian", "jacobian_report", "JacobianReport"]
@@ -208,5 +209,6 @@ def jacobian(f: Callable[..., Any], argnums: int | Sequence[int] = 0, mode: str 
         fn = _jacfwd if chosen == "fwd" else _jacrev
         return fn(f, argnums, False, holomorphic, fname)(*args, **kwargs)
 
+    jac = api_boundary(jac)   # (the name `jac` inside is the wrapper too)
     jac.last_report = None
     return jac

@@ -8,6 +8,7 @@ from typing import Any, Callable
 from ._flat import (arg_names, call_leaf_paths, flatten_fun, key_str, leaf_aval,
                     leaf_operands, leaf_paths, to_output)
 from ..core.errors import FuncdiffTypeError, StructureError
+from ..core.tracebacks import api_boundary
 from ..transforms.vmap import BatchingError, vmap_flat
 from ..tree_util import PyTreeDef, tree_flatten, tree_unflatten
 from ..primitives.base import matchaxis
@@ -215,4 +216,4 @@ def vmap(fun: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0,
             final.append(matchaxis(o, d, w, size))
         return tree_unflatten(out_tree, [to_output(o) for o in final])
 
-    return vmapped
+    return api_boundary(vmapped)

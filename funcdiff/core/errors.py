@@ -207,6 +207,17 @@ class UnsupportedNumpyFunctionError(FuncdiffTypeError):
     """
 
 
+class FuncdiffWarning(UserWarning):
+    """Base class of funcdiff's own warnings that are not about derivatives (e.g.
+    ``RetraceWarning``)."""
+
+
+class RetraceWarning(FuncdiffWarning):
+    """A ``jit`` function traced (and compiled) more often than
+    ``funcdiff.config.retrace_warning_threshold``: an argument keeps changing shape,
+    dtype or static value.  Issued once per function, naming the argument."""
+
+
 class DerivativeCutWarning(UserWarning):
     """A traced value with a derivative was converted to a Python number.
 

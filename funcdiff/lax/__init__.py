@@ -22,6 +22,7 @@ from ..api._flat import flatten_fun, leaf_operand
 from ..core.avals import ShapedArray
 from ..core.errors import ConcretizationError, FuncdiffTypeError, FuncdiffValueError
 from ..core.trace import Tracer, get_aval, trace_flat
+from ..core.tracebacks import api_boundary
 from ..api.custom_derivatives import stop_gradient
 from ..core.ir import closure_convert
 from ..higher_order._common import same_aval
@@ -31,12 +32,15 @@ from ..higher_order.while_loop import while_p
 from ..primitives.base import add, convert_element_type
 from ..primitives.elementwise import lt, maximum as _max, minimum as _min, ne
 from ..tree_util import tree_flatten, tree_unflatten
+from ._slicing import (dynamic_index_in_dim, dynamic_slice, dynamic_slice_in_dim,
+                       dynamic_update_slice, select)
 from ._solves import custom_linear_solve, custom_root
 
 T = TypeVar("T")
 
 __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "stop_gradient",
-           "custom_root", "custom_linear_solve"]
+           "custom_root", "custom_linear_solve", "select", "dynamic_slice",
+           "dynamic_slice_in_dim", "dynamic_update_slice", "dynamic_index_in_dim"]
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -167,6 +171,7 @@ def _concrete_int(x):
 
 # --- cond / switch ----------------------------------------------------------------------------
 
+@api_boundary
 def cond(pred: Any, true_fun: Callable[..., Any], false_fun: Callable[..., Any],
          *operands: Any) -> Any:
     """Apply ``true_fun`` or ``false_fun`` to the operands, as one traced operation.
@@ -226,6 +231,7 @@ def cond(pred: Any, true_fun: Callable[..., Any], false_fun: Callable[..., Any],
     return _switch(index, [false_fun, true_fun], operands, "cond", ["false_fun", "true_fun"])
 
 
+@api_boundary
 def switch(index: Any, branches: Sequence[Callable[..., Any]], *operands: Any) -> Any:
     """Apply ``branches[index]`` to the operands, as one traced operation.
 
@@ -334,6 +340,7 @@ def _join_outputs(what, names, tree, outs):
 
 # --- while_loop / fori_loop -------------------------------------------------------------------
 
+@api_boundary
 def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any],
                init_val: T) -> T:
     """Run ``body_fun`` while ``cond_fun`` holds, as one traced operation.
@@ -416,6 +423,7 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any],
     return tree_unflatten(tree, outs)
 
 
+@api_boundary
 def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any],
               init_val: T) -> T:
     """Run ``body_fun(i, val)`` for ``i`` from ``lower`` to ``upper``, as one operation.
@@ -486,6 +494,7 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any],
 
 # --- scan / map -----------------------------------------------------------------------------------
 
+@api_boundary
 def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,
          length: int | None = None, reverse: bool = False,
          unroll: int | bool = 1) -> tuple[Any, Any]:
@@ -597,6 +606,7 @@ def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,
             tree_unflatten(store["y_tree"], outs[nk:]))
 
 
+@api_boundary
 def map(f: Callable[[Any], Any], xs: Any) -> Any:  # noqa: A001 - the JAX name
     """Apply ``f`` to each slice of ``xs`` along its leading axis, sequentially.
 
