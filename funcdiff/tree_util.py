@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any, Callable, Iterable, NamedTuple, TypeVar
+from typing import Any, Callable, Iterable, NamedTuple, Sequence, TypeVar
 
 from .core.errors import FuncdiffTypeError, FuncdiffValueError
 from .core.ir import value_key
@@ -472,27 +472,46 @@ def tree_map(f: Callable[..., Any], tree: Any, *rest: Any,
     return tree_unflatten(treedef, [f(*xs) for xs in zip(leaves, *others)])
 
 
-def tree_reduce(function: Callable, tree, initializer=_MISSING, is_leaf=None):
-    """Reduce the leaves of ``tree`` with ``function`` (``functools.reduce`` over
-    ``tree_leaves(tree)``), as ``jax.tree_util.tree_reduce``.
+def tree_reduce(function: Callable[[Any, Any], Any], tree: Any, initializer: Any = _MISSING,
+                is_leaf: Callable[[Any], bool] | None = None) -> Any:
+    """Reduce the leaves of a pytree with a function, as ``jax.tree_util.tree_reduce``.
+
+    ``functools.reduce(function, tree_leaves(tree), initializer)``.
 
     Parameters
     ----------
     function : callable
         ``function(accumulated, leaf) -> accumulated``.
     tree : pytree
-    initializer : optional
-        The starting value; without it the first leaf is, and an empty tree is an error.
+        The value.
+    initializer : Any, optional
+        The starting value (default: the first leaf).
     is_leaf : callable, optional
-        ``is_leaf(x) -> bool``: treat ``x`` as a leaf (do not flatten it).
+        As in ``tree_flatten``.
+
+    Returns
+    -------
+    Any
+        The reduction.
+
+    Raises
+    ------
+    TypeError
+        If the tree has no leaves and no ``initializer`` is given.
 
     Examples
     --------
     >>> import operator
-    >>> tree_reduce(operator.add, {"a": 1, "b": (2, 3)})
+    >>> from funcdiff import tree_util
+    >>> print(tree_util.tree_reduce(operator.add, {"a": 1, "b": (2, 3)}))
     6
-    >>> tree_reduce(max, [], initializer=0)
+    >>> print(tree_util.tree_reduce(max, [], initializer=0))
     0
+
+    See Also
+    --------
+    tree_leaves : the leaves it reduces.
+    tree_map : leafwise, keeping the structure.
     """
     leaves = tree_leaves(tree, is_leaf)
     if initializer is _MISSING:
@@ -507,7 +526,24 @@ def tree_reduce(function: Callable, tree, initializer=_MISSING, is_leaf=None):
 # --- key paths --------------------------------------------------------------------------
 
 class SequenceKey(NamedTuple):
-    """The key of a tuple's or list's child: its index (``[0]`` in ``keystr``)."""
+    """The key of a tuple's or list's child: its index (``[0]`` in ``keystr``).
+
+    Parameters
+    ----------
+    idx : int
+        The key.
+
+    Examples
+    --------
+    >>> from funcdiff import tree_util
+    >>> print(tree_util.keystr((tree_util.SequenceKey(0),)))
+    [0]
+
+    See Also
+    --------
+    tree_flatten_with_path : where key paths come from.
+    keystr : a key path as text.
+    """
     idx: int
 
     def __str__(self):
@@ -515,7 +551,24 @@ class SequenceKey(NamedTuple):
 
 
 class DictKey(NamedTuple):
-    """The key of a dict's child (``['w']`` in ``keystr``)."""
+    """The key of a dict's child (``['w']`` in ``keystr``).
+
+    Parameters
+    ----------
+    key : hashable
+        The key.
+
+    Examples
+    --------
+    >>> from funcdiff import tree_util
+    >>> print(tree_util.keystr((tree_util.DictKey('w'),)))
+    ['w']
+
+    See Also
+    --------
+    tree_flatten_with_path : where key paths come from.
+    keystr : a key path as text.
+    """
     key: Any
 
     def __str__(self):
@@ -523,7 +576,24 @@ class DictKey(NamedTuple):
 
 
 class GetAttrKey(NamedTuple):
-    """The key of a namedtuple's or dataclass's child: the attribute (``.w``)."""
+    """The key of a namedtuple's or dataclass's child: the attribute (``.w``).
+
+    Parameters
+    ----------
+    name : str
+        The key.
+
+    Examples
+    --------
+    >>> from funcdiff import tree_util
+    >>> print(tree_util.keystr((tree_util.GetAttrKey('w'),)))
+    .w
+
+    See Also
+    --------
+    tree_flatten_with_path : where key paths come from.
+    keystr : a key path as text.
+    """
     name: str
 
     def __str__(self):
@@ -531,20 +601,52 @@ class GetAttrKey(NamedTuple):
 
 
 class FlattenedIndexKey(NamedTuple):
-    """The key of a registered node's child that names none: its position (``[0]``)."""
+    """The key of a registered node's child that names none: its position (``[0]``).
+
+    Parameters
+    ----------
+    key : int
+        The key.
+
+    Examples
+    --------
+    >>> from funcdiff import tree_util
+    >>> print(tree_util.keystr((tree_util.FlattenedIndexKey(1),)))
+    [1]
+
+    See Also
+    --------
+    tree_flatten_with_path : where key paths come from.
+    keystr : a key path as text.
+    """
     key: int
 
     def __str__(self):
         return f"[{self.key!r}]"
 
 
-def keystr(keys) -> str:
+def keystr(keys: Iterable[Any]) -> str:
     """A key path as text, e.g. ``['params'][0].w``.
+
+    Parameters
+    ----------
+    keys : iterable of keys
+        A key path, as ``tree_flatten_with_path`` gives.
+
+    Returns
+    -------
+    str
+        The keys' texts joined.
 
     Examples
     --------
-    >>> keystr((DictKey("params"), SequenceKey(0), GetAttrKey("w")))
-    "['params'][0].w"
+    >>> from funcdiff import tree_util as tu
+    >>> print(tu.keystr((tu.DictKey("params"), tu.SequenceKey(0), tu.GetAttrKey("w"))))
+    ['params'][0].w
+
+    See Also
+    --------
+    tree_flatten_with_path : where key paths come from.
     """
     return "".join(str(k) for k in keys)
 
@@ -575,39 +677,105 @@ def treedef_paths(treedef: PyTreeDef, prefix=()) -> list:
     return out
 
 
-def tree_flatten_with_path(tree, is_leaf=None):
-    """``([(key_path, leaf), ...], treedef)``: ``tree_flatten`` with each leaf's key path,
-    a tuple of ``SequenceKey`` / ``DictKey`` / ``GetAttrKey`` / ``FlattenedIndexKey``.
+def tree_flatten_with_path(tree: Any, is_leaf: Callable[[Any], bool] | None = None
+                           ) -> tuple[list[tuple[tuple[Any, ...], Any]], PyTreeDef]:
+    """Flatten a pytree into its leaves, each with its key path, and its structure.
+
+    A key path is a tuple of ``SequenceKey`` / ``DictKey`` / ``GetAttrKey`` /
+    ``FlattenedIndexKey``, as in ``jax.tree_util``.
+
+    Parameters
+    ----------
+    tree : pytree
+        The value.
+    is_leaf : callable, optional
+        As in ``tree_flatten``.
+
+    Returns
+    -------
+    tuple
+        ``([(key_path, leaf), ...], treedef)``.
 
     Examples
     --------
-    >>> pairs, _ = tree_flatten_with_path({"w": [1.0, 2.0]})
-    >>> [(keystr(p), x) for p, x in pairs]
+    >>> from funcdiff import tree_util
+    >>> pairs, _ = tree_util.tree_flatten_with_path({"w": [1.0, 2.0]})
+    >>> print([(tree_util.keystr(p), x) for p, x in pairs])
     [("['w'][0]", 1.0), ("['w'][1]", 2.0)]
+
+    See Also
+    --------
+    tree_flatten : without the paths.
+    keystr : a path as text.
     """
     leaves, treedef = tree_flatten(tree, is_leaf)
     return list(zip(treedef_paths(treedef), leaves)), treedef
 
 
-def tree_leaves_with_path(tree, is_leaf=None):
-    """``[(key_path, leaf), ...]``, as ``tree_flatten_with_path`` without the treedef.
+def tree_leaves_with_path(tree: Any, is_leaf: Callable[[Any], bool] | None = None
+                          ) -> list[tuple[tuple[Any, ...], Any]]:
+    """The leaves of a pytree, each with its key path.
+
+    Parameters
+    ----------
+    tree : pytree
+        The value.
+    is_leaf : callable, optional
+        As in ``tree_flatten``.
+
+    Returns
+    -------
+    list
+        ``[(key_path, leaf), ...]``, as ``tree_flatten_with_path`` without the treedef.
 
     Examples
     --------
-    >>> [keystr(p) for p, _ in tree_leaves_with_path((1, {"b": 2}))]
+    >>> from funcdiff import tree_util
+    >>> print([tree_util.keystr(p) for p, _ in tree_util.tree_leaves_with_path((1, {"b": 2}))])
     ['[0]', "[1]['b']"]
+
+    See Also
+    --------
+    tree_flatten_with_path : with the structure.
     """
     return tree_flatten_with_path(tree, is_leaf)[0]
 
 
-def tree_map_with_path(f: Callable, tree, *rest, is_leaf=None):
-    """``tree_map`` where ``f`` also receives each leaf's key path first:
-    ``f(path, leaf, *others)``.
+def tree_map_with_path(f: Callable[..., Any], tree: Any, *rest: Any,
+                       is_leaf: Callable[[Any], bool] | None = None) -> Any:
+    """Apply ``f`` to every leaf and its key path: ``f(path, leaf, *others)``.
+
+    Parameters
+    ----------
+    f : callable
+        Called as ``f(key_path, leaf, *rest_leaves)``.
+    tree : pytree
+        The first tree; its structure is the result's.
+    *rest : pytree
+        More trees of ``tree``'s structure.
+    is_leaf : callable, optional
+        As in ``tree_flatten``.
+
+    Returns
+    -------
+    pytree
+        ``f``'s results in ``tree``'s structure.
+
+    Raises
+    ------
+    ValueError
+        If a tree in ``rest`` has another structure.
 
     Examples
     --------
-    >>> tree_map_with_path(lambda p, x: f"{keystr(p)}={x}", {"a": 1, "b": (2,)})
+    >>> from funcdiff import tree_util
+    >>> print(tree_util.tree_map_with_path(
+    ...     lambda p, x: f"{tree_util.keystr(p)}={x}", {"a": 1, "b": (2,)}))
     {'a': "['a']=1", 'b': ("['b'][0]=2",)}
+
+    See Also
+    --------
+    tree_map : without the paths.
     """
     leaves, treedef = tree_flatten(tree, is_leaf)
     others = []
@@ -621,25 +789,50 @@ def tree_map_with_path(f: Callable, tree, *rest, is_leaf=None):
     return tree_unflatten(treedef, [f(p, *xs) for p, *xs in zip(paths, leaves, *others)])
 
 
-def register_dataclass(nodetype=None, data_fields=None, meta_fields=None, drop_fields=()):
-    """Register a dataclass as a pytree node, as ``jax.tree_util.register_dataclass``:
+def register_dataclass(nodetype: Any = None, data_fields: Sequence[str] | None = None,
+                       meta_fields: Sequence[str] | None = None,
+                       drop_fields: Sequence[str] = ()) -> Any:
+    """Register a dataclass as a pytree node, as ``jax.tree_util.register_dataclass``.
+
     ``data_fields`` are children (traced, differentiated), ``meta_fields`` static data
     (part of the tree structure, so hashable).  Without either list, every field is a
-    child except those declared with ``field(metadata=dict(static=True))``.  Usable as
-    a class decorator; returns the class.  Key paths name the fields (``.w``).
+    child except those declared with ``field(metadata=dict(static=True))``.  Key paths
+    name the fields (``.w``).
+
+    Parameters
+    ----------
+    nodetype : type, optional
+        The class; omitted, return a class decorator.
+    data_fields, meta_fields : sequence of str, optional
+        The fields that are children and static data; both or neither.
+    drop_fields : sequence of str, default ()
+        Fields left out of both (rebuilt by the class's defaults).
+
+    Returns
+    -------
+    type
+        ``nodetype`` (or a decorator registering its argument).
+
+    Raises
+    ------
+    FuncdiffTypeError
+        If only one of ``data_fields`` / ``meta_fields`` is given.
 
     Examples
     --------
     >>> import dataclasses
-    >>> @register_dataclass
+    >>> from funcdiff import tree_util
+    >>> @tree_util.register_dataclass
     ... @dataclasses.dataclass
     ... class Layer:
     ...     w: float
     ...     name: str = dataclasses.field(default="l", metadata=dict(static=True))
-    >>> tree_leaves(Layer(2.0))
-    [2.0]
-    >>> tree_map(lambda x: x * 3, Layer(2.0))
-    Layer(w=6.0, name='l')
+    >>> print(tree_util.tree_leaves(Layer(2.0)), tree_util.tree_map(lambda x: x * 3, Layer(2.0)))
+    [2.0] Layer(w=6.0, name='l')
+
+    See Also
+    --------
+    register_pytree_node : any class.
     """
     if nodetype is None:
         return functools.partial(register_dataclass, data_fields=data_fields,

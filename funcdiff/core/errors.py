@@ -208,14 +208,36 @@ class UnsupportedNumpyFunctionError(FuncdiffTypeError):
 
 
 class FuncdiffWarning(UserWarning):
-    """Base class of funcdiff's own warnings that are not about derivatives (e.g.
-    ``RetraceWarning``)."""
+    """Base class of funcdiff's warnings that are not about derivatives.
+
+    Base class of funcdiff's own warnings that are not about derivatives (e.g.
+    ``RetraceWarning``).
+
+    Examples
+    --------
+    >>> print(issubclass(fd.RetraceWarning, fd.FuncdiffWarning))
+    True
+    """
 
 
 class RetraceWarning(FuncdiffWarning):
-    """A ``jit`` function traced (and compiled) more often than
+    """A ``jit`` function retraced more often than a threshold.
+
+    A ``jit`` function traced (and compiled) more often than
     ``funcdiff.config.retrace_warning_threshold``: an argument keeps changing shape,
-    dtype or static value.  Issued once per function, naming the argument."""
+    dtype or static value.  Issued once per function, naming the argument.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> f = fd.jit(lambda x: x * 2.0)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     for n in range(1, 12):   # a new shape each call: a new trace each call
+    ...         _ = f(np.ones(n))
+    >>> print([w.category.__name__ for w in caught])
+    ['RetraceWarning']
+    """
 
 
 class DerivativeCutWarning(UserWarning):

@@ -10,6 +10,7 @@ time, never a short slice.
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
 
@@ -28,35 +29,38 @@ def _operand(x, what, op):
     return x, get_aval(x)
 
 
-def select(pred, on_true, on_false):
-    """Choose elementwise: ``on_true`` where ``pred`` is True, else ``on_false``, as
-    ``jax.lax.select``.
+def select(pred: Any, on_true: Any, on_false: Any) -> Any:
+    """Choose elementwise between two arrays by a boolean array, as ``jax.lax.select``.
 
     Parameters
     ----------
-    pred : bool array
-        A scalar, or of the shape of ``on_true``.
-    on_true, on_false : array
-        Of one shape and dtype (a Python scalar takes the other's dtype).
+    pred : bool array or scalar
+        The choice, of the operands' shape (or a scalar).
+    on_true, on_false : array_like
+        The operands, of one shape and dtype.
 
     Returns
     -------
     array
-        Of ``on_true``'s shape and dtype.  Differentiable in ``on_true`` and
-        ``on_false`` (the derivative is selected the same way).
+        ``on_true`` where ``pred`` is True, else ``on_false``.
 
     Raises
     ------
     FuncdiffTypeError
-        A non-boolean ``pred``, or cases of different dtypes.
+        If ``pred`` is not boolean or the operands' dtypes differ.
     ShapeError
-        Cases of different shapes, or a ``pred`` of neither shape.
+        If the shapes differ (no broadcasting, as in JAX).
 
     Examples
     --------
-    >>> import numpy as np
-    >>> select(np.array([True, False]), np.array([1.0, 2.0]), np.array([3.0, 4.0]))
-    array([1., 4.])
+    >>> from funcdiff import lax
+    >>> print(lax.select(np.array([True, False]), np.array([1.0, 2.0]), np.array([3.0, 4.0])))
+    [1. 4.]
+
+    See Also
+    --------
+    funcdiff.numpy.where : with broadcasting.
+    cond : branch on a scalar.
     """
     pred, pa = _operand(pred, "pred", "select")
     on_true, ta = _operand(on_true, "on_true", "select")
@@ -130,38 +134,45 @@ def _index(starts, sizes, shape):
     return tuple(idx)
 
 
-def dynamic_slice(operand, start_indices, slice_sizes):
-    """The block of ``operand`` of shape ``slice_sizes`` starting at ``start_indices``,
-    which may be traced (a loop counter, a ``jit`` argument), as
-    ``jax.lax.dynamic_slice``.
+def dynamic_slice(operand: Any, start_indices: Any, slice_sizes: Any) -> Any:
+    """A block of an array at start indices that may be traced, as ``jax.lax.dynamic_slice``.
+
+    The start indices (a loop counter, a ``jit`` argument) are clamped so the block
+    fits: ``[0, dim - size]``, as in JAX.
 
     Parameters
     ----------
-    operand : array
-    start_indices : sequence of scalar ints (or a 1-d integer array)
-        One per axis.  A negative index counts from the end; then each is clamped to
-        ``[0, dim - size]``, so the slice always fits (no error at run time).
+    operand : array_like
+        The array.
+    start_indices : sequence of int scalars or 1-d integer array
+        One start per axis, traced or not.
     slice_sizes : sequence of int
-        Static: one per axis, ``0 <= size <= dim``.
+        The block's shape (static).
 
     Returns
     -------
     array
-        Of shape ``slice_sizes``; differentiable in ``operand``.
+        The block, of shape ``slice_sizes``.
 
     Raises
     ------
     ShapeError
-        Wrong number of indices or sizes, or a size larger than its axis.
+        If the number of indices or sizes is not ``operand.ndim`` or a size exceeds
+        its axis.
     FuncdiffTypeError
-        A non-integer start index.
+        If an index is not an integer.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> x = np.arange(10.0)
-    >>> dynamic_slice(x, (8,), (3,))      # clamped to start at 7
-    array([7., 8., 9.])
+    >>> from funcdiff import lax
+    >>> f = fd.jit(lambda x, i: lax.dynamic_slice(x, (i,), (3,)))
+    >>> print(f(np.arange(10.0), 2), f(np.arange(10.0), 8))
+    [2. 3. 4.] [7. 8. 9.]
+
+    See Also
+    --------
+    dynamic_update_slice : write a block.
+    dynamic_slice_in_dim : along one axis.
     """
     x, xa = _operand(operand, "operand", "dynamic_slice")
     sizes = _sizes(slice_sizes, xa, "dynamic_slice")
@@ -183,37 +194,42 @@ def _sizes(slice_sizes, xa, op):
     return sizes
 
 
-def dynamic_update_slice(operand, update, start_indices):
-    """``operand`` with the block at ``start_indices`` replaced by ``update``, as
-    ``jax.lax.dynamic_update_slice``; the start indices may be traced.
+def dynamic_update_slice(operand: Any, update: Any, start_indices: Any) -> Any:
+    """An array with a block replaced, at start indices that may be traced.
+
+    As ``jax.lax.dynamic_update_slice``; the start indices are clamped so the block
+    fits.  Functional: ``operand`` is not modified.
 
     Parameters
     ----------
-    operand : array
-    update : array
-        Of ``operand``'s rank and dtype, each axis no longer than ``operand``'s.
-    start_indices : sequence of scalar ints (or a 1-d integer array)
-        One per axis; negative ones count from the end, then each is clamped to
-        ``[0, dim - update_dim]`` (the update always fits).
+    operand : array_like
+        The array.
+    update : array_like
+        The block, of ``operand``'s rank and dtype.
+    start_indices : sequence of int scalars or 1-d integer array
+        One start per axis, traced or not.
 
     Returns
     -------
     array
-        A new array (``operand`` is not modified); differentiable in ``operand`` and
-        ``update``.
+        ``operand`` with the block at ``start_indices`` replaced by ``update``.
 
     Raises
     ------
     ShapeError
-        An update of another rank or larger than the operand; wrong number of indices.
+        If ``update``'s rank differs or it does not fit.
     FuncdiffTypeError
-        An update of another dtype, or a non-integer start index.
+        If the dtypes differ or an index is not an integer.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> dynamic_update_slice(np.zeros(5), np.ones(2), (4,))   # clamped to start at 3
-    array([0., 0., 0., 1., 1.])
+    >>> from funcdiff import lax
+    >>> print(lax.dynamic_update_slice(np.zeros(5), np.ones(2), (4,)))   # clamped to 3
+    [0. 0. 0. 1. 1.]
+
+    See Also
+    --------
+    dynamic_slice : read a block.
     """
     x, xa = _operand(operand, "operand", "dynamic_update_slice")
     u, ua = _operand(update, "update", "dynamic_update_slice")
@@ -231,16 +247,37 @@ def dynamic_update_slice(operand, update, start_indices):
     return out if type(out) is Tracer else np.asarray(out)
 
 
-def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0):
-    """``dynamic_slice`` along one axis: ``slice_size`` elements of axis ``axis`` from
-    ``start_index`` (clamped), the other axes whole.
+def dynamic_slice_in_dim(operand: Any, start_index: Any, slice_size: int,
+                         axis: int = 0) -> Any:
+    """``dynamic_slice`` along one axis, the other axes whole.
+
+    Parameters
+    ----------
+    operand : array_like
+        The array.
+    start_index : int scalar
+        The start along ``axis`` (clamped), traced or not.
+    slice_size : int
+        The number of elements along ``axis``.
+    axis : int, default 0
+        The axis.
+
+    Returns
+    -------
+    array
+        The block.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> dynamic_slice_in_dim(np.arange(6.0).reshape(2, 3), 1, 2, axis=1)
-    array([[1., 2.],
-           [4., 5.]])
+    >>> from funcdiff import lax
+    >>> print(lax.dynamic_slice_in_dim(np.arange(6.0).reshape(2, 3), 1, 2, axis=1))
+    [[1. 2.]
+     [4. 5.]]
+
+    See Also
+    --------
+    dynamic_slice : a block along every axis.
+    dynamic_index_in_dim : one element.
     """
     x, xa = _operand(operand, "operand", "dynamic_slice_in_dim")
     axis = _axis(axis, xa, "dynamic_slice_in_dim")
@@ -251,16 +288,36 @@ def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0):
     return dynamic_slice(x, starts, sizes)
 
 
-def dynamic_index_in_dim(operand, index, axis=0, keepdims=True):
-    """Element ``index`` (clamped; may be traced) along ``axis``, as
-    ``jax.lax.dynamic_index_in_dim``: the axis is kept with length 1 unless
-    ``keepdims=False``.
+def dynamic_index_in_dim(operand: Any, index: Any, axis: int = 0,
+                         keepdims: bool = True) -> Any:
+    """Element ``index`` along ``axis`` (clamped; may be traced), as in JAX.
+
+    Parameters
+    ----------
+    operand : array_like
+        The array.
+    index : int scalar
+        The index along ``axis``, traced or not; negative counts from the end.
+    axis : int, default 0
+        The axis.
+    keepdims : bool, default True
+        Keep the axis, with length 1.
+
+    Returns
+    -------
+    array
+        The slice.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> dynamic_index_in_dim(np.arange(6.0).reshape(2, 3), -1, axis=1, keepdims=False)
-    array([2., 5.])
+    >>> from funcdiff import lax
+    >>> print(lax.dynamic_index_in_dim(np.arange(6.0).reshape(2, 3), -1, axis=1,
+    ...                                keepdims=False))
+    [2. 5.]
+
+    See Also
+    --------
+    dynamic_slice_in_dim : several elements.
     """
     x, xa = _operand(operand, "operand", "dynamic_index_in_dim")
     axis = _axis(axis, xa, "dynamic_index_in_dim")
