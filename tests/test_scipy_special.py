@@ -159,6 +159,12 @@ def axis_for(draw, ndim):
                                max_size=ndim)))
 
 
+# SciPy 1.15.0-1.15.2's logsumexp gives NaN for a positive weighted sum whose largest term
+# has a negative weight (scipy/scipy#22903)
+_WEIGHTED_LSE_NAN = "1.15.0" <= np.lib.NumpyVersion(pytest.importorskip("scipy").__version__) \
+    < "1.15.3"
+
+
 @VALUES
 @given(data=st.data(), shape=shapes, dtype=dtypes, seed=seeds, keepdims=st.booleans(),
        with_b=st.sampled_from([None, "array", "scalar", "signed"]),
@@ -185,7 +191,13 @@ def test_logsumexp_values(data, shape, dtype, seed, keepdims, with_b, return_sig
 
     def reference():
         try:
-            return sp.logsumexp(a, **kw), True
+            out = sp.logsumexp(a, **kw)
+            if _WEIGHTED_LSE_NAN and b is not None and not return_sign:
+                # SciPy 1.15.0-1.15.2 gives NaN for some positive weighted sums
+                # (scipy/scipy#22903); its return_sign path is right there
+                lse, sign = sp.logsumexp(a, **dict(kw, return_sign=True))
+                out = np.where(np.isnan(out) & (sign >= 0), lse, out)[()]
+            return out, True
         except IndexError:
             # SciPy 1.17 fails on some size-0 inputs; log(sum(b exp(a))) is -inf there
             assert a.size == 0
