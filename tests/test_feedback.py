@@ -125,3 +125,76 @@ def test_saved_residuals_name_arguments_by_pytree_path():
     kinds = {r.description: r.kind for r in fd.saved_residuals(
         loss, Ws, {"scale": np.ones(3)}, np.ones(3))}
     assert kinds["argument x"] == "argument"
+
+
+# --- messages in the user's words ---------------------------------------------------------
+
+def test_missing_return_says_your_function_returned_none():
+    def f(x):
+        fnp.sum(x ** 2)
+
+    for t in (fd.grad, fd.value_and_grad):
+        with pytest.raises(fd.GradientError, match="your function returned None.*`return`"):
+            t(f)(np.ones(3))
+    with pytest.raises(fd.FuncdiffTypeError, match=r"returned None \(is a `return` missing"):
+        fd.grad(f, has_aux=True)(np.ones(3))
+
+
+def test_integer_input_is_named_by_argument():
+    def f(params, x):
+        return fnp.sum(params["w"] * x)
+
+    with pytest.raises(fd.GradientError,
+                       match=r"argument `params\['w'\]` is an integer array \(dtype int64"):
+        fd.grad(f)({"w": np.arange(3)}, np.ones(3))
+    with pytest.raises(fd.GradientError, match="argument `x` is a boolean scalar"):
+        fd.grad(f, argnums=1)({"w": np.ones(3)}, np.bool_(True))
+    with pytest.raises(fd.GradientError, match="argument `x` is an integer array"):
+        fd.jacrev(lambda x: x * 2)(np.arange(3))
+
+
+def test_string_keyword_under_jit_suggests_static_argnames():
+    f = fd.jit(lambda x, mode="a": x)
+    with pytest.raises(fd.FuncdiffTypeError, match=r"static_argnames=\('mode',\)"):
+        f(1.0, mode="b")
+    with pytest.raises(fd.FuncdiffTypeError, match="static_argnums") as ei:
+        f(1.0, "b")                               # positional: static_argnums
+    assert "static_argnames" not in str(ei.value).split("\n  (at")[0]
+    assert fd.jit(lambda x, mode="a": x, static_argnames="mode")(1.0, mode="b") == 1.0
+
+
+@pytest.mark.parametrize("value, words", [
+    ({"a": 1}, ["type dict", "regular (traced) argument", "(key, value) pairs"]),
+    ([1, 2], ["type list", "tuple instead of a list"]),
+    ({1, 2}, ["type set", "frozenset"]),
+    (np.ones(2), ["type ndarray", "regular (traced) argument"]),
+])
+def test_unhashable_static_argument_names_its_real_type(value, words):
+    f = fd.jit(lambda x, s: x, static_argnums=1)
+    with pytest.raises(fd.FuncdiffTypeError) as ei:
+        f(1.0, value)
+    for w in words:
+        assert w in str(ei.value)
+    if not isinstance(value, list):
+        assert "instead of a list" not in str(ei.value)
+
+
+@pytest.mark.parametrize("body", [lambda x: x ** 2, lambda x: fnp.sum(x * 2.0),
+                                  lambda x: fnp.sum(x + (1.0,))])
+@pytest.mark.parametrize("transform", [fd.grad, lambda f: fd.jit(fd.grad(f)),
+                                       fd.vmap])
+def test_a_list_reaching_arithmetic_gets_a_hint(body, transform):
+    arg = [np.ones(3), np.ones(3)] if transform is fd.vmap else [1.0, 2.0]
+    with pytest.raises(TypeError) as ei:
+        transform(body)(arg)
+    assert type(ei.value) is TypeError                # Python's own error, unchanged
+    assert any("funcdiff.numpy.asarray(x)" in n for n in ei.value.__notes__)
+
+
+def test_no_list_hint_for_other_type_errors():
+    def f(x):
+        return x + "a"
+
+    with pytest.raises(TypeError) as ei:
+        fd.grad(f)(1.0)
+    assert not any("asarray" in n for n in getattr(ei.value, "__notes__", []))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import re
 
 import numpy as np
 
@@ -39,10 +40,16 @@ def leaf_operand(x, what="argument"):
         if a.dtype.kind == "O":   # Fraction, Decimal, ragged lists: name the type
             what = f"{what} of type {t.__name__}"
         return check_operand(a, what)
+    kw = re.fullmatch(r"argument kwargs\[(.+?)\]", what)
+    static = (f"a keyword argument that configures the function is static under jit: "
+              f"jit(f, static_argnames=({kw.group(1)},))" if kw else
+              "pass configuration values as static arguments under jit "
+              "(jit(f, static_argnums=...) with their positions)")
     raise FuncdiffTypeError(
         f"{what} of type {t.__name__} is not an array, a scalar or a pytree of them. "
         "Pass arrays (or register your class with funcdiff.tree_util."
-        "register_pytree_node), and pass configuration values through static_argnums.")
+        f"register_pytree_node); {static}; under grad or vmap close over it "
+        "(functools.partial).")
 
 
 def leaf_operands(leaves, paths):

@@ -8,7 +8,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ._flat import flatten_args, flatten_fun, leaf_aval, leaf_operand, to_output
+from ._flat import (arg_names, call_leaf_paths, flatten_args, flatten_fun, leaf_aval,
+                    leaf_operand, to_output)
 from ..core.avals import float0, is_differentiable_dtype
 from ..core.ir import ClosedJaxpr
 from ..core.errors import GradientError, StructureError, FuncdiffTypeError, FuncdiffValueError
@@ -50,13 +51,18 @@ def _fun_name(f):
     return getattr(f, "__name__", type(f).__name__)
 
 
-def _check_differentiable(leaves, tree, fname, allow_int=False):
+def _check_differentiable(leaves, tree, fname, allow_int=False, paths=None):
+    # (paths: the leaves' pytree paths in the user's words, computed on the error path)
     for i, x in enumerate(leaves):
         a = leaf_aval(x)
         if not is_differentiable_dtype(a.dtype) and not allow_int:
+            what = ("a boolean" if a.dtype.kind == "b" else "an integer") + (
+                " array" if a.shape else " scalar")
+            where = f"argument `{paths()[i]}`" if paths is not None else \
+                f"input leaf {i} of {tree}"
             raise GradientError(
-                f"{fname} requires real or complex floating-point inputs, but input leaf "
-                f"{i} of {tree} has dtype {a.dtype.name} (shape {a.shape}).  Pass floats "
+                f"{fname} requires real or complex floating-point inputs, but {where} is "
+                f"{what} (dtype {a.dtype.name}, shape {a.shape}).  Pass floats "
                 f"(e.g. x.astype(float) or 2.0 instead of 2), differentiate w.r.t. other "
                 f"arguments with argnums=, or use allow_int=True to get float0 zeros.")
 
@@ -175,9 +181,10 @@ def _vjp_core(f, primals, has_aux, fname, user_f=None, positions=None):
             out = flat_f(*xs)
             tree = store["out_tree"]
             if tree.kind is not tuple or len(tree.children) != 2:
+                got = "None (is a `return` missing?)" if tree.kind == "none" else f"a {tree}"
                 raise FuncdiffTypeError(
                     f"{fname} with has_aux=True needs the function to return a pair "
-                    f"(output, aux); it returned a {tree}")
+                    f"(output, aux); your function returned {got}")
             main, aux = tree_unflatten(tree, out)
             m_leaves, m_tree = tree_flatten(main)
             a_leaves, a_tree = tree_flatten(aux)
@@ -281,6 +288,10 @@ def _assemble(grads, diff_mask, leaves, in_tree):
 
 
 def _check_scalar_out(out_leaves, out_tree, fname):
+    if out_tree.kind == "none":
+        raise GradientError(
+            f"{fname} requires a function with one scalar output, but your function "
+            "returned None.  Is a `return` missing at its end?")
     if len(out_leaves) != 1:
         raise GradientError(
             f"{fname} requires a function with one scalar output, but it returned "
@@ -361,7 +372,8 @@ def _value_and_grad(f, argnums, has_aux, allow_int, holomorphic, name):
         lin, leaves, in_tree, out_tree, outs, aux = _vjp_core(
             _partial(f, args, kwargs, nums), diff, has_aux, fname, f, nums)
         if not allow_int and not all(lin.diff_mask):   # (diff_mask: the leaves' dtypes)
-            _check_differentiable(leaves, in_tree, fname, allow_int)
+            _check_differentiable(leaves, in_tree, fname, allow_int, lambda: call_leaf_paths(
+                in_tree, arg_names(f, nums)))
         a = _check_scalar_out(outs, out_tree, fname)
         if holomorphic or a.dtype.kind == "c":
             _check_complex(fname, "grad", holomorphic, [leaf_aval(x) for x in leaves],
@@ -629,7 +641,8 @@ def _jac_setup(f, args, kwargs, argnums, has_aux, holomorphic, fname, mode):
     nums, single = _argnums_tuple(argnums, len(args), fname)
     diff = tuple(args[i] for i in nums)
     leaves, in_tree = flatten_args(diff, f, nums)
-    _check_differentiable(leaves, in_tree, fname)
+    _check_differentiable(leaves, in_tree, fname, paths=lambda: call_leaf_paths(
+        in_tree, arg_names(f, nums)))
     lin, leaves, in_tree, out_tree, outs, aux = _vjp_core(
         _partial(f, args, kwargs, nums), diff, has_aux, fname)
     in_avals = [leaf_aval(x) for x in leaves]

@@ -168,10 +168,19 @@ def _static_key(v, what):
     try:
         hash(v)
     except TypeError:
+        t = type(v)
+        fix = ("Pass a tuple instead of a list" if isinstance(v, list) else
+               "Pass a frozenset instead of a set" if isinstance(v, set) else
+               "Pass it as a regular (traced) argument instead: a dict is a pytree, its "
+               "array leaves are traced; or pass a tuple of (key, value) pairs" if
+               isinstance(v, dict) else
+               "Pass it as a regular (traced) argument instead (arrays are traced), or a "
+               "tuple of Python numbers" if isinstance(v, np.ndarray) else
+               f"Make {t.__name__} hashable (a frozen dataclass), or pass it as a regular "
+               "(traced) argument")
         raise FuncdiffTypeError(
-            f"jit: static argument {what} has unhashable type {type(v).__name__}; static "
-            "arguments are cache keys.  Pass a tuple instead of a list (or a frozen "
-            "dataclass), or make it a regular (traced) argument.") from None
+            f"jit: static argument {what} has unhashable type {t.__name__}; static "
+            f"arguments are cache keys, so they must be hashable.  {fix}.") from None
     return ExactKey(v)
 
 

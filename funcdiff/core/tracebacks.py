@@ -107,6 +107,26 @@ def filter_exception(e):
     return e
 
 
+LIST_HINT = (
+    "Hint: inside a transform a Python list or tuple argument is a pytree -- a list of "
+    "traced scalars, not an array -- so arithmetic on it does what it does on any list "
+    "(here: fail).  Make it an array first: x = funcdiff.numpy.asarray(x) in the "
+    "function, or pass np.asarray(x).")
+_SEQUENCE_ERRORS = ("'list'", "'tuple'", "can't multiply sequence",
+                    "can only concatenate list", "can only concatenate tuple")
+
+
+def add_hints(e):
+    """Hints for Python errors users meet through transforms (not ``FuncdiffError``s,
+    which say what to do themselves): a list reaching arithmetic."""
+    if type(e) is TypeError:
+        msg = str(e)
+        if any(s in msg for s in _SEQUENCE_ERRORS) and (
+                "operand" in msg or "sequence" in msg or "concatenate" in msg):
+            _add_note(e, LIST_HINT)
+    return e
+
+
 def api_boundary(fun: F) -> F:
     """Decorate a public entry point: errors leaving it have funcdiff's frames filtered
     out of their traceback (unless the switch is off).  Nested boundaries filter again,
@@ -118,6 +138,7 @@ def api_boundary(fun: F) -> F:
         try:
             return fun(*args, **kwargs)
         except Exception as e:
+            add_hints(e)
             if flags.mode == "off":
                 raise
             raise filter_exception(e)   # (re-raised: its traceback is the filtered one)
@@ -129,5 +150,6 @@ def reraise_filtered(e):
     """``raise reraise_filtered(e)`` inside ``except Exception as e`` of an entry point
     that cannot be wrapped by ``api_boundary`` (a hot path): ``e``, filtered when the
     switch is on."""
+    add_hints(e)
     return e if flags.mode == "off" else filter_exception(e)
 
