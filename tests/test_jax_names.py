@@ -314,5 +314,8 @@ def test_batching_error_is_exported():
 
 @pytest.mark.parametrize("module", [tree_util, lax._slicing])
 def test_docstring_examples_run(module):
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    # (the globals every public docstring's examples use, as in tests/test_doctests.py)
+    result = doctest.testmod(
+        module, extraglobs={"np": np, "fd": fd, "funcdiff": fd, "fnp": fnp},
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
