@@ -13,6 +13,7 @@ reverse-mode derivative keeps only the loop states a checkpointing ``schedule``
 from __future__ import annotations
 
 import math
+from typing import Any, Callable
 
 import numpy as np
 
@@ -93,12 +94,57 @@ def scan_schedule(schedule, length):
     raise ValueError(f"unknown checkpoint schedule {schedule!r}")
 
 
-def checkpoint_scan(f, init, xs=None, length=None, reverse=False, *,
-                    schedule="every", policy=None):
-    """``funcdiff.lax.scan`` whose reverse-mode derivative keeps only the loop states a
-    checkpointing ``schedule`` says (see ``scan_schedule``), replaying the steps in
-    between during the backward pass: a 10,000-step integrator differentiates in
-    O(snapshots) memory.  Values and derivatives are those of ``lax.scan``."""
+def checkpoint_scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,
+                    length: int | None = None, reverse: bool = False, *,
+                    schedule: Any = "every", policy: Any = None) -> tuple[Any, Any]:
+    """``funcdiff.lax.scan`` whose reverse mode keeps only some loop states.
+
+    The derivative keeps only the loop states a checkpointing ``schedule`` says (see
+    ``scan_schedule``), replaying the steps in between during the backward pass: a
+    10,000-step integrator differentiates in O(snapshots) memory.  Values and
+    derivatives are those of ``lax.scan``.
+
+    Parameters
+    ----------
+    f : callable
+        ``(carry, x) -> (carry, y)``, as in ``lax.scan``.
+    init : pytree
+        The initial carry.
+    xs : pytree, optional
+        Arrays sharing a leading axis (or None, with ``length``).
+    length : int, optional
+        The number of steps (required when ``xs`` is None).
+    reverse : bool, default False
+        Run from the last element to the first.
+    schedule : str or tuple, default "every"
+        ``"every"`` (each step checkpointed), ``("every", k)`` (a snapshot every k
+        steps), ``("snapshots", s)`` (about ``s`` stored states, nested) or None:
+        see ``scan_schedule``.
+    policy : Policy or callable, optional
+        As in ``checkpoint``, for each checkpointed block.
+
+    Returns
+    -------
+    tuple
+        ``(final carry, stacked ys)``.
+
+    Raises
+    ------
+    ValueError
+        If ``xs`` is None and ``length`` is not given, or the schedule is unknown.
+
+    Examples
+    --------
+    >>> f = lambda a: fd.checkpoint_scan(lambda c, x: (c * a, None), 1.0, length=5,
+    ...                                  schedule=("every", 2))[0]
+    >>> print(f(2.0), fd.grad(f)(2.0))
+    32.0 80.0
+
+    See Also
+    --------
+    funcdiff.lax.scan : the loop.
+    checkpoint_fori_loop : the same for fori_loop.
+    """
     n = _scan_length(xs, length)
     sizes, ck_step = scan_schedule(schedule, n)
     if reverse:
@@ -129,10 +175,39 @@ def checkpoint_scan(f, init, xs=None, length=None, reverse=False, *,
     return run(init, xs, n, sizes)
 
 
-def checkpoint_fori_loop(lower, upper, body_fun, init_val, *, schedule="every",
-                         policy=None):
-    """``funcdiff.lax.fori_loop`` (concrete bounds) with a checkpointing ``schedule`` for
-    reverse mode: see ``checkpoint_scan``."""
+def checkpoint_fori_loop(lower: int, upper: int, body_fun: Callable[[Any, Any], Any],
+                         init_val: Any, *, schedule: Any = "every",
+                         policy: Any = None) -> Any:
+    """``funcdiff.lax.fori_loop`` with a checkpointing ``schedule`` for reverse mode.
+
+    Parameters
+    ----------
+    lower, upper : int
+        Concrete loop bounds.
+    body_fun : callable
+        ``(i, carry) -> carry``.
+    init_val : pytree
+        The initial carry.
+    schedule : str or tuple, default "every"
+        As in ``checkpoint_scan``.
+    policy : Policy or callable, optional
+        As in ``checkpoint``.
+
+    Returns
+    -------
+    pytree
+        The final carry.
+
+    Examples
+    --------
+    >>> f = lambda a: fd.checkpoint_fori_loop(0, 5, lambda i, c: c * a, 1.0)
+    >>> print(f(2.0), fd.grad(f)(2.0))
+    32.0 80.0
+
+    See Also
+    --------
+    checkpoint_scan : the scan it runs.
+    """
     lo, hi = int(lower), int(upper)
 
     def step(val, i):
@@ -140,3 +215,7 @@ def checkpoint_fori_loop(lower, upper, body_fun, init_val, *, schedule="every",
     out, _ = checkpoint_scan(step, init_val, np.arange(lo, max(hi, lo)), schedule=schedule,
                              policy=policy)
     return out
+
+
+def __dir__():
+    return sorted(__all__)   # dir() shows the public names only

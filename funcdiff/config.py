@@ -4,10 +4,19 @@
   argument's shape, dtype or static value changed -- through the ``funcdiff`` logger.
 * ``debug_nans``: raise at the first primitive that makes a NaN from NaN-free inputs.
   Also usable as a context manager: ``with funcdiff.config.debug_nans_enabled(): ...``.
+* ``retrace_warning_threshold``: a ``jit`` function that traces more often than this
+  warns once (``RetraceWarning``), naming the argument that keeps changing.
+* ``compile_log_seconds``: a ``jit`` trace and compile slower than this is logged
+  (warning level) through the ``funcdiff`` logger.
 * ``jit_cache_size``: entries kept per jitted function (least recently used dropped), and
   batched variants (one per batch size) ``vmap`` keeps of each of its programs.
 * ``numexpr_fusion``: let ``jit`` fuse large float64 elementwise chains into numexpr
   expressions when numexpr is installed (the ``fast`` extra).
+* ``traceback_filtering``: ``"on"`` (the default) removes funcdiff's internal frames from
+  the tracebacks of errors raised through its transforms; ``"off"`` shows every frame.
+  The environment variable ``FUNCDIFF_TRACEBACK_FILTERING`` sets the starting value.
+
+Set a switch as an attribute or, as in JAX, with ``config.update(name, value)``.
 """
 from __future__ import annotations
 
@@ -15,14 +24,42 @@ import contextlib
 import logging
 
 from .core.debug import flags as _debug_flags
+from .core.errors import FuncdiffValueError
+from .core.tracebacks import MODES as _TB_MODES, flags as _tb_flags
 
 logger = logging.getLogger("funcdiff")
 
 
 class _Config:
+    """The global switches, ``funcdiff.config``.
+
+    Attributes: ``log_compiles`` (log every jit (re)trace with the reason, through
+    the ``funcdiff`` logger), ``debug_nans`` (raise at the first primitive that makes
+    a NaN from NaN-free inputs), ``jit_cache_size`` (entries kept per jitted
+    function), ``numexpr_fusion`` (let ``jit`` fuse large float64 elementwise chains
+    into numexpr expressions when numexpr is installed).  ``debug_nans_enabled()``
+    and ``logging_compiles()`` are context managers setting a switch for a block.
+
+    Examples
+    --------
+    >>> with fd.config.debug_nans_enabled(), np.errstate(invalid="ignore"):
+    ...     try:
+    ...         fd.grad(lambda x: fnp.sum(fnp.log(x)))(np.array([-1.0]))
+    ...     except FloatingPointError:
+    ...         print("NaN caught")
+    NaN caught
+    >>> print(fd.config.debug_nans, fd.config.jit_cache_size)
+    False 64
+
+    See Also
+    --------
+    funcdiff.jit : the cache and compiles these switches concern.
+    """
     def __init__(self):
         self.log_compiles = False
         self.jit_cache_size = 64
+        self.retrace_warning_threshold = 8
+        self.compile_log_seconds = 1.0
         self.numexpr_fusion = True   # fuse large float64 elementwise chains (if installed)
 
     @property
@@ -32,6 +69,25 @@ class _Config:
     @debug_nans.setter
     def debug_nans(self, value):
         _debug_flags.nans = bool(value)
+
+    @property
+    def traceback_filtering(self):
+        return _tb_flags.mode
+
+    @traceback_filtering.setter
+    def traceback_filtering(self, value):
+        if value not in _TB_MODES:
+            raise FuncdiffValueError(
+                f"config.traceback_filtering must be one of {_TB_MODES}, got {value!r}")
+        _tb_flags.mode = value
+
+    def update(self, name, value):
+        """Set switch ``name`` to ``value`` (JAX's spelling of ``config.name = value``)."""
+        if name not in _SWITCHES:
+            raise FuncdiffValueError(
+                f"config.update: unknown switch {name!r}; the switches are "
+                f"{', '.join(_SWITCHES)}")
+        setattr(self, name, value)
 
     @contextlib.contextmanager
     def debug_nans_enabled(self, value=True):
@@ -53,3 +109,5 @@ class _Config:
 
 
 config = _Config()
+_SWITCHES = ("log_compiles", "debug_nans", "jit_cache_size", "numexpr_fusion",
+             "traceback_filtering", "retrace_warning_threshold", "compile_log_seconds")

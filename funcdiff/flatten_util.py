@@ -6,6 +6,8 @@ import numpy as np
 from .tree_util import tree_flatten, tree_unflatten
 from . import numpy as fnp
 
+__all__ = ["ravel_pytree"]
+
 
 def ravel_pytree(tree):
     """``(flat, unravel)``: ``flat`` concatenates every leaf raveled (dtype promoted as
@@ -33,3 +35,7 @@ def ravel_pytree(tree):
         return tree_unflatten(treedef, parts)
 
     return flat, unravel
+
+
+def __dir__():
+    return sorted(__all__)   # dir() shows the public names only

@@ -9,11 +9,15 @@ derivative functions.
 """
 from __future__ import annotations
 
+from typing import Any, Callable, Sequence
+
 import numpy as np
 
 from .api.autodiff import jvp, vjp
 from .core.errors import FuncdiffError
 from .tree_util import tree_flatten, tree_map, tree_unflatten
+
+__all__ = ["check_grads", "check_jvp", "check_vjp", "GradientCheckError"]
 
 _DEFAULT_TOL = {np.dtype(np.float16): 1e-1, np.dtype(np.float32): 3e-2,
                 np.dtype(np.float64): 1e-5, np.dtype(np.complex64): 3e-2,
@@ -117,9 +121,58 @@ def check_vjp(f, args, atol=None, rtol=None, rng=None):
             f"{lhs!r} != {rhs!r}")
 
 
-def check_grads(f, args, order=1, modes=("fwd", "rev"), atol=None, rtol=None, eps=None):
-    """Check ``f``'s derivatives at ``args`` up to ``order``; raises
-    ``GradientCheckError`` with the discrepancy when they disagree."""
+def check_grads(f: Callable[..., Any], args: Sequence[Any], order: int = 1,
+                modes: str | Sequence[str] = ("fwd", "rev"), atol: float | None = None,
+                rtol: float | None = None, eps: float | None = None) -> None:
+    """Check ``f``'s derivatives at ``args`` against finite differences, up to ``order``.
+
+    Forward mode is compared with central differences in a random direction; reverse
+    mode with forward mode through the dot-product identity
+    ``<vjp(u), v> == <u, jvp(v)>``; ``order > 1`` checks the derivative functions
+    recursively (as autograd's and JAX's ``check_grads``).
+
+    Parameters
+    ----------
+    f : callable
+        The function, taking and returning pytrees of arrays.
+    args : sequence
+        The positional arguments to check at.
+    order : int, default 1
+        The highest derivative order checked.
+    modes : str or sequence of str, default ("fwd", "rev")
+        Which modes to check.
+    atol, rtol : float, optional
+        Tolerances (default: by dtype, looser for float32).
+    eps : float, optional
+        The finite-difference step (default: by dtype).
+
+    Returns
+    -------
+    None
+        Returns quietly when the derivatives agree.
+
+    Raises
+    ------
+    GradientCheckError
+        With the discrepancy, when they disagree.
+    ValueError
+        For an unknown mode.
+
+    Examples
+    --------
+    >>> fd.check_grads(lambda x: fnp.sum(fnp.sin(x) * x), (np.array([0.5, 1.5]),), order=2)
+    >>> wrong = fd.custom_jvp(fnp.sin)
+    >>> _ = wrong.defjvp(lambda p, t: (fnp.sin(p[0]), 2.0 * t[0]))
+    >>> try:
+    ...     fd.check_grads(wrong, (np.array([0.5]),), modes="fwd")
+    ... except fd.test_util.GradientCheckError:
+    ...     print("caught")
+    caught
+
+    See Also
+    --------
+    grad, jvp, vjp : the derivatives checked.
+    """
     args = tuple(args)
     modes = (modes,) if isinstance(modes, str) else tuple(modes)
     for m in modes:
@@ -154,3 +207,7 @@ def check_grads(f, args, order=1, modes=("fwd", "rev"), atol=None, rtol=None, ep
 
 
 tree_unflatten  # noqa: B018
+
+
+def __dir__():
+    return sorted(__all__)   # dir() shows the public names only

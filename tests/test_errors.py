@@ -176,6 +176,16 @@ def example():
     fd.grad(f)(np.arange(3))  # <-
 
 
+@case("a function without return under grad", fd.GradientError, "grad(f)",
+      "returned None",
+      when="the differentiated function returns nothing (a missing `return`)",
+      fix="return the scalar to differentiate")
+def example():
+    def f(x):
+        fnp.sum(x ** 2)
+    fd.grad(f)(x3)  # <-
+
+
 @case("argnums out of range", fd.FuncdiffValueError, "grad(f)", "argnums=2", "2 positional",
       when="`argnums` names an argument the call does not have",
       fix="count positional arguments from 0; pass the argument positionally")
@@ -865,6 +875,25 @@ def example():
     f(x3, [1, 2])  # <-
 
 
+@case("a dict as a static argument", fd.FuncdiffTypeError, "jit", "dict", "regular (traced)",
+      when="a static argument is a dict (unhashable)",
+      fix="pass the dict as a regular argument (a pytree: its arrays are traced), or a "
+          "tuple of (key, value) pairs")
+def example():
+    f = fd.jit(lambda x, opts: x * opts["scale"], static_argnums=1)
+    f(x3, {"scale": 2.0})  # <-
+
+
+@case("a string keyword argument under jit", fd.FuncdiffTypeError, "kwargs['mode']", "str",
+      "static_argnames=('mode',)",
+      when="a keyword argument that configures the function (a string) is passed to a "
+           "jitted function without being static",
+      fix="`jit(f, static_argnames=('mode',))`")
+def example():
+    f = fd.jit(lambda x, mode="sum": fnp.sum(x) if mode == "sum" else fnp.max(x))
+    f(x3, mode="max")  # <-
+
+
 @case("static_argnums out of range", fd.FuncdiffValueError, "jit", "static_argnums=(3,)",
       "2 positional",
       when="`static_argnums` names an argument the call does not have",
@@ -1050,6 +1079,12 @@ def render():
         "Where NumPy itself raises for a bad argument (an `axis` out of range gives NumPy's",
         "`AxisError`, a bad keyword a `TypeError`), funcdiff raises the same NumPy error, as",
         "NumPy code expects.",
+        "",
+        "An error raised through a transform (`grad`, `jit`, `vmap`, `lax.scan`, ...) reaches",
+        "you with funcdiff's internal frames removed from its traceback, as in JAX: you see",
+        "your own frames, the message, and a note saying frames were hidden.  To see every",
+        "frame, run with `FUNCDIFF_TRACEBACK_FILTERING=off` or call",
+        "`fd.config.update(\"traceback_filtering\", \"off\")`.",
         "",
     ]
     sections = []

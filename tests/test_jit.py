@@ -149,7 +149,7 @@ def test_retrace_log_names_the_reason(caplog):
     text = caplog.text
     assert "first time" in text
     assert "f64[3] to f64[4]" in text
-    assert "static argument 1 changed from 1 to 2" in text
+    assert "static argument 1 (`n`) changed from 1 to 2" in text
 
 
 def test_cache_is_bounded_and_keeps_no_arguments_alive():

@@ -41,10 +41,12 @@ def _fmt_bytes(n):
     return f"{n} B"
 
 
-def _describe(v, eqns_by_out, invars, constvars, depth=0):
-    """(kind, description, source_info) of a residual var of a known jaxpr."""
+def _describe(v, eqns_by_out, invars, constvars, depth=0, names=None):
+    """(kind, description, source_info) of a residual var of a known jaxpr; ``names``
+    (optional) are the arguments' pytree paths (``Ws[11]``)."""
     if v in invars:
-        return "argument", f"argument {invars.index(v)}", None
+        i = invars.index(v)
+        return "argument", f"argument {names[i] if names else i}", None
     if v in constvars:
         return "constant", "a constant the function closes over", None
     eqn = eqns_by_out.get(v)
@@ -53,7 +55,8 @@ def _describe(v, eqns_by_out, invars, constvars, depth=0):
     if eqn.primitive.returns_view and not eqn.primitive.multiple_results:
         src = next((a for a in eqn.invars if type(a) is Var), None)
         if src is not None:
-            kind, desc, _ = _describe(src, eqns_by_out, invars, constvars, depth + 1)
+            kind, desc, _ = _describe(src, eqns_by_out, invars, constvars, depth + 1,
+                                      names)
             if kind != "intermediate":    # a view of an argument costs no memory
                 return kind, f"{eqn.primitive.name} (a view) of {desc}", eqn.source_info
     sub = eqn.params.get("jaxpr")
@@ -77,9 +80,10 @@ def _describe(v, eqns_by_out, invars, constvars, depth=0):
     return "intermediate", f"output of {eqn.primitive.name}", eqn.source_info
 
 
-def saved_residuals_jaxpr(closed, diff_mask=None):
+def saved_residuals_jaxpr(closed, diff_mask=None, arg_names=None):
     """The residuals of reverse-mode differentiation of ``closed`` w.r.t. the inputs in
-    ``diff_mask`` (default: every floating-point input): a list of ``Residual``."""
+    ``diff_mask`` (default: every floating-point input): a list of ``Residual``.
+    ``arg_names``: a name per input (its pytree path) for the listing."""
     if not isinstance(closed, ClosedJaxpr):
         closed = ClosedJaxpr(closed, [])
     in_avals = closed.in_avals
@@ -101,7 +105,7 @@ def saved_residuals_jaxpr(closed, diff_mask=None):
     invars, constvars = list(j.invars[:n_in]), list(j.constvars)
     out = []
     for r in residuals:
-        kind, desc, src = _describe(r, eqns_by_out, invars, constvars)
+        kind, desc, src = _describe(r, eqns_by_out, invars, constvars, names=arg_names)
         a = r.aval
         out.append(Residual(tuple(a.shape), a.dtype, int(a.nbytes), kind, desc, src))
     return out

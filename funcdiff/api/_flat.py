@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import re
 
 import numpy as np
 
 from ..core.avals import OPERAND_KINDS, ShapedArray, aval_of_value, check_operand
 from ..core.errors import FuncdiffTypeError
 from ..core.trace import Tracer
-from ..tree_util import PyTreeDef, tree_flatten, tree_unflatten
+from ..tree_util import (PyTreeDef, child_keys, keystr, tree_flatten, tree_unflatten,
+                         treedef_paths)
 
 _PY = (bool, int, float, complex)
 
@@ -38,10 +40,16 @@ def leaf_operand(x, what="argument"):
         if a.dtype.kind == "O":   # Fraction, Decimal, ragged lists: name the type
             what = f"{what} of type {t.__name__}"
         return check_operand(a, what)
+    kw = re.fullmatch(r"argument kwargs\[(.+?)\]", what)
+    static = (f"a keyword argument that configures the function is static under jit: "
+              f"jit(f, static_argnames=({kw.group(1)},))" if kw else
+              "pass configuration values as static arguments under jit "
+              "(jit(f, static_argnums=...) with their positions)")
     raise FuncdiffTypeError(
         f"{what} of type {t.__name__} is not an array, a scalar or a pytree of them. "
         "Pass arrays (or register your class with funcdiff.tree_util."
-        "register_pytree_node), and pass configuration values through static_argnums.")
+        f"register_pytree_node); {static}; under grad or vmap close over it "
+        "(functools.partial).")
 
 
 def leaf_operands(leaves, paths):
@@ -66,21 +74,13 @@ def arg_names(fun, positions):
 
 
 def key_str(tree: PyTreeDef, i):
-    if tree.kind is dict:
-        return f"[{tree.aux[i]!r}]"
-    if hasattr(tree.kind, "_fields"):
-        return f".{tree.kind._fields[i]}"
-    return f"[{i}]"
+    """The text of child ``i``'s key in node ``tree`` (``[0]``, ``['w']``, ``.w``)."""
+    return str(child_keys(tree)[i])
 
 
 def leaf_paths(tree: PyTreeDef, prefix: str):
     """A readable path (``args[1]['w']``) for each leaf of ``tree``, in leaf order."""
-    if tree.kind == "leaf":
-        return [prefix]
-    out = []
-    for i, c in enumerate(tree.children):
-        out.extend(leaf_paths(c, prefix + key_str(tree, i)))
-    return out
+    return [prefix + keystr(p) for p in treedef_paths(tree)]
 
 
 def call_leaf_paths(tree: PyTreeDef, names, kwargs_tree: PyTreeDef | None = None):

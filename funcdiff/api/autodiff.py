@@ -4,13 +4,17 @@ trace -> transform the jaxpr -> evaluate."""
 from __future__ import annotations
 
 import functools
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ._flat import flatten_args, flatten_fun, leaf_aval, leaf_operand, to_output
+from ._flat import (arg_names, call_leaf_paths, flatten_args, flatten_fun, leaf_aval,
+                    leaf_operand, to_output)
 from ..core.avals import float0, is_differentiable_dtype
+from ..core.ir import ClosedJaxpr
 from ..core.errors import GradientError, StructureError, FuncdiffTypeError, FuncdiffValueError
 from ..core.trace import trace_flat
+from ..core.tracebacks import api_boundary
 from ..primitives.base import convert_element_type, full, reshape, transpose
 from ..primitives.shape import slice_
 from .executor import linearize_flat
@@ -47,13 +51,18 @@ def _fun_name(f):
     return getattr(f, "__name__", type(f).__name__)
 
 
-def _check_differentiable(leaves, tree, fname, allow_int=False):
+def _check_differentiable(leaves, tree, fname, allow_int=False, paths=None):
+    # (paths: the leaves' pytree paths in the user's words, computed on the error path)
     for i, x in enumerate(leaves):
         a = leaf_aval(x)
         if not is_differentiable_dtype(a.dtype) and not allow_int:
+            what = ("a boolean" if a.dtype.kind == "b" else "an integer") + (
+                " array" if a.shape else " scalar")
+            where = f"argument `{paths()[i]}`" if paths is not None else \
+                f"input leaf {i} of {tree}"
             raise GradientError(
-                f"{fname} requires real or complex floating-point inputs, but input leaf "
-                f"{i} of {tree} has dtype {a.dtype.name} (shape {a.shape}).  Pass floats "
+                f"{fname} requires real or complex floating-point inputs, but {where} is "
+                f"{what} (dtype {a.dtype.name}, shape {a.shape}).  Pass floats "
                 f"(e.g. x.astype(float) or 2.0 instead of 2), differentiate w.r.t. other "
                 f"arguments with argnums=, or use allow_int=True to get float0 zeros.")
 
@@ -172,9 +181,10 @@ def _vjp_core(f, primals, has_aux, fname, user_f=None, positions=None):
             out = flat_f(*xs)
             tree = store["out_tree"]
             if tree.kind is not tuple or len(tree.children) != 2:
+                got = "None (is a `return` missing?)" if tree.kind == "none" else f"a {tree}"
                 raise FuncdiffTypeError(
                     f"{fname} with has_aux=True needs the function to return a pair "
-                    f"(output, aux); it returned a {tree}")
+                    f"(output, aux); your function returned {got}")
             main, aux = tree_unflatten(tree, out)
             m_leaves, m_tree = tree_flatten(main)
             a_leaves, a_tree = tree_flatten(aux)
@@ -196,9 +206,52 @@ def _vjp_core(f, primals, has_aux, fname, user_f=None, positions=None):
     return lin, leaves, in_tree, out_tree, outs, aux
 
 
-def vjp(f, *primals, has_aux=False):
-    """``(out, vjp_fn)`` (``(out, vjp_fn, aux)`` with ``has_aux``).  ``vjp_fn(ct)`` returns a
-    tuple with one cotangent per primal; call it as often as you like."""
+@api_boundary
+def vjp(f: Callable[..., Any], *primals: Any,
+        has_aux: bool = False) -> tuple[Any, ...]:
+    """Evaluate ``f`` and return its vector-Jacobian product function (reverse mode).
+
+    Parameters
+    ----------
+    f : callable
+        The function, taking and returning pytrees of arrays.
+    *primals : pytree
+        The arguments to evaluate ``f`` at, one per positional parameter.
+    has_aux : bool, default False
+        ``f`` returns a pair ``(output, aux)``; ``aux`` is returned as is, not
+        differentiated.
+
+    Returns
+    -------
+    tuple
+        ``(out, vjp_fn)``, or ``(out, vjp_fn, aux)`` with ``has_aux``.  ``vjp_fn(ct)``
+        takes a cotangent shaped like ``out`` and returns a tuple with one cotangent
+        per primal, ``ct @ J``; call it as often as you like.
+
+    Raises
+    ------
+    StructureError
+        If the cotangent's pytree structure or shapes differ from the output's.
+    FuncdiffTypeError
+        If the cotangent's dtype differs from the output's, or ``f`` rejects traced
+        values.
+
+    Examples
+    --------
+    >>> x = np.array([1.0, 2.0, 3.0])
+    >>> y, f_vjp = fd.vjp(lambda x: x ** 2, x)
+    >>> print(y)
+    [1. 4. 9.]
+    >>> (ct,) = f_vjp(np.ones(3))
+    >>> print(ct)
+    [2. 4. 6.]
+
+    See Also
+    --------
+    grad : the gradient of a scalar function, a vjp with cotangent 1.
+    jvp : forward mode, the Jacobian-vector product.
+    jacrev : the whole Jacobian by reverse mode.
+    """
     lin, leaves, in_tree, out_tree, outs, aux = _vjp_core(f, primals, has_aux, "vjp")
     out_avals = [leaf_aval(o) for o in outs]
 
@@ -213,7 +266,7 @@ def vjp(f, *primals, has_aux=False):
         g = lin.vjp(cts)
         return _assemble(g, lin.diff_mask, leaves, in_tree)
 
-    result = (tree_unflatten(out_tree, [to_output(o) for o in outs]), vjp_fn)
+    result = (tree_unflatten(out_tree, [to_output(o) for o in outs]), api_boundary(vjp_fn))
     return result + (aux,) if has_aux else result
 
 
@@ -235,6 +288,10 @@ def _assemble(grads, diff_mask, leaves, in_tree):
 
 
 def _check_scalar_out(out_leaves, out_tree, fname):
+    if out_tree.kind == "none":
+        raise GradientError(
+            f"{fname} requires a function with one scalar output, but your function "
+            "returned None.  Is a `return` missing at its end?")
     if len(out_leaves) != 1:
         raise GradientError(
             f"{fname} requires a function with one scalar output, but it returned "
@@ -255,9 +312,53 @@ def _check_scalar_out(out_leaves, out_tree, fname):
     return a
 
 
-def value_and_grad(f, argnums=0, has_aux=False, allow_int=False, holomorphic=False):
-    """``(f(*args), gradient)`` from one forward and one backward pass.  ``holomorphic``
-    as in ``grad``."""
+def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
+                   has_aux: bool = False, allow_int: bool = False,
+                   holomorphic: bool = False) -> Callable[..., tuple[Any, Any]]:
+    """Create a function that evaluates ``f`` and its gradient in one pass.
+
+    One forward and one backward pass: cheaper than calling ``f`` and ``grad(f)``.
+
+    Parameters
+    ----------
+    f : callable
+        A function with a scalar (single-element) floating-point output.
+    argnums : int or sequence of int, default 0
+        Which positional argument(s) to differentiate with respect to.
+    has_aux : bool, default False
+        ``f`` returns ``(output, aux)``; ``aux`` is passed through.
+    allow_int : bool, default False
+        Allow integer inputs, whose gradient is a ``float0`` zero.
+    holomorphic : bool, default False
+        As in ``grad``.
+
+    Returns
+    -------
+    callable
+        A function with ``f``'s arguments returning ``(value, gradient)``, or
+        ``((value, aux), gradient)`` with ``has_aux``; the gradient is shaped like the
+        argument(s) ``argnums`` selects (a tuple for a sequence).
+
+    Raises
+    ------
+    GradientError
+        If the output is not a single floating-point element, or an input is an
+        integer without ``allow_int``.
+    FuncdiffValueError
+        If ``argnums`` names an argument the call does not pass.
+
+    Examples
+    --------
+    >>> f = lambda x: fnp.sum(x ** 2)
+    >>> value, g = fd.value_and_grad(f)(np.array([1.0, 2.0]))
+    >>> print(value, g)
+    5.0 [2. 4.]
+
+    See Also
+    --------
+    grad : the gradient alone.
+    vjp : reverse mode for functions with several outputs.
+    """
     return _value_and_grad(f, argnums, has_aux, allow_int, holomorphic, "value_and_grad")
 
 
@@ -271,7 +372,8 @@ def _value_and_grad(f, argnums, has_aux, allow_int, holomorphic, name):
         lin, leaves, in_tree, out_tree, outs, aux = _vjp_core(
             _partial(f, args, kwargs, nums), diff, has_aux, fname, f, nums)
         if not allow_int and not all(lin.diff_mask):   # (diff_mask: the leaves' dtypes)
-            _check_differentiable(leaves, in_tree, fname, allow_int)
+            _check_differentiable(leaves, in_tree, fname, allow_int, lambda: call_leaf_paths(
+                in_tree, arg_names(f, nums)))
         a = _check_scalar_out(outs, out_tree, fname)
         if holomorphic or a.dtype.kind == "c":
             _check_complex(fname, "grad", holomorphic, [leaf_aval(x) for x in leaves],
@@ -283,16 +385,65 @@ def _value_and_grad(f, argnums, has_aux, allow_int, holomorphic, name):
         value = tree_unflatten(out_tree, [to_output(o) for o in outs])
         return ((value, aux), g) if has_aux else (value, g)
 
-    return vg
+    return api_boundary(vg)
 
 
-def grad(f, argnums=0, has_aux=False, allow_int=False, holomorphic=False):
-    """Gradient of a scalar-output ``f`` w.r.t. argument(s) ``argnums``.
+def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
+         has_aux: bool = False, allow_int: bool = False,
+         holomorphic: bool = False) -> Callable[..., Any]:
+    """Create a function that evaluates the gradient of ``f`` (reverse mode).
 
     Complex numbers follow JAX: for a real-valued ``f`` of complex ``z = x + iy`` the
     result is ``df/dx - i df/dy`` (the conjugate of the steepest-ascent direction: step
     along ``conj(grad(f)(z))``); a complex output needs ``holomorphic=True``, a promise
     that ``f`` is holomorphic, and then the result is the complex derivative ``f'(z)``.
+
+    Parameters
+    ----------
+    f : callable
+        A function with a scalar (single-element) floating-point output; its arguments
+        are pytrees of arrays.
+    argnums : int or sequence of int, default 0
+        Which positional argument(s) to differentiate with respect to.  Keyword
+        arguments are never differentiated.
+    has_aux : bool, default False
+        ``f`` returns ``(output, aux)``; the result is then ``(gradient, aux)``.
+    allow_int : bool, default False
+        Allow integer inputs, whose gradient is a ``float0`` zero.
+    holomorphic : bool, default False
+        Promise that ``f`` is holomorphic (complex inputs and output).
+
+    Returns
+    -------
+    callable
+        A function with ``f``'s arguments returning the gradient, shaped like the
+        argument ``argnums`` selects (a tuple of gradients for a sequence).
+
+    Raises
+    ------
+    GradientError
+        If the output is not a single floating-point element (use ``jacrev`` or
+        ``vjp``), or an input is an integer without ``allow_int``.
+    FuncdiffValueError
+        If ``argnums`` names an argument the call does not pass.
+    ConcretizationError
+        If ``f`` branches in Python on a value that is only known inside ``jit``.
+
+    Examples
+    --------
+    >>> f = lambda x: fnp.sum(fnp.sin(x))
+    >>> print(np.round(fd.grad(f)(np.array([0.0, np.pi])), 6))
+    [ 1. -1.]
+    >>> g = fd.grad(lambda x, y: x * y ** 2, argnums=(0, 1))
+    >>> dx, dy = g(3.0, 2.0)
+    >>> print(dx, dy)
+    4.0 12.0
+
+    See Also
+    --------
+    value_and_grad : the value and the gradient in one pass.
+    vjp : reverse mode for functions with several outputs.
+    jacrev, jacfwd, hessian : Jacobians and second derivatives.
     """
     vg = _value_and_grad(f, argnums, has_aux, allow_int, holomorphic, "grad")
     vg.__name__ = getattr(f, "__name__", "f")
@@ -304,7 +455,7 @@ def grad(f, argnums=0, has_aux=False, allow_int=False, holomorphic=False):
             return grads, value[1]
         return grads
 
-    return g
+    return api_boundary(g)
 
 
 # --- jvp / linearize ----------------------------------------------------------------------
@@ -323,8 +474,51 @@ def _check_tangents(p_leaves, p_tree, t_leaves, t_tree, fname):
     return out
 
 
-def jvp(f, primals, tangents, has_aux=False):
-    """Forward mode: ``(f(*primals), J @ tangents)``."""
+@api_boundary
+def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
+        has_aux: bool = False) -> tuple[Any, ...]:
+    """Evaluate ``f`` and its Jacobian-vector product (forward mode).
+
+    Parameters
+    ----------
+    f : callable
+        The function, taking and returning pytrees of arrays.
+    primals : tuple or list
+        The arguments to evaluate ``f`` at, one per positional parameter.
+    tangents : tuple or list
+        The directions, one per primal, of the same structure, shapes and dtypes.
+    has_aux : bool, default False
+        ``f`` returns ``(output, aux)``; ``aux`` is returned as is.
+
+    Returns
+    -------
+    tuple
+        ``(f(*primals), J @ tangents)``, or ``(out, tangent_out, aux)`` with
+        ``has_aux``.
+
+    Raises
+    ------
+    StructureError
+        If ``primals`` or ``tangents`` is not a tuple or list, or their structures or
+        shapes differ.
+    FuncdiffTypeError
+        If a tangent's dtype differs from its primal's.
+
+    Examples
+    --------
+    >>> y, t = fd.jvp(fnp.sin, (0.0,), (2.0,))
+    >>> print(y, t)
+    0.0 2.0
+    >>> y, t = fd.jvp(lambda x: x ** 3, (np.array([1.0, 2.0]),), (np.ones(2),))
+    >>> print(t)
+    [ 3. 12.]
+
+    See Also
+    --------
+    linearize : evaluate once, then apply the Jacobian many times.
+    vjp : reverse mode.
+    jacfwd : the whole Jacobian by forward mode.
+    """
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise StructureError("jvp: primals and tangents must be tuples (or lists) of "
                              "arguments, e.g. jvp(f, (x,), (v,))")
@@ -348,8 +542,41 @@ def _jvp_aux(f, primals, p_leaves, p_tree):
     return lin, out_tree, outs, aux
 
 
-def linearize(f, *primals):
-    """``(f(*primals), f_jvp)``: evaluate once, then apply the linear map many times."""
+@api_boundary
+def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
+    """Evaluate ``f`` once and return the linear map ``v -> J @ v`` at that point.
+
+    Parameters
+    ----------
+    f : callable
+        The function, taking and returning pytrees of arrays.
+    *primals : pytree
+        The arguments to linearize at.
+
+    Returns
+    -------
+    tuple
+        ``(f(*primals), f_jvp)``, where ``f_jvp(*tangents)`` returns ``J @ tangents``
+        without evaluating ``f`` again.
+
+    Raises
+    ------
+    StructureError
+        If ``f_jvp``'s tangents differ in structure or shape from the primals.
+    FuncdiffTypeError
+        If a tangent's dtype differs from its primal's.
+
+    Examples
+    --------
+    >>> y, f_jvp = fd.linearize(lambda x: x ** 2, np.array([1.0, 3.0]))
+    >>> print(y, f_jvp(np.array([1.0, 0.0])), f_jvp(np.array([0.0, 1.0])))
+    [1. 9.] [2. 0.] [0. 6.]
+
+    See Also
+    --------
+    jvp : one Jacobian-vector product.
+    vjp : reverse mode.
+    """
     p_leaves, p_tree = flatten_args(primals, f)
     flat_f, store = flatten_fun(f, p_tree)
     lin = linearize_flat(flat_f, p_leaves, [leaf_aval(x) for x in p_leaves])
@@ -360,7 +587,8 @@ def linearize(f, *primals):
         tans = _check_tangents(p_leaves, p_tree, t_leaves, t_tree, "linearize")
         return tree_unflatten(out_tree, [to_output(t) for t in lin.jvp(tans)])
 
-    return tree_unflatten(out_tree, [to_output(o) for o in lin.primal_outs]), f_jvp
+    return (tree_unflatten(out_tree, [to_output(o) for o in lin.primal_outs]),
+            api_boundary(f_jvp))
 
 
 # --- Jacobians and Hessians -------------------------------------------------------------
@@ -413,7 +641,8 @@ def _jac_setup(f, args, kwargs, argnums, has_aux, holomorphic, fname, mode):
     nums, single = _argnums_tuple(argnums, len(args), fname)
     diff = tuple(args[i] for i in nums)
     leaves, in_tree = flatten_args(diff, f, nums)
-    _check_differentiable(leaves, in_tree, fname)
+    _check_differentiable(leaves, in_tree, fname, paths=lambda: call_leaf_paths(
+        in_tree, arg_names(f, nums)))
     lin, leaves, in_tree, out_tree, outs, aux = _vjp_core(
         _partial(f, args, kwargs, nums), diff, has_aux, fname)
     in_avals = [leaf_aval(x) for x in leaves]
@@ -422,15 +651,53 @@ def _jac_setup(f, args, kwargs, argnums, has_aux, holomorphic, fname, mode):
     return lin, single, in_tree, out_tree, in_avals, out_avals, aux
 
 
-def jacfwd(f, argnums=0, has_aux=False, holomorphic=False):
-    """Jacobian by forward mode: the linearized function applied to the whole standard
-    basis of the inputs in one batched (vmapped) pass.  With ``has_aux`` ``f`` returns
-    ``(output, aux)`` and the result is ``(jacobian, aux)``.
+def jacfwd(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
+           has_aux: bool = False, holomorphic: bool = False) -> Callable[..., Any]:
+    """Create a function that evaluates the Jacobian of ``f`` by forward mode.
 
-    Inputs must be real unless ``holomorphic=True`` (a promise that ``f`` is
-    holomorphic; inputs and outputs must then be complex, and the result is the complex
-    derivative); a complex output of real inputs gives the complex Jacobian
-    ``d(real f)/dx + i d(imag f)/dx``, as in JAX."""
+    The linearized function is applied to the whole standard basis of the inputs in
+    one batched (vmapped) pass: cheap when there are fewer inputs than outputs.
+
+    Inputs must be real unless ``holomorphic=True``; a complex output of real inputs
+    gives the complex Jacobian ``d(real f)/dx + i d(imag f)/dx``, as in JAX.
+
+    Parameters
+    ----------
+    f : callable
+        The function, taking and returning pytrees of arrays.
+    argnums : int or sequence of int, default 0
+        Which positional argument(s) to differentiate with respect to.
+    has_aux : bool, default False
+        ``f`` returns ``(output, aux)``; the result is then ``(jacobian, aux)``.
+    holomorphic : bool, default False
+        Promise that ``f`` is holomorphic (complex inputs and outputs; the result is
+        the complex derivative).
+
+    Returns
+    -------
+    callable
+        A function with ``f``'s arguments returning the Jacobian: for an output of
+        shape ``S`` and an input of shape ``T`` an array of shape ``S + T``; pytrees
+        nest output structure outside, input structure inside.
+
+    Raises
+    ------
+    GradientError
+        If an input is an integer, or complex without ``holomorphic=True``.
+
+    Examples
+    --------
+    >>> J = fd.jacfwd(lambda x: x ** 2)(np.array([1.0, 2.0]))
+    >>> print(J)
+    [[2. 0.]
+     [0. 4.]]
+
+    See Also
+    --------
+    jacrev : the same Jacobian by reverse mode.
+    jacobian : picks the cheaper mode.
+    hessian : second derivatives.
+    """
     return _jacfwd(f, argnums, has_aux, holomorphic, f"jacfwd({_fun_name(f)})")
 
 
@@ -449,18 +716,55 @@ def _jacfwd(f, argnums, has_aux, holomorphic, fname, mode="fwd"):
         jac_ = _jac_tree(blocks, out_tree, in_tree, single)
         return (jac_, aux) if has_aux else jac_
 
-    return jac
+    return api_boundary(jac)
 
 
-def jacrev(f, argnums=0, has_aux=False, holomorphic=False):
-    """Jacobian by reverse mode: the backward (transposed) jaxpr applied to the whole
-    standard basis of the outputs in one batched (vmapped) pass.  With ``has_aux`` ``f``
-    returns ``(output, aux)`` and the result is ``(jacobian, aux)``.
+def jacrev(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
+           has_aux: bool = False, holomorphic: bool = False) -> Callable[..., Any]:
+    """Create a function that evaluates the Jacobian of ``f`` by reverse mode.
 
-    Outputs must be real unless ``holomorphic=True`` (a promise that ``f`` is
-    holomorphic; inputs and outputs must then be complex, and the result is the complex
-    derivative, equal to ``jacfwd``'s); complex inputs of a real-valued ``f`` give
-    ``df/dx - i df/dy`` per element, as ``grad`` and JAX do."""
+    The backward (transposed) program is applied to the whole standard basis of the
+    outputs in one batched (vmapped) pass: cheap when there are fewer outputs than
+    inputs.
+
+    Outputs must be real unless ``holomorphic=True``; complex inputs of a real-valued
+    ``f`` give ``df/dx - i df/dy`` per element, as ``grad`` and JAX do.
+
+    Parameters
+    ----------
+    f : callable
+        The function, taking and returning pytrees of arrays.
+    argnums : int or sequence of int, default 0
+        Which positional argument(s) to differentiate with respect to.
+    has_aux : bool, default False
+        ``f`` returns ``(output, aux)``; the result is then ``(jacobian, aux)``.
+    holomorphic : bool, default False
+        Promise that ``f`` is holomorphic (complex inputs and outputs).
+
+    Returns
+    -------
+    callable
+        A function with ``f``'s arguments returning the Jacobian, of shape
+        ``output shape + input shape`` (pytrees: output structure outside).
+
+    Raises
+    ------
+    GradientError
+        If an input is an integer, or an output complex without ``holomorphic=True``.
+
+    Examples
+    --------
+    >>> J = fd.jacrev(lambda x: fnp.stack([x[0] * x[1], x[1]]))(np.array([2.0, 3.0]))
+    >>> print(J)
+    [[3. 2.]
+     [0. 1.]]
+
+    See Also
+    --------
+    jacfwd : the same Jacobian by forward mode.
+    jacobian : picks the cheaper mode.
+    vjp : one row combination at a time.
+    """
     return _jacrev(f, argnums, has_aux, holomorphic, f"jacrev({_fun_name(f)})")
 
 
@@ -482,7 +786,7 @@ def _jacrev(f, argnums, has_aux, holomorphic, fname):
         jac_ = _jac_tree(blocks, out_tree, in_tree, single)
         return (jac_, aux) if has_aux else jac_
 
-    return jac
+    return api_boundary(jac)
 
 
 def _jac_tree(blocks, out_tree, in_tree, single):
@@ -494,31 +798,134 @@ def _jac_tree(blocks, out_tree, in_tree, single):
     return tree_unflatten(out_tree, per_out)
 
 
-def hessian(f, argnums=0, has_aux=False, holomorphic=False):
-    """``jacfwd(jacrev(f))``.  Real inputs and outputs, unless ``holomorphic=True`` (a
-    promise that ``f`` is holomorphic; then both must be complex): the gradient of a
-    real-valued function of complex input is not holomorphic, so its derivative is not a
-    complex matrix (split the input into real and imaginary parts instead).  With
-    ``has_aux`` ``f`` returns ``(output, aux)`` and the result is ``(hessian, aux)``."""
+def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
+            has_aux: bool = False, holomorphic: bool = False) -> Callable[..., Any]:
+    """Create a function that evaluates the Hessian of ``f``: ``jacfwd(jacrev(f))``.
+
+    Real inputs and outputs, unless ``holomorphic=True`` (then both must be complex):
+    the gradient of a real-valued function of complex input is not holomorphic, so its
+    derivative is not a complex matrix (split the input into real and imaginary parts).
+
+    Parameters
+    ----------
+    f : callable
+        A function with a scalar output, taking pytrees of arrays.
+    argnums : int or sequence of int, default 0
+        Which positional argument(s) to differentiate with respect to.
+    has_aux : bool, default False
+        ``f`` returns ``(output, aux)``; the result is then ``(hessian, aux)``.
+    holomorphic : bool, default False
+        Promise that ``f`` is holomorphic.
+
+    Returns
+    -------
+    callable
+        A function with ``f``'s arguments returning the Hessian, of shape
+        ``input shape + input shape`` for a scalar ``f``.
+
+    Raises
+    ------
+    GradientError
+        If an input is an integer or complex (without ``holomorphic=True``).
+
+    Examples
+    --------
+    >>> H = fd.hessian(lambda x: x[0] ** 2 * x[1])(np.array([1.0, 2.0]))
+    >>> print(H)
+    [[4. 2.]
+     [2. 0.]]
+
+    See Also
+    --------
+    hvp : a Hessian-vector product without forming the Hessian.
+    jacfwd, jacrev : first derivatives.
+    """
     fname = f"hessian({_fun_name(f)})"
     return _jacfwd(_jacrev(f, argnums, has_aux, holomorphic, fname), argnums, has_aux,
                    holomorphic, fname, mode="hessian")
 
 
-def hvp(f):
-    """``hvp(f)(x, v)``: the Hessian-vector product, forward-over-reverse."""
+def hvp(f: Callable[..., Any]) -> Callable[[Any, Any], Any]:
+    """Create a function that evaluates Hessian-vector products of ``f``.
+
+    ``hvp(f)(x, v)`` is ``H(x) @ v`` computed forward-over-reverse (``jvp`` of
+    ``grad``), at about the cost of two gradients, without forming ``H``.
+
+    Parameters
+    ----------
+    f : callable
+        A function of one argument with a scalar output.
+
+    Returns
+    -------
+    callable
+        ``h(x, v)`` returning the Hessian of ``f`` at ``x`` applied to ``v`` (shaped
+        like ``x``).
+
+    Raises
+    ------
+    GradientError
+        As ``grad``: if ``f``'s output is not a single floating-point element.
+
+    Examples
+    --------
+    >>> f = lambda x: fnp.sum(x ** 3)
+    >>> print(fd.hvp(f)(np.array([1.0, 2.0]), np.array([1.0, 1.0])))
+    [ 6. 12.]
+
+    See Also
+    --------
+    hessian : the whole Hessian.
+    grad, jvp : the two passes it composes.
+    """
     def h(x, v):
         return jvp(grad(f), (x,), (v,))[1]
-    return h
+    return api_boundary(h)
 
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "linearize", "jacfwd", "jacrev",
            "hessian", "hvp", "float0", "make_jaxpr"]
 
 
-def make_jaxpr(f, static_argnums=()):
-    """``make_jaxpr(f)(*args)`` -> the ClosedJaxpr of ``f`` at these argument shapes
-    (traced abstractly, as under ``jit``); print it to read it."""
+def make_jaxpr(f: Callable[..., Any],
+               static_argnums: int | Sequence[int] = ()) -> Callable[..., ClosedJaxpr]:
+    """Create a function that returns the jaxpr (funcdiff's IR) of ``f``.
+
+    ``f`` is traced abstractly, as under ``jit``: only shapes and dtypes are known.
+    Print the result to read the program.
+
+    Parameters
+    ----------
+    f : callable
+        The function, taking and returning pytrees of arrays.
+    static_argnums : int or sequence of int, default ()
+        Positional arguments that are Python values, not traced.
+
+    Returns
+    -------
+    callable
+        A function with ``f``'s arguments returning the ``ClosedJaxpr`` of ``f`` at
+        these argument shapes and dtypes.
+
+    Raises
+    ------
+    ConcretizationError
+        If ``f`` needs the value of a traced argument (Python ``if`` on it, ...).
+
+    Examples
+    --------
+    >>> print(fd.make_jaxpr(lambda x: fnp.sin(x) * 2.0)(np.ones(3)))
+    { lambda ; a:f64[3]. let
+        b:f64[3] = sin a
+        c:f64[3] = mul b 2.0
+      in (c,) }
+
+    See Also
+    --------
+    jit : compiles the same program to NumPy code.
+    eval_jaxpr : runs a jaxpr.
+    cost_analysis : what running it costs.
+    """
     static_argnums = (static_argnums,) if isinstance(static_argnums, int) else \
         tuple(static_argnums)
 
@@ -538,5 +945,5 @@ def make_jaxpr(f, static_argnums=()):
         closed, _, _ = trace_flat(flat_f, [leaf_aval(x) for x in leaves], kind="make_jaxpr")
         return closed
 
-    return wrapped
+    return api_boundary(wrapped)
 

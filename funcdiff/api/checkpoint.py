@@ -15,21 +15,62 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import IO, Any, Callable, Sequence, TypeVar
 
 from ..analysis.residuals import _fmt_bytes, saved_residuals_jaxpr
 from ..core.avals import is_differentiable_dtype
 from ..core.ir import Eqn, Var, closure_convert
 from ..core.trace import Tracer, current_source_info, state, trace_active, trace_flat
+from ..core.tracebacks import api_boundary
 from ..higher_order.checkpoint import _as_policy, checkpoint_p, name_p
-from ..tree_util import tree_flatten, tree_unflatten
+from ..tree_util import tree_flatten, tree_structure, tree_unflatten
 from ._flat import (arg_names, call_leaf_paths, flatten_fun, leaf_aval, leaf_operand,
                     leaf_operands)
 from .autodiff import make_jaxpr
+from ..analysis.residuals import Residual
+
+T = TypeVar("T")
 
 
-def checkpoint_name(x, name: str):
-    """Identity that tags ``x`` with ``name`` for ``save_only_these_names`` and
-    ``print_saved_residuals``.  Outside any transform it returns ``x`` itself."""
+def checkpoint_name(x: T, name: str) -> T:
+    """Tag a value with a name, for saving policies and residual listings.
+
+    The identity on ``x``; ``checkpoint_policies.save_only_these_names(name)`` and
+    ``save_any_names_but_these`` decide by the tag, and ``print_saved_residuals``
+    shows it.  Outside any transform it returns ``x`` itself.
+
+    Parameters
+    ----------
+    x : pytree of arrays
+        The value(s) to tag.
+    name : str
+        The tag.
+
+    Returns
+    -------
+    pytree
+        ``x``.
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a str.
+
+    Examples
+    --------
+    >>> def f(W, x):
+    ...     h = fd.checkpoint_name(fnp.tanh(W @ x), "hidden")
+    ...     return fnp.sum(fnp.sin(h))
+    >>> policy = fd.checkpoint_policies.save_only_these_names("hidden")
+    >>> res = fd.saved_residuals(fd.checkpoint(f, policy=policy), np.eye(2), np.ones(2))
+    >>> print([r.description for r in res if r.kind == "intermediate"])
+    ["named 'hidden' (inside checkpoint)"]
+
+    See Also
+    --------
+    checkpoint : where the policies apply.
+    checkpoint_policies : the policies.
+    """
     if not isinstance(name, str):
         raise TypeError(f"checkpoint_name: name must be a str, got {type(name).__name__}")
     leaves, tree = tree_flatten(x)
@@ -55,23 +96,57 @@ def _bind_known(prim, operands, params, out_vals):
     return tracers
 
 
-def checkpoint(fun=None, *, policy=None, prevent_cse=True, static_argnums=()):
-    """``checkpoint(f)`` computes what ``f`` computes, but reverse-mode differentiation
-    does not keep ``f``'s intermediates for the backward pass: it keeps ``f``'s inputs (and
-    what ``policy`` allows) and recomputes the rest when the backward pass needs it.
+def checkpoint(fun: Callable[..., Any] | None = None, *, policy: Any = None,
+               prevent_cse: bool = True, static_argnums: int | Sequence[int] = ()) -> Any:
+    """Make reverse mode recompute ``fun``'s intermediates instead of storing them.
 
-    Args:
-      fun: the function (pytrees in, pytree out).  Usable as ``@checkpoint`` and
-        ``@checkpoint(policy=...)``.
-      policy: which intermediates may still be saved: ``None`` (= ``nothing_saveable``),
-        one of ``funcdiff.checkpoint_policies`` or any ``(prim, *avals, **params) ->
-        bool``.
-      prevent_cse: keep the recomputation separate from the forward pass under ``jit``
-        (the point of checkpointing; leave it on).
-      static_argnums: positional arguments that are not traced (Python values).
+    ``checkpoint(f)`` (alias ``remat``) computes what ``f`` computes, but
+    reverse-mode differentiation does not keep ``f``'s intermediates for the backward
+    pass: it keeps ``f``'s inputs (and what ``policy`` allows) and recomputes the rest
+    when the backward pass needs it: less memory for more compute.
 
-    Returns:
-      A function with ``fun``'s signature.  Outside any transform it is ``fun`` itself.
+    Parameters
+    ----------
+    fun : callable, optional
+        The function (pytrees in, pytree out).  Omitted: return a decorator, so
+        ``@checkpoint`` and ``@checkpoint(policy=...)`` both work.
+    policy : Policy or callable, optional
+        Which intermediates may still be saved: None (= ``nothing_saveable``), one of
+        ``funcdiff.checkpoint_policies`` or any ``(prim, *avals, **params) -> bool``.
+    prevent_cse : bool, default True
+        Keep the recomputation separate from the forward pass under ``jit`` (the point
+        of checkpointing; leave it on).
+    static_argnums : int or sequence of int, default ()
+        Positional arguments that are not traced (Python values).
+
+    Returns
+    -------
+    callable
+        A function with ``fun``'s signature (or a decorator, without ``fun``).
+        Outside any transform it runs ``fun``.
+
+    Raises
+    ------
+    FuncdiffTypeError
+        If ``policy`` is not a policy or callable.
+
+    Examples
+    --------
+    >>> f = lambda x: fnp.sum(fnp.sin(fnp.sin(x)))
+    >>> x = np.ones(3)
+    >>> print([r.kind for r in fd.saved_residuals(f, x)])
+    ['intermediate', 'intermediate']
+    >>> print([r.kind for r in fd.saved_residuals(fd.checkpoint(f), x)])
+    ['argument']
+    >>> print(np.allclose(fd.grad(fd.checkpoint(f))(x), fd.grad(f)(x)))
+    True
+
+    See Also
+    --------
+    checkpoint_policies : what may still be saved.
+    checkpoint_sequential : checkpoint a chain of layers.
+    checkpoint_scan : loops within a memory budget.
+    saved_residuals : check what is kept.
     """
     if fun is None:
         return lambda f: checkpoint(f, policy=policy, prevent_cse=prevent_cse,
@@ -114,23 +189,51 @@ def checkpoint(fun=None, *, policy=None, prevent_cse=True, static_argnums=()):
             outs = checkpoint_p.bind(*operands, **params)
         return tree_unflatten(store["out_tree"], list(outs))
 
-    return wrapped
+    return api_boundary(wrapped)
 
 
 remat = checkpoint
 
 
-def checkpoint_sequential(functions, segments=None, *, policy=None,
-                          checkpoint_last=False):
-    """Apply a chain of one-argument ``functions`` (layers) in ``segments`` checkpointed
-    segments: the backward pass keeps only each segment's input (plus what ``policy``
-    saves) and recomputes one segment at a time.  With ``segments`` = sqrt(N) (the
-    default) memory grows as O(sqrt(N)) instead of O(N), for one extra forward pass.
+def checkpoint_sequential(functions: Sequence[Callable[[Any], Any]],
+                          segments: int | None = None, *, policy: Any = None,
+                          checkpoint_last: bool = False) -> Callable[[Any], Any]:
+    """Chain one-argument ``functions`` (layers), checkpointed in segments.
 
-    As in PyTorch, the last segment is not checkpointed (its intermediates are needed
-    right away by the backward pass); ``checkpoint_last=True`` checkpoints it too.
+    The backward pass keeps only each segment's input (plus what ``policy`` saves)
+    and recomputes one segment at a time.  With ``segments`` = sqrt(N) (the default)
+    memory grows as O(sqrt(N)) instead of O(N), for one extra forward pass, as
+    PyTorch's ``torch.utils.checkpoint.checkpoint_sequential``.  As in PyTorch, the
+    last segment is not checkpointed (its intermediates are needed right away by the
+    backward pass); ``checkpoint_last=True`` checkpoints it too.
 
-    Returns ``apply(x)`` computing ``functions[-1](...functions[0](x))``.
+    Parameters
+    ----------
+    functions : sequence of callable
+        The layers, each ``x -> x``.
+    segments : int, optional
+        The number of segments; default ``round(sqrt(len(functions)))``.
+    policy : Policy or callable, optional
+        As in ``checkpoint``.
+    checkpoint_last : bool, default False
+        Checkpoint the last segment too.
+
+    Returns
+    -------
+    callable
+        ``apply(x)`` computing ``functions[-1](...functions[0](x))``; its
+        ``.segments`` lists the segment lengths.
+
+    Examples
+    --------
+    >>> apply = fd.checkpoint_sequential([fnp.sin] * 4)
+    >>> x = np.ones(3)
+    >>> print(apply.segments, np.allclose(apply(x), np.sin(np.sin(np.sin(np.sin(x))))))
+    [2, 2] True
+
+    See Also
+    --------
+    checkpoint : one checkpointed function.
     """
     functions = list(functions)
     n = len(functions)
@@ -167,12 +270,42 @@ def checkpoint_sequential(functions, segments=None, *, policy=None,
 
 # --- saved residuals -----------------------------------------------------------------
 
-def saved_residuals(f, *args, argnums=None):
-    """What ``grad``/``vjp`` of ``f`` at ``args`` keep for the backward pass (traced
-    abstractly; nothing is computed): a list of ``Residual`` (shape, dtype, nbytes,
-    kind, description, source_info).  ``argnums`` selects the differentiated
-    positional arguments (default: all floating-point leaves)."""
+@api_boundary
+def saved_residuals(f: Callable[..., Any], *args: Any,
+                    argnums: int | Sequence[int] | None = None) -> list[Residual]:
+    """List what ``grad``/``vjp`` of ``f`` at ``args`` keep for the backward pass.
+
+    Traced abstractly: nothing is computed.
+
+    Parameters
+    ----------
+    f : callable
+        The function.
+    *args : pytree
+        Arguments like the ones ``f`` will be differentiated at.
+    argnums : int or sequence of int, optional
+        The differentiated positional arguments (default: every floating-point leaf).
+
+    Returns
+    -------
+    list of Residual
+        One per kept value: ``shape``, ``dtype``, ``nbytes``, ``kind``
+        (``"argument"``, ``"intermediate"``, ...), ``description`` and
+        ``source_info`` (the user line that made it).
+
+    Examples
+    --------
+    >>> res = fd.saved_residuals(lambda x: fnp.sum(fnp.sin(x) * x), np.ones(3))
+    >>> print(sorted((r.kind, r.description, r.nbytes) for r in res))
+    [('argument', ..., 24), ('intermediate', 'output of cos', 24), ('intermediate', 'output of sin', 24)]
+
+    See Also
+    --------
+    print_saved_residuals : the same, printed.
+    checkpoint : keep less.
+    """
     closed = make_jaxpr(f)(*args)
+    names = call_leaf_paths(tree_structure(tuple(args)), arg_names(f, range(len(args))))
     mask = None
     if argnums is not None:
         nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
@@ -182,14 +315,46 @@ def saved_residuals(f, *args, argnums=None):
             for leaf in tree_flatten(a)[0]:
                 mask.append(i in nums and is_differentiable_dtype(
                     leaf_aval(leaf_operand(leaf)).dtype))
-    return saved_residuals_jaxpr(closed, mask)
+    return saved_residuals_jaxpr(closed, mask, names)
 
 
-def print_saved_residuals(f, *args, argnums=None, file=None):
-    """Print every value reverse-mode differentiation of ``f`` keeps from the forward
-    to the backward pass: shape, dtype, bytes and the user line that made it, then the
-    total (arguments, which the caller keeps alive anyway, are listed but not
-    counted)."""
+@api_boundary
+def print_saved_residuals(f: Callable[..., Any], *args: Any,
+                          argnums: int | Sequence[int] | None = None,
+                          file: IO[str] | None = None) -> None:
+    """Print what reverse-mode differentiation of ``f`` keeps for the backward pass.
+
+    One line per value: shape, dtype, bytes and the user line that made it, then the
+    total (arguments, which the caller keeps alive anyway, are listed but not counted).
+
+    Parameters
+    ----------
+    f : callable
+        The function.
+    *args : pytree
+        Arguments like the ones ``f`` will be differentiated at.
+    argnums : int or sequence of int, optional
+        As in ``saved_residuals``.
+    file : file-like, optional
+        Where to print (default ``sys.stdout``).
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> fd.print_saved_residuals(lambda x: fnp.sum(fnp.sin(x) * x), np.ones(3))
+    f64[3]...24 B...
+    f64[3]...24 B...
+    f64[3]...24 B...
+    total saved (excluding arguments and constants): 48 B in 2 array(s)
+
+    See Also
+    --------
+    saved_residuals : the same as data.
+    cost_analysis : ``saved_bytes`` and the other costs.
+    """
     res = saved_residuals(f, *args, argnums=argnums)
     total = sum(r.nbytes for r in res if r.kind == "intermediate")
     lines = [str(r) for r in res]

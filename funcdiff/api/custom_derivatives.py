@@ -8,19 +8,43 @@ from __future__ import annotations
 
 import functools
 import inspect
+from typing import Any, Callable, TypeVar
 
 from ._flat import flatten_args, flatten_fun, leaf_aval, leaf_operand
 from ..core.errors import FuncdiffTypeError, GradientError, StructureError
 from ..core.ir import closure_convert
 from ..core.trace import Tracer, trace_active, trace_flat
+from ..core.tracebacks import api_boundary
 from ..higher_order.custom import custom_jvp_call_p, custom_vjp_call_p
 from ..primitives.elementwise import stop_gradient_p
 from ..tree_util import tree_flatten, tree_map, tree_unflatten
 
+T = TypeVar("T")
 
-def stop_gradient(x):
+
+def stop_gradient(x: T) -> T:
     """The identity, with derivative zero: gradients do not flow through ``x``.
-    Works on pytrees."""
+
+    Parameters
+    ----------
+    x : pytree of arrays
+        The value(s).
+
+    Returns
+    -------
+    pytree
+        ``x``'s values, treated as constants by every differentiation transform.
+
+    Examples
+    --------
+    >>> f = lambda x: x * fd.stop_gradient(x)
+    >>> print(f(3.0), fd.grad(f)(3.0))
+    9.0 3.0
+
+    See Also
+    --------
+    custom_jvp, custom_vjp : other derivative rules.
+    """
     def leaf(v):
         v = leaf_operand(v)
         return stop_gradient_p.bind(v) if trace_active() else v
@@ -63,8 +87,38 @@ def _trace_fun(fun, nondiff, diff, n):
 
 
 class custom_jvp:
-    """Decorator: ``f = custom_jvp(f)``, then ``@f.defjvp`` with
-    ``rule(primals, tangents) -> (primal_out, tangent_out)`` (nondiff args first)."""
+    """Give a function a custom forward-mode derivative rule (JAX's decorator API).
+
+    ``f = custom_jvp(f)``, then ``@f.defjvp`` a rule
+    ``rule(primals, tangents) -> (primal_out, tangent_out)`` (or one rule per argument
+    with ``f.defjvps``).  Reverse mode transposes the rule, so ``grad`` works too.
+    Outside any transform ``f`` just runs.
+
+    Parameters
+    ----------
+    fun : callable
+        The function.
+    nondiff_argnums : sequence of int, default ()
+        Arguments that are not differentiated (Python values); the rule receives them
+        first.
+
+    Examples
+    --------
+    >>> @fd.custom_jvp
+    ... def softplus(x):
+    ...     return fnp.log1p(fnp.exp(x))
+    >>> @softplus.defjvp
+    ... def softplus_jvp(primals, tangents):
+    ...     (x,), (t,) = primals, tangents
+    ...     return softplus(x), t / (1.0 + fnp.exp(-x))
+    >>> print(round(float(fd.grad(softplus)(0.0)), 6))
+    0.5
+
+    See Also
+    --------
+    custom_vjp : a custom reverse-mode rule.
+    stop_gradient : a zero derivative.
+    """
 
     def __init__(self, fun, nondiff_argnums=()):
         functools.update_wrapper(self, fun)
@@ -72,12 +126,51 @@ class custom_jvp:
         self.nondiff_argnums = tuple(nondiff_argnums)
         self.jvp = None
 
-    def defjvp(self, jvp):
+    def defjvp(self, jvp: Callable[..., Any]) -> Callable[..., Any]:
+        """Define the rule ``jvp(primals, tangents) -> (primal_out, tangent_out)``.
+
+        Parameters
+        ----------
+        jvp : callable
+            The rule; ``primals`` and ``tangents`` are tuples of the differentiable
+            arguments (after the ``nondiff_argnums`` ones, passed first).
+
+        Returns
+        -------
+        callable
+            ``jvp`` itself, so this works as a decorator.
+
+        Examples
+        --------
+        >>> f = fd.custom_jvp(lambda x: x ** 2)
+        >>> _ = f.defjvp(lambda p, t: (p[0] ** 2, 10.0 * t[0]))
+        >>> print(fd.grad(f)(1.0))
+        10.0
+        """
         self.jvp = jvp
         return jvp
 
-    def defjvps(self, *rules):
-        """One rule per argument: ``rule(g, primal_out, *primals) -> tangent``."""
+    def defjvps(self, *rules: Callable[..., Any] | None) -> None:
+        """Define one rule per argument: ``rule(g, primal_out, *primals) -> tangent``.
+
+        Parameters
+        ----------
+        *rules : callable or None
+            For each differentiable argument, its tangent's contribution to the
+            output tangent (``g`` is that argument's tangent); None for zero.
+
+        Returns
+        -------
+        None
+
+        Examples
+        --------
+        >>> f = fd.custom_jvp(lambda x, y: x * y)
+        >>> f.defjvps(lambda g, out, x, y: g * y, lambda g, out, x, y: g * x)
+        >>> dx, dy = fd.grad(f, argnums=(0, 1))(2.0, 3.0)
+        >>> print(dx, dy)
+        3.0 2.0
+        """
         if self.nondiff_argnums:
             raise FuncdiffTypeError(
                 f"custom_jvp function {self.__name__}: defjvps cannot be used with "
@@ -98,6 +191,7 @@ class custom_jvp:
             return out, total if total is not None else tree_map(lambda o: o * 0, out)
         self.jvp = jvp
 
+    @api_boundary
     def __call__(self, *args, **kwargs):
         args = _resolve(self.fun, args, kwargs)
         if not trace_active():
@@ -129,9 +223,39 @@ class custom_jvp:
 
 
 class custom_vjp:
-    """Decorator: ``f = custom_vjp(f)``, then ``f.defvjp(fwd, bwd)`` with
-    ``fwd(*args) -> (out, residuals)`` and ``bwd(*nondiff_args, residuals, ct) -> tuple``
-    holding one cotangent per differentiable argument."""
+    """Give a function a custom reverse-mode derivative rule (JAX's decorator API).
+
+    ``f = custom_vjp(f)``, then ``f.defvjp(fwd, bwd)`` with
+    ``fwd(*args) -> (out, residuals)`` and ``bwd(*nondiff_args, residuals, ct)``
+    returning a tuple with one cotangent per differentiable argument.  Outside any
+    transform ``f`` just runs.
+
+    Parameters
+    ----------
+    fun : callable
+        The function.
+    nondiff_argnums : sequence of int, default ()
+        Arguments that are not differentiated; ``bwd`` receives them first.
+
+    Raises
+    ------
+    GradientError
+        When differentiated before ``defvjp`` is called.
+
+    Examples
+    --------
+    >>> @fd.custom_vjp
+    ... def clip_grad(x):
+    ...     return x
+    >>> clip_grad.defvjp(lambda x: (x, None),
+    ...                  lambda res, ct: (fnp.clip(ct, -1.0, 1.0),))
+    >>> print(fd.grad(lambda x: 5.0 * clip_grad(x))(2.0))
+    1.0
+
+    See Also
+    --------
+    custom_jvp : a custom forward-mode rule.
+    """
 
     def __init__(self, fun, nondiff_argnums=()):
         functools.update_wrapper(self, fun)
@@ -139,9 +263,31 @@ class custom_vjp:
         self.nondiff_argnums = tuple(nondiff_argnums)
         self.fwd = self.bwd = None
 
-    def defvjp(self, fwd, bwd):
+    def defvjp(self, fwd: Callable[..., Any], bwd: Callable[..., Any]) -> None:
+        """Define the forward and backward halves of the rule.
+
+        Parameters
+        ----------
+        fwd : callable
+            ``fwd(*args) -> (out, residuals)``: the output and what ``bwd`` needs.
+        bwd : callable
+            ``bwd(*nondiff_args, residuals, ct)`` -> a tuple with one cotangent per
+            differentiable argument.
+
+        Returns
+        -------
+        None
+
+        Examples
+        --------
+        >>> f = fd.custom_vjp(lambda x: x ** 2)
+        >>> f.defvjp(lambda x: (x ** 2, x), lambda x, ct: (2.0 * x * ct,))
+        >>> print(fd.grad(f)(3.0))
+        6.0
+        """
         self.fwd, self.bwd = fwd, bwd
 
+    @api_boundary
     def __call__(self, *args, **kwargs):
         args = _resolve(self.fun, args, kwargs)
         if not trace_active():

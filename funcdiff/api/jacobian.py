@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 
 from ._flat import flatten_args, leaf_aval, leaf_operand
 from .jit import cost_analysis
 from .autodiff import _fun_name, _jacfwd, _jacrev, make_jaxpr
 from ..core.errors import FuncdiffValueError
+from ..core.tracebacks import api_boundary
 from ..tree_util import tree_flatten
 
 __all__ = ["jacobian", "jacobian_report", "JacobianReport"]
@@ -118,23 +120,60 @@ def jacobian_report(f, argnums=0, holomorphic=False):
     return report
 
 
-def jacobian(f, argnums=0, mode="auto", explain=False, holomorphic=False):
-    """The Jacobian of ``f`` (as ``jacfwd``/``jacrev``: output structure outside, input
-    structure inside), by the mode with the lower predicted cost.
+def jacobian(f: Callable[..., Any], argnums: int | Sequence[int] = 0, mode: str = "auto",
+             explain: bool = False, holomorphic: bool = False) -> Callable[..., Any]:
+    """Create a function that evaluates the Jacobian of ``f`` by the cheaper mode.
 
-    Args:
-      f: the function.
-      argnums: which positional argument(s) to differentiate (int or tuple).
-      mode: ``"auto"`` (choose from ``cost_analysis``), ``"fwd"``, ``"rev"``, or
-        ``"report"`` (return the ``JacobianReport`` instead of the Jacobian).
-      explain: print the report (and keep it in ``.last_report``).
-      holomorphic: promise that ``f`` is holomorphic (complex inputs and outputs; the
-        result is the complex derivative).  Without it complex inputs need reverse mode
-        (the conjugate convention, as ``grad``) and complex outputs forward mode, and
+    Both programs, ``jacfwd(f)`` and ``jacrev(f)``, are traced (nothing is computed)
+    and costed with ``cost_analysis``; the one with fewer predicted flops runs (on a
+    tie: less peak memory, then forward mode).  The choice is cached per input
+    signature.  The result is laid out as ``jacfwd``'s/``jacrev``'s: output structure
+    outside, input structure inside.
+
+    Parameters
+    ----------
+    f : callable
+        The function, taking and returning pytrees of arrays.
+    argnums : int or sequence of int, default 0
+        Which positional argument(s) to differentiate with respect to.
+    mode : {"auto", "fwd", "rev", "report"}, default "auto"
+        ``"auto"`` chooses from ``cost_analysis``; ``"fwd"``/``"rev"`` force a mode;
+        ``"report"`` returns the ``JacobianReport`` instead of the Jacobian.
+    explain : bool, default False
+        Print the report (and keep it in ``.last_report``).
+    holomorphic : bool, default False
+        Promise that ``f`` is holomorphic (complex inputs and outputs; the result is
+        the complex derivative).  Without it complex inputs need reverse mode (the
+        conjugate convention, as ``grad``) and complex outputs forward mode, and
         ``"auto"`` picks the mode that applies; complex inputs and outputs raise.
 
-    Returns:
-      A function of ``f``'s arguments.
+    Returns
+    -------
+    callable
+        A function of ``f``'s arguments returning the Jacobian (or the report).
+
+    Raises
+    ------
+    FuncdiffValueError
+        If ``mode`` is not one of the four.
+    GradientError
+        If no mode applies (complex inputs and outputs without ``holomorphic``), or an
+        input is an integer.
+
+    Examples
+    --------
+    >>> f = lambda x: fnp.stack([x[0] * x[1], fnp.sin(x[1])])
+    >>> J = fd.jacobian(f)(np.array([2.0, 0.0]))
+    >>> print(J)
+    [[0. 2.]
+     [0. 1.]]
+    >>> print(fd.jacobian(lambda x: fnp.sum(x ** 2), mode="report")(np.ones(100)).choice)
+    rev
+
+    See Also
+    --------
+    jacfwd, jacrev : one mode each.
+    cost_analysis : the predictions it compares.
     """
     if mode not in ("auto", "fwd", "rev", "report"):
         raise FuncdiffValueError(f"jacobian: mode must be 'auto', 'fwd', 'rev' or "
@@ -170,5 +209,6 @@ def jacobian(f, argnums=0, mode="auto", explain=False, holomorphic=False):
         fn = _jacfwd if chosen == "fwd" else _jacrev
         return fn(f, argnums, False, holomorphic, fname)(*args, **kwargs)
 
+    jac = api_boundary(jac)   # (the name `jac` inside is the wrapper too)
     jac.last_report = None
     return jac

@@ -3,10 +3,12 @@ boundary).  The machinery is ``funcdiff/transforms/vmap.py``."""
 from __future__ import annotations
 
 import functools
+from typing import Any, Callable
 
 from ._flat import (arg_names, call_leaf_paths, flatten_fun, key_str, leaf_aval,
                     leaf_operands, leaf_paths, to_output)
 from ..core.errors import FuncdiffTypeError, StructureError
+from ..core.tracebacks import api_boundary
 from ..transforms.vmap import BatchingError, vmap_flat
 from ..tree_util import PyTreeDef, tree_flatten, tree_unflatten
 from ..primitives.base import matchaxis
@@ -91,23 +93,54 @@ def _axis_sizes_msg(entries, axis_size):
             "with in_axes=None.")
 
 
-def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
-    """Vectorizing map: ``vmap(f)(xs)`` computes ``stack([f(x) for x in xs])`` with batched
-    primitives instead of a Python loop.
+def vmap(fun: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0,
+         axis_size: int | None = None) -> Callable[..., Any]:
+    """Vectorize ``fun`` over a batch axis: ``vmap(f)(xs)`` is ``stack([f(x) for x in xs])``.
 
-    Args:
-      fun: the function to map; takes and returns pytrees of arrays.
-      in_axes: an int, None, or a tuple with one entry per positional argument, each a
-        pytree prefix of that argument with int/None leaves: the axis of each input to map
+    The function is traced once and run with batched primitives instead of a Python
+    loop, so ``fun`` is written for one example.
+
+    Parameters
+    ----------
+    fun : callable
+        The function to map; takes and returns pytrees of arrays.
+    in_axes : int, None or tuple, default 0
+        An int, None, or a tuple with one entry per positional argument, each a pytree
+        prefix of that argument with int/None leaves: the axis of each input to map
         over (negative counts from the end), None to pass the input unchanged to every
         example.  Keyword arguments are always mapped over axis 0, as in JAX.
-      out_axes: the same for the outputs: where the mapped axis goes in each output (an
-        output that does not depend on mapped inputs is broadcast along it), or None for
+    out_axes : int, None or pytree, default 0
+        The same for the outputs: where the mapped axis goes in each output (an output
+        that does not depend on mapped inputs is broadcast along it), or None for
         outputs that must not depend on the mapped inputs.
-      axis_size: the batch size; needed only when no input is mapped.
+    axis_size : int, optional
+        The batch size; needed only when no input is mapped.
 
-    Returns:
-      The vectorized function.
+    Returns
+    -------
+    callable
+        The vectorized function, with ``fun``'s arguments.
+
+    Raises
+    ------
+    FuncdiffTypeError
+        If ``in_axes`` is not an int, None or tuple.
+    FuncdiffValueError
+        If mapped inputs have different sizes along their axes, an axis is out of
+        range, or ``in_axes`` has the wrong length.
+
+    Examples
+    --------
+    >>> xs = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    >>> print(fd.vmap(lambda x, w: fnp.dot(x, w), in_axes=(0, None))(xs, np.ones(2)))
+    [ 3.  7. 11.]
+    >>> print(fd.vmap(fnp.outer)(np.ones((2, 2)), np.ones((2, 3))).shape)
+    (2, 2, 3)
+
+    See Also
+    --------
+    jit : compile the vectorized function.
+    funcdiff.lax.map : a sequential map, for memory.
     """
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
@@ -183,4 +216,4 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
             final.append(matchaxis(o, d, w, size))
         return tree_unflatten(out_tree, [to_output(o) for o in final])
 
-    return vmapped
+    return api_boundary(vmapped)

@@ -23,8 +23,35 @@ def _context(jaxpr, i, namer):
     return "\n".join(lines)
 
 
-def check_jaxpr(jaxpr) -> None:
-    """Raise ``JaxprTypeError`` at the first ill-typed eqn; return None if all is well."""
+def check_jaxpr(jaxpr: Jaxpr | ClosedJaxpr) -> None:
+    """Type-check a jaxpr: every equation's outputs as its primitive's rules say.
+
+    Parameters
+    ----------
+    jaxpr : Jaxpr or ClosedJaxpr
+        The program.
+
+    Returns
+    -------
+    None
+        When the program is well typed.
+
+    Raises
+    ------
+    JaxprTypeError
+        At the first ill-typed equation, printing the equations around it.
+
+    Examples
+    --------
+    >>> closed = fd.make_jaxpr(lambda x: fnp.sin(x) @ x)(np.ones(3))
+    >>> print(fd.check_jaxpr(closed))
+    None
+
+    See Also
+    --------
+    make_jaxpr : makes jaxprs.
+    eval_jaxpr : runs one.
+    """
     if isinstance(jaxpr, ClosedJaxpr):
         if len(jaxpr.consts) != len(jaxpr.jaxpr.constvars):
             raise JaxprTypeError("closed jaxpr: number of consts != number of constvars")

@@ -20,7 +20,9 @@ the higher-order primitives independent of ``jit``, which sits above them.
 """
 from __future__ import annotations
 
-from .ir import eval_eqns
+from typing import Any, Sequence
+
+from .ir import Jaxpr, eval_eqns
 from .source import source_context, state
 from .trace import bind
 
@@ -38,8 +40,38 @@ def _impl_eqn(eqn, invals):
     return eqn.primitive.impl(*invals, **eqn.params)
 
 
-def eval_jaxpr(jaxpr, consts, *args):
-    """Run ``jaxpr`` on ``consts`` and ``args``; returns the list of outputs."""
+def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> list[Any]:
+    """Run a jaxpr on arguments, primitive by primitive.
+
+    Each value is freed after its last use.  Inside a transform the primitives are
+    recorded, so ``eval_jaxpr`` differentiates, vectorizes and compiles.
+
+    Parameters
+    ----------
+    jaxpr : Jaxpr
+        The program (``closed.jaxpr`` of a ``ClosedJaxpr``).
+    consts : sequence
+        Values for its constants (``closed.consts``).
+    *args : array_like
+        Values for its inputs, one per input variable.
+
+    Returns
+    -------
+    list
+        The outputs.
+
+    Examples
+    --------
+    >>> closed = fd.make_jaxpr(lambda x: x * 2.0 + 1.0)(np.ones(2))
+    >>> (out,) = fd.eval_jaxpr(closed.jaxpr, closed.consts, np.array([1.0, 2.0]))
+    >>> print(out)
+    [3. 5.]
+
+    See Also
+    --------
+    make_jaxpr : makes jaxprs.
+    check_jaxpr : checks one.
+    """
     return eval_eqns(jaxpr, consts, args, _bind_eqn)
 
 

@@ -24,6 +24,8 @@ primitive) for ``save_only_these_names``.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..core.ad_types import UndefPrimal, Zero
@@ -119,29 +121,138 @@ all_but_cheap_elementwise_saveable = _policy(
     "all_but_cheap_elementwise_saveable", lambda prim, *a, **p: not _cheap(prim, *a, **p))
 
 
-def save_only_these_names(*names):
-    """Save only values tagged ``checkpoint_name(x, n)`` with ``n`` in ``names``."""
+def save_only_these_names(*names: str) -> Policy:
+    """A policy saving only values tagged ``checkpoint_name(x, n)`` with ``n`` in ``names``.
+
+    Parameters
+    ----------
+    *names : str
+        The tags whose values may be saved.
+
+    Returns
+    -------
+    Policy
+        The policy, for ``checkpoint(f, policy=...)``.
+
+    Examples
+    --------
+    >>> def f(W, x):
+    ...     h = fd.checkpoint_name(fnp.tanh(W @ x), "hidden")
+    ...     return fnp.sum(fnp.sin(h))
+    >>> policy = fd.checkpoint_policies.save_only_these_names("hidden")
+    >>> res = fd.saved_residuals(fd.checkpoint(f, policy=policy), np.eye(2), np.ones(2))
+    >>> print([r.description for r in res if r.kind == "intermediate"])
+    ["named 'hidden' (inside checkpoint)"]
+
+    See Also
+    --------
+    save_any_names_but_these : the complement among tagged values.
+    funcdiff.checkpoint_name : the tag.
+    """
     names = tuple(names)
     return _policy(f"save_only_these_names{names!r}",
                    lambda prim, *a, **p: prim is name_p and p["name"] in names)
 
 
-def save_any_names_but_these(*names):
-    """Save every value tagged with ``checkpoint_name`` except those in ``names``."""
+def save_any_names_but_these(*names: str) -> Policy:
+    """A policy saving every value tagged with ``checkpoint_name`` except ``names``.
+
+    Parameters
+    ----------
+    *names : str
+        The tags whose values are recomputed, not saved.
+
+    Returns
+    -------
+    Policy
+        The policy, for ``checkpoint(f, policy=...)``.
+
+    Examples
+    --------
+    >>> def f(x):
+    ...     a = fd.checkpoint_name(fnp.sin(x), "a")
+    ...     b = fd.checkpoint_name(fnp.sin(a), "b")
+    ...     return fnp.sum(fnp.sin(b))
+    >>> policy = fd.checkpoint_policies.save_any_names_but_these("b")
+    >>> res = fd.saved_residuals(fd.checkpoint(f, policy=policy), np.ones(2))
+    >>> print([r.description for r in res if r.kind == "intermediate"])
+    ["named 'a' (inside checkpoint)"]
+
+    See Also
+    --------
+    save_only_these_names : only the given tags.
+    """
     names = tuple(names)
     return _policy(f"save_any_names_but_these{names!r}",
                    lambda prim, *a, **p: prim is name_p and p["name"] not in names)
 
 
-def save_from_both_policies(policy_1, policy_2):
-    """Save what either policy saves."""
+def save_from_both_policies(policy_1: Any, policy_2: Any) -> Policy:
+    """A policy saving what either of two policies saves.
+
+    Parameters
+    ----------
+    policy_1, policy_2 : Policy or callable
+        The policies (None is ``nothing_saveable``).
+
+    Returns
+    -------
+    Policy
+        Their union.
+
+    Examples
+    --------
+    >>> cp = fd.checkpoint_policies
+    >>> def f(W, x):
+    ...     h = fd.checkpoint_name(fnp.tanh(W @ x), "hidden")
+    ...     return fnp.sum(fnp.sin(h))
+    >>> both = cp.save_from_both_policies(cp.dots_saveable, cp.save_only_these_names("hidden"))
+    >>> res = fd.saved_residuals(fd.checkpoint(f, policy=both), np.eye(2), np.ones(2))
+    >>> print(len([r for r in res if r.kind == "intermediate"]))
+    2
+
+    See Also
+    --------
+    checkpoint_policies : the built-in policies.
+    """
     p1, p2 = _as_policy(policy_1), _as_policy(policy_2)
     return _policy(f"save_from_both_policies({p1!r}, {p2!r})",
                    lambda prim, *a, **p: p1(prim, *a, **p) or p2(prim, *a, **p))
 
 
 class checkpoint_policies:  # noqa: N801 - a namespace, spelled as JAX's
-    """The built-in policies, as ``jax.checkpoint_policies``."""
+    """The built-in saving policies for ``checkpoint``, as ``jax.checkpoint_policies``.
+
+    A policy says which intermediates of a checkpointed function reverse mode may
+    still save (the rest is recomputed):
+
+    * ``nothing_saveable`` (the default): save nothing, recompute everything;
+    * ``everything_saveable``: save everything (no recomputation);
+    * ``dots_saveable`` (alias ``checkpoint_dots``): save the results of matrix
+      products, recompute the cheap elementwise work;
+    * ``dots_with_no_batch_dims_saveable`` (alias
+      ``checkpoint_dots_with_no_batch_dims``): only products without batch dimensions;
+    * ``all_but_cheap_elementwise_saveable``: everything but cheap elementwise ops;
+    * ``save_only_these_names(*names)``, ``save_any_names_but_these(*names)``: by
+      ``checkpoint_name`` tag;
+    * ``save_from_both_policies(p1, p2)``: the union.
+
+    Examples
+    --------
+    >>> cp = fd.checkpoint_policies
+    >>> def f(W, x):
+    ...     return fnp.sum(fnp.sin(fnp.tanh(W @ x)))
+    >>> for policy in [cp.nothing_saveable, cp.dots_saveable]:
+    ...     res = fd.saved_residuals(fd.checkpoint(f, policy=policy), np.eye(2), np.ones(2))
+    ...     print(policy, [r.description for r in res if r.kind == "intermediate"])
+    nothing_saveable []
+    dots_saveable ['output of dot_general (inside checkpoint)']
+
+    See Also
+    --------
+    funcdiff.checkpoint : where policies apply.
+    funcdiff.saved_residuals : what a policy keeps.
+    """
     everything_saveable = everything_saveable
     nothing_saveable = nothing_saveable
     dots_saveable = dots_saveable

@@ -14,12 +14,15 @@ the leaf and both types.
 """
 from __future__ import annotations
 
+from typing import Any, Callable, Sequence, TypeVar
+
 import numpy as np
 
 from ..api._flat import flatten_fun, leaf_operand
 from ..core.avals import ShapedArray
 from ..core.errors import ConcretizationError, FuncdiffTypeError, FuncdiffValueError
 from ..core.trace import Tracer, get_aval, trace_flat
+from ..core.tracebacks import api_boundary
 from ..api.custom_derivatives import stop_gradient
 from ..core.ir import closure_convert
 from ..higher_order._common import same_aval
@@ -29,10 +32,15 @@ from ..higher_order.while_loop import while_p
 from ..primitives.base import add, convert_element_type
 from ..primitives.elementwise import lt, maximum as _max, minimum as _min, ne
 from ..tree_util import tree_flatten, tree_unflatten
+from ._slicing import (dynamic_index_in_dim, dynamic_slice, dynamic_slice_in_dim,
+                       dynamic_update_slice, select)
 from ._solves import custom_linear_solve, custom_root
 
+T = TypeVar("T")
+
 __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "stop_gradient",
-           "custom_root", "custom_linear_solve"]
+           "custom_root", "custom_linear_solve", "select", "dynamic_slice",
+           "dynamic_slice_in_dim", "dynamic_update_slice", "dynamic_index_in_dim"]
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -163,17 +171,49 @@ def _concrete_int(x):
 
 # --- cond / switch ----------------------------------------------------------------------------
 
-def cond(pred, true_fun, false_fun, *operands):
-    """``true_fun(*operands)`` if ``pred`` else ``false_fun(*operands)``, as one traced
-    operation (both branches are traced; one runs).
+@api_boundary
+def cond(pred: Any, true_fun: Callable[..., Any], false_fun: Callable[..., Any],
+         *operands: Any) -> Any:
+    """Apply ``true_fun`` or ``false_fun`` to the operands, as one traced operation.
 
-    Args:
-      pred: a boolean (or numeric: nonzero is true) scalar, traced or not.
-      true_fun, false_fun: functions of ``*operands`` returning pytrees of the same
-        structure, shapes and dtypes.
-      operands: pytrees passed to the branch.
-    Returns:
-      the taken branch's result.
+    ``true_fun(*operands) if pred else false_fun(*operands)``, with ``pred`` allowed to
+    be traced (inside ``jit``): both branches are traced, one runs.  Differentiable,
+    vectorizable (under ``vmap`` a batched ``pred`` selects per example).
+
+    Parameters
+    ----------
+    pred : bool or scalar
+        A boolean (or numeric: nonzero is true) scalar, traced or not.
+    true_fun, false_fun : callable
+        Functions of ``*operands`` returning pytrees of the same structure, shapes and
+        dtypes.
+    *operands : pytree
+        Passed to the branch.
+
+    Returns
+    -------
+    pytree
+        The taken branch's result.
+
+    Raises
+    ------
+    FuncdiffTypeError
+        If ``pred`` is not a scalar of a boolean or real dtype, or the branches return
+        different structures, shapes or dtypes.
+
+    Examples
+    --------
+    >>> from funcdiff import lax
+    >>> f = fd.jit(lambda x: lax.cond(x > 0, lambda v: v * 2.0, lambda v: -v, x))
+    >>> print(f(3.0), f(-1.5))
+    6.0 1.5
+    >>> print(fd.grad(lambda x: lax.cond(x > 0, fnp.sin, fnp.cos, x))(0.0))
+    -0.0
+
+    See Also
+    --------
+    switch : one of several branches.
+    funcdiff.numpy.where : elementwise selection.
     """
     pred = leaf_operand(pred, "cond pred")
     a = get_aval(pred)
@@ -191,15 +231,45 @@ def cond(pred, true_fun, false_fun, *operands):
     return _switch(index, [false_fun, true_fun], operands, "cond", ["false_fun", "true_fun"])
 
 
-def switch(index, branches, *operands):
-    """``branches[index](*operands)`` with ``index`` clamped to ``[0, len(branches) - 1]``
-    (as JAX does).
+@api_boundary
+def switch(index: Any, branches: Sequence[Callable[..., Any]], *operands: Any) -> Any:
+    """Apply ``branches[index]`` to the operands, as one traced operation.
 
-    Args:
-      index: an integer scalar, traced or not.
-      branches: a sequence of functions of ``*operands`` returning pytrees of the same
-        structure, shapes and dtypes.
-      operands: pytrees passed to the branch.
+    ``index`` is clamped to ``[0, len(branches) - 1]``, as JAX does.
+
+    Parameters
+    ----------
+    index : int or integer scalar
+        The branch to run, traced or not.
+    branches : sequence of callable
+        Functions of ``*operands`` returning pytrees of the same structure, shapes and
+        dtypes.
+    *operands : pytree
+        Passed to the branch.
+
+    Returns
+    -------
+    pytree
+        The chosen branch's result.
+
+    Raises
+    ------
+    FuncdiffValueError
+        If ``branches`` is empty.
+    FuncdiffTypeError
+        If ``index`` is not an integer scalar, or the branches' outputs differ.
+
+    Examples
+    --------
+    >>> from funcdiff import lax
+    >>> fns = [lambda x: x + 1.0, lambda x: x * 10.0, lambda x: -x]
+    >>> f = fd.jit(lambda i, x: lax.switch(i, fns, x))
+    >>> print(f(0, 2.0), f(1, 2.0), f(7, 2.0))
+    3.0 20.0 -2.0
+
+    See Also
+    --------
+    cond : two branches on a boolean.
     """
     branches = list(branches)
     if not branches:
@@ -270,15 +340,48 @@ def _join_outputs(what, names, tree, outs):
 
 # --- while_loop / fori_loop -------------------------------------------------------------------
 
-def while_loop(cond_fun, body_fun, init_val):
-    """``val = init_val; while cond_fun(val): val = body_fun(val); return val``, as one
-    traced operation.  Differentiable in forward and reverse mode (reverse mode replays
-    the loop, storing each iteration's residuals; the trip count is found at run time).
+@api_boundary
+def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any],
+               init_val: T) -> T:
+    """Run ``body_fun`` while ``cond_fun`` holds, as one traced operation.
 
-    Args:
-      cond_fun: ``carry -> bool scalar``.
-      body_fun: ``carry -> carry`` (same pytree structure, shapes and dtypes).
-      init_val: the initial carry (a pytree).
+    ``val = init_val; while cond_fun(val): val = body_fun(val); return val``.
+    Differentiable in forward and reverse mode (reverse mode replays the loop, storing
+    each iteration's residuals; the trip count is found at run time).
+
+    Parameters
+    ----------
+    cond_fun : callable
+        ``carry -> bool scalar``.
+    body_fun : callable
+        ``carry -> carry`` (the same pytree structure, shapes and dtypes).
+    init_val : pytree
+        The initial carry.
+
+    Returns
+    -------
+    pytree
+        The final carry.
+
+    Raises
+    ------
+    FuncdiffTypeError
+        If ``body_fun`` changes the carry's structure, shapes or dtypes, or
+        ``cond_fun`` does not return a boolean scalar.
+
+    Examples
+    --------
+    >>> from funcdiff import lax
+    >>> print(lax.while_loop(lambda c: c[0] < 5, lambda c: (c[0] + 1, c[1] * 2.0), (0, 1.0)))
+    (5, 32.0)
+    >>> f = lambda x: lax.while_loop(lambda v: v < 10.0, lambda v: v * 2.0, x)
+    >>> print(fd.grad(f)(3.0))
+    4.0
+
+    See Also
+    --------
+    fori_loop : a counted loop.
+    scan : a loop that also stacks per-step outputs.
     """
     leaves, tree = _flatten(init_val, "while_loop init_val")
     avals = _avals(leaves)
@@ -320,13 +423,48 @@ def while_loop(cond_fun, body_fun, init_val):
     return tree_unflatten(tree, outs)
 
 
-def fori_loop(lower, upper, body_fun, init_val):
-    """``val = init_val; for i in range(lower, upper): val = body_fun(i, val)``.
+@api_boundary
+def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any],
+              init_val: T) -> T:
+    """Run ``body_fun(i, val)`` for ``i`` from ``lower`` to ``upper``, as one operation.
 
-    With a trip count known at trace time (Python ints, NumPy integers, or traced
-    values whose value is known, as outside ``jit``) this is a ``scan`` (cheapest reverse
-    mode); otherwise a ``while_loop``.  With Python int bounds ``i`` is a Python-int-like
+    ``val = init_val; for i in range(lower, upper): val = body_fun(i, val)``.  With a
+    trip count known at trace time (Python ints, NumPy integers, or traced values whose
+    value is known, as outside ``jit``) this is a ``scan`` (cheapest reverse mode);
+    otherwise a ``while_loop``.  With Python int bounds ``i`` is a Python-int-like
     (weakly typed) integer, so ``x * i`` keeps ``x``'s dtype.
+
+    Parameters
+    ----------
+    lower, upper : int or integer scalar
+        The bounds, traced or not.
+    body_fun : callable
+        ``(i, carry) -> carry`` (the same pytree structure, shapes and dtypes).
+    init_val : pytree
+        The initial carry.
+
+    Returns
+    -------
+    pytree
+        The final carry.
+
+    Raises
+    ------
+    FuncdiffTypeError
+        If the bounds are not integers or ``body_fun`` changes the carry's types.
+
+    Examples
+    --------
+    >>> from funcdiff import lax
+    >>> print(lax.fori_loop(0, 4, lambda i, x: x + i, 0.0))
+    6.0
+    >>> print(fd.grad(lambda x: lax.fori_loop(0, 3, lambda i, v: v * x, 1.0))(2.0))
+    12.0
+
+    See Also
+    --------
+    while_loop, scan : the loops it becomes.
+    funcdiff.checkpoint_fori_loop : with a checkpointing schedule.
     """
     lo, hi = _concrete_int(lower), _concrete_int(upper)
     if type(lower) is int and type(upper) is int:
@@ -356,19 +494,55 @@ def fori_loop(lower, upper, body_fun, init_val):
 
 # --- scan / map -----------------------------------------------------------------------------------
 
-def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
-    """Loop ``f(carry, x) -> (carry, y)`` over the leading axis of ``xs``, stacking the
-    ys: the functional form of ``for x in xs: carry, y = f(carry, x)``.
+@api_boundary
+def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,
+         length: int | None = None, reverse: bool = False,
+         unroll: int | bool = 1) -> tuple[Any, Any]:
+    """Loop ``f(carry, x) -> (carry, y)`` over the leading axis of ``xs``, stacking the ys.
 
-    Args:
-      f: ``(carry, x) -> (carry, y)``; the carry keeps its pytree structure and types.
-      init: the initial carry (a pytree).
-      xs: a pytree of arrays sharing a leading axis (or None, with ``length``).
-      length: the number of iterations (required when ``xs`` is None).
-      reverse: run from the last element to the first (ys stay in xs's order).
-      unroll: accepted for JAX compatibility; ignored.
-    Returns:
-      ``(final carry, stacked ys)``.
+    The functional form of ``for x in xs: carry, y = f(carry, x)``: ``f`` is traced
+    once, the loop runs as one operation, differentiable in both modes.
+
+    Parameters
+    ----------
+    f : callable
+        ``(carry, x) -> (carry, y)``; the carry keeps its pytree structure and types.
+    init : pytree
+        The initial carry.
+    xs : pytree, optional
+        Arrays sharing a leading axis (or None, with ``length``).
+    length : int, optional
+        The number of iterations (required when ``xs`` is None).
+    reverse : bool, default False
+        Run from the last element to the first (ys stay in xs's order).
+    unroll : int, default 1
+        Accepted for JAX compatibility; ignored.
+
+    Returns
+    -------
+    tuple
+        ``(final carry, stacked ys)``.
+
+    Raises
+    ------
+    FuncdiffTypeError
+        If ``f`` changes the carry's structure, shapes or dtypes.
+    FuncdiffValueError
+        If the ``xs`` leaves' leading axes differ, or neither ``xs`` nor ``length``
+        gives the trip count.
+
+    Examples
+    --------
+    >>> from funcdiff import lax
+    >>> carry, ys = lax.scan(lambda c, x: (c + x, c * x), 0.0, np.array([1.0, 2.0, 3.0]))
+    >>> print(carry, ys)
+    6.0 [0. 2. 9.]
+
+    See Also
+    --------
+    map : a scan without a carry.
+    fori_loop : a counted loop.
+    funcdiff.checkpoint_scan : with a checkpointing schedule.
     """
     c_leaves, c_tree = _flatten(init, "scan init")
     x_leaves, x_tree = _flatten(xs, "scan xs")
@@ -432,7 +606,39 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
             tree_unflatten(store["y_tree"], outs[nk:]))
 
 
-def map(f, xs):  # noqa: A001 - the JAX name
-    """``stack([f(x) for x in xs])`` over the leading axis of the pytree ``xs``, as a scan."""
+@api_boundary
+def map(f: Callable[[Any], Any], xs: Any) -> Any:  # noqa: A001 - the JAX name
+    """Apply ``f`` to each slice of ``xs`` along its leading axis, sequentially.
+
+    ``stack([f(x) for x in xs])`` as a ``scan``: one example's memory at a time,
+    where ``vmap`` would batch them all.
+
+    Parameters
+    ----------
+    f : callable
+        A function of one example (a pytree), returning a pytree.
+    xs : pytree
+        Arrays sharing a leading axis.
+
+    Returns
+    -------
+    pytree
+        ``f``'s outputs stacked along a new leading axis.
+
+    Examples
+    --------
+    >>> from funcdiff import lax
+    >>> print(lax.map(lambda row: fnp.sum(row ** 2), np.arange(6.0).reshape(3, 2)))
+    [ 1. 13. 41.]
+
+    See Also
+    --------
+    funcdiff.vmap : the batched (parallel) map.
+    scan : with a carry.
+    """
     _, ys = scan(lambda c, x: (c, f(x)), (), xs)
     return ys
+
+
+def __dir__():
+    return sorted(__all__)   # dir() shows the public names only

@@ -7,6 +7,8 @@ derivatives with respect to them flow through the implicit rules.
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from ..api._flat import flatten_fun, leaf_operand
 from ..api.autodiff import linearize, vjp
 from ..core.errors import FuncdiffTypeError, StructureError
@@ -55,7 +57,10 @@ def _check_shapes(what, fname, expected_name, out_avals, in_avals):
                 f"leaf {i} has shape {a.shape} where {expected_name} has {b.shape}")
 
 
-def custom_root(f, initial_guess, solve, tangent_solve, has_aux=False):
+def custom_root(f: Callable[[Any], Any], initial_guess: Any,
+                solve: Callable[[Callable[[Any], Any], Any], Any],
+                tangent_solve: Callable[[Callable[[Any], Any], Any], Any],
+                has_aux: bool = False) -> Any:
     """Differentiably solve for a root of ``f``, as ``jax.lax.custom_root``.
 
     The derivative with respect to values ``f`` closes over is defined by the implicit
@@ -65,19 +70,54 @@ def custom_root(f, initial_guess, solve, tangent_solve, has_aux=False):
     ``df/dx`` is nonsingular there.  The tangents of ``initial_guess`` and of whatever
     ``solve``/``tangent_solve`` close over are ignored.
 
-    Args:
-      f: function whose root is sought: takes a pytree like ``initial_guess`` and returns
-        one of the same structure and shapes.
-      initial_guess: the starting point (a pytree of arrays).
-      solve: ``solve(f, initial_guess) -> solution`` (``(solution, aux)`` with
+    Parameters
+    ----------
+    f : callable
+        The function whose root is sought: takes a pytree like ``initial_guess`` and
+        returns one of the same structure and shapes.
+    initial_guess : pytree
+        The starting point.
+    solve : callable
+        ``solve(f, initial_guess) -> solution`` (``(solution, aux)`` with
         ``has_aux``), e.g. Newton's method written with ``funcdiff.lax.while_loop``.
-      tangent_solve: ``tangent_solve(g, y) -> x`` with ``g(x) = y``, where ``g`` is ``f``
+    tangent_solve : callable
+        ``tangent_solve(g, y) -> x`` with ``g(x) = y``, where ``g`` is ``f``
         linearized at the solution: ``lambda g, y: y / g(1.0)`` for a scalar, or
         ``lambda g, y: funcdiff.numpy.linalg.solve(funcdiff.jacobian(g)(y), y)``.
-      has_aux: ``solve`` returns ``(solution, aux)``; aux gets zero derivatives.
+    has_aux : bool, default False
+        ``solve`` returns ``(solution, aux)``; aux gets zero derivatives.
 
-    Returns:
-      ``solve(f, initial_guess)``, differentiable to any order (forward and reverse).
+    Returns
+    -------
+    pytree
+        ``solve(f, initial_guess)``, differentiable to any order (forward and
+        reverse).
+
+    Raises
+    ------
+    FuncdiffTypeError
+        If ``f`` or ``solve`` returns a value of another structure, shape or dtype
+        than ``initial_guess``.
+
+    Examples
+    --------
+    The square root of ``a`` as the root of ``x**2 - a``, by Newton's method; its
+    derivative ``1 / (2 sqrt(a))`` comes from the implicit function theorem:
+
+    >>> from funcdiff import lax
+    >>> def newton(f, x0):
+    ...     step = lambda x: x - f(x) / fd.grad(f)(x)
+    ...     return lax.fori_loop(0, 20, lambda i, x: step(x), x0)
+    >>> def sqrt(a):
+    ...     return lax.custom_root(lambda x: x ** 2 - a, 1.0, newton,
+    ...                            lambda g, y: y / g(1.0))
+    >>> print(round(float(sqrt(2.0)) ** 2, 9), round(float(fd.grad(sqrt)(4.0)), 9))
+    2.0 0.25
+
+    See Also
+    --------
+    custom_linear_solve : the same for linear systems.
+    funcdiff.custom_vjp : any custom derivative rule.
     """
     what = "custom_root"
     guess, tree = _flatten(initial_guess, "custom_root initial_guess")
@@ -120,27 +160,65 @@ def _transpose_linear(matvec, b_avals, tree):
     return vecmat
 
 
-def custom_linear_solve(matvec, b, solve, transpose_solve=None, symmetric=False,
-                        has_aux=False):
-    """A matrix-free linear solve with implicitly defined derivatives, as
-    ``jax.lax.custom_linear_solve``: ``x = solve(matvec, b)`` is differentiated through
-    the linear system ``matvec(x) = b`` (``dx = solve(db - d(matvec)(x))``), never
-    through ``solve``'s iterations.
+def custom_linear_solve(matvec: Callable[[Any], Any], b: Any,
+                        solve: Callable[[Callable[[Any], Any], Any], Any],
+                        transpose_solve: Callable[[Callable[[Any], Any], Any], Any] | None = None,
+                        symmetric: bool = False, has_aux: bool = False) -> Any:
+    """Solve ``matvec(x) = b`` matrix-free, differentiating through the linear system.
 
-    Args:
-      matvec: the linear map ``x -> A x`` (differentiable in what it closes over).
-      b: the right-hand side, a pytree of arrays.
-      solve: ``solve(matvec, b) -> x`` with ``matvec(x) == b`` (``(x, aux)`` with
+    As ``jax.lax.custom_linear_solve``: ``x = solve(matvec, b)`` is differentiated
+    through the linear system ``matvec(x) = b`` (``dx = solve(db - d(matvec)(x))``),
+    never through ``solve``'s iterations.
+
+    Parameters
+    ----------
+    matvec : callable
+        The linear map ``x -> A x`` (differentiable in what it closes over).
+    b : pytree
+        The right-hand side, a pytree of arrays.
+    solve : callable
+        ``solve(matvec, b) -> x`` with ``matvec(x) == b`` (``(x, aux)`` with
         ``has_aux``); it need not be differentiable.
-      transpose_solve: ``transpose_solve(vecmat, b) -> x`` for the transposed map
-        ``vecmat`` (computed by autodiff).  Needed for reverse mode unless ``symmetric``.
-      symmetric: the map is symmetric (``matvec == vecmat``); ``solve`` then serves as
+    transpose_solve : callable, optional
+        ``transpose_solve(vecmat, b) -> x`` for the transposed map ``vecmat``
+        (computed by autodiff).  Needed for reverse mode unless ``symmetric``.
+    symmetric : bool, default False
+        The map is symmetric (``matvec == vecmat``); ``solve`` then serves as
         ``transpose_solve`` by default.
-      has_aux: ``solve`` and ``transpose_solve`` return ``(x, aux)``; aux gets zero
+    has_aux : bool, default False
+        ``solve`` and ``transpose_solve`` return ``(x, aux)``; aux gets zero
         derivatives.
 
-    Returns:
-      ``solve(matvec, b)``, differentiable to any order.
+    Returns
+    -------
+    pytree
+        ``solve(matvec, b)``, differentiable to any order.
+
+    Raises
+    ------
+    FuncdiffTypeError
+        If ``matvec`` or ``solve`` returns values of other structures, shapes or
+        dtypes than ``b``.
+    GradientError
+        In reverse mode without ``transpose_solve`` or ``symmetric=True``.
+
+    Examples
+    --------
+    >>> from funcdiff import lax
+    >>> A = np.array([[4.0, 1.0], [1.0, 3.0]])
+    >>> dense = lambda mv, b: fnp.linalg.solve(A, b)
+    >>> x = lax.custom_linear_solve(lambda v: A @ v, np.array([1.0, 2.0]), dense,
+    ...                             symmetric=True)
+    >>> print(np.allclose(x, np.linalg.solve(A, [1.0, 2.0])))
+    True
+    >>> g = fd.grad(lambda b: fnp.sum(lax.custom_linear_solve(
+    ...     lambda v: A @ v, b, dense, symmetric=True)))(np.ones(2))
+    >>> print(np.allclose(g, np.linalg.solve(A.T, np.ones(2))))
+    True
+
+    See Also
+    --------
+    custom_root : the same for nonlinear equations.
     """
     what = "custom_linear_solve"
     if transpose_solve is None and symmetric:

@@ -41,3 +41,12 @@ from . import fft, linalg  # noqa: F401
 from . import _methods
 
 _methods.install(sys.modules[__name__])   # operators, methods and NumPy dispatch on tracers
+
+# everything above but the registry, the submodules and ``sys`` (computed: the names come
+# from the star imports, each module's own ``__all__``)
+__all__ = sorted(n for n in dict(globals()) if not n.startswith("_") and n not in (
+    "FUNCTIONS", "fft", "linalg", "sys"))
+
+
+def __dir__():
+    return sorted(__all__ + ["fft", "linalg"])   # dir() shows the public names only

@@ -342,3 +342,7 @@ def ihfft(a, n=None, axis=-1, norm=None, out=None):
 
 
 __all__ += ["hfft", "ihfft"]
+
+
+def __dir__():
+    return sorted(__all__)   # dir() shows the public names only

@@ -1027,3 +1027,7 @@ def vecdot(x1, x2, /, *, axis=-1):
 __all__ += ["cond", "tensorinv", "tensorsolve", "cross", "diagonal", "trace",
             "matrix_norm", "vector_norm", "outer", "tensordot", "matmul",
             "matrix_transpose", "vecdot"]
+
+
+def __dir__():
+    return sorted(__all__)   # dir() shows the public names only

@@ -23,8 +23,19 @@ from ..primitives.base import matchaxis
 
 
 class BatchingError(FuncdiffValueError):
-    """A ``vmap`` specification that does not fit the values: inconsistent mapped axis
-    sizes, an axis out of range, a mapped output with ``out_axes=None``."""
+    """A ``vmap`` specification that does not fit the values.
+
+    Inconsistent mapped axis sizes, an axis out of range, a mapped output with
+    ``out_axes=None``.
+
+    Examples
+    --------
+    >>> try:
+    ...     fd.vmap(lambda x, y: x + y)(np.ones(2), np.ones(3))
+    ... except fd.BatchingError as e:
+    ...     print(type(e).__name__, isinstance(e, ValueError))
+    BatchingError True
+    """
 
 
 class BatchRuleError(FuncdiffError, NotImplementedError):
