@@ -15,6 +15,7 @@ import pytest
 import funcdiff as fd
 import funcdiff.numpy as fnp
 import funcdiff.scipy.special as fsp
+from funcdiff.primitives.elementwise import make_complex
 from funcdiff.test_util import check_grads
 
 from _helpers import traced
@@ -155,3 +156,46 @@ def test_factorial_dtypes_as_scipy(extend, dtype):
             (got,) = traced(lambda v: fsp.factorial(v, extend=extend), x)
         assert got.dtype == want.dtype and got.shape == want.shape
         np.testing.assert_allclose(got, want, rtol=1e-6 if want.dtype == np.float32 else 1e-14)
+
+
+def _componentwise_close(got, want, rtol):
+    """Real and imaginary parts each to ``rtol`` of themselves (a tiny real part beside a
+    huge imaginary one is checked as tightly as the imaginary part)."""
+    for g, w in ((got.real, want.real), (got.imag, want.imag)):
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=0)
+
+
+def test_complex_erf_on_and_near_the_imaginary_axis():
+    """erf(iy) = i erfi(y): the real part was 1 - (1 + eps) (not 0), NaN once exp(y^2)
+    overflows (SciPy: 0 + inf j); near the axis the real part, tiny beside the imaginary
+    one, lost up to 7 digits to cancellation (SciPy's Faddeeva erf uses a series in x
+    there).  erfc likewise (1 - inf j).  Derivatives: 2/sqrt(pi) exp(-z^2)."""
+    y = np.array([0.7, 3.0, -3.0, 10.0, 26.0, 26.7, 27.5, 30.0, -30.0, 100.0, 1e300])
+    for fn, s in ((fsp.erf, sp.erf), (fsp.erfc, sp.erfc)):
+        z = 1j * y
+        (got,) = traced(fn, z)
+        want = s(z)
+        np.testing.assert_array_equal(got.real, want.real)      # exactly 0 (erf), 1 (erfc)
+        np.testing.assert_allclose(got.imag, want.imag, rtol=1e-14)
+        xs = np.array([1e-12, -1e-9, 3e-6, -1e-4, 4e-3])
+        z = (xs[:, None] + 1j * np.array([0.6, 2.4, -5.0, 20.0])[None, :]).ravel()
+        (got,) = traced(fn, z)
+        _componentwise_close(got, s(z), 1e-12)
+        (got,) = traced(fn, z.astype(np.complex64))
+        assert got.dtype == np.complex64
+    z = np.array([0.3 + 0.2j, 1e-9 + 2.4j, -2.0 + 1.0j, 4.0 - 3.0j, 0.0 + 3.0j, 1.5 + 0.0j])
+    for fn, sign in ((fsp.erf, 1.0), (fsp.erfc, -1.0)):
+        for direction in (1.0, 1j):
+            _, t = fd.jvp(fn, (z,), (direction * np.ones_like(z),))
+            _componentwise_close(t, direction * sign * 2 / np.sqrt(np.pi) * np.exp(-z ** 2),
+                                 1e-13)
+        check_grads(fn, (z,), order=2)
+
+
+def test_complex_from_infinite_parts():
+    """The ``complex`` primitive (complex erf's axis values are built with it) made
+    ``complex(0, inf)`` ``nan+infj``: ``x + 1j * y``."""
+    for f in (make_complex, fd.jit(make_complex)):
+        got = f(np.array([0.0, 1.0, -np.inf]), np.array([np.inf, -np.inf, 2.0]))
+        np.testing.assert_array_equal(got.real, [0.0, 1.0, -np.inf])
+        np.testing.assert_array_equal(got.imag, [np.inf, -np.inf, 2.0])

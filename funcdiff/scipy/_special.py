@@ -136,6 +136,26 @@ def softplus(x, **kwargs):
     return ew.logaddexp(0, operand(x))
 
 
+def _complex_erf_family(composition, sign):
+    """``composition`` (complex128 erf or erfc, SciPy's branches) with the closed-form
+    derivative ``sign 2/sqrt(pi) exp(-z^2)`` (holomorphic: the tangent times it), not the
+    derivative of the branches, whose series and cancellations are for values only.
+    ``exp(-z^2)`` is scaled as in the values: an overflow is infinite, not NaN."""
+    f = custom_jvp(composition)
+
+    @f.defjvp
+    def _jvp(primals, tangents):
+        (z,), (t,) = primals, tangents
+        x, y, m_re, m_im = spm._faddeeva_parts(z)
+        d = spm._exp_times(m_re, m_im, np.complex128(sign * 2 / math.sqrt(math.pi)))
+        return f(z), ew.mul(t, d)
+    return f
+
+
+_erf_complex = _complex_erf_family(spm.erf_complex, 1.0)
+_erfc_complex = _complex_erf_family(spm.erfc_complex, -1.0)
+
+
 @_special("erf")
 def erf(z):
     """The error function; derivative ``2/sqrt(pi) exp(-z^2)``.  Complex ``z``: from the
@@ -144,7 +164,7 @@ def erf(z):
     (z,) = _ufunc_args("erf", z, complex_ok=True)
     if aval(z).dtype.kind == "c":
         _require_scipy("erf")
-        return _in_f64(spm.erf_complex, z)
+        return _in_f64(_erf_complex, z)
     return ew.erf(z)
 
 
@@ -155,7 +175,7 @@ def erfc(x):
     (x,) = _ufunc_args("erfc", x, complex_ok=True)
     if aval(x).dtype.kind == "c":
         _require_scipy("erfc")
-        return _in_f64(spm.erfc_complex, x)
+        return _in_f64(_erfc_complex, x)
     return sp_prims.erfc(x)
 
 
