@@ -199,3 +199,46 @@ def test_complex_from_infinite_parts():
         got = f(np.array([0.0, 1.0, -np.inf]), np.array([np.inf, -np.inf, 2.0]))
         np.testing.assert_array_equal(got.real, [0.0, 1.0, -np.inf])
         np.testing.assert_array_equal(got.imag, [np.inf, -np.inf, 2.0])
+
+
+# --- distributions -------------------------------------------------------------------------
+
+ss = pytest.importorskip("scipy.stats")
+
+
+@pytest.mark.parametrize("beta", [0.7, 1.0, 2.5])
+def test_gennorm_cdf_at_zero(beta):
+    """gennorm's cdf is smooth at 0 with slope pdf(0); its derivative there was 0 (sign's
+    derivative times the infinite slope of |z|^beta).  sf, logcdf and logsf likewise."""
+    import funcdiff.scipy.stats as fst
+    pdf0 = ss.gennorm.pdf(0.0, beta)
+    for m, want in (("cdf", pdf0), ("sf", -pdf0), ("logcdf", 2 * pdf0), ("logsf", -2 * pdf0)):
+        f = getattr(fst.gennorm, m)
+        assert fd.jit(f)(0.0, beta) == getattr(ss.gennorm, m)(0.0, beta)
+        np.testing.assert_allclose(fd.grad(f)(0.0, beta), want, rtol=1e-13)
+        np.testing.assert_allclose(
+            fd.grad(f)(0.0, beta),
+            central(lambda v: getattr(ss.gennorm, m)(v, beta), 0.0, 1e-7), rtol=1e-5)
+
+
+@pytest.mark.parametrize("dist,shapes,end,want", [
+    ("beta", (2.0, 3.0), 0.0, 12.0), ("beta", (2.0, 3.0), 1.0, 0.0),
+    ("beta", (1.0, 2.0), 0.0, -2.0), ("beta", (1.0, 2.0), 1.0, -2.0),
+    ("beta", (3.0, 1.5), 1.0, -np.inf), ("beta", (1.0, 1.0), 0.0, 0.0),
+    ("gamma", (3.0,), 0.0, 0.0), ("gamma", (2.0,), 0.0, 1.0), ("gamma", (1.0,), 0.0, -1.0),
+    ("gamma", (1.5,), 0.0, np.inf), ("chi2", (3.0,), 0.0, np.inf),
+    ("chi2", (4.0,), 0.0, 0.25), ("chi2", (5.0,), 0.0, 0.0), ("chi2", (2.0,), 0.0, -0.25)])
+def test_pdf_derivative_at_the_ends_of_the_support(dist, shapes, end, want):
+    """A pdf at an end of its support (where SciPy's pdf is defined) has the one-sided
+    derivative from inside; it was NaN (``exp(xlogy(a - 1, 0)) = exp(-inf)`` times an
+    infinite log-derivative)."""
+    import funcdiff.scipy.stats as fst
+    f = getattr(fst, dist).pdf
+    s = getattr(ss, dist).pdf
+    assert fd.jit(f)(end, *shapes) == s(end, *shapes)
+    got = fd.grad(f)(end, *shapes)
+    assert got == want or np.isclose(got, want, rtol=1e-13), got
+    if np.isfinite(want):   # the one-sided difference of SciPy's pdf from inside
+        h = -1e-10 if end == 1.0 else 1e-10
+        np.testing.assert_allclose(got, (s(end + h, *shapes) - s(end, *shapes)) / h,
+                                   rtol=1e-4, atol=1e-4)
