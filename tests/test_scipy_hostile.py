@@ -242,3 +242,48 @@ def test_pdf_derivative_at_the_ends_of_the_support(dist, shapes, end, want):
         h = -1e-10 if end == 1.0 else 1e-10
         np.testing.assert_allclose(got, (s(end + h, *shapes) - s(end, *shapes)) / h,
                                    rtol=1e-4, atol=1e-4)
+
+
+def _one_sided(s, v, lo, hi, h=1e-7):
+    """The one-sided difference of ``s`` at ``v`` from inside ``[lo, hi]``."""
+    step = h if v - h < lo else -h
+    return (s(v + step) - s(v)) / step
+
+
+@pytest.mark.parametrize("dist,method,k,shapes,i", [
+    ("bernoulli", "pmf", 0, (0.0,), 0), ("bernoulli", "pmf", 1, (0.0,), 0),
+    ("bernoulli", "pmf", 1, (1.0,), 0), ("bernoulli", "pmf", 0, (1.0,), 0),
+    ("bernoulli", "cdf", 0, (0.0,), 0), ("bernoulli", "sf", 0, (1.0,), 0),
+    ("bernoulli", "logsf", -1, (0.0,), 0),
+    ("binom", "pmf", 0, (5, 0.0), 1), ("binom", "pmf", 1, (5, 0.0), 1),
+    ("binom", "pmf", 5, (5, 1.0), 1), ("binom", "pmf", 4, (5, 1.0), 1),
+    ("binom", "cdf", 0, (5, 0.0), 1), ("binom", "sf", 0, (5, 0.0), 1),
+    ("binom", "logsf", -1, (5, 0.0), 1), ("binom", "pmf", 600, (2000, 0.0), 1),
+    ("poisson", "pmf", 0, (0.0,), 0), ("poisson", "pmf", 1, (0.0,), 0),
+    ("poisson", "pmf", 1000, (1000.0,), 0),
+    ("geom", "pmf", 2, (1.0,), 0), ("geom", "pmf", 1, (1.0,), 0),
+    ("geom", "cdf", 1, (1.0,), 0), ("geom", "sf", 1, (1.0,), 0),
+    ("geom", "logsf", 0, (1.0,), 0), ("geom", "logcdf", 1.5, (1.0,), 0),
+    ("nbinom", "pmf", 1, (3.0, 1.0), 1), ("nbinom", "pmf", 0, (3.0, 1.0), 1)])
+def test_discrete_derivatives_at_parameter_edges(dist, method, k, shapes, i):
+    """At p = 0 or 1 (mu = 0) a pmf/cdf/sf is 0 or 1 with a finite one-sided slope in
+    the parameter: it was NaN (``exp(xlogy(k, 0))``: 0 * inf), or half of it (the
+    ``clip`` to [0, 1], whose tie rule halves the slope at the bound); below the support
+    logsf is the constant 0, its derivative was NaN (log(0) in the discarded branch).
+    Against SciPy's one-sided difference from inside the parameter range."""
+    import funcdiff.scipy.stats as fst
+    f = getattr(getattr(fst, dist), method)
+    s = getattr(getattr(ss, dist), method)
+    shapes = list(shapes)
+
+    def fs_(v):
+        return f(k, *shapes[:i], v, *shapes[i + 1:])
+
+    def s_(v):
+        return s(k, *shapes[:i], v, *shapes[i + 1:])
+    v = float(shapes[i])
+    assert fd.jit(fs_)(v) == s_(v)
+    lo, hi = (0.0, 1.0) if dist != "poisson" else (0.0, np.inf)
+    want = _one_sided(s_, v, lo, hi)
+    for diff in (fd.grad, fd.jacfwd):
+        np.testing.assert_allclose(diff(fs_)(v), want, rtol=1e-5, atol=1e-5)
