@@ -287,3 +287,50 @@ def test_discrete_derivatives_at_parameter_edges(dist, method, k, shapes, i):
     want = _one_sided(s_, v, lo, hi)
     for diff in (fd.grad, fd.jacfwd):
         np.testing.assert_allclose(diff(fs_)(v), want, rtol=1e-5, atol=1e-5)
+
+
+# --- ndimage, interpolate ----------------------------------------------------------------
+
+nd = pytest.importorskip("scipy.ndimage")
+
+
+def test_map_coordinates_bool_output_and_unsupported_dtypes():
+    """SciPy stores a bool output as C's cast of the interpolated value (truncated: True
+    where |t| >= 1), and refuses float16 data; funcdiff gave ``t != 0`` and
+    interpolated float16."""
+    import funcdiff.scipy.ndimage as fnd
+    from funcdiff.core.errors import FuncdiffTypeError
+    x = np.linspace(-3, 3, 25)
+    c = np.linspace(0, 24, 49)[None]
+    for a, kw in ((x, dict(output=bool)), (np.array([True, False, True]), {})):
+        cc = c[:, :2 * len(a) - 1] / (len(x) - 1) * (len(a) - 1) if len(a) < 25 else c
+        (got,) = traced(lambda v, u: fnd.map_coordinates(v, u, order=1, **kw), a, cc)
+        want = nd.map_coordinates(a, cc, order=1, **kw)
+        assert got.dtype == want.dtype == np.bool_
+        np.testing.assert_array_equal(got, want)
+    for a, kw in ((np.ones(3, np.float16), {}), (np.ones(3), dict(output=np.float16))):
+        with pytest.raises(RuntimeError):
+            nd.map_coordinates(a, c[:, :3], order=1, **kw)
+        with pytest.raises(FuncdiffTypeError, match="float16"):
+            traced(lambda v: fnd.map_coordinates(v, c[:, :3], order=1, **kw), a)
+
+
+def test_map_coordinates_wrap_at_the_last_sample():
+    """SciPy's 'wrap' (period n - 1) is left-continuous at the last sample and jumps to
+    the first just past it: the derivative there is the slope from the inside; it was
+    the slope of a mirrored cell, the inside slope with its sign flipped."""
+    import funcdiff.scipy.ndimage as fnd
+    a = np.array([0.3, -0.1, 0.6, 0.1, -0.5])
+    c = np.array([-4.0, 4.0])        # (8.0 maps to 0: a jump on its left, the right slope)
+
+    def f(u):
+        return fnd.map_coordinates(a, u[None], order=1, mode="wrap")
+    np.testing.assert_array_equal(fd.jit(f)(c), nd.map_coordinates(a, c[None], order=1,
+                                                                   mode="wrap"))
+    left = (nd.map_coordinates(a, c[None], order=1, mode="wrap")
+            - nd.map_coordinates(a, c[None] - 1e-7, order=1, mode="wrap")) / 1e-7
+    np.testing.assert_allclose(fd.vmap(fd.grad(lambda u: f(u[None])[0]))(c), left,
+                               rtol=1e-6)
+    np.testing.assert_allclose(left, a[-1] - a[-2], rtol=1e-6)
+    np.testing.assert_allclose(fd.grad(lambda u: f(u[None])[0])(8.0), a[1] - a[0],
+                               rtol=1e-12)
