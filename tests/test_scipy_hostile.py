@@ -156,7 +156,7 @@ def test_factorial_dtypes_as_scipy(extend, dtype):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             # (NumPy 1.26 would promote a 0-d float32 by value: funcdiff follows NEP 50)
-            with nep50() if x.ndim == 0 else contextlib.nullcontext():
+            with nep50() if x.ndim == 0 and x.dtype.kind == "f" else contextlib.nullcontext():
                 want = sp.factorial(x, extend=extend)
             (got,) = traced(lambda v: fsp.factorial(v, extend=extend), x)
         assert got.dtype == want.dtype and got.shape == want.shape
