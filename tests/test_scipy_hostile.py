@@ -367,3 +367,24 @@ def test_matrix_functions_of_1x1_matrices_keep_scipys_dtype(dtype):
             (got,) = traced(fl.sqrtm, a)
             assert got.dtype == want.dtype and got.shape == want.shape, shape
             np.testing.assert_allclose(got, want, rtol=2e-3)
+
+
+# --- spatial, cluster -----------------------------------------------------------------------
+
+def test_as_euler_keeps_pi():
+    """Angles of exactly +-pi: SciPy wraps into [-pi, pi] by one turn, keeping pi (the
+    middle angle of a symmetric sequence lies in [0, pi]); a remainder made pi -pi."""
+    from funcdiff.scipy.spatial.transform import Rotation as FR
+    R = pytest.importorskip("scipy.spatial.transform").Rotation
+    rv = np.concatenate([np.pi * np.eye(3), -np.pi * np.eye(3), np.pi / 2 * np.eye(3),
+                         [[0.0, np.pi - 1e-9, 0.0], [0.3, -0.2, 1.0]]])
+    q = R.from_rotvec(rv).as_quat()
+    q = np.concatenate([q, -q])
+    for seq in ("xyz", "ZYX", "zxz", "XZX", "yxy"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")      # gimbal lock
+            want = R.from_quat(q).as_euler(seq)
+            (got,) = traced(lambda v: FR.from_quat(v).as_euler(seq), q)
+        np.testing.assert_allclose(got, want, atol=1e-6)
+        if seq[0] == seq[2] or seq[0].lower() == seq[2].lower():
+            assert np.all((got[:, 1] >= 0) & (got[:, 1] <= np.pi))
