@@ -388,3 +388,22 @@ def test_as_euler_keeps_pi():
         np.testing.assert_allclose(got, want, atol=1e-6)
         if seq[0] == seq[2] or seq[0].lower() == seq[2].lower():
             assert np.all((got[:, 1] >= 0) & (got[:, 1] <= np.pi))
+
+
+def test_vq_refuses_complex_and_odd_floats():
+    """vq cast complex observations to float64, dropping the imaginary parts (a wrong
+    code and distance); SciPy refuses them, and float16/longdouble."""
+    from funcdiff.scipy.cluster.vq import vq
+    from funcdiff.core.errors import FuncdiffTypeError, FuncdiffValueError
+    svq = pytest.importorskip("scipy.cluster.vq")
+    obs = np.array([[0.0, 1j], [1.0, 0.0]])
+    codes = np.array([[0.0, 0.0], [0.0, 1j]])
+    with pytest.raises(ValueError):
+        svq.vq(obs, codes)
+    with pytest.raises(FuncdiffValueError, match="complex"):
+        fd.jit(vq)(obs, codes)
+    for dt in (np.float16, np.longdouble):
+        with pytest.raises(TypeError):
+            svq.vq(np.ones((2, 2), dt), np.ones((1, 2), dt))
+        with pytest.raises(FuncdiffTypeError):
+            fd.jit(vq)(np.ones((2, 2), dt), np.ones((1, 2), dt))
