@@ -407,3 +407,18 @@ def test_vq_refuses_complex_and_odd_floats():
             svq.vq(np.ones((2, 2), dt), np.ones((1, 2), dt))
         with pytest.raises(FuncdiffTypeError):
             fd.jit(vq)(np.ones((2, 2), dt), np.ones((1, 2), dt))
+
+
+@pytest.mark.parametrize("n,m", [(1, 1), (2, 1), (1, -1), (3, -3)])
+def test_sph_harm_y_slope_next_to_the_poles(n, m):
+    """The theta-derivative is 0 exactly at the poles (SciPy's Y is even in theta: a kink
+    there for odd |m|), but every |theta| below 1e-8 was taken for a pole (cos(theta) ==
+    1 in floating point), its slope 0 instead of the inside one."""
+    for theta, side in ((1e-12, 1), (1e-9, 1), (np.pi - 1e-12, -1), (np.pi + 1e-9, 1)):
+        _, t = fd.jvp(lambda v: fsp.sph_harm_y(n, m, v, 0.3), (theta,), (1.0,))
+        h = side * 1e-7
+        want = (sp.sph_harm_y(n, m, theta + h, 0.3) - sp.sph_harm_y(n, m, theta, 0.3)) / h
+        np.testing.assert_allclose(t, want, rtol=1e-5, atol=1e-6)
+    for pole in (0.0, np.pi, 2 * np.pi):      # the documented kink rule
+        _, t = fd.jvp(lambda v: fsp.sph_harm_y(n, m, v, 0.3), (pole,), (1.0,))
+        assert t == 0

@@ -57,7 +57,7 @@ from ._rules import aval, broadcast_shapes, defjvp
 from ._special_np import scipy_required
 from .batching import broadcasting_batcher
 from .elementwise import (abs_, add, convert_element_type, cos, div, eq, erf, exp, ge, gt, imag,
-                          log, logical_and, lt, make_complex, maximum, mul, neg, real, select,
+                          le, log, logical_and, lt, make_complex, maximum, mul, neg, real, select,
                           sign, sin, sqrt, square, sub, trunc)
 from .special import _NO_PARAM_GRAD, _cost, _no_grad, digamma, erfc
 
@@ -550,8 +550,11 @@ def _sph_harm_dtheta(t, n, m, theta, phi):
     up = mul(mul(e, _ladder(n, m, 1.0, theta)), sph_harm_y(n, add(m, 1), theta, phi))
     down = mul(mul(div(1.0, e), _ladder(n, m, -1.0, theta)),
                sph_harm_y(n, sub(m, 1), theta, phi))
-    # the kink sits where cos(theta) is exactly +-1 (float pi's sine is 1.2e-16, not 0)
-    pole = eq(abs_(cos(theta)), _c(theta, 1.0))
+    # the kink sits at multiples of pi: where sin(theta) is 0 to rounding (float pi's
+    # sine is 1.2e-16, not 0; but |cos(theta)| == 1 would also take every |theta| <
+    # 1e-8, where the slope is not 0)
+    eps = float(np.finfo(np.dtype(aval(theta).dtype)).eps)
+    pole = le(abs_(sin(theta)), mul(_c(theta, eps), abs_(theta)))
     side = select(pole, _c(theta, 0.0), sign(sin(theta)))
     return mul(mul(t, side), mul(0.5, sub(up, down)))
 
