@@ -194,9 +194,6 @@ def minimize(fun, x0, args=(), method="BFGS", jac=None, hess=None, hessp=None,
                                  f"{a0.shape}")
     if a0.dtype.kind not in "fiub":
         raise FuncdiffTypeError(f"minimize: x0 must be real, got {a0.dtype.name}")
-    # SciPy runs from x0 in its own floating dtype (float32 stays: its first steps
-    # differ); the solution and everything traced here are float64
-    x0_dtype = a0.dtype if a0.dtype.kind == "f" else _F64
     x0 = fnp.atleast_1d(x0).astype(_F64)
     n = get_aval(x0).shape[0]
     lb_ub = _bounds(bounds, n) if bounds is not None and name == "L-BFGS-B" else None
@@ -232,7 +229,7 @@ def minimize(fun, x0, args=(), method="BFGS", jac=None, hess=None, hessp=None,
         def fg(x):
             f, g = vg(*const_vals, np.asarray(x, _F64))
             return f, np.asarray(g, _F64)
-        res = _spo.minimize(fg, np.asarray(x_init, _F64).astype(x0_dtype), **sp_kwargs)
+        res = _spo.minimize(fg, np.asarray(x_init, _F64), **sp_kwargs)
         if warn and not res.success:
             warn_unconverged(f"scipy.optimize.minimize (method={name!r})",
                              f"status {res.status}: {res.message}", stacklevel=2)
