@@ -263,8 +263,10 @@ def _binom(n, k):
 def comb(N, k, *, exact=False, repetition=False):
     """The binomial coefficient ``N choose k`` as SciPy's ``binom`` (``1 / ((N+1) B(N -
     k + 1, k + 1))``), 0 unless ``0 <= k <= N``; with ``repetition``, ``binom(N + k -
-    1, k)`` (1 where ``k = 0 <= N``; before SciPy 1.16 ``comb(N + k - 1, k)``).  Differentiable in ``N`` and ``k`` (through
-    ``beta``).  ``exact=True`` works on values that are not traced only."""
+    1, k)`` (1 where ``k = 0 <= N``; before SciPy 1.16 ``comb(N + k - 1, k)``).
+    Differentiable in ``N`` and ``k`` (through ``beta``; at binom's zeros through
+    ``rgamma``; 0 outside the support).  ``exact=True`` works on values that are not
+    traced only."""
     if exact:
         return _exact("comb", lambda: _sp.comb(N, k, exact=True, repetition=repetition),
                       (N, k), lambda: math.comb(int(N) + (int(k) - 1 if repetition else 0),
