@@ -141,15 +141,18 @@ def test_xlogy_python_scalars_and_special_points(name):
 @given(shape=shapes, dtype=st.sampled_from([np.float64, np.float32, np.int64]), seed=seeds)
 def test_polygamma_values(n, shape, dtype, seed):
     x = make(seed, shape, dtype, lambda z: np.abs(z) * 3 + 0.2)
-    want = sp.polygamma(n, x)          # float64 whatever x is: a Python function in SciPy
+    with nep50():      # (NumPy 1.26 would let float32 x keep float32 in SciPy's formula)
+        want = sp.polygamma(n, x)      # float64 whatever x is: a Python function in SciPy
     (got,) = traced(lambda v: fsp.polygamma(n, v), x)
     assert_same(got, want)
     # an array of orders (or a traced one) runs SciPy's own formula
     orders = np.arange(x.size).reshape(x.shape) % 4
+    with nep50():
+        want = sp.polygamma(orders, x)
     (got,) = traced(lambda v: fsp.polygamma(orders, v), x)
-    assert_same(got, sp.polygamma(orders, x))
+    assert_same(got, want)
     (got,) = traced(fsp.polygamma, orders, x)
-    assert_same(got, sp.polygamma(orders, x))
+    assert_same(got, want)
 
 
 # --- axis reductions -----------------------------------------------------------------------------
@@ -177,6 +180,11 @@ def test_logsumexp_values(data, shape, dtype, seed, keepdims, with_b, return_sig
             a[...] = -np.inf
     if not SCIPY_1_16:   # no reference for these before SciPy 1.16 (see SCIPY_1_16)
         assume(a.dtype != np.bool_ and not (return_sign and special == "-inf"))
+        # SciPy 1.15 adds log(b) of the largest element's weight: NaN where that weight is
+        # negative, even when the weighted sum is positive (1.16 fixed it)
+        assume(not (with_b == "signed" and not return_sign))
+        # and SciPy 1.15 takes a Python scalar b strongly (float32 a gives float64)
+        assume(not (with_b == "scalar" and a.dtype in (np.float16, np.float32)))
     b = None
     if with_b == "array":
         b = np.abs(make(seed + 3, shape[-1:], np.float64))
