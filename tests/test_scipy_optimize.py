@@ -313,6 +313,28 @@ def test_result_object():
     assert len(leaves) == 10
 
 
+def test_result_built_by_hand():
+    """JAX's constructor: the nine fields, no message (as a SciPy result built without
+    one); a pytree through jit, vmap and jvp like minimize's own."""
+    def build(a):
+        return fopt.OptimizeResults(x=a, success=True, status=0, fun=fnp.sum(a ** 2),
+                                    jac=2 * a, hess_inv=None, nfev=1, njev=1, nit=1)
+    a = np.array([0.5, -1.5])
+    r = build(a)
+    assert r.keys() == ["x", "success", "status", "fun", "jac", "hess_inv", "nfev", "njev",
+                        "nit"]
+    assert "message" not in repr(r) and not hasattr(r, "message")
+    with pytest.raises(KeyError):
+        r["message"]
+    out = fd.jit(build)(a)
+    np.testing.assert_array_equal(out.jac, 2 * a)
+    assert isinstance(out, fopt.OptimizeResults) and out.message_id is None
+    batch = fd.vmap(build)(np.stack([a, 2 * a]))
+    np.testing.assert_allclose(batch.fun, [2.5, 10.0])
+    _, t = fd.jvp(lambda v: build(v).fun, (a,), (np.ones(2),))
+    np.testing.assert_allclose(t, np.sum(2 * a))
+
+
 def test_namespace():
     assert fopt.__all__ == ["OptimizeResults", "minimize"]
     assert sorted(dir(fopt)) == ["OptimizeResults", "minimize"]

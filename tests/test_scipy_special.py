@@ -21,7 +21,7 @@ from hypothesis.extra import numpy as hnp
 
 import funcdiff as fd
 import funcdiff.scipy.special as fsp
-from funcdiff.core.errors import FuncdiffTypeError
+from funcdiff.core.errors import FuncdiffTypeError, GradientError
 from funcdiff.primitives import special as prims
 from funcdiff.test_util import check_grads
 
@@ -141,8 +141,17 @@ def test_xlogy_python_scalars_and_special_points(name):
 @given(shape=shapes, dtype=st.sampled_from([np.float64, np.float32, np.int64]), seed=seeds)
 def test_polygamma_values(n, shape, dtype, seed):
     x = make(seed, shape, dtype, lambda z: np.abs(z) * 3 + 0.2)
-    want = sp.polygamma(n, x).astype(np.float32 if x.dtype == np.float32 else np.float64)
+    with nep50():      # (NumPy 1.26 would let float32 x keep float32 in SciPy's formula)
+        want = sp.polygamma(n, x)      # float64 whatever x is: a Python function in SciPy
     (got,) = traced(lambda v: fsp.polygamma(n, v), x)
+    assert_same(got, want)
+    # an array of orders (or a traced one) runs SciPy's own formula
+    orders = np.arange(x.size).reshape(x.shape) % 4
+    with nep50():
+        want = sp.polygamma(orders, x)
+    (got,) = traced(lambda v: fsp.polygamma(orders, v), x)
+    assert_same(got, want)
+    (got,) = traced(fsp.polygamma, orders, x)
     assert_same(got, want)
 
 
@@ -177,6 +186,11 @@ def test_logsumexp_values(data, shape, dtype, seed, keepdims, with_b, return_sig
             a[...] = -np.inf
     if not SCIPY_1_16:   # no reference for these before SciPy 1.16 (see SCIPY_1_16)
         assume(a.dtype != np.bool_ and not (return_sign and special == "-inf"))
+        # SciPy 1.15 adds log(b) of the largest element's weight: NaN where that weight is
+        # negative, even when the weighted sum is positive (1.16 fixed it)
+        assume(not (with_b == "signed" and not return_sign))
+        # and SciPy 1.15 takes a Python scalar b strongly (float32 a gives float64)
+        assume(not (with_b == "scalar" and a.dtype in (np.float16, np.float32)))
     b = None
     if with_b == "array":
         b = np.abs(make(seed + 3, shape[-1:], np.float64))
@@ -466,8 +480,8 @@ def test_float32_stays_float32():
 def test_type_errors():
     with pytest.raises(FuncdiffTypeError):
         traced(fsp.gammaln, np.ones(2, np.complex128))
-    with pytest.raises(FuncdiffTypeError):
-        traced(lambda v: fsp.polygamma(np.array([1, 2]), v), np.ones(2))
+    with pytest.raises(FuncdiffTypeError, match="complex"):
+        traced(lambda v: fsp.polygamma(np.array([1, 2]), v), np.ones(2, np.complex128))
 
 
 # --- the primitives' NumPy fallbacks (used when SciPy is absent) ---------------------------------
@@ -762,9 +776,16 @@ def test_parameter_derivatives_raise_gradient_error(name, args, argnum, argname)
     check_grads(h, (args[other],), order=2)
 
 
-def test_polygamma_order_must_be_static():
-    with pytest.raises(FuncdiffTypeError):
-        fd.grad(lambda n: fsp.polygamma(n, 1.5))(1.0)
+def test_polygamma_order_has_no_derivative():
+    for diff in (fd.grad, fd.jacfwd):
+        with pytest.raises(GradientError, match="order `n`"):
+            diff(lambda n: fsp.polygamma(n, 1.5))(1.0)
+    # orders in an array: the x-derivative is the next order's value, to second order
+    x = np.array([0.5, 1.5, 2.5])
+    n = np.array([0, 1, 2])
+    np.testing.assert_allclose(fd.grad(lambda v: fsp.polygamma(n, v).sum())(x),
+                               sp.polygamma(n + 1, x), rtol=1e-12)
+    check_grads(lambda v: fsp.polygamma(n, v), (x,), order=2)
 
 
 # --- vmap, jit, cost -----------------------------------------------------------------------------

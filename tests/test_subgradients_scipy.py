@@ -41,6 +41,12 @@ ROWS = [
      np.array([4.0]), np.array([-3.0 - 16.0])),
     ("map_coordinates at the last sample, mode constant", _mc("constant"), np.array([4.0]),
      np.array([16.0 - 8.0])),
+    # (SciPy's 'wrap' jumps to the first sample just past the last: was 8 - 16, the slope
+    # of a cell that mirrors back, matching neither side)
+    ("map_coordinates at the last sample, mode wrap", _mc("wrap"), np.array([4.0]),
+     np.array([16.0 - 8.0])),
+    ("map_coordinates at a wrapped last sample, mode wrap", _mc("wrap"), np.array([-4.0]),
+     np.array([16.0 - 8.0])),
     ("map_coordinates order 0", _mc("reflect", 0), np.array([1.3]), np.array([0.0])),
     ("RegularGridInterpolator nearest", _rgi("nearest"), np.array([1.3]), np.array([0.0])),
     ("RegularGridInterpolator linear at a grid point", _rgi("linear"), np.array([1.0]),

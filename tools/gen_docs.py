@@ -801,6 +801,15 @@ def _cell(run):
         return f"no ({type(e).__name__})"
 
 
+def _central(hp, hm, eps):
+    """The central difference ``(hp - hm) / (2 eps)``, 0 where both sides are equal (a
+    value that is locally constant, an infinite one too: ``log(0)`` is ``-inf`` on both
+    sides of the step, and ``-inf - -inf`` would be NaN)."""
+    hp, hm = np.asarray(hp), np.asarray(hm)
+    with np.errstate(invalid="ignore"):
+        return np.where(hp == hm, 0.0, (hp - hm) / (2 * eps))
+
+
 def _rand_cotangent(rng, y):
     """A random cotangent of the output ``y``'s shape and dtype (vjp_fn requires its
     dtype; complex outputs get a complex one)."""
@@ -876,7 +885,7 @@ def probe_function(name, np_fn, f, seed=0, **tables):
         """Central finite differences of the NumPy reference along ``tangents``."""
         hp = restrict(ref)(*[p + eps * t for p, t in zip(primals, tangents)])
         hm = restrict(ref)(*[p - eps * t for p, t in zip(primals, tangents)])
-        return [(np.asarray(a) - np.asarray(b)) / (2 * eps) if fl else None
+        return [_central(a, b, eps) if fl else None
                 for a, b, fl in zip(_leaves(hp), _leaves(hm), float_out)]
 
     def jvp():
@@ -1129,7 +1138,9 @@ SCIPY_PROBES = {
     # (no closed-form derivative in the shape or order parameter: x alone traced)
     **{f"special.{n}": _p(lambda F, x: F(1.5, x), "v")
        for n in ("gammainc", "gammaincc", "iv", "ive", "jv")},
-    **{f"special.{n}": _p(lambda F, x: F(1.5, 2.5, x), "v") for n in ("betainc", "betaincc")},
+    **{f"special.{n}": _p(lambda F, x: F(1.5, 2.5, x), "v")
+       for n in ("betainc", "betaincc", "hyp1f1")},
+    "special.hyp2f1": _p(lambda F, x: F(1.5, 0.5, 2.5, x), "v"),
     "special.stdtr": _p(lambda F, x: F(3.5, x), "v"),
     "special.yn": _p(lambda F, x: F(2, x), "v"),
     # stats: shapes that keep every value finite
@@ -1148,9 +1159,14 @@ SCIPY_PROBES = {
     "optimize.OptimizeResults": _p(
         lambda F, a: F(x=a, success=True, status=0, fun=0.0, jac=a, hess_inv=None, nfev=1,
                        njev=1, nit=1).x, "v"),
+    # (cg is for symmetric A: its A is symmetrized, so the finite differences perturb
+    # it symmetrically; a nonsymmetric step leaves cg's domain and SciPy's iterates
+    # then stop being the solution)
+    "sparse.linalg.cg": _p(lambda F, a, b: F((a + a.T) / 2, b)[0], "spd", "v3", rtol=1e-6,
+                           drtol=1e-3),
     **{f"sparse.linalg.{n}": _p(lambda F, a, b: F(a, b)[0], "spd", "v3", rtol=1e-6,
                                 drtol=1e-3)
-       for n in ("cg", "gmres", "bicgstab")},
+       for n in ("gmres", "bicgstab")},
 }
 # distribution -> argument kinds of all its methods (x, then shapes) where the defaults
 # would not give finite values
@@ -1161,7 +1177,9 @@ _DIST_KINDS = {
 }
 SCIPY_KINDS: dict[str, tuple] = {}
 # cdfs whose shape parameters have no closed-form derivative: probed in x alone
-_X_ONLY = {"t": 3.5, "gamma": 1.5, "beta": (1.5, 2.5), "chi2": 3.5, "truncnorm": (-1.0, 2.0)}
+_X_ONLY = {"t": 3.5, "gamma": 1.5, "beta": (1.5, 2.5), "chi2": 3.5, "truncnorm": (-1.0, 2.0),
+           "gennorm": 1.5}
+_QUANTILES = ("ppf", "isf")     # their first argument is a probability
 
 
 def _x_only(shape):
@@ -1194,8 +1212,19 @@ SCIPY_NOTES = {
                         "`custom_vjp`), so forward mode raises `GradientError`; values "
                         "agree with SciPy's LSODA to the tolerances.",
     "special.gammainc": "`special.gammainc`, `gammaincc`, `betainc`, `betaincc`, `iv`, "
-                        "`ive`, `jv`, `stdtr`: probed with the shape or order parameter "
-                        "fixed; the derivative in it has no closed form (`GradientError`).",
+                        "`ive`, `jv`, `stdtr`, `hyp1f1`, `hyp2f1`: probed with the shape, "
+                        "order or hypergeometric parameters fixed; the derivative in them "
+                        "has no closed form (`GradientError`), the one in `x` does (e.g. "
+                        "`d/dx hyp1f1(a, b, x) = a/b hyp1f1(a+1, b+1, x)`).",
+    "stats.t.cdf": "`stats.t`, `gamma`, `beta`, `chi2`, `truncnorm`, `gennorm`: the "
+                   "cdf-like methods (`cdf`, `sf`, `logcdf`, `logsf`) are probed in `x` "
+                   "with the shape parameters fixed: they are incomplete gamma/beta "
+                   "functions (or `stdtr`) of the shape, whose derivative in it has no "
+                   "closed form (`GradientError`). Quantiles (`ppf`, `isf`) are probed at "
+                   "probabilities in (0.2, 0.8); a discrete distribution's are piecewise "
+                   "constant (derivative 0).",
+    "sparse.linalg.cg": "`sparse.linalg.cg`: probed on a symmetric matrix (cg's domain), "
+                        "so the finite differences perturb it symmetrically.",
     "optimize.OptimizeResults": "`optimize.OptimizeResults` is JAX's name; the reference "
                                 "is SciPy's `OptimizeResult`. `special.bessel_jn` is "
                                 "JAX's too (SciPy has none): compared with SciPy's `jv`.",
@@ -1253,8 +1282,9 @@ def _scipy_probes(name):
     if parts[0] == "stats" and len(parts) == 3:
         dist, method = parts[1], parts[2]
         if dist in _DIST_KINDS:
-            kinds.setdefault(name, _DIST_KINDS[dist])
-        if dist in _X_ONLY and name not in probes and method != "ppf":
+            x_kind = "v" if method in _QUANTILES else _DIST_KINDS[dist][0]
+            kinds.setdefault(name, (x_kind,) + _DIST_KINDS[dist][1:])
+        if dist in _X_ONLY and name not in probes and method not in _QUANTILES:
             probes[name] = _x_only(_X_ONLY[dist])
     return dict(probes=probes, kinds=kinds, defaults=_SCIPY_DEFAULTS, accept=_finite)
 

@@ -589,8 +589,21 @@ neg_p.linear = True
 real_p = elementwise("real", np.real)
 imag_p = elementwise("imag", np.imag)
 conj_p = elementwise("conj", np.conjugate)
-complex_p = elementwise("complex", lambda x, y: np.add(x, np.multiply(y, 1j)),
-                        emit="{0} + 1j * {1}")
+
+
+def _complex_np(x, y):
+    """``x + iy`` with exactly these parts: ``x + 1j * y`` has the real part ``x + 0 * y``,
+    NaN for an infinite ``y`` (so ``complex(0, inf)`` would be ``nan+infj``)."""
+    z = np.add(x, np.multiply(y, 1j))
+    if np.any(np.isinf(y)):
+        z = np.array(z)
+        z.real, z.imag = x, y
+        z = z if z.ndim else z[()]
+    return z
+
+
+complex_p = elementwise("complex", _complex_np, emit=lambda args, params, gen: (
+    f"{gen.const(_complex_np, 'complex')}({args[0]}, {args[1]})"))
 real, imag, conj, make_complex = map(_binder, (real_p, imag_p, conj_p, complex_p))
 
 

@@ -64,8 +64,8 @@ from .base import (Zero, add, aval, broadcast_shapes, broadcasting_batcher, defj
                    defjvp_out, fit_to, neg)
 from ._special_np import (digamma_np, erfc_np, gammaln_np, polygamma_np, scipy_required,
                           SciPyRequiredError)
-from .elementwise import (abs_, cos, div, eq, exp, isinf, log, log1p, lt, mul, rem, round_,
-                          select, sign, sin, square, sub, trunc)
+from .elementwise import (abs_, cos, div, eq, exp, isinf, le, log, log1p, logical_and, lt,
+                          mul, rem, round_, select, sign, sin, square, sub, trunc)
 
 try:  # SciPy is optional
     from scipy import special as _sp  # type: ignore
@@ -363,8 +363,28 @@ def _dbetaln(u, a, b):
 
 defjvp(betaln_p, lambda t, a, b: mul(t, _dbetaln(a, a, b)),
        lambda t, a, b: mul(t, _dbetaln(b, a, b)))
-defjvp(beta_p, lambda t, a, b: mul(t, mul(beta(a, b), _dbetaln(a, a, b))),
-       lambda t, a, b: mul(t, mul(beta(a, b), _dbetaln(b, a, b))))
+def _dbeta(which):
+    """d/da (``which`` 0) or d/db B(a, b): ``B (digamma(u) - digamma(a + b))``, except
+    where ``a + b`` is a pole of Gamma (0, -1, -2, ...): there B is 0 and that form 0 *
+    inf, while ``B = Gamma(a) Gamma(b) rgamma(a + b)`` gives ``Gamma(a) Gamma(b)
+    (digamma(u) rgamma(a + b) + rgamma'(a + b))`` (exact at the poles, and the whole
+    product rule, so the next orders are right too).  Each branch sees only its own
+    points."""
+    def rule(t, a, b):
+        s = add(a, b)
+        pole = logical_and(le(s, _const(s, 0.0)), eq(round_(s), s))
+        one = _const(s, 1.0)
+        ar, br = select(pole, one, a), select(pole, one, b)
+        regular = mul(beta(ar, br), _dbetaln((ar, br)[which], ar, br))
+        ap, bp, sp = select(pole, a, one), select(pole, b, one), select(pole, s, one)
+        rg = rgamma(sp)
+        at_pole = mul(mul(gamma(ap), gamma(bp)),
+                      add(mul(digamma((ap, bp)[which]), rg), _rgamma_jvp(one, rg, sp)))
+        return mul(t, select(pole, at_pole, regular))
+    return rule
+
+
+defjvp(beta_p, _dbeta(0), _dbeta(1))
 
 
 # --- incomplete gamma and beta, Student's t cdf --------------------------------------------------

@@ -55,10 +55,10 @@ from ..core.errors import FuncdiffTypeError
 from ..core.trace import Primitive
 from ._special_np import scipy_required
 from .base import (add, aval, broadcast_shapes, broadcasting_batcher, convert_element_type,
-                   defjvp, imag, neg, real)
-from .elementwise import (abs_, cos, div, eq, erf, exp, ge, log, lt, maximum, mul, select, sign,
-                          sin, sqrt, square, sub, trunc)
-from .special import _NO_PARAM_GRAD, _cost, _no_grad, digamma
+                   defjvp, imag, make_complex, neg, real)
+from .elementwise import (abs_, cos, div, eq, erf, exp, ge, gt, le, log, logical_and, lt,
+                          maximum, mul, select, sign, sin, sqrt, square, sub, trunc)
+from .special import _NO_PARAM_GRAD, _cost, _no_grad, digamma, erfc
 
 try:  # SciPy is optional
     from scipy import special as _sp  # type: ignore
@@ -196,34 +196,94 @@ defjvp(wofz_p, lambda t, z: mul(t, add(mul(mul(_c(z, -2.0), z), wofz(z)),
 defjvp(dawsn_p, lambda t, x: mul(t, sub(_c(x, 1.0), mul(mul(_c(x, 2.0), x), dawsn(x)))))
 
 
-def _erfc_right(z):
-    """``(erfc(zs), pos)`` with ``zs = z`` where ``Re z >= 0`` and ``-z`` elsewhere:
-    ``erfc(zs) = exp(-zs^2) w(i zs)`` is accurate in the right half-plane."""
-    pos = ge(real(z), 0)
-    zs = select(pos, z, neg(z))
-    return mul(exp(neg(square(zs))), wofz(mul(zs, _c(z, 1j)))), pos
+# Complex erf and erfc follow SciPy's (Faddeeva's) algorithms branch for branch, so the
+# values match SciPy's where it overflows too.  Their derivatives are not those of these
+# compositions (whose branches cancel): funcdiff.scipy.special attaches the closed form.
+
+def _exp_times(m_re, m_im, w):
+    """``exp(m_re + i m_im) w`` as Faddeeva's erf computes it: the real ``exp(m_re)``
+    scales ``(cos m_im + i sin m_im) w`` componentwise, so an overflow gives infinities
+    (a complex product ``inf * (a + bi)`` would give NaN)."""
+    p = mul(make_complex(cos(m_im), sin(m_im)), w)
+    e = exp(m_re)
+    return make_complex(mul(e, real(p)), mul(e, imag(p)))
+
+
+def _w_im(y):
+    """``Im w(y)`` for real ``y``: ``2/sqrt(pi) dawsn(y)``."""
+    return mul(_c(y, 2 / _SQRT_PI), dawsn(y))
+
+
+def _erfi_axis(y):
+    """``erfi(y) = exp(y^2) Im w(y)``, +-inf once ``exp(y^2)`` overflows (where ``Im w``
+    underflows: their product would be NaN)."""
+    big = gt(square(y), _c(y, 720.0))
+    ys = select(big, _c(y, 0.0), y)
+    inf = select(gt(y, _c(y, 0.0)), _c(y, math.inf), _c(y, -math.inf))
+    return select(big, inf, mul(exp(square(ys)), _w_im(ys)))
+
+
+def _faddeeva_parts(z):
+    """``x, y, Re(-z^2), Im(-z^2)`` (the real part as ``(y - x)(y + x)``: no overflow)."""
+    x, y = real(z), imag(z)
+    return x, y, mul(sub(y, x), add(x, y)), mul(_c(x, -2.0), mul(x, y))
 
 
 def erfc_complex(z):
-    """erfc of complex z from the Faddeeva function: ``exp(-z^2) w(iz)`` for ``Re z >=
-    0``, ``2 - erfc(-z)`` elsewhere (its derivative ``-2/sqrt(pi) exp(-z^2)`` comes out of
-    the composition)."""
-    e, pos = _erfc_right(z)
-    return select(pos, e, sub(_c(z, 2.0), e))
+    """erfc of complex z as SciPy's: on the imaginary axis ``1 - i erfi(y)``, on the real
+    axis the real erfc, else ``exp(-z^2) w(iz)`` for ``Re z >= 0`` and ``2 - exp(-z^2)
+    w(-iz)`` elsewhere (complex ``exp``, as SciPy's), 0 or 2 where ``Re(-z^2) < -750``."""
+    x, y, m_re, m_im = _faddeeva_parts(z)
+    pos = ge(x, _c(x, 0.0))
+    e = mul(exp(make_complex(m_re, m_im)),
+            wofz(select(pos, make_complex(neg(y), x), make_complex(y, neg(x)))))
+    general = select(pos, e, sub(_c(z, 2.0), e))
+    edge = select(pos, _c(z, 0.0), _c(z, 2.0))
+    general = select(lt(m_re, _c(x, -750.0)), edge, general)
+    on_real = make_complex(erfc(x), neg(y))
+    on_imag = make_complex(_c(x, 1.0), neg(_erfi_axis(y)))
+    return select(eq(x, _c(x, 0.0)), on_imag,
+                  select(eq(y, _c(y, 0.0)), on_real, general))
+
+
+# erf(x + iy) near the imaginary axis, Faddeeva's series in x (``taylor_erfi``): the real
+# part, tiny beside the imaginary one, without the cancellation of 1 - exp(-z^2) w(iz)
+_R1, _R2, _R3 = 1.1283791670955125739, 0.37612638903183752464, 0.75225277806367504925
+_R4, _R5, _R6 = 0.11283791670955125739, 0.45135166683820502956, 0.15045055561273500986
+_R7 = 0.56418958354775628695
 
 
 def erf_complex(z):
-    """erf of complex z: ``1 - erfc(z)`` (odd-symmetrized), and below |z| = 1/2 the Taylor
-    series ``2/sqrt(pi) sum (-1)^n z^(2n+1) / (n! (2n+1))`` (16 terms), which keeps the
-    relative accuracy of small values."""
+    """erf of complex z as SciPy's (Faddeeva's erf): the real erf on the real axis,
+    ``i erfi(y)`` on the imaginary one (exactly 0 real part, +-inf past overflow), below
+    ``|z| = 1/2`` the Taylor series ``2/sqrt(pi) sum (-1)^n z^(2n+1) / (n! (2n+1))`` (16
+    terms), near the imaginary axis (``|x|, |2xy| < 5e-3``) Faddeeva's series in x, else
+    ``1 - exp(-z^2) w(iz)`` for ``Re z >= 0`` and ``exp(-z^2) w(-iz) - 1`` elsewhere, +-1
+    where ``Re(-z^2) < -750``."""
+    x, y, m_re, m_im = _faddeeva_parts(z)
     near = _small(z, 0.5)
     zn = select(near, z, _c(z, 0.0))
-    zf = select(near, _c(z, 1.0), z)
     series = mul(mul(_c(z, 2 / _SQRT_PI), zn), _poly(
         square(zn), [(-1) ** n / (math.factorial(n) * (2 * n + 1)) for n in range(16)]))
-    e, pos = _erfc_right(zf)
-    one_minus = sub(_c(z, 1.0), e)
-    return select(near, series, select(pos, one_minus, neg(one_minus)))
+    pos = ge(x, _c(x, 0.0))
+    w = wofz(select(pos, make_complex(neg(y), x), make_complex(y, neg(x))))
+    t = _exp_times(m_re, m_im, w)
+    general = select(pos, sub(_c(z, 1.0), t), sub(t, _c(z, 1.0)))
+    general = select(lt(m_re, _c(x, -750.0)), select(pos, _c(z, 1.0), _c(z, -1.0)), general)
+    x2, y2 = square(x), square(y)
+    ey2 = exp(y2)
+    erfi_re = mul(mul(ey2, x), add(sub(_c(x, _R1), mul(x2, add(_c(x, _R2), mul(_c(x, _R3), y2)))),
+                                   mul(square(x2), add(_c(x, _R4), mul(y2, add(
+                                       _c(x, _R5), mul(_c(x, _R6), y2)))))))
+    erfi_im = mul(ey2, sub(_w_im(y), mul(mul(x2, y), sub(_c(x, _R1), mul(x2, add(
+        _c(x, _R7), mul(_c(x, _R2), y2)))))))
+    small_x = lt(abs_(x), _c(x, 5e-3))
+    by_erfi = logical_and(small_x, lt(abs_(m_im), _c(x, 5e-3)))
+    general = select(by_erfi, make_complex(erfi_re, erfi_im), general)
+    on_real = make_complex(erf(x), y)
+    on_imag = make_complex(x, _erfi_axis(y))
+    return select(eq(y, _c(y, 0.0)), on_real,
+                  select(eq(x, _c(x, 0.0)), on_imag, select(near, series, general)))
 
 
 # --- exponential integrals -----------------------------------------------------------------------
@@ -489,8 +549,11 @@ def _sph_harm_dtheta(t, n, m, theta, phi):
     up = mul(mul(e, _ladder(n, m, 1.0, theta)), sph_harm_y(n, add(m, 1), theta, phi))
     down = mul(mul(div(1.0, e), _ladder(n, m, -1.0, theta)),
                sph_harm_y(n, sub(m, 1), theta, phi))
-    # the kink sits where cos(theta) is exactly +-1 (float pi's sine is 1.2e-16, not 0)
-    pole = eq(abs_(cos(theta)), _c(theta, 1.0))
+    # the kink sits at multiples of pi: where sin(theta) is 0 to rounding (float pi's
+    # sine is 1.2e-16, not 0; but |cos(theta)| == 1 would also take every |theta| <
+    # 1e-8, where the slope is not 0)
+    eps = float(np.finfo(np.dtype(aval(theta).dtype)).eps)
+    pole = le(abs_(sin(theta)), mul(_c(theta, eps), abs_(theta)))
     side = select(pole, _c(theta, 0.0), sign(sin(theta)))
     return mul(mul(t, side), mul(0.5, sub(up, down)))
 

@@ -23,6 +23,15 @@ from ._linalg_util import (LinAlgError, NoValue, arr, batch_shape, blas_dtype, c
                            pack, scipy_linalg)
 
 
+# SciPy 1.16 takes the square root of a (..., 1, 1) matrix elementwise (np.emath.sqrt),
+# in NumPy's dtype; before, through its Schur algorithm (float16 computed in float32)
+try:
+    import scipy.linalg as _sla
+    _SQRTM_1X1_EMATH = _sla.sqrtm(np.ones((1, 1), np.float16)).dtype == np.float16
+except ImportError:          # pragma: no cover - without SciPy: the newest behaviour
+    _SQRTM_1X1_EMATH = True
+
+
 def _matfun_operand(A):
     """SciPy's input handling of ``expm``/``sqrtm``: returns (operand, one_element)."""
     a = arr(A)
@@ -66,12 +75,17 @@ def expm(A):
     """The matrix exponential of ``A (..., n, n)`` (Pade approximation with scaling and
     squaring, SciPy's); differentiable to any order (Frechet derivatives)."""
     a, one = _matfun_operand(A)
-    if one:    # SciPy: np.array([[np.exp(a.item())]]): a Python scalar's exp
-        dt = np.dtype(np.complex128 if aval(a).dtype.kind == "c" else np.float64)
+    if one:    # SciPy: np.array([[np.exp(a.item())]]): a Python scalar's exp (a bool's
+        # is float16, as NumPy's exp of a bool)
+        kind = aval(a).dtype.kind
+        dt = np.dtype(np.complex128 if kind == "c" else np.float16 if kind == "b" else
+                      np.float64)
         return ew.exp(cast(a, dt))
     dt = _matfun_dtype(aval(a).dtype)
     if min(aval(a).shape) == 0:
         return full(aval(a).shape, 0, dt)
+    if aval(a).shape[-2:] == (1, 1):    # SciPy: np.exp(a), in NumPy's dtype (float16 stays)
+        return fnp.exp(a)
     return mf.expm(cast(a, dt))
 
 
@@ -128,7 +142,9 @@ def sqrtm(A, disp=NoValue, blocksize=NoValue):
     eigenvalues have nonnegative real parts.  Derivative: the solution of the Sylvester
     equation ``X dX + dX X = dA`` (exact; any order).  Traced, a real ``A`` must have a
     real principal root (see the module docstring).  ``disp=False`` (deprecated in SciPy)
-    also returns SciPy's error estimate ``||X X - A||_F^2 / ||A||_F``."""
+    also returns SciPy's error estimate ``||X X - A||_F^2 / ||A||_F``.  A scalar (0-d, or
+    1-d of one element) is a 1x1 matrix: its square root (SciPy 1.15 raises; SciPy 1.16
+    and 1.17 return its exponential, a copy of ``expm``'s scalar case)."""
     if disp is not NoValue:
         warnings.warn("The `disp` argument is deprecated and will be removed in SciPy "
                       "1.18.0.", DeprecationWarning, stacklevel=2)
@@ -142,6 +158,9 @@ def sqrtm(A, disp=NoValue, blocksize=NoValue):
         x = full(aval(a).shape, 0, dt)
     else:
         x = mf.sqrtm(cast(a, dt))
+        if _SQRTM_1X1_EMATH and aval(a).shape[-2:] == (1, 1):
+            # SciPy >= 1.16: np.emath.sqrt(a), in NumPy's dtype (float16 stays float16)
+            x = cast(x, np.sqrt(np.ones(1, aval(a).dtype)).dtype)
     if disp is False:
         err = la._matmul(x, x) if aval(x).ndim == 2 else None
         if err is None:

@@ -12,6 +12,7 @@ from .. import numpy as fnp
 from ..core.avals import ShapedArray
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..core.trace import Tracer, state
+from ..api.custom_derivatives import custom_jvp
 from ..numpy._core import FUNCTIONS, aval, canonical_axes, operand
 from ..primitives import base as pb
 from ..primitives import elementwise as ew
@@ -48,7 +49,8 @@ def _special(sp_name):
 
 def _ufunc_args(name, *xs, complex_ok=False):
     """Operands cast to the dtype SciPy's ufunc loops compute in: float32 if every
-    operand is float32 (complex64 likewise), else float64 / complex128 -- except where
+    operand is float32 (complex64 if every one is complex64: float32 with complex64 finds
+    the complex128 loop first), else float64 / complex128 -- except where
     SciPy lists its single-precision loop first (SciPy before 1.16 does for erf, erfc,
     xlogy, xlog1py): then NumPy takes it for every mix of operands that casts to it
     safely (float16, small ints; Python scalars weakly), and so does this."""
@@ -60,7 +62,7 @@ def _ufunc_args(name, *xs, complex_ok=False):
                                 f"(got {', '.join(a.str_short() for a in avs)})")
     single = np.dtype(np.complex64 if cplx else np.float32)
     strong = [a.dtype for a in avs if not a.weak_type]
-    if all(d in (np.float32, np.complex64) for d in strong) and len(strong) == len(avs) or (
+    if all(d == single for d in strong) and len(strong) == len(avs) or (
             strong and _single_loop_first(name, single.char)
             and all(np.can_cast(d, single, "safe") for d in strong)):
         return [_cast(o, single) for o in ops]
@@ -136,6 +138,26 @@ def softplus(x, **kwargs):
     return ew.logaddexp(0, operand(x))
 
 
+def _complex_erf_family(composition, sign):
+    """``composition`` (complex128 erf or erfc, SciPy's branches) with the closed-form
+    derivative ``sign 2/sqrt(pi) exp(-z^2)`` (holomorphic: the tangent times it), not the
+    derivative of the branches, whose series and cancellations are for values only.
+    ``exp(-z^2)`` is scaled as in the values: an overflow is infinite, not NaN."""
+    f = custom_jvp(composition)
+
+    @f.defjvp
+    def _jvp(primals, tangents):
+        (z,), (t,) = primals, tangents
+        x, y, m_re, m_im = spm._faddeeva_parts(z)
+        d = spm._exp_times(m_re, m_im, np.complex128(sign * 2 / math.sqrt(math.pi)))
+        return f(z), ew.mul(t, d)
+    return f
+
+
+_erf_complex = _complex_erf_family(spm.erf_complex, 1.0)
+_erfc_complex = _complex_erf_family(spm.erfc_complex, -1.0)
+
+
 @_special("erf")
 def erf(z):
     """The error function; derivative ``2/sqrt(pi) exp(-z^2)``.  Complex ``z``: from the
@@ -144,7 +166,7 @@ def erf(z):
     (z,) = _ufunc_args("erf", z, complex_ok=True)
     if aval(z).dtype.kind == "c":
         _require_scipy("erf")
-        return _in_f64(spm.erf_complex, z)
+        return _in_f64(_erf_complex, z)
     return ew.erf(z)
 
 
@@ -155,7 +177,7 @@ def erfc(x):
     (x,) = _ufunc_args("erfc", x, complex_ok=True)
     if aval(x).dtype.kind == "c":
         _require_scipy("erfc")
-        return _in_f64(spm.erfc_complex, x)
+        return _in_f64(_erfc_complex, x)
     return sp_prims.erfc(x)
 
 
@@ -178,16 +200,47 @@ if _sp is not None:
     FUNCTIONS[_sp.psi] = digamma
 
 
+@custom_jvp
+def _polygamma_order(n):
+    """``n`` itself; its tangent raises ``GradientError`` once used (an order, not a
+    variable: the derivative in it would be zeta's in its exponent)."""
+    return n
+
+
+@_polygamma_order.defjvp
+def _polygamma_order_jvp(primals, tangents):
+    return primals[0], sp_prims.no_derivative_p.bind(tangents[0], message=(
+        "`polygamma(n, x)` is not differentiable with respect to the order `n`: it is an "
+        "integer.  Differentiate with respect to `x` only (pass `n` as a constant)."))
+
+
 @_special("polygamma")
 def polygamma(n, x):
-    """``psi^(n)(x)``, the n-th derivative of digamma; ``n`` must be a static
-    non-negative integer (scalar).  Derivative ``polygamma(n + 1, x)``."""
-    n_ = np.asarray(n)
-    if n_.ndim != 0 or n_.dtype.kind not in "iu":
-        raise FuncdiffTypeError("`polygamma`: the order n must be one static integer under "
-                                "funcdiff transforms")
-    (x,) = _ufunc_args("polygamma", x)
-    return sp_prims.polygamma(int(n_), x)
+    """``psi^(n)(x)``, the n-th derivative of digamma; derivative ``polygamma(n + 1, x)``.
+    float64, as SciPy's (a Python function, not a ufunc): ``psi(x)`` in ``x``'s loop
+    precision where ``n == 0``, else ``(-1)^(n+1) n! zeta(n + 1, x)`` in float64.  A
+    static scalar integer ``n`` binds the primitive; an array or traced ``n`` runs
+    SciPy's own formula (the derivative in ``n`` is zeta's in its exponent: none)."""
+    if not isinstance(n, Tracer):
+        n_ = np.asarray(n)
+        if n_.ndim == 0 and n_.dtype.kind in "iu" and n_ >= 0:
+            if int(n_) == 0:
+                (x,) = _ufunc_args("digamma", x)
+                return _cast(sp_prims.digamma(x), _F64)
+            (x,) = _ufunc_args("polygamma", _cast(operand(x), _F64))
+            return sp_prims.polygamma(int(n_), x)
+    _require_scipy("polygamma")
+    n, x = operand(n), operand(x)
+    if aval(n).dtype.kind == "c" or aval(x).dtype.kind == "c":
+        raise FuncdiffTypeError("`polygamma` is not defined for complex input (got "
+                                f"{aval(n).str_short()}, {aval(x).str_short()})")
+    n1 = ew.add(_cast(_polygamma_order(n), _F64), 1.0)    # (n's one differentiable use)
+    n1c = stop_gradient_p.bind(n1)
+    (x64,) = _ufunc_args("polygamma", _cast(x, _F64))
+    fac2 = ew.mul(ew.mul(ew.power(-1.0, n1c), sp_prims.gamma(n1)),
+                  spm.hurwitz_zeta(n1c, x64))
+    (xd,) = _ufunc_args("digamma", x)
+    return ew.select(ew.eq(n, 0), _cast(sp_prims.digamma(xd), _F64), fac2)
 
 
 def _safe_x_log(name, x, y, log_fn, bad):

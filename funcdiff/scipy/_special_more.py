@@ -212,25 +212,50 @@ def factorial(n, exact=False, extend="zero"):
     if exact:
         return _exact("factorial", lambda: _sp.factorial(n, exact=True), (n,),
                       lambda: math.factorial(int(n)))
-    n = operand(n)
+    n_in = n = operand(n)
     if _is_complex(n):
         raise FuncdiffTypeError("factorial: complex `n` is not supported on traced values")
     if aval(n).dtype.kind == "b":
         raise FuncdiffTypeError("factorial: boolean `n` is not supported (as in SciPy)")
-    x = _cast(n, _F64)
-    val = sp_prims.gamma(ew.add(ew.select(ew.ge(x, 0), x, _zero(x)) if extend == "zero"
-                                else x, 1.0))
+    if aval(n).size == 0:        # SciPy returns an empty input as it is
+        return n
+    # as SciPy: n + 1 in n's dtype (float16 rounds), Gamma in the loop that picks
+    # (float32 stays float32), placed into float64 zeros for extend='zero'
+    if extend == "zero":
+        n = ew.select(ew.ge(n, _zero(n)), n, _zero(n))
+    (v,) = _loop_args("gamma", ew.add(n, _one(n)))
+    val = sp_prims.gamma(v)
     if extend == "complex":      # SciPy's _gamma1p: NaN at -1 instead of inf
-        return ew.select(ew.eq(x, -1.0), np.asarray(np.nan, _F64)[()], val)
-    return ew.select(ew.ge(x, 0), val, ew.select(ew.isnan(x), x, _zero(x)))
+        if aval(n).dtype.kind == "u":
+            return val
+        return ew.select(ew.eq(n, _c(n, -1)), _c(val, np.nan), val)
+    x = _cast(operand(n_in), _F64)
+    return ew.select(ew.ge(x, 0), _cast(val, _F64), ew.select(ew.isnan(x), x, _zero(x)))
+
+
+def _is_pole(x):
+    """Where ``x`` is a pole of Gamma: 0, -1, -2, ..."""
+    return ew.logical_and(ew.le(x, _zero(x)), ew.eq(ew.floor(x), x))
 
 
 def _binom(n, k):
     """``1 / ((n + 1) B(n - k + 1, k + 1))`` (SciPy's general case of ``binom``; NaN at
-    negative integer ``n``)."""
-    val = ew.div(_one(n), ew.mul(ew.add(n, 1.0), sp_prims.beta(ew.add(ew.sub(n, k), 1.0),
-                                                               ew.add(k, 1.0))))
+    negative integer ``n``).  Where ``k + 1`` or ``n - k + 1`` is a pole of Gamma the value
+    is 0 and that form's derivative ``0 * inf``: there ``Gamma(n + 1) rgamma(k + 1)
+    rgamma(n - k + 1)``, whose derivatives are exact (rgamma is entire).  Each branch sees
+    only its own points."""
+    one = _one(n)
     neg_int = ew.logical_and(ew.lt(n, 0), ew.eq(ew.floor(n), n))
+    zero_at = ew.logical_and(ew.logical_or(_is_pole(ew.add(k, one)),
+                                           _is_pole(ew.add(ew.sub(n, k), one))),
+                             ew.logical_not(neg_int))
+    nb, kb = ew.select(zero_at, one, n), ew.select(zero_at, _zero(k), k)
+    val = ew.div(one, ew.mul(ew.add(nb, one), sp_prims.beta(ew.add(ew.sub(nb, kb), one),
+                                                            ew.add(kb, one))))
+    nr, kr = ew.select(zero_at, n, one), ew.select(zero_at, k, _zero(k))
+    at_zero = ew.mul(ew.mul(sp_prims.gamma(ew.add(nr, one)), sp_prims.rgamma(ew.add(kr, one))),
+                     sp_prims.rgamma(ew.add(ew.sub(nr, kr), one)))
+    val = ew.select(zero_at, at_zero, val)
     return ew.select(neg_int, np.asarray(np.nan, aval(n).dtype)[()], val)
 
 
@@ -238,8 +263,10 @@ def _binom(n, k):
 def comb(N, k, *, exact=False, repetition=False):
     """The binomial coefficient ``N choose k`` as SciPy's ``binom`` (``1 / ((N+1) B(N -
     k + 1, k + 1))``), 0 unless ``0 <= k <= N``; with ``repetition``, ``binom(N + k -
-    1, k)`` (1 where ``k = 0 <= N``; before SciPy 1.16 ``comb(N + k - 1, k)``).  Differentiable in ``N`` and ``k`` (through
-    ``beta``).  ``exact=True`` works on values that are not traced only."""
+    1, k)`` (1 where ``k = 0 <= N``; before SciPy 1.16 ``comb(N + k - 1, k)``).
+    Differentiable in ``N`` and ``k`` (through ``beta``; at binom's zeros through
+    ``rgamma``; 0 outside the support).  ``exact=True`` works on values that are not
+    traced only."""
     if exact:
         return _exact("comb", lambda: _sp.comb(N, k, exact=True, repetition=repetition),
                       (N, k), lambda: math.comb(int(N) + (int(k) - 1 if repetition else 0),
@@ -247,14 +274,17 @@ def comb(N, k, *, exact=False, repetition=False):
     # SciPy's comb takes np.asarray of both (Python scalars become strong float64/int64)
     N, k = _loop_args("binom", *[np.asarray(v) if type(v) in (bool, int, float) else v
                                  for v in (N, k)])
+    # (the constant branches get stand-in arguments: no NaN derivative leaks from binom)
     if repetition:
         if not _REPETITION_IS_BINOM:          # SciPy < 1.16: comb(N + k - 1, k)
             N = ew.sub(ew.add(N, k), 1.0)
         else:
-            val = _in_f64(lambda n, kk: _binom(ew.sub(ew.add(n, kk), 1.0), kk), N, k)
-            return ew.select(ew.logical_and(ew.eq(k, 0), ew.ge(N, 0)), _one(val), val)
-    val = _in_f64(_binom, N, k)
+            one = ew.logical_and(ew.eq(k, 0), ew.ge(N, 0))
+            val = _in_f64(lambda n, kk: _binom(ew.sub(ew.add(n, kk), 1.0), kk),
+                          ew.select(one, _c(N, 2.0), N), k)
+            return ew.select(one, _one(val), val)
     cond = ew.logical_and(ew.logical_and(ew.le(k, N), ew.ge(N, 0)), ew.ge(k, 0))
+    val = _in_f64(_binom, ew.select(cond, N, _one(N)), ew.select(cond, k, _zero(k)))
     return ew.select(cond, val, _zero(val))
 
 
@@ -334,10 +364,28 @@ def i1e(x):
     return _ive_int(1.0, x)
 
 
+# From this |x| on, ``i0e``/``i1e`` use their asymptotic series (4 terms: the next is below
+# 2e-17 relative): SciPy's ``ive`` gives NaN from 2^30 on (its ``i0e``/``i1e`` stay finite),
+# and the derivative by ``ive``'s recurrence loses digits to cancellation as |x| grows
+_IVE_BIG = 1e4
+
+
 def _ive_int(v, x):
-    """``ive(v, x)``, 0 at +-inf as SciPy's ``i0e``/``i1e`` (``ive`` gives NaN there)."""
-    inf = ew.isinf(x)
-    return ew.select(inf, _zero(x), sp_prims.ive(_c(x, v), ew.select(inf, _one(x), x)))
+    """``ive(v, x)`` for ``v`` 0 or 1 as SciPy's ``i0e``/``i1e``: 0 at +-inf and finite
+    for huge ``|x|`` (where ``ive`` gives NaN): there ``sign(x)^v / sqrt(2 pi |x|) sum_k
+    (-1)^k a_k / |x|^k``, ``a_k = prod_{j<=k} (4 v^2 - (2j - 1)^2) / (k! 8^k)``."""
+    big = ew.ge(ew.abs_(x), _c(x, _IVE_BIG))
+    a = ew.abs_(ew.select(big, x, _c(x, _IVE_BIG)))     # the series sees no small |x|
+    u = ew.div(_one(x), ew.mul(_c(x, 8.0), a))
+    term = series = _one(x)
+    for k in range(1, 4):
+        term = ew.mul(term, ew.mul(u, _c(x, -(4.0 * v * v - (2 * k - 1) ** 2) / k)))
+        series = ew.add(series, term)
+    asym = ew.div(series, ew.sqrt(ew.mul(_c(x, 2 * math.pi), a)))
+    if v:
+        asym = ew.mul(ew.sign(x), asym)
+    asym = ew.select(ew.isinf(x), _zero(x), asym)
+    return ew.select(big, asym, sp_prims.ive(_c(x, v), ew.select(big, _one(x), x)))
 
 
 # --- dilogarithm, sine/cosine and Fresnel integrals, Owen's T ------------------------------------
@@ -426,12 +474,28 @@ def _boxcox_from_log(lg, lmbda):
     return ew.select(big, direct, series)
 
 
+def _boxcox(base, lg_fn, edge):
+    """``boxcox`` of ``base(x)``: ``_boxcox_from_log(lg_fn(x), lmbda)``, except at the edge
+    of the domain (``base(x) = 0``) for ``lmbda > 0``: there ``(base^lmbda - 1)/lmbda``
+    with ``power``, whose derivatives have the limits (``base^lmbda log(base) -> 0``, so
+    d/dlmbda ``= 1/lmbda^2``; d/dx ``= lmbda base^(lmbda - 1)``) where the log form gives
+    ``0 * inf = NaN``.  Each branch sees only its own points."""
+    def f(x, lm):
+        # (below lmbda = 1e-19 SciPy returns the log, -inf here)
+        at_edge = ew.logical_and(ew.eq(x, _c(x, edge)), ew.ge(lm, _c(lm, 1e-19)))
+        lm_e = ew.select(at_edge, lm, _one(lm))
+        edge_val = ew.div(ew.sub(ew.power(base(x), lm_e), _one(x)), lm_e)
+        x_in = ew.select(at_edge, _c(x, edge + 1.0), x)
+        return ew.select(at_edge, edge_val, _boxcox_from_log(lg_fn(x_in), lm))
+    return f
+
+
 @_special("boxcox")
 def boxcox(x, lmbda):
     """The Box-Cox transform ``(x^lmbda - 1)/lmbda`` (``log(x)`` at ``lmbda = 0``);
-    differentiable in both arguments, at ``lmbda = 0`` too."""
+    differentiable in both arguments, at ``lmbda = 0`` and ``x = 0`` too."""
     x, lmbda = _loop_args("boxcox", x, lmbda)
-    return _in_f64(lambda u, lm: _boxcox_from_log(ew.log(u), lm), x, lmbda)
+    return _in_f64(_boxcox(lambda u: u, ew.log, 0.0), x, lmbda)
 
 
 @_special("boxcox1p")
@@ -439,4 +503,4 @@ def boxcox1p(x, lmbda):
     """``((1 + x)^lmbda - 1)/lmbda`` (``log1p(x)`` at ``lmbda = 0``); differentiable in
     both arguments."""
     x, lmbda = _loop_args("boxcox1p", x, lmbda)
-    return _in_f64(lambda u, lm: _boxcox_from_log(ew.log1p(u), lm), x, lmbda)
+    return _in_f64(_boxcox(lambda u: ew.add(u, _one(u)), ew.log1p, -1.0), x, lmbda)

@@ -18,8 +18,9 @@ coordinates and ``cval``, batches and compiles.  Along each axis of length ``n``
 
 Derivatives: piecewise linear in the coordinates for order 1 (at an integer coordinate
 the derivative is the slope of the cell to its right, where ``floor`` puts it, beyond
-the edge as the mode extends the input; in ``'constant'`` mode the last sample takes
-the slope from the inside); zero for order 0.  Orders above 1 raise
+the edge as the mode extends the input; in ``'constant'`` and ``'wrap'`` modes the last
+sample takes the slope from the inside: past it is ``cval``, or SciPy's ``'wrap'`` jumps
+to the first sample); zero for order 0.  Orders above 1 raise
 ``FuncdiffValueError`` under transforms (a spline prefilter is not implemented);
 ``prefilter`` is accepted (orders 0 and 1 need none).  A complex ``output`` for real
 input is refused, as SciPy does.
@@ -97,9 +98,10 @@ def _axis_cell(c, n, mode, order):
     cc = c if mode in ("grid-constant", "nearest") else _map_coordinate(c, n, mode)
     valid = (cc > -1.0) if mode == "constant" else None
     start = fnp.floor(cc) if order == 1 else fnp.floor(cc + 0.5)
-    if mode == "constant" and order == 1 and n > 1:
-        # the last sample in the cell before it (same value): past it is cval, so the
-        # derivative there is the slope from the inside
+    if mode in ("constant", "wrap") and order == 1 and n > 1:
+        # the last sample in the cell before it (same value): past it is cval
+        # ('constant'), or SciPy's 'wrap' jumps to the first sample, so the derivative
+        # there is the slope from the inside
         start = fnp.minimum(start, n - 2)
     idxs, outs = [], []
     for k in range(order + 1):
@@ -144,9 +146,10 @@ def _interp_real(x, coords, order, mode, cval):
 
 def _to_output(t, dtype):
     """SciPy's store: integers rounded half away from zero and clipped to the dtype's
-    range (unsigned: negatives to 0), bools ``t != 0``, floats cast."""
+    range (unsigned: negatives to 0), bools C's cast of ``t`` (truncated: True where
+    ``|t| >= 1``), floats cast."""
     if dtype.kind == "b":
-        return t != 0
+        return fnp.trunc(t) != 0
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
         r = fnp.where(t > 0, t + 0.5, 0.0 if dtype.kind == "u" else t - 0.5)
@@ -203,6 +206,12 @@ def map_coordinates(input, coordinates, output=None, order=3, mode="constant", c
                                  f"first axis must have the input's rank, {xa.ndim})")
     complex_in = xa.dtype.kind == "c"
     out_dtype = _output_dtype(output, xa.dtype, complex_in)
+    for dt in (xa.dtype, out_dtype):
+        if dt.kind == "f" and dt.itemsize not in (4, 8) or dt.kind == "c" and \
+                dt.itemsize not in (8, 16):
+            raise FuncdiffTypeError(f"map_coordinates: data type {dt} is not supported "
+                                    "(SciPy's ndimage takes bools, integers, float32/64 "
+                                    "and complex64/128)")
     if out_dtype.kind == "c" and not complex_in:
         raise FuncdiffTypeError(f"map_coordinates: a complex output ({out_dtype}) for real "
                                 "input is not supported (SciPy: 'data type not "

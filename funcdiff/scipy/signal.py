@@ -19,7 +19,9 @@ multiplied); ``full`` has shape ``s1 + s2 - 1``, ``same`` is centered relative t
 one input at least as large as the other in every dimension (either order: the inputs
 are swapped as SciPy does).  ``correlate(in1, in2)`` is ``convolve(in1,
 conj(in2[::-1, ...]))``.  The output dtype is NumPy's promotion of the inputs; integer and
-bool inputs give exact integer results (``fft`` rounds, as SciPy's does).
+bool inputs give exact integer results (``fft`` rounds, as SciPy's does for integers; for
+bools SciPy casts its floating result, so FFT rounding noise such as 5e-17 becomes True
+there, where funcdiff gives the exact result, ``direct``'s).
 ``method='auto'`` chooses as SciPy's ``choose_conv_method`` does from the shapes
 (SciPy's own operation-count model), except that integer and bool inputs always use
 ``direct`` (SciPy also looks at the *values* to decide; both give the same integers).

@@ -22,7 +22,7 @@ scalars weakly), so e.g. ``gamma`` of float32 is float32 and of float16 float64,
 erfc erfcx wofz dawsn exp1 expi loggamma spence sici fresnel zeta``, ``hyp1f1``/``hyp2f1``
 in ``x``); ``logsumexp`` keeps float16/float32 and takes Python scalars weakly;
 ``softmax``/``log_softmax``/``softplus`` follow NumPy's promotion (they are NumPy code in
-SciPy); ``multigammaln`` and ``factorial`` are float64; ``sph_harm_y`` is complex128.
+SciPy); ``multigammaln``, ``factorial`` and ``polygamma`` are float64; ``sph_harm_y`` is complex128.
 
 Derivatives (see ``funcdiff.primitives.special`` and ``special_more`` for the rules, all
 written with primitives so every order works): closed forms in every argument where

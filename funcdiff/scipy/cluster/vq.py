@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import numpy as fnp
-from ...core.errors import FuncdiffValueError
+from ...core.errors import FuncdiffTypeError, FuncdiffValueError
 from ...numpy._core import aval
 from ...numpy._sizes import known
 from .._fastpath import array_arg as _arr
@@ -44,6 +44,12 @@ def vq(obs, code_book, check_finite=True):
     if aval(o).ndim > 2:
         raise FuncdiffValueError("ndim different than 1 or 2 are not supported")
     ct = np.result_type(aval(o).dtype, aval(c).dtype)
+    if ct.kind == "c":       # (casting to float64 would drop the imaginary parts)
+        raise FuncdiffValueError(f"vq: unsupported dtype {ct} (as SciPy: complex "
+                                 "observations and codes are not supported)")
+    if ct.kind == "f" and ct not in (np.float32, np.float64):
+        raise FuncdiffTypeError(f"vq: {ct} is not supported (as SciPy: only float32 "
+                                "and float64, or integers, which become float64)")
     floating = ct.kind == "f"
     work = ct if floating else np.dtype(np.float64)
     o, c = o.astype(work), c.astype(work)

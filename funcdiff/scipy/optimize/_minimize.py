@@ -73,12 +73,14 @@ class OptimizeResults:
     ``x``, ``fun``, ``jac``, ``hess_inv`` (BFGS's inverse-Hessian approximation; None
     for L-BFGS-B, whose SciPy form is an operator), ``nit``, ``nfev``, ``njev``,
     ``status``, ``success``, ``message``.  A pytree, so it can be returned from ``jit``
-    and ``vmap``; ``message`` is known once the values are (not inside ``jit``)."""
+    and ``vmap``; ``message`` is known once the values are (not inside ``jit``).
+    Constructed by hand it takes JAX's nine fields (``message_id`` is ``minimize``'s
+    own: without it there is no ``message``, as a SciPy result built without one)."""
 
     _FIELDS = ("x", "success", "status", "fun", "jac", "hess_inv", "nfev", "njev", "nit")
 
     def __init__(self, x, success, status, fun, jac, hess_inv, nfev, njev, nit,
-                 message_id):
+                 message_id=None):
         self.x, self.success, self.status, self.fun, self.jac = x, success, status, fun, jac
         self.hess_inv, self.nfev, self.njev, self.nit = hess_inv, nfev, njev, nit
         self.message_id = message_id
@@ -86,6 +88,9 @@ class OptimizeResults:
     @property
     def message(self):
         mid = self.message_id
+        if mid is None:
+            raise AttributeError("message: this OptimizeResults was built without one "
+                                 "(only minimize's results carry a message)")
         if type(mid) is Tracer:
             if mid._val is None:
                 raise ConcretizationError(
@@ -100,7 +105,7 @@ class OptimizeResults:
             mid.shape)
 
     def keys(self):
-        return list(self._FIELDS) + ["message"]
+        return list(self._FIELDS) + ([] if self.message_id is None else ["message"])
 
     def __getitem__(self, key):
         if key not in self.keys():
@@ -108,11 +113,12 @@ class OptimizeResults:
         return getattr(self, key)
 
     def __repr__(self):
-        try:
-            msg = self.message
-        except ConcretizationError:
-            msg = "<known at run time>"
-        items = [(k, getattr(self, k)) for k in self._FIELDS] + [("message", msg)]
+        items = [(k, getattr(self, k)) for k in self._FIELDS]
+        if self.message_id is not None:
+            try:
+                items.append(("message", self.message))
+            except ConcretizationError:
+                items.append(("message", "<known at run time>"))
         w = max(len(k) for k, _ in items)
         return "\n".join(f"{k.rjust(w)}: {v!r}" for k, v in items)
 

@@ -207,7 +207,10 @@ def _get_angles(extrinsic, symmetric, sign, lamb, a, b, c, d, suppress_warnings)
         ang[1] = ang[1] - lamb
     ang[third_idx] = third
     out = fnp.stack(ang, axis=-1)
-    return fnp.remainder(out + np.pi, 2 * np.pi) - np.pi
+    # into [-pi, pi] as SciPy's (compiled) code does, by one turn: pi stays pi (a
+    # remainder would make it -pi, outside [0, pi] for the middle of a symmetric seq)
+    two_pi = 2 * np.pi
+    return fnp.where(out < -np.pi, out + two_pi, fnp.where(out > np.pi, out - two_pi, out))
 
 
 def _broadcastable(s1, s2):

@@ -12,9 +12,19 @@ def _logpdf(z, a, b):
     return fsp.xlog1py(b - 1.0, -z) + fsp.xlogy(a - 1.0, z) - fsp.betaln(a, b)
 
 
+def _pdf(z, a, b):
+    """``exp(logpdf)``; at the ends 0 and 1 ``z^(a-1) (1-z)^(b-1) / B(a, b)`` with
+    ``power``, whose derivatives there are the one-sided limits (``exp`` of ``xlogy``'s
+    ``-inf`` would give ``0 * inf``)."""
+    end = fnp.logical_or(fnp.equal(z, 0), fnp.equal(z, 1))
+    inner = fnp.exp(_logpdf(fnp.where(end, 0.5, z), a, b))
+    at_end = fnp.power(z, a - 1.0) * fnp.power(1.0 - z, b - 1.0) * fnp.exp(-fsp.betaln(a, b))
+    return fnp.where(end, at_end, inner)
+
+
 DIST = Continuous(
     "beta", support=(0.0, 1.0), safe_z=0.5, safe_shapes=(1.0, 1.0),
-    pdf=lambda z, a, b: fnp.exp(_logpdf(z, a, b)), logpdf=_logpdf,
+    pdf=_pdf, logpdf=_logpdf,
     cdf=lambda z, a, b: fsp.betainc(a, b, z), sf=lambda z, a, b: fsp.betaincc(a, b, z))
 
 

@@ -19,6 +19,21 @@ def _binom_logpmf(k, n, p):
     return combiln + fsp.xlogy(k, p) + fsp.xlog1py(n - k, -p)
 
 
+def _binom_pmf(k, n, p):
+    """``exp(logpmf)``; at ``p`` = 0 or 1 ``C(n, k) p^k (1 - p)^(n - k)`` with ``power``,
+    whose derivatives in ``p`` there are the one-sided limits (``exp`` of ``xlogy(k, 0) =
+    -inf`` gives ``0 * inf``).  (``C(n, k)`` is capped at ``e^700``: beyond, ``p^k`` is 0
+    there with its derivatives to order ``k - 1 > 60``.)"""
+    edge = fnp.logical_or(fnp.equal(p, 0), fnp.equal(p, 1))
+    inner = fnp.exp(_binom_logpmf(k, n, fnp.where(edge, 0.5, p)))
+    k = fnp.floor(k)
+    combiln = fsp.gammaln(n + 1) - (fsp.gammaln(k + 1) + fsp.gammaln(n - k + 1))
+    pe = fnp.where(edge, p, 0.0)
+    at_edge = (fnp.exp(fnp.minimum(combiln, 700.0)) * fnp.power(pe, k)
+               * fnp.power(1.0 - pe, n - k))
+    return fnp.where(edge, at_edge, inner)
+
+
 def _binom_argcheck(n, p):
     return (fnp.greater_equal(n, 0) & _isintegral(n) & fnp.greater_equal(p, 0)
             & fnp.less_equal(p, 1))
@@ -37,7 +52,7 @@ def _binom_sf(k, n, p):
 
 BINOM = Discrete(
     "binom", support=lambda n, p: (0, n), safe_k=0, safe_shapes=(1, 0.5),
-    shape_names=("n", "p"), argcheck=_binom_argcheck, logpmf=_binom_logpmf,
+    shape_names=("n", "p"), argcheck=_binom_argcheck, logpmf=_binom_logpmf, pmf=_binom_pmf,
     cdf=_binom_cdf, sf=_binom_sf)
 
 binom_pmf = BINOM.method("pmf", "``C(n, k) p^k (1 - p)^(n - k)``.")
@@ -53,7 +68,7 @@ binom_logsf = BINOM.method("logsf", "``log(sf)``.")
 BERNOULLI = Discrete(
     "bernoulli", support=(0, 1), safe_k=0, safe_shapes=(0.5,), shape_names=("p",),
     argcheck=lambda p: fnp.greater_equal(p, 0) & fnp.less_equal(p, 1),
-    logpmf=lambda k, p: _binom_logpmf(k, 1.0, p),
+    logpmf=lambda k, p: _binom_logpmf(k, 1.0, p), pmf=lambda k, p: _binom_pmf(k, 1.0, p),
     cdf=lambda k, p: 1 - p + fnp.zeros_like(k), sf=lambda k, p: p + fnp.zeros_like(k),
     # the smallest k with cdf(k) >= q (SciPy's bdtr comparison): 0 or 1, derivative 0
     ppf=lambda q, p: fnp.where(fnp.greater_equal(1 - p, q), 0.0, 1.0))

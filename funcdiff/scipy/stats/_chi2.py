@@ -16,9 +16,18 @@ def _logpdf(z, df):
     return fsp.xlogy(df / 2. - 1, z) - z / 2. - fsp.gammaln(df / 2.) - (np.log(2) * df) / 2.
 
 
+def _pdf(z, df):
+    """``exp(logpdf)``; at 0 ``z^(df/2-1) e^(-z/2) / (2^(df/2) Gamma(df/2))`` with
+    ``power``, whose derivatives there are the one-sided limits (as gamma's)."""
+    end = fnp.equal(z, 0)
+    inner = fnp.exp(_logpdf(fnp.where(end, 1.0, z), df))
+    norm = -z / 2. - fsp.gammaln(df / 2.) - (np.log(2) * df) / 2.
+    return fnp.where(end, fnp.power(z, df / 2. - 1) * fnp.exp(norm), inner)
+
+
 DIST = Continuous(
     "chi2", support=(0.0, math.inf), safe_z=1.0, safe_shapes=(2.0,),
-    pdf=lambda z, df: fnp.exp(_logpdf(z, df)), logpdf=_logpdf,
+    pdf=_pdf, logpdf=_logpdf,
     cdf=lambda z, df: fsp.gammainc(df / 2, z / 2),
     sf=lambda z, df: fsp.gammaincc(df / 2, z / 2))
 

@@ -221,6 +221,12 @@ class Continuous:
         return logcdf_from(fnp.logical_not(left), sf, cdf)
 
 
+def _clamp01(p):
+    """``p`` clamped to [0, 1] as SciPy clips its probabilities, keeping ``p``'s
+    derivative where it is exactly 0 or 1 (``clip`` halves it there: its tie rule)."""
+    return fnp.where(fnp.greater(p, 1.0), 1.0, fnp.where(fnp.less(p, 0.0), 0.0, p))
+
+
 def _end(e, scale, loc):
     """``e * scale + loc`` for an end ``e`` of the support; an infinite end stays itself
     (and is kept out of the product, whose derivative would otherwise be NaN)."""
@@ -275,35 +281,41 @@ class Discrete:
             cond = fnp.logical_and(cond0, inside)
             val = self._formula(method, fnp.where(cond, k, self.safe_k), ss)
             if method == "pmf":
-                return f64(fnp.where(cond, fnp.clip(val, 0.0, 1.0),
+                return f64(fnp.where(cond, _clamp01(val),
                                      fnp.where(bad, np.nan, 0.0)))
             return f64(fnp.where(cond, val, fnp.where(bad, np.nan, -np.inf)))
         inside = fnp.logical_and(fnp.greater_equal(k, a), fnp.less(k, b))
         cond = fnp.logical_and(cond0, inside)
         if method in ("cdf", "sf"):
             cond = fnp.logical_and(cond, fnp.isfinite(k))
-        val = self._formula(method, fnp.where(cond, k, self.safe_k), ss)
+        # (the discarded points get stand-in shapes too: an edge parameter there, p = 1
+        # say, would give the formula an infinite derivative, and 0 * inf leaks back)
+        ss = [safe(cond, s, v) for s, v in zip(ss, self.safe_shapes)]
+        val = self._formula(method, fnp.where(cond, k, self.safe_k), ss, cond)
         above = fnp.greater_equal(k, b)
         below = fnp.logical_and(fnp.logical_or(fnp.less(k, a), fnp.isneginf(k)), cond0)
         if method == "cdf":
             rest = fnp.where(bad, np.nan, fnp.where(above, 1.0, 0.0))
-            val = fnp.clip(val, 0.0, 1.0)
+            val = _clamp01(val)
         elif method == "logcdf":
             rest = fnp.where(above, 0.0, fnp.where(bad, np.nan, -np.inf))
         elif method == "sf":
             rest = fnp.where(below, 1.0, fnp.where(bad, np.nan, 0.0))
-            val = fnp.clip(val, 0.0, 1.0)
+            val = _clamp01(val)
         else:
             rest = fnp.where(below, 0.0, fnp.where(bad, np.nan, -np.inf))
         return f64(fnp.where(cond, val, rest))
 
-    def _formula(self, method, k, s):
+    def _formula(self, method, k, s, cond=None):
         f = self.formulas[method]
         if f is not None:
             return f(k, *s)
         if method == "pmf":
             return fnp.exp(self.formulas["logpmf"](k, *s))
-        return fnp.log(self._formula(method[3:], k, s))     # logcdf, logsf: SciPy's default
+        # logcdf, logsf: SciPy's default, the log of cdf/sf; where ``cond`` is False the
+        # value is discarded, and its log must not be log(0) (a NaN derivative leaks back)
+        base = self._formula(method[3:], k, s)
+        return fnp.log(base if cond is None else fnp.where(cond, base, 1.0))
 
     def _ppf(self, q, shapes, loc):
         """SciPy's discrete ``ppf``: ``a - 1 + loc`` at ``q = 0`` (before SciPy 1.16 also

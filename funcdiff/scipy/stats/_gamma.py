@@ -14,9 +14,18 @@ def _logpdf(z, a):
     return fsp.xlogy(a - 1.0, z) - z - fsp.gammaln(a)
 
 
+def _pdf(z, a):
+    """``exp(logpdf)``; at 0 ``z^(a-1) e^(-z) / Gamma(a)`` with ``power``, whose
+    derivatives there are the one-sided limits (``exp`` of ``xlogy``'s ``-inf`` would give
+    ``0 * inf``)."""
+    end = fnp.equal(z, 0)
+    inner = fnp.exp(_logpdf(fnp.where(end, 1.0, z), a))
+    return fnp.where(end, fnp.power(z, a - 1.0) * fnp.exp(-z - fsp.gammaln(a)), inner)
+
+
 DIST = Continuous(
     "gamma", support=(0.0, math.inf), safe_z=1.0, safe_shapes=(1.0,),
-    pdf=lambda z, a: fnp.exp(_logpdf(z, a)), logpdf=_logpdf,
+    pdf=_pdf, logpdf=_logpdf,
     cdf=lambda z, a: fsp.gammainc(a, z), sf=lambda z, a: fsp.gammaincc(a, z))
 
 

@@ -21,8 +21,14 @@ def _logpdf(z, beta):
 
 
 def _cdf(z, beta):
-    c = 0.5 * fnp.sign(z)
-    return (0.5 + c) - c * fsp.gammaincc(1.0 / beta, _abs_pow(z, beta))
+    """``1/2 + sign(z) (1 - gammaincc(1/beta, |z|^beta)) / 2``; at ``z = 0`` its first-order
+    expansion ``1/2 + pdf(0) z`` (the product rule there is ``0 * inf``: sign's derivative
+    times the infinite slope of ``|z|^beta``, which gave the derivative 0, not ``pdf(0)``)."""
+    zero = fnp.equal(z, 0)
+    zs = fnp.where(zero, 1.0, z)
+    c = 0.5 * fnp.sign(zs)
+    body = (0.5 + c) - c * fsp.gammaincc(1.0 / beta, _abs_pow(zs, beta))
+    return fnp.where(zero, 0.5 + z * fnp.exp(_logpdf(fnp.zeros_like(z), beta)), body)
 
 
 DIST = Continuous(

@@ -17,12 +17,28 @@ def _geom_ppf(q, p):
     return fnp.where(fnp.greater_equal(temp, q) & fnp.greater(vals, 0), vals - 1, vals)
 
 
+def _at_p1(p, inner, edge):
+    """``inner(p)`` for ``p < 1``, ``edge(p)`` (a ``power`` of ``1 - p``, whose derivative
+    is the one-sided limit there) at ``p = 1``, where ``log1p(-p) = -inf`` would give the
+    derivative ``0 * inf``.  Each branch sees only its own points."""
+    one = fnp.equal(p, 1)
+    return fnp.where(one, edge(fnp.where(one, p, 0.5)), inner(fnp.where(one, 0.5, p)))
+
+
+def _geom_logpmf(k, p):
+    return fsp.xlog1py(k - 1, -p) + fnp.log(p)
+
+
 GEOM = Discrete(
     "geom", support=(1, np.inf), safe_k=1, safe_shapes=(0.5,), shape_names=("p",),
     argcheck=lambda p: fnp.less_equal(p, 1) & fnp.greater(p, 0),
-    logpmf=lambda k, p: fsp.xlog1py(k - 1, -p) + fnp.log(p),
-    cdf=lambda k, p: -fnp.expm1(fnp.log1p(-p) * fnp.floor(k)),
-    sf=lambda k, p: fnp.exp(fnp.floor(k) * fnp.log1p(-p)),
+    logpmf=_geom_logpmf,
+    pmf=lambda k, p: _at_p1(p, lambda q: fnp.exp(_geom_logpmf(k, q)),
+                            lambda q: fnp.power(1.0 - q, k - 1.0) * q),
+    cdf=lambda k, p: _at_p1(p, lambda q: -fnp.expm1(fnp.log1p(-q) * fnp.floor(k)),
+                            lambda q: 1.0 - fnp.power(1.0 - q, fnp.floor(k))),
+    sf=lambda k, p: _at_p1(p, lambda q: fnp.exp(fnp.floor(k) * fnp.log1p(-q)),
+                           lambda q: fnp.power(1.0 - q, fnp.floor(k))),
     logsf=lambda k, p: fnp.floor(k) * fnp.log1p(-p), ppf=_geom_ppf)
 
 geom_pmf = GEOM.method("pmf", "``(1 - p)^(k - 1) p`` for ``k >= 1``.")
@@ -40,10 +56,20 @@ def _nbinom_logpmf(k, n, p):
     return coeff + n * fnp.log(p) + fsp.xlog1py(k, -p)
 
 
+def _nbinom_pmf(k, n, p):
+    """``exp(logpmf)``; at ``p = 1`` ``C p^n (1 - p)^k`` with ``power`` (the coefficient
+    capped at ``e^700``, beyond which ``(1 - p)^k`` is 0 there with its derivatives to
+    order ``k - 1 > 60``)."""
+    coeff = fsp.gammaln(n + k) - fsp.gammaln(k + 1) - fsp.gammaln(n)
+    return _at_p1(p, lambda q: fnp.exp(_nbinom_logpmf(k, n, q)),
+                  lambda q: (fnp.exp(fnp.minimum(coeff, 700.0)) * fnp.power(q, n)
+                             * fnp.power(1.0 - q, k)))
+
+
 NBINOM = Discrete(
     "nbinom", support=(0, np.inf), safe_k=0, safe_shapes=(1.0, 0.5), shape_names=("n", "p"),
     argcheck=lambda n, p: fnp.greater(n, 0) & fnp.greater(p, 0) & fnp.less_equal(p, 1),
-    logpmf=_nbinom_logpmf,
+    logpmf=_nbinom_logpmf, pmf=_nbinom_pmf,
     cdf=lambda k, n, p: fsp.betainc(n, fnp.floor(k) + 1, p),
     sf=lambda k, n, p: fsp.betaincc(n, fnp.floor(k) + 1, p))
 

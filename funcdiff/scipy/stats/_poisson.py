@@ -15,9 +15,20 @@ def _logpmf(k, mu):
     return fsp.xlogy(k, mu) - fsp.gammaln(k + 1) - mu
 
 
+def _pmf(k, mu):
+    """``exp(logpmf)``; at ``mu = 0`` ``mu^k e^(-mu) / k!`` with ``power``, whose
+    derivative there is the one-sided limit (1 at k = 1; ``exp(xlogy(k, 0))`` gives
+    ``0 * inf``)."""
+    edge = fnp.equal(mu, 0)
+    inner = fnp.exp(_logpmf(k, fnp.where(edge, 1.0, mu)))
+    mu0 = fnp.where(edge, mu, 0.0)            # (mu^k overflows at large mu)
+    at_edge = fnp.power(mu0, k) * fnp.exp(-mu0 - fsp.gammaln(k + 1))
+    return fnp.where(edge, at_edge, inner)
+
+
 DIST = Discrete(
     "poisson", support=(0, np.inf), safe_k=0, safe_shapes=(1.0,), shape_names=("mu",),
-    argcheck=lambda mu: fnp.greater_equal(mu, 0), logpmf=_logpmf,
+    argcheck=lambda mu: fnp.greater_equal(mu, 0), logpmf=_logpmf, pmf=_pmf,
     cdf=lambda k, mu: fsp.gammaincc(fnp.floor(k) + 1, mu),      # pdtr(floor(k), mu)
     sf=lambda k, mu: fsp.gammainc(fnp.floor(k) + 1, mu))        # pdtrc(floor(k), mu)
 
