@@ -507,6 +507,7 @@ PROBES = {
     "apply_along_axis": _p(lambda F, a: F(lambda r: r[:2] * np.sum(r), 1, a), "m34"),
     "apply_over_axes": _p(lambda F, a: F(np.sum, a, [0, 1]), "m34"),
     "fill_diagonal": _p(lambda F, a, b: _functional(F, a, b), "m", "v3"),
+    "frompyfunc": _p(lambda F, a, b: _frompyfunc(F, a, b), "v", "v"),
     "put_along_axis": _p(lambda F, a, b: _functional(F, a, np.array([[0], [2], [1]]),
                                                      b[:, None], 1), "m34", "v3"),
     "meshgrid": _p(lambda F, a, b: F(a, b), "v", "v3"),
@@ -574,6 +575,16 @@ def _functional(F, a, *args):
         F(out, *args)
         return out
     return F(a, *args, inplace=False)
+
+
+def _frompyfunc(F, a, b):
+    """A ufunc made by ``frompyfunc``, called and reduced: NumPy's results are object
+    arrays (of Python floats), compared as float64."""
+    u = F(lambda x, y: x * y + np.sin(x), 2, 1)
+    out = (u(a, b), u.reduce(a), u.accumulate(b))
+    if F is np.frompyfunc:
+        out = tuple(np.asarray(o, dtype=np.float64) for o in out)
+    return out
 
 
 def _with_printoptions(F, a):

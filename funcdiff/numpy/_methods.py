@@ -630,6 +630,14 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
                                  inputs, kwargs)
     _no_where(ufunc, method, kwargs)
     kwargs.pop("out", None)
+    if ufunc.types and all(set(t) <= set("O->") for t in ufunc.types):
+        # numpy.frompyfunc's ufuncs hide their Python function, so funcdiff cannot
+        # reach it: the same call with funcdiff's frompyfunc traces
+        raise UnsupportedNumpyFunctionError(
+            f"{name} (a numpy.frompyfunc ufunc, on object arrays) was applied to a traced "
+            f"value (at {current_source_info()}).  Make it with "
+            "funcdiff.numpy.frompyfunc(func, nin, nout) (or funcdiff.numpy.vectorize) "
+            "instead: the same ufunc, mapping func with funcdiff.vmap, so it differentiates.")
     if method == "__call__":
         f = _lookup(ufunc)
         if f is None:
