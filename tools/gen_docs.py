@@ -630,7 +630,8 @@ NOTES = {
              "coefficients and picks a real or complex result by the values; funcdiff "
              "does the same where the values are known (eagerly, under `grad`/`jvp`/"
              "`vjp`), and returns the structural result under `jit`/`vmap` (untrimmed, "
-             "complex roots).",
+             "complex roots; NaN roots for a leading zero coefficient, as JAX's "
+             "`strip_zeros=False`).",
     "kaiser": "The windows (`bartlett`, `blackman`, `hamming`, `hanning`, `kaiser`) are "
               "not dispatched by NumPy: `numpy.kaiser(M, traced_beta)` cannot reach "
               "funcdiff; `funcdiff.numpy.kaiser` differentiates in `beta`.",

@@ -49,8 +49,12 @@ def _nan_extremum(name, reducer, fill, a, axis, out, keepdims, initial, where):
     _no_out(name, out)
     x = operand(a)
     kd = _kd(keepdims)
-    if aval(x).dtype.kind != "f":
+    if not _is_float(x):
         return reducer(x, axis=axis, keepdims=kd, initial=initial, where=where)
+    if aval(x).dtype.kind == "c":
+        # NumPy's fmax/fmin.reduce: a complex NaN (either part) is skipped, so it is
+        # replaced by the extreme of the lexicographic order, (fill, fill)
+        fill = complex(fill, fill)
     r = reducer(_nan_to(x, fill), axis=axis, keepdims=kd, initial=initial, where=where)
     if _given(initial) and initial is not None:
         return r      # NumPy's fmax/fmin with an initial value: never NaN
@@ -73,7 +77,7 @@ def _nan_arg(name, arg, fill, a, axis, out, keepdims):
     _no_out(name, out)
     x = operand(a)
     kd = _kd(keepdims)
-    if aval(x).dtype.kind != "f":
+    if not _is_float(x):     # (complex NaNs become fill + 0j, as NumPy's _replace_nan)
         return arg(x, axis=axis, keepdims=kd)
     r = arg(_nan_to(x, fill), axis=axis, keepdims=kd)
     bad = _all_nan(x, axis, kd)
