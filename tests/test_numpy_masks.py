@@ -24,6 +24,7 @@ from funcdiff.core.errors import (ConcretizationError, FuncdiffError,
 from funcdiff.test_util import check_grads
 
 from _helpers import assert_same, traced, values
+from _numpy_checks import NUMPY2
 
 CASES = settings(max_examples=30, deadline=None)
 GRADS = settings(max_examples=8, deadline=None)
@@ -135,8 +136,9 @@ def test_without_size_the_values_decide_under_grad(name, dtype):
 
 def test_zero_dim_input_as_numpy():
     x = np.array(2.0)
-    with pytest.raises(ValueError):
-        np.nonzero(x)
+    if NUMPY2:   # NumPy 1.x only warned (funcdiff raises, as NumPy 2, on both)
+        with pytest.raises(ValueError):
+            np.nonzero(x)
     with pytest.raises(ValueError):
         fd.grad(lambda x: fnp.sum(fnp.nonzero(x)[0]) * x)(x)
     with pytest.raises(ValueError):
