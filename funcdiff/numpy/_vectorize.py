@@ -65,8 +65,9 @@ def _lead(x):
 def _flat_args(name, args, cores):
     """Broadcast the loop dimensions of ``args`` (``args[i]`` ends in the core
     dimensions named by ``cores[i]``) and flatten them into one leading axis.  An
-    argument without loop dimensions stays as it is (unmapped: a Python scalar stays
-    weakly typed, as in a ufunc).  Returns ``(args, in_axes, loop shape, {core
+    argument that is a weakly typed scalar (a Python number) stays as it is, unmapped, so
+    it promotes as in a ufunc; the others are mapped, 0-d ones too (so that ``func``
+    always sees traced values, which promote as NumPy 2 on every NumPy version).  Returns ``(args, in_axes, loop shape, {core
     dimension: size})``."""
     sizes, loops = {}, []
     for i, (x, core) in enumerate(zip(args, cores)):
@@ -88,7 +89,7 @@ def _flat_args(name, args, cores):
     size = math.prod(loop)
     flat, in_axes = [], []
     for x, lp in zip(args, loops):
-        if not lp:
+        if not lp and aval(x).weak_type:
             flat.append(x)
             in_axes.append(None)
             continue
@@ -138,7 +139,7 @@ def _map(name, func, args, cores, nout, out_cores=None, info=None):
     def one(*xs):
         return _outputs(name, func(*xs), nout, out_cores, sizes, info)
 
-    if not loop:    # scalars only: one call
+    if all(ax is None for ax in in_axes):    # Python numbers only: one plain call
         return one(*flat)
     try:
         outs = vmap(one, in_axes=tuple(in_axes))(*flat)
