@@ -145,3 +145,60 @@ def test_roots_leading_zero_under_jit_is_nan():
     assert np.all(got[1].imag == 0)
     # outside jit the values are known: NumPy's trimmed, real result
     same(fnp.roots(p[0]), np.roots(p[0]))
+
+
+# --- odd shapes: 0-d arrays with axis 0 / -1, empty axes ------------------------------------
+
+AXIS_ERROR = getattr(np, "exceptions", np).AxisError
+
+
+@pytest.mark.parametrize("axis", [0, -1, 1, -2, None])
+@pytest.mark.parametrize("name,f", [
+    ("nanmean", lambda a, ax: np.nanmean(a, axis=ax)),
+    ("nanvar", lambda a, ax: np.nanvar(a, axis=ax)),
+    ("nanstd", lambda a, ax: np.nanstd(a, axis=ax, keepdims=True)),
+    ("squeeze", lambda a, ax: np.squeeze(a, axis=ax)),
+    ("repeat", lambda a, ax: np.repeat(a, 2, axis=ax)),
+    ("compress", lambda a, ax: np.compress([True], a, axis=ax)),
+    ("argsort", lambda a, ax: np.argsort(a, axis=ax)),
+    ("argpartition", lambda a, ax: np.argpartition(a, 0, axis=ax)),
+])
+def test_zero_d_arrays_with_an_axis_as_numpy(name, f, axis):
+    x = np.float64(0.5)
+    try:
+        want = f(x, axis)
+    except AXIS_ERROR:
+        with pytest.raises(AXIS_ERROR):
+            fd.jit(lambda a: f(a, axis))(x)
+        return
+    all_modes(lambda a: f(a, axis), x)
+    if name.startswith("nan"):
+        check_all(lambda a: f(a, axis) * a, np.float64(0.75))
+    assert want is not None
+
+
+@pytest.mark.parametrize("kth", [0, 1, -1, 5])
+def test_partition_of_an_empty_axis_takes_any_kth(kth):
+    for shape, axis in (((0,), -1), ((0, 3), 0), ((3, 0), None)):
+        x = np.zeros(shape)
+        all_modes(lambda a: np.partition(a, kth, axis=axis), x)
+        assert fd.jit(lambda a: np.argpartition(a, kth, axis=axis))(x).shape == \
+            np.argpartition(x, kth, axis=axis).shape
+
+
+def test_apply_along_axis_of_empty_slices():
+    all_modes(lambda a: np.apply_along_axis(np.sum, 0, a), np.zeros(0))
+    all_modes(lambda a: np.apply_along_axis(lambda r: r * 2, 1, a), np.zeros((3, 0)))
+
+
+def test_polyval_of_coefficient_arrays():
+    p = RNG.standard_normal((3, 2))
+    for x in (0.7, np.array([0.5, -1.5]), RNG.standard_normal((4, 2))):
+        want = np.polyval(p, x)
+        same(fd.jit(np.polyval)(p, x), want)
+        check_all(lambda c, v: np.polyval(c, v), p, np.broadcast_to(x, want.shape).copy())
+    all_modes(np.polyval, np.zeros((3, 0)), np.float64(2.0))
+    with pytest.raises(TypeError):
+        np.polyval(np.float64(2.0), 1.0)
+    with pytest.raises(FuncdiffError, match="0-d"):
+        fd.jit(np.polyval)(np.float64(2.0), 1.0)

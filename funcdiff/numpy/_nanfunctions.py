@@ -18,6 +18,7 @@ from ..core.errors import FuncdiffValueError
 from ..primitives import elementwise as ew
 from ._core import aval, implements, operand
 from ._reductions import (_NoValue, _given, _nan_to, _no_out, all as _all, argmax as _argmax,
+                          nan_axis_0d,
                           argmin as _argmin, cumprod as _cumprod, cumsum as _cumsum,
                           max as _max, min as _min, prod as _prod, std as _std,
                           sum as _sum, var as _var)
@@ -130,6 +131,7 @@ def _nan_moment(name, fn, a, axis, dtype, out, ddof, keepdims, where, mean, corr
               correction=correction)
     if not _is_float(x):
         return fn(x, where=where, **kw)
+    kw["axis"] = axis = nan_axis_0d(axis, len(aval(x).shape))
     if dtype is not None and np.dtype(dtype).kind not in "fc":
         raise FuncdiffValueError("If a is inexact, then dtype must be inexact")
     ok = ew.logical_not(ew.isnan(x))

@@ -196,12 +196,16 @@ def polyval(p, x):
     """Like numpy.polyval: Horner's rule, ``y = y * x + p[i]`` from ``zeros_like(x)``
     (NumPy's own order of operations, so its values and dtypes)."""
     p = _strong(p)
-    if aval(p).ndim == 0:
-        p = sh.reshape(p, (1,))
+    pa = aval(p)
+    if pa.ndim == 0:
+        raise FuncdiffTypeError("iteration over a 0-d array (polyval's p must be a "
+                                "sequence of coefficients)")
     x = _strong(x)
     y = sh.full(aval(x).shape, 0, aval(x).dtype)
-    for i in range(_len(p)):
-        y = ew.add(ew.mul(y, x), _at(p, i))
+    rest = pa.shape[1:]    # an N-d p: its rows are the coefficients, as NumPy iterates
+    for i in range(pa.shape[0]):
+        row = sh.reshape(sh.slice_(p, (i,) + (0,) * len(rest), (i + 1,) + rest), rest)
+        y = ew.add(ew.mul(y, x), row)
     return y
 
 

@@ -77,6 +77,15 @@ def _strong(x):
     return _cast(x, aval(x).dtype)
 
 
+def nan_axis_0d(axis, ndim_):
+    """The nan* reductions of a float 0-d array take an int ``axis`` 0 or -1, meaning all
+    axes (NumPy computes them with ``sum``, which does), unlike ``mean``/``var``/``std``."""
+    if ndim_ == 0 and not isinstance(axis, (tuple, list)) and axis is not None and \
+            operator.index(axis) in (0, -1):
+        return None
+    return axis
+
+
 def _scalar_of(v, dtype):
     """A static scalar (e.g. ``initial``) cast to ``dtype`` as NumPy casts it."""
     if isinstance(v, Tracer):
@@ -256,7 +265,7 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=_NoValu
     m = _mask(where, xa.shape, "nanmean")
     if m is not None:
         ok = ew.logical_and(ok, m)
-    return mean(x, axis=axis, dtype=dtype, keepdims=keepdims, where=ok)
+    return mean(x, axis=nan_axis_0d(axis, xa.ndim), dtype=dtype, keepdims=keepdims, where=ok)
 
 
 def _ddof(ddof, correction):
