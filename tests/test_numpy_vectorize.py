@@ -346,3 +346,44 @@ def test_vectorize_errors():
         fnp.vectorize(lambda a: a, signature="(n)->()")(_x((2, 3)))
     with pytest.raises(ValueError, match="otypes"):
         fnp.vectorize(f1, otypes=[np.float64, np.float64])(_x((3,)))
+
+
+# --- the methods of NumPy's own binary ufuncs on traced values ------------------------------
+# (numpy.maximum.accumulate(x) & co. that funcdiff has no dedicated rule for: the same
+# fold, in NumPy's loop dtype, with NumPy's reorderability)
+
+UFUNCS = [np.maximum, np.minimum, np.subtract, np.logaddexp, np.hypot, np.true_divide,
+          np.arctan2, np.logical_and, np.copysign, np.floor_divide]
+METHOD_CALLS = [("reduce", (), {}), ("reduce", (), {"axis": 1, "keepdims": True}),
+                ("reduce", (), {"axis": None}), ("reduce", (), {"axis": 1, "initial": 2}),
+                ("accumulate", (), {}), ("accumulate", (), {"axis": -1}),
+                ("reduceat", ([0, 2, 1, 3],), {"axis": 1})]
+
+
+@pytest.mark.parametrize("uf", UFUNCS, ids=lambda u: u.__name__)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int8])
+def test_numpy_ufunc_methods_on_traced_values(uf, dtype):
+    x = (np.random.default_rng(4).standard_normal((3, 4)) * 3).astype(dtype)
+    if dtype == np.int8:
+        x = np.where(x == 0, 1, x).astype(dtype)
+    for method, extra, kw in METHOD_CALLS:
+        def f(a):
+            return getattr(uf, method)(a, *extra, **kw)
+        try:
+            with np.errstate(all="ignore"):
+                want = f(x)
+        except (ValueError, TypeError) as e:      # e.g. subtract over several axes
+            with pytest.raises(type(e)):
+                fd.jit(f)(x)
+            continue
+        with np.errstate(all="ignore"):
+            same(fd.jit(f)(x), want)
+            same(traced(f, x)[0], want)
+        if dtype == np.float64 and uf in (np.maximum, np.subtract, np.logaddexp, np.hypot):
+            check_all(f, np.abs(x) + np.arange(12).reshape(3, 4) * 0.1 + 0.5)
+
+
+def test_maximum_accumulate_derivative_at_ties():
+    """The running maximum's derivative: maximum's convention, ties split evenly."""
+    g = fd.grad(lambda a: np.maximum.accumulate(a).sum())(np.array([1.0, 3, 2, 3, 5]))
+    np.testing.assert_allclose(g, [1.0, 2.5, 0.0, 0.5, 1.0])

@@ -37,6 +37,7 @@ from ..core.trace import _NP_DIR, Tracer, current_source_info, leak_error, \
 from ..tree_util import tree_leaves, tree_map
 from ._core import FUNCTIONS, UFUNC_METHODS
 from ._index_tricks import called_from_axis_concatenator, concat_part
+from ._vectorize import numpy_ufunc_method
 
 
 _FNP = []
@@ -645,7 +646,7 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
         return f.traced(*inputs, **kwargs)
     if method == "outer" and ufunc.nin == 2 and ufunc in FUNCTIONS:
         return _outer(FUNCTIONS[ufunc], *inputs, **kwargs)
-    f = UFUNC_METHODS.get((ufunc, method))
+    f = UFUNC_METHODS.get((ufunc, method)) or numpy_ufunc_method(ufunc, method)
     if f is None:
         raise _unsupported(f"numpy.{ufunc.__name__}.{method}")
     return f(*inputs, **kwargs)

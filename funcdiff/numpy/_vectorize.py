@@ -37,7 +37,7 @@ from ..core.trace import Tracer, state
 from ..lax import scan
 from ..primitives import shape as sp
 from ..vmap_api import vmap
-from ._core import aval, canonical_axis, cast, operand, result_type
+from ._core import FUNCTIONS, aval, canonical_axis, cast, operand, result_type
 from ._indexing import _update, getitem
 from ._math import where
 from ._shape import _moveaxis, _normalize_axes, _slice_axis, concatenate, stack
@@ -172,8 +172,11 @@ def _scalar_operand(x):
 class ufunc:
     """NumPy's ufunc interface on a Python scalar function (see ``frompyfunc``)."""
 
-    def __init__(self, func, nin, nout, *, identity=None):
+    def __init__(self, func, nin, nout, *, identity=None, _numpy=None):
         self._func = func
+        # NumPy's own ufunc that ``func`` implements elementwise (funcdiff's methods of
+        # numpy.maximum & co.): called directly, and asked for dtypes and reorderability
+        self._numpy = _numpy
         self.nin, self.nout = operator.index(nin), operator.index(nout)
         if self.nin < 1 or self.nout < 1:
             raise FuncdiffValueError(f"frompyfunc: nin and nout must be at least 1, got "
@@ -181,7 +184,8 @@ class ufunc:
         self.nargs = self.nin + self.nout     # NumPy's count: inputs and outputs
         self.identity = identity
         self.signature = None
-        self.__name__ = f"{getattr(func, '__name__', 'func')} (vectorized)"
+        self.__name__ = _numpy.__name__ if _numpy is not None else \
+            f"{getattr(func, '__name__', 'func')} (vectorized)"
         self.__doc__ = getattr(func, "__doc__", None)
 
     # equal ufuncs of one function hash alike (a static argument of jit)
@@ -212,7 +216,11 @@ class ufunc:
         ops = [operand(a) for a in args]
         if dtype is not None:
             ops = [cast(o, dtype) for o in ops]
-        outs = _map(self.__name__, self._func, ops, [()] * self.nin, self.nout)
+        if self._numpy is not None:    # elementwise already: broadcasts by itself
+            res = self._func(*ops)
+            outs = list(res) if self.nout > 1 else [res]
+        else:
+            outs = _map(self.__name__, self._func, ops, [()] * self.nin, self.nout)
         if dtype is not None:
             outs = [cast(o, dtype) for o in outs]
         return outs[0] if self.nout == 1 else tuple(outs)
@@ -227,6 +235,25 @@ class ufunc:
             raise FuncdiffValueError(
                 f"{self.__name__}.{method} is only supported for binary functions with one "
                 f"output (nin=2, nout=1); this one has nin={self.nin}, nout={self.nout}")
+
+    def _reorderable(self, x):
+        """Whether a reduction may run over several axes: NumPy's ufuncs say so
+        themselves (asked on a tiny array of ``x``'s dtype); a Python function's
+        reduction may if it has an identity, as NumPy's frompyfunc."""
+        if self._numpy is None:
+            return self.identity is not None
+        try:
+            self._numpy.reduce(np.ones((1, 1), aval(x).dtype), axis=(0, 1))
+        except ValueError:
+            return False
+        return True
+
+    def _loop_dtype(self, method, x, dtype):
+        """The dtype NumPy's ufunc reduces/accumulates ``x`` in (``add.reduce`` of int8
+        works in int64), asked on a tiny array; None for a Python function."""
+        if self._numpy is None:
+            return None
+        return getattr(self._numpy, method)(np.ones(2, aval(x).dtype), dtype=dtype).dtype
 
     def _fold(self, x, start, mask):
         """Fold ``func`` along the leading axis of ``x``, from ``start`` (None: from
@@ -268,13 +295,14 @@ class ufunc:
         self._binary("reduce")
         self._no_out(".reduce", out)
         x = _scalar_operand(array)
+        dtype = self._loop_dtype("reduce", x, dtype) or dtype
         if dtype is not None:
             x = cast(x, dtype)
         shp = _shape(x)
         nd = len(shp)
         axes = tuple(range(nd)) if axis is None else \
             tuple(sorted(_normalize_axes(axis, nd, f"{self.__name__}.reduce")))
-        if len(axes) > 1 and self.identity is None:
+        if len(axes) > 1 and not self._reorderable(x):
             raise FuncdiffValueError(
                 f"reduction operation '{self.__name__}' is not reorderable, so at most one "
                 "axis may be specified (give frompyfunc an identity to reduce over several)")
@@ -331,6 +359,7 @@ class ufunc:
         if not _shape(x):
             raise FuncdiffValueError(f"{self.__name__}.accumulate: the array must have at "
                                      "least one dimension")
+        dtype = self._loop_dtype("accumulate", x, dtype) or dtype
         if dtype is not None:
             x = cast(x, dtype)
         ax = canonical_axis(operator.index(axis), len(_shape(x)))
@@ -441,6 +470,19 @@ def frompyfunc(func, /, nin, nout, *, identity=None):
 # funcdiff's own (NumPy's returns object-array ufuncs, which a trace cannot reach)
 frompyfunc.traced = frompyfunc
 frompyfunc.numpy = np.frompyfunc
+
+
+def numpy_ufunc_method(np_ufunc, method):
+    """funcdiff's ``np_ufunc.reduce`` / ``accumulate`` / ``reduceat`` (``numpy.maximum.
+    accumulate(x)`` on a traced ``x``) for a binary NumPy ufunc that funcdiff implements:
+    the function folded along the axis in a scan, in NumPy's loop dtype.  None when
+    there is no such method (or funcdiff lacks the ufunc)."""
+    f = FUNCTIONS.get(np_ufunc)
+    if f is None or np_ufunc.nin != 2 or np_ufunc.nout != 1 or \
+            np_ufunc.signature is not None or method not in ("reduce", "accumulate",
+                                                               "reduceat"):
+        return None
+    return getattr(ufunc(f, 2, 1, identity=np_ufunc.identity, _numpy=np_ufunc), method)
 
 
 # --- vectorize -------------------------------------------------------------------------------
