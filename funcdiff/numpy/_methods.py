@@ -32,7 +32,7 @@ import numpy as np
 from ..core.errors import ConcretizationError, DerivativeCutWarning, FuncdiffTypeError, \
     TracerArrayConversionError, TracerBufferWriteError, UnsupportedNumpyFunctionError
 from ..core.ir import Var
-from ..core.trace import _NP_DIR, Tracer, current_source_info, leak_error, \
+from ..core.trace import _NP_DIR, Tracer, current_source_info, leak_error, state, \
     numpy_may_replace
 from ..tree_util import tree_leaves, tree_map
 from ._core import FUNCTIONS, UFUNC_METHODS
@@ -705,3 +705,33 @@ def _register_aliases():
 
 
 _register_aliases()
+
+
+# --- NumPy's ufunc methods on funcdiff.numpy's binary ufuncs -------------------------------
+
+def _ufunc_method(np_ufunc, method):
+    """``fnp.maximum.accumulate`` & co. (as jax.numpy's ufuncs have them): NumPy's own
+    method outside transforms, else what ``numpy.maximum.accumulate(traced)`` runs."""
+    def call(*args, **kwargs):
+        if not state.stack:
+            return getattr(np_ufunc, method)(*args, **kwargs)
+        f = UFUNC_METHODS.get((np_ufunc, method)) or numpy_ufunc_method(np_ufunc, method)
+        return f(*args, **kwargs)
+    call.__name__ = call.__qualname__ = f"{np_ufunc.__name__}.{method}"
+    call.__doc__ = f"NumPy's ``{np_ufunc.__name__}.{method}`` (traceable)."
+    return call
+
+
+def _attach_ufunc_methods():
+    for np_fn, f in list(FUNCTIONS.items()):
+        if not (isinstance(np_fn, np.ufunc) and np_fn.nin == 2 and np_fn.nout == 1
+                and np_fn.signature is None
+                and (getattr(f, "__module__", "") or "").startswith("funcdiff.numpy")):
+            continue
+        for method in ("reduce", "accumulate", "reduceat"):
+            setattr(f, method, _ufunc_method(np_fn, method))
+        f.outer = functools.partial(_outer, f)
+        f.nin, f.nout, f.identity = np_fn.nin, np_fn.nout, np_fn.identity
+
+
+_attach_ufunc_methods()
