@@ -387,3 +387,15 @@ def test_maximum_accumulate_derivative_at_ties():
     """The running maximum's derivative: maximum's convention, ties split evenly."""
     g = fd.grad(lambda a: np.maximum.accumulate(a).sum())(np.array([1.0, 3, 2, 3, 5]))
     np.testing.assert_allclose(g, [1.0, 2.5, 0.0, 0.5, 1.0])
+
+
+def test_numpy_vectorize_on_traced_values_points_to_funcdiff():
+    """NumPy's vectorize converts its arguments to arrays (of Python objects): the error
+    says to use funcdiff.numpy.vectorize, under grad and under jit."""
+    from funcdiff import TracerArrayConversionError
+    x = _x((3,))
+    for sig in (None, "()->()"):
+        with pytest.raises(TracerArrayConversionError, match="funcdiff.numpy.vectorize"):
+            fd.grad(lambda a: np.vectorize(f1, signature=sig)(a).sum())(x)
+    with pytest.raises(TracerArrayConversionError, match="funcdiff.numpy.vectorize"):
+        fd.jit(lambda a: np.vectorize(f1)(a))(x)

@@ -418,6 +418,11 @@ def _array(self, dtype=None, copy=None):
                "values; for a list mixing traced values and numbers use "
                "funcdiff.numpy.array([...]) or np.stack([...]); to fill an array use "
                "x.at[i].set(v) instead of assigning into a NumPy array.")
+    if _from_numpy_vectorize(caller):
+        what = "numpy.vectorize"
+        instead = ("numpy.vectorize calls its function on Python objects, one element at "
+                   "a time; use funcdiff.numpy.vectorize (same arguments), which maps it "
+                   "with funcdiff.vmap and differentiates.")
     if self._val is None:
         raise TracerArrayConversionError(
             f"{what} was applied to a traced {self.aval.str_short()} value at "
@@ -430,6 +435,20 @@ def _array(self, dtype=None, copy=None):
             f"silently cutting the gradient through it.  {instead}  {_STOP}")
     out = np.asarray(self._val, dtype=dtype)
     return out.copy() if copy else out
+
+
+def _from_numpy_vectorize(frame) -> bool:
+    """Whether ``numpy.vectorize`` is converting its arguments (``frame``: the caller
+    of ``__array__``, a comprehension in its call)."""
+    for _ in range(3):
+        if frame is None:
+            return False
+        name = frame.f_code.co_name
+        if name.startswith("_vectorize_call") or name == "_get_ufunc_and_otypes":
+            return os.path.basename(frame.f_code.co_filename) in (
+                "_function_base_impl.py", "function_base.py")
+        frame = frame.f_back
+    return False
 
 
 _SUBSCRIPT_OPS = frozenset({"BINARY_SUBSCR", "BINARY_SLICE"})
