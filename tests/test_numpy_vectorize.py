@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import funcdiff as fd
 import funcdiff.numpy as fnp
-from funcdiff import ConcretizationError, FuncdiffError
+from funcdiff import ConcretizationError, FuncdiffError, TracerArrayConversionError
 
 from _helpers import traced
 from _numpy_checks import check_all, same
@@ -392,7 +392,6 @@ def test_maximum_accumulate_derivative_at_ties():
 def test_numpy_vectorize_on_traced_values_points_to_funcdiff():
     """NumPy's vectorize converts its arguments to arrays (of Python objects): the error
     says to use funcdiff.numpy.vectorize, under grad and under jit."""
-    from funcdiff import TracerArrayConversionError
     x = _x((3,))
     for sig in (None, "()->()"):
         with pytest.raises(TracerArrayConversionError, match="funcdiff.numpy.vectorize"):
