@@ -208,3 +208,42 @@ def test_polyval_of_coefficient_arrays():
         np.polyval(np.float64(2.0), 1.0)
     with pytest.raises(FuncdiffError, match="0-d"):
         fd.jit(np.polyval)(np.float64(2.0), 1.0)
+
+
+# --- means and variances of empty slices: NaN values, derivative 0 both ways -----------------
+
+MASK = np.array([[False, False], [True, True], [True, False]])
+
+
+@pytest.mark.parametrize("name,f", [
+    ("mean empty", lambda a: np.mean(a[:0], axis=0)),
+    ("mean all empty", lambda a: np.mean(a[:, :0])),
+    ("average empty", lambda a: np.average(a[:0])),
+    ("mean where", lambda a: np.mean(a, axis=1, where=MASK)),
+    ("nanmean all-NaN row", lambda a: np.nanmean(np.where(MASK, a, np.nan), axis=1)),
+    ("var where", lambda a: np.var(a, axis=1, where=MASK)),
+    ("std where complex", lambda a: np.std(a + 1j * a * a, axis=1, where=MASK)),
+    ("std empty", lambda a: np.std(a[:0], axis=0)),
+    ("nanvar all-NaN row", lambda a: np.nanvar(np.where(MASK, a, np.nan), axis=1)),
+])
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_empty_slices_have_zero_derivative(name, f):
+    """NumPy's 0/0 = NaN for an empty slice is a constant: its derivative is 0 in forward
+    and reverse mode (the division used to make it NaN in forward mode, or in reverse
+    mode the other entries' derivatives NaN), and the other slices are unaffected."""
+    x = np.array([[1.0, 2.0], [3.0, 5.0], [4.0, 7.0]])
+    with np.errstate(all="ignore"):
+        want = f(x)
+        all_modes(f, x)
+        t = RNG.standard_normal(x.shape)
+        _, tan = fd.jvp(f, (x,), (t,))
+        g = fd.grad(lambda a: np.nansum(f(a)))(x)
+        g_jit = fd.jit(fd.grad(lambda a: np.nansum(f(a))))(x)
+    empty = np.isnan(np.asarray(want))
+    assert np.all(np.asarray(tan)[empty] == 0)
+    assert np.all(np.isfinite(g)) and np.all(np.isfinite(tan))
+    np.testing.assert_allclose(g_jit, g, rtol=1e-12)
+    # finite differences of the finite part (NaN entries dropped, as nansum does)
+    eps = 1e-6
+    num = (np.nansum(f(x + eps * t)) - np.nansum(f(x - eps * t))) / (2 * eps)
+    np.testing.assert_allclose(np.sum(g * t), num, rtol=1e-6, atol=1e-8)

@@ -419,10 +419,10 @@ def _array(self, dtype=None, copy=None):
                "funcdiff.numpy.array([...]) or np.stack([...]); to fill an array use "
                "x.at[i].set(v) instead of assigning into a NumPy array.")
     if _from_numpy_vectorize(caller):
-        what = "numpy.vectorize"
+        what = "numpy.vectorize (its numpy.asarray())"
         instead = ("numpy.vectorize calls its function on Python objects, one element at "
-                   "a time; use funcdiff.numpy.vectorize (same arguments), which maps it "
-                   "with funcdiff.vmap and differentiates.")
+                   "a time: use funcdiff.numpy.vectorize (same arguments), which maps it "
+                   "with funcdiff.vmap and differentiates.  Elsewhere: " + instead)
     if self._val is None:
         raise TracerArrayConversionError(
             f"{what} was applied to a traced {self.aval.str_short()} value at "
