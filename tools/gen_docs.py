@@ -508,6 +508,7 @@ PROBES = {
     "apply_over_axes": _p(lambda F, a: F(np.sum, a, [0, 1]), "m34"),
     "fill_diagonal": _p(lambda F, a, b: _functional(F, a, b), "m", "v3"),
     "frompyfunc": _p(lambda F, a, b: _frompyfunc(F, a, b), "v", "v"),
+    "common_type": _p(lambda F, a: a * F(a)(2.0), "v"),  # (a type: probed by using it)
     "put_along_axis": _p(lambda F, a, b: _functional(F, a, np.array([[0], [2], [1]]),
                                                      b[:, None], 1), "m34", "v3"),
     "meshgrid": _p(lambda F, a, b: F(a, b), "v", "v3"),
