@@ -9,7 +9,8 @@ the occurrences of that value (they all equal it: the ``min`` reduction's tie ru
 Value-dependent dtypes (docs/scientific.md): SciPy returns int64 ranks (methods other
 than 'average') and counts unless NaNs are present, and float64 then.  Where the values
 are known (outside ``jit``) funcdiff does the same; under ``jit`` a floating input gives
-float64 ranks for every method (and float64 counts with ``nan_policy='omit'``).
+float64 ranks for every method (and with ``nan_policy='omit'`` float64 counts and the mode in
+the dtype SciPy gives when NaNs were omitted).
 """
 from __future__ import annotations
 
