@@ -12,7 +12,7 @@ import numpy as np
 import funcdiff as fd
 from funcdiff.tree_util import tree_leaves
 
-from _helpers import DEFAULT, assert_same, traced
+from _helpers import DEFAULT, assert_same, nep50, traced
 
 #: single precision to 1e-5, double to 1e-12 (integers, bools exactly)
 TOLS = {np.float32: 1e-5, np.complex64: 1e-5, np.float16: 1e-3, DEFAULT: 1e-12}
@@ -30,7 +30,9 @@ class Case(NamedTuple):
 
 
 def _quiet(f, *args):
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
+    """``f(*args)`` without warnings, promoting as NumPy 2 (NEP 50) on NumPy 1.x too:
+    funcdiff's traced results follow NumPy 2 on both."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"), nep50():
         warnings.simplefilter("ignore")
         return f(*args)
 

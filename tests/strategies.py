@@ -570,6 +570,25 @@ op("interp", margin=_knot_gap)(
 op("searchsorted_mul", margin=_knot_gap)(
     lambda a, p: a[0] * fnp.searchsorted(_cast(_KNOTS, a[0]), a[0]))
 
+
+
+# Python functions mapped over arrays, and NumPy's ufunc methods (issue 14)
+def _running_max_gap(x, axis):
+    """Distance of each element from the running maximum before it (where the running
+    maximum switches to it: a kink)."""
+    x = np.moveaxis(np.asarray(x, np.float64), axis, 0)
+    if x.shape[0] < 2:
+        return math.inf
+    return _min_abs(x[1:] - np.maximum.accumulate(x, axis=0)[:-1])
+
+
+_PYFUNC = fnp.frompyfunc(lambda u, v: u * fnp.tanh(v) + 0.5 * fnp.sin(u), 2, 1)
+op("frompyfunc", 2)(lambda a, p: _PYFUNC(a[0], a[1]))
+op("vectorize_rows", params=lambda d, s: None if not s[0] else {})(
+    lambda a, p: fnp.vectorize(lambda r: fnp.sum(fnp.sin(r) * r), signature="(n)->()")(a[0]))
+op("running_max", params=_one_axis, margin=lambda a, p: _running_max_gap(a[0], p["axis"]))(
+    lambda a, p: fnp.maximum.accumulate(a[0], axis=p["axis"]))
+
 NONSMOOTH_OPS = sorted(n for n, o in OPS.items() if o.margin is not None)
 CONTROL_FLOW_OPS = ["cond", "switch", "fori_loop", "while_loop", "scan"]
 

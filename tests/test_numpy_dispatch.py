@@ -246,12 +246,22 @@ def order_statistics(m, x):
             + m.sum(m.sort_complex(x[:3]).real) + m.sum(m.nancumsum(m.nanprod(z, axis=1))))
 
 
+def running(m, x):
+    """NumPy's ufunc methods (running maximum, reductions of any binary ufunc) and
+    roundings: piecewise constant, derivative zero."""
+    z = x.reshape(3, 4)
+    return (m.sum(m.maximum.accumulate(x) ** 2) + m.sum(m.logaddexp.reduce(z, axis=1))
+            + m.sum(m.minimum.reduceat(x, [0, 5, 2]) ** 3)
+            + m.sum(m.subtract.accumulate(z, axis=1) * z)
+            + m.sum(m.fix(3.0 * x) * x) + m.sum(m.round(x, 1) * x))
+
+
 CORPUS = [logsumexp, softmax_xent, mlp, rosenbrock, pair_energy, gaussian_nll, norms,
           cumulative, leaky_relu, moments, einsum_gram, stacking, shapes, clipping,
           fancy_indexing, spectrum, angles, softplus, products, tiling, linear_algebra,
           reductions_keyword, power_tower, more_ufuncs, polynomials,
           selection, finite_differences, statistics, editing,
-          linear_algebra_more, order_statistics]
+          linear_algebra_more, order_statistics, running]
 SIZES = {"linear_algebra": 16, "gaussian_nll": 8, "mlp": 4, "linear_algebra_more": 16}
 
 
@@ -614,10 +624,11 @@ def test_unsupported_examples_and_methods():
         fd.grad(lambda x: np.sum(x * np.isnat(x)))(x)
     with pytest.raises(UnsupportedNumpyFunctionError, match=r"numpy\.array2string"):
         fd.jit(lambda x: np.array2string(x))(x)
-    with pytest.raises(UnsupportedNumpyFunctionError, match=r"numpy\.maximum\.accumulate"):
-        fd.grad(lambda x: np.sum(np.maximum.accumulate(x)))(x)
-    with pytest.raises(UnsupportedNumpyFunctionError, match=r"numpy\.add\.reduceat"):
-        fd.grad(lambda x: np.sum(np.add.reduceat(x, [0, 2])))(x)
+    # the methods of every binary ufunc funcdiff has are traced (test_numpy_vectorize.py)
+    np.testing.assert_array_equal(fd.grad(lambda x: np.sum(np.maximum.accumulate(x)))(x),
+                                  [1.0, 2.0, 0.0])
+    np.testing.assert_array_equal(fd.grad(lambda x: np.sum(np.add.reduceat(x, [0, 2])))(x),
+                                  [1.0, 1.0, 1.0])
     with pytest.raises(TypeError):            # still a TypeError, as NumPy's would be
         fd.grad(lambda x: np.sum(x * np.isnat(x)))(x)
 

@@ -21,6 +21,7 @@ import funcdiff as fd
 import funcdiff.numpy as fnp
 from funcdiff import ConcretizationError, FuncdiffError
 
+from _numpy_checks import NUMPY2
 from _sortcheck import Case, run_case, same
 
 SOME = settings(max_examples=25, deadline=None)
@@ -307,6 +308,8 @@ def test_errors(name):
     with pytest.raises(kind, match=match) as info:
         _quiet(fd.grad(lambda v: np.sum(f(v) * 1.0)), x)
     assert isinstance(info.value, FuncdiffError)
+    if name == "histogram too many bins" and not NUMPY2:
+        return   # NumPy 2's check (funcdiff has it on NumPy 1.x too)
     with pytest.raises((kind, IndexError)):          # NumPy raises it too
         _quiet(f, x)
 

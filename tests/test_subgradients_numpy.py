@@ -59,6 +59,13 @@ ROWS = [
     ("roots: a zero root from a trailing zero",
      lambda c: fnp.roots(np.array([1.0, -3.0, 2.0, 0.0]) + c * np.array([0, 0, 0, 1.0]))[-1],
      0.0, -0.5),
+    ("roots: a leading zero coefficient",
+     lambda c: fnp.roots(np.array([0.0, 1.0, -3.0, 2.0]) + c * np.array([1.0, 0, 0, 0])),
+     0.0, 0.0),
+    ("maximum.accumulate at ties", lambda x: np.maximum.accumulate(x)[-1],
+     np.array([1.0, 3.0, 2.0, 3.0]), np.array([0.0, 0.5, 0.0, 0.5])),
+    ("minimum.reduce at ties", lambda x: np.minimum.reduce(x),
+     np.array([2.0, 1.0, 1.0]), np.array([0.0, 0.5, 0.5])),
 ]
 
 

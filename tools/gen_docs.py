@@ -510,6 +510,8 @@ PROBES = {
     "apply_along_axis": _p(lambda F, a: F(lambda r: r[:2] * np.sum(r), 1, a), "m34"),
     "apply_over_axes": _p(lambda F, a: F(np.sum, a, [0, 1]), "m34"),
     "fill_diagonal": _p(lambda F, a, b: _functional(F, a, b), "m", "v3"),
+    "frompyfunc": _p(lambda F, a, b: _frompyfunc(F, a, b), "v", "v"),
+    "common_type": _p(lambda F, a: a * F(a)(2.0), "v"),  # (a type: probed by using it)
     "put_along_axis": _p(lambda F, a, b: _functional(F, a, np.array([[0], [2], [1]]),
                                                      b[:, None], 1), "m34", "v3"),
     "meshgrid": _p(lambda F, a, b: F(a, b), "v", "v3"),
@@ -579,6 +581,16 @@ def _functional(F, a, *args):
     return F(a, *args, inplace=False)
 
 
+def _frompyfunc(F, a, b):
+    """A ufunc made by ``frompyfunc``, called and reduced: NumPy's results are object
+    arrays (of Python floats), compared as float64."""
+    u = F(lambda x, y: x * y + np.sin(x), 2, 1)
+    out = (u(a, b), u.reduce(a), u.accumulate(b))
+    if F is np.frompyfunc:
+        out = tuple(np.asarray(o, dtype=np.float64) for o in out)
+    return out
+
+
 def _with_printoptions(F, a):
     with F(precision=3):
         return a * (len(np.array_str(a)) > 0)
@@ -622,7 +634,8 @@ NOTES = {
              "coefficients and picks a real or complex result by the values; funcdiff "
              "does the same where the values are known (eagerly, under `grad`/`jvp`/"
              "`vjp`), and returns the structural result under `jit`/`vmap` (untrimmed, "
-             "complex roots).",
+             "complex roots; NaN roots for a leading zero coefficient, as JAX's "
+             "`strip_zeros=False`).",
     "kaiser": "The windows (`bartlett`, `blackman`, `hamming`, `hanning`, `kaiser`) are "
               "not dispatched by NumPy: `numpy.kaiser(M, traced_beta)` cannot reach "
               "funcdiff; `funcdiff.numpy.kaiser` differentiates in `beta`.",

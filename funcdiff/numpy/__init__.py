@@ -37,6 +37,8 @@ from ._quantiles import *  # noqa: F401,F403
 from ._nanfunctions import *  # noqa: F401,F403
 from ._histograms import *  # noqa: F401,F403
 from ._setops import *  # noqa: F401,F403
+from ._vectorize import *  # noqa: F401,F403
+from ._vectorize import ufunc  # noqa: F401
 from . import fft, linalg  # noqa: F401
 from . import _methods
 

@@ -259,7 +259,7 @@ def apply_along_axis(func1d, axis, arr, *args, **kwargs):
     if any(d == 0 for d in batch):
         raise FuncdiffValueError("Cannot apply_along_axis when any iteration dimensions "
                                  "are 0")
-    rows = _reshape(x, (-1, _shape(x)[-1]))
+    rows = _reshape(x, (int(np.prod(batch, dtype=np.int64)), _shape(x)[-1]))
     out = vmap(lambda row: asarray(func1d(row, *args, **kwargs)))(rows)
     res_shape = _shape(out)[1:]
     out = sp.reshape(out, batch + res_shape)

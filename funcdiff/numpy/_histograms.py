@@ -86,7 +86,17 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     segment's), ``fp``, ``xp``, ``left`` and ``right``."""
     fp = operand(fp)
     cplx = aval(fp).dtype.kind == "c"
-    x, xp = _cast(operand(x), _F64), _cast(operand(xp), _F64)
+    x, xp = operand(x), operand(xp)
+    for v in (x, xp):    # NumPy casts them to float64 'safe'ly: complex is an error
+        if aval(v).dtype.kind == "c":
+            raise FuncdiffTypeError(f"Cannot cast array data from {aval(v).dtype!r} to "
+                                    "dtype('float64') according to the rule 'safe'")
+    if not cplx:
+        for v in (left, right):
+            if v is not None and aval(operand(v)).dtype.kind == "c":
+                raise FuncdiffTypeError("interp: must be real number, not complex (left= "
+                                        "and right= of a real fp)")
+    x, xp = _cast(x, _F64), _cast(xp, _F64)
     fp = _cast(fp, np.complex128 if cplx else _F64)
     if aval(xp).ndim != 1 or aval(fp).ndim != 1:
         raise FuncdiffValueError("Data points must be 1-D sequences")
@@ -98,7 +108,7 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         p = concrete_value(operand(period))
         if p is not None and p == 0:
             raise FuncdiffValueError("period must be a non-zero value")
-        period = ew.abs_(_cast(operand(period), _F64))
+        period = _cast(ew.abs_(operand(period)), _F64)   # |period| first: complex too
         left = right = None
         x, xp = ew.rem(x, period), ew.rem(xp, period)
         order = argsort_last(xp)

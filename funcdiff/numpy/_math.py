@@ -1,6 +1,8 @@
 """Elementwise functions (NumPy's ufuncs) and the compositions built from them."""
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError
@@ -82,10 +84,20 @@ for _name, _np, _bind in [
         ("invert", np.invert, ew.invert)]:
     unary(_name, _np, _bind)
 
+def _power(x, y):
+    """``pow``, with a boolean base first cast to the result's dtype: NumPy's operator
+    ``bool_array ** 2`` (what jit's code would run) gives int8, ``np.power`` int64."""
+    if aval(x).dtype.kind == "b":
+        dt = result_dtype(np.power, aval(x), aval(y))
+        if dt.kind != "b":
+            x = _cast(x, dt)
+    return ew.power(x, y)
+
+
 for _name, _np, _bind in [
         ("add", np.add, pb.add), ("subtract", np.subtract, ew.sub),
         ("multiply", np.multiply, ew.mul), ("divide", np.divide, ew.div),
-        ("power", np.power, ew.power), ("maximum", np.maximum, ew.maximum),
+        ("power", np.power, _power), ("maximum", np.maximum, ew.maximum),
         ("minimum", np.minimum, ew.minimum), ("arctan2", np.arctan2, ew.atan2),
         ("remainder", np.remainder, ew.rem), ("fmod", np.fmod, ew.fmod),
         ("floor_divide", np.floor_divide, ew.floor_divide),
@@ -126,12 +138,36 @@ def positive(x, /, out=None, *, where=True, **kwargs):
 
 @implements(np.around)
 def round(a, decimals=0, out=None):  # noqa: A001
+    """NumPy's ``round``/``around``: ``rint(x * 10**d) / 10**d``, or for ``d < 0``
+    ``rint(x / 10**-d) * 10**-d``, as NumPy computes it (so halves round to even, and
+    floats round exactly as NumPy's).  Integers keep their dtype: unchanged for
+    ``d >= 0``, rounded to multiples of ``10**-d`` (through float64, as NumPy) else;
+    booleans round only with ``d = 0`` (to float16, as ``rint``)."""
     _no_out("round", out, True, {})
+    decimals = operator.index(decimals)
     x = operand(a)
+    dt = aval(x).dtype
+    if dt.kind == "b":
+        if decimals != 0:
+            raise FuncdiffTypeError(
+                f"round: cannot round booleans to {decimals} decimals (NumPy's ufunc "
+                "output would not cast back to bool); convert to a number first")
+        return _rint(x)
+    if dt.kind in "iu":
+        if decimals >= 0:
+            return x
+        f = 10 ** -decimals
+        r = ew.mul(ew.round_(ew.div(_cast(x, np.dtype(np.float64)), float(f))), float(f))
+        return _cast(r, dt)
     if decimals == 0:
         return ew.round_(x)
-    scale = 10.0 ** decimals
-    return ew.div(ew.round_(ew.mul(x, scale)), scale)
+    if dt.kind == "c":   # NumPy rounds the parts separately (complex division differs)
+        return pb.make_complex(round(pb.real(x), decimals), round(pb.imag(x), decimals))
+    if decimals > 0:
+        scale = 10.0 ** decimals
+        return ew.div(ew.round_(ew.mul(x, scale)), scale)
+    scale = 10.0 ** -decimals
+    return ew.mul(ew.round_(ew.div(x, scale)), scale)
 
 
 around = round
@@ -174,6 +210,15 @@ def clip(a, a_min=np._NoValue, a_max=np._NoValue, out=None, *, min=np._NoValue, 
     lo = min if a_min is np._NoValue else a_min
     hi = max if a_max is np._NoValue else a_max
     x = operand(a)
+    dt = aval(x).dtype
+    if dt.kind in "iu":
+        # NumPy 2's _clip: a Python int bound beyond the integer dtype's range clips
+        # nothing (instead of promoting, or overflowing)
+        info = np.iinfo(dt)
+        if type(lo) is int and lo <= info.min:
+            lo = None
+        if type(hi) is int and hi >= info.max:
+            hi = None
     if lo is not None and lo is not np._NoValue:
         x = ew.maximum(x, operand(lo))
     if hi is not None and hi is not np._NoValue:

@@ -33,7 +33,7 @@ from ..core.errors import ConcretizationError, DerivativeCutWarning, FuncdiffTyp
     TracerArrayConversionError, TracerBufferWriteError, UnsupportedNumpyFunctionError
 from ..core.ir import Var
 from ..core.source import NP_DIR as _NP_DIR
-from ..core.trace import Tracer, current_source_info, leak_error, \
+from ..core.trace import Tracer, current_source_info, leak_error, state, \
     numpy_may_replace
 from ..tree_util import tree_leaves, tree_map
 from . import fft as fnp_fft, linalg as fnp_linalg
@@ -41,6 +41,7 @@ from ._core import FUNCTIONS, ON_LOOKUP_MISS, UFUNC_METHODS
 from ._indexing import _IndexUpdateHelper, getitem
 from ..primitives.base import convert_element_type
 from ._index_tricks import called_from_axis_concatenator, concat_part
+from ._vectorize import numpy_ufunc_method
 
 
 _FNP = []   # funcdiff.numpy itself, given to ``install``
@@ -417,6 +418,11 @@ def _array(self, dtype=None, copy=None):
                "values; for a list mixing traced values and numbers use "
                "funcdiff.numpy.array([...]) or np.stack([...]); to fill an array use "
                "x.at[i].set(v) instead of assigning into a NumPy array.")
+    if _from_numpy_vectorize(caller):
+        what = "numpy.vectorize (its numpy.asarray())"
+        instead = ("numpy.vectorize calls its function on Python objects, one element at "
+                   "a time: use funcdiff.numpy.vectorize (same arguments), which maps it "
+                   "with funcdiff.vmap and differentiates.  Elsewhere: " + instead)
     if self._val is None:
         raise TracerArrayConversionError(
             f"{what} was applied to a traced {self.aval.str_short()} value at "
@@ -429,6 +435,20 @@ def _array(self, dtype=None, copy=None):
             f"silently cutting the gradient through it.  {instead}  {_STOP}")
     out = np.asarray(self._val, dtype=dtype)
     return out.copy() if copy else out
+
+
+def _from_numpy_vectorize(frame) -> bool:
+    """Whether ``numpy.vectorize`` is converting its arguments (``frame``: the caller
+    of ``__array__``, a comprehension in its call)."""
+    for _ in range(3):
+        if frame is None:
+            return False
+        name = frame.f_code.co_name
+        if name.startswith("_vectorize_call") or name == "_get_ufunc_and_otypes":
+            return os.path.basename(frame.f_code.co_filename) in (
+                "_function_base_impl.py", "function_base.py")
+        frame = frame.f_back
+    return False
 
 
 _SUBSCRIPT_OPS = frozenset({"BINARY_SUBSCR", "BINARY_SLICE"})
@@ -631,6 +651,14 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
                                  inputs, kwargs)
     _no_where(ufunc, method, kwargs)
     kwargs.pop("out", None)
+    if ufunc.types and all(set(t) <= set("O->") for t in ufunc.types):
+        # numpy.frompyfunc's ufuncs hide their Python function, so funcdiff cannot
+        # reach it: the same call with funcdiff's frompyfunc traces
+        raise UnsupportedNumpyFunctionError(
+            f"{name} (a numpy.frompyfunc ufunc, on object arrays) was applied to a traced "
+            f"value (at {current_source_info()}).  Make it with "
+            "funcdiff.numpy.frompyfunc(func, nin, nout) (or funcdiff.numpy.vectorize) "
+            "instead: the same ufunc, mapping func with funcdiff.vmap, so it differentiates.")
     if method == "__call__":
         f = _lookup(ufunc)
         if f is None:
@@ -638,7 +666,7 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
         return f.traced(*inputs, **kwargs)
     if method == "outer" and ufunc.nin == 2 and ufunc in FUNCTIONS:
         return _outer(FUNCTIONS[ufunc], *inputs, **kwargs)
-    f = UFUNC_METHODS.get((ufunc, method))
+    f = UFUNC_METHODS.get((ufunc, method)) or numpy_ufunc_method(ufunc, method)
     if f is None:
         raise _unsupported(f"numpy.{ufunc.__name__}.{method}")
     return f(*inputs, **kwargs)
@@ -695,8 +723,37 @@ def _register_aliases():
                 FUNCTIONS[np_f] = f
 
 
+# --- NumPy's ufunc methods on funcdiff.numpy's binary ufuncs -------------------------------
+
+def _ufunc_method(np_ufunc, method):
+    """``fnp.maximum.accumulate`` & co. (as jax.numpy's ufuncs have them): NumPy's own
+    method outside transforms, else what ``numpy.maximum.accumulate(traced)`` runs."""
+    def call(*args, **kwargs):
+        if not state.stack:
+            return getattr(np_ufunc, method)(*args, **kwargs)
+        f = UFUNC_METHODS.get((np_ufunc, method)) or numpy_ufunc_method(np_ufunc, method)
+        return f(*args, **kwargs)
+    call.__name__ = call.__qualname__ = f"{np_ufunc.__name__}.{method}"
+    call.__doc__ = f"NumPy's ``{np_ufunc.__name__}.{method}`` (traceable)."
+    return call
+
+
+def _attach_ufunc_methods():
+    for np_fn, f in list(FUNCTIONS.items()):
+        if not (isinstance(np_fn, np.ufunc) and np_fn.nin == 2 and np_fn.nout == 1
+                and np_fn.signature is None
+                and (getattr(f, "__module__", "") or "").startswith("funcdiff.numpy")):
+            continue
+        for method in ("reduce", "accumulate", "reduceat"):
+            setattr(f, method, _ufunc_method(np_fn, method))
+        f.outer = functools.partial(_outer, f)
+        f.nin, f.nout, f.identity = np_fn.nin, np_fn.nout, np_fn.identity
+
+
+
 def install(fnp):
     """Attach the NumPy-like surface to ``Tracer``, calling the functions of ``fnp``
     (``funcdiff.numpy``, which calls this once everything in it is defined)."""
     _FNP[:] = [fnp]
     _register_aliases()
+    _attach_ufunc_methods()

@@ -18,6 +18,7 @@ from ..core.errors import FuncdiffValueError
 from ..primitives import elementwise as ew
 from ._core import aval, implements, operand
 from ._reductions import (_NoValue, _given, _nan_to, _no_out, all as _all, argmax as _argmax,
+                          nan_axis_0d,
                           argmin as _argmin, cumprod as _cumprod, cumsum as _cumsum,
                           max as _max, min as _min, prod as _prod, std as _std,
                           sum as _sum, var as _var)
@@ -49,8 +50,12 @@ def _nan_extremum(name, reducer, fill, a, axis, out, keepdims, initial, where):
     _no_out(name, out)
     x = operand(a)
     kd = _kd(keepdims)
-    if aval(x).dtype.kind != "f":
+    if not _is_float(x):
         return reducer(x, axis=axis, keepdims=kd, initial=initial, where=where)
+    if aval(x).dtype.kind == "c":
+        # NumPy's fmax/fmin.reduce: a complex NaN (either part) is skipped, so it is
+        # replaced by the extreme of the lexicographic order, (fill, fill)
+        fill = complex(fill, fill)
     r = reducer(_nan_to(x, fill), axis=axis, keepdims=kd, initial=initial, where=where)
     if _given(initial) and initial is not None:
         return r      # NumPy's fmax/fmin with an initial value: never NaN
@@ -73,7 +78,7 @@ def _nan_arg(name, arg, fill, a, axis, out, keepdims):
     _no_out(name, out)
     x = operand(a)
     kd = _kd(keepdims)
-    if aval(x).dtype.kind != "f":
+    if not _is_float(x):     # (complex NaNs become fill + 0j, as NumPy's _replace_nan)
         return arg(x, axis=axis, keepdims=kd)
     r = arg(_nan_to(x, fill), axis=axis, keepdims=kd)
     bad = _all_nan(x, axis, kd)
@@ -126,6 +131,7 @@ def _nan_moment(name, fn, a, axis, dtype, out, ddof, keepdims, where, mean, corr
               correction=correction)
     if not _is_float(x):
         return fn(x, where=where, **kw)
+    kw["axis"] = axis = nan_axis_0d(axis, len(aval(x).shape))
     if dtype is not None and np.dtype(dtype).kind not in "fc":
         raise FuncdiffValueError("If a is inexact, then dtype must be inexact")
     ok = ew.logical_not(ew.isnan(x))

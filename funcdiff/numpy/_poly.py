@@ -9,8 +9,9 @@ strips leading and trailing zeros and returns real roots as a float array, ``pol
 returns a real array when the roots come in conjugate pairs.  funcdiff does exactly the
 same wherever the values are known (eagerly and under ``grad``/``jvp``/``vjp``); under
 ``jit``/``vmap``, where they are not, the result has the structural shape (no
-trimming beyond the remainder's structural zeros; ``roots`` then assumes ``p[0] != 0``
-and is complex, ``poly`` of complex roots stays complex).
+trimming beyond the remainder's structural zeros; ``roots`` is then complex, and NaN
+where ``p[0] == 0``, as JAX's ``strip_zeros=False``; ``poly`` of complex roots stays
+complex).
 
 Derivatives (docs/subgradients.md): ``roots`` is differentiable at simple roots,
 including the zero roots NumPy appends for trailing zero coefficients (they are the
@@ -192,12 +193,16 @@ def polyval(p, x):
     """Like numpy.polyval: Horner's rule, ``y = y * x + p[i]`` from ``zeros_like(x)``
     (NumPy's own order of operations, so its values and dtypes)."""
     p = _strong(p)
-    if aval(p).ndim == 0:
-        p = pb.reshape(p, (1,))
+    pa = aval(p)
+    if pa.ndim == 0:
+        raise FuncdiffTypeError("iteration over a 0-d array (polyval's p must be a "
+                                "sequence of coefficients)")
     x = _strong(x)
     y = pb.full(aval(x).shape, 0, aval(x).dtype)
-    for i in range(_len(p)):
-        y = pb.add(ew.mul(y, x), _at(p, i))
+    rest = pa.shape[1:]    # an N-d p: its rows are the coefficients, as NumPy iterates
+    for i in range(pa.shape[0]):
+        row = pb.reshape(sh.slice_(p, (i,) + (0,) * len(rest), (i + 1,) + rest), rest)
+        y = ew.add(ew.mul(y, x), row)
     return y
 
 
@@ -241,9 +246,15 @@ def roots(p):
     if aval(p).dtype.kind not in "fc":
         p = _to(p, np.float64)
     pv = _value(p)
-    if pv is None:                       # jit/vmap: structural, p[0] assumed nonzero
-        return eigvals(_companion(p)) if _len(p) > 1 else \
-            pb.full((0,), 0, np.dtype(np.float64))
+    if pv is None:                       # jit/vmap: structural
+        if _len(p) <= 1:
+            return pb.full((0,), 0, np.dtype(np.float64))
+        # p[0] == 0 would need trimming, which changes the shape: NaN roots instead (as
+        # JAX's strip_zeros=False), computed from a harmless stand-in polynomial
+        lead0 = ew.eq(_at(p, 0), 0)
+        safe = ew.select(lead0, np.ones(_len(p), aval(p).dtype), p)
+        r = eigvals(_companion(safe))
+        return ew.select(lead0, np.asarray(np.nan, aval(r).dtype)[()], r)
     nz = np.flatnonzero(pv)
     if nz.size == 0:
         return pb.full((0,), 0, np.dtype(np.float64))

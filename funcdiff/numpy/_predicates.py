@@ -24,7 +24,7 @@ from ._ufuncs import _strong as _array
 
 __all__ = ["isclose", "allclose", "array_equal", "array_equiv", "iscomplex", "isreal",
            "iscomplexobj", "isrealobj", "isscalar", "iterable", "can_cast",
-           "promote_types", "result_type", "real_if_close"]
+           "promote_types", "result_type", "real_if_close", "common_type"]
 
 
 def _dtype_of(x):
@@ -157,6 +157,12 @@ def result_type(*arrays_and_dtypes):
     """Like numpy.result_type, from the avals: a weakly typed traced value (a Python
     scalar in the user's code) promotes as that Python scalar does."""
     return np.result_type(*[_dtype_of(x) for x in arrays_and_dtypes])
+
+
+@implements(np.common_type)
+def common_type(*arrays):
+    """Like numpy.common_type: the inexact scalar type of the arrays' dtypes."""
+    return np.common_type(*[np.empty((0,), aval(operand(a)).dtype) for a in arrays])
 
 
 @implements(np.real_if_close)

@@ -75,6 +75,15 @@ def _strong(x):
     return _cast(x, aval(x).dtype)
 
 
+def nan_axis_0d(axis, ndim_):
+    """The nan* reductions of a float 0-d array take an int ``axis`` 0 or -1, meaning all
+    axes (NumPy computes them with ``sum``, which does), unlike ``mean``/``var``/``std``."""
+    if ndim_ == 0 and not isinstance(axis, (tuple, list)) and axis is not None and \
+            operator.index(axis) in (0, -1):
+        return None
+    return axis
+
+
 def _scalar_of(v, dtype):
     """A static scalar (e.g. ``initial``) cast to ``dtype`` as NumPy casts it."""
     if isinstance(v, Tracer):
@@ -229,7 +238,7 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=_NoValue):
     """Arithmetic mean; ints and bools give float64, float16 accumulates in float32 and
     returns float16 (NumPy's rules).  An empty reduction gives NaN, as in NumPy."""
     if axis is None and dtype is None and out is None and not keepdims and \
-            where is _NoValue and _plain_float(a, 4):
+            where is _NoValue and _plain_float(a, 4) and a.ir_var.aval.size:
         return ew.div(_sum_all(a), float(a.ir_var.aval.size))
     _no_out("mean", out)
     x = operand(a)
@@ -238,8 +247,32 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=_NoValue):
     acc, res = _mean_dtypes(xa.dtype, dtype)
     m = _mask(where, xa.shape, "mean")
     s = sum(x, axis=axes, dtype=acc, where=True if m is None else m)
-    r = _divide(s, _count(xa.shape, axes, m, np.intp), res)
+    n = _count(xa.shape, axes, m, np.intp)
+    n_div, empty = _safe_count(n)
+    r = _nan_where_empty(_divide(s, n_div, res), n, empty)
     return _keep(_strong(r), xa.shape, axes, keepdims)
+
+
+def _safe_count(n):
+    """``(divisor, empty)`` for a count ``n`` (an int, or an array under a ``where=``
+    mask): an empty slice's mean or variance is NumPy's 0/0 = NaN, a constant, so it is
+    divided by 1 instead (``empty`` says where) and made NaN by ``_nan_where_empty``;
+    dividing by 0 would make its derivatives NaN, forward and reverse."""
+    if isinstance(n, int):
+        return n, None
+    empty = ew.eq(n, 0)
+    return ew.select(empty, 1, n), empty
+
+
+def _nan_where_empty(r, n, empty):
+    if empty is None and n != 0:
+        return r
+    dt = aval(r).dtype
+    with np.errstate(all="ignore"):
+        nan = (np.zeros((), dt) / np.zeros((), dt))[()]     # NumPy's 0/0 in that dtype
+    if empty is None:
+        return sh.full(aval(r).shape, nan, dt)
+    return ew.select(empty, nan, r)
 
 
 @implements(np.nanmean)
@@ -254,7 +287,7 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=_NoValu
     m = _mask(where, xa.shape, "nanmean")
     if m is not None:
         ok = ew.logical_and(ok, m)
-    return mean(x, axis=axis, dtype=dtype, keepdims=keepdims, where=ok)
+    return mean(x, axis=nan_axis_0d(axis, xa.ndim), dtype=dtype, keepdims=keepdims, where=ok)
 
 
 def _ddof(ddof, correction):
@@ -282,12 +315,13 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_No
     m = _mask(where, xa.shape, "var")
     w = True if m is None else m
     n = _count(xa.shape, axes, m, np.intp)
+    n_div, empty = _safe_count(n)
     if _given(mean) and mean is not None:
         mu = operand(mean)
     else:
         mu = _divide(sum(x, axis=axes, keepdims=True, where=w),
                      n if isinstance(n, int) else pb.reshape(
-                         n, pb._keepdims_shape(xa.shape, axes)), dt)
+                         n_div, pb._keepdims_shape(xa.shape, axes)), dt)
     d = ew.sub(x, mu)
     if aval(d).dtype.kind == "c":
         sq = pb.add(ew.square(pb.real(d)), ew.square(pb.imag(d)))
@@ -297,8 +331,8 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_No
     if isinstance(n, int):
         rc = builtins.max(n - ddof, 0)
     else:
-        rc = ew.maximum(ew.sub(n, ddof), 0)
-    r = _divide(s, rc, aval(s).dtype)
+        rc = ew.select(empty, 1, ew.maximum(ew.sub(n, ddof), 0))
+    r = _nan_where_empty(_divide(s, rc, aval(s).dtype), n, empty)
     return _keep(_strong(r), xa.shape, axes, keepdims)
 
 
@@ -315,8 +349,10 @@ def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=_No
     v = var(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, where=where,
             mean=mean, correction=correction)
     zero = ew.eq(v, 0)
-    safe = ew.select(zero, np.ones((), aval(v).dtype)[()], v)
-    return ew.select(zero, np.zeros((), aval(v).dtype)[()], ew.sqrt(safe))
+    nan = ew.isnan(v)      # (an empty slice: v is NaN, its own tangent 0: keep both)
+    safe = ew.select(ew.logical_or(zero, nan), np.ones((), aval(v).dtype)[()], v)
+    return ew.select(zero, np.zeros((), aval(v).dtype)[()],
+                     ew.select(nan, v, ew.sqrt(safe)))
 
 
 # --- max, min ----------------------------------------------------------------------------

@@ -250,8 +250,9 @@ def _compress(name, condition, a, axis, size, fill_value):
         raise FuncdiffValueError(f"`{name}`: condition must be a 1-d array (got shape "
                                  f"{aval(cond).shape})")
     x = operand(a)
-    if axis is None:
-        x, axis = _flat(x), 0
+    if axis is None or aval(x).ndim == 0:   # (0-d: as a 1-d array, as NumPy)
+        axis = 0 if axis is None else canonical_axis(axis, 1)
+        x = _flat(x)
     else:
         axis = canonical_axis(axis, aval(x).ndim)
     n, m = aval(x).shape[axis], aval(cond).shape[0]

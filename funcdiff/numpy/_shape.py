@@ -252,6 +252,8 @@ def squeeze(a, axis=None):
         axes = tuple(i for i, d in enumerate(shp) if d == 1)
     else:
         axes = _normalize_axes(axis, len(shp), "squeeze")
+        if not shp:      # axis 0 / -1 of a 0-d array: nothing to squeeze (NumPy)
+            return x
         if any(shp[i] != 1 for i in axes):
             raise ShapeError("cannot select an axis to squeeze out which has size not "
                              f"equal to one (shape {shp}, axis {axis})")
@@ -514,9 +516,9 @@ _MAX_RUNS = 8
 def repeat(a, repeats, axis=None):
     """NumPy's ``repeat`` (an int or one count per element; counts must be concrete)."""
     x = _arr(a)
-    if axis is None:
+    if axis is None or _ndim(x) == 0:    # (a 0-d array repeats as a 1-d one, as NumPy)
+        ax = 0 if axis is None else canonical_axis(axis, 1)
         x = _reshape(x, (-1,))
-        ax = 0
     else:
         ax = canonical_axis(axis, _ndim(x))
     counts = repeats

@@ -102,7 +102,8 @@ def _sort_along(name, a, axis, kind, order, indices):
     _check_kind(name, kind, order)
     x = operand(a)
     if axis is not None and aval(x).ndim == 0:
-        if indices:   # NumPy's argsort/argpartition of a 0-d array: array([0])
+        if indices:   # NumPy's argsort/argpartition of a 0-d array: array([0]) (as 1-d)
+            canonical_axis(operator.index(axis), 1)
             return sh.full((1,), 0, _INTP)
         raise _axis_error(axis, 0)
     x, ax = along_last(x, axis)
@@ -173,7 +174,7 @@ def _check_kth(name, kth, n):
     if k.dtype.kind not in "iu":
         raise FuncdiffTypeError(f"`{name}`: kth must be integer, got {k.dtype.name}")
     for v in np.ravel(k):
-        if not -n <= v < n:
+        if n and not -n <= v < n:      # (an empty axis takes any kth, as in NumPy)
             raise FuncdiffValueError(f"kth(={v}) out of bounds ({n})")
 
 

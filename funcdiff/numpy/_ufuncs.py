@@ -341,6 +341,15 @@ isposinf = _export(implements(np.isposinf)(_isinf_signed("isposinf", False)))
 isneginf = _export(implements(np.isneginf)(_isinf_signed("isneginf", True)))
 
 
+@_export
+@implements(np.fix)
+def fix(x, out=None):
+    """Like numpy.fix: round toward zero.  That is ``trunc`` (same values, same dtype
+    as NumPy's ``ceil``/``floor`` composition), derivative 0."""
+    _no_out("fix", out, True, {})
+    return ew.trunc(operand(x))
+
+
 @implements(np.nan_to_num)
 def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     """Like numpy.nan_to_num (real and imaginary parts separately).  The derivative is
