@@ -91,6 +91,12 @@ class Primitive:
     ``called_jaxpr``      ``(params, operands) -> (jaxpr, consts, args)``: the one
                           sub-program it runs on its operands (calls, a ``cond``
                           branch), for naming the op that made a NaN
+    ``effectful``         it has an effect besides its outputs (``debug_callback``):
+                          no pass may drop, merge, fold or replay it, and a trace runs
+                          it only when every input of the trace is concrete (eager
+                          ``grad``'s forward trace), never at ``jit`` trace time; see
+                          ``core.ir.has_effects`` for eqns holding such a primitive in a
+                          sub-program
     ====================  ==========================================================
     """
 
@@ -107,6 +113,7 @@ class Primitive:
     cacheable = True
     called_jaxpr = None
     inline = None
+    effectful = False
 
     def __init__(self, name: str, *, multiple_results: bool = False, linear: bool = False):
         if name in registry:
@@ -425,6 +432,10 @@ class JaxprTrace:
             out_aval = prim.abstract_eval(*avals, **params)
         except FuncdiffError as e:
             raise type(e)(f"{e}\n  (in `{prim.name}`, at {src})") from None
+        if known and prim.effectful:
+            # an effect happens when the program runs: at once only in a trace of
+            # concrete inputs (eager grad's forward), not while jit traces constants
+            known = bool(self.invars) and all(v in self.values for v in self.invars)
         if known:
             out = prim.impl(*vals, **params)
             if _flags.nans:
