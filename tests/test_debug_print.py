@@ -3,6 +3,9 @@ values, once per example under vmap, on the forward pass under grad, never dropp
 merged or folded by jit's passes, and never changing a derivative."""
 from __future__ import annotations
 
+import re
+from unittest import mock
+
 import numpy as np
 import pytest
 
@@ -286,7 +289,11 @@ def test_callback_keeps_its_arrays_intact():
         return np.exp(y) + 1.0           # could reuse y's buffer if nothing viewed it
 
     x = np.linspace(0.0, 1.0, 100_000)
-    fd.jit(f)(x)
+    with mock.patch.object(fd.config, "numexpr_fusion", False):   # NumPy's out= path
+        source = fd.jit(f).lower(x).source
+        fd.jit(f)(x)
+    name = re.search(r"_debug_callback\d+\((\w+)\)", source).group(1)
+    assert f"out={name})" not in source      # its buffer is not reused
     assert_same(kept[0], np.sin(x) * 2.0)
 
 
