@@ -14,7 +14,7 @@ from funcdiff import lax
 from funcdiff.core.check import check_jaxpr
 from funcdiff.core.errors import FuncdiffTypeError
 from funcdiff.core.trace import state
-from tests._helpers import assert_same
+from _helpers import assert_same
 
 
 def _lines(capsys):
