@@ -300,3 +300,48 @@ def test_callback_keeps_its_arrays_intact():
 def test_public_namespace():
     assert fd.debug.__all__ == ["print", "callback"]
     assert "debug" in dir(fd)
+
+
+def test_custom_rules_print_once(capsys):
+    @fd.custom_vjp
+    def f(x):
+        fd.debug.print("primal {}", x)
+        return np.sin(x)
+
+    def f_fwd(x):
+        fd.debug.print("fwd {}", x)
+        return np.sin(x), np.cos(x)
+
+    def f_bwd(c, g):
+        fd.debug.print("bwd {}", g)
+        return (c * g,)
+
+    f.defvjp(f_fwd, f_bwd)
+    assert_same(fd.grad(f)(1.0), np.cos(1.0))
+    # eager grad runs the function itself for the forward values (one print), then bwd
+    assert _lines(capsys) == ["primal 1.0", "bwd 1.0"]
+    assert_same(fd.jit(fd.grad(f))(1.0), np.cos(1.0))
+    assert _lines(capsys) == ["fwd 1.0", "bwd 1.0"]        # as JAX: fwd, then bwd
+
+    @fd.custom_jvp
+    def h(x):
+        fd.debug.print("h {}", x)
+        return np.sin(x)
+
+    h.defjvp(lambda p, t: (np.sin(p[0]), np.cos(p[0]) * t[0]))
+    assert_same(fd.grad(h)(1.0), np.cos(1.0))
+    assert _lines(capsys) == ["h 1.0"]
+
+
+def test_nested_and_jacobians_print_forward_values(capsys):
+    def f(x):
+        fd.debug.print("f {}", x)
+        return x ** 3
+
+    assert_same(fd.grad(fd.grad(f))(2.0), 12.0)
+    out = _lines(capsys)
+    assert out and set(out) == {"f 2.0"}     # nested transforms may print more than once
+    xs = np.array([1.0, 2.0])
+    for jac in (fd.jacfwd, fd.jacrev):
+        assert_same(jac(f)(xs), np.diag(3 * xs ** 2))
+        assert _lines(capsys) == [f"f {xs}"]
