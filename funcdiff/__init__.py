@@ -29,6 +29,7 @@ from .transforms.vmap import BatchingError  # noqa: F401
 from . import lax as lax, numpy as numpy  # noqa: F401
 from . import flatten_util as flatten_util, test_util as test_util  # noqa: F401
 from . import typing as typing  # noqa: F401
+from . import debug as debug  # noqa: F401
 from .typing import Array
 from .test_util import check_grads  # noqa: F401
 from .checkpoint import (checkpoint, checkpoint_fori_loop, checkpoint_name,  # noqa: F401
@@ -57,7 +58,7 @@ __all__ = [
 ]
 # public submodules: attributes and in dir(), but not in __all__ (a star import must not
 # bind ``numpy``)
-_SUBMODULES = ["lax", "numpy", "tree_util", "flatten_util", "test_util", "typing"]
+_SUBMODULES = ["lax", "numpy", "tree_util", "flatten_util", "test_util", "typing", "debug"]
 
 
 def __dir__():

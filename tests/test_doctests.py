@@ -1,5 +1,5 @@
-"""Every public docstring of ``funcdiff``, ``funcdiff.lax``, ``funcdiff.tree_util`` and
-``funcdiff.checkpoint_policies`` (and ``funcdiff.typing``) is a NumPy-style reference
+"""Every public docstring of ``funcdiff``, ``funcdiff.lax``, ``funcdiff.tree_util``,
+``funcdiff.debug`` and ``funcdiff.checkpoint_policies`` (and ``funcdiff.typing``) is a NumPy-style reference
 entry whose Examples run: each is collected here by ``doctest`` and must pass, and each
 must have the sections ``help()`` readers expect."""
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 
 import funcdiff
 import funcdiff.numpy as fnp
-from funcdiff import checkpoint_policies, lax, tree_util, typing as fd_typing
+from funcdiff import checkpoint_policies, debug, lax, tree_util, typing as fd_typing
 
 FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
 # values, not functions or classes: no docstring of their own (documented where used)
@@ -27,6 +27,7 @@ def _public():
             ("funcdiff", funcdiff, funcdiff.__all__),
             ("funcdiff.lax", lax, lax.__all__),
             ("funcdiff.tree_util", tree_util, tree_util.__all__),
+            ("funcdiff.debug", debug, debug.__all__),
             ("funcdiff.typing", fd_typing, ["Array"])]:
         for n in names:
             out[f"{prefix}.{n}"] = getattr(mod, n)

@@ -25,7 +25,7 @@ LAYERS = [
     ("api", ["funcdiff.api"]),
     ("libraries", ["funcdiff.numpy", "funcdiff.lax"]),
     ("scipy", ["funcdiff.scipy"]),
-    ("top", ["funcdiff", "funcdiff.checkpoint", "funcdiff.flatten_util",
+    ("top", ["funcdiff", "funcdiff.checkpoint", "funcdiff.debug", "funcdiff.flatten_util",
              "funcdiff.test_util"]),
 ]
 MAX_FUNCTION_LEVEL = 10

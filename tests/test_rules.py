@@ -901,6 +901,8 @@ NONFLOAT: dict[str, Callable] = {
 
 # registered primitives not covered above, each with the reason
 NOT_HERE: dict[str, str] = {
+    "debug_callback": "no outputs (an effect): tests/test_debug_print.py checks that it "
+                      "leaves derivatives unchanged and runs on the forward pass",
     "full": "no array operands (creation): nothing to differentiate",
     "iota": "no array operands (creation): nothing to differentiate",
     "and": "boolean operands only: never carries a tangent",

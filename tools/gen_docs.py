@@ -75,6 +75,7 @@ GROUPS = [
     ("funcdiff.primitives.matfun", "Matrix functions"),
     ("funcdiff.primitives.special", "Special functions"),
     ("funcdiff.primitives.fft", "Fourier transforms"),
+    ("funcdiff.primitives.callback", "Debugging callbacks (`funcdiff.debug`; effectful)"),
     ("funcdiff.higher_order.cond", "Control flow: cond"),
     ("funcdiff.higher_order.while_loop", "Control flow: while loops"),
     ("funcdiff.higher_order.scan", "Control flow: scan"),

@@ -178,8 +178,12 @@ def checkpoint(fun: Callable[..., Any] | None = None, *, policy: Any = None,
         avals = [leaf_aval(x) for x in leaves]
         vals = [x._val if type(x) is Tracer else x for x in leaves]
         concrete = all(v is not None for v in vals)
-        closed, out_vals, _ = trace_flat(flat_f, avals, vals if concrete else None,
-                                         kind="checkpoint")
+        # inside the eager run (eager grad's forward trace) this trace of the body on
+        # its values is the body's run (its outputs are recorded, not recomputed, by
+        # _bind_known): it performs the body's effects (debug prints)
+        closed, out_vals, _ = trace_flat(
+            flat_f, avals, vals if concrete else None, kind="checkpoint",
+            run_effects=trace_active() and state.stack[-1].run_effects)
         j, consts = closure_convert(closed)
         params = dict(jaxpr=j, policy=pol, prevent_cse=bool(prevent_cse))
         operands = list(consts) + leaves

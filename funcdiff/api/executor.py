@@ -226,8 +226,9 @@ def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None):
         if v is None:
             concrete = False
             break
+    # at top level with concrete inputs this trace is the eager run: it prints
     closed0, _, trace0 = trace_flat(flat_fun, avals, vals if concrete else None,
-                                    kind="linearize")
+                                    kind="linearize", run_effects=top)
     j0 = closed0.jaxpr
     n_out = len(j0.outvars)
     n_t = n_out if n_tangent_outs is None else (

@@ -4,6 +4,7 @@ Grammar (what ``print(jaxpr)`` shows)::
 
     jaxpr ::= { lambda <constvar>* ; <invar>* . let <eqn>* in ( <atom>* ) }
     eqn   ::= <outvar>* = <primitive>[<param>=<value>, ...] <atom>*
+            | <primitive>[<param>=<value>, ...] <atom>*   (no outputs: an effect)
     atom  ::= <var> | <literal>
 
 Variables are assigned once.  A ``Var`` is identified by the object itself; names
@@ -17,6 +18,7 @@ jaxprs print nested and indented (the printer is at the end of this module).
 from __future__ import annotations
 
 import struct
+import weakref
 
 import numpy as np
 
@@ -114,6 +116,37 @@ class Jaxpr:
         return pp_jaxpr(self)
 
     __repr__ = __str__
+
+
+_effects_memo: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def has_effects(eqn: Eqn) -> bool:
+    """Whether running ``eqn`` has an effect besides its outputs: its primitive is
+    ``effectful`` (``debug_callback``) or a jaxpr in its params (a ``cond`` branch, a
+    loop body, a call) holds such an eqn.  Passes that drop, merge, fold or replay
+    eqns ask this; pure eqns (nearly all) answer at the first test."""
+    if eqn.primitive.effectful:
+        return True
+    params = eqn.params
+    if not params:
+        return False
+    for v in params.values():
+        for j in (v if isinstance(v, (tuple, list)) else (v,)):
+            if isinstance(j, ClosedJaxpr):
+                j = j.jaxpr
+            if isinstance(j, Jaxpr) and jaxpr_has_effects(j):
+                return True
+    return False
+
+
+def jaxpr_has_effects(jaxpr: Jaxpr) -> bool:
+    """Whether any eqn of ``jaxpr`` (or of its sub-jaxprs) has an effect (memoized: a
+    jaxpr is not changed once built)."""
+    hit = _effects_memo.get(jaxpr)
+    if hit is None:
+        hit = _effects_memo[jaxpr] = any(has_effects(e) for e in jaxpr.eqns)
+    return hit
 
 
 def compute_last_use(jaxpr: Jaxpr):
@@ -360,7 +393,7 @@ def _eqn_lines(eqn: Eqn, namer, indent, used, source):
         return f"{namer(v)}:{v.aval.str_short()}"
 
     lhs = " ".join(binder(v) for v in eqn.outvars)
-    lines = [f"{lhs} = {eqn.primitive.name}"]
+    lines = [f"{lhs} = {eqn.primitive.name}" if lhs else eqn.primitive.name]
     if eqn.params:
         lines[-1] += "["
         for i, k in enumerate(sorted(eqn.params)):

@@ -91,6 +91,12 @@ class Primitive:
     ``called_jaxpr``      ``(params, operands) -> (jaxpr, consts, args)``: the one
                           sub-program it runs on its operands (calls, a ``cond``
                           branch), for naming the op that made a NaN
+    ``effectful``         it has an effect besides its outputs (``debug_callback``):
+                          no pass may drop, merge, fold or replay it, and a trace runs
+                          it only if it is the eager run (``run_effects``: eager
+                          ``grad``'s forward trace), never at ``jit`` trace time; see
+                          ``core.ir.has_effects`` for eqns holding such a primitive in a
+                          sub-program
     ====================  ==========================================================
     """
 
@@ -107,6 +113,7 @@ class Primitive:
     cacheable = True
     called_jaxpr = None
     inline = None
+    effectful = False
 
     def __init__(self, name: str, *, multiple_results: bool = False, linear: bool = False):
         if name in registry:
@@ -328,8 +335,11 @@ _CONST = "a constant used by the traced function"
 class JaxprTrace:
     """Records eqns; one per active transform, held on the thread-local stack."""
 
-    def __init__(self, kind: str = "transform"):
+    def __init__(self, kind: str = "transform", run_effects: bool = False):
         self.kind = kind
+        # this trace is the eager run of the function (concrete inputs, outside other
+        # transforms): effectful primitives (debug prints) run as they are recorded
+        self.run_effects = run_effects
         self.origin = current_source_info()
         self.active = True
         self.eqns: list[Eqn] = []
@@ -425,6 +435,11 @@ class JaxprTrace:
             out_aval = prim.abstract_eval(*avals, **params)
         except FuncdiffError as e:
             raise type(e)(f"{e}\n  (in `{prim.name}`, at {src})") from None
+        if known and prim.effectful:
+            # an effect happens when the program runs: at trace time only in the trace
+            # that is the eager run (eager grad's forward), never while jit (or a
+            # custom_jvp, or a loop body) is traced on known values
+            known = self.run_effects
         if known:
             out = prim.impl(*vals, **params)
             if _flags.nans:
@@ -522,8 +537,8 @@ class new_trace:
     manager: ``trace_flat`` enters one per traced function.)"""
     __slots__ = ("trace", "stack")
 
-    def __init__(self, kind: str = "transform"):
-        self.trace = JaxprTrace(kind)
+    def __init__(self, kind: str = "transform", run_effects: bool = False):
+        self.trace = JaxprTrace(kind, run_effects)
 
     def __enter__(self):
         self.stack = state.stack
@@ -568,14 +583,16 @@ def is_tracer(x) -> bool:
     return type(x) is Tracer
 
 
-def trace_flat(fun, in_avals, in_vals=None, kind="transform"):
+def trace_flat(fun, in_avals, in_vals=None, kind="transform", run_effects=False):
     """Trace ``fun(*tracers) -> list`` into a ClosedJaxpr.
 
-    ``in_vals`` (optional) gives concrete input values.  Returns
+    ``in_vals`` (optional) gives concrete input values; ``run_effects`` (with them, at
+    top level) makes the trace the eager run, which performs effects (debug prints) as
+    it records them.  Returns
     ``(closed_jaxpr, out_values, trace)``; ``out_values`` holds None where unknown and
     ``trace.values`` has every var's concrete value.
     """
-    with new_trace(kind) as trace:
+    with new_trace(kind, run_effects=run_effects and in_vals is not None) as trace:
         if in_vals is None:
             tracers = [trace.new_arg(a) for a in in_avals]
         else:

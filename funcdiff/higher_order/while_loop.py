@@ -34,7 +34,7 @@ from ..core.ir import Eqn, Jaxpr, Var, closure_convert
 from ..core.trace import Primitive, trace_flat
 from ..primitives.base import add, aval, axis_size
 from ..primitives.elementwise import select
-from ..transforms.dce import dce_jaxpr
+from ..transforms.dce import dce_jaxpr, drop_effects
 from ..transforms.partial_eval import partial_eval_jaxpr
 from ._common import (LoopJvp, any_trace, backward_sub, batch_fixpoint, batch_front,
                       batch_sub, bcast_pred, carry_fixpoint, check_carry, check_cond_jaxpr,
@@ -122,8 +122,13 @@ def _while_partial_eval(eqn, unknowns):
                                    body_nconsts=len(kbc)), eqn.source_info))
     if not unknown_outs:
         return known_eqns, [], []
+    # the linear half replays the forward loop for its residuals: its effects (debug
+    # prints) already ran in the known loop, when there is one
+    fwd = dce_jaxpr(known_j)
+    if known_eqns:
+        fwd = drop_effects(fwd)
     lin_eqn = Eqn(while_lin_p, cc + kbc + kk + ubc + uk, unknown_outs,
-                  dict(cond_jaxpr=cond_k, fwd_jaxpr=dce_jaxpr(known_j), lin_jaxpr=lin_j,
+                  dict(cond_jaxpr=cond_k, fwd_jaxpr=fwd, lin_jaxpr=lin_j,
                        cond_nconsts=nc, fwd_nconsts=len(kbc), lin_nconsts=len(ubc)),
                   eqn.source_info)
     return known_eqns, [lin_eqn], unknown_outs

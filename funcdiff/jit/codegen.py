@@ -160,12 +160,14 @@ class _Gen:
         body = []
         for eqn, dead in zip(j.eqns, dying):
             args = [self.atom(a) for a in eqn.invars]
-            if eqn.primitive.float_literal_ok and eqn.outvars[0].aval.dtype.kind in "fc":
+            if eqn.primitive.float_literal_ok and eqn.outvars and eqn.outvars[0].aval.dtype.kind in "fc":
                 args = [_float_literal(a, s) for a, s in zip(eqn.invars, args)]
             args = [operand(s) for s in args]   # -2.0 -> (-2.0): safe in every slot
             outs = eqn.outvars
             comment = location_comment(eqn.source_info)
-            if eqn.primitive.multiple_results:
+            if not outs:     # an effect (debug_callback): a call statement
+                body.append(f"{self.expr(eqn, args)}{comment}")
+            elif eqn.primitive.multiple_results:
                 names = [self.new_name() for _ in outs]
                 for v, n in zip(outs, names):
                     self.names[v] = n

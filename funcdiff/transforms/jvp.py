@@ -27,6 +27,8 @@ def jvp_eval(jaxpr, consts, primals, tangents, known=None):
         prim = eqn.primitive
         tans = [tenv.get(v) if type(v) is Var else None for v in eqn.invars]
         known_out = None
+        if known is not None and not eqn.outvars:
+            return []       # an effect (debug_callback): it ran when traced
         if known is not None and eqn.outvars[0] in known:
             known_out = [known[v] for v in eqn.outvars]
             if not prim.multiple_results:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from ..core.ad_types import Zero
 from ..core.trace import trace_flat
 from ..primitives.base import instantiate
-from .dce import dce_jaxpr
+from .dce import dce_jaxpr, drop_effects
 from .jvp import jvp_eval
 from .partial_eval import partial_eval_jaxpr
 
@@ -37,7 +37,8 @@ def linearize_jaxpr(closed0, avals, diff_mask, n_t, primals=None, data=None):
     * ``data`` given (top level, concrete inputs): every value of ``closed0``'s trace
       (``data_vars`` order) enters as a data input carrying its value, never as a
       constant, so the linear jaxpr depends only on the IR's structure; the known jaxpr
-      maps the data to the primal outputs and residuals.
+      maps the data to the primal outputs and residuals.  ``closed0``'s effects (debug
+      prints) ran when it was traced: they are left out.
     * otherwise ``primals`` (values of an enclosing trace) enter as constants: the
       tangents are the only inputs, and the known jaxpr takes none.
     """
@@ -57,6 +58,8 @@ def linearize_jaxpr(closed0, avals, diff_mask, n_t, primals=None, data=None):
         closed1, _, trace1 = trace_flat(lin_fun, t_avals, kind="linearize")
         unknowns = [True] * len(t_avals)
     else:
+        # the forward trace ran with these values and had its effects (prints) then
+        j0 = drop_effects(j0)
         dvars = data_vars(j0)
         n_data, nc, ni = len(dvars), len(j0.constvars), len(j0.invars)
 

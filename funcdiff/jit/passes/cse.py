@@ -1,8 +1,9 @@
 """Common-subexpression elimination: an eqn equal to an earlier one (same primitive,
-same operands, same params) reuses its outputs."""
+same operands, same params) reuses its outputs.  Eqns with an effect
+(``core.ir.has_effects``) are never merged: two equal prints print twice."""
 from __future__ import annotations
 
-from ...core.ir import ClosedJaxpr, Jaxpr, Var, literal_key, param_key
+from ...core.ir import ClosedJaxpr, Jaxpr, Var, has_effects, literal_key, param_key
 
 
 def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
@@ -13,6 +14,9 @@ def cse(closed: ClosedJaxpr) -> ClosedJaxpr:
     for eqn in j.eqns:
         invars = [subst.get(a, a) if type(a) is Var else a for a in eqn.invars]
         params = eqn.params
+        if has_effects(eqn):
+            eqns.append(eqn.replace(invars=invars) if invars != eqn.invars else eqn)
+            continue
         key = (eqn.primitive,
                tuple([a if type(a) is Var else literal_key(a) for a in invars]),
                tuple(sorted([(k, param_key(v)) for k, v in params.items()])) if params

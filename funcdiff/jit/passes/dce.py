@@ -1,4 +1,5 @@
-"""Dead-code elimination (all primitives are pure), and unused constants dropped."""
+"""Dead-code elimination (eqns with effects kept: ``transforms.dce``), and unused
+constants dropped."""
 from __future__ import annotations
 
 from ...core.ir import ClosedJaxpr, Jaxpr

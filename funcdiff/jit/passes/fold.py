@@ -1,14 +1,15 @@
 """Constant folding: eqns whose operands are all known at compile time (literals and
 constants) are evaluated once; their results become constants.  Eqns without operands
 (``full``, ``iota``) are left alone: they are cheap, and folding them would make every
-call share one buffer."""
+call share one buffer.  Eqns with an effect (``core.ir.has_effects``) run at run time,
+never at compile time."""
 from __future__ import annotations
 
 import warnings
 
 import numpy as np
 
-from ...core.ir import ClosedJaxpr, Jaxpr, Literal, Var, literal_or_none
+from ...core.ir import ClosedJaxpr, Jaxpr, Literal, Var, has_effects, literal_or_none
 
 _MAX_FOLD_SIZE = 1 << 20   # elements; larger results are computed at run time
 
@@ -32,7 +33,8 @@ def fold_constants(closed: ClosedJaxpr) -> ClosedJaxpr:
         # run time that folding would materialize)
         foldable = (all_known and eqn.primitive.inline is None and eqn.primitive.foldable
                     and all(v.aval.size <= _MAX_FOLD_SIZE for v in eqn.outvars)
-                    and not any(hasattr(known.get(a), "_trace") for a in invars))
+                    and not any(hasattr(known.get(a), "_trace") for a in invars)
+                    and not has_effects(eqn))
         if foldable:
             vals = [a.val if type(a) is Literal else known[a] for a in invars]
             try:
