@@ -54,8 +54,12 @@ def _vdot(a, b):
 
 
 def _add(a, b, scale):
-    return tree_map(lambda x, y: np.asarray(x) + scale * np.asarray(y)
-                    if np.asarray(x).dtype.kind in "fc" else x, a, b)
+    """``a + scale * b`` leaf by leaf, in each leaf's own dtype (NumPy 1.x would promote a
+    0-d float32 leaf to float64 by value here)."""
+    def add(x, y):
+        x = np.asarray(x)
+        return (x + scale * np.asarray(y)).astype(x.dtype, copy=False)
+    return tree_map(lambda x, y: add(x, y) if np.asarray(x).dtype.kind in "fc" else x, a, b)
 
 
 def _tol(args, atol, rtol):
