@@ -11,11 +11,13 @@ Both bind the ``debug_callback`` primitive (``primitives/callback.py``).
 from __future__ import annotations
 
 import builtins
+import re
+import string
 from typing import Any, Callable
 
 import numpy as np
 
-from .core.errors import FuncdiffTypeError
+from .core.errors import FuncdiffTypeError, FuncdiffValueError
 from .core.trace import Tracer
 from .primitives.callback import debug_callback_p
 from .tree_util import tree_flatten, tree_unflatten
@@ -53,6 +55,37 @@ def _bind(fn, args, kwargs, label):
     operands = [x for x in leaves if isinstance(x, _OPERAND)]
     static = [_DYNAMIC if isinstance(x, _OPERAND) else x for x in leaves]
     debug_callback_p.bind(*operands, callback=_Call(fn, treedef, static, label))
+
+
+def _check_fields(fmt, nargs, kwargs):
+    """Refuse, when ``print`` is called (not later, when a compiled program runs), a
+    format string that is malformed or names a value that was not passed."""
+    auto = 0
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(fmt) if f is not None]
+    except ValueError as e:
+        raise FuncdiffValueError(f"funcdiff.debug.print: the format string {fmt!r} is "
+                                 f"malformed ({e}); write literal braces as '{{{{' and "
+                                 "'}}}}'") from None
+    heads = [re.match(r"[^.\[]*", field).group(0) for field in fields]
+    if "" in heads and any(h.isdigit() for h in heads):
+        raise FuncdiffValueError(f"funcdiff.debug.print: the format string {fmt!r} mixes "
+                                 "automatic and manual field numbering ('{}' and '{0}'); "
+                                 "use one of them")
+    for head in heads:
+        if head == "":
+            auto += 1
+            missing = auto > nargs and f"{auto} positional values"
+        elif head.isdigit():
+            missing = int(head) >= nargs and f"positional value {head}"
+        else:
+            missing = head not in kwargs and f"the keyword value {head!r}"
+        if missing:
+            raise FuncdiffValueError(
+                f"funcdiff.debug.print: the format string {fmt!r} needs {missing}, but "
+                f"{nargs} positional and {sorted(kwargs) or 'no'} keyword value(s) were "
+                "passed; pass the values to print as arguments: "
+                "funcdiff.debug.print('x = {}, y = {y}', x, y=y)")
 
 
 def print(fmt: str, *args: Any, ordered: bool = False, **kwargs: Any) -> None:  # noqa: A001
@@ -105,6 +138,8 @@ def print(fmt: str, *args: Any, ordered: bool = False, **kwargs: Any) -> None:  
         raise FuncdiffTypeError(f"funcdiff.debug.print: `fmt` must be a str, got "
                                 f"{type(fmt).__name__}; call it as "
                                 "funcdiff.debug.print('x = {}', x)")
+
+    _check_fields(fmt, len(args), kwargs)
 
     def show(*a, **k):
         builtins.print(fmt.format(*a, **k))

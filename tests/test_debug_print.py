@@ -227,9 +227,9 @@ def test_hostile_format_strings_print_verbatim_under_jit(capsys, fmt):
 
 def test_hostile_keyword_names(capsys):
     kw = {"a b": 1.0}
-    with pytest.raises(KeyError):         # a name the format lacks: str.format's own error
+    with pytest.raises(fd.FuncdiffValueError, match="keyword value 'x'"):   # not passed
         fd.debug.print("{x}", **kw)
-    with pytest.raises(KeyError):         # the same at run time under jit
+    with pytest.raises(fd.FuncdiffValueError, match="keyword value 'x'"):   # under jit too
         fd.jit(lambda x: (fd.debug.print("{x}", y=x), x)[1])(1.0)
     assert not state.stack
     fd.jit(lambda x: (fd.debug.callback(lambda **k: print(sorted(k)), **{"a'b": x}), x)[1])(
@@ -265,6 +265,33 @@ def test_bad_arguments_raise_clear_errors():
         fd.debug.print(3, 1.0)
     with pytest.raises(FuncdiffTypeError, match="`callback` must be callable"):
         fd.debug.callback("not callable", 1.0)
+
+
+@pytest.mark.parametrize("transform", ["plain", "jit", "grad"])
+@pytest.mark.parametrize("fmt,args,kwargs,match", [
+    ("x = {} {}", (1,), {}, "2 positional values"),
+    ("x = {1}", (1,), {}, "positional value 1"),
+    ("y = {y}", (), {}, "keyword value 'y'"),
+    ("x = {", (1,), {}, "malformed"),
+    ("x = {0.real} {w[0]}", (1,), {}, "keyword value 'w'"),
+    ("x = {} {0}", (1,), {}, "automatic and manual"),
+])
+def test_format_string_mismatch_is_refused_at_the_call(transform, fmt, args, kwargs, match):
+    """A format string that names a value not passed fails when ``print`` is called (under
+    jit: when tracing), with a funcdiff error, not as a KeyError when the program runs."""
+    def f(x):
+        fd.debug.print(fmt, *[x] * len(args), **kwargs)
+        return np.sum(x * x)
+    run = {"plain": f, "jit": fd.jit(f), "grad": fd.grad(f)}[transform]
+    with pytest.raises(fd.FuncdiffValueError, match=match):
+        run(X)
+    assert not state.stack
+
+
+def test_format_fields_that_are_passed_are_accepted(capsys):
+    fd.debug.print("{0} {x.shape} {0} {{literal}} {w[1]:.1f}", np.ones(2), x=np.ones(3),
+                   w=[0.0, 2.5])
+    assert capsys.readouterr().out == "[1. 1.] (3,) [1. 1.] {literal} 2.5\n"
 
 
 def test_ir_checks_and_cost_is_zero():
