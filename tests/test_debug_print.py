@@ -372,3 +372,24 @@ def test_nested_and_jacobians_print_forward_values(capsys):
     for jac in (fd.jacfwd, fd.jacrev):
         assert_same(jac(f)(xs), np.diag(3 * xs ** 2))
         assert _lines(capsys) == [f"f {xs}"]
+
+
+def test_print_of_a_tangent_raises_in_reverse_mode_and_prints_in_forward(capsys):
+    """A print inside a custom_jvp rule, on the tangent: forward mode prints it; reverse
+    mode never computes tangents, so it raises (as JAX) instead of dropping the print."""
+    @fd.custom_jvp
+    def f(x):
+        return np.sin(x)
+
+    @f.defjvp
+    def f_jvp(primals, tangents):
+        (x,), (t,) = primals, tangents
+        fd.debug.print("tangent {}", t)
+        return f(x), np.cos(x) * t
+
+    _, t = fd.jvp(f, (1.0,), (2.0,))
+    assert _lines(capsys) == ["tangent 2.0"] and np.isclose(t, 2 * np.cos(1.0))
+    for g in (fd.grad(f), fd.jit(fd.grad(f))):
+        with pytest.raises(fd.GradientError, match="called on a tangent"):
+            g(1.0)
+        assert not state.stack

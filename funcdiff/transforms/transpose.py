@@ -51,6 +51,14 @@ def backward_pass(jaxpr: Jaxpr, consts, args, cts_out, read=None, where=""):
 
     for eqn in reversed(jaxpr.eqns):
         prim = eqn.primitive
+        if prim.effectful and any(type(v) is Var and v in linear for v in eqn.invars):
+            # (as JAX: reverse mode runs the linear program backwards, where a callback
+            # of tangents has no meaning; skipping it would drop the print silently)
+            raise GradientError(
+                f"reverse mode cannot run `{prim.name}` (at {eqn.source_info}){where}: it "
+                "is called on a tangent (e.g. funcdiff.debug.print inside a custom_jvp "
+                "rule, on the tangent), which reverse mode never computes.  Print primal "
+                "values, or use forward mode (jvp/jacfwd) to see tangents.")
         cts = [ct_env.pop(v, None) for v in eqn.outvars]
         if all(c is None for c in cts):
             continue
