@@ -380,7 +380,7 @@ def _value_and_grad(f, argnums, has_aux, allow_int, holomorphic, name):
                            in_tree, [a], out_tree)
         # (np.array(1, dtype) is np.ones((), dtype), without np.ones' Python wrapper)
         one = np.array(1, a.dtype) if not a.shape else np.ones(a.shape, a.dtype)
-        g = _assemble(lin.vjp([one]), lin.diff_mask, leaves, in_tree)
+        g = _assemble(lin.vjp_once([one]), lin.diff_mask, leaves, in_tree)
         g = g[0] if single else g
         value = tree_unflatten(out_tree, [to_output(o) for o in outs])
         return ((value, aux), g) if has_aux else (value, g)

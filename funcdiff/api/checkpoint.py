@@ -83,17 +83,16 @@ def _bind_known(prim, operands, params, out_vals):
     """Record ``prim`` in the innermost trace with outputs already computed (the body was
     traced with concrete values), so the forward computation is not run a second time."""
     trace = state.stack[-1]
-    atoms = [trace.lift(a)[0] for a in operands]
+    lifted = [trace.lift(a) for a in operands]
+    atoms = [a for a, _ in lifted]
     out_avals = prim.abstract_eval(*[a.aval for a in atoms], **params)
     outvars = [Var(a) for a in out_avals]
-    trace.eqns.append(Eqn(prim, atoms, outvars, params, current_source_info()))
-    tracers = []
-    for v, o in zip(outvars, out_vals):
-        if v.aval.weak_type and not isinstance(o, (bool, int, float, complex)):
-            o = o.item()
-        trace.values[v] = o
-        tracers.append(Tracer(trace, v, o))
-    return tracers
+    eqn = Eqn(prim, atoms, outvars, params, current_source_info())
+    trace.eqns.append(eqn)
+    outs = [o.item() if v.aval.weak_type and not isinstance(o, (bool, int, float, complex))
+            else o for v, o in zip(outvars, out_vals)]
+    trace.record_values(eqn, [x for _, x in lifted], outs)
+    return [Tracer(trace, v, o) for v, o in zip(outvars, outs)]
 
 
 def checkpoint(fun: Callable[..., Any] | None = None, *, policy: Any = None,

@@ -24,8 +24,8 @@ from ..core.ir import ClosedJaxpr, Jaxpr, Literal, Var, literal_key, param_key
 from ..core.trace import Tracer, state, trace_active, trace_flat
 from ..jit.codegen import compile_jaxpr
 from ..jit.passes import optimize
-from ..transforms.dce import dce_jaxpr
-from ..transforms.linearize import linearize_jaxpr
+from ..transforms.dce import dce_jaxpr, drop_effects
+from ..transforms.linearize import ALL, data_vars, linearize_jaxpr, residual_sources
 from ..transforms.transpose import transpose_jaxpr
 
 
@@ -61,6 +61,17 @@ class Linearized:
     def backward(self):
         return self.recipe.backward()
 
+    def vjp_once(self, cts):
+        """``vjp(cts)`` for the one backward pass of ``grad``/``value_and_grad``: the
+        residuals are handed to the backward program, which frees each after its last
+        use (as a hand-written backward pass does); this object cannot run another."""
+        if trace_active() or debug_flags.nans:
+            return self.vjp(cts)
+        args, self.residuals = self.residuals, None
+        args = list(args)
+        args.extend(cts)
+        return self.recipe.backward_fn(consume=True)(args)
+
     def vjp(self, cts):
         """Cotangents of the differentiable inputs for output cotangents ``cts``."""
         if trace_active():
@@ -87,7 +98,7 @@ class _Recipe:
         self.sources = None       # which data values the known jaxpr reads
         self.known_closed = None  # (data values...) -> (primal outs..., residuals...)
         self._known_fn = None
-        self._backward = self._backward_fn = self._lin_fn = None
+        self._backward = self._backward_fn = self._lin_fn = self._consuming_fn = None
 
     def known(self, data):
         """Primal outputs and residuals for a new call's trace-0 values."""
@@ -106,7 +117,11 @@ class _Recipe:
             self._backward = transpose_jaxpr(self.lin_jaxpr, self.n_res)
         return self._backward
 
-    def backward_fn(self):
+    def backward_fn(self, consume=False):
+        if consume:
+            if self._consuming_fn is None:
+                self._consuming_fn = _compile(self.backward(), "backward", consume=True)
+            return self._consuming_fn
         if self._backward_fn is None:
             self._backward_fn = _compile(self.backward(), "backward")
         return self._backward_fn
@@ -117,8 +132,9 @@ class _Recipe:
         return self._lin_fn
 
 
-def _compile(closed, name):
-    return compile_jaxpr(optimize(closed), name, copy_inputs=False)[0]
+def _compile(closed, name, consume=False):
+    return compile_jaxpr(optimize(closed), name, copy_inputs=False,
+                         consume_inputs=consume)[0]
 
 
 # -- the eager cache: calls that trace to the same IR reuse the linearization ----------
@@ -197,15 +213,84 @@ def _param_structure(val, memo):
     return param_key(val)
 
 
-def _data(closed0, trace0, vals):
-    """Every value trace 0 knows, in a fixed order: consts, inputs, eqn outputs."""
+class _Keeper:
+    """The eager trace's ``keep``: of each recorded eqn, ``values`` holds only the
+    operands and results the linearized program will read (``residual_sources``), so
+    every other intermediate is freed as soon as user code drops it -- eager ``grad``
+    holds what a hand-written backward pass holds, not the whole forward pass.  Values
+    no tangent flows through are read by no rule (unless a later eqn that has a tangent
+    reads them: it keeps them then, while they are its operands)."""
+
+    __slots__ = ("values", "active")
+
+    def __init__(self, trace, diff_mask):
+        self.values = trace.values
+        self.active = {v for v, d in zip(trace.invars, diff_mask) if d}
+
+    def __call__(self, eqn, invals, out):
+        active = self.active
+        act = None
+        for i, a in enumerate(eqn.invars):
+            if type(a) is Var and a in active:
+                if act is None:
+                    act = {i}
+                else:
+                    act.add(i)
+        if act is None:
+            return                      # no tangent flows through this eqn
+        for v in eqn.outvars:
+            if is_differentiable_dtype(v.aval.dtype):
+                active.add(v)
+        values = self.values
+        outs = out if eqn.primitive.multiple_results else (out,)
+        src = residual_sources(eqn, act)
+        if src is ALL:
+            ins, res = range(len(eqn.invars)), range(len(outs))
+        else:
+            ins, res = src
+        for i in ins:
+            a = eqn.invars[i]
+            if type(a) is Var and invals[i] is not None:
+                values[a] = invals[i]
+        for i in res:
+            if outs[i] is not None:
+                values[eqn.outvars[i]] = outs[i]
+
+
+# counts calls that had to recompute a forward value the trace did not keep (a rule
+# reading differently from ``residual_sources``' prediction): tests assert it stays 0
+stats = {"recomputed": 0}
+
+
+def _data(closed0, trace0, vals, out_vals):
+    """Every value trace 0 knows, in a fixed order: consts, inputs, eqn outputs (None
+    for an intermediate it did not keep)."""
     values = trace0.values
+    for v, x in zip(closed0.jaxpr.outvars, out_vals):
+        if type(v) is Var and x is not None:
+            values[v] = x
     data = [_concrete(c) for c in closed0.consts] if closed0.consts else []
     data += vals
+    get = values.get
     for e in closed0.jaxpr.eqns:
         for v in e.outvars:
-            data.append(values[v])
+            data.append(get(v))
     return data
+
+
+def _fill(closed0, vals, data, needed):
+    """Recompute the forward values at ``needed`` (indices into ``data``) that the trace
+    did not keep, from the inputs (a fallback: never taken when ``residual_sources``
+    predicts the rules' reads)."""
+    missing = [i for i in needed if data[i] is None]
+    if not missing:
+        return
+    stats["recomputed"] += 1
+    j0 = drop_effects(closed0.jaxpr)
+    dvars = data_vars(j0)
+    sub = dce_jaxpr(Jaxpr(j0.constvars, j0.invars, [dvars[i] for i in missing], j0.eqns))
+    for i, x in zip(missing, eval_jaxpr(sub, closed0.consts, *vals)):
+        data[i] = x
 
 
 def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None):
@@ -227,19 +312,21 @@ def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None):
             concrete = False
             break
     # at top level with concrete inputs this trace is the eager run: it prints
-    closed0, _, trace0 = trace_flat(flat_fun, avals, vals if concrete else None,
-                                    kind="linearize", run_effects=top)
+    diff_mask = [is_differentiable_dtype(a.dtype) for a in avals]
+    keep = (lambda trace: _Keeper(trace, diff_mask)) if top and concrete else None
+    closed0, out_vals, trace0 = trace_flat(flat_fun, avals, vals if concrete else None,
+                                           kind="linearize", run_effects=top, keep=keep)
     j0 = closed0.jaxpr
     n_out = len(j0.outvars)
     n_t = n_out if n_tangent_outs is None else (
         n_tangent_outs() if callable(n_tangent_outs) else n_tangent_outs.__index__())
-    diff_mask = [is_differentiable_dtype(a.dtype) for a in avals]
 
     if not (top and concrete):
         return _linearize_nested(closed0, primals, avals, diff_mask, n_out, n_t)
 
     key = _structure_key(j0, (n_t, tuple(diff_mask)))
-    data = _data(closed0, trace0, vals)
+    data = _data(closed0, trace0, vals, out_vals)
+    del trace0, out_vals
     if key is not None:
         recipe = _CACHE.get(key)
         if recipe is not None:
@@ -248,17 +335,23 @@ def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None):
                     _CACHE.move_to_end(key)
                 except KeyError:    # evicted by another thread meanwhile
                     pass
+            _fill(closed0, vals, data, recipe.sources)
             known = recipe.known(data)
             return Linearized(known[:n_out], recipe, known[n_out:])
 
     out_avals = [v.aval for v in j0.outvars]
     known_j, lin_j, residuals, closed1, trace1 = linearize_jaxpr(closed0, avals, diff_mask,
                                                                  n_t, data=data)
+    kj, kept = dce_jaxpr(known_j, prune_invars=True)
+    sources = [i for i, k in enumerate(kept) if k]
+    if any(data[i] is None for i in sources):
+        _fill(closed0, vals, data, sources)
+        trace1.values.update((v, data[i]) for i, v in enumerate(known_j.invars)
+                             if v not in trace1.values)
     known_vals = _read_known(known_j, closed1.consts, trace1.values)
     recipe = _Recipe(lin_j, len(residuals), diff_mask, out_avals)
     if key is not None:
-        kj, kept = dce_jaxpr(known_j, prune_invars=True)
-        recipe.sources = [i for i, k in enumerate(kept) if k]
+        recipe.sources = sources
         recipe.known_closed = ClosedJaxpr(kj, closed1.consts)
         with _lock:
             _CACHE[key] = recipe

@@ -348,6 +348,10 @@ class JaxprTrace:
         self.consts: list = []
         self._const_ids: dict[int, Var] = {}
         self.values: dict[Var, object] = {}   # concrete values of vars, when known
+        # ``keep(eqn, in_values, out)``, when set, decides which of a recorded eqn's
+        # values ``values`` holds (eager linearization keeps only what its backward
+        # pass reads, so other intermediates die when user code drops them)
+        self.keep = None
 
     # -- inputs ------------------------------------------------------------------
     def new_arg(self, aval: ShapedArray, val=None) -> Tracer:
@@ -461,23 +465,34 @@ class JaxprTrace:
             if out is not None:
                 if out_aval.weak_type and not isinstance(out, _PY):
                     out = out.item()
-                values[v] = out
+                if self.keep is None:
+                    values[v] = out
+                else:
+                    self.keep(e, vals, out)
             t = _new_object(Tracer)
             t._trace = self
             t.ir_var = v
             t._val = out
             return t
         outvars = [Var(a) for a in out_aval]
-        outs = out if out is not None else [None] * len(outvars)
-        self.eqns.append(_new_eqn(prim, atoms, outvars, dict(params) if params else {}, src))
-        tracers = []
-        for v, o in zip(outvars, outs):
-            if o is not None:
-                if v.aval.weak_type and not isinstance(o, _PY):
-                    o = o.item()
-                values[v] = o
-            tracers.append(Tracer(self, v, o))
-        return tracers
+        e = _new_eqn(prim, atoms, outvars, dict(params) if params else {}, src)
+        self.eqns.append(e)
+        if out is None:
+            return [Tracer(self, v, None) for v in outvars]
+        outs = [o.item() if v.aval.weak_type and not isinstance(o, _PY) else o
+                for v, o in zip(outvars, out)]
+        self.record_values(e, vals, outs)
+        return [Tracer(self, v, o) for v, o in zip(outvars, outs)]
+
+    def record_values(self, eqn, in_values, outs):
+        """Note the concrete results ``outs`` (a list) of a recorded multiple-results
+        eqn: ``values`` holds them, or what ``keep`` keeps of them."""
+        if self.keep is None:
+            for v, o in zip(eqn.outvars, outs):
+                if o is not None:
+                    self.values[v] = o
+        else:
+            self.keep(eqn, in_values, outs)
 
     def finalize(self, outs) -> ClosedJaxpr:
         outvars = [self.lift(o)[0] for o in outs]
@@ -583,20 +598,24 @@ def is_tracer(x) -> bool:
     return type(x) is Tracer
 
 
-def trace_flat(fun, in_avals, in_vals=None, kind="transform", run_effects=False):
+def trace_flat(fun, in_avals, in_vals=None, kind="transform", run_effects=False,
+               keep=None):
     """Trace ``fun(*tracers) -> list`` into a ClosedJaxpr.
 
     ``in_vals`` (optional) gives concrete input values; ``run_effects`` (with them, at
     top level) makes the trace the eager run, which performs effects (debug prints) as
-    it records them.  Returns
+    it records them.  ``keep`` (optional): ``keep(trace)`` gives the trace's ``keep``
+    once its inputs exist.  Returns
     ``(closed_jaxpr, out_values, trace)``; ``out_values`` holds None where unknown and
-    ``trace.values`` has every var's concrete value.
+    ``trace.values`` has every var's concrete value (or those ``keep`` kept).
     """
     with new_trace(kind, run_effects=run_effects and in_vals is not None) as trace:
         if in_vals is None:
             tracers = [trace.new_arg(a) for a in in_avals]
         else:
             tracers = [trace.new_arg(a, v) for a, v in zip(in_avals, in_vals)]
+        if keep is not None:
+            trace.keep = keep(trace)
         outs = fun(*tracers)
         lifted = [trace.lift(o) for o in outs]
         closed = ClosedJaxpr(Jaxpr(trace.constvars, trace.invars, [a for a, _ in lifted],

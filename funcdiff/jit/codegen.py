@@ -46,8 +46,9 @@ _DTYPE_SOURCE: dict = {}   # builtin dtype -> "np.<name>" (dtype.name is slow to
 
 
 class _Gen:
-    def __init__(self, jaxpr, consts, name, copy_inputs=True):
+    def __init__(self, jaxpr, consts, name, copy_inputs=True, consume_inputs=False):
         self.copy_inputs = copy_inputs
+        self.consume_inputs = consume_inputs
         self.jaxpr = jaxpr
         self.globals = {"np": np, "_rt": _rt, "math": math}
         self.names = {}
@@ -198,19 +199,29 @@ class _Gen:
             a = self.atom(v)
             rets.append(f"_rt.copy_out({a})" if type(v) is Var and v in shared else a)
         params = ", ".join(self.names[v] for v in j.invars)
-        lines = [f"def {self.name}({params}):"]
+        if self.consume_inputs:
+            # the caller hands over its only references: each input is freed at its
+            # last use (eager grad's backward pass frees residuals as it goes)
+            lines = [f"def {self.name}(_args):"]
+            if j.invars:
+                lines.append(f"    {params}{',' if len(j.invars) == 1 else ''} = _args")
+            lines.append("    _args.clear()")
+        else:
+            lines = [f"def {self.name}({params}):"]
         lines += ["    " + b for b in body]
         lines.append(f"    return [{', '.join(rets)}]")
         return "\n".join(lines) + "\n"
 
 
-def compile_jaxpr(closed, name="jitted", copy_inputs=True):
+def compile_jaxpr(closed, name="jitted", copy_inputs=True, consume_inputs=False):
     """``(python_function, source)`` for a closed jaxpr; the function takes the invars
     positionally and returns the list of outputs.  With ``copy_inputs`` outputs that are
     inputs or constants are copied (callers never share a buffer with the program);
-    internal callers that own their values turn it off."""
+    internal callers that own their values turn it off.  With ``consume_inputs`` the
+    function takes one list of the inputs instead, and empties it: given the only
+    references, it frees each input after its last use."""
     ident = identifier(name, "jit_")
-    gen = _Gen(closed.jaxpr, closed.consts, ident, copy_inputs)
+    gen = _Gen(closed.jaxpr, closed.consts, ident, copy_inputs, consume_inputs)
     source = gen.generate()
     filename = f"<funcdiff-jit-{next(_counter)}-{ident}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)

@@ -13,11 +13,13 @@ executor's job (``funcdiff.api.executor``): nothing here caches or compiles.
 from __future__ import annotations
 
 from ..core.ad_types import Zero
+from ..core.avals import is_differentiable_dtype
+from ..core.ir import ClosedJaxpr, Eqn, Jaxpr, Var, literal_key
 from ..core.trace import trace_flat
 from ..primitives.base import instantiate
 from .dce import dce_jaxpr, drop_effects
 from .jvp import jvp_eval
-from .partial_eval import partial_eval_jaxpr
+from .partial_eval import partial_eval_jaxpr, partial_eval_lean
 
 
 def data_vars(jaxpr):
@@ -35,9 +37,12 @@ def linearize_jaxpr(closed0, avals, diff_mask, n_t, primals=None, data=None):
     and ``trace1``, whose ``values`` hold what it computed).
 
     * ``data`` given (top level, concrete inputs): every value of ``closed0``'s trace
-      (``data_vars`` order) enters as a data input carrying its value, never as a
-      constant, so the linear jaxpr depends only on the IR's structure; the known jaxpr
-      maps the data to the primal outputs and residuals.  ``closed0``'s effects (debug
+      (``data_vars`` order) enters as a data input carrying its value (or None where
+      the value was not kept: see ``residual_sources``), never as a constant, so the
+      linear jaxpr depends only on the IR's structure; the known jaxpr maps the data to
+      the primal outputs and residuals, split by ``partial_eval_lean`` so that the
+      residuals are the data values the rules read rather than new arrays made from
+      them (the linear jaxpr replays ``1 - y**2`` from ``y``).  ``closed0``'s effects (debug
       prints) ran when it was traced: they are left out.
     * otherwise ``primals`` (values of an enclosing trace) enter as constants: the
       tangents are the only inputs, and the known jaxpr takes none.
@@ -72,7 +77,71 @@ def linearize_jaxpr(closed0, avals, diff_mask, n_t, primals=None, data=None):
         closed1, _, trace1 = trace_flat(lin_fun, [v.aval for v in dvars] + t_avals,
                                         list(data) + [None] * len(t_avals),
                                         kind="linearize")
-        unknowns = [False] * n_data + [True] * len(t_avals)
+        known_j, lin_j, residuals = partial_eval_lean(
+            closed1.jaxpr, [False] * n_data + [True] * len(t_avals),
+            [False] * n_out + [True] * n_t)
+        return known_j, dce_jaxpr(lin_j), residuals, closed1, trace1
     known_j, lin_j, _, residuals = partial_eval_jaxpr(
         closed1.jaxpr, unknowns, [False] * n_out + [True] * n_t)
     return known_j, dce_jaxpr(lin_j), residuals, closed1, trace1
+
+
+# -- which values of one eqn eager linearization reads -----------------------------------
+
+_SOURCES: dict = {}
+_SOURCES_SIZE = 4096
+ALL = None      # "keep every input and output" (the conservative answer)
+
+
+def residual_sources(eqn, active):
+    """Which of ``eqn``'s operands and results the linearized program (known part or
+    backward pass) reads, when the operands in ``active`` carry tangents: ``(operand
+    indices, result indices)``, or ``ALL`` when that cannot be told from the eqn alone
+    (sub-programs, user rules).  Eager ``grad`` keeps exactly these while tracing, so an
+    intermediate nothing reads dies when user code drops it.
+
+    Found by linearizing the one-eqn program as ``linearize_jaxpr`` linearizes a whole
+    one (same rules, same split) and reading which data its known part uses; cached by
+    the eqn's structure (primitive, params, operand avals and literals, activity).
+    """
+    prim = eqn.primitive
+    if prim.partial_eval is not None or not prim.cacheable or prim.multiple_results:
+        return ALL
+    atoms = eqn.invars
+    try:
+        key = (prim, tuple(eqn.params.items()),
+               tuple([(a.aval, i in active) if type(a) is Var else literal_key(a)
+                      for i, a in enumerate(atoms)]))
+        hit = _SOURCES.get(key)
+    except TypeError:           # an unhashable param: no caching, keep everything
+        return ALL
+    if hit is None:
+        hit = _find_sources(eqn, active)
+        if len(_SOURCES) >= _SOURCES_SIZE:
+            _SOURCES.clear()
+        _SOURCES[key] = hit
+    return hit
+
+
+def _find_sources(eqn, active):
+    for p in eqn.params.values():
+        if isinstance(p, (Jaxpr, ClosedJaxpr)):
+            return ALL
+    pos = [i for i, a in enumerate(eqn.invars) if type(a) is Var]
+    invars = [Var(eqn.invars[i].aval) for i in pos]
+    sub = dict(zip(pos, invars))
+    atoms = [sub.get(i, a) for i, a in enumerate(eqn.invars)]
+    outvars = [Var(v.aval) for v in eqn.outvars]
+    j = Jaxpr([], invars, outvars, [Eqn(eqn.primitive, atoms, outvars, eqn.params,
+                                        eqn.source_info)])
+    avals = [v.aval for v in invars]
+    mask = [i in active and is_differentiable_dtype(eqn.invars[i].aval.dtype) for i in pos]
+    if not any(mask):
+        return ((), ())
+    known_j, _, _, _, _ = linearize_jaxpr(ClosedJaxpr(j, []), avals, mask, len(outvars),
+                                          data=[None] * (len(invars) + len(outvars)))
+    n, n_out = len(invars), len(outvars)
+    _, kept = dce_jaxpr(known_j, [False] * n_out + [True] * (len(known_j.outvars) - n_out),
+                        prune_invars=True)
+    return (tuple(p for p, k in zip(pos, kept[:n]) if k),
+            tuple(i for i, k in enumerate(kept[n:]) if k))

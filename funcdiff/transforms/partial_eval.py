@@ -13,12 +13,14 @@ themselves instead of going entirely to the unknown side.
 
 ``partial_eval_remat`` is the variant ``checkpoint`` uses: the same split, but only the
 residuals a policy allows are saved; the known eqns the unknown side needs beyond those
-are replayed there.
+are replayed there.  ``partial_eval_lean`` is the one eager linearization uses: known
+work that does not shrink its operands is replayed on the unknown side, so what crosses
+over is (mostly) values the forward computation made anyway.
 """
 from __future__ import annotations
 
 from ..core.errors import FuncdiffError
-from ..core.ir import Jaxpr, Var
+from ..core.ir import ClosedJaxpr, Jaxpr, Var
 from .dce import dce_jaxpr
 
 
@@ -93,9 +95,10 @@ def partial_eval_jaxpr(jaxpr: Jaxpr, unknowns_in, instantiate):
     return known, unknown_jaxpr, out_unknowns, residuals
 
 
-def partial_eval_remat(jaxpr: Jaxpr, unknowns_in, saveable):
+def partial_eval_remat(jaxpr: Jaxpr, unknowns_in, saveable, instantiate=None):
     """Split ``jaxpr`` (no constvars) saving only the results of eqns for which
-    ``saveable(eqn)`` holds (``checkpoint``'s policy).
+    ``saveable(eqn)`` holds (``checkpoint``'s policy).  ``instantiate[i]`` (optional)
+    forces output i to the unknown side.
 
     Returns ``(known, staged, out_unknowns, inputs_used, saved)``:
 
@@ -115,6 +118,12 @@ def partial_eval_remat(jaxpr: Jaxpr, unknowns_in, saveable):
     # results are saved, everything else is replayed (and its operands needed in turn)
     work = [v for e, u in tagged if u for v in e.invars
             if type(v) is Var and v not in unknown]
+    if instantiate is not None:
+        for i, (v, inst) in enumerate(zip(jaxpr.outvars, instantiate)):
+            if inst and not out_unknowns[i]:
+                out_unknowns[i] = True
+                if type(v) is Var:
+                    work.append(v)
     seen, replay, saved, used = set(), set(), [], set()
     while work:
         v = work.pop()
@@ -143,3 +152,43 @@ def partial_eval_remat(jaxpr: Jaxpr, unknowns_in, saveable):
                    [v for v, u in zip(jaxpr.outvars, out_unknowns) if u],
                    [e for e, u in tagged if u or id(e) in replay])
     return known, staged, out_unknowns, inputs_used, saved
+
+
+def _replayable(eqn):
+    """Eager linearization replays a known eqn on the unknown side (instead of saving
+    its result) when that cannot cost memory: its result is at least as large as each
+    operand (elementwise work, broadcasts, views) and it holds no sub-program or
+    effect.  Replaying never repeats work there: the forward values themselves are
+    data, so known eqns are only the rules' helper computations (``1 - y**2``)."""
+    prim = eqn.primitive
+    if prim.multiple_results or prim.effectful or prim.partial_eval is not None:
+        return False
+    size = eqn.outvars[0].aval.size
+    for a in eqn.invars:
+        if type(a) is Var and a.aval.size > size:
+            return False
+    for p in eqn.params.values():
+        if isinstance(p, (Jaxpr, ClosedJaxpr)):
+            return False
+    return True
+
+
+def partial_eval_lean(jaxpr: Jaxpr, unknowns_in, instantiate):
+    """The split eager linearization uses: like ``partial_eval_jaxpr``, but known eqns
+    that ``_replayable`` admits are replayed on the unknown side, so the residuals are
+    (mostly) the known inputs themselves -- values the forward pass made anyway --
+    instead of new arrays computed from them.  Constvars are known inputs.
+
+    Returns ``(known, unknown, residuals)``: ``known`` maps (constvars; known invars)
+    to (known outs..., residuals...); ``unknown`` maps (residuals..., unknown invars)
+    to the unknown outs."""
+    nc = len(jaxpr.constvars)
+    flat = Jaxpr([], list(jaxpr.constvars) + list(jaxpr.invars), jaxpr.outvars, jaxpr.eqns)
+    known, staged, out_unknowns, used, saved = partial_eval_remat(
+        flat, [False] * nc + list(unknowns_in), lambda e: not _replayable(e), instantiate)
+    passed = [flat.invars[i] for i in used]
+    residuals = passed + saved
+    n_known = len(known.outvars) - len(saved)
+    known = Jaxpr(known.invars[:nc], known.invars[nc:],
+                  known.outvars[:n_known] + residuals, known.eqns)
+    return known, staged, residuals

@@ -2,9 +2,10 @@
 
 ``backward_pass`` is the interpreter (the eval loop run in reverse, with
 ``UndefPrimal`` marking the linear inputs); ``transpose_jaxpr`` traces it, giving the
-backward jaxpr ``(residuals..., cotangents...) -> input cotangents``.  Every eqn of the
-linear jaxpr reads at least one linear var (partial evaluation guarantees it); the other
-operands are residuals, read from the forward values.
+backward jaxpr ``(residuals..., cotangents...) -> input cotangents``.  An eqn of the
+linear jaxpr that reads no linear var computes from residuals only (eager
+linearization replays ``1 - y**2`` from ``y`` there instead of saving it): it runs
+when the reverse sweep first needs its result; the others run backwards.
 """
 from __future__ import annotations
 
@@ -25,6 +26,25 @@ def _add_ct(env, v, ct):
         env[v] = add(prev, ct)
 
 
+def _run_pending(v, pending, env):
+    """Compute ``v`` (and what it needs) from the pending non-linear eqns, iteratively
+    (a deep chain must not hit Python's recursion limit)."""
+    stack = [pending[v]]
+    while stack:
+        eqn = stack[-1]
+        missing = [a for a in eqn.invars if type(a) is Var and a not in env]
+        if missing:
+            stack.extend(pending[a] for a in missing)
+            continue
+        stack.pop()
+        if eqn.outvars[0] in env:
+            continue
+        with source_context(eqn.source_info):
+            out = eqn.primitive.bind(*[a.val if type(a) is not Var else env[a]
+                                       for a in eqn.invars], **eqn.params)
+        env.update(zip(eqn.outvars, out if eqn.primitive.multiple_results else [out]))
+
+
 def backward_pass(jaxpr: Jaxpr, consts, args, cts_out, read=None, where=""):
     """``args`` gives values for non-linear invars and ``UndefPrimal`` for linear ones;
     returns cotangents for the linear invars (``Zero`` where nothing flowed) and None for
@@ -39,10 +59,28 @@ def backward_pass(jaxpr: Jaxpr, consts, args, cts_out, read=None, where=""):
         else:
             env[v] = x
     if read is None:
+        # eqns reading no linear var compute from residuals only (eager linearization
+        # replays ``1 - y**2`` there): each runs when the reverse sweep first reads its
+        # result, so it lives only while it is needed
+        pending = {}
+        for eqn in jaxpr.eqns:
+            for v in eqn.invars:
+                if type(v) is Var and v in linear:
+                    linear.update(eqn.outvars)
+                    break
+            else:
+                for v in eqn.outvars:
+                    pending[v] = eqn
+
         def read(v):
-            return env[v] if type(v) is Var else v.val
-    for eqn in jaxpr.eqns:  # every eqn output is linear
-        linear.update(eqn.outvars)
+            if type(v) is not Var:
+                return v.val
+            if v not in env:
+                _run_pending(v, pending, env)
+            return env[v]
+    else:       # (checkpoint: ``read`` recomputes the non-linear values on demand)
+        for eqn in jaxpr.eqns:
+            linear.update(eqn.outvars)
 
     ct_env: dict = {}
     for v, ct in zip(jaxpr.outvars, cts_out):
@@ -51,6 +89,8 @@ def backward_pass(jaxpr: Jaxpr, consts, args, cts_out, read=None, where=""):
 
     for eqn in reversed(jaxpr.eqns):
         prim = eqn.primitive
+        if eqn.outvars and eqn.outvars[0] not in linear:
+            continue        # (non-linear: computed by ``read`` when needed)
         if prim.effectful and any(type(v) is Var and v in linear for v in eqn.invars):
             # (as JAX: reverse mode runs the linear program backwards, where a callback
             # of tangents has no meaning; skipping it would drop the print silently)
