@@ -195,7 +195,7 @@ def _vjp_core(f, primals, has_aux, fname, user_f=None, positions=None):
         fun = flat_f
     avals = [leaf_aval(x) for x in leaves]
     lin = linearize_flat(fun, leaves, avals, n_tangent_outs=None if not has_aux else
-                         (lambda: aux_store["n"]))
+                         (lambda: aux_store["n"]), user_fun=user_f or f)
     if has_aux:
         n = aux_store["n"]
         out_tree, aux = aux_store["out_tree"], tree_unflatten(
@@ -529,7 +529,8 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
         lin, out_tree, outs, aux = _jvp_aux(f, primals, p_leaves, p_tree)
     else:
         flat_f, store = flatten_fun(f, p_tree)
-        lin = linearize_flat(flat_f, p_leaves, [leaf_aval(x) for x in p_leaves])
+        lin = linearize_flat(flat_f, p_leaves, [leaf_aval(x) for x in p_leaves],
+                             user_fun=f)
         out_tree, outs, aux = store["out_tree"], lin.primal_outs, None
     t_out = lin.jvp(tans)
     res = (tree_unflatten(out_tree, [to_output(o) for o in outs]),
@@ -579,7 +580,7 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., 
     """
     p_leaves, p_tree = flatten_args(primals, f)
     flat_f, store = flatten_fun(f, p_tree)
-    lin = linearize_flat(flat_f, p_leaves, [leaf_aval(x) for x in p_leaves])
+    lin = linearize_flat(flat_f, p_leaves, [leaf_aval(x) for x in p_leaves], user_fun=f)
     out_tree = store["out_tree"]
 
     def f_jvp(*tangents):

@@ -13,6 +13,7 @@ its transpose and their compiled forms, found by the IR's structure (``_CACHE``)
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 
 import numpy as np
@@ -96,6 +97,8 @@ class _Recipe:
         self.diff_mask = diff_mask
         self.out_avals = out_avals
         self.sources = None       # which data values the known jaxpr reads
+        self.prims = self.pins = None   # per eqn of the trace: primitive, results read
+        self.in_avals = None
         self.known_closed = None  # (data values...) -> (primal outs..., residuals...)
         self._known_fn = None
         self._backward = self._backward_fn = self._lin_fn = self._consuming_fn = None
@@ -213,6 +216,44 @@ def _param_structure(val, memo):
     return param_key(val)
 
 
+class _Predicted:
+    """The eager trace's ``keep`` when the last call of the same function made a
+    ``_Recipe``: it keeps the eqn results that recipe's forward program reads, found by
+    position (no analysis per eqn: the steady state of a training loop pays a counter
+    and a lookup).  The first eqn whose primitive differs from the recipe's hands over
+    to ``_Keeper`` for the rest of the trace; a value neither kept is recomputed
+    (``_fill``), so a wrong prediction costs time, never a wrong result."""
+
+    # (no reference to the trace itself: the trace holds its keeper, and a cycle would
+    # keep every kept value alive until the garbage collector runs)
+    __slots__ = ("values", "prims", "pins", "k", "eqns", "invars", "diff_mask", "other")
+
+    def __init__(self, trace, recipe, diff_mask):
+        self.values = trace.values
+        self.prims, self.pins = recipe.prims, recipe.pins
+        self.k = 0
+        self.eqns, self.invars = trace.eqns, trace.invars
+        self.diff_mask, self.other = diff_mask, None
+
+    def __call__(self, eqn, invals, out):
+        if self.other is None:
+            k = self.k
+            prims = self.prims
+            if k < len(prims) and prims[k] is eqn.primitive:
+                self.k = k + 1
+                pins = self.pins[k]
+                if pins:
+                    if eqn.primitive.multiple_results:
+                        for i in pins:
+                            self.values[eqn.outvars[i]] = out[i]
+                    else:
+                        self.values[eqn.outvars[0]] = out
+                return
+            self.other = _Keeper(self.values, self.invars, self.diff_mask)
+            self.other.catch_up(self.eqns[:-1])
+        self.other(eqn, invals, out)
+
+
 class _Keeper:
     """The eager trace's ``keep``: of each recorded eqn, ``values`` holds only the
     operands and results the linearized program will read (``residual_sources``), so
@@ -223,9 +264,20 @@ class _Keeper:
 
     __slots__ = ("values", "active")
 
-    def __init__(self, trace, diff_mask):
-        self.values = trace.values
-        self.active = {v for v, d in zip(trace.invars, diff_mask) if d}
+    def __init__(self, values, invars, diff_mask):
+        self.values = values
+        self.active = {v for v, d in zip(invars, diff_mask) if d}
+
+    def catch_up(self, eqns):
+        """Note which results of ``eqns`` (recorded before this keeper took over) carry
+        tangents."""
+        active = self.active
+        for e in eqns:
+            for a in e.invars:
+                if type(a) is Var and a in active:
+                    active.update(v for v in e.outvars
+                                  if is_differentiable_dtype(v.aval.dtype))
+                    break
 
     def __call__(self, eqn, invals, out):
         active = self.active
@@ -293,7 +345,45 @@ def _fill(closed0, vals, data, needed):
         data[i] = x
 
 
-def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None):
+def _pins(j0, sources):
+    """Per eqn of ``j0``: the indices of its results among ``sources`` (data indices:
+    consts, inputs, eqn results)."""
+    need = set(sources)
+    pos = len(j0.constvars) + len(j0.invars)
+    pins = []
+    for e in j0.eqns:
+        n = len(e.outvars)
+        pins.append(tuple([i for i in range(n) if pos + i in need]))
+        pos += n
+    return pins
+
+
+# the last recipe of each user function (weakly keyed): the next call's trace keeps
+# what that recipe reads (``_Predicted``)
+_LAST: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _last_recipe(fun, avals, diff_mask):
+    if fun is None:
+        return None
+    try:
+        r = _LAST.get(fun)
+    except TypeError:
+        return None
+    if r is not None and r.diff_mask == diff_mask and r.in_avals == avals:
+        return r
+    return None
+
+
+def _remember(fun, recipe):
+    if fun is not None:
+        try:
+            _LAST[fun] = recipe
+        except TypeError:           # not weakly referenceable: no prediction
+            pass
+
+
+def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None, user_fun=None):
     """Linearize ``flat_fun(*primals) -> list`` (tangents for float/complex inputs only).
 
     ``n_tangent_outs``: only the first n outputs get tangents (the rest are auxiliary);
@@ -313,7 +403,15 @@ def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None):
             break
     # at top level with concrete inputs this trace is the eager run: it prints
     diff_mask = [is_differentiable_dtype(a.dtype) for a in avals]
-    keep = (lambda trace: _Keeper(trace, diff_mask)) if top and concrete else None
+    keep = None
+    if top and concrete:
+        last = _last_recipe(user_fun, avals, diff_mask)
+        if last is not None:
+            def keep(trace):
+                return _Predicted(trace, last, diff_mask)
+        else:
+            def keep(trace):
+                return _Keeper(trace.values, trace.invars, diff_mask)
     closed0, out_vals, trace0 = trace_flat(flat_fun, avals, vals if concrete else None,
                                            kind="linearize", run_effects=top, keep=keep)
     j0 = closed0.jaxpr
@@ -336,6 +434,7 @@ def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None):
                 except KeyError:    # evicted by another thread meanwhile
                     pass
             _fill(closed0, vals, data, recipe.sources)
+            _remember(user_fun, recipe)
             known = recipe.known(data)
             return Linearized(known[:n_out], recipe, known[n_out:])
 
@@ -353,6 +452,10 @@ def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None):
     if key is not None:
         recipe.sources = sources
         recipe.known_closed = ClosedJaxpr(kj, closed1.consts)
+        recipe.prims = tuple([e.primitive for e in j0.eqns])
+        recipe.pins = _pins(j0, sources)
+        recipe.in_avals = list(avals)
+        _remember(user_fun, recipe)
         with _lock:
             _CACHE[key] = recipe
             while len(_CACHE) > _CACHE_SIZE:
