@@ -374,10 +374,11 @@ def test_checkpoint_sequential_saves_sqrt_n_memory(rng):
     plain = sum(r.nbytes for r in _inter(saved_residuals(_seq_loss(None), Ws, x)))
     seq = sum(r.nbytes for r in _inter(saved_residuals(_seq_loss(4), Ws, x)))
     act = b * w * 8
-    # plain keeps >= one array per layer; 4 segments keep 3 segment inputs plus the
-    # last (unchekpointed) segment's residuals
+    # plain keeps one array per layer (each tanh output: the backward pass rebuilds
+    # 1 - y**2 from it); 4 segments keep 3 segment inputs plus the last
+    # (uncheckpointed) segment's n / 4 layer outputs
     assert plain >= n * act
-    assert seq <= plain / 2.5
+    assert seq <= (3 + n // 4) * act < plain / 2
     c_plain = fd.cost_analysis(fd.grad(_seq_loss(None)))(Ws, x)
     c_seq = fd.cost_analysis(fd.grad(_seq_loss(4)))(Ws, x)
     assert c_seq["peak_bytes"] < 0.6 * c_plain["peak_bytes"]
@@ -573,8 +574,9 @@ def test_transformed_jaxprs_check(policy, rng):
 
 
 def test_all_but_cheap_elementwise_policy_keeps_one_array_a_layer(rng):
-    """Plain reverse mode through tanh keeps tanh(h) and 1 - tanh(h)**2; replaying the
-    cheap square-and-subtract from the kept tanh(h) halves that at no flop cost."""
+    """Replaying the cheap square-and-subtract of tanh's derivative from the kept
+    tanh(h) keeps one array a layer at no flop cost: inside a checkpoint by the policy,
+    and in plain reverse mode by the eager split itself (``partial_eval_lean``)."""
     Ws = _layers(rng, 8, 16)
     x = rng.standard_normal((64, 16))
 
@@ -591,8 +593,10 @@ def test_all_but_cheap_elementwise_policy_keeps_one_array_a_layer(rng):
         return (fd.checkpoint(chain, policy=pol)(Ws, x) ** 2).sum()
     r_plain = _inter(saved_residuals(plain, Ws, x))
     r_cheap = _inter(saved_residuals(cheap, Ws, x))
-    assert not any("output of sub" in r.description for r in r_cheap)
-    assert sum(r.nbytes for r in r_cheap) < 0.6 * sum(r.nbytes for r in r_plain)
+    act = 64 * 16 * 8
+    for r in (r_plain, r_cheap):
+        assert not any("output of sub" in x.description for x in r)
+        assert sum(x.nbytes for x in r) <= 9 * act      # 8 layers (+ the chain input)
     c_plain = fd.jit(fd.grad(plain)).lower(Ws, x).cost_analysis()
     c_cheap = fd.jit(fd.grad(cheap)).lower(Ws, x).cost_analysis()
     assert c_cheap["flops"] == c_plain["flops"]

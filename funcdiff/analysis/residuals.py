@@ -14,8 +14,7 @@ from ..core.ir import ClosedJaxpr, Jaxpr, Var
 from ..higher_order.checkpoint import name_p
 from ..higher_order.scan import scan_p
 from ..transforms.dce import dce_jaxpr
-from ..transforms.jvp import jvp_jaxpr
-from ..transforms.partial_eval import partial_eval_jaxpr
+from ..transforms.linearize import data_vars, linearize_jaxpr
 
 
 class Residual(NamedTuple):
@@ -92,17 +91,21 @@ def saved_residuals_jaxpr(closed, diff_mask=None, arg_names=None):
     diff_mask = list(diff_mask)
     if not any(diff_mask):
         return []
-    jv, _ = jvp_jaxpr(closed, diff_mask, instantiate=True)
-    n_in, n_out = len(in_avals), len(closed.jaxpr.outvars)
-    n_t = sum(diff_mask)
-    j = jv.jaxpr
-    known, unknown, _, residuals = partial_eval_jaxpr(
-        j, [False] * n_in + [True] * n_t, [False] * n_out + [True] * n_out)
+    # linearized as eager grad linearizes (``linearize_jaxpr`` with every value of the
+    # forward pass as data, here abstract): the residuals are then exactly what eager
+    # grad keeps -- forward values the rules read, plus what the known part computes
+    j0 = closed.jaxpr
+    dvars = data_vars(j0)
+    known, lin, residuals, _, _ = linearize_jaxpr(closed, in_avals, diff_mask,
+                                                  len(j0.outvars), data=[None] * len(dvars))
     # only residuals the backward pass really reads
-    _, kept = dce_jaxpr(unknown, prune_invars=True)
+    _, kept = dce_jaxpr(lin, prune_invars=True)
     residuals = [r for r, k in zip(residuals, kept) if k]
-    eqns_by_out = {o: e for e in known.eqns for o in e.outvars}
-    invars, constvars = list(j.invars[:n_in]), list(j.constvars)
+    # a residual that is a data input stands for that forward value of ``j0``
+    as_data = dict(zip(known.invars, dvars))
+    residuals = [as_data.get(r, r) for r in residuals]
+    eqns_by_out = {o: e for e in list(j0.eqns) + list(known.eqns) for o in e.outvars}
+    invars, constvars = list(j0.invars), list(j0.constvars) + list(known.constvars)
     out = []
     for r in residuals:
         kind, desc, src = _describe(r, eqns_by_out, invars, constvars, names=arg_names)

@@ -77,8 +77,10 @@ def linearize_jaxpr(closed0, avals, diff_mask, n_t, primals=None, data=None):
         closed1, _, trace1 = trace_flat(lin_fun, [v.aval for v in dvars] + t_avals,
                                         list(data) + [None] * len(t_avals),
                                         kind="linearize")
+        # (dead tangent work first: a value only a discarded tangent reads -- of an
+        # auxiliary output, say -- is no residual)
         known_j, lin_j, residuals = partial_eval_lean(
-            closed1.jaxpr, [False] * n_data + [True] * len(t_avals),
+            dce_jaxpr(closed1.jaxpr), [False] * n_data + [True] * len(t_avals),
             [False] * n_out + [True] * n_t)
         return known_j, dce_jaxpr(lin_j), residuals, closed1, trace1
     known_j, lin_j, _, residuals = partial_eval_jaxpr(
