@@ -403,7 +403,7 @@ def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None, user_fun=None)
             break
     # at top level with concrete inputs this trace is the eager run: it prints
     diff_mask = [is_differentiable_dtype(a.dtype) for a in avals]
-    keep = None
+    keep = last = None
     if top and concrete:
         last = _last_recipe(user_fun, avals, diff_mask)
         if last is not None:
@@ -434,7 +434,8 @@ def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None, user_fun=None)
                 except KeyError:    # evicted by another thread meanwhile
                     pass
             _fill(closed0, vals, data, recipe.sources)
-            _remember(user_fun, recipe)
+            if keep is None or recipe is not last:
+                _remember(user_fun, recipe)
             known = recipe.known(data)
             return Linearized(known[:n_out], recipe, known[n_out:])
 

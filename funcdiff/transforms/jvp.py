@@ -58,7 +58,10 @@ def jvp_eval(jaxpr, consts, primals, tangents, known=None):
         for v, t in zip(eqn.outvars, touts if prim.multiple_results else [touts]):
             if type(t) is not Zero:
                 tenv[v] = t
-        return outs
+        # the known values are what the rule's primal outputs compute: using them leaves
+        # the rule's own primal work dead (a differentiated while_loop's primal loop is
+        # not run again)
+        return outs if known_out is None else known_out
 
     p_out = eval_eqns(jaxpr, consts, primals, apply, (tenv,))
     t_out = [(tenv.get(v) if type(v) is Var else None) for v in jaxpr.outvars]
