@@ -362,7 +362,7 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
     return _value_and_grad(f, argnums, has_aux, allow_int, holomorphic, "value_and_grad")
 
 
-def _value_and_grad(f, argnums, has_aux, allow_int, holomorphic, name):
+def _value_and_grad(f, argnums, has_aux, allow_int, holomorphic, name, boundary=True):
     fname = f"{name}({_fun_name(f)})"      # errors name the transform the user called
 
     @functools.wraps(f)
@@ -385,7 +385,7 @@ def _value_and_grad(f, argnums, has_aux, allow_int, holomorphic, name):
         value = tree_unflatten(out_tree, [to_output(o) for o in outs])
         return ((value, aux), g) if has_aux else (value, g)
 
-    return api_boundary(vg)
+    return api_boundary(vg) if boundary else vg
 
 
 def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
@@ -445,8 +445,9 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
     vjp : reverse mode for functions with several outputs.
     jacrev, jacfwd, hessian : Jacobians and second derivatives.
     """
-    vg = _value_and_grad(f, argnums, has_aux, allow_int, holomorphic, "grad")
-    vg.__name__ = getattr(f, "__name__", "f")
+    # (grad's own boundary filters errors: one boundary, not two, on this hot path)
+    vg = _value_and_grad(f, argnums, has_aux, allow_int, holomorphic, "grad",
+                         boundary=False)
 
     @functools.wraps(f)
     def g(*args, **kwargs):
