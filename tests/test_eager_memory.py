@@ -8,7 +8,6 @@ reference counting frees (a reference cycle holding values would show).
 from __future__ import annotations
 
 import gc
-import tracemalloc
 import weakref
 
 import numpy as np
@@ -18,6 +17,8 @@ import funcdiff as fd
 import funcdiff.numpy as fnp
 from funcdiff.api import executor
 from funcdiff.core.trace import Tracer
+
+from _helpers import measured_peak
 
 
 @pytest.fixture
@@ -107,17 +108,8 @@ def test_vjp_keeps_residuals_until_vjp_fn_is_dropped(rng, no_gc):
 
 
 def _peak(fn, *args):
-    fn(*args)                    # warm: caches, compiled programs
     gc.collect()
-    tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
-        out = fn(*args)
-        peak = tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
-    del out
-    return peak
+    return measured_peak(fn, *args)
 
 
 def test_eager_grad_peak_within_1_3x_of_a_hand_written_backward(rng):
