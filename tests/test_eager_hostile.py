@@ -744,3 +744,14 @@ def test_control_flow_leaves_nothing_after_grad(rng, no_gc):
         refs.clear()
         g(rng.standard_normal(3))
         assert [r() is None for r in refs] == [True] * 3
+
+
+def test_saved_residuals_names_a_rule_constant_as_such(rng):
+    """A constant a derivative rule made (svd's) is no constant the user closes over."""
+    W = rng.standard_normal((3, 3))
+    res = fd.saved_residuals(lambda A: fnp.sum(fnp.linalg.svd(A)[1] ** 2), W)
+    consts = [r.description for r in res if r.kind == "constant"]
+    assert consts and all("closes over" not in d for d in consts), consts
+    res = fd.saved_residuals(lambda x: fnp.sum(fnp.tanh(W @ x)), W[0])
+    assert [r.description for r in res if r.kind == "constant"] == [
+        "a constant the function closes over"]
