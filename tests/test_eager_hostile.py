@@ -21,6 +21,7 @@ import funcdiff as fd
 import funcdiff.numpy as fnp
 from funcdiff import lax
 from funcdiff.api import executor
+from funcdiff.core.trace import Tracer
 from funcdiff.test_util import check_grads
 from funcdiff.transforms import linearize as lin_mod
 
@@ -755,3 +756,52 @@ def test_saved_residuals_names_a_rule_constant_as_such(rng):
     res = fd.saved_residuals(lambda x: fnp.sum(fnp.tanh(W @ x)), W[0])
     assert [r.description for r in res if r.kind == "constant"] == [
         "a constant the function closes over"]
+
+
+def test_funcdiff_called_inside_a_callback_during_eager_grad_computes(rng):
+    """The callback runs on concrete values while eager grad traces its forward pass:
+    funcdiff called in it computed into that trace (a Tracer printed, or a
+    TracerLeakError for a grad kept from it)."""
+    inner = fd.grad(lambda y: fnp.sum(fnp.sin(y) ** 2))
+    got = []
+
+    def f(x):
+        y = fnp.exp(x)
+        fd.debug.callback(lambda y: got.append((fnp.linalg.norm(y), inner(y))), y)
+        return fnp.sum(y * x)
+
+    g = fd.grad(f)
+    for _ in range(3):
+        got.clear()
+        x = rng.standard_normal(3)
+        close(g(x), np.exp(x) * (1 + x), rtol=1e-12)
+        (norm, gin), = got
+        assert not isinstance(norm, Tracer) and isinstance(gin, np.ndarray)
+        close(norm, np.linalg.norm(np.exp(x)), rtol=1e-12)
+        close(gin, np.sin(2 * np.exp(x)), rtol=1e-12)
+
+
+@pytest.mark.xfail(strict=True, reason="captured closure arrays are held by reference: "
+                   "a mutation later in the same function changes the derivative (also "
+                   "on main)")
+def test_a_closure_array_mutated_later_in_the_function(rng):
+    buf = np.ones(3)
+
+    def f(x):
+        y = x * buf
+        buf[:] = 5.0            # NumPy-style in-place update after the use
+        return fnp.sum(fnp.sin(y))
+
+    x = rng.standard_normal(3)
+    close(fd.grad(f)(x), np.cos(x), rtol=1e-12)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 17's lean split replays cos(x) from the "
+                   "argument x in the backward pass: vjp_fn reads the caller's array, so an "
+                   "in-place update of it after vjp changes vjp_fn (main saved cos(x))")
+def test_vjp_fn_after_the_caller_updates_its_input_in_place(rng):
+    x = rng.standard_normal(3)
+    x0 = x.copy()
+    _, vjp_fn = fd.vjp(fnp.sin, x)
+    x += 1.0
+    close(vjp_fn(np.ones(3))[0], np.cos(x0), rtol=1e-12)
