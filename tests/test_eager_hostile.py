@@ -805,3 +805,41 @@ def test_vjp_fn_after_the_caller_updates_its_input_in_place(rng):
     _, vjp_fn = fd.vjp(fnp.sin, x)
     x += 1.0
     close(vjp_fn(np.ones(3))[0], np.cos(x0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("first", [True, False])   # analysed (_Keeper) / predicted
+def test_unread_values_die_during_the_forward_trace(rng, no_gc, first):
+    """Inside the traced function, an intermediate no rule reads is freed as soon as the
+    user's code drops it -- not only by the time the backward pass runs."""
+    Ws = [rng.standard_normal((4, 4)) / 2 for _ in range(4)]
+    dead_at = []
+
+    def f(x):
+        h, prev = x, None
+        for W in Ws:
+            if prev is not None:
+                dead_at.append(prev() is None)   # last layer's matmul output
+            z = h @ W
+            prev = weakref.ref(_val(z))
+            h = fnp.tanh(z)
+            del z
+            # and a boolean mask, read by `where`'s rule, and a sum read by no rule
+            s = fnp.sum(h)
+            h = fnp.where(h > 0, h, 0.5 * h) + 0.0 * s
+        return fnp.sum(h ** 2)
+
+    def ref(x):
+        h = x
+        for W in Ws:
+            h = np.tanh(h @ W)
+            h = np.where(h > 0, h, 0.5 * h)
+        return np.sum(h ** 2)
+
+    g = fd.grad(f)
+    x = rng.standard_normal((2, 4))
+    if not first:
+        g(x)
+    dead_at.clear()
+    r = g(x)
+    assert dead_at == [True] * 3
+    close(r, num_grad(ref, x))
