@@ -562,6 +562,14 @@ def test_debug_nans_in_the_backward_pass_and_after():
             with pytest.raises(FloatingPointError, match="backward pass"):
                 g(x)
     close(g(np.array([0.5, 0.5])), [0.0, 1 / np.sqrt(0.75)], rtol=1e-12)
+    # a NaN in the forward pass: raised mid-trace, and the next calls are exact
+    h = fd.grad(lambda x: fnp.sum(fnp.sqrt(x) * x))
+    close(h(np.array([1.0, 4.0])), [1.5, 3.0], rtol=1e-12)
+    with fd.config.debug_nans_enabled(), np.errstate(all="ignore"):
+        with pytest.raises(FloatingPointError, match="sqrt"):
+            h(np.array([-1.0, 4.0]))
+        close(h(np.array([4.0, 9.0])), [3.0, 4.5], rtol=1e-12)
+    close(h(np.array([9.0, 1.0])), [4.5, 1.5], rtol=1e-12)
 
 
 def test_an_exception_mid_trace_leaves_the_next_calls_exact(rng):
