@@ -105,10 +105,15 @@ def saved_residuals_jaxpr(closed, diff_mask=None, arg_names=None):
     as_data = dict(zip(known.invars, dvars))
     residuals = [as_data.get(r, r) for r in residuals]
     eqns_by_out = {o: e for e in list(j0.eqns) + list(known.eqns) for o in e.outvars}
-    invars, constvars = list(j0.invars), list(j0.constvars) + list(known.constvars)
+    invars, constvars = list(j0.invars), list(j0.constvars)
+    rule_consts = set(known.constvars)
     out = []
     for r in residuals:
-        kind, desc, src = _describe(r, eqns_by_out, invars, constvars, names=arg_names)
+        if r in rule_consts:    # (not the user's: an array a derivative rule made)
+            kind, desc, src = "constant", "a constant of a derivative rule", None
+        else:
+            kind, desc, src = _describe(r, eqns_by_out, invars, constvars,
+                                        names=arg_names)
         a = r.aval
         out.append(Residual(tuple(a.shape), a.dtype, int(a.nbytes), kind, desc, src))
     return out

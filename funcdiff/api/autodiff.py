@@ -253,6 +253,8 @@ def vjp(f: Callable[..., Any], *primals: Any,
     jacrev : the whole Jacobian by reverse mode.
     """
     lin, leaves, in_tree, out_tree, outs, aux = _vjp_core(f, primals, has_aux, "vjp")
+    # (vjp_fn holds ``lin``: without this the outputs would live as long as vjp_fn)
+    lin.primal_outs = None
     out_avals = [leaf_aval(o) for o in outs]
 
     def vjp_fn(ct):
@@ -583,14 +585,14 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., 
     flat_f, store = flatten_fun(f, p_tree)
     lin = linearize_flat(flat_f, p_leaves, [leaf_aval(x) for x in p_leaves], user_fun=f)
     out_tree = store["out_tree"]
+    outs, lin.primal_outs = lin.primal_outs, None   # (as in vjp: f_jvp holds ``lin``)
 
     def f_jvp(*tangents):
         t_leaves, t_tree = tree_flatten(tuple(tangents))
         tans = _check_tangents(p_leaves, p_tree, t_leaves, t_tree, "linearize")
         return tree_unflatten(out_tree, [to_output(t) for t in lin.jvp(tans)])
 
-    return (tree_unflatten(out_tree, [to_output(o) for o in lin.primal_outs]),
-            api_boundary(f_jvp))
+    return (tree_unflatten(out_tree, [to_output(o) for o in outs]), api_boundary(f_jvp))
 
 
 # --- Jacobians and Hessians -------------------------------------------------------------

@@ -240,15 +240,21 @@ class _Predicted:
             k = self.k
             prims = self.prims
             if k < len(prims) and prims[k] is eqn.primitive:
-                self.k = k + 1
                 pins = self.pins[k]
-                if pins:
-                    if eqn.primitive.multiple_results:
-                        for i in pins:
-                            self.values[eqn.outvars[i]] = out[i]
-                    else:
-                        self.values[eqn.outvars[0]] = out
-                return
+                if not pins:
+                    self.k = k + 1
+                    return
+                if not eqn.primitive.multiple_results:
+                    self.k = k + 1
+                    self.values[eqn.outvars[0]] = out
+                    return
+                # (the same primitive may give fewer results this time: ``svd`` with
+                # ``compute_uv=False``, a ``cond`` with fewer operands)
+                if pins[-1] < len(out):
+                    self.k = k + 1
+                    for i in pins:
+                        self.values[eqn.outvars[i]] = out[i]
+                    return
             self.other = _Keeper(self.values, self.invars, self.diff_mask)
             self.other.catch_up(self.eqns[:-1])
         self.other(eqn, invals, out)
@@ -452,7 +458,10 @@ def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None, user_fun=None)
     recipe = _Recipe(lin_j, len(residuals), diff_mask, out_avals)
     if key is not None:
         recipe.sources = sources
-        recipe.known_closed = ClosedJaxpr(kj, closed1.consts)
+        # (``prune_invars`` also drops constvars only dead work read -- a rule's own
+        # primal computation, replaced by the known values -- so the consts follow)
+        const_of = dict(zip(known_j.constvars, closed1.consts))
+        recipe.known_closed = ClosedJaxpr(kj, [const_of[v] for v in kj.constvars])
         recipe.prims = tuple([e.primitive for e in j0.eqns])
         recipe.pins = _pins(j0, sources)
         recipe.in_avals = list(avals)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.source import state
 from ..core.trace import Primitive
 from .base import axis_size
 
@@ -28,7 +29,21 @@ debug_callback_p.cacheable = False   # it calls user code (and its param is a ca
 
 
 def _impl(*args, callback):
-    callback(*args)
+    stack = state.stack
+    if not stack:
+        callback(*args)
+        return []
+    # user code on concrete values, run outside the traces around it: eager grad runs
+    # the callback while tracing its forward pass, and funcdiff called in it (say
+    # fnp.linalg.norm(y) for a log line) must compute, not record into that trace
+    saved, memo = stack[:], state.memo
+    del stack[:]
+    state.memo = None
+    try:
+        callback(*args)
+    finally:
+        stack[:] = saved
+        state.memo = memo
     return []
 
 
