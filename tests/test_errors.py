@@ -747,17 +747,17 @@ def example():
     lax.scan(lambda c, x: (c + x, c), 0.0, 1.0)  # <-
 
 
-@case("reverse-over-reverse through while_loop", fd.GradientError, "while_loop",
-      "reverse-over-reverse", "hessian",
-      when="`jacrev(grad(f))` (reverse mode twice) where f has a `while_loop`",
-      fix="use forward-over-reverse: `funcdiff.hessian`, `hvp` or `jacfwd(grad(f))`")
+@case("third-order reverse mode through while_loop", fd.GradientError, "while_loop",
+      "third time in reverse mode", "jacfwd",
+      when="`jacrev(grad(grad(f)))` (reverse mode three times) where f has a `while_loop`",
+      fix="use forward mode for the outer derivative: `jacfwd(grad(grad(f)))`")
 def example():
     def body(c):
         return c[0] + 1, fnp.sin(c[1])
 
     def f(x):
         return fnp.sum(lax.while_loop(lambda c: c[0] < 3, body, (0, x))[1])  # <-
-    fd.jacrev(fd.grad(f))(x3)
+    fd.grad(fd.grad(lambda x: fnp.sum(fd.grad(f)(x))))(x3)
 
 
 # ---------------------------------------------------------------------------------------

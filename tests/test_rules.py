@@ -819,9 +819,7 @@ RULES: dict[str, Spec] = {
     "jit_call": Spec(_call_operands, call=_jit_call),
     # control flow
     "cond": Spec(_cf_operands, call=_cond_call),
-    # reverse-over-reverse through while_loop is a documented GradientError; the other
-    # combinations are checked here (reverse-over-forward in its own test below)
-    "while_loop": Spec(_cf_operands, call=_while_call, rev_over_rev=False),
+    "while_loop": Spec(_cf_operands, call=_while_call),
     "scan": Spec(_cf_operands, call=_scan_call),
     # special functions (when present)
     "gammaln": unary(0.3, 4.0),
