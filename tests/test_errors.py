@@ -863,6 +863,19 @@ def example():
         del registry["triple"]      # (so the example can run again)
 
 
+@case("float16 residual overflow", fd.FuncdiffValueError, "save_in", "65504",
+      "bfloat16", "output of exp",
+      when="`checkpoint(f, policy=checkpoint_policies.save_in(numpy.float16))` and a "
+           "saved value exceeds float16's largest value, 65504 (it would become inf and "
+           "the gradient inf/nan)",
+      fix="`save_in('bfloat16')` (float32's range; needs ml_dtypes), scale the values, "
+          "or keep that value out of the policy's `base`")
+def example():
+    f = fd.checkpoint(lambda x: fnp.sum(fnp.log1p(fnp.exp(x))),
+                      policy=fd.checkpoint_policies.save_in(np.float16))
+    fd.grad(f)(np.array([1.0, 12.0], np.float32))  # <-
+
+
 # ---------------------------------------------------------------------------------------
 section("jit and vmap")
 
