@@ -156,3 +156,19 @@ def test_ir_checks():
 def test_third_order_reverse_is_refused():
     with pytest.raises(fd.GradientError, match="third time in reverse mode"):
         fd.grad(fd.grad(fd.grad(newton_sqrt)))(2.0)
+
+
+@pytest.mark.parametrize("checkpointed", [False, True])
+def test_checkpointed_body(checkpointed):
+    """A checkpointed body (the first reverse pass stacks only carries) differentiates
+    in reverse twice as well."""
+    def relax(a):
+        def step(c):
+            return (fnp.tanh(c[0] * a + 0.1), c[1] + 1)
+        body = fd.checkpoint(step) if checkpointed else step
+        x, _ = lax.while_loop(lambda c: c[1] < 6, body, (fnp.ones(3) * a, 0))
+        return fnp.sum(x ** 2)
+
+    want = fd.jacfwd(fd.grad(relax))(0.7)
+    for g in (fd.grad(fd.grad(relax)), fd.jit(fd.grad(fd.grad(relax)))):
+        assert abs(g(0.7) - want) <= 1e-12 * abs(want)
