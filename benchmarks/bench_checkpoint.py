@@ -43,7 +43,7 @@ SEGMENTS = 3 if SMOKE else 10
 DTYPE = np.float32 if "--float32" in sys.argv else np.float64
 REPS = 1 if SMOKE else 3
 KINDS = ("plain", "sequential", "every_layer", "dots_saveable", "cheap_remat", "save_in_f16")
-LOWP_RTOL = 2e-2    # save_in(float16) rounds the residuals (docs/checkpoint.md)
+LOWP_RTOL = 1e-2    # save_in(float16) rounds the residuals (docs/checkpoint.md)
 
 
 def layer(h, W):
@@ -152,10 +152,12 @@ def main():
     for name, fn in variants.items():
         t, wall, peak_all, peak, out = measure(fn, Ws, x)
         value, grads = out
-        rtol = LOWP_RTOL if name.endswith("save_in_f16") else 1e-3
         np.testing.assert_allclose(value, ref_value, rtol=1e-4)
         for g, r in zip(grads, ref_grads):
-            np.testing.assert_allclose(g, r, rtol=rtol, atol=rtol * 1e-2 * np.abs(r).max())
+            if name.endswith("save_in_f16"):    # rounded residuals: a norm-wise check
+                assert np.linalg.norm(g - r) <= LOWP_RTOL * np.linalg.norm(r), name
+            else:
+                np.testing.assert_allclose(g, r, rtol=1e-3, atol=1e-5 * np.abs(r).max())
         results[name] = (t, peak, peak_all, wall)
         print(f"  measured {name}: {t * 1e3:.1f} ms CPU, {wall * 1e3:.1f} ms wall, peak "
               f"{peak / 2**20:.1f} MB", file=sys.stderr)

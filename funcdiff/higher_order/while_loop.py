@@ -21,9 +21,10 @@ splits the differentiated loop into the plain primal ``while_loop`` (known) and 
 ``while_lin`` eqn (unknown, linear in the tangents).  Transposing ``while_lin`` gives
 ``while_lin_transpose`` and vice versa: the forward loop is re-run to regenerate the
 residuals.  When the body is wrapped in ``checkpoint``, partial evaluation of the body
-makes the residuals just the carries, so the stack holds only those.  Reverse-over-reverse
-through ``while_loop`` is not supported (``GradientError``); forward-over-reverse is
-(``hessian``, ``hvp``).
+makes the residuals just the carries, so the stack holds only those.  Reverse over
+reverse: transposing a ``while_lin(_transpose)`` that is linear in its forward operands
+too (the tangents of a differentiated backward loop) gives one ``while_sweeps`` eqn
+(``while_sweeps.py``, ``_transpose_as_sweeps``); a third reverse pass is refused.
 """
 from __future__ import annotations
 
@@ -36,11 +37,11 @@ from ..primitives.base import add, aval, axis_size
 from ..primitives.elementwise import select
 from ..transforms.dce import dce_jaxpr, drop_effects
 from ..transforms.partial_eval import partial_eval_jaxpr
-from .while_sweeps import while_sweeps_p
 from ._common import (LoopJvp, any_trace, backward_sub, batch_fixpoint, batch_front,
                       batch_sub, bcast_pred, carry_fixpoint, check_carry, check_cond_jaxpr,
                       check_group, coerce, copy_array, extend_cond, fit_aval,
                       instantiate_as, mapped_front, nonzero, split, used_vars, zeros)
+from .while_sweeps import while_sweeps_p
 
 while_p = Primitive("while_loop", multiple_results=True)
 

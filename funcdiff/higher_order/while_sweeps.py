@@ -27,7 +27,7 @@ from ..core.errors import GradientError
 from ..core.interpret import eval_jaxpr, subprogram
 from ..core.ir import closure_convert
 from ..core.trace import Primitive, trace_flat
-from ..primitives.base import aval, axis_size
+from ..primitives.base import axis_size
 from ..primitives.elementwise import select
 from ._common import (any_trace, batch_fixpoint, batch_front, batch_sub, bcast_pred,
                       check_cond_jaxpr, check_group, coerce, copy_array, mapped_front,
