@@ -271,7 +271,7 @@ def test_while_loop_reverse_over_reverse():
     want = fd.hessian(newton_sqrt_py)(np.float64(2.0))
     _close(fd.grad(fd.grad(newton_sqrt))(np.float64(2.0)), want, rtol=1e-6)
     _close(fd.jacfwd(fd.grad(newton_sqrt))(np.float64(2.0)), want, rtol=1e-6)
-    with pytest.raises(fd.GradientError, match="third time in reverse mode"):
+    with pytest.raises(fd.GradientError, match="reverse-over-reverse derivative.*once more"):
         fd.grad(fd.grad(fd.grad(newton_sqrt)))(np.float64(2.0))
 
 

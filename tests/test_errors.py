@@ -747,10 +747,12 @@ def example():
     lax.scan(lambda c, x: (c + x, c), 0.0, 1.0)  # <-
 
 
-@case("third-order reverse mode through while_loop", fd.GradientError, "while_loop",
-      "third time in reverse mode", "jacfwd",
-      when="`jacrev(grad(grad(f)))` (reverse mode three times) where f has a `while_loop`",
-      fix="use forward mode for the outer derivative: `jacfwd(grad(grad(f)))`")
+@case("a third derivative on top of reverse-over-reverse through while_loop",
+      fd.GradientError, "while_loop", "reverse-over-reverse", "once more",
+      "jacfwd(jacfwd(grad(f)))",
+      when="`grad(grad(grad(f)))` or `jacfwd(grad(grad(f)))` where f has a `while_loop`",
+      fix="make the second pass forward mode: `jacfwd(jacfwd(grad(f)))` or "
+          "`grad(jacfwd(grad(f)))`")
 def example():
     def body(c):
         return c[0] + 1, fnp.sin(c[1])

@@ -208,6 +208,13 @@ def test_composes_with_a_base_policy(rng):
         np.testing.assert_allclose(fd.grad(g)(W, x), want, rtol=2e-3, atol=1e-3)
     # a save_in as base of save_in: the outer dtype wins
     assert cp.save_in(np.float16, base=cp.save_in(np.float32)) == cp.save_in(np.float16)
+    # a union with a save_in policy would lose the cast: refused, saying what to do
+    with pytest.raises(fd.FuncdiffTypeError, match=r"base=save_from_both_policies"):
+        cp.save_from_both_policies(cp.save_in(np.float16), cp.dots_saveable)
+    both = cp.save_in(np.float16, base=cp.save_from_both_policies(
+        cp.dots_saveable, cp.save_only_these_names("h")))
+    assert [r.dtype for r in fd.saved_residuals(fd.checkpoint(f, policy=both), W, x)
+            if r.kind == "intermediate"] == [np.dtype(np.float16)]
 
 
 def test_second_order_forward_over_reverse():

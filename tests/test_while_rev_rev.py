@@ -153,9 +153,18 @@ def test_ir_checks():
     assert "while_sweeps" in fd.jit(fd.grad(fd.grad(newton_sqrt))).lower(2.0).source
 
 
-def test_third_order_reverse_is_refused():
-    with pytest.raises(fd.GradientError, match="third time in reverse mode"):
-        fd.grad(fd.grad(fd.grad(newton_sqrt)))(2.0)
+def test_third_order():
+    """On top of two reverse passes a third derivative is refused (clearly); with the
+    second pass in forward mode it works: d3 sqrt(a) = 3/8 a^(-5/2)."""
+    for f in (fd.grad(fd.grad(fd.grad(newton_sqrt))),
+              fd.jacfwd(fd.grad(fd.grad(newton_sqrt)))):
+        with pytest.raises(fd.GradientError,
+                           match=r"reverse-over-reverse derivative.*once more.*jacfwd"):
+            f(2.0)
+    want = 0.375 * 2.0 ** -2.5
+    for f in (fd.jacfwd(fd.jacfwd(fd.grad(newton_sqrt))),
+              fd.grad(fd.jacfwd(fd.grad(newton_sqrt)))):
+        assert abs(f(2.0) - want) <= 1e-9 * want
 
 
 @pytest.mark.parametrize("checkpointed", [False, True])

@@ -219,6 +219,12 @@ def save_from_both_policies(policy_1: Any, policy_2: Any) -> Policy:
     checkpoint_policies : the built-in policies.
     """
     p1, p2 = _as_policy(policy_1), _as_policy(policy_2)
+    if isinstance(p1, CastPolicy) or isinstance(p2, CastPolicy):
+        # the union cannot say which dtype to store in: refuse rather than drop the cast
+        raise FuncdiffTypeError(
+            "save_from_both_policies: a save_in policy cannot be combined this way (which "
+            "values would be stored in which precision?).  Put the union in save_in's "
+            "base: save_in(dtype, base=save_from_both_policies(p1, p2)).")
     return _policy(f"save_from_both_policies({p1!r}, {p2!r})",
                    lambda prim, *a, **p: p1(prim, *a, **p) or p2(prim, *a, **p))
 

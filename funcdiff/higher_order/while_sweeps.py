@@ -18,8 +18,8 @@ results                 the final carries of every sweep, in order.
 
 Each stack lives from the sweep that fills it to the last sweep that reads it, and only
 the ys some later sweep reads are kept.  Its rules: impl, abstract eval, emit (jit), cost
-and batching (vmap, so ``jacrev(jacrev(f))`` works); differentiating it once more
-(third order in reverse mode) raises ``GradientError``.
+and batching (vmap, so ``jacrev(jacrev(f))`` works); differentiating it once more (a
+third derivative on top of two reverse passes) raises ``GradientError``.
 """
 from __future__ import annotations
 
@@ -147,10 +147,11 @@ def _emit(args, params, gen):
 
 def _no_more(*args, **params):
     raise GradientError(
-        "differentiating through funcdiff.lax.while_loop a third time in reverse mode "
-        "(e.g. grad(grad(grad(f)))) is not supported; second order works in every mode "
-        "combination.  Use forward mode for the outer derivative (jacfwd(...), jvp), or "
-        "write the loop with fori_loop / scan when its trip count is known.")
+        "differentiating a reverse-over-reverse derivative through funcdiff.lax.while_loop "
+        "once more (e.g. grad(grad(grad(f))) or jacfwd(grad(grad(f)))) is not supported.  "
+        "For third derivatives make the second pass forward mode: jacfwd(jacfwd(grad(f))) "
+        "or grad(jacfwd(grad(f))); or write the loop with fori_loop / scan when its trip "
+        "count is known.")
 
 
 def _batch(args, dims, *, cond_jaxpr, sweeps):
