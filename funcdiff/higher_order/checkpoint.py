@@ -496,29 +496,39 @@ def _casts_to(a, dtype):
 
 
 def _save_lowp(known, staged, n_used, saved, dtype, source_info):
-    """Rewrite a remat split so that the saved residuals travel in ``dtype``: ``known``
-    ends with ``save_cast`` of each castable saved var, ``staged`` starts by casting
-    them back to their own dtype.  Returns ``(known, staged, saved_avals)``."""
-    defs = {o: e for e in known.eqns for o in e.outvars}
-    k_eqns, k_outs, s_eqns, s_ins = list(known.eqns), list(known.outvars), [], []
-    n_kout = len(k_outs) - len(saved)
+    """Rewrite a remat split so that the saved residuals travel in ``dtype``: in
+    ``known`` each castable saved var is cast by a ``save_cast`` right after the eqn
+    that makes it (so the full-precision value dies at its last forward use, not at the
+    end of the forward pass), ``staged`` casts it back to its own dtype (the backward
+    pass replays that cast on demand, right before the first use).  Returns
+    ``(known, staged)``."""
+    casts, s_eqns, s_ins = {}, [], []
+    n_kout = len(known.outvars) - len(saved)
+    k_outs = list(known.outvars)
     for i, v in enumerate(saved):
         if not _casts_to(v.aval, dtype):
             s_ins.append(v)
             continue
-        e = defs.get(v)
-        what = f"{short_dtype(v.aval.dtype)}{list(v.aval.shape)}"
-        if e is not None:
-            at = f" at {e.source_info}" if e.source_info is not None else ""
-            what += f" (output of {e.primitive.name}{at})"
-        low = Var(ShapedArray(v.aval.shape, dtype))
-        k_eqns.append(Eqn(save_cast_p, [v], [low], dict(dtype=dtype, what=what),
-                          e.source_info if e is not None else source_info))
+        low, low_in = Var(ShapedArray(v.aval.shape, dtype)), Var(ShapedArray(v.aval.shape,
+                                                                             dtype))
+        casts[v] = low
         k_outs[n_kout + i] = low
-        low_in = Var(low.aval)
         s_ins.append(low_in)
         s_eqns.append(Eqn(convert_element_type_p, [low_in], [v],
                           dict(dtype=v.aval.dtype, weak_type=False), source_info))
+    k_eqns = []
+    for e in known.eqns:
+        k_eqns.append(e)
+        for o in e.outvars:
+            if o in casts:
+                at = f" at {e.source_info}" if e.source_info is not None else ""
+                what = (f"{short_dtype(o.aval.dtype)}{list(o.aval.shape)} (output of "
+                        f"{e.primitive.name}{at})")
+                k_eqns.append(Eqn(save_cast_p, [o], [casts.pop(o)],
+                                  dict(dtype=dtype, what=what), e.source_info))
+    for v, low in casts.items():    # (saved inputs, defined by no eqn: cast up front)
+        k_eqns.insert(0, Eqn(save_cast_p, [v], [low], dict(dtype=dtype, what=(
+            f"{short_dtype(v.aval.dtype)}{list(v.aval.shape)}")), source_info))
     known = Jaxpr(known.constvars, known.invars, k_outs, k_eqns)
     inv = staged.invars
     staged = Jaxpr(staged.constvars, inv[:n_used] + s_ins + inv[n_used + len(saved):],
