@@ -27,7 +27,7 @@ from .higher_order.checkpoint import (  # noqa: F401
     Policy, all_but_cheap_elementwise_saveable, checkpoint_p, checkpoint_policies,
     dots_saveable, dots_with_no_batch_dims_saveable, everything_saveable, name_p,
     nothing_saveable, optimization_barrier, optimization_barrier_p,
-    save_any_names_but_these, save_from_both_policies, save_only_these_names)
+    save_any_names_but_these, save_from_both_policies, save_in, save_only_these_names)
 from .numpy import concatenate, flip, reshape
 from .tree_util import tree_flatten, tree_map
 
@@ -35,7 +35,7 @@ __all__ = ["checkpoint", "remat", "checkpoint_policies", "checkpoint_name",
            "checkpoint_sequential", "saved_residuals", "print_saved_residuals",
            "Residual", "everything_saveable", "nothing_saveable", "dots_saveable",
            "dots_with_no_batch_dims_saveable", "save_only_these_names",
-           "save_any_names_but_these", "save_from_both_policies", "checkpoint_scan",
+           "save_any_names_but_these", "save_from_both_policies", "save_in", "checkpoint_scan",
            "all_but_cheap_elementwise_saveable",
            "checkpoint_fori_loop", "scan_schedule"]
 

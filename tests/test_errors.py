@@ -747,17 +747,19 @@ def example():
     lax.scan(lambda c, x: (c + x, c), 0.0, 1.0)  # <-
 
 
-@case("reverse-over-reverse through while_loop", fd.GradientError, "while_loop",
-      "reverse-over-reverse", "hessian",
-      when="`jacrev(grad(f))` (reverse mode twice) where f has a `while_loop`",
-      fix="use forward-over-reverse: `funcdiff.hessian`, `hvp` or `jacfwd(grad(f))`")
+@case("a third derivative on top of reverse-over-reverse through while_loop",
+      fd.GradientError, "while_loop", "reverse-over-reverse", "once more",
+      "jacfwd(jacfwd(grad(f)))",
+      when="`grad(grad(grad(f)))` or `jacfwd(grad(grad(f)))` where f has a `while_loop`",
+      fix="make the second pass forward mode: `jacfwd(jacfwd(grad(f)))` or "
+          "`grad(jacfwd(grad(f)))`")
 def example():
     def body(c):
         return c[0] + 1, fnp.sin(c[1])
 
     def f(x):
         return fnp.sum(lax.while_loop(lambda c: c[0] < 3, body, (0, x))[1])  # <-
-    fd.jacrev(fd.grad(f))(x3)
+    fd.grad(fd.grad(lambda x: fnp.sum(fd.grad(f)(x))))(x3)
 
 
 # ---------------------------------------------------------------------------------------
@@ -861,6 +863,19 @@ def example():
         fd.grad(lambda x: fnp.sum(triple_p.bind(x)))(x3)  # <-
     finally:
         del registry["triple"]      # (so the example can run again)
+
+
+@case("float16 residual overflow", fd.FuncdiffValueError, "save_in", "65504",
+      "bfloat16", "output of exp",
+      when="`checkpoint(f, policy=checkpoint_policies.save_in(numpy.float16))` and a "
+           "saved value exceeds float16's largest value, 65504 (it would become inf and "
+           "the gradient inf/nan)",
+      fix="`save_in('bfloat16')` (float32's range; needs ml_dtypes), scale the values, "
+          "or keep that value out of the policy's `base`")
+def example():
+    f = fd.checkpoint(lambda x: fnp.sum(fnp.log1p(fnp.exp(x))),
+                      policy=fd.checkpoint_policies.save_in(np.float16))
+    fd.grad(f)(np.array([1.0, 12.0], np.float32))  # <-
 
 
 # ---------------------------------------------------------------------------------------

@@ -151,9 +151,14 @@ DESCRIPTIONS = {
     "while_loop": "`while cond(c): c = body(c)`",
     "while_lin": "the linearized body of a `while_loop`, run for the forward trip count",
     "while_lin_transpose": "the transpose of `while_lin`: the loop run backwards",
+    "while_sweeps": "sweeps over one `while_loop`'s iterations, forwards and backwards, "
+                    "with per-iteration stacks (reverse-over-reverse); its jvp and "
+                    "transpose rules raise `GradientError` (no third order)",
     "scan": "`for x in xs: c, y = f(c, x)` with the `y`s stacked",
     "name": "identity tagging a value with a name for checkpoint policies",
     "optimization_barrier": "identity the optimizer may not look through",
+    "save_cast": "a residual stored in a lower precision (`save_in`), refusing float16 "
+                 "overflow",
     "checkpoint": "a function whose intermediates are recomputed in the backward pass",
     "gammaln": "`scipy.special.gammaln`",
     "digamma": "`scipy.special.digamma` (psi)",

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..core.avals import is_differentiable_dtype, short_dtype
 from ..core.ir import ClosedJaxpr, Jaxpr, Var
-from ..higher_order.checkpoint import name_p
+from ..higher_order.checkpoint import name_p, save_cast_p
 from ..higher_order.scan import scan_p
 from ..transforms.dce import dce_jaxpr
 from ..transforms.linearize import data_vars, linearize_jaxpr
@@ -74,6 +74,10 @@ def _describe(v, eqns_by_out, invars, constvars, depth=0, names=None):
                 return kind, f"{desc} (inside {name}{per_iter})", src
             what = "a loop carry or x" if eqn.primitive is scan_p else "an input"
             return "intermediate", f"{what} of {name}{per_iter}", eqn.source_info
+    if eqn.primitive is save_cast_p and type(eqn.invars[0]) is Var:
+        kind, desc, src = _describe(eqn.invars[0], eqns_by_out, invars, constvars,
+                                    depth + 1, names)
+        return kind, f"{desc}, stored as {short_dtype(eqn.params['dtype'])}", src
     if eqn.primitive is name_p:
         return "intermediate", f"named {eqn.params['name']!r}", eqn.source_info
     return "intermediate", f"output of {eqn.primitive.name}", eqn.source_info

@@ -5,10 +5,12 @@
 ``cond``           ``cond`` (``switch`` binds it too)
 ``while_loop``     ``while_loop``, and ``while_lin`` / ``while_lin_transpose`` for
                    reverse mode through it
+``while_sweeps``   ``while_sweeps``: forward and backward sweeps over one loop's
+                   iterations with stacks (reverse-over-reverse through ``while_loop``)
 ``scan``           ``scan`` (``fori_loop`` with static bounds lowers to it)
 ``custom``         ``custom_jvp_call``, ``custom_vjp_call``, ``custom_lin``
 ``checkpoint``     ``checkpoint`` with its saving policies, ``name``,
-                   ``optimization_barrier``
+                   ``optimization_barrier``, ``save_cast`` (``save_in``)
 ``solves``         ``custom_root``, ``custom_linear_solve`` (implicit
                    differentiation) and ``host_call`` (Python on NumPy values)
 =================  ============================================================

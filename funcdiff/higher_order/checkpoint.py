@@ -29,9 +29,12 @@ from typing import Any
 import numpy as np
 
 from ..core.ad_types import UndefPrimal, Zero
+from ..core.avals import ShapedArray, short_dtype
+from ..core.errors import FuncdiffTypeError, FuncdiffValueError
 from ..core.interpret import eval_jaxpr_impl
-from ..core.ir import ClosedJaxpr, Eqn, Literal, Var, closure_convert
+from ..core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var, closure_convert
 from ..core.trace import Primitive, Tracer, _memo_hit, source_context, state
+from ..primitives.base import cast_ct, convert_element_type_p, defvectorized
 from ..primitives.dot import dot_general_p
 from ..transforms.dce import dce_jaxpr
 from ..transforms.jvp import jvp_jaxpr
@@ -216,8 +219,114 @@ def save_from_both_policies(policy_1: Any, policy_2: Any) -> Policy:
     checkpoint_policies : the built-in policies.
     """
     p1, p2 = _as_policy(policy_1), _as_policy(policy_2)
+    if isinstance(p1, CastPolicy) or isinstance(p2, CastPolicy):
+        # the union cannot say which dtype to store in: refuse rather than drop the cast
+        raise FuncdiffTypeError(
+            "save_from_both_policies: a save_in policy cannot be combined this way (which "
+            "values would be stored in which precision?).  Put the union in save_in's "
+            "base: save_in(dtype, base=save_from_both_policies(p1, p2)).")
     return _policy(f"save_from_both_policies({p1!r}, {p2!r})",
                    lambda prim, *a, **p: p1(prim, *a, **p) or p2(prim, *a, **p))
+
+
+class CastPolicy(Policy):
+    """A saving policy that also stores what it saves in a lower precision
+    (``save_in``): ``dtype`` is the storage dtype, ``base`` the policy deciding what is
+    saved at all."""
+
+    __slots__ = ("dtype", "base")
+
+    def __init__(self, dtype, base):
+        super().__init__(f"save_in({short_dtype(dtype)}, base={base!r})", base.fn)
+        self.dtype = dtype
+        self.base = base
+
+    def __eq__(self, other):
+        return (type(other) is CastPolicy and self.dtype == other.dtype and
+                self.base == other.base)
+
+    def __hash__(self):
+        return hash(self.name)
+
+
+def _lowp_dtype(dtype):
+    """The storage dtype ``save_in`` accepts: float16, float32, or bfloat16 (from
+    ``ml_dtypes``, NumPy has none; the string ``"bfloat16"`` imports it)."""
+    if isinstance(dtype, str) and dtype == "bfloat16":
+        try:
+            import ml_dtypes  # optional dependency (the `lowp` extra), imported on demand
+        except ImportError:
+            raise FuncdiffTypeError(
+                "checkpoint_policies.save_in('bfloat16') needs the ml_dtypes package "
+                "(NumPy has no bfloat16): pip install 'funcdiff[lowp]' (or ml_dtypes), "
+                "or use save_in(numpy.float16)") from None
+        return np.dtype(ml_dtypes.bfloat16)
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt is not None and (dt in (np.dtype(np.float16), np.dtype(np.float32)) or
+                           dt.name == "bfloat16"):
+        return dt
+    raise FuncdiffTypeError(
+        f"checkpoint_policies.save_in: dtype must be float16, float32 or bfloat16 (the "
+        f"precision residuals are stored in), got {dtype!r}")
+
+
+def save_in(dtype: Any, base: Any = None) -> Policy:
+    """A policy storing the residuals it saves in a lower precision ``dtype``.
+
+    What ``base`` saves (default: everything) is cast to ``dtype`` in the forward pass
+    and cast back to its own dtype when the backward pass reads it: the saved bytes of
+    float32 residuals halve with float16 or bfloat16, at the price of rounding the
+    values the derivative is computed from (about 3 significant digits; see
+    docs/checkpoint.md for measured gradient errors).  Only real floating residuals
+    wider than ``dtype`` are cast: integer and boolean ones (indices, masks) and
+    complex ones are saved at full precision, and so are the checkpoint's own inputs.
+
+    A float16 residual whose finite values exceed float16's range (65504) would become
+    ``inf`` and spoil the gradient: the forward pass then raises
+    ``FuncdiffValueError`` instead (bfloat16 has float32's range and never overflows).
+
+    Parameters
+    ----------
+    dtype : numpy dtype or "bfloat16"
+        ``numpy.float16``, ``"bfloat16"`` (needs ``ml_dtypes``: the ``lowp`` extra) or
+        ``numpy.float32`` (for float64 programs).
+    base : Policy or callable, optional
+        Which intermediates are saved at all (default ``everything_saveable``); the
+        rest is recomputed as usual.
+
+    Returns
+    -------
+    Policy
+        The policy, for ``checkpoint(f, policy=...)``.
+
+    Raises
+    ------
+    FuncdiffTypeError
+        If ``dtype`` is not one of those, or is "bfloat16" without ``ml_dtypes``.
+
+    Examples
+    --------
+    >>> f = lambda x: fnp.sum(fnp.sin(fnp.sin(x)))
+    >>> x = np.ones(4, np.float32)
+    >>> g = fd.checkpoint(f, policy=fd.checkpoint_policies.save_in(np.float16))
+    >>> print([(str(r.dtype), r.nbytes) for r in fd.saved_residuals(g, x)
+    ...        if r.kind == "intermediate"])
+    [('float16', 8), ('float16', 8)]
+    >>> print(np.allclose(fd.grad(g)(x), fd.grad(f)(x), rtol=1e-2), fd.grad(g)(x).dtype)
+    True float32
+
+    See Also
+    --------
+    funcdiff.checkpoint : where policies apply.
+    funcdiff.print_saved_residuals : the reduced bytes.
+    """
+    base = everything_saveable if base is None else _as_policy(base)
+    if isinstance(base, CastPolicy):
+        base = base.base
+    return CastPolicy(_lowp_dtype(dtype), base)
 
 
 class checkpoint_policies:  # noqa: N801 - a namespace, spelled as JAX's
@@ -235,7 +344,9 @@ class checkpoint_policies:  # noqa: N801 - a namespace, spelled as JAX's
     * ``all_but_cheap_elementwise_saveable``: everything but cheap elementwise ops;
     * ``save_only_these_names(*names)``, ``save_any_names_but_these(*names)``: by
       ``checkpoint_name`` tag;
-    * ``save_from_both_policies(p1, p2)``: the union.
+    * ``save_from_both_policies(p1, p2)``: the union;
+    * ``save_in(dtype, base=None)``: what ``base`` saves (default everything), stored
+      in a lower precision (float16, bfloat16).
 
     Examples
     --------
@@ -263,6 +374,7 @@ class checkpoint_policies:  # noqa: N801 - a namespace, spelled as JAX's
     save_only_these_names = staticmethod(save_only_these_names)
     save_any_names_but_these = staticmethod(save_any_names_but_these)
     save_from_both_policies = staticmethod(save_from_both_policies)
+    save_in = staticmethod(save_in)
 
 
 def _as_policy(policy):
@@ -334,6 +446,96 @@ optimization_barrier_p.batch = lambda args, dims: (optimization_barrier_p.bind(*
                                                    list(dims))
 
 
+# --- save_cast: storing a residual in a lower precision ----------------------------------
+
+save_cast_p = Primitive("save_cast")
+
+
+def save_cast_impl(x, *, dtype, what):
+    """``x`` cast to ``dtype``, refusing a finite value that overflows to ``inf`` (it
+    would turn the gradient into inf/nan without a word)."""
+    x, dtype = np.asarray(x), np.dtype(dtype)
+    with np.errstate(over="ignore"):       # overflow is checked (and refused) below
+        y = x.astype(dtype)
+    if y.dtype.itemsize < x.dtype.itemsize:
+        inf = np.isinf(y)
+        if inf.any() and (inf & ~np.isinf(x)).any():
+            big = float(np.max(np.abs(np.where(np.isinf(x), 0, x))))
+            raise FuncdiffValueError(
+                f"checkpoint_policies.save_in({short_dtype(dtype)}): the residual {what} "
+                f"has values up to {big:.4g}, beyond the largest {dtype.name} "
+                f"({float(np.finfo(dtype).max):.6g}): stored in {dtype.name}, they "
+                "would become inf and the gradient inf/nan.  Save it in 'bfloat16' "
+                "(float32's range; pip install ml_dtypes), scale the values down, or "
+                "keep this value out of the saving policy's `base`.")
+    return y
+
+
+save_cast_p.impl = save_cast_impl
+save_cast_p.abstract_eval = lambda x, *, dtype, what: ShapedArray(x.shape, dtype)
+# the cast is the identity up to rounding: its derivative passes tangents through the
+# same cast (so higher orders see the stored precision too), cotangents back up
+save_cast_p.jvp = lambda primals, tangents, *, dtype, what: (
+    save_cast_p.bind(primals[0], dtype=dtype, what=what),
+    tangents[0] if type(tangents[0]) is Zero else
+    save_cast_p.bind(tangents[0], dtype=dtype, what=f"tangent of {what}"))
+save_cast_p.transpose = lambda ct, x, *, dtype, what: [
+    Zero(x.aval.strengthen()) if type(ct) is Zero else cast_ct(ct, x.aval)]
+save_cast_p.linear = True
+save_cast_p.cost = lambda avals_in, avals_out, **p: {"flops": 0, "transcendentals": 0}
+save_cast_p.emit = lambda args, params, gen: (
+    f"{gen.const(save_cast_impl, 'save_cast')}({args[0]}, "
+    f"dtype={gen.param(params['dtype'])}, what={gen.const(params['what'], 'what')})")
+defvectorized(save_cast_p)
+
+
+def _casts_to(a, dtype):
+    """Whether a residual of aval ``a`` is stored cast to ``dtype``: real floating and
+    wider than it (integers, booleans and complex values are kept as they are)."""
+    return a.dtype.kind == "f" and a.dtype.itemsize > dtype.itemsize
+
+
+def _save_lowp(known, staged, n_used, saved, dtype, source_info):
+    """Rewrite a remat split so that the saved residuals travel in ``dtype``: in
+    ``known`` each castable saved var is cast by a ``save_cast`` right after the eqn
+    that makes it (so the full-precision value dies at its last forward use, not at the
+    end of the forward pass), ``staged`` casts it back to its own dtype (the backward
+    pass replays that cast on demand, right before the first use).  Returns
+    ``(known, staged)``."""
+    casts, s_eqns, s_ins = {}, [], []
+    n_kout = len(known.outvars) - len(saved)
+    k_outs = list(known.outvars)
+    for i, v in enumerate(saved):
+        if not _casts_to(v.aval, dtype):
+            s_ins.append(v)
+            continue
+        low, low_in = Var(ShapedArray(v.aval.shape, dtype)), Var(ShapedArray(v.aval.shape,
+                                                                             dtype))
+        casts[v] = low
+        k_outs[n_kout + i] = low
+        s_ins.append(low_in)
+        s_eqns.append(Eqn(convert_element_type_p, [low_in], [v],
+                          dict(dtype=v.aval.dtype, weak_type=False), source_info))
+    k_eqns = []
+    for e in known.eqns:
+        k_eqns.append(e)
+        for o in e.outvars:
+            if o in casts:
+                at = f" at {e.source_info}" if e.source_info is not None else ""
+                what = (f"{short_dtype(o.aval.dtype)}{list(o.aval.shape)} (output of "
+                        f"{e.primitive.name}{at})")
+                k_eqns.append(Eqn(save_cast_p, [o], [casts.pop(o)],
+                                  dict(dtype=dtype, what=what), e.source_info))
+    for v, low in casts.items():    # (saved inputs, defined by no eqn: cast up front)
+        k_eqns.insert(0, Eqn(save_cast_p, [v], [low], dict(dtype=dtype, what=(
+            f"{short_dtype(v.aval.dtype)}{list(v.aval.shape)}")), source_info))
+    known = Jaxpr(known.constvars, known.invars, k_outs, k_eqns)
+    inv = staged.invars
+    staged = Jaxpr(staged.constvars, inv[:n_used] + s_ins + inv[n_used + len(saved):],
+                   staged.outvars, s_eqns + list(staged.eqns))
+    return known, staged
+
+
 # --- the checkpoint primitive -----------------------------------------------------------
 
 def _checkpoint_impl(jaxpr, *args, policy, prevent_cse):
@@ -378,6 +580,11 @@ def _checkpoint_partial_eval(eqn, unknowns):
     policy = params["policy"]
     known, staged, out_unknowns, inputs_used, saved = partial_eval_remat(
         eqn.params["jaxpr"], unknowns, lambda e: _saveable(policy, e))
+    if isinstance(policy, CastPolicy) and saved:
+        known, staged = _save_lowp(known, staged, len(inputs_used), saved, policy.dtype,
+                                   eqn.source_info)
+        n = len(known.outvars) - len(saved)
+        saved = known.outvars[n:]
     saved_outer = [Var(v.aval) for v in saved]
     known_outs = [v for v, u in zip(eqn.outvars, out_unknowns) if not u]
     unknown_outs = [v for v, u in zip(eqn.outvars, out_unknowns) if u]

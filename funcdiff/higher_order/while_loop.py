@@ -21,9 +21,10 @@ splits the differentiated loop into the plain primal ``while_loop`` (known) and 
 ``while_lin`` eqn (unknown, linear in the tangents).  Transposing ``while_lin`` gives
 ``while_lin_transpose`` and vice versa: the forward loop is re-run to regenerate the
 residuals.  When the body is wrapped in ``checkpoint``, partial evaluation of the body
-makes the residuals just the carries, so the stack holds only those.  Reverse-over-reverse
-through ``while_loop`` is not supported (``GradientError``); forward-over-reverse is
-(``hessian``, ``hvp``).
+makes the residuals just the carries, so the stack holds only those.  Reverse over
+reverse: transposing a ``while_lin(_transpose)`` that is linear in its forward operands
+too (the tangents of a differentiated backward loop) gives one ``while_sweeps`` eqn
+(``while_sweeps.py``, ``_transpose_as_sweeps``); a third reverse pass is refused.
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ from ._common import (LoopJvp, any_trace, backward_sub, batch_fixpoint, batch_fr
                       batch_sub, bcast_pred, carry_fixpoint, check_carry, check_cond_jaxpr,
                       check_group, coerce, copy_array, extend_cond, fit_aval,
                       instantiate_as, mapped_front, nonzero, split, used_vars, zeros)
+from .while_sweeps import while_sweeps_p
 
 while_p = Primitive("while_loop", multiple_results=True)
 
@@ -336,13 +338,9 @@ def _while_lin_transpose(other):
         nk = len(fwd_jaxpr.invars) - nf
         n_res = len(fwd_jaxpr.outvars) - nk
         cc, fc, k, lc, t = split(args, nc, nf, nk, nl)
-        if any(is_undefined(x) for x in cc + fc + k):
-            raise GradientError(
-                "reverse-over-reverse differentiation through funcdiff.lax.while_loop is "
-                "not supported (the backward loop's residuals would need differentiating "
-                "in reverse again).  Use forward-over-reverse instead (funcdiff.hessian, "
-                "funcdiff.hvp, jacfwd(grad(f))), or write the loop with fori_loop / scan "
-                "when its trip count is known.")
+        if any(is_undefined(x) for x in fc + k):
+            return _transpose_as_sweeps(cts, args, cond_jaxpr, fwd_jaxpr, lin_jaxpr, nc,
+                                        nf, nl, lin_reverse=other is while_lin_p)
         lc_lin = [is_undefined(x) for x in lc]
         res_lc = [x for x, l in zip(lc, lc_lin) if not l]
         mask = [False] * n_res + lc_lin + [True] * len(t)
@@ -374,6 +372,111 @@ def _while_lin_transpose(other):
         out += [c if is_undefined(x) else None for x, c in zip(t, ct_it)]
         return out
     return transpose
+
+
+def _transpose_as_sweeps(cts, args, cond, fwd, lin, nc, nf, nl, lin_reverse):
+    """Transpose a ``while_lin(_transpose)`` that is linear in (some of) its forward
+    operands too: reverse-over-reverse, where the differentiated backward loop's
+    forward replay carries tangents.  Both bodies are split into a known and a linear
+    part (partial evaluation); the transpose is one ``while_sweeps`` of four sweeps over
+    the loop's iterations, with stacks between them:
+
+    A. forwards, while the predicate holds: the known forward body (its residuals and
+       the known ones of the linear body go on stacks);
+    B. in the linear body's order (backwards for ``while_lin_transpose``): its known
+       part, stacking the residuals of its linear part;
+    C. the other way: the transposed linear part of the linear body (cotangents of the
+       linear ``lin_consts`` accumulate; those of the forward residuals are stacked);
+    D. backwards: the transposed linear part of the forward body (cotangents of the
+       linear ``fwd_consts`` accumulate; the carry's cotangent flows back to ``init``).
+
+    Unknown carries whose initial value is known start from an instantiated zero
+    tangent: they get no cotangent."""
+    nk = len(fwd.invars) - nf
+    n_res = len(fwd.outvars) - nk
+    cc, fc, k, lc, t = split(args, nc, nf, nk, nl)
+    if any(is_undefined(x) for x in cc):
+        raise GradientError("reverse mode cannot transpose this `while_loop`: its loop "
+                            "condition reads the values being differentiated.")
+    fc_uk, lc_uk = [is_undefined(x) for x in fc], [is_undefined(x) for x in lc]
+    k_uk = carry_fixpoint(fwd, fc_uk, [is_undefined(x) for x in k])
+    if any(u and v in used_vars(cond) for u, v in zip(k_uk, cond.invars[nc:])):
+        _while_transpose(cts)
+    fk, fu, f_out_uk, f_res = partial_eval_jaxpr(fwd, fc_uk + k_uk, k_uk + [None] * n_res)
+    res_uk = f_out_uk[nk:]
+    t_uk = carry_fixpoint(lin, res_uk + lc_uk, [is_undefined(x) for x in t])
+    lk, lu, _, l_res = partial_eval_jaxpr(lin, res_uk + lc_uk + t_uk, t_uk)
+
+    def pick(vs, uks, want=False):
+        return [v for v, u in zip(vs, uks) if bool(u) == want]
+
+    n_resk, n_resu = n_res - sum(res_uk), sum(res_uk)
+    n_kk, n_lck, n_tk = nk - sum(k_uk), nl - sum(lc_uk), len(t) - sum(t_uk)
+    # A: (known fc; known k) -> (known k; known res..., f_res...)
+    sweep_a = (fk, False, nf - sum(fc_uk), ())
+    # B: (known lc; known res read from A; known t) -> (known t; l_res...)
+    lk_in = lk.invars
+    lk2 = Jaxpr([], lk_in[n_resk:n_resk + n_lck] + lk_in[:n_resk] + lk_in[n_resk + n_lck:],
+                lk.outvars, lk.eqns)
+    sweep_b = (lk2, lin_reverse, n_lck, tuple((0, y) for y in range(n_resk)))
+    # C: (l_res read from B; acc of linear lc, ct of linear t) -> (...; ct of linear res)
+    n_lres = len(l_res)
+    lc_u_avals = [v.aval.strengthen() for v in pick(lin.invars[n_res:n_res + nl], lc_uk,
+                                                     True)]
+    t_u_avals = [v.aval.strengthen() for v in pick(lin.invars[n_res + nl:], t_uk, True)]
+    res_u_avals = [v.aval.strengthen() for v in pick(fwd.outvars[nk:], res_uk, True)]
+    mask_c = [False] * n_lres + [True] * (n_resu + len(lc_u_avals) + len(t_u_avals))
+
+    def body_c(*a):
+        lres, acc, ct = split(a, n_lres, len(lc_u_avals))
+        in_cts = backward_sub(lu, mask_c, lres, ct)
+        ct_res, ct_lc, ct_t = split(in_cts, n_resu, len(lc_u_avals))
+        return ([add(x, instantiate_as(c, av)) for x, c, av in zip(acc, ct_lc, lc_u_avals)] +
+                [instantiate_as(c, av) for c, av in zip(ct_t, t_u_avals)] +
+                [instantiate_as(c, av) for c, av in zip(ct_res, res_u_avals)])
+
+    closed_c, _, _ = trace_flat(body_c, [v.aval for v in l_res] + lc_u_avals + t_u_avals,
+                                kind="transpose")
+    jc, consts_c = closure_convert(closed_c)
+    sweep_c = (jc, not lin_reverse, len(consts_c), tuple((1, y) for y in range(n_lres)))
+    # D: (f_res read from A, ct of linear res read from C; acc of linear fc, ct of
+    # linear k) -> (...)
+    n_fres = len(f_res)
+    fc_u_avals = [v.aval.strengthen() for v in pick(fwd.invars[:nf], fc_uk, True)]
+    k_u_avals = [v.aval.strengthen() for v in pick(fwd.invars[nf:], k_uk, True)]
+    mask_d = [False] * n_fres + [True] * (len(fc_u_avals) + len(k_u_avals))
+
+    def body_d(*a):
+        fres, ct_res, acc, ct_k = split(a, n_fres, n_resu, len(fc_u_avals))
+        in_cts = backward_sub(fu, mask_d, fres, list(ct_k) + list(ct_res))
+        ct_fc, ct_k_in = split(in_cts, len(fc_u_avals))
+        return ([add(x, instantiate_as(c, av)) for x, c, av in zip(acc, ct_fc, fc_u_avals)] +
+                [instantiate_as(c, av) for c, av in zip(ct_k_in, k_u_avals)])
+
+    closed_d, _, _ = trace_flat(body_d, [v.aval for v in f_res] + res_u_avals + fc_u_avals +
+                                k_u_avals, kind="transpose")
+    jd, consts_d = closure_convert(closed_d)
+    sweep_d = (jd, True, len(consts_d),
+               tuple((0, n_resk + y) for y in range(n_fres)) +
+               tuple((2, y) for y in range(n_resu)))
+    cond_k = Jaxpr([], cond.invars[:nc] + pick(cond.invars[nc:], k_uk), cond.outvars,
+                   cond.eqns)
+    ct_t = [instantiate_as(c, a) for c, a in zip(pick(cts, t_uk, True), t_u_avals)]
+    outs = while_sweeps_p.bind(
+        *cc, *pick(fc, fc_uk), *pick(k, k_uk), *pick(lc, lc_uk), *pick(t, t_uk),
+        *consts_c, *[zeros(a) for a in lc_u_avals], *ct_t,
+        *consts_d, *[zeros(a) for a in fc_u_avals], *[zeros(a) for a in k_u_avals],
+        cond_jaxpr=cond_k, sweeps=(sweep_a, sweep_b, sweep_c, sweep_d))
+    _, _, acc_lc, ct_t0, acc_fc, ct_k0 = split(outs, n_kk, n_tk, len(lc_u_avals),
+                                               len(t_u_avals), len(fc_u_avals))
+    it = {"fc": iter(acc_fc), "k": iter(ct_k0), "lc": iter(acc_lc), "t": iter(ct_t0)}
+    out = [None] * nc
+    for name, xs, uks in (("fc", fc, fc_uk), ("k", k, k_uk), ("lc", lc, lc_uk),
+                          ("t", t, t_uk)):
+        for x, u in zip(xs, uks):
+            c = next(it[name]) if u else None
+            out.append(c if is_undefined(x) else None)
+    return out
 
 
 def _while_lin_cost(avals_in, avals_out, *, sub_cost, cond_jaxpr, fwd_jaxpr, lin_jaxpr,
