@@ -42,6 +42,7 @@ from ._common import (LoopJvp, any_trace, backward_sub, batch_fixpoint, batch_fr
                       instantiate_as, mapped_front, nonzero, split, used_vars, zeros)
 
 while_p = Primitive("while_loop", multiple_results=True)
+while_p.sparsity = "while"
 
 
 def run_while(cond_fn, body_fn, nc, nb, args):
