@@ -68,6 +68,20 @@ class SparseJacobian:
     mode : str
         ``"fwd"`` (columns colored, jvps), ``"rev"`` (rows colored, vjps) or
         ``"star"`` (a Hessian, star-colored, forward-over-reverse products).
+
+    Examples
+    --------
+    >>> J = fd.jacobian(lambda x: x[1:] * x[:-1], sparse=True)(np.arange(1.0, 5.0))
+    >>> print(J.shape, J.nnz, J.n_passes)
+    (3, 4) 6 2
+    >>> print(J.toarray())
+    [[2. 1. 0. 0.]
+     [0. 3. 2. 0.]
+     [0. 0. 4. 3.]]
+
+    See Also
+    --------
+    jacobian, hessian : ``sparse=True`` returns one.
     """
 
     def __init__(self, data, pattern, out_shape, in_shape, n_passes, mode):
