@@ -252,7 +252,10 @@ def jacobian(f: Callable[..., Any], argnums: int | Sequence[int] = 0, mode: str 
     @functools.wraps(f)
     def jac(*args, **kwargs):
         report = None
-        if mode in ("auto", "report") or explain:
+        if sparse_fn is not None and mode != "report" and not explain:
+            return sparse_fn(*args, **kwargs)    # (it picks its orientation itself)
+        if (mode in ("auto", "report") and sparse_fn is None) or mode == "report" \
+                or explain:
             flatten_args(args, f)           # rejects a bad argument, naming it
             leaves, tree = tree_flatten((args, kwargs))
             try:
