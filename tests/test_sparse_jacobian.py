@@ -20,6 +20,7 @@ import funcdiff.lax as lax
 import funcdiff.numpy as fnp
 from funcdiff.analysis.coloring import (color_columns, color_rows, recovery_index,
                                         star_coloring, symmetrize)
+from funcdiff.analysis import sparsity
 from funcdiff.analysis.sparsity import Pattern, jaxpr_sparsity
 from funcdiff.api.sparse import _CACHE_SIZE, sparse_jacobian
 
@@ -414,6 +415,24 @@ def test_a_changed_constant_changes_the_pattern():
     (lambda x: x[fnp.argsort(x)], np.array([3.0, 1.0, 2.0])),       # dynamic gather
     (lambda x: fnp.zeros(3).at[fnp.argmax(x)].add(x[0]), np.array([1.0, 5.0, 2.0])),
     (lambda x: fnp.ones(4), np.ones(3)),                            # constant f
+    (lambda x: fnp.argmax(x), np.ones(3)),                          # integer output
+    (lambda x: x > 0, np.ones(3)),                                  # boolean output
+    (lambda x: fnp.sin(x) * x[::-1], np.ones(3, np.float16)),
+    (lambda x: x.at[1:3].set(x[0]), np.arange(1.0, 5.0)),           # broadcast update
+    (lambda x: x.at[np.array([0, 0, 1])].add(x[3]), np.arange(1.0, 5.0)),
+    (lambda x: fnp.take(x, np.array([0, 7, -9]), mode="clip"), np.arange(1.0, 5.0)),
+    (lambda x: fnp.take(x, np.array([0, 7, -9]), mode="wrap"), np.arange(1.0, 5.0)),
+    (lambda x: fnp.cumprod(x), np.array([1.0, 0.0, 2.0, 3.0])),     # a zero in a product
+    (lambda x: fnp.real(fnp.fft.fft(x)), np.arange(1.0, 5.0)),      # no rule: dense
+    (lambda x: fd.jacfwd(lambda y: fnp.sin(y) * y[0])(x).ravel(), np.arange(1.0, 4.0)),
+    (lambda x: fd.grad(lambda y: fnp.sum(y[1:] * y[:-1]))(x), np.arange(1.0, 5.0)),
+    (lambda x: x ** 2, 2.0),                                        # a Python float
+    # loops whose dependence spreads slowly: the fixed point gives up after a few
+    # rounds and makes the carry depend on all the loop's inputs
+    (lambda x: lax.while_loop(lambda c: c[0] < 1e3,
+                              lambda c: c + 0.1 * fnp.roll(c, 1), x), np.ones(40)),
+    (lambda x: lax.scan(lambda c, _: (c + 0.1 * fnp.roll(c, 1), None), x, None,
+                        length=300)[0], np.ones(40)),
 ])
 def test_hostile_functions_equal_dense(f, x):
     J = fd.jacobian(f, sparse=True)(x)
@@ -422,6 +441,14 @@ def test_hostile_functions_equal_dense(f, x):
     assert J.toarray().dtype == np.asarray(fd.jacfwd(f)(x)).dtype
     np.testing.assert_allclose(fd.jit(fd.jacobian(f, sparse=True))(x).toarray(), want,
                                rtol=1e-6)
+
+
+def test_grad_through_the_sparse_jacobian():
+    f = lambda x: fnp.sin(x[1:]) * x[:-1]   # noqa: E731
+    x = np.arange(1.0, 6.0)
+    g = fd.grad(lambda x: fnp.sum(fd.jacobian(f, sparse=True)(x).data ** 2))(x)
+    np.testing.assert_allclose(g, fd.grad(lambda x: fnp.sum(fd.jacfwd(f)(x) ** 2))(x),
+                               rtol=1e-12)
 
 
 def test_zero_size():
@@ -473,6 +500,23 @@ def test_errors():
         fd.hessian(fnp.sum, sparse=True, has_aux=True)
     with pytest.raises(fd.FuncdiffValueError, match="batch"):
         fd.vmap(fd.jacobian(fnp.sin, sparse=True))(np.ones((2, 3))).tocsr()
+
+
+def test_a_pattern_too_large_is_refused_and_left_out_of_the_report(monkeypatch):
+    monkeypatch.setattr(sparsity, "MAX_ENTRIES", 100)
+    x = np.ones(20)
+    with pytest.raises(fd.FuncdiffValueError, match="close to dense"):
+        fd.jacobian(lambda x: fnp.sum(x) * x, sparse=True)(x)
+    assert fd.jacobian(lambda x: fnp.sum(x) * x, mode="report")(x).sparse is None
+    with pytest.raises(fd.FuncdiffValueError, match="close to dense"):
+        fd.jacobian(lambda x: fnp.sum(x) * x, mode="report", sparse=True)(x)
+
+
+def test_hessian_errors():
+    with pytest.raises(fd.GradientError, match="floating-point"):
+        fd.hessian(fnp.sum, sparse=True)(np.arange(3))
+    with pytest.raises(fd.FuncdiffValueError, match="holomorphic"):
+        fd.hessian(fnp.sum, sparse=True, holomorphic=True)
 
 
 def test_tocsr_without_scipy_names_it(monkeypatch):

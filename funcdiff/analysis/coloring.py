@@ -15,8 +15,8 @@ your Jacobian?", SIAM Review 2005).
 Greedy colorings visit the columns in natural order and in largest-first order and keep
 the one with fewer colors (natural order is optimal for banded patterns).  Both are
 pure Python over CSR arrays, O(sum of squared row lengths) (O(sum of cubed degrees) for
-the star coloring); patterns too dense for that budget get one color per column, which
-is what a dense evaluation costs anyway.
+the star coloring); patterns too dense for a budget of a few million steps get one
+color per column, which is what a dense evaluation costs anyway.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from .sparsity import Pattern
 
 __all__ = ["color_columns", "color_rows", "star_coloring", "recovery_index"]
 
-_WORK_LIMIT = 30_000_000     # inner-loop steps allowed per greedy pass
+_WORK_LIMIT = 3_000_000      # inner-loop steps allowed per greedy pass (~1 s)
 
 
 def _trivial(n):
@@ -63,8 +63,8 @@ def color_columns(P: Pattern):
     if n == 0:
         return np.zeros(0, np.int64)
     lens = P.row_lengths()
-    if int(np.sum(lens * lens)) > _WORK_LIMIT:
-        return _trivial(n)
+    if int(np.sum(lens * lens)) > _WORK_LIMIT or int(lens.max(initial=0)) == n:
+        return _trivial(n)        # (a full row needs n colors anyway)
     col_counts = np.bincount(P.indices, minlength=n)
     best = None
     for order in (range(n), np.argsort(-col_counts, kind="stable").tolist()):

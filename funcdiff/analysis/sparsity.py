@@ -48,6 +48,7 @@ import warnings
 
 import numpy as np
 
+from ..core.errors import FuncdiffValueError
 from ..core.ir import Literal
 from ..primitives.indexing import build_index
 
@@ -59,6 +60,10 @@ _MARK_LIMIT = 1 << 26
 _KNOWN_LIMIT = 1 << 22
 # scans up to this many iterations are unrolled (exact per iteration)
 _UNROLL_LIMIT = 256
+# the most entries a pattern may hold (8 bytes each, a few arrays of them at a time)
+MAX_ENTRIES = 50_000_000
+# rounds of a loop's fixed point before it is made dense over the loop's inputs
+_ROUNDS = 8
 
 
 class Pattern:
@@ -89,6 +94,7 @@ class Pattern:
         nr, nc = int(shape[0]), int(shape[1])
         rows = np.asarray(rows, np.int64)
         cols = np.asarray(cols, np.int64)
+        _check_size(rows.size)
         if rows.size == 0:
             return cls.empty(nr, nc)
         keys = rows * nc + cols
@@ -140,6 +146,7 @@ class Pattern:
         indptr = np.zeros(src.size + 1, np.int64)
         np.cumsum(lens, out=indptr[1:])
         total = int(indptr[-1])
+        _check_size(total)
         if total == 0:
             return Pattern.empty(src.size, self.shape[1])
         # entry k of the result comes from entry starts[o] + (k - indptr[o]) of this
@@ -170,6 +177,14 @@ class Pattern:
 
     def __repr__(self):
         return f"Pattern(shape={self.shape}, nnz={self.nnz})"
+
+
+def _check_size(entries):
+    if entries > MAX_ENTRIES:
+        raise FuncdiffValueError(
+            f"sparse Jacobian: the sparsity pattern would hold more than {MAX_ENTRIES:,} "
+            "entries: the Jacobian is close to dense at this size, and coloring cannot "
+            "save passes on it.  Use the dense jacobian/hessian (sparse=False).")
 
 
 def _stack(pats, cols):
@@ -515,14 +530,20 @@ def _cond_rule(walk, eqn, ins, vals, avals_in, avals_out):
     return [_union_all(list(ps), a.size, walk.cols) for ps, a in zip(zip(*per), avals_out)]
 
 
-def _fixed_point(step, carry):
+def _fixed_point(step, carry, others):
     """Iterate ``carry <- carry | step(carry)`` until nothing changes (monotone on a
-    finite lattice, so it stops)."""
-    while True:
+    finite lattice, so it stops).  A loop that spreads dependence slowly (a stencil)
+    would take as many rounds as the array is long: after ``_ROUNDS`` rounds every carry
+    element is given the union of all the loop's inputs (``carry`` and ``others``, the
+    loop-invariant operands), which no step can leave."""
+    for _ in range(_ROUNDS):
         new = [c.union(s) for c, s in zip(carry, step(carry))]
         if all(n.equals(c) for n, c in zip(new, carry)):
             return carry
         carry = new
+    every = _union_all([p.group_rows(np.zeros(p.shape[0], np.int64), 1)
+                        for p in list(carry) + list(others)], 1, carry[0].shape[1])
+    return [every.take_rows(np.zeros(c.shape[0], np.int64)) for c in carry]
 
 
 def _scan_rule(walk, eqn, ins, vals, avals_in, avals_out):
@@ -558,7 +579,7 @@ def _scan_rule(walk, eqn, ins, vals, avals_in, avals_out):
     def step(c):
         return _run(walk, body, list(consts) + c + x_any, [],
                     list(cvals) + [None] * nk + none_x)[0][:nk]
-    carry = _fixed_point(step, list(carry))
+    carry = _fixed_point(step, list(carry), list(consts) + x_any)
     outs, _ = _run(walk, body, list(consts) + carry + x_any, [],
                    list(cvals) + [None] * nk + none_x)
     ys_out = [y.take_rows(np.tile(np.arange(y.shape[0]), length)) for y in outs[nk:]]
@@ -574,7 +595,7 @@ def _while_rule(walk, eqn, ins, vals, avals_in, avals_out):
 
     def step(c):
         return _run(walk, body, list(bconsts) + c, [], list(bvals) + [None] * len(c))[0]
-    return _fixed_point(step, list(init))
+    return _fixed_point(step, list(init), bconsts)
 
 
 RULES = {

@@ -31,7 +31,7 @@ from ._flat import flatten_args, leaf_aval, leaf_operand
 from .jit import cost_analysis
 from .autodiff import _fun_name, _jacfwd, _jacrev, hessian as _dense_hessian, make_jaxpr
 from .sparse import SparseJacobian, sparse_hessian, sparse_jacobian, sparsity_plan
-from ..core.errors import FuncdiffValueError
+from ..core.errors import FuncdiffError, FuncdiffValueError
 from ..core.tracebacks import api_boundary
 from ..tree_util import tree_flatten
 
@@ -124,7 +124,12 @@ def _sparse_report(f, args, kwargs, argnums, holomorphic, force):
             not force and a.size * out[0].size > _REPORT_SPARSE_LIMIT):
         return None
     jac = sparse_jacobian(f, argnums)
-    plan, _ = sparsity_plan(f, args, "auto", False, "jacobian(sparse=True)", {})
+    try:
+        plan, _ = sparsity_plan(f, args, "auto", False, "jacobian(sparse=True)", {})
+    except FuncdiffError:
+        if force:
+            raise
+        return None            # (not asked for: the dense report stands alone)
     P = plan.pattern
     return {"nnz": P.nnz, "density": P.nnz / max(P.shape[0] * P.shape[1], 1),
             "colors_fwd": plan.n_colors_fwd, "colors_rev": plan.n_colors_rev,
