@@ -37,7 +37,7 @@ def _greedy(P: Pattern, order):
     """Distance-1 coloring of the column intersection graph of ``P`` visiting columns
     in ``order``."""
     n = P.shape[1]
-    T = P.T()
+    T = P.transpose()
     col_ptr, col_rows = T.indptr.tolist(), T.indices.tolist()
     row_ptr, row_cols = P.indptr.tolist(), P.indices.tolist()
     colors = [-1] * n
@@ -76,12 +76,12 @@ def color_columns(P: Pattern):
 
 def color_rows(P: Pattern):
     """Colors of the rows of ``P``: no two rows of one color share a column."""
-    return color_columns(P.T())
+    return color_columns(P.transpose())
 
 
 def symmetrize(P: Pattern) -> Pattern:
     """``P`` or its transpose (a square pattern)."""
-    return P.union(P.T())
+    return P.union(P.transpose())
 
 
 def star_coloring(P: Pattern):

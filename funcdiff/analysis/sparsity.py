@@ -17,7 +17,8 @@ primitive is defined); the rules are the table ``RULES`` below, keyed on it:
                     indices): found by running the primitive's ``impl`` on element ids
 ``"gather"``        ``"copy"`` when the index operands are known, else every output
                     element depends on every operand element (dynamic indexing)
-``"scatter"``       as ``"gather"``; accumulating scatters add the operand element
+``"scatter"``       as ``"gather"`` (``"scatter_accumulate"``: ``scatter_add`` and
+                    the like, which also keep the operand element)
 ``"reduce"``        an output element depends on its reduced slice (``axes``)
 ``"cumulative"``    on the elements up to it along ``axis`` (``reverse``)
 ``"contract"``      ``dot_general``: on its row and column of the operands; a *known*
@@ -131,7 +132,7 @@ class Pattern:
         out[self.rows(), self.indices] = True
         return out
 
-    def T(self):
+    def transpose(self):
         """The transposed pattern."""
         return Pattern.from_coo(self.indices, self.rows(), self.shape[::-1])
 
@@ -305,7 +306,8 @@ def _fold(eqn, vals, avals_out):
     """The outputs' values when every operand is known (a first-order primitive on
     small values), else None."""
     prim = eqn.primitive
-    if (prim.impl is None or prim.effectful or prim.called_jaxpr is not None
+    if (prim.impl is None or prim.effectful or not prim.cacheable
+            or prim.called_jaxpr is not None
             or prim.sparsity in ("scan", "while", "cond", "call")
             or any(v is None for v in vals)
             or sum(a.size for a in avals_out) > _KNOWN_LIMIT):
@@ -372,9 +374,13 @@ def _copy_rule(walk, eqn, ins, vals, avals_in, avals_out):
             _mark_read(walk, [v])
         else:
             return _dense_rule(walk, eqn, ins, vals, avals_in, avals_out)
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        out = eqn.primitive.impl(*args, **eqn.params)
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = eqn.primitive.impl(*args, **eqn.params)
+    except Exception:  # noqa: BLE001 - the impl wants other operands (or the indices
+        # are out of bounds, which the run will report): be conservative
+        return _dense_rule(walk, eqn, ins, vals, avals_in, avals_out)
     outs = list(out) if eqn.primitive.multiple_results else [out]
     allp = _stack([Pattern.empty(1, walk.cols)] + pats, walk.cols)   # row 0: "constant"
     res = []
@@ -408,9 +414,12 @@ def _scatter_rule(walk, eqn, ins, vals, avals_in, avals_out, overwrite=True):
     _mark_read(walk, idx)
     index = build_index(eqn.params["indexer"], idx)
     where = np.zeros(x_a.shape, np.int64)      # the (last) update landing there, from 1
-    where[index] = 1 + np.arange(u_a.size, dtype=np.int64).reshape(u_a.shape)
     counts = np.zeros(x_a.shape, np.int64)     # how many updates land there
-    np.add.at(counts, index, np.ones(u_a.shape, np.int64))
+    try:
+        where[index] = 1 + np.arange(u_a.size, dtype=np.int64).reshape(u_a.shape)
+        np.add.at(counts, index, np.ones(u_a.shape, np.int64))
+    except IndexError:      # out of bounds: the run reports it; be conservative here
+        return _scatter_rule(walk, eqn, ins, [None] * len(vals), avals_in, avals_out)
     where, counts = where.ravel(), counts.ravel()
     out = _stack([Pattern.empty(1, walk.cols), u_pat], walk.cols).take_rows(where)
     multi = counts > 1

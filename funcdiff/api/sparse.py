@@ -262,10 +262,10 @@ def sparsity_plan(f, args, mode, hessian, fname, cache):
 
 
 def _same(a, b):
+    """Whether a constant still has the value the pattern was read from."""
     a = np.asarray(a)
-    return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b,
-                                                                        equal_nan=True) \
-        if a.dtype.kind in "fc" else (a.shape == b.shape and np.array_equal(a, b))
+    return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(
+        a, b, equal_nan=a.dtype.kind in "fc")
 
 
 def _evaluate(g, args, plan, out_aval, in_aval, fname):
