@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 import funcdiff as fd
 import funcdiff.lax as lax
 import funcdiff.numpy as fnp
-from funcdiff.analysis.coloring import (color_columns, color_rows, recovery_index,
-                                        star_coloring, symmetrize)
+from funcdiff.analysis.coloring import (color_columns, color_rows, hessian_coloring,
+                                        recovery_index, star_coloring, symmetrize)
 from funcdiff.analysis import sparsity
 from funcdiff.analysis.sparsity import Pattern, jaxpr_sparsity
 from funcdiff.api.sparse import _CACHE_SIZE, sparse_jacobian
@@ -213,6 +213,7 @@ def test_banded_patterns_take_bandwidth_colors():
         P = Pattern.from_dense(M)
         assert color_columns(P).max() + 1 == 2 * k + 1
         assert star_coloring(P).max() + 1 <= 2 * k + 1
+        assert hessian_coloring(P).max() + 1 <= 2 * k + 1
 
 
 def _two_colored_p4(A, c):
@@ -230,8 +231,10 @@ def _two_colored_p4(A, c):
 
 def test_star_coloring_property_and_direct_recovery():
     rng = np.random.default_rng(1)
-    for M in _random_patterns(300, seed=2, square=True, symmetric=True):
+    for k, M in enumerate(_random_patterns(300, seed=2, square=True, symmetric=True)):
         n = M.shape[0]
+        if k % 2:                     # a Hessian pattern need not hold its diagonal
+            M = M & ~np.eye(n, dtype=bool)
         P = symmetrize(Pattern.from_dense(M))
         c = star_coloring(P)
         A = M & ~np.eye(n, dtype=bool)
@@ -241,10 +244,11 @@ def test_star_coloring_property_and_direct_recovery():
         H = H + H.T
         if n == 0:
             continue
-        S = np.zeros((n, c.max() + 1))
-        S[np.arange(n), c] = 1.0
-        rows, colors = recovery_index(P, c)
-        np.testing.assert_array_equal((H @ S)[rows, colors], H[P.rows(), P.indices])
+        for c in (c, hessian_coloring(P)):     # the star coloring, and the one used
+            S = np.zeros((n, c.max() + 1))
+            S[np.arange(n), c] = 1.0
+            rows, colors = recovery_index(P, c)
+            np.testing.assert_array_equal((H @ S)[rows, colors], H[P.rows(), P.indices])
 
 
 def test_recovery_rejects_a_coloring_that_is_not_star():

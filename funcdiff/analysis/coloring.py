@@ -10,7 +10,8 @@ your Jacobian?", SIAM Review 2005).
   the adjacency graph in which every path on four vertices has at least three colors.
   It needs fewer colors than coloring the columns, and each entry ``H[i, j]`` is read
   directly from ``H @ S`` at row ``i`` or, by symmetry, at row ``j``
-  (``recovery_index``).
+  (``recovery_index``).  ``hessian_coloring(P)`` is it, or the column coloring when
+  that needs no more colors (valid for direct recovery as well).
 
 Greedy colorings visit the columns in natural order and in largest-first order and keep
 the one with fewer colors (natural order is optimal for banded patterns).  Both are
@@ -24,7 +25,8 @@ import numpy as np
 
 from .sparsity import Pattern
 
-__all__ = ["color_columns", "color_rows", "star_coloring", "recovery_index"]
+__all__ = ["color_columns", "color_rows", "star_coloring", "hessian_coloring",
+           "recovery_index", "symmetrize"]
 
 _WORK_LIMIT = 3_000_000      # inner-loop steps allowed per greedy pass (~1 s)
 
@@ -84,17 +86,26 @@ def symmetrize(P: Pattern) -> Pattern:
     return P.union(P.transpose())
 
 
+def hessian_coloring(P: Pattern):
+    """The coloring for a symmetric pattern's direct recovery (``recovery_index``): a
+    star coloring, or the column coloring when that needs no more colors or the
+    pattern is too dense for the star coloring's budget (a column coloring is valid for
+    direct recovery too, without using symmetry)."""
+    cols = color_columns(P)
+    star = star_coloring(P)
+    if star is None or (cols.size and star.max() >= cols.max()):
+        return cols
+    return star
+
+
 def star_coloring(P: Pattern):
     """A star coloring of the adjacency graph of the symmetric pattern ``P`` (square;
     the diagonal is ignored): adjacent vertices differ, and every path on four vertices
-    has three colors or more (after Gebremedhin, Manne and Pothen
-    2005).  When
-    the pattern is too dense for the budget, or column coloring needs no more colors,
-    the column coloring is returned (valid for direct recovery too)."""
+    has three colors or more (after Gebremedhin, Manne and Pothen 2005).  None when the
+    pattern is too dense for the budget."""
     n = P.shape[0]
-    cols = color_columns(P)
     if n == 0:
-        return cols
+        return np.zeros(0, np.int64)
     rows = P.rows()
     off = rows != P.indices
     A = Pattern.from_coo(rows[off], P.indices[off], (n, n))
@@ -102,7 +113,7 @@ def star_coloring(P: Pattern):
     t = np.bincount(A.rows(), weights=deg[A.indices], minlength=n)
     work = float(np.bincount(A.rows(), weights=t[A.indices], minlength=n).sum())
     if work > _WORK_LIMIT:
-        return cols
+        return None
     ptr, adj = A.indptr.tolist(), A.indices.tolist()
     color = [-1] * n
     forbidden = [-1] * (n + 1)
@@ -131,8 +142,7 @@ def star_coloring(P: Pattern):
         while forbidden[c] == v:
             c += 1
         color[v] = c
-    star = np.asarray(color, np.int64)
-    return star if star.max() < cols.max() else cols
+    return np.asarray(color, np.int64)
 
 
 def recovery_index(P: Pattern, colors):

@@ -30,8 +30,8 @@ import numpy as np
 from ._flat import leaf_aval, leaf_operand
 from .autodiff import _batched_linear, _fun_name, _jac_setup, _jacrev, make_jaxpr
 from .executor import _structure_key
-from ..analysis.coloring import color_columns, color_rows, recovery_index, star_coloring, \
-    symmetrize
+from ..analysis.coloring import color_columns, color_rows, hessian_coloring, \
+    recovery_index, symmetrize
 from ..analysis.sparsity import Pattern, jaxpr_sparsity
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError, GradientError
 from ..core.tracebacks import api_boundary
@@ -244,7 +244,7 @@ def sparsity_plan(f, args, mode, hessian, fname, cache):
     P = outs[0]
     if hessian:
         P = symmetrize(P)
-        colors = star_coloring(P)
+        colors = hessian_coloring(P)
         nf = nr = int(colors.max()) + 1 if colors.size else 0
         plan = _Plan(P, "star", colors, nf, nr, [])
     else:
