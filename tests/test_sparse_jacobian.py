@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 
 import funcdiff as fd
 import funcdiff.lax as lax
@@ -276,6 +276,21 @@ def test_compressed_equals_dense_on_random_programs(prog):
     for k in range(2):
         np.testing.assert_allclose(Jv.toarray()[k], dense_jac(f, vs[k]), rtol=1e-12,
                                    atol=1e-12)
+
+
+@budget(30)
+@given(programs(dtypes=(np.float64,), allow_zero_size=False))
+def test_star_colored_hessian_equals_dense_on_random_programs(prog):
+    f, n = flat(prog)
+    v = np.concatenate([x.ravel() for x in prog.inputs()])
+    w = np.random.default_rng(prog.seed).standard_normal(np.size(f(v)))
+
+    def g(v):
+        return fnp.sum(w * f(v))
+    want = np.asarray(fd.hessian(g)(v))
+    assume(np.all(np.isfinite(want)))
+    H = fd.hessian(g, sparse=True)(v)
+    np.testing.assert_allclose(H.toarray(), want, rtol=1e-8, atol=1e-10, err_msg=repr(prog))
 
 
 @pytest.mark.parametrize("mode", ["fwd", "rev", "auto"])
