@@ -9,7 +9,9 @@ checks of the coloring properties.
 from __future__ import annotations
 
 import builtins
+import io
 import warnings
+from contextlib import redirect_stdout
 
 import numpy as np
 import pytest
@@ -377,6 +379,14 @@ def test_report_shows_dense_and_colored_costs():
     assert fd.jacobian(bratu, mode="report")(np.ones(2100)).sparse is None
     assert fd.jacobian(bratu, mode="report", sparse=True)(np.ones(2100)).sparse["nnz"] \
         == 3 * 2100 - 2
+    # choosing the mode does not analyse the pattern; explaining it does
+    jac = fd.jacobian(bratu)
+    jac(x)
+    assert jac.last_report.sparse is None
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        J = fd.jacobian(bratu, explain=True, sparse=True)(x)
+    assert "colored forward mode" in buf.getvalue() and J.n_passes == 3
     # not applicable: two array arguments differentiated
     assert fd.jacobian(lambda x, y: x * y, argnums=(0, 1), mode="report")(
         x, x).sparse is None

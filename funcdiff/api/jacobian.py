@@ -249,7 +249,10 @@ def jacobian(f: Callable[..., Any], argnums: int | Sequence[int] = 0, mode: str 
     if sparse and holomorphic:
         raise FuncdiffValueError("jacobian: sparse=True computes real Jacobians; "
                                  "holomorphic=True is not supported with it")
-    rep_fn = jacobian_report(f, argnums, holomorphic, True if sparse else None)
+    # the choice needs only the dense costs; a shown report adds the colored one
+    rep_fn = jacobian_report(f, argnums, holomorphic, False)
+    full_rep_fn = jacobian_report(f, argnums, holomorphic, True if sparse else None)
+    full = mode == "report" or explain
     sparse_fn = sparse_jacobian(f, argnums, mode) if sparse else None
     fname = f"jacobian({_fun_name(f)})"
     cache: dict = {}
@@ -270,7 +273,7 @@ def jacobian(f: Callable[..., Any], argnums: int | Sequence[int] = 0, mode: str 
                 key = None
             report = cache.get(key) if key is not None else None
             if report is None:
-                report = rep_fn(*args, **kwargs)
+                report = (full_rep_fn if full else rep_fn)(*args, **kwargs)
                 if key is not None:
                     if len(cache) > 64:
                         cache.clear()
