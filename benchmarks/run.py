@@ -35,6 +35,7 @@ WORKLOADS = {
     "scan": "a 1,000-step scan RNN under jit(grad)",
     "checkpoint": "a deep tanh chain with and without checkpointing: time and memory",
     "eager": "eager grad's peak memory on a 60-layer network, against a hand-written backward",
+    "sparse": "sparse Jacobians and Hessians by coloring: Bratu, Rosenbrock",
 }
 
 

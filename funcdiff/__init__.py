@@ -19,10 +19,10 @@ from .core.errors import (ConcretizationError, DerivativeCutWarning,  # noqa: F4
                           TracerLeakError, UnsupportedNumpyFunctionError)
 from .core.interpret import eval_jaxpr  # noqa: F401
 from .config import config  # noqa: F401
-from .api.autodiff import (float0, grad, hessian, hvp, jacfwd, jacrev, jvp,  # noqa: F401
+from .api.autodiff import (float0, grad, hvp, jacfwd, jacrev, jvp,  # noqa: F401
                            linearize, make_jaxpr, value_and_grad, vjp)
 from .api.custom_derivatives import custom_jvp, custom_vjp, stop_gradient  # noqa: F401
-from .api.jacobian import jacobian  # noqa: F401
+from .api.jacobian import SparseJacobian, hessian, jacobian  # noqa: F401
 from .api.jit import cost_analysis, jit  # noqa: F401
 from .api.vmap import vmap  # noqa: F401
 from .transforms.vmap import BatchingError  # noqa: F401
@@ -42,6 +42,7 @@ __all__ = [
     # transforms
     "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacfwd", "jacrev", "jacobian",
     "hessian", "hvp", "vmap", "jit", "make_jaxpr", "stop_gradient", "custom_jvp",
+    "SparseJacobian",
     "custom_vjp", "float0",
     # checkpointing and analysis
     "checkpoint", "remat", "checkpoint_name", "checkpoint_policies",

@@ -91,6 +91,10 @@ class Primitive:
     ``called_jaxpr``      ``(params, operands) -> (jaxpr, consts, args)``: the one
                           sub-program it runs on its operands (calls, a ``cond``
                           branch), for naming the op that made a NaN
+    ``sparsity``          the family of its Jacobian sparsity rule (``"elementwise"``,
+                          ``"zero"``, ``"copy"``, ``"reduce"``, ``"contract"``, ...;
+                          the table is ``analysis.sparsity.RULES``); None: every output
+                          element may depend on every operand element
     ``effectful``         it has an effect besides its outputs (``debug_callback``):
                           no pass may drop, merge, fold or replay it, and a trace runs
                           it only if it is the eager run (``run_effects``: eager
@@ -114,6 +118,7 @@ class Primitive:
     called_jaxpr = None
     inline = None
     effectful = False
+    sparsity = None
 
     def __init__(self, name: str, *, multiple_results: bool = False, linear: bool = False):
         if name in registry:

@@ -42,6 +42,7 @@ def make_call_primitive(name, impl):
     p.transpose = lambda cts, *args, **params: _call_transpose(p, cts, *args, **params)
     p.batch = lambda args, dims, **params: _call_batch(p, args, dims, **params)
     p.called_jaxpr = _called_jaxpr
+    p.sparsity = "call"
     p.linear = True
     p.cost = None
     return p

@@ -405,6 +405,7 @@ name_p.linear = True
 name_p.cost = lambda avals_in, avals_out, **p: {"flops": 0, "transcendentals": 0}
 name_p.emit = "{0}"
 name_p.returns_view = True
+name_p.sparsity = "copy"
 name_p.batch = lambda args, dims, *, name: (name_p.bind(args[0], name=name), dims[0])
 
 
@@ -417,6 +418,7 @@ optimization_barrier_p.cost = lambda avals_in, avals_out, **p: {"flops": 0,
                                                                 "transcendentals": 0}
 optimization_barrier_p.linear = True
 optimization_barrier_p.returns_view = True
+optimization_barrier_p.sparsity = "copy"
 
 
 def optimization_barrier(*xs):

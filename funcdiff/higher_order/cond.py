@@ -185,6 +185,7 @@ def _cond_called_jaxpr(params, vals):
 
 cond_p.impl = _cond_impl
 cond_p.called_jaxpr = _cond_called_jaxpr
+cond_p.sparsity = "cond"
 cond_p.abstract_eval = _cond_abstract
 cond_p.jvp = _cond_jvp
 cond_p.partial_eval = _cond_partial_eval

@@ -255,6 +255,7 @@ def _emit_scan(args, params, gen):
 
 
 scan_p.impl = _scan_impl
+scan_p.sparsity = "scan"
 scan_p.abstract_eval = _scan_abstract
 scan_p.jvp = _scan_jvp
 scan_p.partial_eval = _scan_partial_eval

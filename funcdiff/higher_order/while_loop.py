@@ -44,6 +44,7 @@ from ._common import (LoopJvp, any_trace, backward_sub, batch_fixpoint, batch_fr
 from .while_sweeps import while_sweeps_p
 
 while_p = Primitive("while_loop", multiple_results=True)
+while_p.sparsity = "while"
 
 
 def run_while(cond_fn, body_fn, nc, nb, args):

@@ -152,6 +152,7 @@ def defjvp_zero(prim):
         return out, Zero(aval(out).strengthen())
 
     prim.jvp = jvp
+    prim.sparsity = "zero"
     return jvp
 
 
@@ -512,6 +513,7 @@ def elementwise(name, np_fn, *, transcendental=False, out_dtype=None, float_only
     prim.py_kinds = py_kinds
     prim.numexpr = numexpr
     prim.float_literal_ok = float_literal_ok
+    prim.sparsity = "elementwise"
     prim.impl = _impl(np_fn)
     abstract = _elementwise_abstract(name, np_fn, out_dtype)
     if float_only:
@@ -646,6 +648,7 @@ complex_p.transpose = lambda ct, x, y: (
 # --- dtype conversion -------------------------------------------------------------------
 
 convert_element_type_p = Primitive("convert_element_type")
+convert_element_type_p.sparsity = "elementwise"
 
 
 def convert_element_type(x, *, dtype, weak_type=False):
@@ -698,8 +701,11 @@ def _no_flops(avals_in, avals_out, **params):
 
 
 def _shape_prim(name):
+    """A primitive moving elements without computing (its output elements are copies
+    of operand elements: the ``"copy"`` sparsity family)."""
     p = Primitive(name)
     p.cost = _no_flops
+    p.sparsity = "copy"
     return p
 
 
@@ -861,6 +867,7 @@ def _reduce_cost(avals_in, avals_out, **params):
 
 def _reducer(name, np_fn, keep_dtype=True):
     p = Primitive(name)
+    p.sparsity = "reduce"
 
     # the ufunc's own reduce: what np.sum/np.max/... call, without their Python wrapper
     ufunc = {np.sum: np.add, np.prod: np.multiply, np.max: np.maximum,

@@ -19,6 +19,7 @@ from .base import (Zero, add_tangents, aval, cast_ct, fit_to, is_undefined, resh
 from .elementwise import mul
 
 dot_general_p = Primitive("dot_general")
+dot_general_p.sparsity = "contract"
 dot_general_p.linear = True
 dot_general_p.returns_new_array = True   # matmul / einsum / tensordot: new arrays
 dot_general_p.owns_output = True

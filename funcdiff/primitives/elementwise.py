@@ -206,6 +206,7 @@ defvectorized(stop_gradient_p)
 # --- select (NumPy's where) ---------------------------------------------------------------
 
 select_p = Primitive("select")
+select_p.sparsity = "elementwise"
 select_p.np_fn = np.where
 select_p.impl = _impl(np.where)
 select_p.emit = "np.where({0}, {1}, {2})"

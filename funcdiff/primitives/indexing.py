@@ -346,6 +346,7 @@ def _scatter_emit(runner):
 # --- gather ------------------------------------------------------------------------------------
 
 gather_p = Primitive("gather")
+gather_p.sparsity = "gather"
 gather_p.linear = True
 
 
@@ -473,6 +474,7 @@ def _scatter_cost(avals_in, avals_out, *, indexer):
 
 def _scatter_prim(name, ufunc):
     p = Primitive(name)
+    p.sparsity = "scatter" if ufunc is None else "scatter_accumulate"
     p.impl = _scatter_impl(name, ufunc)
     p.abstract_eval = _scatter_abstract(name)
     p.cost = _scatter_cost

@@ -139,6 +139,7 @@ argmin_p = _argreducer("argmin", np.argmin)
 
 def _cumulative(name, np_fn):
     p = Primitive(name)
+    p.sparsity = "cumulative"
 
     def impl(x, *, axis, reverse=False):
         x = np.asarray(x)

@@ -159,6 +159,7 @@ def _special_prim(name, np_fn, *, nin=1, sp_name=None, int_ok=(), work=1, doc=""
     """A new elementwise special-function primitive with impl, abstract_eval, batch,
     cost and emit rules (jvp rules follow below, one block each)."""
     p = Primitive(name)
+    p.sparsity = "elementwise"
     sp_fn = getattr(_sp, sp_name or name, None) if _sp is not None else None
     p.sp_fn = sp_fn
     p.impl = _wrap(sp_fn if sp_fn is not None else np_fn)
@@ -248,6 +249,7 @@ gamma_p = _special_prim("gamma", _np_fb.gamma_np, doc="`scipy.special.gamma`")
 rgamma_p = _special_prim("rgamma", _np_fb.rgamma_np, doc="`scipy.special.rgamma`: 1/Gamma(x)")
 
 polygamma_p = Primitive("polygamma")
+polygamma_p.sparsity = "elementwise"
 polygamma_p.doc = "`scipy.special.polygamma(n, x)` (order `n` a static param)"
 if _sp is not None:
     polygamma_p.impl = _wrap(lambda x, *, n: _sp.polygamma(n, x))

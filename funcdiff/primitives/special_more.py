@@ -135,6 +135,7 @@ def _prim(name, fn_name=None, *, nin=1, fn=None, int_ok=(), complex_out=False, w
     """An elementwise primitive computed by SciPy's ``fn_name`` (or ``fn(sp)``), with
     impl, abstract_eval, batch, cost and emit (its jvp rule follows it below)."""
     p = Primitive(name)
+    p.sparsity = "elementwise"
     p.abstract_eval = _abstract(name, int_ok, complex_out)
     if _sp is None:  # pragma: no cover - exercised without SciPy
         sp_fn = None
