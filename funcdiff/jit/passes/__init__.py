@@ -4,6 +4,7 @@ point."""
 from __future__ import annotations
 
 from ...config import config
+from .block import blocked_fusion
 from .cse import cse
 from .dce import dce
 from .fold import fold_constants
@@ -32,10 +33,12 @@ def optimize(closed, max_rounds=4, trace=None):
 
 
 def lower(closed):
-    """The full pipeline jit compiles: ``optimize``, then fusion (when enabled)."""
-    closed = optimize(closed)
+    """The full pipeline jit compiles: ``optimize``, then fusion (when enabled):
+    cache-blocked loops for elementwise groups over large arrays, numexpr expressions
+    for the chains left."""
+    closed = blocked_fusion(optimize(closed))
     return fuse_elementwise(closed) if config.numexpr_fusion else closed
 
 
-__all__ = ["optimize", "lower", "fuse_elementwise", "inline_calls", "simplify", "fold_constants", "cse", "dce",
+__all__ = ["optimize", "lower", "fuse_elementwise", "blocked_fusion", "inline_calls", "simplify", "fold_constants", "cse", "dce",
            "PIPELINE"]
