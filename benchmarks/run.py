@@ -34,6 +34,8 @@ WORKLOADS = {
     "vmap": "per-example gradients, jacfwd vs jacrev",
     "scan": "a 1,000-step scan RNN under jit(grad)",
     "checkpoint": "a deep tanh chain with and without checkpointing: time and memory",
+    "blocked": "jit's cache-blocked fusion (block sizes, threshold, numexpr) and the "
+               "Hessian row",
 }
 
 
