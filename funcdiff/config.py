@@ -41,7 +41,10 @@ class _Config:
     the ``funcdiff`` logger), ``debug_nans`` (raise at the first primitive that makes
     a NaN from NaN-free inputs), ``jit_cache_size`` (entries kept per jitted
     function), ``numexpr_fusion`` (let ``jit`` fuse large float64 elementwise chains
-    into numexpr expressions when numexpr is installed).  ``debug_nans_enabled()``
+    into numexpr expressions when numexpr is installed), ``blocked_fusion``,
+    ``blocked_fusion_min_size`` and ``blocked_fusion_block_size`` (``jit``'s
+    cache-blocked loops over large elementwise groups: on/off, from how many
+    elements, in blocks of how many).  ``debug_nans_enabled()``
     and ``logging_compiles()`` are context managers setting a switch for a block.
 
     Examples
