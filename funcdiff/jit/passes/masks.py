@@ -99,7 +99,10 @@ def _two_values(c):
     None."""
     if not isinstance(c, np.ndarray) or c.dtype.kind not in "fiu" or c.size < MIN_SIZE:
         return None
-    bits = c.view(f"u{c.dtype.itemsize}")
+    bits = c.view(f"u{c.dtype.itemsize}") if c.flags.c_contiguous else \
+        np.ascontiguousarray(c).view(f"u{c.dtype.itemsize}")
+    if len(np.unique(bits.reshape(-1)[:256])) > 2:   # (most constants: seen at once)
+        return None
     first = bits.flat[0]
     other = bits != first
     if not other.any():
