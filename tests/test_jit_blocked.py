@@ -335,3 +335,28 @@ def test_predicted_peak_is_the_measured_peak(rng):
 def test_bad_knob_values_are_refused(name, value):
     with pytest.raises(fd.FuncdiffValueError, match=name):
         fd.config.update(name, value)
+
+
+def test_inside_loops_vmap_and_grad_of_jit(rng):
+    """Bodies of control flow and jit calls under other transforms compile through the
+    same pipeline: blocked there too, same results."""
+    from funcdiff import lax
+    x = rng.standard_normal(30)
+
+    def body(i, x):
+        return fnp.sin(x) * 0.5 + x * 0.25
+
+    loop = lambda x: lax.fori_loop(0, 3, body, x)       # noqa: E731
+    got, _ = run(loop, x)
+    want, _ = run(loop, x, on=False)
+    assert_same(got, want, exact=True)
+    xs = rng.standard_normal((4, 30))
+    with blocking():
+        j = fd.jit(lambda x: fnp.sum(fnp.tanh(x) * x))
+        vm = fd.vmap(fd.grad(j))(xs)
+        gj = fd.grad(j)(x)
+    np.testing.assert_allclose(
+        vm, np.stack([fd.grad(lambda x: fnp.sum(fnp.tanh(x) * x))(r) for r in xs]),
+        rtol=1e-14)
+    t = np.tanh(x)
+    np.testing.assert_allclose(gj, (1 - t * t) * x + t, rtol=1e-14)
