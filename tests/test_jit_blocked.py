@@ -360,3 +360,20 @@ def test_inside_loops_vmap_and_grad_of_jit(rng):
         rtol=1e-14)
     t = np.tanh(x)
     np.testing.assert_allclose(gj, (1 - t * t) * x + t, rtol=1e-14)
+
+
+def test_views_of_blocked_results_and_inputs_as_outputs(rng):
+    x = rng.standard_normal((6, 9))
+
+    def f(x):
+        y = fnp.sin(x) * 2.0 + x
+        return x, y, y.T, y[::2], fnp.reshape(y, (-1,))
+    got, want = blocked_and_plain(f, x)
+    for g, w in zip(got, want):
+        assert_same(g, w, exact=True)
+    xin, y, yt, ys, yr = got
+    assert not np.shares_memory(xin, x)            # an input returned is a copy
+    assert np.shares_memory(y, yt) == np.shares_memory(want[1], want[2])
+    xin[:] = 0.0
+    y[0, 0] = 99.0                                  # writing the results: no error...
+    assert x[0, 0] != 0.0                           # ...and the argument is untouched
