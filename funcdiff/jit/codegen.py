@@ -26,7 +26,7 @@ from ..core.ir import ClosedJaxpr, Literal, Var
 from . import runtime as _rt
 from .memory import by_value, inplace_buffer, owns, shares_input_memory, viewed_vars
 from .passes import lower
-from .passes.block import REDUCERS, blocked_p, plan_buffers
+from .passes.block import REDUCERS, blocked_p, group_size, plan_buffers
 from .pysource import identifier, is_identifier, location_comment, operand
 
 _counter = itertools.count()
@@ -149,14 +149,14 @@ class _Gen:
         ufuncs ``out=`` into block-sized scratch buffers (``_rt.blocks`` allocates them
         per call and yields them cut to the last block's length), reductions into one
         partial result per block, combined after the loop."""
-        body, block = eqn.params["jaxpr"], eqn.params["block"]
-        size = n_elems = max(e.outvars[0].aval.size for e in body.eqns
-                             if e.primitive not in REDUCERS)
+        body = eqn.params["jaxpr"]
+        size = group_size(body)
+        block = min(eqn.params["block"], size)   # (scratch no larger than the arrays)
         shape = next(e.outvars[0].aval.shape for e in body.eqns
                      if e.primitive not in REDUCERS)
         buffers, assign = plan_buffers(body)
         n_ops = sum(e.primitive not in REDUCERS for e in body.eqns)
-        lines = [f"# blocked: {n_ops} elementwise ops over {n_elems:,} elements in blocks "
+        lines = [f"# blocked: {n_ops} elementwise ops over {size:,} elements in blocks "
                  f"of {block:,} (funcdiff.config.blocked_fusion)"]
         local, flat, temps = {}, {}, []
         for v in body.outvars:
@@ -183,7 +183,7 @@ class _Gen:
                 lines.append(f"{local[v]} = {src}.reshape(())")
                 temps.append(local[v])
         scratch = [f"s{i}" for i in range(len(buffers))]
-        dtypes = [self.param(d) for d, _ in buffers]
+        dtypes = [self.param(d) for d in buffers]
         loop = [f"for k, b, {_tuple(scratch)} in _rt.blocks({size}, {block}, "
                 f"{_tuple(dtypes)}):"]
         for v in views:

@@ -57,16 +57,20 @@ def _blocked_cost(avals_in, avals_out, *, jaxpr, block, sub_cost):
     return {"flops": c["flops"], "transcendentals": c["transcendentals"],
             "bytes_accessed": sum(a.nbytes for a in avals_in) + out_bytes,
             "peak_bytes": out_bytes + partials +
-            sum(block * d.itemsize for d in scratch_dtypes(jaxpr))}
+            sum(min(block, group_size(jaxpr)) * d.itemsize for d in scratch_dtypes(jaxpr))}
 
 
 blocked_p.cost = _blocked_cost
 
 
+def group_size(jaxpr):
+    """Elements of a ``blocked`` body's shape."""
+    return max(e.outvars[0].aval.size for e in jaxpr.eqns if e.primitive not in REDUCERS)
+
+
 def n_blocks(jaxpr, block):
     """How many blocks the loop of a ``blocked`` body runs."""
-    size = max(e.outvars[0].aval.size for e in jaxpr.eqns if e.primitive not in REDUCERS)
-    return -(-size // block)
+    return -(-group_size(jaxpr) // block)
 
 
 def _elementwise_ok(eqn, min_size):
@@ -203,12 +207,12 @@ def scratch_dtypes(jaxpr):
     """Per scratch buffer of the block loop, its dtype: a linear scan over the body
     giving each block-sized value a buffer freed at its last use (results the program
     keeps are written into their own slices, reductions into their partials)."""
-    return [d for d, _ in plan_buffers(jaxpr)[0]]
+    return plan_buffers(jaxpr)[0]
 
 
 def plan_buffers(jaxpr):
-    """``(buffers, assign)``: ``buffers`` a list of ``(dtype, None)``, ``assign`` maps
-    each body value that lives only in the block to its buffer's index."""
+    """``(dtypes, assign)``: the dtype of each scratch buffer, and for each body value
+    that lives only in the block, its buffer's index."""
     outs = set(jaxpr.outvars)
     buffers, free, assign = [], {}, {}
     for e, dead in zip(jaxpr.eqns, jaxpr.last_use()):
@@ -220,7 +224,7 @@ def plan_buffers(jaxpr):
                 assign[v] = pool.pop()
             else:
                 assign[v] = len(buffers)
-                buffers.append((dt, None))
+                buffers.append(dt)
         for d in dead:
             if d in assign and d is not v:
                 free.setdefault(d.aval.dtype, []).append(assign[d])
