@@ -175,7 +175,7 @@ class _Gen:
             src = self.names[v]
             if v.aval.shape == shape:
                 flat[v] = f"{src}_flat"
-                lines.append(f"{flat[v]} = {src}.reshape(-1)   # a view unless not C-contiguous")
+                lines.append(f"{flat[v]} = {src}.reshape(-1)   # a view if C-contiguous")
                 temps.append(flat[v])
                 views.append(v)
             elif v.aval.ndim:      # size 1: broadcasts against any block as a 0-d array

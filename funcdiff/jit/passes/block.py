@@ -3,7 +3,8 @@
 A connected group of elementwise ufunc eqns over one large shape, with any full
 reductions of its values (``reduce_sum``, ``reduce_max``, ``reduce_min`` over every
 axis), becomes one ``blocked`` eqn holding the group as a sub-jaxpr.  ``codegen``
-writes it as a loop over blocks of ``config.blocked_fusion_block_size`` elements: each op is one NumPy call writing ``out=`` into a block-sized scratch buffer
+writes it as a loop over blocks of ``config.blocked_fusion_block_size`` elements:
+each op is one NumPy call writing ``out=`` into a block-sized scratch buffer
 (allocated per call, so two threads never share one), values the rest of the program
 reads are written slice by slice into their full-size result, and reductions keep one
 partial result per block, summed pairwise at the end (as NumPy's own ``sum``, so the
