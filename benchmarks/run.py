@@ -36,6 +36,8 @@ WORKLOADS = {
     "checkpoint": "a deep tanh chain with and without checkpointing: time and memory",
     "eager": "eager grad's peak memory on a 60-layer network, against a hand-written backward",
     "sparse": "sparse Jacobians and Hessians by coloring: Bratu, Rosenbrock",
+    "blocked": "jit's cache-blocked fusion (block sizes, threshold, numexpr) and the "
+               "Hessian row",
 }
 
 

@@ -12,6 +12,10 @@
   batched variants (one per batch size) ``vmap`` keeps of each of its programs.
 * ``numexpr_fusion``: let ``jit`` fuse large float64 elementwise chains into numexpr
   expressions when numexpr is installed (the ``fast`` extra).
+* ``blocked_fusion``: let ``jit`` run groups of elementwise operations (ending in an
+  optional full reduction) over arrays of at least ``blocked_fusion_min_size`` elements
+  as a loop over blocks of ``blocked_fusion_block_size`` elements, so intermediates
+  stay in cache (docs/jit.md).
 * ``traceback_filtering``: ``"on"`` (the default) removes funcdiff's internal frames from
   the tracebacks of errors raised through its transforms; ``"off"`` shows every frame.
   The environment variable ``FUNCDIFF_TRACEBACK_FILTERING`` sets the starting value.
@@ -37,7 +41,10 @@ class _Config:
     the ``funcdiff`` logger), ``debug_nans`` (raise at the first primitive that makes
     a NaN from NaN-free inputs), ``jit_cache_size`` (entries kept per jitted
     function), ``numexpr_fusion`` (let ``jit`` fuse large float64 elementwise chains
-    into numexpr expressions when numexpr is installed).  ``debug_nans_enabled()``
+    into numexpr expressions when numexpr is installed), ``blocked_fusion``,
+    ``blocked_fusion_min_size`` and ``blocked_fusion_block_size`` (``jit``'s
+    cache-blocked loops over large elementwise groups: on/off, from how many
+    elements, in blocks of how many).  ``debug_nans_enabled()``
     and ``logging_compiles()`` are context managers setting a switch for a block.
 
     Examples
@@ -61,6 +68,29 @@ class _Config:
         self.retrace_warning_threshold = 8
         self.compile_log_seconds = 1.0
         self.numexpr_fusion = True   # fuse large float64 elementwise chains (if installed)
+        self.blocked_fusion = True   # cache-blocked loops for large elementwise groups
+        # measured (benchmarks/bench_blocked.py): below ~64k elements the operands and
+        # temporaries fit in L2 anyway and the loop's per-block calls cost more than
+        # they save; 8,192 float64 elements (64 kB) a block kept several scratch
+        # buffers in L2 and the per-call overhead under 2%
+        self._blocked_fusion_min_size = 1 << 16
+        self._blocked_fusion_block_size = 8192
+
+    @property
+    def blocked_fusion_min_size(self):
+        return self._blocked_fusion_min_size
+
+    @blocked_fusion_min_size.setter
+    def blocked_fusion_min_size(self, value):
+        self._blocked_fusion_min_size = _positive_int("blocked_fusion_min_size", value, 0)
+
+    @property
+    def blocked_fusion_block_size(self):
+        return self._blocked_fusion_block_size
+
+    @blocked_fusion_block_size.setter
+    def blocked_fusion_block_size(self, value):
+        self._blocked_fusion_block_size = _positive_int("blocked_fusion_block_size", value, 1)
 
     @property
     def debug_nans(self):
@@ -108,6 +138,15 @@ class _Config:
             self.log_compiles = prev
 
 
+def _positive_int(name, value, least):
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise FuncdiffValueError(
+            f"config.{name} must be an int >= {least} (a number of array elements), got "
+            f"{value!r}")
+    return value
+
+
 config = _Config()
 _SWITCHES = ("log_compiles", "debug_nans", "jit_cache_size", "numexpr_fusion",
-             "traceback_filtering", "retrace_warning_threshold", "compile_log_seconds")
+             "traceback_filtering", "retrace_warning_threshold", "compile_log_seconds",
+             "blocked_fusion", "blocked_fusion_min_size", "blocked_fusion_block_size")

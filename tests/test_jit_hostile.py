@@ -35,6 +35,15 @@ needs_numexpr = pytest.mark.skipif(not HAS_NUMEXPR, reason="numexpr not installe
 BIG = 1 << 17          # elements: above fuse.FUSE_MIN_SIZE, so numexpr fusion applies
 
 
+@pytest.fixture(autouse=True)
+def _numexpr_or_numpy_code():
+    """This module tests numexpr fusion and plain NumPy code: blocked fusion, which
+    would take the large chains first, is off here (tests/test_jit_blocked.py runs the
+    literal, chain and hostile-name cases of this module through it)."""
+    with mock.patch.object(fd.config, "blocked_fusion", False):
+        yield
+
+
 def bits(a):
     """The exact bit patterns of a float (or complex) array: compares signs of zero and
     NaN payloads, which == and assert_array_equal do not."""

@@ -15,8 +15,9 @@ independent oracle:
 * checkpoint == no checkpoint (values and gradients, with and without a policy);
 * float32 in gives float32 out (values, jit, jvp tangents, gradients).
 
-The jit check runs twice: NumPy code only, and (when numexpr is installed) with numexpr
-fusion of every eligible elementwise chain.
+The jit check runs three times: NumPy code only, cache-blocked fusion of every eligible
+group (threshold 0, blocks of 3 elements, so tails and block boundaries are hit), and
+(when numexpr is installed) numexpr fusion of every eligible elementwise chain.
 
 Profiles: ``ci`` (tests/conftest.py: derandomized, bounded) keeps this file well under
 three minutes on two cores; ``pytest --hypothesis-profile=soak`` draws many more programs.
@@ -147,6 +148,7 @@ def test_every_transform_output_type_checks(prog):
 # --- jit == interpreter == NumPy ------------------------------------------------------
 
 _FUSED: list = []     # whether numexpr programs really fused something (checked below)
+_BLOCKED: list = []   # whether blocked programs really had a block loop (checked below)
 
 try:
     import numexpr  # noqa: F401
@@ -162,12 +164,15 @@ def _codegen(fusion):
     from funcdiff.jit.passes import fuse
     with mock.patch.object(fd.config, "numexpr_fusion", fusion == "numexpr"), \
             mock.patch.object(fuse, "FUSE_MIN_SIZE", 0 if fusion == "numexpr" else
-                              fuse.FUSE_MIN_SIZE):
+                              fuse.FUSE_MIN_SIZE), \
+            mock.patch.object(fd.config, "blocked_fusion", fusion == "blocked"), \
+            mock.patch.object(fd.config, "_blocked_fusion_min_size", 0), \
+            mock.patch.object(fd.config, "_blocked_fusion_block_size", 3):
         yield
 
 
 @pytest.mark.parametrize("fusion", [
-    "numpy", pytest.param("numexpr", marks=pytest.mark.skipif(
+    "numpy", "blocked", pytest.param("numexpr", marks=pytest.mark.skipif(
         not HAS_NUMEXPR, reason="numexpr not installed (the test/fast extras)"))])
 @budget(500)
 @given(prog=programs())
@@ -182,6 +187,8 @@ def test_jit_matches_interpreter_and_numpy(prog, fusion):
             src = fd.jit(prog).lower(*xs).source
             if any(e.primitive.name in ("sin", "tanh", "mul") for e in closed.eqns):
                 _FUSED.append("evaluate(" in src)
+        if fusion == "blocked":
+            _BLOCKED.append("_rt.blocks(" in fd.jit(prog).lower(*xs).source)
     # (NumPy 1.x promotes 0-d values by value, even in its NEP 50 mode where np.where
     # takes Python floats strongly: there only the values are compared)
     _assert_same(interp, eager, prog.dtype, "interpreter vs eager NumPy",
@@ -192,6 +199,11 @@ def test_jit_matches_interpreter_and_numpy(prog, fusion):
     _assert_same(again, jitted, prog.dtype, "jit called twice")
     for o in _outs(jitted):
         assert type(o) in (np.ndarray,) or isinstance(o, np.generic), type(o)
+
+
+def test_blocked_variant_really_blocked():
+    """(Runs after the jit test) the blocked variant did produce block loops."""
+    assert _BLOCKED and sum(_BLOCKED) >= 5, _BLOCKED
 
 
 @pytest.mark.skipif(not HAS_NUMEXPR, reason="numexpr not installed")

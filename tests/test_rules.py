@@ -943,6 +943,10 @@ NOT_HERE: dict[str, str] = {
                  "tests/test_scipy_optimize.py",
     "numexpr_fused": "made only by jit's fusion pass in optimized programs, which are "
                      "never differentiated (no jvp rule): jit tests",
+    "blocked": "made only by jit's blocked-fusion pass in optimized programs, which are "
+               "never differentiated (no jvp rule): tests/test_jit_blocked.py",
+    "mask_select": "made only by jit's two-valued-constant pass in optimized programs, "
+                   "which are never differentiated (no jvp rule): tests/test_jit_masks.py",
     "zeta": "Riemann zeta: its one argument's derivative has no closed form (GradientError "
             "by design): tests/test_scipy_special_more.py",
 }

@@ -135,6 +135,10 @@ DESCRIPTIONS = {
     "fft": "discrete Fourier transforms (`fft`, `ifft`, `rfft`, `irfft` over given axes)",
     "numexpr_fused": "a chain of elementwise operations fused into one numexpr "
                      "expression (when numexpr is installed)",
+    "blocked": "a group of elementwise operations over a large shape (and full "
+               "reductions of them) that jit runs as a loop over cache-sized blocks",
+    "mask_select": "`where(mask, stack[1], stack[0])` for a constant mask: how jit builds "
+                   "a value it computed on the two values of a two-valued constant",
     "stop_gradient": "identity whose derivative is zero",
     "custom_jvp_call": "a function with a user-defined jvp rule (`custom_jvp`)",
     "custom_vjp_call": "a function with a user-defined vjp rule (`custom_vjp`)",

@@ -75,11 +75,13 @@ def _eqn_cost(eqn):
             f = reps * sum(c["flops"] for c in costs)
             t = reps * sum(c["transcendentals"] for c in costs)
             acc = reps * sum(c["bytes_accessed"] for c in costs)
-        if rule is not None:     # (control flow: knows how its bodies' costs combine)
+        peak = max(c["peak_bytes"] for c in costs)
+        if rule is not None:     # (control flow: knows how its bodies' costs combine;
+            # a blocked loop, what it reads, writes and keeps while it runs)
             r = rule(avals_in, avals_out, sub_cost=_cost, **eqn.params)
             f, t = int(r.get("flops", f)), int(r.get("transcendentals", t))
-        return (f, t, acc, max(c["peak_bytes"] for c in costs),
-                1 + sum(c["n_eqns_total"] for c in costs))
+            acc, peak = int(r.get("bytes_accessed", acc)), int(r.get("peak_bytes", peak))
+        return (f, t, acc, peak, 1 + sum(c["n_eqns_total"] for c in costs))
     if rule is None:
         c = {"flops": sum(a.size for a in avals_out), "transcendentals": 0}
     else:

@@ -26,6 +26,7 @@ from ..core.ir import ClosedJaxpr, Literal, Var
 from . import runtime as _rt
 from .memory import by_value, inplace_buffer, owns, shares_input_memory, viewed_vars
 from .passes import lower
+from .passes.block import REDUCERS, blocked_p, group_size, plan_buffers
 from .pysource import identifier, is_identifier, location_comment, operand
 
 _counter = itertools.count()
@@ -41,6 +42,18 @@ def _float_literal(a, text):
         return repr(float(a.val))
     return text
 
+
+def _tuple(items):
+    """Source of a tuple of the source strings ``items``: ``(a, b)``, ``(a,)``, ``()``,
+    and ``(np.float64,) * 3`` for repeats."""
+    if len(items) > 1 and len(set(items)) == 1:
+        return f"({items[0]},) * {len(items)}"
+    return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
+
+
+# shape ops on arrays (rank >= 1, never a Python scalar) as ndarray methods: a third of
+# the time of the np.* functions, which wrap them in Python
+_METHODS = {"reshape": "{0}.reshape({shape})", "transpose": "{0}.transpose({perm})"}
 
 _DTYPE_SOURCE: dict = {}   # builtin dtype -> "np.<name>" (dtype.name is slow to compute)
 
@@ -115,9 +128,96 @@ class _Gen:
         return type(x) is tuple and all(self._plain(y) for y in x)
 
     # -- emission ---------------------------------------------------------------------
+    def args(self, eqn, names=None):
+        """The operands of ``eqn`` as source, each safe in any template slot; ``names``
+        (a dict) overrides the names of some vars (a block loop's block views)."""
+        args = [names[a] if names and type(a) is Var and a in names else self.atom(a)
+                for a in eqn.invars]
+        if eqn.primitive.float_literal_ok and eqn.outvars and \
+                eqn.outvars[0].aval.dtype.kind in "fc":
+            args = [_float_literal(a, s) for a, s in zip(eqn.invars, args)]
+        return [operand(s) for s in args]   # -2.0 -> (-2.0): safe in every slot
+
+    def ufunc(self, uf, eqn):
+        """Source naming the ufunc ``uf`` (``np.add``, or a global for SciPy's)."""
+        if getattr(np, uf.__name__, None) is uf:
+            return f"np.{uf.__name__}"
+        return self.const(uf, f"u_{eqn.primitive.name}")
+
+    def blocked(self, eqn):
+        """The statements of a ``blocked`` eqn (``passes/block.py``): full-size results
+        allocated, operands flattened, then one loop over blocks running the body's
+        ufuncs ``out=`` into block-sized scratch buffers (``_rt.blocks`` allocates them
+        per call and yields them cut to the last block's length), reductions into one
+        partial result per block, combined after the loop."""
+        body = eqn.params["jaxpr"]
+        size = group_size(body)
+        block = min(eqn.params["block"], size)   # (scratch no larger than the arrays)
+        shape = next(e.outvars[0].aval.shape for e in body.eqns
+                     if e.primitive not in REDUCERS)
+        buffers, assign = plan_buffers(body)
+        n_ops = sum(e.primitive not in REDUCERS for e in body.eqns)
+        lines = [f"# blocked: {n_ops} elementwise ops over {size:,} elements in blocks "
+                 f"of {block:,} (funcdiff.config.blocked_fusion)"]
+        local, flat, temps = {}, {}, []
+        for v in body.outvars:
+            name = self.names[v] = self.new_name()
+            if v.aval.shape:
+                lines.append(f"{name} = np.empty({shape!r}, {self.param(v.aval.dtype)})")
+                flat[v] = f"{name}_flat"
+                lines.append(f"{flat[v]} = {name}.reshape(-1)")
+            else:
+                flat[v] = f"{name}_blocks"
+                lines.append(f"{flat[v]} = np.empty({-(-size // block)}, "
+                             f"{self.param(v.aval.dtype)})")
+            temps.append(flat[v])
+        views = []
+        for v in body.invars:
+            src = self.names[v]
+            if v.aval.shape == shape:
+                flat[v] = f"{src}_flat"
+                lines.append(f"{flat[v]} = {src}.reshape(-1)   # a view if C-contiguous")
+                temps.append(flat[v])
+                views.append(v)
+            elif v.aval.ndim:      # size 1: broadcasts against any block as a 0-d array
+                local[v] = f"{src}_0d"
+                lines.append(f"{local[v]} = {src}.reshape(())")
+                temps.append(local[v])
+        scratch = [f"s{i}" for i in range(len(buffers))]
+        dtypes = [self.param(d) for d in buffers]
+        loop = [f"for k, b, {_tuple(scratch)} in _rt.blocks({size}, {block}, "
+                f"{_tuple(dtypes)}):"]
+        for v in views:
+            local[v] = f"{self.names[v]}_b"
+            loop.append(f"    {local[v]} = {flat[v]}[b]")
+            temps.append(local[v])
+        combine = []
+        for e in body.eqns:
+            v = e.outvars[0]
+            comment = location_comment(e.source_info)
+            if e.primitive in REDUCERS:
+                uf = REDUCERS[e.primitive]
+                dt = f", dtype={self.param(v.aval.dtype)}" if uf is np.add else ""
+                loop.append(f"    {flat[v]}[k] = {self.ufunc(uf, e)}.reduce("
+                            f"{local[e.invars[0]]}{dt}){comment}")
+                combine.append(f"{self.names[v]} = {self.ufunc(uf, e)}.reduce("
+                               f"{flat[v]}{dt})   # pairwise over the blocks' partials")
+                continue
+            target = f"{flat[v]}[b]" if v in flat else scratch[assign[v]]
+            local[v] = self.new_name()
+            loop.append(f"    {local[v]} = {self.ufunc(e.primitive.ufunc, e)}("
+                        f"{', '.join(self.args(e, local))}, out={target}){comment}")
+            temps.append(local[v])
+        lines += loop + combine
+        lines.append(f"del {', '.join(dict.fromkeys(temps + scratch + ['k', 'b']))}")
+        return lines
+
     def expr(self, eqn, args):
         prim = eqn.primitive
         emit = prim.emit
+        method = _METHODS.get(prim.name)
+        if method is not None and type(eqn.invars[0]) is Var and eqn.invars[0].aval.ndim:
+            emit = method    # (an array: its method skips np.reshape's Python wrapper)
         weak_out = any(v.aval.weak_type for v in eqn.outvars) or by_value(eqn)
         self.eqn = eqn   # for emit callables that need avals
         if callable(emit) and not weak_out:
@@ -160,13 +260,17 @@ class _Gen:
         viewed = viewed_vars(j)  # vars some view-producing (or unknown) eqn reads
         body = []
         for eqn, dead in zip(j.eqns, dying):
-            args = [self.atom(a) for a in eqn.invars]
-            if eqn.primitive.float_literal_ok and eqn.outvars and eqn.outvars[0].aval.dtype.kind in "fc":
-                args = [_float_literal(a, s) for a, s in zip(eqn.invars, args)]
-            args = [operand(s) for s in args]   # -2.0 -> (-2.0): safe in every slot
             outs = eqn.outvars
             comment = location_comment(eqn.source_info)
-            if not outs:     # an effect (debug_callback): a call statement
+            if eqn.primitive is blocked_p:
+                body.extend(self.blocked(eqn))
+                owned.update(v for v in outs if owns(eqn, v))
+                args = None
+            else:
+                args = self.args(eqn)
+            if args is None:
+                pass
+            elif not outs:     # an effect (debug_callback): a call statement
                 body.append(f"{self.expr(eqn, args)}{comment}")
             elif eqn.primitive.multiple_results:
                 names = [self.new_name() for _ in outs]
@@ -180,11 +284,8 @@ class _Gen:
                 name = self.new_name()
                 self.names[out] = name
                 if buf is not None:
-                    uf = eqn.primitive.ufunc
-                    ufn = f"np.{uf.__name__}" if getattr(np, uf.__name__, None) is uf \
-                        else self.const(uf, f"u_{eqn.primitive.name}")
-                    body.append(f"{name} = {ufn}({', '.join(args)}, out={self.names[buf]})"
-                                f"{comment}")
+                    body.append(f"{name} = {self.ufunc(eqn.primitive.ufunc, eqn)}"
+                                f"({', '.join(args)}, out={self.names[buf]}){comment}")
                 else:
                     body.append(f"{name} = {self.expr(eqn, args)}{comment}")
                 if owns(eqn, out):

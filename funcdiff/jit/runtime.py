@@ -28,6 +28,20 @@ def cumprod(x, axis, reverse):
     return np.cumprod(x, axis=axis, dtype=x.dtype)
 
 
+def blocks(n, block, dtypes):
+    """The block loop of blocked fusion (``passes/block.py``): for each block of
+    ``range(n)`` yields ``(k, slice, buffers)``, k counting blocks from 0 and
+    ``buffers`` one scratch array of ``block`` elements per dtype in ``dtypes``, cut to
+    the length of the last, shorter block.  The buffers are allocated at each call of
+    the generated function, so threads calling it at once never share them."""
+    bufs = tuple(np.empty(block, d) for d in dtypes)
+    full = n - n % block
+    for k, i in enumerate(range(0, full, block)):
+        yield k, slice(i, i + block), bufs
+    if full < n:
+        yield full // block, slice(full, n), tuple(b[:n - full] for b in bufs)
+
+
 def copy_out(x):
     """Outputs that are inputs or constants are copied, so callers never share buffers
     with the compiled program."""

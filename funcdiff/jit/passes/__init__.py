@@ -4,11 +4,13 @@ point."""
 from __future__ import annotations
 
 from ...config import config
+from .block import blocked_fusion
 from .cse import cse
 from .dce import dce
 from .fold import fold_constants
 from .fuse import fuse_elementwise
 from .inline import inline_calls
+from .masks import lift_two_valued
 from .simplify import simplify
 
 PIPELINE = [("inline", inline_calls), ("simplify", simplify), ("fold", fold_constants),
@@ -32,10 +34,17 @@ def optimize(closed, max_rounds=4, trace=None):
 
 
 def lower(closed):
-    """The full pipeline jit compiles: ``optimize``, then fusion (when enabled)."""
+    """The full pipeline jit compiles: ``optimize``; arithmetic on two-valued constants
+    (identity seeds) carried as two small branches; then fusion (when enabled):
+    cache-blocked loops for elementwise groups over large arrays, numexpr expressions
+    for the chains left."""
     closed = optimize(closed)
+    lifted = lift_two_valued(closed)
+    if lifted is not closed:      # the branches' arithmetic simplifies again (1.0 * x)
+        closed = optimize(lifted)
+    closed = blocked_fusion(closed)
     return fuse_elementwise(closed) if config.numexpr_fusion else closed
 
 
-__all__ = ["optimize", "lower", "fuse_elementwise", "inline_calls", "simplify", "fold_constants", "cse", "dce",
+__all__ = ["optimize", "lower", "fuse_elementwise", "blocked_fusion", "lift_two_valued", "inline_calls", "simplify", "fold_constants", "cse", "dce",
            "PIPELINE"]

@@ -190,8 +190,9 @@ _BROADCASTS = ("broadcast_to", "reshape")
 
 
 def _rule_broadcast_operand(eqn, defs, consts):
-    """op(x, broadcast_to(y)) -> op(x, y) when x already has the output's shape and dtype:
-    NumPy broadcasts y itself (e.g. the scalar cotangent of grad's backward pass)."""
+    """op(x, broadcast_to(y)) -> op(x, y) when NumPy's broadcasting of x and y gives the
+    output's shape and dtype: NumPy broadcasts y itself (e.g. the scalar cotangent of
+    grad's backward pass, or a (1, 1) seed against a vector)."""
     if len(eqn.invars) != 2:
         return None
     da, db = defs.get(eqn.invars[0]), defs.get(eqn.invars[1])   # (cheap filter first)
@@ -207,11 +208,14 @@ def _rule_broadcast_operand(eqn, defs, consts):
         return None
     for i in (0, 1):
         a, other = eqn.invars[i], eqn.invars[1 - i]
-        if type(a) is Literal or other.aval.shape != oa.shape or \
-                other.aval.dtype != oa.dtype or a.aval.dtype != oa.dtype:
+        if type(a) is Literal or other.aval.dtype != oa.dtype or a.aval.dtype != oa.dtype:
             continue
         src = _implicit_source(a, defs, oa)
-        if src is not None:
+        # (NumPy's broadcasting of src against the other operand gives the output shape:
+        # the other operand has it, or src only fills the leading axes it lacks)
+        if src is not None and (other.aval.shape == oa.shape or (
+                type(other) is Var and
+                np.broadcast_shapes(src.aval.shape, other.aval.shape) == oa.shape)):
             ins = list(eqn.invars)
             ins[i] = src
             return eqn.replace(invars=ins)
