@@ -804,15 +804,19 @@ def test_a_closure_array_mutated_later_in_the_function(rng):
     close(fd.grad(f)(x), np.cos(x), rtol=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17's lean split replays cos(x) from the "
-                   "argument x in the backward pass: vjp_fn reads the caller's array, so an "
-                   "in-place update of it after vjp changes vjp_fn (main saved cos(x))")
 def test_vjp_fn_after_the_caller_updates_its_input_in_place(rng):
+    """The backward pass rebuilds cos(x) from x: vjp_fn and f_jvp keep copies of the
+    caller's arrays they read (inputs, views of them, captured arrays), so an in-place
+    update after vjp/linearize does not change them."""
     x = rng.standard_normal(3)
-    x0 = x.copy()
-    _, vjp_fn = fd.vjp(fnp.sin, x)
+    W = rng.standard_normal((3, 3))
+    x0, W0 = x.copy(), W.copy()
+    _, vjp_fn = fd.vjp(lambda x: fnp.sin(x.T) @ W, x)
+    _, f_jvp = fd.linearize(lambda x: fnp.sin(x[::-1]) * W[0], x)
     x += 1.0
-    close(vjp_fn(np.ones(3))[0], np.cos(x0), rtol=1e-12)
+    W *= 2.0
+    close(vjp_fn(np.ones(3))[0], np.cos(x0) * W0.sum(axis=1), rtol=1e-12)
+    close(f_jvp(np.ones(3)), np.cos(x0[::-1]) * W0[0], rtol=1e-12)
 
 
 @pytest.mark.parametrize("first", [True, False])   # analysed (_Keeper) / predicted

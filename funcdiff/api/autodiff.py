@@ -253,8 +253,10 @@ def vjp(f: Callable[..., Any], *primals: Any,
     jacrev : the whole Jacobian by reverse mode.
     """
     lin, leaves, in_tree, out_tree, outs, aux = _vjp_core(f, primals, has_aux, "vjp")
-    # (vjp_fn holds ``lin``: without this the outputs would live as long as vjp_fn)
+    # (vjp_fn holds ``lin``: without this the outputs would live as long as vjp_fn;
+    # and it must not see later in-place updates of the caller's arrays)
     lin.primal_outs = None
+    lin.detach()
     out_avals = [leaf_aval(o) for o in outs]
 
     def vjp_fn(ct):
@@ -586,6 +588,7 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., 
     lin = linearize_flat(flat_f, p_leaves, [leaf_aval(x) for x in p_leaves], user_fun=f)
     out_tree = store["out_tree"]
     outs, lin.primal_outs = lin.primal_outs, None   # (as in vjp: f_jvp holds ``lin``)
+    lin.detach()
 
     def f_jvp(*tangents):
         t_leaves, t_tree = tree_flatten(tuple(tangents))

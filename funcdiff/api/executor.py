@@ -40,10 +40,22 @@ class Linearized:
     (and their compiled forms) live in a ``_Recipe`` shared by every call that traced
     to the same IR."""
 
-    def __init__(self, primal_outs, recipe, residuals):
+    def __init__(self, primal_outs, recipe, residuals, user_arrays=()):
         self.primal_outs = primal_outs
         self.recipe = recipe
         self.residuals = residuals
+        self.user_arrays = user_arrays   # the caller's arrays (inputs, captured consts)
+
+    def detach(self):
+        """Copy the residuals that are (views of) the caller's own arrays, for a
+        linearization kept beyond the call (``vjp_fn``, ``linearize``'s ``f_jvp``): the
+        backward pass rebuilds ``cos(x)`` from ``x``, and the caller may update ``x``
+        in place before calling it (NumPy arrays are mutable; JAX's are not)."""
+        ids = {id(a) for a in self.user_arrays}
+        if ids and self.residuals:
+            self.residuals = [r.copy() if type(r) is np.ndarray and (
+                id(r) in ids or id(r.base) in ids) else r for r in self.residuals]
+        self.user_arrays = ()
 
     lin_jaxpr = property(lambda self: self.recipe.lin_jaxpr)
     diff_mask = property(lambda self: self.recipe.diff_mask)
@@ -443,7 +455,8 @@ def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None, user_fun=None)
             if keep is None or recipe is not last:
                 _remember(user_fun, recipe)
             known = recipe.known(data)
-            return Linearized(known[:n_out], recipe, known[n_out:])
+            return Linearized(known[:n_out], recipe, known[n_out:],
+                              _user_arrays(vals, closed0.consts))
 
     out_avals = [v.aval for v in j0.outvars]
     known_j, lin_j, residuals, closed1, trace1 = linearize_jaxpr(closed0, avals, diff_mask,
@@ -470,7 +483,12 @@ def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None, user_fun=None)
             _CACHE[key] = recipe
             while len(_CACHE) > _CACHE_SIZE:
                 _CACHE.popitem(last=False)
-    return Linearized(known_vals[:n_out], recipe, known_vals[n_out:])
+    return Linearized(known_vals[:n_out], recipe, known_vals[n_out:],
+                      _user_arrays(vals, closed0.consts))
+
+
+def _user_arrays(vals, consts):
+    return [x for x in list(vals) + [_concrete(c) for c in consts] if type(x) is np.ndarray]
 
 
 def _linearize_nested(closed0, primals, avals, diff_mask, n_out, n_t):
