@@ -10,6 +10,7 @@ import numpy as np
 
 from ._flat import (arg_names, call_leaf_paths, flatten_args, flatten_fun, leaf_aval,
                     leaf_operand, to_output)
+from ..core import arraylib
 from ..core.avals import float0, is_differentiable_dtype
 from ..core.ir import ClosedJaxpr
 from ..core.errors import GradientError, StructureError, FuncdiffTypeError, FuncdiffValueError
@@ -277,7 +278,8 @@ def _assemble(grads, diff_mask, leaves, in_tree):
     for x, d in zip(leaves, diff_mask):
         if d:
             g = to_output(next(it))
-            if type(g) is not type(x) and not hasattr(g, "_trace"):
+            if type(g) is not type(x) and not hasattr(g, "_trace") and \
+                    not arraylib.is_foreign(g):   # (lazy gradients stay lazy)
                 a = leaf_aval(x)
                 g = np.asarray(g, dtype=a.dtype) if np.ndim(g) or a.shape else \
                     a.dtype.type(g)

@@ -17,6 +17,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ..core import arraylib
 from ..core.avals import is_differentiable_dtype
 from ..core.debug import check_compiled, check_nans, flags as debug_flags
 from ..core.interpret import eval_jaxpr
@@ -79,7 +80,8 @@ class _Recipe:
     the linear jaxpr, its transpose, compiled forms, and (for the eager cache) how to
     get the residuals from a new trace's values."""
 
-    def __init__(self, lin_jaxpr, n_res, diff_mask, out_avals):
+    def __init__(self, lin_jaxpr, n_res, diff_mask, out_avals, kind=None):
+        self.kind = kind          # the array type compiled for (None: NumPy)
         self.lin_jaxpr = lin_jaxpr
         self.n_res = n_res
         self.diff_mask = diff_mask
@@ -92,7 +94,7 @@ class _Recipe:
     def known(self, data):
         """Primal outputs and residuals for a new call's trace-0 values."""
         if self._known_fn is None:
-            self._known_fn = _compile(self.known_closed, "known")
+            self._known_fn = _compile(self.known_closed, "known", self.kind)
         args = [data[i] for i in self.sources]
         outs = self._known_fn(*args)
         if debug_flags.nans:
@@ -108,17 +110,17 @@ class _Recipe:
 
     def backward_fn(self):
         if self._backward_fn is None:
-            self._backward_fn = _compile(self.backward(), "backward")
+            self._backward_fn = _compile(self.backward(), "backward", self.kind)
         return self._backward_fn
 
     def lin_fn(self):
         if self._lin_fn is None:
-            self._lin_fn = _compile(ClosedJaxpr(self.lin_jaxpr, []), "linear")
+            self._lin_fn = _compile(ClosedJaxpr(self.lin_jaxpr, []), "linear", self.kind)
         return self._lin_fn
 
 
-def _compile(closed, name):
-    return compile_jaxpr(optimize(closed), name, copy_inputs=False)[0]
+def _compile(closed, name, kind=None):
+    return compile_jaxpr(optimize(closed), name, copy_inputs=False, array_kind=kind)[0]
 
 
 # -- the eager cache: calls that trace to the same IR reuse the linearization ----------
@@ -238,8 +240,10 @@ def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None):
     if not (top and concrete):
         return _linearize_nested(closed0, primals, avals, diff_mask, n_out, n_t)
 
-    key = _structure_key(j0, (n_t, tuple(diff_mask)))
     data = _data(closed0, trace0, vals)
+    # programs are compiled per array library (Dask arrays get lazy code)
+    kind = arraylib.array_kind(data) if arraylib.state.active else None
+    key = _structure_key(j0, (n_t, tuple(diff_mask), kind))
     if key is not None:
         recipe = _CACHE.get(key)
         if recipe is not None:
@@ -255,7 +259,7 @@ def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None):
     known_j, lin_j, residuals, closed1, trace1 = linearize_jaxpr(closed0, avals, diff_mask,
                                                                  n_t, data=data)
     known_vals = _read_known(known_j, closed1.consts, trace1.values)
-    recipe = _Recipe(lin_j, len(residuals), diff_mask, out_avals)
+    recipe = _Recipe(lin_j, len(residuals), diff_mask, out_avals, kind)
     if key is not None:
         kj, kept = dce_jaxpr(known_j, prune_invars=True)
         recipe.sources = [i for i, k in enumerate(kept) if k]
@@ -293,7 +297,7 @@ def _read_known(jaxpr, consts, values):
                 continue
             ins = [v.val if type(v) is Literal else env[v] if v in env else values[v]
                    for v in eqn.invars]
-            out = eqn.primitive.impl(*ins, **eqn.params)
+            out = arraylib.apply(eqn.primitive, ins, eqn.params)
             if debug_flags.nans:
                 check_nans(eqn.primitive, ins, out, eqn.source_info, eqn.params,
                            "the forward pass")

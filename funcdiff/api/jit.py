@@ -21,6 +21,7 @@ import numpy as np
 
 from ..analysis.cost import jaxpr_cost
 from ..config import config, logger
+from ..core import arraylib
 from ..core.debug import check_compiled, flags as debug_flags
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError, RetraceWarning
 from ..core.ir import ExactKey, closure_convert
@@ -28,7 +29,7 @@ from ..core.trace import Tracer, relaxed_gc, state, trace_active, trace_flat
 from ..core.tracebacks import api_boundary, reraise_filtered
 from ..higher_order.call import jit_call_p
 from ..jit.codegen import compile_jaxpr
-from ..jit.passes import lower as _lower_passes
+from ..jit.passes import lower as _lower_passes, optimize
 from ..tree_util import tree_flatten, tree_structure, tree_unflatten
 from ._flat import (arg_names, call_leaf_paths, flatten_fun, leaf_aval, leaf_operands,
                     to_output)
@@ -40,7 +41,7 @@ _LEAF_TREE = tree_structure(0)
 
 class _Entry:
     __slots__ = ("closed", "out_tree", "fn", "source", "optimized", "has_tracer_consts",
-                 "call", "trace_seconds")
+                 "call", "trace_seconds", "foreign")
 
 
 class Lowered:
@@ -285,6 +286,7 @@ class JittedFunction:
         entry.out_tree = store["out_tree"]
         entry.has_tracer_consts = any(type(c) is Tracer for c in closed.consts)
         entry.fn = entry.source = entry.optimized = entry.call = None
+        entry.foreign = {}   # array type (Dask, torch ...) -> (fn, source) for it
         return entry
 
     def _compile(self, entry):
@@ -301,6 +303,19 @@ class JittedFunction:
                     self.__name__, entry.trace_seconds + seconds, entry.trace_seconds,
                     seconds, len(entry.closed.jaxpr.eqns), len(entry.optimized.jaxpr.eqns))
         return entry
+
+    def _foreign_fn(self, entry, leaves):
+        """(Under the lock.)  The compiled program for the array library of ``leaves``
+        (or of the function's constants): code computing lazily on Dask arrays, through
+        the namespace on array-API arrays; compiled once per array type."""
+        kind = arraylib.array_kind(leaves) or arraylib.array_kind(entry.closed.consts)
+        if kind is None:
+            return entry.fn
+        if kind not in entry.foreign:
+            # (no numexpr fusion: numexpr computes on NumPy arrays only)
+            entry.foreign[kind] = compile_jaxpr(optimize(entry.closed), self.__name__,
+                                                array_kind=kind)
+        return entry.foreign[kind][0]
 
     def _lookup(self, key, nargs):
         with self._lock:
@@ -366,7 +381,9 @@ class JittedFunction:
                 with self._lock:
                     self._compile(entry)
                     self._update_fast(key, entry, args, kwargs)
-                outs = [to_output(o) for o in entry.fn(*leaves)]
+                    fn = entry.fn if not arraylib.state.active else \
+                        self._foreign_fn(entry, leaves)
+                outs = [to_output(o) for o in fn(*leaves)]
                 if debug_flags.nans:   # re-run op by op to name the op that made a NaN
                     check_compiled(outs, entry.closed.jaxpr, entry.closed.consts, leaves,
                                    f"jit({self.__name__})")

@@ -34,6 +34,7 @@ import numpy as np
 
 from .._np_compat import LEGACY_PROMOTION, nep50_operands
 from ..core.ad_types import UndefPrimal, Zero, is_undefined  # noqa: F401
+from ..core.arraylib import asarray
 from ..core.avals import ShapedArray, aval_of_value, is_python_scalar, weak_sample
 from ..core.errors import FuncdiffTypeError, ShapeError
 from ..core.trace import Primitive, get_aval
@@ -655,9 +656,10 @@ def convert_element_type(x, *, dtype, weak_type=False):
 def _convert_impl(x, *, dtype, weak_type=False):
     if weak_type and np.ndim(x) == 0:
         return np.asarray(x).astype(dtype).item()
-    if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
+    if np.ndim(x) == 0 and (type(x) in _PY or isinstance(x, np.generic)):
         return dtype.type(x)
-    return np.asarray(x).astype(dtype, copy=False)
+    x = asarray(x)   # (another library's array stays one)
+    return x if x.dtype == dtype else x.astype(dtype)
 
 
 def _convert_abstract(x, *, dtype, weak_type=False):
@@ -867,11 +869,11 @@ def _reducer(name, np_fn, keep_dtype=True):
              np.min: np.minimum}.get(np_fn)
 
     def impl(x, *, axes):
-        x = np.asarray(x)
-        if ufunc is not None:
-            return ufunc.reduce(x, axis=axes, dtype=x.dtype) if keep_dtype and \
-                np_fn in (np.sum, np.prod) else ufunc.reduce(x, axis=axes)
-        return np_fn(x, axis=axes)
+        x = asarray(x)
+        dtype = {"dtype": x.dtype} if keep_dtype and np_fn in (np.sum, np.prod) else {}
+        if ufunc is not None and type(x) is np.ndarray:
+            return ufunc.reduce(x, axis=axes, **dtype)
+        return np_fn(x, axis=axes, **dtype)   # (Dask has no ufunc.reduce)
 
     def abstract_eval(x, *, axes):
         _check_axes(name, x, axes)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.arraylib import asarray
 from ..core.avals import ShapedArray
 from ..core.errors import ShapeError
 from .base import (Zero, _shape_prim, _zero_ct, aval, axis_size, bdim_at_front, cast_ct,
@@ -68,7 +69,7 @@ def _pad_shape(shape, config):
 
 
 def _pad_impl(x, v, *, config):
-    x = np.asarray(x)
+    x = asarray(x)
     grown = [(max(lo, 0), max(hi, 0), it) for lo, hi, it in config]
     shape = _pad_shape(x.shape, grown)
     out = np.full(shape, v, dtype=x.dtype)
@@ -163,7 +164,7 @@ def slice_(x, start, limit, strides=None):
 
 
 def _slice_impl(x, *, start, limit, strides):
-    return np.asarray(x)[tuple(slice(a, b, s) for a, b, s in zip(start, limit, strides))]
+    return asarray(x)[tuple(slice(a, b, s) for a, b, s in zip(start, limit, strides))]
 
 
 def _slice_abstract(x, *, start, limit, strides):
@@ -221,7 +222,7 @@ def concatenate(xs, axis):
 
 
 def _concatenate_impl(*xs, axis):
-    return np.concatenate([np.asarray(x) for x in xs], axis=axis)
+    return np.concatenate([asarray(x) for x in xs], axis=axis)
 
 
 def _concatenate_abstract(*xs, axis):
