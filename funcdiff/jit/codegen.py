@@ -143,12 +143,12 @@ class _Gen:
         return self._call(fn, args, eqn.params)
 
     def _call(self, fn, args, params):
-        kw = "".join(f", {k}={self.param(v)}" for k, v in params.items()
-                     if is_identifier(k))
+        parts = list(args) + [f"{k}={self.param(v)}" for k, v in params.items()
+                              if is_identifier(k)]
         odd = {k: v for k, v in params.items() if not is_identifier(k)}
         if odd:   # keyword names that are no identifiers: passed as a dict, not pasted
-            kw += f", **{self.const(odd, 'params')}"
-        return f"{fn}({', '.join(args)}{kw})"
+            parts.append(f"**{self.const(odd, 'params')}")
+        return f"{fn}({', '.join(parts)})"
 
     def expr(self, eqn, args):
         prim = eqn.primitive

@@ -70,6 +70,12 @@ def _pad_shape(shape, config):
 
 def _pad_impl(x, v, *, config):
     x = asarray(x)
+    if type(x) is not np.ndarray and not any(it for _, _, it in config):
+        # another library's array (Dask): crop, then its own numpy.pad, lazily
+        crop = tuple(slice(-lo if lo < 0 else 0, d + hi if hi < 0 else d)
+                     for d, (lo, hi, _) in zip(x.shape, config))
+        return np.pad(x[crop], [(max(lo, 0), max(hi, 0)) for lo, hi, _ in config],
+                      constant_values=v)
     grown = [(max(lo, 0), max(hi, 0), it) for lo, hi, it in config]
     shape = _pad_shape(x.shape, grown)
     out = np.full(shape, v, dtype=x.dtype)
