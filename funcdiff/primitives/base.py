@@ -35,7 +35,7 @@ import numpy as np
 from .._np_compat import LEGACY_PROMOTION, nep50_operands
 from ..core.ad_types import UndefPrimal, Zero, is_undefined  # noqa: F401
 from ..core.arraylib import asarray
-from ..core.avals import ShapedArray, aval_of_value, is_python_scalar, weak_sample
+from ..core.avals import ShapedArray, is_python_scalar, weak_sample
 from ..core.errors import FuncdiffTypeError, ShapeError
 from ..core.trace import Primitive, get_aval
 
@@ -444,7 +444,7 @@ def _legacy_impl(np_fn, impl):
             out = np_fn(*ops)
             if all_0d:
                 out = out[0] if ufunc else out.reshape(())
-        want = result_dtype(np_fn, *[aval_of_value(a) for a in args])
+        want = result_dtype(np_fn, *[get_aval(a) for a in args])   # (Dask arrays too)
         if out.dtype != want:
             if want.kind in "iu":   # as NumPy 2: no silent wrap-around
                 for a in args:
