@@ -381,6 +381,10 @@ class JaxprTrace:
             return self._capture(x, x), x
         raise FuncdiffTypeError(f"{type(x).__name__} is not a valid funcdiff operand")
 
+    def const_tracer(self, x) -> Tracer:
+        """A tracer of this trace standing for the constant array ``x``."""
+        return Tracer(self, self._capture(x, x), x)
+
     def _capture(self, x, val):
         v = self._const_ids.get(id(x))
         if v is None:

@@ -139,8 +139,12 @@ class _Gen:
             return f"xp.{prim.xp_name}({', '.join(args)})"
         if not self.xp and prim.ufunc is not None:
             return self.expr(eqn, args)
-        fn = self.const(arraylib.dispatcher(prim), f"apply_{prim.name}")
-        return self._call(fn, args, eqn.params)
+        call = self._call(self.const(arraylib.dispatcher(prim), f"apply_{prim.name}"),
+                          args, eqn.params)
+        if self.xp and not any(type(a) is Var and a not in self.jaxpr.constvars
+                               for a in eqn.invars):
+            return f"xp.asarray({call})"   # made from constants alone: a NumPy array
+        return call
 
     def _call(self, fn, args, params):
         parts = list(args) + [f"{k}={self.param(v)}" for k, v in params.items()
