@@ -34,6 +34,7 @@ WORKLOADS = {
     "vmap": "per-example gradients, jacfwd vs jacrev",
     "scan": "a 1,000-step scan RNN under jit(grad)",
     "checkpoint": "a deep tanh chain with and without checkpointing: time and memory",
+    "dask": "a gradient over a chunked dataset on Dask: in process and on a LocalCluster",
 }
 
 
