@@ -75,10 +75,11 @@ class Lowered:
     cost_analysis : the same analysis for any function.
     """
 
-    def __init__(self, entry, key=None, name="fun"):
+    def __init__(self, entry, key=None, name="fun", array_kind=None):
         self._entry = entry
         self._key = key
         self._name = name
+        self._kind = array_kind   # another library's array type (Dask ...): its program
 
     @property
     def jaxpr(self):
@@ -86,6 +87,8 @@ class Lowered:
 
     @property
     def source(self):
+        if self._kind is not None:
+            return self._entry.foreign[self._kind][1]
         return self._entry.source
 
     def as_text(self):
@@ -97,7 +100,7 @@ class Lowered:
         >>> print(fd.jit(lambda x: x * 2.0).lower(np.ones(3)).as_text())  # doctest: +ELLIPSIS
         def ...
         """
-        return self._entry.source
+        return self.source
 
     def compile(self):
         """The compiled program: ``Compiled``, called with the (non-static) arguments
@@ -471,11 +474,15 @@ class JittedFunction:
             b:f64[2] = add a 1.0
           in (b,) }
         """
-        key, _, nargs = self._split(args, kwargs)
+        key, leaves, nargs = self._split(args, kwargs)
         entry = self._lookup(key, nargs)
+        kind = None
         with self._lock:
             self._compile(entry)
-        return Lowered(entry, key, self.__name__)
+            if arraylib.state.active and self._foreign_fn(entry, leaves) is not entry.fn:
+                kind = arraylib.array_kind(leaves) or arraylib.array_kind(
+                    entry.closed.consts)
+        return Lowered(entry, key, self.__name__, kind)
 
     def cache_info(self) -> CacheInfo:
         """The cache statistics: ``CacheInfo(hits, misses, entries, maxsize)``.

@@ -186,7 +186,10 @@ def apply(prim, vals, params):
 def to_namespace(xp, *vals):
     """``vals`` with NumPy arrays and scalars made arrays of namespace ``xp`` (Python
     scalars and ``xp``'s arrays stay as they are)."""
-    return [xp.asarray(v) if isinstance(v, (np.ndarray, np.generic)) else v for v in vals]
+    return [v if not isinstance(v, (np.ndarray, np.generic)) else
+            xp.asarray(v if getattr(v, "flags", None) is None or v.flags.writeable
+                       else np.array(v))   # (a read-only broadcast: torch would share it)
+            for v in vals]
 
 
 def dispatcher(prim):
