@@ -9,6 +9,7 @@ LocalCluster and memory-bound tests are at the end; skipped (saying so) without
 """
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -384,3 +385,83 @@ def test_in_process_peak_memory_is_a_fraction_of_the_data(transform):
     assert nbytes == 2_000_000 * 50 * 8
     assert np.isfinite(total) and total > 0
     assert peak - before < nbytes / 4, (peak - before, nbytes)
+
+
+# --- hostile inputs: each was tried against NumPy on the same data --------------------
+
+def _d(a):
+    return da.from_array(a, chunks=tuple(max(1, s // 2) for s in np.shape(a)))
+
+
+_R = np.random.default_rng(3)
+_X, _Y, _W = _R.standard_normal((8, 3)), _R.standard_normal(8), _R.standard_normal(3)
+_LS = least_squares
+HOSTILE = {
+    "f64 data, f32 params": (fd.grad(_LS), (_W.astype(np.float32), _X, _Y)),
+    "jit, f64 data, f32 params": (fd.jit(fd.grad(_LS)), (_W.astype(np.float32), _X, _Y)),
+    "f32, weak Python scalar": (fd.grad(lambda w, X: fnp.sum(X * 2.0 @ w)),
+                                (_W.astype(np.float32), _X.astype(np.float32))),
+    "uint8 data": (fd.grad(_LS), (_W, (np.abs(_X) * 10).astype(np.uint8), _Y)),
+    "dict of Dask params": (fd.grad(lambda p, X: fnp.sum(fnp.tanh(X @ p["w"] + p["b"]))),
+                            ({"w": _W, "b": np.array(0.3)}, _X)),
+    "boolean mask": (fd.grad(lambda w, X, m: fnp.sum(fnp.where(m, X @ w, 0.0))),
+                     (_W, _X, _X[:, 0] > 0)),
+    "hessian": (fd.hessian(lambda w, X: fnp.sum(fnp.tanh(X @ w))), (_W, _X)),
+    "jacfwd": (fd.jacfwd(lambda w, X: fnp.tanh(X @ w)), (_W, _X)),
+    "jacrev": (fd.jacrev(lambda w, X: fnp.tanh(X @ w)), (_W, _X)),
+    "vmap per-example grad": (fd.vmap(fd.grad(lambda w, x, y: (x @ w - y) ** 2),
+                                      in_axes=(None, 0, 0)), (_W, _X, _Y)),
+    "vmap in_axes=1": (fd.vmap(lambda c: fnp.sum(c ** 2), in_axes=1), (_X,)),
+    "strided slice (interior pad)": (fd.grad(lambda X: fnp.sum(X[::2, ::-2] ** 2)), (_X,)),
+    "negative-step and offset slices": (fd.jit(fd.grad(lambda X: fnp.sum(X[5:0:-3, 1:] ** 3))),
+                                        (_X,)),
+    "integer index": (fd.grad(lambda X: fnp.sum(X[3] ** 2)), (_X,)),
+    "concatenate": (fd.grad(lambda X: fnp.sum(fnp.concatenate([X, X * 2]) ** 2)), (_X,)),
+    "transpose + reshape": (fd.grad(lambda X: fnp.sum(X.T.reshape(-1) * fnp.arange(24.0))),
+                            (_X,)),
+    "batched einsum": (fd.grad(lambda A: fnp.sum(fnp.einsum("bij,bjk->bik", A, A))),
+                       (_R.standard_normal((2, 3, 3)),)),
+    "cumsum": (fd.grad(lambda x: fnp.sum(fnp.cumsum(x) ** 2)), (_Y,)),
+    "clip and abs": (fd.grad(lambda x: fnp.sum(fnp.abs(fnp.clip(x, -0.5, 0.5)))), (_Y,)),
+    "max": (fd.grad(lambda X: fnp.max(X)), (_X,)),
+    "std": (fd.grad(lambda X: fnp.std(X)), (_X,)),
+    "checkpoint": (fd.grad(lambda w, X: fnp.sum(fd.checkpoint(lambda w: fnp.tanh(X @ w))(w))),
+                   (_W, _X)),
+    "linearize": (lambda x: fd.linearize(fnp.sin, x)[1](x), (_Y,)),
+    "grad of grad, 0-d": (fd.grad(fd.grad(lambda s, X: fnp.sum(fnp.sin(s * X)))),
+                          (np.array(0.5), _X)),
+    "holomorphic": (fd.grad(lambda z: fnp.sum(z ** 2), holomorphic=True), (_Y + 1j,)),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_inputs_equal_numpy(name):
+    f, args = HOSTILE[name]
+    ref = f(*args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", fd.ArrayLibraryFallbackWarning)   # all lazy
+        got = f(*fd.tree_util.tree_map(lambda a: _d(a) if isinstance(a, np.ndarray) else a,
+                                       args))
+    got, = dask.compute(got, scheduler="sync")
+    for r, g in zip(fd.tree_util.tree_leaves(ref), fd.tree_util.tree_leaves(got)):
+        assert np.asarray(g).dtype == np.asarray(r).dtype
+        tol = 1e-6 if np.asarray(r).dtype == np.float32 else 1e-10   # (chunked sums)
+        np.testing.assert_allclose(g, r, rtol=tol, atol=tol)
+
+
+def test_integer_dask_input_to_grad_is_the_numpy_error():
+    with pytest.raises(fd.GradientError, match="argument `X` is an integer array"):
+        fd.grad(least_squares, argnums=1)(_W, _d(_X.astype(int)), _Y)
+
+
+@pytest.mark.parametrize("shape, config", [
+    ((5,), ((0, 0, 1),)), ((4, 3), ((1, -1, 2), (0, 2, 0))), ((3, 4), ((-2, 3, 1), (2, -3, 3))),
+    ((0, 3), ((1, 1, 2), (0, 0, 1))), ((1,), ((0, 0, 4),)), ((2, 2), ((-2, 0, 0), (0, 0, 0)))])
+def test_pad_on_dask_matches_numpy(shape, config):
+    """The pad primitive's lazy Dask path (interleave, crop, numpy.pad) against its NumPy
+    path, negative and interior padding and empty arrays included."""
+    pad_p = fd.core.trace.registry["pad"]
+    x = np.arange(math.prod(shape), dtype=float).reshape(shape)
+    got = pad_p.impl(da.from_array(x, chunks=2), 0.5, config=config)
+    assert isinstance(got, da.Array)
+    np.testing.assert_array_equal(computed(got), pad_p.impl(x, 0.5, config=config))

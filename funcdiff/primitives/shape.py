@@ -5,6 +5,8 @@ in base.py).  All are linear; each block holds the primitive, its shape rule, jv
 rule) is here because it slices and concatenates."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..core.arraylib import asarray
@@ -68,10 +70,26 @@ def _pad_shape(shape, config):
     return tuple(lo + hi + d + max(d - 1, 0) * it for d, (lo, hi, it) in zip(shape, config))
 
 
+def _interleave(x, v, axis, it):
+    """``it`` copies of ``v`` between neighbours along ``axis`` (interior padding),
+    with stack and reshape only (what a lazy library has)."""
+    d = x.shape[axis]
+    y = np.stack([x] + [np.full_like(x, v)] * it, axis=axis + 1)
+    y = np.reshape(y, x.shape[:axis] + (d * (it + 1),) + x.shape[axis + 1:])
+    return y[(slice(None),) * axis + (slice(0, max(d * (it + 1) - it, 0)),)]
+
+
 def _pad_impl(x, v, *, config):
     x = asarray(x)
-    if type(x) is not np.ndarray and not any(it for _, _, it in config):
-        # another library's array (Dask): crop, then its own numpy.pad, lazily
+    if type(x) is not np.ndarray:
+        # another library's array (Dask): no in-place writes, its own functions, lazily:
+        # interior padding by interleaving, then crop and numpy.pad
+        shape = _pad_shape(x.shape, config)
+        if x.size == 0 or math.prod(shape) == 0:   # (Dask pads no empty arrays)
+            return np.full_like(x, v, shape=shape)
+        for axis, (_, _, it) in enumerate(config):
+            if it:
+                x = _interleave(x, v, axis, it)
         crop = tuple(slice(-lo if lo < 0 else 0, d + hi if hi < 0 else d)
                      for d, (lo, hi, _) in zip(x.shape, config))
         return np.pad(x[crop], [(max(lo, 0), max(hi, 0)) for lo, hi, _ in config],
