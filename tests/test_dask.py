@@ -465,3 +465,15 @@ def test_pad_on_dask_matches_numpy(shape, config):
     got = pad_p.impl(da.from_array(x, chunks=2), 0.5, config=config)
     assert isinstance(got, da.Array)
     np.testing.assert_array_equal(computed(got), pad_p.impl(x, 0.5, config=config))
+
+
+def test_lowered_and_compiled_on_dask(data, counting):
+    """jit(f).lower(...) shows the program for the arguments' array type, and its
+    .compile()d form runs it (lazily) on Dask arrays."""
+    w, X, y, Xd, yd = data
+    f = fd.jit(fd.grad(tanh_loss))
+    lowered = f.lower(w, Xd, yd)
+    assert "np.tanh(" in lowered.as_text() and "out=" not in lowered.as_text()
+    out = lowered.compile()(w, Xd, yd)
+    assert isinstance(out, da.Array) and counting.calls == 0
+    np.testing.assert_allclose(computed(out), fd.grad(tanh_loss)(w, X, y), rtol=1e-10)

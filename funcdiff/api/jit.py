@@ -155,7 +155,9 @@ class Compiled:
                 f"{tree} of types {', '.join(a.str_short() for a in got) or 'none'}.  "
                 "Pass arguments of the lowered types (static arguments left out), or call "
                 "the jitted function, which compiles once per signature.")
-        outs = [to_output(o) for o in self._entry.fn(*leaves)]
+        fn = self._entry.fn if not arraylib.state.active else \
+            _program_for(self._entry, leaves, self._name)
+        outs = [to_output(o) for o in fn(*leaves)]
         return tree_unflatten(self._entry.out_tree, outs)
 
     def __repr__(self):
@@ -163,6 +165,21 @@ class Compiled:
 
 
 _relaxed_gc = relaxed_gc   # (one shared switch: core.trace's)
+
+
+def _program_for(entry, leaves, name):
+    """The compiled function of ``entry`` (compiled already) for the array library of
+    ``leaves`` (or of the function's constants): the NumPy program, or code computing
+    lazily on Dask arrays, through the namespace on array-API arrays, compiled once per
+    array type."""
+    kind = arraylib.array_kind(leaves) or arraylib.array_kind(entry.closed.consts)
+    if kind is None:
+        return entry.fn
+    if kind not in entry.foreign:
+        # (no numexpr fusion: numexpr computes on NumPy arrays only)
+        entry.foreign.setdefault(kind, compile_jaxpr(optimize(entry.closed), name,
+                                                     array_kind=kind))
+    return entry.foreign[kind][0]
 
 
 def _static_key(v, what):
@@ -307,19 +324,6 @@ class JittedFunction:
                     seconds, len(entry.closed.jaxpr.eqns), len(entry.optimized.jaxpr.eqns))
         return entry
 
-    def _foreign_fn(self, entry, leaves):
-        """(Under the lock.)  The compiled program for the array library of ``leaves``
-        (or of the function's constants): code computing lazily on Dask arrays, through
-        the namespace on array-API arrays; compiled once per array type."""
-        kind = arraylib.array_kind(leaves) or arraylib.array_kind(entry.closed.consts)
-        if kind is None:
-            return entry.fn
-        if kind not in entry.foreign:
-            # (no numexpr fusion: numexpr computes on NumPy arrays only)
-            entry.foreign[kind] = compile_jaxpr(optimize(entry.closed), self.__name__,
-                                                array_kind=kind)
-        return entry.foreign[kind][0]
-
     def _lookup(self, key, nargs):
         with self._lock:
             entry = self._cache.get(key)
@@ -385,7 +389,7 @@ class JittedFunction:
                     self._compile(entry)
                     self._update_fast(key, entry, args, kwargs)
                     fn = entry.fn if not arraylib.state.active else \
-                        self._foreign_fn(entry, leaves)
+                        _program_for(entry, leaves, self.__name__)
                 outs = [to_output(o) for o in fn(*leaves)]
                 if debug_flags.nans:   # re-run op by op to name the op that made a NaN
                     check_compiled(outs, entry.closed.jaxpr, entry.closed.consts, leaves,
@@ -477,11 +481,12 @@ class JittedFunction:
         key, leaves, nargs = self._split(args, kwargs)
         entry = self._lookup(key, nargs)
         kind = None
+        if arraylib.state.active:   # another library's arrays: the program for them
+            kind = arraylib.array_kind(leaves) or arraylib.array_kind(entry.closed.consts)
         with self._lock:
             self._compile(entry)
-            if arraylib.state.active and self._foreign_fn(entry, leaves) is not entry.fn:
-                kind = arraylib.array_kind(leaves) or arraylib.array_kind(
-                    entry.closed.consts)
+            if kind is not None:
+                _program_for(entry, leaves, self.__name__)
         return Lowered(entry, key, self.__name__, kind)
 
     def cache_info(self) -> CacheInfo:

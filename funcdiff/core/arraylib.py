@@ -192,6 +192,11 @@ def to_namespace(xp, *vals):
             for v in vals]
 
 
+def xp_array(xp, v):
+    """``v`` (a NumPy array or scalar, or already ``xp``'s) as an array of ``xp``."""
+    return to_namespace(xp, v)[0]
+
+
 def dispatcher(prim):
     """``fn(*vals, **params)`` applying ``prim`` via ``apply``: what jit's generated code
     calls for a primitive on foreign arrays where it has no namespace spelling."""

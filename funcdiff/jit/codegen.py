@@ -135,7 +135,7 @@ class _Gen:
             # NumPy constants and literals join the namespace (Python scalars may stay)
             args = [s if type(a) is Var and a not in self.jaxpr.constvars or
                     type(a) is Literal and type(a.val) in (bool, int, float, complex)
-                    else f"xp.asarray({s})" for a, s in zip(eqn.invars, args)]
+                    else f"_alib.xp_array(xp, {s})" for a, s in zip(eqn.invars, args)]
             return f"xp.{prim.xp_name}({', '.join(args)})"
         if not self.xp and prim.ufunc is not None:
             return self.expr(eqn, args)
@@ -143,7 +143,7 @@ class _Gen:
                           args, eqn.params)
         if self.xp and not any(type(a) is Var and a not in self.jaxpr.constvars
                                for a in eqn.invars):
-            return f"xp.asarray({call})"   # made from constants alone: a NumPy array
+            return f"_alib.xp_array(xp, {call})"   # made from constants: a NumPy array
         return call
 
     def _call(self, fn, args, params):
