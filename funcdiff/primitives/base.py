@@ -870,10 +870,13 @@ def _reducer(name, np_fn, keep_dtype=True):
 
     def impl(x, *, axes):
         x = asarray(x)
-        dtype = {"dtype": x.dtype} if keep_dtype and np_fn in (np.sum, np.prod) else {}
-        if ufunc is not None and type(x) is np.ndarray:
-            return ufunc.reduce(x, axis=axes, **dtype)
-        return np_fn(x, axis=axes, **dtype)   # (Dask has no ufunc.reduce)
+        if type(x) is not np.ndarray:   # another library's array: no ufunc.reduce (Dask)
+            return np_fn(x, axis=axes, dtype=x.dtype) if keep_dtype and \
+                np_fn in (np.sum, np.prod) else np_fn(x, axis=axes)
+        if ufunc is not None:
+            return ufunc.reduce(x, axis=axes, dtype=x.dtype) if keep_dtype and \
+                np_fn in (np.sum, np.prod) else ufunc.reduce(x, axis=axes)
+        return np_fn(x, axis=axes)
 
     def abstract_eval(x, *, axes):
         _check_axes(name, x, axes)
