@@ -38,6 +38,7 @@ WORKLOADS = {
     "sparse": "sparse Jacobians and Hessians by coloring: Bratu, Rosenbrock",
     "blocked": "jit's cache-blocked fusion (block sizes, threshold, numexpr) and the "
                "Hessian row",
+    "dask": "a gradient over a chunked dataset on Dask: in process and on a LocalCluster",
 }
 
 

@@ -10,7 +10,8 @@ import sys
 from . import core  # noqa: F401
 from . import tree_util as tree_util  # noqa: F401
 from .core.check import check_jaxpr  # noqa: F401
-from .core.errors import (ConcretizationError, DerivativeCutWarning,  # noqa: F401
+from .core.errors import (ArrayLibraryError, ArrayLibraryFallbackWarning,  # noqa: F401
+                          ConcretizationError, DerivativeCutWarning,
                           FuncdiffError, FuncdiffIndexError, FuncdiffTypeError,
                           FuncdiffValueError, FuncdiffWarning, GradientError,
                           ImplicitGradientWarning, RetraceWarning,
@@ -55,7 +56,8 @@ __all__ = [
     "FuncdiffWarning", "RetraceWarning", "BatchingError", "ConcretizationError", "DerivativeCutWarning", "GradientError",
     "ImplicitGradientWarning", "NonConcreteBooleanIndexError", "ShapeError",
     "StructureError", "TracerArrayConversionError", "TracerBufferWriteError",
-    "TracerLeakError", "UnsupportedNumpyFunctionError",
+    "TracerLeakError", "UnsupportedNumpyFunctionError", "ArrayLibraryError",
+    "ArrayLibraryFallbackWarning",
 ]
 # public submodules: attributes and in dir(), but not in __all__ (a star import must not
 # bind ``numpy``)

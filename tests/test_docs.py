@@ -10,6 +10,8 @@ from _markdown import table_layout_problems
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FILES = [ROOT / "README.md"] + sorted((ROOT / "docs").glob("**/*.md"))
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+# `<!-- requires: dask -->` on a page: its blocks run only where that module imports
+_REQUIRES = re.compile(r"^<!-- requires: ([\w.]+) -->$", re.M)
 
 
 def _blocks(path):
@@ -19,6 +21,8 @@ def _blocks(path):
 @pytest.mark.parametrize("path", [p for p in FILES if _blocks(p)],
                          ids=lambda p: str(p.relative_to(ROOT)))
 def test_code_blocks_run(path, monkeypatch, tmp_path):
+    for module in _REQUIRES.findall(path.read_text()):   # optional extras a page runs
+        pytest.importorskip(module, reason=f"{path.name} runs {module} (an optional extra)")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("FUNCDIFF_FAST", "1")
     namespace = {"__name__": f"doc_{path.stem}"}

@@ -11,6 +11,7 @@ import re
 
 import numpy as np
 
+from ..core import arraylib
 from ..core.avals import OPERAND_KINDS, ShapedArray, aval_of_value, check_operand
 from ..core.errors import FuncdiffTypeError
 from ..core.trace import Tracer
@@ -35,6 +36,10 @@ def leaf_operand(x, what="argument"):
         return np.asarray(check_operand(x, what))
     if isinstance(x, np.generic):
         return check_operand(x, what)
+    if arraylib.is_foreign(x):   # Dask, CuPy, torch ...: computed on by their library
+        arraylib.aval_of(x, what)
+        arraylib.state.active = True
+        return x
     if isinstance(x, (numbers.Number, list, tuple)) or hasattr(x, "__array__"):
         a = np.asarray(x)
         if a.dtype.kind == "O":   # Fraction, Decimal, ragged lists: name the type
@@ -93,7 +98,12 @@ def call_leaf_paths(tree: PyTreeDef, names, kwargs_tree: PyTreeDef | None = None
 
 
 def leaf_aval(x) -> ShapedArray:
-    return x.ir_var.aval if type(x) is Tracer else aval_of_value(x)
+    if type(x) is Tracer:
+        return x.ir_var.aval
+    try:
+        return aval_of_value(x)
+    except TypeError:   # another library's array (leaf_operand let it through)
+        return arraylib.aval_of(x)
 
 
 def flatten_fun(f, in_tree):

@@ -10,16 +10,17 @@ import numpy as np
 
 from ._flat import (arg_names, call_leaf_paths, flatten_args, flatten_fun, leaf_aval,
                     leaf_operand, to_output)
+from ..core import arraylib
 from ..core.avals import float0, is_differentiable_dtype
 from ..core.ir import ClosedJaxpr
 from ..core.errors import GradientError, StructureError, FuncdiffTypeError, FuncdiffValueError
-from ..core.trace import trace_flat
+from ..core.trace import state, trace_flat
 from ..core.tracebacks import api_boundary
 from ..primitives.base import convert_element_type, full, reshape, transpose
 from ..primitives.shape import slice_
 from .executor import linearize_flat
 from ..transforms.vmap import batch_eval, move_outputs
-from ..tree_util import tree_flatten, tree_unflatten
+from ..tree_util import tree_flatten, tree_map, tree_unflatten
 
 
 def _argnums_tuple(argnums, nargs, fname):
@@ -41,10 +42,21 @@ def _partial(f, args, kwargs, argnums):
     """``g(*diff_args)`` = ``f`` with the other positional args fixed."""
     def g(*diff):
         full = list(args)
+        if arraylib.state.active:
+            full = [tree_map(_traced_const, a) for a in full]
         for i, d in zip(argnums, diff):
             full[i] = d
         return f(*full, **kwargs)
     return g
+
+
+def _traced_const(x):
+    """An array-API array (array-api-strict, torch) that is not differentiated enters
+    the trace as a constant tracer: their operators refuse a tracer on the right
+    (``X @ w`` raises instead of deferring to ``w``), a tracer's operators take them."""
+    if arraylib.is_foreign(x) and not arraylib.numpy_protocols(x) and state.stack:
+        return state.stack[-1].const_tracer(x)
+    return x
 
 
 def _fun_name(f):
@@ -281,7 +293,8 @@ def _assemble(grads, diff_mask, leaves, in_tree):
     for x, d in zip(leaves, diff_mask):
         if d:
             g = to_output(next(it))
-            if type(g) is not type(x) and not hasattr(g, "_trace"):
+            if type(g) is not type(x) and not hasattr(g, "_trace") and \
+                    not arraylib.is_foreign(g):   # (lazy gradients stay lazy)
                 a = leaf_aval(x)
                 g = np.asarray(g, dtype=a.dtype) if np.ndim(g) or a.shape else \
                     a.dtype.type(g)

@@ -18,6 +18,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ..core import arraylib
 from ..core.avals import is_differentiable_dtype
 from ..core.debug import check_compiled, check_nans, flags as debug_flags
 from ..core.interpret import eval_jaxpr
@@ -103,7 +104,8 @@ class _Recipe:
     the linear jaxpr, its transpose, compiled forms, and (for the eager cache) how to
     get the residuals from a new trace's values."""
 
-    def __init__(self, lin_jaxpr, n_res, diff_mask, out_avals):
+    def __init__(self, lin_jaxpr, n_res, diff_mask, out_avals, kind=None):
+        self.kind = kind          # the array type compiled for (None: NumPy)
         self.lin_jaxpr = lin_jaxpr
         self.n_res = n_res
         self.diff_mask = diff_mask
@@ -118,7 +120,7 @@ class _Recipe:
     def known(self, data):
         """Primal outputs and residuals for a new call's trace-0 values."""
         if self._known_fn is None:
-            self._known_fn = _compile(self.known_closed, "known")
+            self._known_fn = _compile(self.known_closed, "known", self.kind)
         args = [data[i] for i in self.sources]
         outs = self._known_fn(*args)
         if debug_flags.nans:
@@ -135,21 +137,22 @@ class _Recipe:
     def backward_fn(self, consume=False):
         if consume:
             if self._consuming_fn is None:
-                self._consuming_fn = _compile(self.backward(), "backward", consume=True)
+                self._consuming_fn = _compile(self.backward(), "backward", self.kind,
+                                              consume=True)
             return self._consuming_fn
         if self._backward_fn is None:
-            self._backward_fn = _compile(self.backward(), "backward")
+            self._backward_fn = _compile(self.backward(), "backward", self.kind)
         return self._backward_fn
 
     def lin_fn(self):
         if self._lin_fn is None:
-            self._lin_fn = _compile(ClosedJaxpr(self.lin_jaxpr, []), "linear")
+            self._lin_fn = _compile(ClosedJaxpr(self.lin_jaxpr, []), "linear", self.kind)
         return self._lin_fn
 
 
-def _compile(closed, name, consume=False):
+def _compile(closed, name, kind=None, consume=False):
     return compile_jaxpr(optimize(closed), name, copy_inputs=False,
-                         consume_inputs=consume)[0]
+                         consume_inputs=consume, array_kind=kind)[0]
 
 
 # -- the eager cache: calls that trace to the same IR reuse the linearization ----------
@@ -440,9 +443,11 @@ def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None, user_fun=None)
     if not (top and concrete):
         return _linearize_nested(closed0, primals, avals, diff_mask, n_out, n_t)
 
-    key = _structure_key(j0, (n_t, tuple(diff_mask)))
     data = _data(closed0, trace0, vals, out_vals)
     del trace0, out_vals
+    # programs are compiled per array library (Dask arrays get lazy code)
+    kind = arraylib.array_kind(data) if arraylib.state.active else None
+    key = _structure_key(j0, (n_t, tuple(diff_mask), kind))
     if key is not None:
         recipe = _CACHE.get(key)
         if recipe is not None:
@@ -468,7 +473,7 @@ def linearize_flat(flat_fun, primals, avals, n_tangent_outs=None, user_fun=None)
         trace1.values.update((v, data[i]) for i, v in enumerate(known_j.invars)
                              if v not in trace1.values)
     known_vals = _read_known(known_j, closed1.consts, trace1.values)
-    recipe = _Recipe(lin_j, len(residuals), diff_mask, out_avals)
+    recipe = _Recipe(lin_j, len(residuals), diff_mask, out_avals, kind)
     if key is not None:
         recipe.sources = sources
         # (``prune_invars`` also drops constvars only dead work read -- a rule's own
@@ -517,7 +522,7 @@ def _read_known(jaxpr, consts, values):
                 continue
             ins = [v.val if type(v) is Literal else env[v] if v in env else values[v]
                    for v in eqn.invars]
-            out = eqn.primitive.impl(*ins, **eqn.params)
+            out = arraylib.apply(eqn.primitive, ins, eqn.params)
             if debug_flags.nans:
                 check_nans(eqn.primitive, ins, out, eqn.source_info, eqn.params,
                            "the forward pass")

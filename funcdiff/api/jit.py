@@ -21,6 +21,7 @@ import numpy as np
 
 from ..analysis.cost import jaxpr_cost
 from ..config import config, logger
+from ..core import arraylib
 from ..core.debug import check_compiled, flags as debug_flags
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError, RetraceWarning
 from ..core.ir import ExactKey, closure_convert
@@ -28,7 +29,7 @@ from ..core.trace import Tracer, relaxed_gc, state, trace_active, trace_flat
 from ..core.tracebacks import api_boundary, reraise_filtered
 from ..higher_order.call import jit_call_p
 from ..jit.codegen import compile_jaxpr
-from ..jit.passes import lower as _lower_passes
+from ..jit.passes import lower as _lower_passes, optimize
 from ..tree_util import tree_flatten, tree_structure, tree_unflatten
 from ._flat import (arg_names, call_leaf_paths, flatten_fun, leaf_aval, leaf_operands,
                     to_output)
@@ -40,7 +41,7 @@ _LEAF_TREE = tree_structure(0)
 
 class _Entry:
     __slots__ = ("closed", "out_tree", "fn", "source", "optimized", "has_tracer_consts",
-                 "call", "trace_seconds")
+                 "call", "trace_seconds", "foreign")
 
 
 class Lowered:
@@ -74,10 +75,11 @@ class Lowered:
     cost_analysis : the same analysis for any function.
     """
 
-    def __init__(self, entry, key=None, name="fun"):
+    def __init__(self, entry, key=None, name="fun", array_kind=None):
         self._entry = entry
         self._key = key
         self._name = name
+        self._kind = array_kind   # another library's array type (Dask ...): its program
 
     @property
     def jaxpr(self):
@@ -85,6 +87,8 @@ class Lowered:
 
     @property
     def source(self):
+        if self._kind is not None:
+            return self._entry.foreign[self._kind][1]
         return self._entry.source
 
     def as_text(self):
@@ -96,7 +100,7 @@ class Lowered:
         >>> print(fd.jit(lambda x: x * 2.0).lower(np.ones(3)).as_text())  # doctest: +ELLIPSIS
         def ...
         """
-        return self._entry.source
+        return self.source
 
     def compile(self):
         """The compiled program: ``Compiled``, called with the (non-static) arguments
@@ -151,7 +155,9 @@ class Compiled:
                 f"{tree} of types {', '.join(a.str_short() for a in got) or 'none'}.  "
                 "Pass arguments of the lowered types (static arguments left out), or call "
                 "the jitted function, which compiles once per signature.")
-        outs = [to_output(o) for o in self._entry.fn(*leaves)]
+        fn = self._entry.fn if not arraylib.state.active else \
+            _program_for(self._entry, leaves, self._name)
+        outs = [to_output(o) for o in fn(*leaves)]
         return tree_unflatten(self._entry.out_tree, outs)
 
     def __repr__(self):
@@ -159,6 +165,21 @@ class Compiled:
 
 
 _relaxed_gc = relaxed_gc   # (one shared switch: core.trace's)
+
+
+def _program_for(entry, leaves, name):
+    """The compiled function of ``entry`` (compiled already) for the array library of
+    ``leaves`` (or of the function's constants): the NumPy program, or code computing
+    lazily on Dask arrays, through the namespace on array-API arrays, compiled once per
+    array type."""
+    kind = arraylib.array_kind(leaves) or arraylib.array_kind(entry.closed.consts)
+    if kind is None:
+        return entry.fn
+    if kind not in entry.foreign:
+        # (no numexpr fusion: numexpr computes on NumPy arrays only)
+        entry.foreign.setdefault(kind, compile_jaxpr(optimize(entry.closed), name,
+                                                     array_kind=kind))
+    return entry.foreign[kind][0]
 
 
 def _static_key(v, what):
@@ -285,6 +306,7 @@ class JittedFunction:
         entry.out_tree = store["out_tree"]
         entry.has_tracer_consts = any(type(c) is Tracer for c in closed.consts)
         entry.fn = entry.source = entry.optimized = entry.call = None
+        entry.foreign = {}   # array type (Dask, torch ...) -> (fn, source) for it
         return entry
 
     def _compile(self, entry):
@@ -366,7 +388,9 @@ class JittedFunction:
                 with self._lock:
                     self._compile(entry)
                     self._update_fast(key, entry, args, kwargs)
-                outs = [to_output(o) for o in entry.fn(*leaves)]
+                    fn = entry.fn if not arraylib.state.active else \
+                        _program_for(entry, leaves, self.__name__)
+                outs = [to_output(o) for o in fn(*leaves)]
                 if debug_flags.nans:   # re-run op by op to name the op that made a NaN
                     check_compiled(outs, entry.closed.jaxpr, entry.closed.consts, leaves,
                                    f"jit({self.__name__})")
@@ -454,11 +478,16 @@ class JittedFunction:
             b:f64[2] = add a 1.0
           in (b,) }
         """
-        key, _, nargs = self._split(args, kwargs)
+        key, leaves, nargs = self._split(args, kwargs)
         entry = self._lookup(key, nargs)
+        kind = None
+        if arraylib.state.active:   # another library's arrays: the program for them
+            kind = arraylib.array_kind(leaves) or arraylib.array_kind(entry.closed.consts)
         with self._lock:
             self._compile(entry)
-        return Lowered(entry, key, self.__name__)
+            if kind is not None:
+                _program_for(entry, leaves, self.__name__)
+        return Lowered(entry, key, self.__name__, kind)
 
     def cache_info(self) -> CacheInfo:
         """The cache statistics: ``CacheInfo(hits, misses, entries, maxsize)``.

@@ -207,6 +207,20 @@ class UnsupportedNumpyFunctionError(FuncdiffTypeError):
     """
 
 
+class ArrayLibraryError(FuncdiffTypeError):
+    """A primitive met an array of another library (Dask, CuPy, array-API arrays such as
+    PyTorch tensors) that it cannot run on, or such an array has no usable shape/dtype.
+
+    The message names the primitive and the array type.  See docs/scaling.md for what
+    runs on which library.
+
+    Examples
+    --------
+    >>> print(issubclass(fd.ArrayLibraryError, TypeError))
+    True
+    """
+
+
 class FuncdiffWarning(UserWarning):
     """Base class of funcdiff's warnings that are not about derivatives.
 
@@ -237,6 +251,18 @@ class RetraceWarning(FuncdiffWarning):
     ...         _ = f(np.ones(n))
     >>> print([w.category.__name__ for w in caught])
     ['RetraceWarning']
+    """
+
+
+class ArrayLibraryFallbackWarning(FuncdiffWarning):
+    """A primitive on another library's array fell back to NumPy: its operands were
+    converted (a Dask array computed, into memory).  Issued once per primitive and
+    array type.
+
+    Examples
+    --------
+    >>> print(issubclass(fd.ArrayLibraryFallbackWarning, fd.FuncdiffWarning))
+    True
     """
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from . import arraylib
 from .ir import Jaxpr, eval_eqns
 from .source import source_context, state
 from .trace import bind
@@ -37,6 +38,8 @@ def _bind_eqn(eqn, invals):
 
 
 def _impl_eqn(eqn, invals):
+    if arraylib.state.active:   # perhaps another library's arrays (Dask, torch, ...)
+        return arraylib.apply(eqn.primitive, invals, eqn.params)
     return eqn.primitive.impl(*invals, **eqn.params)
 
 

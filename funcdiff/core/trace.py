@@ -21,6 +21,7 @@ import threading
 
 import numpy as np
 
+from . import arraylib as _alib
 from .avals import _PY_SCALAR_AVALS, OPERAND_KINDS, ShapedArray, aval_of_value, check_operand
 from .debug import check_nans, flags as _flags
 from .errors import (ConcretizationError, FuncdiffError, FuncdiffTypeError,
@@ -101,6 +102,10 @@ class Primitive:
                           ``grad``'s forward trace), never at ``jit`` trace time; see
                           ``core.ir.has_effects`` for eqns holding such a primitive in a
                           sub-program
+    ``xp_name``           the array-API standard's elementwise function computing it
+                          (``"tanh"``), for arrays without NumPy's protocols
+    ``xp_impl``           ``(xp, *values, **params)``: it on namespace ``xp``'s arrays
+                          (``primitives/arrayapi.py``; ``core/arraylib.py`` uses both)
     ====================  ==========================================================
     """
 
@@ -119,6 +124,8 @@ class Primitive:
     inline = None
     effectful = False
     sparsity = None
+    xp_name = None
+    xp_impl = None
 
     def __init__(self, name: str, *, multiple_results: bool = False, linear: bool = False):
         if name in registry:
@@ -379,16 +386,25 @@ class JaxprTrace:
             if lit.aval.dtype.kind not in OPERAND_KINDS:   # (arrays: checked on capture)
                 check_operand(x, _CONST)
             return lit, lit.val
-        if isinstance(x, np.ndarray):
+        if isinstance(x, np.ndarray) or _alib.is_foreign(x):
             return self._capture(x, x), x
         raise FuncdiffTypeError(f"{type(x).__name__} is not a valid funcdiff operand")
+
+    def const_tracer(self, x) -> Tracer:
+        """A tracer of this trace standing for the constant array ``x``."""
+        return Tracer(self, self._capture(x, x), x)
 
     def _capture(self, x, val):
         v = self._const_ids.get(id(x))
         if v is None:
-            if type(x) is not Tracer:
+            if type(x) is Tracer:
+                aval = x.aval
+            elif isinstance(x, np.ndarray):
                 check_operand(x, _CONST)   # masked arrays, non-numeric dtypes
-            aval = x.aval if type(x) is Tracer else ShapedArray(x.shape, x.dtype)
+                aval = ShapedArray(x.shape, x.dtype)
+            else:                          # another library's array (Dask, torch, ...)
+                _alib.state.active = True
+                aval = _alib.aval_of(x, _CONST)
             v = self._const_ids[id(x)] = Var(aval)
             self.constvars.append(v)
             self.consts.append(x)       # keeps id(x) valid while the trace lives
@@ -450,7 +466,8 @@ class JaxprTrace:
             # custom_jvp, or a loop body) is traced on known values
             known = self.run_effects
         if known:
-            out = prim.impl(*vals, **params)
+            out = _alib.apply(prim, vals, params) if _alib.state.active else \
+                prim.impl(*vals, **params)
             if _flags.nans:
                 check_nans(prim, vals, out, src, params)
         else:
@@ -545,7 +562,8 @@ def bind(prim, args, params):
     for a in args:
         if type(a) is Tracer:
             raise leak_error(a, f"passed to `{prim.name}`")
-    out = prim.impl(*args, **params)
+    out = _alib.apply(prim, args, params) if _alib.state.active else \
+        prim.impl(*args, **params)
     if _flags.nans:
         check_nans(prim, args, out, current_source_info(), params)
     return out
@@ -632,5 +650,10 @@ def trace_flat(fun, in_avals, in_vals=None, kind="transform", run_effects=False,
 def get_aval(x) -> ShapedArray:
     if type(x) is Tracer:
         return x.ir_var.aval
-    return aval_of_value(x)
+    try:
+        return aval_of_value(x)
+    except TypeError:
+        if _alib.is_foreign(x):   # Dask, torch ...: their shape and dtype
+            return _alib.aval_of(x)
+        raise
 

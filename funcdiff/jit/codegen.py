@@ -22,7 +22,10 @@ import weakref
 
 import numpy as np
 
+from ..core import arraylib
 from ..core.ir import ClosedJaxpr, Literal, Var
+# (loaded for the array-API rules it sets on primitives: xp_name, xp_impl)
+from ..primitives import arrayapi as _arrayapi  # noqa: F401
 from . import runtime as _rt
 from .memory import by_value, inplace_buffer, owns, shares_input_memory, viewed_vars
 from .passes import lower
@@ -59,11 +62,22 @@ _DTYPE_SOURCE: dict = {}   # builtin dtype -> "np.<name>" (dtype.name is slow to
 
 
 class _Gen:
-    def __init__(self, jaxpr, consts, name, copy_inputs=True, consume_inputs=False):
+    def __init__(self, jaxpr, consts, name, copy_inputs=True, consume_inputs=False,
+                 array_kind=None):
         self.copy_inputs = copy_inputs
         self.consume_inputs = consume_inputs
         self.jaxpr = jaxpr
         self.globals = {"np": np, "_rt": _rt, "math": math}
+        # Code for another library's arrays (``array_kind``, e.g. dask.array.Array):
+        # nothing is written ``out=`` (their arrays are immutable or lazy); elementwise
+        # ufuncs stay NumPy calls for libraries NumPy hands them to (Dask, CuPy) and
+        # become ``xp.<name>`` calls on the arrays' namespace ``xp`` for the others
+        # (array-api-strict, torch); every other primitive calls ``apply_<name>``, which
+        # runs it as the eager interpreter does (core/arraylib.py).
+        self.array_kind = array_kind
+        self.xp = array_kind is not None and not arraylib.numpy_protocols(array_kind)
+        if array_kind is not None:
+            self.globals["_alib"] = arraylib
         self.names = {}
         self.lines = []
         self.name = name
@@ -212,6 +226,33 @@ class _Gen:
         lines.append(f"del {', '.join(dict.fromkeys(temps + scratch + ['k', 'b']))}")
         return lines
 
+    def foreign_expr(self, eqn, args):
+        """An eqn's expression in code for another library's arrays (see __init__)."""
+        prim = eqn.primitive
+        if self.xp and prim.xp_name is not None and any(
+                type(a) is Var and a not in self.maybe_python for a in eqn.invars):
+            # NumPy constants and literals join the namespace (Python scalars may stay)
+            args = [s if type(a) is Var and a not in self.jaxpr.constvars or
+                    type(a) is Literal and type(a.val) in (bool, int, float, complex)
+                    else f"_alib.xp_array(xp, {s})" for a, s in zip(eqn.invars, args)]
+            return f"xp.{prim.xp_name}({', '.join(args)})"
+        if not self.xp and prim.ufunc is not None:
+            return self.expr(eqn, args)
+        call = self._call(self.const(arraylib.dispatcher(prim), f"apply_{prim.name}"),
+                          args, eqn.params)
+        if self.xp and not any(type(a) is Var and a not in self.jaxpr.constvars
+                               for a in eqn.invars):
+            return f"_alib.xp_array(xp, {call})"   # made from constants: a NumPy array
+        return call
+
+    def _call(self, fn, args, params):
+        parts = list(args) + [f"{k}={self.param(v)}" for k, v in params.items()
+                              if is_identifier(k)]
+        odd = {k: v for k, v in params.items() if not is_identifier(k)}
+        if odd:   # keyword names that are no identifiers: passed as a dict, not pasted
+            parts.append(f"**{self.const(odd, 'params')}")
+        return f"{fn}({', '.join(parts)})"
+
     def expr(self, eqn, args):
         prim = eqn.primitive
         emit = prim.emit
@@ -230,13 +271,7 @@ class _Gen:
             except (KeyError, IndexError):
                 pass
         # generic fallback: the primitive's own NumPy impl
-        fn = self.const(prim.impl, f"impl_{prim.name}")
-        kw = "".join(f", {k}={self.param(v)}" for k, v in eqn.params.items()
-                     if is_identifier(k))
-        odd = {k: v for k, v in eqn.params.items() if not is_identifier(k)}
-        if odd:   # keyword names that are no identifiers: passed as a dict, not pasted
-            kw += f", **{self.const(odd, 'params')}"
-        return f"{fn}({', '.join(args)}{kw})"
+        return self._call(self.const(prim.impl, f"impl_{prim.name}"), args, eqn.params)
 
     def _python_safe(self, eqn):
         """Whether ``eqn``'s operator template gives NumPy's result.  Python scalars reach
@@ -259,6 +294,13 @@ class _Gen:
         owned = set()            # vars holding fresh buffers this function allocated
         viewed = viewed_vars(j)  # vars some view-producing (or unknown) eqn reads
         body = []
+        expr = self.expr if self.array_kind is None else self.foreign_expr
+        if self.xp:   # the arrays' namespace; NumPy arguments (a cotangent) join it
+            names = [self.names[v] for v in [*j.constvars, *j.invars]]
+            body.append(f"xp = _alib.namespace({', '.join(names)})")
+            args = [self.names[v] for v in j.invars]
+            if args:
+                body.append(f"{', '.join(args)}, = _alib.to_namespace(xp, {', '.join(args)})")
         for eqn, dead in zip(j.eqns, dying):
             outs = eqn.outvars
             comment = location_comment(eqn.source_info)
@@ -271,23 +313,24 @@ class _Gen:
             if args is None:
                 pass
             elif not outs:     # an effect (debug_callback): a call statement
-                body.append(f"{self.expr(eqn, args)}{comment}")
+                body.append(f"{expr(eqn, args)}{comment}")
             elif eqn.primitive.multiple_results:
                 names = [self.new_name() for _ in outs]
                 for v, n in zip(outs, names):
                     self.names[v] = n
                 lhs = ", ".join(names) + ("," if len(names) == 1 else "")
-                body.append(f"{lhs} = {self.expr(eqn, args)}{comment}")
+                body.append(f"{lhs} = {expr(eqn, args)}{comment}")
             else:
                 out = outs[0]
-                buf = inplace_buffer(eqn, owned, viewed, dead, outputs)
+                buf = None if self.array_kind is not None else \
+                    inplace_buffer(eqn, owned, viewed, dead, outputs)
                 name = self.new_name()
                 self.names[out] = name
                 if buf is not None:
                     body.append(f"{name} = {self.ufunc(eqn.primitive.ufunc, eqn)}"
                                 f"({', '.join(args)}, out={self.names[buf]}){comment}")
                 else:
-                    body.append(f"{name} = {self.expr(eqn, args)}{comment}")
+                    body.append(f"{name} = {expr(eqn, args)}{comment}")
                 if owns(eqn, out):
                     owned.add(out)
             gone = [self.names[v] for v in dead if v not in outputs and v in self.names
@@ -314,15 +357,18 @@ class _Gen:
         return "\n".join(lines) + "\n"
 
 
-def compile_jaxpr(closed, name="jitted", copy_inputs=True, consume_inputs=False):
+def compile_jaxpr(closed, name="jitted", copy_inputs=True, consume_inputs=False,
+                  array_kind=None):
     """``(python_function, source)`` for a closed jaxpr; the function takes the invars
     positionally and returns the list of outputs.  With ``copy_inputs`` outputs that are
     inputs or constants are copied (callers never share a buffer with the program);
     internal callers that own their values turn it off.  With ``consume_inputs`` the
     function takes one list of the inputs instead, and empties it: given the only
-    references, it frees each input after its last use."""
+    references, it frees each input after its last use.  ``array_kind``: the type of
+    another library's arrays the code runs on (``core.arraylib.array_kind``), None for
+    NumPy."""
     ident = identifier(name, "jit_")
-    gen = _Gen(closed.jaxpr, closed.consts, ident, copy_inputs, consume_inputs)
+    gen = _Gen(closed.jaxpr, closed.consts, ident, copy_inputs, consume_inputs, array_kind)
     source = gen.generate()
     filename = f"<funcdiff-jit-{next(_counter)}-{ident}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)

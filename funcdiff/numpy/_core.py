@@ -17,6 +17,7 @@ import functools
 import numpy as np
 
 from .._np_compat import NUMPY2
+from ..core import arraylib
 from ..core.avals import ShapedArray
 from ..core.debug import check_function, flags as debug_flags
 from ..core.errors import FuncdiffError, FuncdiffTypeError, FuncdiffValueError
@@ -185,6 +186,9 @@ def operand(x, dtype=None):
                 _locate(e, "array")
                 raise
 
+    elif arraylib.is_foreign(x):   # Dask, CuPy, torch ...: computed on by their library
+        arraylib.state.active = True
+        out = x
     elif hasattr(x, "__array__") or hasattr(x, "__array_interface__"):
         out = np.asarray(x)
     else:

@@ -34,7 +34,8 @@ import numpy as np
 
 from .._np_compat import LEGACY_PROMOTION, nep50_operands
 from ..core.ad_types import UndefPrimal, Zero, is_undefined  # noqa: F401
-from ..core.avals import ShapedArray, aval_of_value, is_python_scalar, weak_sample
+from ..core.arraylib import asarray
+from ..core.avals import ShapedArray, is_python_scalar, weak_sample
 from ..core.errors import FuncdiffTypeError, ShapeError
 from ..core.trace import Primitive, get_aval
 
@@ -444,7 +445,7 @@ def _legacy_impl(np_fn, impl):
             out = np_fn(*ops)
             if all_0d:
                 out = out[0] if ufunc else out.reshape(())
-        want = result_dtype(np_fn, *[aval_of_value(a) for a in args])
+        want = result_dtype(np_fn, *[get_aval(a) for a in args])   # (Dask arrays too)
         if out.dtype != want:
             if want.kind in "iu":   # as NumPy 2: no silent wrap-around
                 for a in args:
@@ -658,9 +659,10 @@ def convert_element_type(x, *, dtype, weak_type=False):
 def _convert_impl(x, *, dtype, weak_type=False):
     if weak_type and np.ndim(x) == 0:
         return np.asarray(x).astype(dtype).item()
-    if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
+    if np.ndim(x) == 0 and (type(x) in _PY or isinstance(x, np.generic)):
         return dtype.type(x)
-    return np.asarray(x).astype(dtype, copy=False)
+    x = asarray(x)   # (another library's array stays one)
+    return x if x.dtype == dtype else x.astype(dtype)
 
 
 def _convert_abstract(x, *, dtype, weak_type=False):
@@ -874,7 +876,10 @@ def _reducer(name, np_fn, keep_dtype=True):
              np.min: np.minimum}.get(np_fn)
 
     def impl(x, *, axes):
-        x = np.asarray(x)
+        x = asarray(x)
+        if type(x) is not np.ndarray:   # another library's array: no ufunc.reduce (Dask)
+            return np_fn(x, axis=axes, dtype=x.dtype) if keep_dtype and \
+                np_fn in (np.sum, np.prod) else np_fn(x, axis=axes)
         if ufunc is not None:
             return ufunc.reduce(x, axis=axes, dtype=x.dtype) if keep_dtype and \
                 np_fn in (np.sum, np.prod) else ufunc.reduce(x, axis=axes)

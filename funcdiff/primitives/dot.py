@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.arraylib import asarray
 from ..core.avals import ShapedArray
 from ..core.errors import ShapeError
 from ..core.trace import Primitive
@@ -47,7 +48,7 @@ def _matmul_views(x_ndim, y_ndim, dimension_numbers):
 
 def _dot_impl(x, y, *, dimension_numbers):
     (lc, rc), (lb, rb) = dimension_numbers
-    x, y = np.asarray(x), np.asarray(y)
+    x, y = asarray(x), asarray(y)
     if not lb:
         views = _matmul_views(x.ndim, y.ndim, dimension_numbers)
         if views is not None:

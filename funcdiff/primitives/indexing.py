@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.arraylib import asarray
 from ..core.avals import ShapedArray
 from ..core.errors import FuncdiffIndexError, FuncdiffTypeError, ShapeError
 from ..core.trace import Primitive
@@ -356,7 +357,7 @@ def gather(x, *idx, indexer):
 
 
 def _gather_impl(x, *idx, indexer):
-    x = np.asarray(x)
+    x = asarray(x)   # (another library's array stays one: Dask indexes lazily)
     try:
         return x[build_index(indexer, idx)]
     except IndexError as e:

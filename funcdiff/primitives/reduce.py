@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.arraylib import asarray
 from ..core.avals import ShapedArray
 from ..core.errors import ShapeError
 from ..core.trace import Primitive
@@ -142,7 +143,7 @@ def _cumulative(name, np_fn):
     p.sparsity = "cumulative"
 
     def impl(x, *, axis, reverse=False):
-        x = np.asarray(x)
+        x = asarray(x)
         if reverse:
             return np.flip(np_fn(np.flip(x, axis), axis=axis, dtype=x.dtype), axis)
         return np_fn(x, axis=axis, dtype=x.dtype)

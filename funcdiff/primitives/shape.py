@@ -5,8 +5,11 @@ in base.py).  All are linear; each block holds the primitive, its shape rule, jv
 rule) is here because it slices and concatenates."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from ..core.arraylib import asarray
 from ..core.avals import ShapedArray
 from ..core.errors import ShapeError
 from .base import (Zero, _shape_prim, _zero_ct, aval, axis_size, bdim_at_front, cast_ct,
@@ -67,8 +70,30 @@ def _pad_shape(shape, config):
     return tuple(lo + hi + d + max(d - 1, 0) * it for d, (lo, hi, it) in zip(shape, config))
 
 
+def _interleave(x, v, axis, it):
+    """``it`` copies of ``v`` between neighbours along ``axis`` (interior padding),
+    with stack and reshape only (what a lazy library has)."""
+    d = x.shape[axis]
+    y = np.stack([x] + [np.full_like(x, v)] * it, axis=axis + 1)
+    y = np.reshape(y, x.shape[:axis] + (d * (it + 1),) + x.shape[axis + 1:])
+    return y[(slice(None),) * axis + (slice(0, max(d * (it + 1) - it, 0)),)]
+
+
 def _pad_impl(x, v, *, config):
-    x = np.asarray(x)
+    x = asarray(x)
+    if type(x) is not np.ndarray:
+        # another library's array (Dask): no in-place writes, its own functions, lazily:
+        # interior padding by interleaving, then crop and numpy.pad
+        shape = _pad_shape(x.shape, config)
+        if x.size == 0 or math.prod(shape) == 0:   # (Dask pads no empty arrays)
+            return np.full_like(x, v, shape=shape)
+        for axis, (_, _, it) in enumerate(config):
+            if it:
+                x = _interleave(x, v, axis, it)
+        crop = tuple(slice(-lo if lo < 0 else 0, d + hi if hi < 0 else d)
+                     for d, (lo, hi, _) in zip(x.shape, config))
+        return np.pad(x[crop], [(max(lo, 0), max(hi, 0)) for lo, hi, _ in config],
+                      constant_values=v)
     grown = [(max(lo, 0), max(hi, 0), it) for lo, hi, it in config]
     shape = _pad_shape(x.shape, grown)
     out = np.full(shape, v, dtype=x.dtype)
@@ -163,7 +188,7 @@ def slice_(x, start, limit, strides=None):
 
 
 def _slice_impl(x, *, start, limit, strides):
-    return np.asarray(x)[tuple(slice(a, b, s) for a, b, s in zip(start, limit, strides))]
+    return asarray(x)[tuple(slice(a, b, s) for a, b, s in zip(start, limit, strides))]
 
 
 def _slice_abstract(x, *, start, limit, strides):
@@ -221,7 +246,7 @@ def concatenate(xs, axis):
 
 
 def _concatenate_impl(*xs, axis):
-    return np.concatenate([np.asarray(x) for x in xs], axis=axis)
+    return np.concatenate([asarray(x) for x in xs], axis=axis)
 
 
 def _concatenate_abstract(*xs, axis):
