@@ -154,3 +154,19 @@ def test_cupy_equals_numpy(np_data):
             out = t(f, cupy.asarray(w), cupy.asarray(X), cupy.asarray(y))
             assert isinstance(out, cupy.ndarray), (name, type(out))
             np.testing.assert_allclose(cupy.asnumpy(out), t(f, w, X, y), rtol=1e-10)
+
+
+def test_undifferentiated_arguments_keep_their_identity_once_array_api_is_active(xp):
+    """Rebuilding non-differentiated arguments (so that array-API arrays in them enter
+    the trace as constants) must not replace the caller's other objects: a list the
+    function appends to is still the caller's list."""
+    fd.grad(lambda w: fnp.sum(w * w))(xp.asarray([1.0, 2.0]))   # the namespace path is on
+    log = []
+
+    def f(W, x, log):
+        log.append("called")
+        return fnp.sum(fnp.tanh(x @ W))
+
+    g = fd.grad(f)(np.eye(3), np.ones((2, 3)), log)
+    assert log == ["called"]
+    np.testing.assert_allclose(g, np.ones((2, 3)).T @ (1 - np.tanh(np.ones((2, 3))) ** 2))

@@ -20,7 +20,7 @@ from ..primitives.base import convert_element_type, full, reshape, transpose
 from ..primitives.shape import slice_
 from .executor import linearize_flat
 from ..transforms.vmap import batch_eval, move_outputs
-from ..tree_util import tree_flatten, tree_map, tree_unflatten
+from ..tree_util import tree_flatten, tree_leaves, tree_map, tree_unflatten
 
 
 def _argnums_tuple(argnums, nargs, fname):
@@ -43,7 +43,10 @@ def _partial(f, args, kwargs, argnums):
     def g(*diff):
         full = list(args)
         if arraylib.state.active:
-            full = [tree_map(_traced_const, a) for a in full]
+            # (only arguments holding such arrays are rebuilt: any other keeps its
+            # identity -- a list the function appends to stays the caller's list)
+            full = [tree_map(_traced_const, a) if any(
+                arraylib.is_foreign(x) for x in tree_leaves(a)) else a for a in full]
         for i, d in zip(argnums, diff):
             full[i] = d
         return f(*full, **kwargs)
