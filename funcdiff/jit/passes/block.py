@@ -25,6 +25,8 @@ otherwise (a transposed or Fortran-ordered operand costs one full-size copy).
 """
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
 
 from ...config import config
@@ -117,6 +119,8 @@ def blocked_fusion(closed: ClosedJaxpr) -> ClosedJaxpr:
                 readers.setdefault(a, []).append(i)
     reductions = {i for i, e in enumerate(j.eqns)
                   if _reduction_ok(e) and producer.get(e.invars[0]) in elementwise}
+    elementwise -= _kept_for_later(j, elementwise | reductions, readers)
+    reductions = {i for i in reductions if producer.get(j.eqns[i].invars[0]) in elementwise}
     groups = []
     todo = elementwise | reductions
     while todo:
@@ -144,6 +148,34 @@ def blocked_fusion(closed: ClosedJaxpr) -> ClosedJaxpr:
         elif i not in member:
             new_eqns.append(e)
     return ClosedJaxpr(Jaxpr(j.constvars, j.invars, j.outvars, new_eqns), closed.consts)
+
+
+def _kept_for_later(j, eligible, readers):
+    """Eligible eqns whose values are read only across other work (a derivative's
+    ``1 - tanh(z)**2`` computed in the forward pass, read in the backward one), or only
+    by such eqns: left out of the groups.  A group would write them out full-size where
+    they are made, to live until the far reader; left alone, numexpr's fusion computes
+    them at that reader from values kept anyway (a forward pass of a deep network keeps
+    one array a layer, not two)."""
+    outvars = {v for v in j.outvars if type(v) is Var}
+    # positions of the eqns that are no group's (matmuls, gathers, ...): "other work"
+    other = [k for k in range(len(j.eqns)) if k not in eligible]
+
+    later = set()
+    for i in sorted(eligible, reverse=True):
+        v = j.eqns[i].outvars[0]
+        if v in outvars:
+            continue
+        rs = readers.get(v, ())
+        if rs and all(r in later or _work_between(other, i, r) for r in rs):
+            later.add(i)
+    return later
+
+
+def _work_between(other, i, r):
+    """Whether an eqn of ``other`` (sorted positions) lies strictly between i and r."""
+    k = bisect.bisect_right(other, i)
+    return k < len(other) and other[k] < r
 
 
 def _components(j, todo, producer, reductions):
