@@ -379,17 +379,15 @@ def test_views_of_blocked_results_and_inputs_as_outputs(rng):
     assert x[0, 0] != 0.0                           # ...and the argument is untouched
 
 
-@pytest.mark.parametrize("numexpr_on", [False, True])
-def test_blocking_never_holds_a_deep_networks_residuals_twice(rng, numexpr_on):
+def test_blocking_never_holds_a_deep_networks_residuals_twice(rng):
     """A derivative's ``1 - tanh(z)**2`` is made in the forward pass and read in the
-    backward one: blocked fusion leaves it where the rest of jit puts it (numexpr
-    computes it at its reader from tanh(z), kept anyway) instead of writing it out
-    full-size beside tanh(z) in every layer -- that doubled the peak of a deep
-    network's jit(value_and_grad).  Peaks compared in one process (tracemalloc)."""
-    if numexpr_on and not fd.config.numexpr_fusion:
-        pytest.skip("numexpr is not installed")
-    Ws = [rng.standard_normal((32, 32)) / 6 for _ in range(12)]
-    x = rng.standard_normal((64, 32))
+    backward one: blocked fusion leaves it where the rest of jit puts it (numexpr, when
+    installed, computes it at its reader from tanh(z), kept anyway) instead of writing
+    it out full-size beside tanh(z) in every layer -- that doubled the peak of a deep
+    network's jit(value_and_grad).  Peaks compared in one process (tracemalloc), at
+    the default threshold."""
+    Ws = [rng.standard_normal((256, 256)) / 16 for _ in range(12)]
+    x = rng.standard_normal((512, 256))        # 131,072 elements: blocked by default
 
     def loss(Ws, x):
         h = x
@@ -399,10 +397,7 @@ def test_blocking_never_holds_a_deep_networks_residuals_twice(rng, numexpr_on):
 
     peaks = {}
     for on in (False, True):
-        with mock.patch.object(fd.config, "blocked_fusion", on), \
-                mock.patch.object(fd.config, "_blocked_fusion_min_size", 64), \
-                mock.patch.object(fd.config, "_blocked_fusion_block_size", 256), \
-                mock.patch.object(fd.config, "numexpr_fusion", numexpr_on):
+        with mock.patch.object(fd.config, "blocked_fusion", on):
             f = fd.jit(fd.value_and_grad(loss))
             if on:
                 assert "_rt.blocks" in f.lower(Ws, x).source     # blocking happened
