@@ -29,7 +29,7 @@ from ..primitives import arrayapi as _arrayapi  # noqa: F401
 from . import runtime as _rt
 from .memory import by_value, inplace_buffer, owns, shares_input_memory, viewed_vars
 from .passes import lower
-from .passes.block import REDUCERS, blocked_p, group_size, plan_buffers
+from .passes.block import REDUCERS, blocked_p, group_size, partial_dtype, plan_buffers
 from .pysource import identifier, is_identifier, location_comment, operand
 
 _counter = itertools.count()
@@ -174,6 +174,8 @@ class _Gen:
         lines = [f"# blocked: {n_ops} elementwise ops over {size:,} elements in blocks "
                  f"of {block:,} (funcdiff.config.blocked_fusion)"]
         local, flat, temps = {}, {}, []
+        partial = {e.outvars[0]: partial_dtype(e) for e in body.eqns
+                   if e.primitive in REDUCERS}
         for v in body.outvars:
             name = self.names[v] = self.new_name()
             if v.aval.shape:
@@ -183,7 +185,7 @@ class _Gen:
             else:
                 flat[v] = f"{name}_blocks"
                 lines.append(f"{flat[v]} = np.empty({-(-size // block)}, "
-                             f"{self.param(v.aval.dtype)})")
+                             f"{self.param(partial[v])})")
             temps.append(flat[v])
         views = []
         for v in body.invars:
@@ -193,9 +195,11 @@ class _Gen:
                 lines.append(f"{flat[v]} = {src}.reshape(-1)   # a view if C-contiguous")
                 temps.append(flat[v])
                 views.append(v)
-            elif v.aval.ndim:      # size 1: broadcasts against any block as a 0-d array
-                local[v] = f"{src}_0d"
-                lines.append(f"{local[v]} = {src}.reshape(())")
+            elif v.aval.ndim:
+                # size 1: broadcasts against any block as a 1-element array (not 0-d,
+                # which NumPy 1.x would promote by value: uint8 * int64[[1000]] in uint16)
+                local[v] = f"{src}_1"
+                lines.append(f"{local[v]} = {src}.reshape(1)")
                 temps.append(local[v])
         scratch = [f"s{i}" for i in range(len(buffers))]
         dtypes = [self.param(d) for d in buffers]
@@ -211,11 +215,14 @@ class _Gen:
             comment = location_comment(e.source_info)
             if e.primitive in REDUCERS:
                 uf = REDUCERS[e.primitive]
-                dt = f", dtype={self.param(v.aval.dtype)}" if uf is np.add else ""
+                dt = f", dtype={self.param(partial[v])}" if uf is np.add else ""
                 loop.append(f"    {flat[v]}[k] = {self.ufunc(uf, e)}.reduce("
                             f"{local[e.invars[0]]}{dt}){comment}")
-                combine.append(f"{self.names[v]} = {self.ufunc(uf, e)}.reduce("
-                               f"{flat[v]}{dt})   # pairwise over the blocks' partials")
+                total = f"{self.ufunc(uf, e)}.reduce({flat[v]}{dt})"
+                if partial[v] != v.aval.dtype:    # (float16: rounded once, at the end)
+                    total = f"{self.param(v.aval.dtype)}({total})"
+                combine.append(f"{self.names[v]} = {total}"
+                               f"   # pairwise over the blocks' partials")
                 continue
             target = f"{flat[v]}[b]" if v in flat else scratch[assign[v]]
             local[v] = self.new_name()

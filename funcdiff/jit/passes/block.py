@@ -54,8 +54,8 @@ def _blocked_cost(avals_in, avals_out, *, jaxpr, block, sub_cost):
     in flight and the reductions' per-block partials."""
     c = sub_cost(jaxpr)
     out_bytes = sum(a.nbytes for a in avals_out)
-    partials = sum(n_blocks(jaxpr, block) * v.aval.dtype.itemsize
-                   for v in jaxpr.outvars if not v.aval.shape)
+    partials = sum(n_blocks(jaxpr, block) * partial_dtype(e).itemsize
+                   for e in jaxpr.eqns if e.primitive in REDUCERS)
     return {"flops": c["flops"], "transcendentals": c["transcendentals"],
             "bytes_accessed": sum(a.nbytes for a in avals_in) + out_bytes,
             "peak_bytes": out_bytes + partials +
@@ -73,6 +73,15 @@ def group_size(jaxpr):
 def n_blocks(jaxpr, block):
     """How many blocks the loop of a ``blocked`` body runs."""
     return -(-group_size(jaxpr) // block)
+
+
+def partial_dtype(eqn):
+    """The dtype of a reduction's per-block partial results: the result's, but float32
+    for a float16 sum (NumPy's float16 sum accumulates in float32 and rounds once;
+    rounding every block's partial to float16 loses what cancels between blocks)."""
+    dt = eqn.outvars[0].aval.dtype
+    return np.dtype(np.float32) if eqn.primitive is reduce_sum_p and \
+        dt == np.float16 else dt
 
 
 def _elementwise_ok(eqn, min_size):
