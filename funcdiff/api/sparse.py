@@ -107,6 +107,12 @@ class SparseJacobian:
     def toarray(self):
         """The dense matrix, ``batch + (m, n)``."""
         data = np.asarray(self.data)
+        if data.ndim == 0 or data.shape[-1] != self.nnz:
+            # vmap(..., out_axes=k) with k != 0 moves the batch axis behind the entries
+            raise FuncdiffValueError(
+                f"SparseJacobian.toarray(): data has shape {data.shape}, but its last "
+                f"axis must hold the {self.nnz} entries (batch axes lead); under vmap "
+                "use out_axes=0 and move the batch axis of the dense result instead")
         batch = data.shape[:-1]
         out = np.zeros(batch + self.shape, data.dtype)
         out[..., self.pattern.rows(), self.pattern.indices] = data
