@@ -257,6 +257,42 @@ def test_jit_and_vmap_of_the_sparse_jacobian():
         fd.grad(lambda x: fnp.sum(fd.jacfwd(f)(x) ** 2))(X[0]), rtol=1e-12)
 
 
+def test_cached_plan_whose_constant_is_later_traced():
+    """f reads a closed-over matrix that is concrete on one call and a tracer of an
+    enclosing jit/vmap on the next: the cached plan's constant check used to call
+    numpy.asarray on the tracer (TracerArrayConversionError on valid code).  The
+    traced matrix has no known zeros, so that call keeps all of it; the plan made
+    then is not cached, and a later concrete call gets its sparse pattern back."""
+    holder = {}
+    J = fd.jacobian(lambda y: holder["A"] @ y, sparse=True)
+    H = fd.hessian(lambda y: fnp.sum(fnp.sin(holder["A"] @ y)), sparse=True)
+    A0 = np.eye(6)
+    X = RNG.normal(size=(4, 6))
+    As = _sp((4, 6, 6), 0.4)
+    holder["A"] = A0
+    J(X[0])
+    H(X[0])
+
+    def jac(x, A):
+        holder["A"] = A
+        return J(x)
+
+    def hess(x, A):
+        holder["A"] = A
+        return H(x)
+
+    np.testing.assert_allclose(fd.vmap(jac)(X, As).toarray(), As)
+    np.testing.assert_allclose(fd.jit(jac)(X[0], As[0]).toarray(), As[0])
+    np.testing.assert_allclose(
+        fd.vmap(hess)(X, As).toarray(),
+        np.stack([fd.hessian(lambda y: fnp.sum(fnp.sin(A @ y)))(x) for x, A in zip(X, As)]),
+        rtol=1e-12, atol=1e-12)
+    holder["A"] = A0
+    again = J(X[0])
+    np.testing.assert_array_equal(again.toarray(), A0)
+    assert again.nnz == 6
+
+
 def test_toarray_refuses_entries_not_on_the_last_axis():
     """vmap(out_axes=1) puts the batch axis behind the entries: toarray cannot read
     that layout and says so (it used to fail inside NumPy's indexing)."""
