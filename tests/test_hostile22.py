@@ -485,6 +485,20 @@ def test_float16_overflow_raises_everywhere(name):
             _OVERFLOWS[name]()
 
 
+@pytest.mark.parametrize("x", [np.array([3.4e38, 1.0], np.float32),   # > bf16's max
+                               np.array([1e300, 1.0])])
+def test_bfloat16_overflow_is_refused_too(x):
+    """bfloat16's largest value (3.3895e38) is a little below float32's: float32
+    residuals above it, and large float64 ones, would become inf."""
+    pytest.importorskip("ml_dtypes")
+    bf16 = fd.checkpoint_policies.save_in("bfloat16")
+    f = lambda x: fnp.sum(fnp.log(x * 1.0))                             # noqa: E731
+    for g in (fd.grad(fd.checkpoint(f, policy=bf16)),
+              fd.jit(fd.grad(fd.checkpoint(f, policy=bf16)))):
+        with pytest.raises(FuncdiffValueError, match="beyond the largest bfloat16"):
+            g(x)
+
+
 def test_largest_float16_values_are_accepted():
     """65504 and 65519 (which rounds down to 65504) are finite in float16."""
     for v in (65504.0, 65519.0):
