@@ -34,6 +34,7 @@ from ..analysis.coloring import color_columns, color_rows, hessian_coloring, \
     recovery_index, symmetrize
 from ..analysis.sparsity import Pattern, jaxpr_sparsity
 from ..core.errors import FuncdiffTypeError, FuncdiffValueError, GradientError
+from ..core.trace import Tracer
 from ..core.tracebacks import api_boundary
 from ..primitives.base import convert_element_type, full, reshape
 from ..primitives.indexing import gather, make_indexer
@@ -107,6 +108,12 @@ class SparseJacobian:
     def toarray(self):
         """The dense matrix, ``batch + (m, n)``."""
         data = np.asarray(self.data)
+        if data.ndim == 0 or data.shape[-1] != self.nnz:
+            # vmap(..., out_axes=k) with k != 0 moves the batch axis behind the entries
+            raise FuncdiffValueError(
+                f"SparseJacobian.toarray(): data has shape {data.shape}, but its last "
+                f"axis must hold the {self.nnz} entries (batch axes lead); under vmap "
+                "use out_axes=0 and move the batch axis of the dense result instead")
         batch = data.shape[:-1]
         out = np.zeros(batch + self.shape, data.dtype)
         out[..., self.pattern.rows(), self.pattern.indices] = data
@@ -254,7 +261,9 @@ def sparsity_plan(f, args, mode, hessian, fname, cache):
         use = mode if mode in ("fwd", "rev") else ("fwd" if nf <= nr else "rev")
         plan = _Plan(P, use, cf if use == "fwd" else cr, nf, nr, [])
     plan.read = [(i, np.array(closed.consts[i], copy=True)) for i in read]
-    if key is not None:
+    # a plan made while a constant was traced (f closes over a value of an enclosing
+    # jit or vmap) did not read it: it would serve later concrete calls too coarsely
+    if key is not None and not any(isinstance(c, Tracer) for c in closed.consts):
         cache[key] = plan
         while len(cache) > _CACHE_SIZE:
             cache.popitem(last=False)
@@ -262,7 +271,10 @@ def sparsity_plan(f, args, mode, hessian, fname, cache):
 
 
 def _same(a, b):
-    """Whether a constant still has the value the pattern was read from."""
+    """Whether a constant still has the value the pattern was read from (a traced
+    value, from an enclosing jit or vmap, has no value: not the same)."""
+    if isinstance(a, Tracer):
+        return False
     a = np.asarray(a)
     return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(
         a, b, equal_nan=a.dtype.kind in "fc")

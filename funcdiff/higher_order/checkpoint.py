@@ -286,7 +286,9 @@ def save_in(dtype: Any, base: Any = None) -> Policy:
 
     A float16 residual whose finite values exceed float16's range (65504) would become
     ``inf`` and spoil the gradient: the forward pass then raises
-    ``FuncdiffValueError`` instead (bfloat16 has float32's range and never overflows).
+    ``FuncdiffValueError`` instead (bfloat16 has about float32's range, up to
+    3.3895e38: the same check refuses the rare float32 values above it and larger
+    float64 ones).
 
     Parameters
     ----------
