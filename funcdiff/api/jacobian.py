@@ -15,7 +15,7 @@ returns it (a ``JacobianReport``) without computing anything;
 ``jacobian(f, sparse=True)`` finds ``f``'s sparsity pattern from its IR, colors it and
 computes one jvp (or vjp) per color (``api.sparse``); the report then also shows the
 colored cost beside the dense ones.  ``hessian(f, sparse=True)`` is the same for a
-Hessian (star coloring); ``hessian`` without it is ``autodiff.hessian``.
+Hessian (star coloring); ``hessian`` without it is ``autodiff.dense_hessian``.
 
 Complex numbers (without ``holomorphic=True``): forward mode does not apply to complex
 inputs, reverse mode not to complex outputs (see ``jacfwd``/``jacrev``), so the choice
@@ -29,7 +29,7 @@ from typing import Any, Callable, Sequence
 
 from ._flat import flatten_args, leaf_aval, leaf_operand
 from .jit import cost_analysis
-from .autodiff import _fun_name, _jacfwd, _jacrev, hessian as _dense_hessian, make_jaxpr
+from .autodiff import _fun_name, _jacfwd, _jacrev, dense_hessian, make_jaxpr
 from .sparse import SparseJacobian, sparse_hessian, sparse_jacobian, sparsity_plan
 from ..core.errors import FuncdiffError, FuncdiffValueError
 from ..core.tracebacks import api_boundary
@@ -357,7 +357,7 @@ def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
     jacobian : ``sparse=True`` for Jacobians.
     """
     if not sparse:
-        return _dense_hessian(f, argnums, has_aux, holomorphic)
+        return dense_hessian(f, argnums, has_aux, holomorphic)
     if has_aux or holomorphic:
         raise FuncdiffValueError(
             "hessian: sparse=True supports neither has_aux nor holomorphic; compute the "
