@@ -16,6 +16,7 @@ import contextlib
 import os
 import pathlib
 import tracemalloc
+from unittest import mock
 
 import numpy as np
 
@@ -173,3 +174,21 @@ def checkout_env(**extra):
     env = dict(os.environ, **extra)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     return env
+
+
+@contextlib.contextmanager
+def blocking(on=True, min_size=1, block=7):
+    """jit's blocked fusion on (from ``min_size`` elements, in blocks of ``block``) or
+    off, numexpr off: the NumPy-only program is the reference."""
+    with mock.patch.object(fd.config, "blocked_fusion", on), \
+            mock.patch.object(fd.config, "_blocked_fusion_min_size", min_size), \
+            mock.patch.object(fd.config, "_blocked_fusion_block_size", block), \
+            mock.patch.object(fd.config, "numexpr_fusion", False):
+        yield
+
+
+def run_blocking(f, *args, on=True, **kw):
+    """``(outputs, source)`` of a fresh ``jit(f)`` under ``blocking(on, ...)``."""
+    with blocking(on, **kw):
+        j = fd.jit(f)
+        return j(*args), j.lower(*args).source

@@ -5,7 +5,6 @@ constants (funcdiff/jit/passes/masks.py).  Every result is compared with NumPy
 dtypes exact."""
 from __future__ import annotations
 
-import contextlib
 import sys
 import threading
 import warnings
@@ -18,27 +17,10 @@ import funcdiff as fd
 import funcdiff.lax as lax
 import funcdiff.numpy as fnp
 from funcdiff._np_compat import LEGACY_PROMOTION
+from _helpers import blocking, run_blocking as run
 
 passes = sys.modules["funcdiff.jit.passes"]   # (funcdiff.jit is also the function)
 BLOCK = 7
-
-
-@contextlib.contextmanager
-def blocking(on=True, min_size=1, block=BLOCK):
-    """Blocked fusion on (from ``min_size`` elements, in blocks of ``block``) or off;
-    numexpr off, so NumPy's ufuncs are the reference."""
-    with mock.patch.object(fd.config, "blocked_fusion", on), \
-            mock.patch.object(fd.config, "_blocked_fusion_min_size", min_size), \
-            mock.patch.object(fd.config, "_blocked_fusion_block_size", block), \
-            mock.patch.object(fd.config, "numexpr_fusion", False):
-        yield
-
-
-def run(f, *args, on=True, **kw):
-    """``(outputs, source)`` of a fresh ``jit(f)`` under ``blocking(on, ...)``."""
-    with blocking(on, **kw):
-        j = fd.jit(f)
-        return j(*args), j.lower(*args).source
 
 
 def blocked_and_plain(f, *args, **kw):

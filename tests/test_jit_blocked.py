@@ -4,7 +4,6 @@ the size threshold, with broadcasting, NaN/inf, strided and Fortran-ordered inpu
 aliased arguments, hostile names and literals, and from several threads at once."""
 from __future__ import annotations
 
-import contextlib
 import threading
 from unittest import mock
 
@@ -15,29 +14,11 @@ import funcdiff as fd
 import funcdiff.numpy as fnp
 from funcdiff.jit.passes.block import blocked_fusion
 
-from _helpers import assert_same, measured_peak, nep50
+from _helpers import blocking, run_blocking as run, assert_same, measured_peak, nep50
 from test_jit_hostile import (HOSTILE, _assert_clean, _hostile_function, bits,
                               nan_with_payload)
 
 BLOCK = 7
-
-
-@contextlib.contextmanager
-def blocking(on=True, min_size=1, block=BLOCK):
-    """Blocked fusion on (from ``min_size`` elements, in blocks of ``block``) or off,
-    numexpr off: the NumPy-only program is the reference."""
-    with mock.patch.object(fd.config, "blocked_fusion", on), \
-            mock.patch.object(fd.config, "_blocked_fusion_min_size", min_size), \
-            mock.patch.object(fd.config, "_blocked_fusion_block_size", block), \
-            mock.patch.object(fd.config, "numexpr_fusion", False):
-        yield
-
-
-def run(f, *args, on=True, **kw):
-    """``(outputs, source)`` of a fresh ``jit(f)`` under ``blocking(on, ...)``."""
-    with blocking(on, **kw):
-        j = fd.jit(f)
-        return j(*args), j.lower(*args).source
 
 
 def blocked_and_plain(f, *args, **kw):
