@@ -85,6 +85,9 @@ class SparseJacobian:
     jacobian, hessian : ``sparse=True`` returns one.
     """
 
+    # (vmap: batch axes lead this object's data, entries last; see api.vmap)
+    __funcdiff_leading_batch__ = True
+
     def __init__(self, data, pattern, out_shape, in_shape, n_passes, mode):
         self.data = data
         self.pattern = pattern

@@ -93,6 +93,32 @@ def _axis_sizes_msg(entries, axis_size):
             "with in_axes=None.")
 
 
+def _check_leading_batch(tree, spec, fname):
+    """Pytree node types whose leaves have a fixed layout with batch axes first (their
+    class sets ``__funcdiff_leading_batch__``, e.g. ``SparseJacobian``: entries on the
+    last axis) take ``out_axes`` 0 (or None) only: another axis would be read as theirs
+    -- silently, when the sizes happen to agree."""
+    pos = 0
+
+    def walk(t):
+        nonlocal pos
+        if t.kind == "leaf":
+            pos += 1
+            return
+        if getattr(t.kind, "__funcdiff_leading_batch__", False):
+            bad = [a for a in spec[pos:pos + t.num_leaves] if a not in (0, None)]
+            if bad:
+                raise BatchingError(
+                    f"vmap({fname}): out_axes={bad[0]} for a {t.kind.__name__} output; its "
+                    "arrays keep batch axes first (the batched object is still one "
+                    f"{t.kind.__name__} per example), so it takes out_axes=0 only.  "
+                    "Stack with out_axes=0 and move axes of .toarray() afterwards.")
+        for c in t.children:
+            walk(c)
+
+    walk(tree)
+
+
 def vmap(fun: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0,
          axis_size: int | None = None) -> Callable[..., Any]:
     """Vectorize ``fun`` over a batch axis: ``vmap(f)(xs)`` is ``stack([f(x) for x in xs])``.
@@ -196,6 +222,7 @@ def vmap(fun: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0,
         outs, odims = vmap_flat(flat_f, leaves, dims, size, out_dim=None)
         out_tree = store["out_tree"]
         out_spec = _broadcast_prefix(out_axes, out_tree, "out_axes", "output")
+        _check_leading_batch(out_tree, out_spec, fname)
         out_paths = leaf_paths(out_tree, "output")
         final = []
         for o, d, want, path in zip(outs, odims, out_spec, out_paths):
