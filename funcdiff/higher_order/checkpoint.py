@@ -24,13 +24,14 @@ primitive) for ``save_only_these_names``.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
 from ..core.ad_types import UndefPrimal, Zero
 from ..core.avals import ShapedArray, short_dtype
-from ..core.errors import FuncdiffTypeError, FuncdiffValueError
+from ..core.errors import FuncdiffTypeError, FuncdiffValueError, FuncdiffWarning
 from ..core.interpret import eval_jaxpr_impl
 from ..core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var, closure_convert
 from ..core.trace import Primitive, Tracer, _memo_hit, source_context, state
@@ -472,7 +473,25 @@ def save_cast_impl(x, *, dtype, what):
                 "would become inf and the gradient inf/nan.  Save it in 'bfloat16' "
                 "(float32's range; pip install ml_dtypes), scale the values down, or "
                 "keep this value out of the saving policy's `base`.")
+        if y.dtype.kind == "f":
+            lost = (y == 0) & (x != 0)
+            if lost.any():
+                # (not refused: tiny values flush harmlessly wherever they are multiplied;
+                # said, because a backward pass dividing by one returns inf)
+                tiny = float(np.max(np.abs(np.where(lost, x, 0))))
+                warnings.warn(
+                    f"checkpoint_policies.save_in({short_dtype(dtype)}): the residual "
+                    f"{what} has {int(lost.sum())} nonzero value(s) (up to {tiny:.3g}) "
+                    f"below the smallest {dtype.name} ({float(_tiniest(dtype)):.3g}), "
+                    "stored as 0: a derivative that divides by them (log, reciprocal, "
+                    "sqrt) becomes inf.  Save this value in a wider dtype or keep it "
+                    "out of the saving policy's `base`.", FuncdiffWarning, stacklevel=2)
     return y
+
+
+def _tiniest(dtype):
+    """The smallest positive value of a floating dtype (its smallest subnormal)."""
+    return np.nextafter(np.zeros((), dtype), np.ones((), dtype))
 
 
 save_cast_p.impl = save_cast_impl
