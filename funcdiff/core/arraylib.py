@@ -170,8 +170,11 @@ def apply(prim, vals, params):
             if isinstance(e, (ArithmeticError, FloatingPointError)):
                 raise
             raise _unsupported(prim, x, f" ({type(e).__name__}: {e})") from e
-        o = out[0] if prim.multiple_results and out else out
-        if isinstance(o, np.ndarray) and not isinstance(x, np.ndarray):
+        outs = out if prim.multiple_results else (out,)
+        # a fallback computed in NumPy: no output is foreign (with several outputs the
+        # first may be a NumPy operand passed through, as optimization_barrier's)
+        if any(isinstance(o, np.ndarray) for o in outs) and \
+                not any(is_foreign(o) for o in outs):
             _warn_fallback(prim, x)
         return out
     rule = prim.xp_impl
