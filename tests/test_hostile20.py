@@ -5,6 +5,9 @@ that counts computes) and the identity of the user's containers.  References are
 closed forms in NumPy on the same data."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -310,3 +313,76 @@ def test_sort_falls_back_with_numpy_value():
         g = fd.grad(lambda X: fnp.sum(fnp.sort(X, axis=0)[-1]))(Xd)
     got = g.compute() if isinstance(g, da.Array) else g
     close(np.asarray(got), (X == X.max(axis=0)) * 1.0)
+
+
+def test_reshape_dask_cannot_express_is_a_clear_error():
+    """(7, 5) in chunks (3, 2) -> (5, 7): Dask refuses the reshape; funcdiff names it."""
+    Xd = da.from_array(X, chunks=(3, 2))
+    for g in (fd.grad, lambda f: fd.jit(fd.grad(f))):
+        with pytest.raises(fd.ArrayLibraryError, match="`reshape` cannot run on a dask"):
+            g(lambda X: fnp.sum(X.reshape(5, 7)[1:] ** 2))(Xd)
+
+
+xps = pytest.importorskip("array_api_strict")
+
+
+def _mixed_loss(w, X, y):
+    return fnp.mean((X @ w - y) ** 2)
+
+
+@pytest.mark.parametrize("order", ["strict X, dask y", "dask X, strict y"])
+def test_two_array_libraries_under_jit_is_a_clear_error(order):
+    """Bug (fixed: core/arraylib.array_kind, api/_flat.leaf_operands): jit with an
+    array-api-strict array and a Dask array crashed with array-api-compat's (or NumPy's)
+    TypeError ('Multiple namespaces for array inputs' / 'Cannot interpret
+    array_api_strict.float64 as a data type')."""
+    Xa, ya = xps.asarray(X), xps.asarray(Y)
+    Xd, yd = da.from_array(X, chunks=(3, 2)), da.from_array(Y, chunks=4)
+    args = (Xa, yd) if order.startswith("strict") else (Xd, ya)
+    with pytest.raises(fd.ArrayLibraryError, match="arrays of different libraries"):
+        fd.jit(fd.grad(_mixed_loss))(W, *args)
+    with pytest.raises(fd.ArrayLibraryError, match="arrays of different libraries"):
+        fd.grad(_mixed_loss, argnums=(0, 1, 2))(W, *args)
+
+
+def test_two_array_libraries_eager_nondiff_strict_x():
+    def loss(w, X, y):
+        return fnp.mean((X @ w - y) ** 2)
+    with pytest.raises(fd.ArrayLibraryError, match="arrays of different libraries"):
+        fd.grad(loss)(W, xps.asarray(X), da.from_array(Y, chunks=4))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "eager grad, only w (NumPy) differentiated, Dask X and array-api-strict y as "
+    "constants: the constants' libraries are not compared, and `X @ w - y` fails as an "
+    "ArrayLibraryError blaming `sub` on a Dask array ('TypeError: Cannot interpret "
+    "array_api_strict.float64 as a data type') instead of naming the two libraries"))
+def test_two_array_libraries_eager_nondiff_dask_x():
+    def loss(w, X, y):
+        return fnp.mean((X @ w - y) ** 2)
+    with pytest.raises(fd.ArrayLibraryError, match="arrays of different libraries"):
+        fd.grad(loss)(W, da.from_array(X, chunks=(3, 2)), xps.asarray(Y))
+
+
+_FRESH = """
+import numpy as np, array_api_strict as xp
+import funcdiff as fd, funcdiff.numpy as fnp
+rng = np.random.default_rng(1)
+X, y, w = rng.standard_normal((6, 3)), rng.standard_normal(6), rng.standard_normal(3)
+g = fd.grad(lambda w, X, y: fnp.mean((X @ w - y) ** 2))(w, xp.asarray(X), xp.asarray(y))
+np.testing.assert_allclose(np.asarray(g), 2 * X.T @ (X @ w - y) / 6, rtol=1e-12)
+print("ok")
+"""
+
+
+def test_fresh_process_numpy_param_strict_data():
+    """Bug (fixed: api/autodiff._partial): in a fresh process, eager grad with a NumPy
+    parameter and array-api-strict data as non-differentiated arguments crashed in
+    `X @ w` with array-api-strict's TypeError 'Expected Array or Python scalar; got
+    Tracer': the arguments were made traced constants only once some earlier call had
+    met a foreign array (arraylib.state.active)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root)
+    r = subprocess.run([sys.executable, "-c", _FRESH], capture_output=True, text=True,
+                       timeout=300, env=env, cwd=root)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-2000:]
