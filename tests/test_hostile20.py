@@ -386,3 +386,24 @@ def test_fresh_process_numpy_param_strict_data():
     r = subprocess.run([sys.executable, "-c", _FRESH], capture_output=True, text=True,
                        timeout=300, env=env, cwd=root)
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-2000:]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "eager vmap, array-api-strict X and y unmapped (in_axes None) with a NumPy batch of "
+    "parameters: `X @ w` raises array-api-strict's builtins TypeError 'Expected Array or "
+    "Python scalar; got Tracer' -- unmapped array-API leaves are not made constant "
+    "tracers as grad's non-differentiated arguments are (jit(vmap(f)) works)"))
+def test_vmap_unmapped_strict_data():
+    Ws = RNG.standard_normal((2, 5))
+    g = fd.vmap(lambda w, X, y: fnp.mean((X @ w - y) ** 2), in_axes=(0, None, None))
+    got = g(Ws, xps.asarray(X), xps.asarray(Y))
+    np.testing.assert_allclose(np.asarray(got), [np.mean((X @ w - Y) ** 2) for w in Ws],
+                               rtol=1e-12)
+
+
+def test_jit_vmap_unmapped_strict_data():
+    Ws = RNG.standard_normal((2, 5))
+    g = fd.jit(fd.vmap(lambda w, X, y: fnp.mean((X @ w - y) ** 2), in_axes=(0, None, None)))
+    got = g(Ws, xps.asarray(X), xps.asarray(Y))
+    np.testing.assert_allclose(np.asarray(got), [np.mean((X @ w - Y) ** 2) for w in Ws],
+                               rtol=1e-12)
