@@ -61,10 +61,12 @@ def leaf_operands(leaves, paths):
     """``leaf_operand`` of each leaf; a rejected leaf is named by its path in the
     arguments, ``paths()`` (computed on that error path only)."""
     try:
-        return [leaf_operand(x) for x in leaves]
+        ops = [leaf_operand(x) for x in leaves]
     except FuncdiffTypeError:
-        pass
-    return [leaf_operand(x, f"argument {p}") for x, p in zip(leaves, paths())]
+        ops = [leaf_operand(x, f"argument {p}") for x, p in zip(leaves, paths())]
+    if arraylib.state.active:
+        arraylib.array_kind(ops)   # (refuses arrays of two libraries, naming them)
+    return ops
 
 
 def arg_names(fun, positions):

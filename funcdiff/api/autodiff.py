@@ -42,6 +42,8 @@ def _partial(f, args, kwargs, argnums):
     """``g(*diff_args)`` = ``f`` with the other positional args fixed."""
     def g(*diff):
         full = list(args)
+        if not arraylib.state.active and any(arraylib.is_foreign(a) for a in full):
+            arraylib.state.active = True   # (the first foreign array may be a constant)
         if arraylib.state.active:
             # (only arguments holding such arrays are rebuilt: any other keeps its
             # identity -- a list the function appends to stays the caller's list)

@@ -128,7 +128,14 @@ def namespace(*arrays):
         raise ArrayLibraryError(
             f"{type_name(arrays[0])} arrays are computed on through the array-API "
             "namespace, which needs array-api-compat: pip install 'funcdiff[array-api]'.")
-    return _compat.array_namespace(*arrays)
+    try:
+        return _compat.array_namespace(*arrays)
+    except TypeError as e:   # arrays of two libraries (array-api-compat's message)
+        kinds = sorted({type_name(a) for a in arrays})
+        raise ArrayLibraryError(
+            f"arrays of different libraries in one operation ({', '.join(kinds)}): "
+            f"funcdiff computes with one array library at a time ({e}).  Convert them "
+            "to one library first.") from e
 
 
 _warned: set = set()
@@ -170,8 +177,11 @@ def apply(prim, vals, params):
             if isinstance(e, (ArithmeticError, FloatingPointError)):
                 raise
             raise _unsupported(prim, x, f" ({type(e).__name__}: {e})") from e
-        o = out[0] if prim.multiple_results and out else out
-        if isinstance(o, np.ndarray) and not isinstance(x, np.ndarray):
+        outs = out if prim.multiple_results else (out,)
+        # a fallback computed in NumPy: no output is foreign (with several outputs the
+        # first may be a NumPy operand passed through, as optimization_barrier's)
+        if any(isinstance(o, np.ndarray) for o in outs) and \
+                not any(is_foreign(o) for o in outs):
             _warn_fallback(prim, x)
         return out
     rule = prim.xp_impl
@@ -216,6 +226,14 @@ def asarray(x):
 
 def array_kind(vals):
     """The type of the first foreign array among ``vals`` (None: NumPy only): what
-    compiled programs are keyed by."""
+    compiled programs are keyed by.  Arrays of two libraries are refused: neither
+    library computes on the other's arrays."""
+    kinds = {type(v) for v in vals if is_foreign(v)}
+    if len(kinds) > 1:
+        names = ", ".join(sorted(f"{t.__module__}.{t.__qualname__}" for t in kinds))
+        raise ArrayLibraryError(
+            f"arrays of different libraries among the inputs ({names}): funcdiff computes "
+            "with one array library at a time.  Convert them to one library first "
+            "(NumPy arrays mix with any of them).")
     x = first_foreign(vals)
     return None if x is None else type(x)

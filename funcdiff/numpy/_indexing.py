@@ -28,7 +28,8 @@ import warnings
 
 import numpy as np
 
-from ..core.errors import (FuncdiffIndexError, FuncdiffTypeError,
+from ..core import arraylib
+from ..core.errors import (ArrayLibraryError, FuncdiffIndexError, FuncdiffTypeError,
                            FuncdiffValueError, NonConcreteBooleanIndexError, ShapeError)
 from ..core.trace import Tracer, current_source_info, leak_error, state
 from ..primitives import base as pb, elementwise as ew
@@ -118,6 +119,13 @@ def _classify(e, what):
         if kind in "iu":
             return ("int", int(e)) if e.ndim == 0 else ("array", np.asarray(e))
         raise FuncdiffIndexError(f"{_INVALID}; got an array of dtype {e.dtype.name}")
+    if arraylib.is_foreign(e):
+        # (operator.index would compute it, or fail for more than one element)
+        raise ArrayLibraryError(
+            f"{what} a traced array with a {arraylib.type_name(e)} index the function "
+            "closes over: funcdiff indexes with NumPy integers or traced values only.  "
+            "Pass the index as an argument of the function (it is then traced), or "
+            "convert it first (numpy.asarray(idx)).")
     if hasattr(e, "__index__") and not isinstance(e, (float, complex, np.inexact)):
         return ("int", operator.index(e))
     raise FuncdiffIndexError(f"{_INVALID}; got {type(e).__name__} {e!r}")

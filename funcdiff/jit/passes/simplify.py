@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ...core import arraylib
 from ...core.ir import ClosedJaxpr, Jaxpr, Literal, Var
 from ...primitives.elementwise import mul_p
 
@@ -132,6 +133,8 @@ def _scalar_of(a, defs, consts, depth=0):
     if type(a) is Literal:
         return a
     if a in consts:
+        if arraylib.is_foreign(consts[a]):
+            return None   # (np.asarray would compute a closed-over Dask array)
         c = np.asarray(consts[a])
         if c.size == 1:
             return Literal(c.reshape(())[()])
