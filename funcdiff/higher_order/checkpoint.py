@@ -469,7 +469,7 @@ def save_cast_impl(x, *, dtype, what):
             raise FuncdiffValueError(
                 f"checkpoint_policies.save_in({short_dtype(dtype)}): the residual {what} "
                 f"has values up to {big:.4g}, beyond the largest {dtype.name} "
-                f"({float(np.finfo(dtype).max):.6g}): stored in {dtype.name}, they "
+                f"({float(_finfo(dtype).max):.6g}): stored in {dtype.name}, they "
                 "would become inf and the gradient inf/nan.  Save it in 'bfloat16' "
                 "(float32's range; pip install ml_dtypes), scale the values down, or "
                 "keep this value out of the saving policy's `base`.")
@@ -491,7 +491,16 @@ def save_cast_impl(x, *, dtype, what):
 
 def _tiniest(dtype):
     """The smallest positive value of a floating dtype (its smallest subnormal)."""
-    return np.nextafter(np.zeros((), dtype), np.ones((), dtype))
+    return _finfo(dtype).smallest_subnormal
+
+
+def _finfo(dtype):
+    """``np.finfo``, or ml_dtypes' for its types (NumPy 1.x's finfo refuses bfloat16)."""
+    try:
+        return np.finfo(dtype)
+    except (TypeError, ValueError):
+        import ml_dtypes   # (optional, and present: the dtype is one of its types)
+        return ml_dtypes.finfo(dtype)
 
 
 save_cast_p.impl = save_cast_impl
